@@ -1,0 +1,71 @@
+# famchain build. `make test` and `make demo` work from a clean clone: they install what they need first.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+BIN := $(CURDIR)/node_modules/.bin
+export PATH := $(BIN):$(CURDIR)/$(VENV)/bin:$(PATH)
+export FOUNDRY_DISABLE_NIGHTLY_WARNING := 1
+
+NPM_STAMP := node_modules/.famchain-installed
+PY_STAMP := $(VENV)/.famchain-installed
+
+.PHONY: help install build artifacts test test-forge test-python slither lint fmt gas-snapshot demo bench clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
+
+install: $(NPM_STAMP) $(PY_STAMP) ## npm toolchain into node_modules, Python into .venv (idempotent, pinned)
+
+$(NPM_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+$(PY_STAMP): pyproject.toml constraints.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade "pip==25.3"
+	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e ".[dev]"
+	$(PY) -m famchain.chain._solc_setup
+	@touch $@
+
+build: install ## compile the contracts with forge
+	forge build
+
+artifacts: install ## refresh the packaged ABI/bytecode in python/famchain/chain/artifacts
+	$(PY) -m famchain.chain.artifacts --write
+
+test: install test-forge slither lint test-python ## every check: forge, Slither, ruff, mypy, forge fmt, pytest
+
+test-forge: install
+	forge test
+
+slither: install
+	slither . --config-file slither.config.json
+
+lint: install
+	ruff check python tests/python
+	ruff format --check python tests/python
+	mypy
+	forge fmt --check contracts tests/forge
+
+fmt: install ## format Python and Solidity
+	ruff format python tests/python
+	ruff check --fix python tests/python
+	forge fmt contracts tests/forge
+
+test-python: install
+	$(PY) -m pytest -n 2 -q
+
+gas-snapshot: install ## rewrite .gas-snapshot
+	forge snapshot
+
+demo: install ## start a throwaway devnet + store and run the whole flow
+	$(VENV)/bin/famchain demo
+
+bench: install ## benchmarks (gas, throughput, scale)
+	$(VENV)/bin/famchain bench
+
+clean:
+	rm -rf out cache $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache
