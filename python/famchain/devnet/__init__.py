@@ -1,0 +1,120 @@
+"""A throwaway local network: anvil (from node_modules) plus the embedded IPFS store and gateway.
+
+Both listen on loopback ports chosen by the OS. The running set is described by ``<state_dir>/devnet.json``,
+so ``down`` stops exactly the processes that ``up`` started, even from another process.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from famchain.devnet._process import ServiceStartError, alive, spawn, stop
+from famchain.errors import ConfigError
+
+__all__ = ["DEV_FUNDER_KEY", "Devnet", "DevnetInfo", "ServiceStartError", "anvil_binary"]
+
+DEV_FUNDER_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
+"""Account 0 of anvil's well-known test mnemonic: public, funded, for the devnet only."""
+
+_REPO = Path(__file__).resolve().parents[3]
+
+
+def anvil_binary() -> str:
+    """Locate anvil: ``FAMCHAIN_ANVIL``, else the repository's node_modules, else ``PATH``."""
+    for candidate in (os.environ.get("FAMCHAIN_ANVIL"), str(_REPO / "node_modules" / ".bin" / "anvil")):
+        if candidate and Path(candidate).exists():
+            return candidate
+    found = shutil.which("anvil")
+    if not found:
+        raise ConfigError("anvil not found: run `make install` (npm @foundry-rs/anvil) or set FAMCHAIN_ANVIL")
+    return found
+
+
+@dataclass
+class DevnetInfo:
+    """Where the devnet's services listen and which processes they are."""
+
+    state_dir: str
+    rpc_url: str
+    ipfs_url: str
+    chain_id: int
+    anvil_pid: int
+    store_pid: int
+
+    @property
+    def running(self) -> bool:
+        """True when both processes are still alive."""
+        return alive(self.anvil_pid) and alive(self.store_pid)
+
+
+class Devnet:
+    """Start, inspect and stop one devnet whose files live in ``state_dir``."""
+
+    def __init__(self, state_dir: Path, chain_id: int = 31337) -> None:
+        self.state_dir = state_dir
+        self.chain_id = chain_id
+        self._info_path = state_dir / "devnet.json"
+
+    def info(self) -> DevnetInfo | None:
+        """The recorded devnet, or None when none was started here."""
+        if not self._info_path.exists():
+            return None
+        return DevnetInfo(**json.loads(self._info_path.read_text()))
+
+    def up(self, *, persist: bool = False, block_time: float | None = None) -> DevnetInfo:
+        """Start anvil and the store; return their URLs. Reuses a devnet that is already running.
+
+        Args:
+            persist: keep chain state in ``state_dir/anvil-state.json`` across restarts.
+            block_time: seconds per block instead of mining each transaction at once.
+        """
+        current = self.info()
+        if current and current.running:
+            return current
+        if current:
+            self.down()
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        anvil_argv = [
+            anvil_binary(),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "0",
+            "--chain-id",
+            str(self.chain_id),
+            "--accounts",
+            "10",
+            "--balance",
+            "1000000",
+            "--no-request-size-limit",
+        ]
+        if persist:
+            anvil_argv += ["--state", str(self.state_dir / "anvil-state.json")]
+        if block_time:
+            anvil_argv += ["--block-time", str(block_time)]
+        anvil, rpc_url = spawn("anvil", anvil_argv, self.state_dir / "anvil.log")
+        try:
+            store_argv = [sys.executable, "-m", "famchain", "ipfs", "serve", "--port", "0"]
+            store_argv += ["--store-dir", str(self.state_dir / "ipfs")]
+            store, ipfs_url = spawn("ipfs store", store_argv, self.state_dir / "store.log")
+        except BaseException:
+            stop(anvil.pid)
+            raise
+        info = DevnetInfo(str(self.state_dir), rpc_url, ipfs_url, self.chain_id, anvil.pid, store.pid)
+        self._info_path.write_text(json.dumps(asdict(info), indent=2) + "\n")
+        return info
+
+    def down(self) -> DevnetInfo | None:
+        """Stop the processes recorded by ``up`` (and only those); return what was stopped."""
+        info = self.info()
+        if info is None:
+            return None
+        for pid in (info.store_pid, info.anvil_pid):
+            stop(pid)
+        self._info_path.unlink(missing_ok=True)
+        return info

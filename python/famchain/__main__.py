@@ -1,0 +1,5 @@
+"""``python -m famchain`` runs the CLI."""
+
+from famchain.cli import main
+
+main()

@@ -1,0 +1,54 @@
+"""JSON-RPC connection: a web3 instance whose transport errors become :class:`RpcUnavailableError`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import requests
+from web3 import Web3
+from web3.providers.rpc import HTTPProvider
+from web3.types import RPCEndpoint, RPCResponse
+
+from famchain.errors import RpcUnavailableError
+
+
+class CountingProvider(HTTPProvider):
+    """HTTP provider that fails fast with a one-line error and counts requests (benchmarks report it)."""
+
+    def __init__(self, url: str, timeout: float) -> None:
+        super().__init__(url, request_kwargs={"timeout": timeout}, exception_retry_configuration=None)
+        self.url = url
+        self.calls = 0
+
+    def make_request(self, method: RPCEndpoint, params: Any) -> RPCResponse:
+        self.calls += 1
+        try:
+            return super().make_request(method, params)
+        except requests.Timeout:
+            raise RpcUnavailableError(self.url, f"no answer to {method} in time") from None
+        except requests.RequestException as exc:
+            reason = type(exc).__name__ if not str(exc) else str(exc).split("(")[0].strip()
+            raise RpcUnavailableError(self.url, reason or "connection failed") from None
+
+
+def connect(url: str, timeout: float = 10.0, *, check: bool = True) -> Web3:
+    """Open a web3 connection to ``url``.
+
+    Args:
+        url: HTTP JSON-RPC endpoint.
+        timeout: seconds to wait for any single request.
+        check: ask for the chain id once so an unreachable endpoint fails here, not later.
+
+    Raises:
+        RpcUnavailableError: the endpoint does not answer.
+    """
+    w3 = Web3(CountingProvider(url, timeout))
+    if check:
+        _ = w3.eth.chain_id
+    return w3
+
+
+def rpc_calls(w3: Web3) -> int:
+    """Number of JSON-RPC requests this connection has made."""
+    provider = w3.provider
+    return provider.calls if isinstance(provider, CountingProvider) else 0

@@ -1,0 +1,209 @@
+"""EIP-1559 transactions: one nonce source per key, receipts awaited with timeouts, reverts decoded.
+
+A receipt that does not arrive in time is not treated as a failure: the same signed bytes are broadcast again
+(so a dropped transaction comes back without a second nonce), and if the chain still has not decided the
+caller gets :class:`TransactionUnknownError` carrying the hash to reconcile against later.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from eth_account.signers.local import LocalAccount
+from hexbytes import HexBytes
+from web3 import Web3
+from web3.contract.contract import ContractFunction
+from web3.exceptions import ContractLogicError, TransactionNotFound, Web3RPCError
+from web3.types import TxParams, TxReceipt
+
+from famchain.chain._revert import decode_revert, revert_from_exception
+from famchain.errors import ChainError, ContractRevertError
+
+GWEI = 10**9
+
+
+class TransactionUnknownError(ChainError, TimeoutError):
+    """No receipt arrived in time; the transaction may still be mined. Reconcile by its hash."""
+
+    def __init__(self, tx_hash: str, waited: float) -> None:
+        self.tx_hash = tx_hash
+        super().__init__(f"transaction {tx_hash} has no receipt after {waited:.0f}s; its outcome is unknown")
+
+
+@dataclass(frozen=True)
+class SignedTx:
+    """A signed transaction ready to (re)broadcast."""
+
+    tx_hash: HexBytes
+    raw: HexBytes
+    nonce: int
+    description: str
+
+
+class _NonceSource:
+    """Hands out consecutive nonces for one key; resynchronises from the chain after an error."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.next: int | None = None
+
+
+_SOURCES: dict[tuple[int, str], _NonceSource] = {}
+_SOURCES_LOCK = threading.Lock()
+
+
+def _source_for(chain_id: int, address: str) -> _NonceSource:
+    with _SOURCES_LOCK:
+        return _SOURCES.setdefault((chain_id, address.lower()), _NonceSource())
+
+
+class TransactionSender:
+    """Signs and sends transactions for one account.
+
+    Args:
+        w3: connection.
+        account: the signing key.
+        receipt_timeout: seconds to wait for a receipt before rebroadcasting and, after a second wait,
+            reporting the outcome as unknown.
+        priority_fee: tip per gas in wei.
+    """
+
+    def __init__(
+        self,
+        w3: Web3,
+        account: LocalAccount,
+        *,
+        receipt_timeout: float = 60.0,
+        priority_fee: int = 1 * GWEI,
+        poll_interval: float = 0.01,
+    ) -> None:
+        self.w3 = w3
+        self.account = account
+        self.receipt_timeout = receipt_timeout
+        self.priority_fee = priority_fee
+        self.poll_interval = poll_interval
+        self.chain_id = w3.eth.chain_id
+        self._nonces = _source_for(self.chain_id, account.address)
+
+    @property
+    def address(self) -> str:
+        """The sending account."""
+        return str(self.account.address)
+
+    def _fees(self) -> dict[str, int]:
+        block = self.w3.eth.get_block("latest")
+        base = int(block.get("baseFeePerGas", 0) or 0)
+        return {"maxFeePerGas": 2 * base + self.priority_fee, "maxPriorityFeePerGas": self.priority_fee}
+
+    def _reserve_nonce(self) -> int:
+        if self._nonces.next is None:
+            self._nonces.next = self.w3.eth.get_transaction_count(self.account.address, "pending")
+        nonce = self._nonces.next
+        self._nonces.next += 1
+        return nonce
+
+    def resync(self) -> None:
+        """Forget the cached nonce; the next transaction asks the chain."""
+        with self._nonces.lock:
+            self._nonces.next = None
+
+    def sign(self, call: ContractFunction | TxParams, description: str = "", gas: int | None = None) -> SignedTx:
+        """Build, estimate and sign a transaction without sending it.
+
+        Raises:
+            ContractRevertError: the call would revert (decoded custom error).
+        """
+        params: dict[str, Any] = {"from": self.account.address, "chainId": self.chain_id, **self._fees()}
+        if gas is not None:
+            params["gas"] = gas
+        with self._nonces.lock:
+            try:
+                if isinstance(call, ContractFunction):
+                    tx = call.build_transaction(params)  # type: ignore[arg-type]
+                else:
+                    tx = {**params, **call}
+                    if "gas" not in tx:
+                        tx["gas"] = self.w3.eth.estimate_gas(tx)  # type: ignore[arg-type]
+            except ContractLogicError as exc:
+                raise revert_from_exception(exc) from None
+            if gas is None:
+                tx["gas"] = int(tx["gas"]) * 6 // 5 + 5_000
+            tx["nonce"] = self._reserve_nonce()
+        signed = self.account.sign_transaction(tx)  # type: ignore[arg-type]
+        return SignedTx(HexBytes(signed.hash), HexBytes(signed.raw_transaction), int(tx["nonce"]), description)
+
+    def broadcast(self, signed: SignedTx) -> None:
+        """Send the signed bytes; a node that already has them (or mined them) is not an error."""
+        try:
+            self.w3.eth.send_raw_transaction(signed.raw)
+        except Web3RPCError as exc:
+            text = str(exc).lower()
+            if "already known" in text or "already imported" in text:
+                return
+            if "nonce too low" in text:
+                # Either this very transaction was mined already, or the cached nonce went stale.
+                if self._receipt(signed.tx_hash) is None:
+                    self.resync()
+                    raise ChainError(f"nonce {signed.nonce} already used by another transaction") from None
+                return
+            raise ChainError(f"node refused transaction: {exc}") from None
+
+    def _receipt(self, tx_hash: HexBytes) -> TxReceipt | None:
+        try:
+            return self.w3.eth.get_transaction_receipt(tx_hash)
+        except TransactionNotFound:
+            return None
+
+    def wait(self, signed: SignedTx, timeout: float | None = None) -> TxReceipt:
+        """Wait for the receipt; rebroadcast once on timeout; raise if the chain still has not decided.
+
+        Raises:
+            ContractRevertError: mined but reverted.
+            TransactionUnknownError: no receipt after two waits.
+        """
+        limit = self.receipt_timeout if timeout is None else timeout
+        for attempt in range(2):
+            deadline = time.monotonic() + limit
+            while time.monotonic() < deadline:
+                receipt = self._receipt(signed.tx_hash)
+                if receipt is not None:
+                    if receipt["status"] != 1:
+                        raise self._explain_failure(signed, receipt)
+                    return receipt
+                time.sleep(self.poll_interval)
+            if attempt == 0:
+                self.broadcast(signed)
+        raise TransactionUnknownError(signed.tx_hash.to_0x_hex(), 2 * limit)
+
+    def transact(
+        self, call: ContractFunction | TxParams, description: str = "", gas: int | None = None
+    ) -> TxReceipt:
+        """Sign, send and wait: the usual way to run one transaction."""
+        signed = self.sign(call, description, gas)
+        self.broadcast(signed)
+        return self.wait(signed)
+
+    def _explain_failure(self, signed: SignedTx, receipt: TxReceipt) -> ChainError:
+        tx = self.w3.eth.get_transaction(signed.tx_hash)
+        call = {k: tx[k] for k in ("from", "to", "data", "value") if k in tx}  # type: ignore[literal-required]
+        call["input"] = call.pop("data", tx.get("input"))
+        try:
+            self.w3.eth.call(call, receipt["blockNumber"] - 1)  # type: ignore[arg-type]
+        except ContractLogicError as exc:
+            return revert_from_exception(exc)
+        return ContractRevertError(f"transaction {signed.tx_hash.to_0x_hex()} reverted (out of gas?)")
+
+
+def send_all(sender: TransactionSender, calls: list[Callable[[], ContractFunction]]) -> list[TxReceipt]:
+    """Sign and broadcast every call first, then wait for all receipts: pipelines many transactions."""
+    signed = [sender.sign(make()) for make in calls]
+    for tx in signed:
+        sender.broadcast(tx)
+    return [sender.wait(tx) for tx in signed]
+
+
+__all__ = ["SignedTx", "TransactionSender", "TransactionUnknownError", "decode_revert", "send_all"]
