@@ -93,3 +93,83 @@ class ContractRevertError(ChainError):
 
 class AccessDeniedError(FamchainError, PermissionError):
     """The caller has no consent or role for what it asked."""
+
+
+# --- crypto ---
+
+
+class MalformedError(IntegrityError):
+    """Serialized bytes (an envelope, a key bundle) do not parse as the canonical format."""
+
+    def __init__(self, what: str, reason: str) -> None:
+        self.what = what
+        self.reason = reason
+        super().__init__(f"malformed {what}: {reason}")
+
+
+class AuthenticationError(IntegrityError):
+    """An authenticated encryption tag or MAC does not verify: the bytes were altered or belong elsewhere."""
+
+    def __init__(self, what: str) -> None:
+        self.what = what
+        super().__init__(f"{what} failed authentication: altered bytes, or sealed for another context")
+
+
+class ContextMismatchError(IntegrityError):
+    """An envelope is bound to another record, patient, chain or registry than the one expected."""
+
+    def __init__(self, field: str, expected: str, found: str) -> None:
+        self.field = field
+        super().__init__(f"envelope {field} is {found}, expected {expected}")
+
+
+class UnsupportedAlgorithmError(CryptoError, ValueError):
+    """The AEAD algorithm is not in the registry."""
+
+    def __init__(self, name: str, known: tuple[str, ...]) -> None:
+        self.name = name
+        super().__init__(f"unsupported AEAD algorithm {name!r} (known: {', '.join(known)})")
+
+
+class InvalidKeyError(CryptoError, ValueError):
+    """A private or public key is not a valid secp256k1 key."""
+
+    def __init__(self, kind: str, reason: str) -> None:
+        self.kind = kind
+        super().__init__(f"invalid {kind}: {reason}")
+
+
+class UnknownSectionError(InputError, LookupError):
+    """A section name is not present in the envelope."""
+
+    def __init__(self, section: str, present: tuple[str, ...]) -> None:
+        self.section = section
+        super().__init__(f"no section {section!r} in this envelope (present: {', '.join(present) or 'none'})")
+
+
+class KeystoreNotFoundError(WalletError, LookupError):
+    """No keystore file holds this address."""
+
+    def __init__(self, address: str, directory: str) -> None:
+        self.address = address
+        super().__init__(f"no keystore for {address} in {directory}")
+
+
+# --- storage ---
+
+
+class BlockIntegrityError(IntegrityError):
+    """A block's bytes do not hash to its CID: corrupted on disk or served altered by a peer."""
+
+    def __init__(self, cid: str, source: str = "the local store") -> None:
+        self.cid = cid
+        self.source = source
+        super().__init__(f"block {cid} from {source} does not match its CID (corrupted or altered)")
+
+
+class NotPinnedError(StorageError, LookupError):
+    """Unpin was asked for content that holds no recursive pin."""
+
+    def __init__(self, cid: str) -> None:
+        self.cid = cid
+        super().__init__(f"content {cid} is not pinned")
