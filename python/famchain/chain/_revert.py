@@ -7,8 +7,9 @@ from collections.abc import Callable
 from functools import cache
 from typing import Any
 
-from eth_abi import decode as abi_decode
-from eth_utils import function_signature_to_4byte_selector, to_checksum_address
+from eth_abi.abi import decode as abi_decode
+from eth_utils.abi import function_signature_to_4byte_selector
+from eth_utils.address import to_checksum_address
 from web3.exceptions import ContractLogicError
 
 from famchain.chain import artifacts
@@ -51,7 +52,11 @@ def _errors() -> dict[bytes, tuple[str, list[str], list[str]]]:
                 continue
             types = [_type_string(i) for i in item["inputs"]]
             selector = function_signature_to_4byte_selector(f"{item['name']}({','.join(types)})")
-            table[selector] = (item["name"], types, [i["name"] or f"arg{n}" for n, i in enumerate(item["inputs"])])
+            table[selector] = (
+                item["name"],
+                types,
+                [i["name"] or f"arg{n}" for n, i in enumerate(item["inputs"])],
+            )
     return table
 
 

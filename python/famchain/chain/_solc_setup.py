@@ -27,7 +27,7 @@ def install_launcher(home: Path | None = None) -> Path:
     folder = Path(os.environ.get("SOLCX_BINARY_PATH", (home or Path.home()) / ".solcx"))
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / f"solc-v{wrapper_version()}"
-    target.write_text(f"#!/bin/sh\nexec {shlex.quote(str(WRAPPER))} \"$@\"\n")
+    target.write_text(f'#!/bin/sh\nexec {shlex.quote(str(WRAPPER))} "$@"\n')
     target.chmod(0o755)
     return target
 

@@ -62,7 +62,9 @@ def load(name: str) -> Artifact:
     return Artifact(name, data["abi"], data["bytecode"], data["deployedBytecode"])
 
 
-def compile_sources(root: Path | None = None, names: tuple[str, ...] = DEPLOYABLE) -> dict[str, dict[str, Any]]:
+def compile_sources(
+    root: Path | None = None, names: tuple[str, ...] = DEPLOYABLE
+) -> dict[str, dict[str, Any]]:
     """Compile ``contracts/`` with the wrapper compiler and return artifact documents by contract name."""
     import solcx
 

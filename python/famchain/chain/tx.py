@@ -9,21 +9,23 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from eth_account.signers.local import LocalAccount
 from hexbytes import HexBytes
 from web3 import Web3
-from web3.contract.contract import ContractFunction
+from web3.contract.contract import ContractConstructor, ContractFunction
 from web3.exceptions import ContractLogicError, TransactionNotFound, Web3RPCError
-from web3.types import TxParams, TxReceipt
+from web3.types import Nonce, TxParams, TxReceipt
 
 from famchain.chain._revert import decode_revert, revert_from_exception
 from famchain.errors import ChainError, ContractRevertError
 
 GWEI = 10**9
+
+Call = ContractFunction | ContractConstructor | TxParams
+"""Something to send: a bound contract function, a constructor, or plain transaction fields."""
 
 
 class TransactionUnknownError(ChainError, TimeoutError):
@@ -111,7 +113,7 @@ class TransactionSender:
         with self._nonces.lock:
             self._nonces.next = None
 
-    def sign(self, call: ContractFunction | TxParams, description: str = "", gas: int | None = None) -> SignedTx:
+    def sign(self, call: Call, description: str = "", gas: int | None = None) -> SignedTx:
         """Build, estimate and sign a transaction without sending it.
 
         Raises:
@@ -122,7 +124,7 @@ class TransactionSender:
             params["gas"] = gas
         with self._nonces.lock:
             try:
-                if isinstance(call, ContractFunction):
+                if isinstance(call, ContractFunction | ContractConstructor):
                     tx = call.build_transaction(params)  # type: ignore[arg-type]
                 else:
                     tx = {**params, **call}
@@ -132,9 +134,11 @@ class TransactionSender:
                 raise revert_from_exception(exc) from None
             if gas is None:
                 tx["gas"] = int(tx["gas"]) * 6 // 5 + 5_000
-            tx["nonce"] = self._reserve_nonce()
+            tx["nonce"] = Nonce(self._reserve_nonce())
         signed = self.account.sign_transaction(tx)  # type: ignore[arg-type]
-        return SignedTx(HexBytes(signed.hash), HexBytes(signed.raw_transaction), int(tx["nonce"]), description)
+        return SignedTx(
+            HexBytes(signed.hash), HexBytes(signed.raw_transaction), int(tx["nonce"]), description
+        )
 
     def broadcast(self, signed: SignedTx) -> None:
         """Send the signed bytes; a node that already has them (or mined them) is not an error."""
@@ -179,9 +183,7 @@ class TransactionSender:
                 self.broadcast(signed)
         raise TransactionUnknownError(signed.tx_hash.to_0x_hex(), 2 * limit)
 
-    def transact(
-        self, call: ContractFunction | TxParams, description: str = "", gas: int | None = None
-    ) -> TxReceipt:
+    def transact(self, call: Call, description: str = "", gas: int | None = None) -> TxReceipt:
         """Sign, send and wait: the usual way to run one transaction."""
         signed = self.sign(call, description, gas)
         self.broadcast(signed)
@@ -189,8 +191,8 @@ class TransactionSender:
 
     def _explain_failure(self, signed: SignedTx, receipt: TxReceipt) -> ChainError:
         tx = self.w3.eth.get_transaction(signed.tx_hash)
-        call = {k: tx[k] for k in ("from", "to", "data", "value") if k in tx}  # type: ignore[literal-required]
-        call["input"] = call.pop("data", tx.get("input"))
+        call: dict[str, Any] = {"from": tx["from"], "to": tx.get("to"), "value": tx.get("value", 0)}
+        call["data"] = tx.get("input")
         try:
             self.w3.eth.call(call, receipt["blockNumber"] - 1)  # type: ignore[arg-type]
         except ContractLogicError as exc:
@@ -198,9 +200,9 @@ class TransactionSender:
         return ContractRevertError(f"transaction {signed.tx_hash.to_0x_hex()} reverted (out of gas?)")
 
 
-def send_all(sender: TransactionSender, calls: list[Callable[[], ContractFunction]]) -> list[TxReceipt]:
+def send_all(sender: TransactionSender, calls: list[Call]) -> list[TxReceipt]:
     """Sign and broadcast every call first, then wait for all receipts: pipelines many transactions."""
-    signed = [sender.sign(make()) for make in calls]
+    signed = [sender.sign(call) for call in calls]
     for tx in signed:
         sender.broadcast(tx)
     return [sender.wait(tx) for tx in signed]

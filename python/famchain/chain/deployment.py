@@ -1,0 +1,76 @@
+"""Where the contracts of one deployment live: ``deployments/<chainId>.json``."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from eth_utils.address import is_address, to_checksum_address
+
+from famchain.chain.artifacts import DEPLOYABLE
+from famchain.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class Deployment:
+    """Addresses of the four contracts on one chain, and the block to start reading events from."""
+
+    chain_id: int
+    addresses: dict[str, str]
+    start_block: int
+    founders: list[dict[str, Any]] = field(default_factory=list)
+
+    def address(self, name: str) -> str:
+        """Address of a deployed contract by name."""
+        return self.addresses[name]
+
+    def save(self, path: Path) -> None:
+        """Write the deployment file (atomically)."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(asdict(self), indent=2) + "\n")
+        tmp.replace(path)
+
+    @classmethod
+    def load(cls, path: Path) -> Deployment:
+        """Read a deployment file.
+
+        Raises:
+            ConfigError: missing file or malformed content.
+        """
+        try:
+            data = json.loads(path.read_text())
+        except FileNotFoundError:
+            raise ConfigError(
+                f"no deployment file {path}: run `famchain deploy` or pass --deployment / FAMCHAIN_DEPLOYMENT"
+            ) from None
+        except (OSError, json.JSONDecodeError) as exc:
+            raise ConfigError(f"cannot read deployment file {path}: {exc}") from None
+        try:
+            addresses = {name: str(to_checksum_address(data["addresses"][name])) for name in DEPLOYABLE}
+            return cls(
+                int(data["chain_id"]), addresses, int(data["start_block"]), list(data.get("founders", []))
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ConfigError(f"deployment file {path} is malformed: missing or bad {exc}") from None
+
+
+def default_path(chain_id: int) -> Path:
+    """``$FAMCHAIN_DEPLOYMENTS_DIR/<chainId>.json`` (default folder: ``deployments``)."""
+    return Path(os.environ.get("FAMCHAIN_DEPLOYMENTS_DIR", "deployments")) / f"{chain_id}.json"
+
+
+def checked_address(value: str, what: str = "address") -> str:
+    """Checksummed form of an address typed by a user.
+
+    Raises:
+        InputError: not a 20-byte hex address.
+    """
+    from famchain.errors import InputError
+
+    if not isinstance(value, str) or not is_address(value.strip()):
+        raise InputError(f"{what} {value!r} is not an Ethereum address (0x followed by 40 hex digits)")
+    return to_checksum_address(value.strip())

@@ -1,0 +1,225 @@
+"""A patient's history read from chain events alone, and the card verified against its on-chain head.
+
+Every per-patient event of the registries carries the patient as its first indexed argument, so one
+``eth_getLogs`` filter per block range returns the whole history; ranges are paged (and halved when a node
+refuses a large answer), so the number of RPC calls grows with the span of blocks, not with the records.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from eth_abi.abi import encode as abi_encode
+from eth_utils.crypto import keccak
+from web3._utils.events import get_event_data
+from web3.exceptions import Web3RPCError
+
+from famchain.chain import artifacts
+from famchain.chain.artifacts import DEPLOYABLE
+from famchain.chain.contracts import ZERO_HEAD, Famchain
+from famchain.errors import IntegrityError
+
+DEFAULT_PAGE = 50_000
+
+
+@dataclass(frozen=True)
+class ChainEvent:
+    """One decoded event."""
+
+    name: str
+    contract: str
+    block: int
+    tx_hash: str
+    log_index: int
+    args: dict[str, Any] = field(hash=False)
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON-friendly form (bytes as 0x hex)."""
+        return {
+            "event": self.name,
+            "contract": self.contract,
+            "block": self.block,
+            "tx": self.tx_hash,
+            "log_index": self.log_index,
+            "args": {k: _jsonable(v) for k, v in self.args.items()},
+        }
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, bytes):
+        return "0x" + value.hex()
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+@dataclass(frozen=True)
+class AnchoredRecord:
+    """A record anchor as emitted by ``RecordAnchored``."""
+
+    patient: str
+    record_id: bytes
+    author: str
+    previous: bytes
+    cid_digest: bytes
+    sections: int
+    cid_codec: int
+    index: int
+    head: bytes
+    block: int
+    tx_hash: str
+
+    @property
+    def is_update(self) -> bool:
+        """True when this record is a new version of an earlier one."""
+        return self.previous != b"\x00" * 32
+
+
+def leaf_hash(
+    record_id: bytes, previous: bytes, cid_digest: bytes, sections: int, codec: int, author: str
+) -> bytes:
+    """The card leaf of one anchor (must equal RecordRegistry's)."""
+    return keccak(
+        abi_encode(
+            ["bytes32", "bytes32", "bytes32", "uint32", "uint8", "address"],
+            [record_id, previous, cid_digest, sections, codec, author],
+        )
+    )
+
+
+def next_head(head: bytes, leaf: bytes) -> bytes:
+    """Fold one leaf into the card head (``bytes24(keccak256(abi.encode(head, leaf)))``)."""
+    return keccak(abi_encode(["bytes24", "bytes32"], [head, leaf]))[:24]
+
+
+class History:
+    """Reads and decodes the registries' events."""
+
+    def __init__(self, fc: Famchain, page: int = DEFAULT_PAGE) -> None:
+        self.fc = fc
+        self.page = page
+        self._abis: dict[bytes, tuple[str, dict[str, Any]]] = {}
+        for contract_name in DEPLOYABLE:
+            for item in artifacts.load(contract_name).abi:
+                if item.get("type") == "event":
+                    types = ",".join(i["type"] for i in item["inputs"])
+                    self._abis[keccak(text=f"{item['name']}({types})")] = (contract_name, item)
+
+    def _get_logs(self, params: dict[str, Any], start: int, end: int) -> Iterator[dict[str, Any]]:
+        step = self.page
+        lo = start
+        while lo <= end:
+            hi = min(end, lo + step - 1)
+            try:
+                logs = self.fc.w3.eth.get_logs({**params, "fromBlock": lo, "toBlock": hi})  # type: ignore[typeddict-item]
+            except Web3RPCError:
+                if step == 1:
+                    raise
+                step = max(1, step // 2)
+                continue
+            yield from logs  # type: ignore[misc]
+            lo = hi + 1
+
+    def events(
+        self, topics: list[Any], contracts: list[str] | None = None, to_block: int | None = None
+    ) -> list[ChainEvent]:
+        """Decoded events matching ``topics`` from the deployment's start block, in chain order."""
+        addresses = contracts or list(self.fc.deployment.addresses.values())
+        end = self.fc.w3.eth.block_number if to_block is None else to_block
+        out = []
+        for log in self._get_logs(
+            {"address": addresses, "topics": topics}, self.fc.deployment.start_block, end
+        ):
+            known = self._abis.get(bytes(log["topics"][0])) if log["topics"] else None
+            if known is None:
+                continue
+            contract_name, abi = known
+            data = get_event_data(self.fc.w3.codec, abi, log)  # type: ignore[arg-type,unused-ignore]
+            out.append(
+                ChainEvent(
+                    data["event"],
+                    contract_name,
+                    int(data["blockNumber"]),
+                    data["transactionHash"].to_0x_hex(),
+                    int(data["logIndex"]),
+                    dict(data["args"]),
+                )
+            )
+        out.sort(key=lambda e: (e.block, e.log_index))
+        return out
+
+    def patient_events(self, patient: str, to_block: int | None = None) -> list[ChainEvent]:
+        """Every event whose first indexed argument is ``patient``: the patient's whole audit trail."""
+        topic = "0x" + abi_encode(["address"], [patient]).hex()
+        return self.events([None, topic], to_block=to_block)
+
+    def card(self, patient: str) -> list[AnchoredRecord]:
+        """The patient's visit card in order, verified against the on-chain head and length.
+
+        Raises:
+            IntegrityError: the events do not reproduce the stored head (missing or forged history).
+        """
+        block = self.fc.w3.eth.block_number
+        stored = self.fc.card(patient, block)
+        sig = "0x" + self.topic("RecordAnchored").hex()
+        topic = "0x" + abi_encode(["address"], [patient]).hex()
+        events = self.events([sig, topic], [self.fc.records.address], to_block=block)
+        records = [anchored_from_event(e) for e in events]
+        head = ZERO_HEAD
+        for n, rec in enumerate(records):
+            head = next_head(
+                head,
+                leaf_hash(
+                    rec.record_id, rec.previous, rec.cid_digest, rec.sections, rec.cid_codec, rec.author
+                ),
+            )
+            if rec.index != n or rec.head != head:
+                raise IntegrityError(
+                    f"visit card of {patient} breaks at record {n}: the event history is not the card"
+                )
+        if len(records) != stored.length or head != stored.head:
+            raise IntegrityError(
+                f"visit card of {patient}: events give {len(records)} records and head 0x{head.hex()}, "
+                f"the chain says {stored.length} and 0x{stored.head.hex()}"
+            )
+        return records
+
+    def anchors(
+        self, patient: str | None, record_ids: list[bytes], to_block: int | None = None
+    ) -> dict[bytes, AnchoredRecord]:
+        """Anchors of the given record ids (on ``patient``'s card, or any card when None), by record id."""
+        patient_topic = None if patient is None else "0x" + abi_encode(["address"], [patient]).hex()
+        topics = [
+            "0x" + self.topic("RecordAnchored").hex(),
+            patient_topic,
+            ["0x" + i.hex() for i in record_ids],
+        ]
+        found = self.events(topics, [self.fc.records.address], to_block=to_block)
+        return {bytes(e.args["recordId"]): anchored_from_event(e) for e in found}
+
+    def topic(self, name: str) -> bytes:
+        """Topic 0 of an event by name."""
+        for topic, (_, abi) in self._abis.items():
+            if abi["name"] == name:
+                return topic
+        raise KeyError(name)
+
+
+def anchored_from_event(event: ChainEvent) -> AnchoredRecord:
+    """Typed view of a ``RecordAnchored`` event."""
+    a = event.args
+    return AnchoredRecord(
+        a["patient"],
+        bytes(a["recordId"]),
+        a["author"],
+        bytes(a["previous"]),
+        bytes(a["cidDigest"]),
+        int(a["sections"]),
+        int(a["cidCodec"]),
+        int(a["index"]),
+        bytes(a["head"]),
+        event.block,
+        event.tx_hash,
+    )

@@ -1,0 +1,232 @@
+"""The record a doctor submits: a documented JSON document split into sections (docs/record-format.md).
+
+Parsing is strict and names the offending field, e.g. ``sections.prescriptions[1].days: expected a whole
+number``. Each section's plaintext is its canonical JSON (sorted keys, no spaces, UTF-8), so the same record
+always seals to the same plaintexts.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import mimetypes
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from famchain.errors import InputError
+from famchain.records.sections import SECTION_NAMES
+
+FORMAT_VERSION = 1
+MAX_TEXT = 100_000
+MAX_ITEMS = 500
+MAX_ATTACHMENT = 64 * 1024 * 1024
+
+_Check = Callable[[Any, str], Any]
+
+
+def _fail(where: str, problem: str) -> InputError:
+    return InputError(f"{where}: {problem}")
+
+
+def _text(value: Any, where: str, *, required: bool = True) -> str:
+    if value is None and not required:
+        return ""
+    if not isinstance(value, str):
+        raise _fail(where, f"expected text, got {type(value).__name__}")
+    if required and not value.strip():
+        raise _fail(where, "must not be empty")
+    if len(value) > MAX_TEXT:
+        raise _fail(where, f"longer than {MAX_TEXT} characters")
+    return value
+
+
+def _number(value: Any, where: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise _fail(where, "expected a whole number >= 0")
+    return value
+
+
+def _entries(fields: Mapping[str, tuple[_Check, bool]]) -> _Check:
+    """A list of objects with the given fields (checker, required)."""
+
+    def check(value: Any, where: str) -> list[dict[str, Any]]:
+        if isinstance(value, dict):
+            value = [value]
+        if not isinstance(value, list) or not value:
+            raise _fail(where, "expected a non-empty list of entries")
+        if len(value) > MAX_ITEMS:
+            raise _fail(where, f"more than {MAX_ITEMS} entries")
+        out = []
+        for n, item in enumerate(value):
+            here = f"{where}[{n}]"
+            if not isinstance(item, dict):
+                raise _fail(here, f"expected an object, got {type(item).__name__}")
+            unknown = sorted(set(item) - set(fields))
+            if unknown:
+                raise _fail(f"{here}.{unknown[0]}", f"unknown field; expected one of {', '.join(fields)}")
+            entry = {}
+            for key, (checker, required) in fields.items():
+                if key not in item:
+                    if required:
+                        raise _fail(f"{here}.{key}", "is required")
+                    continue
+                entry[key] = checker(item[key], f"{here}.{key}")
+            out.append(entry)
+        return out
+
+    return check
+
+
+def _narrative(value: Any, where: str) -> str:
+    return _text(value, where)
+
+
+_SECTION_CHECKS: dict[str, _Check] = {
+    "present_illness": _narrative,
+    "past_history": _narrative,
+    "family_history": _narrative,
+    "diagnosis": _entries({"text": (_text, True), "code": (_text, False), "system": (_text, False)}),
+    "prescriptions": _entries(
+        {
+            "drug": (_text, True),
+            "dose": (_text, False),
+            "route": (_text, False),
+            "frequency": (_text, False),
+            "days": (_number, False),
+            "note": (_text, False),
+        }
+    ),
+    "examinations": _entries(
+        {
+            "name": (_text, True),
+            "value": (_text, True),
+            "unit": (_text, False),
+            "reference_range": (_text, False),
+            "note": (_text, False),
+        }
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A file attached to a record (PDF, image, ...), carried inside the ``attachments`` section."""
+
+    name: str
+    media_type: str
+    data: bytes
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON form with the bytes in base64 and their sha256."""
+        return {
+            "name": self.name,
+            "media_type": self.media_type,
+            "sha256": hashlib.sha256(self.data).hexdigest(),
+            "data": base64.b64encode(self.data).decode(),
+        }
+
+    @classmethod
+    def from_path(cls, path: Path) -> Attachment:
+        """Read an attachment from disk.
+
+        Raises:
+            InputError: missing, unreadable or too large.
+        """
+        try:
+            size = path.stat().st_size
+            if size > MAX_ATTACHMENT:
+                raise InputError(f"{path}: attachment larger than {MAX_ATTACHMENT // 2**20} MiB")
+            data = path.read_bytes()
+        except OSError as exc:
+            raise InputError(f"{path}: cannot read attachment ({exc.strerror})") from None
+        media = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        return cls(path.name, media, data)
+
+
+@dataclass(frozen=True)
+class RecordContent:
+    """A validated record: section name -> JSON value, in section bit order."""
+
+    sections: dict[str, Any]
+
+    def plaintexts(self) -> dict[str, bytes]:
+        """Canonical bytes of each section, ready to seal."""
+        return {name: canonical_json(value) for name, value in self.sections.items()}
+
+    @property
+    def names(self) -> list[str]:
+        """Section names present."""
+        return list(self.sections)
+
+
+def canonical_json(value: Any) -> bytes:
+    """Deterministic UTF-8 JSON: sorted keys, no insignificant spaces."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def parse_record(document: Any, attachments: list[Attachment] | None = None) -> RecordContent:
+    """Validate a record document (already JSON-decoded) and return its sections.
+
+    Raises:
+        InputError: naming the first offending field.
+    """
+    if not isinstance(document, dict):
+        raise _fail("record", f"expected a JSON object, got {type(document).__name__}")
+    unknown = sorted(set(document) - {"version", "sections"})
+    if unknown:
+        raise _fail(unknown[0], "unknown field; a record has 'version' and 'sections'")
+    version = document.get("version", FORMAT_VERSION)
+    if version != FORMAT_VERSION:
+        raise _fail("version", f"unsupported record format {version!r}; expected {FORMAT_VERSION}")
+    sections = document.get("sections")
+    if not isinstance(sections, dict):
+        raise _fail("sections", "expected an object of section name -> content")
+    out: dict[str, Any] = {}
+    for name in sections:
+        if name not in _SECTION_CHECKS:
+            hint = " (attach files with --attach)" if name == "attachments" else ""
+            raise _fail(
+                f"sections.{name}", f"unknown section{hint}; expected one of {', '.join(_SECTION_CHECKS)}"
+            )
+    for name, check in _SECTION_CHECKS.items():
+        if name in sections:
+            out[name] = check(sections[name], f"sections.{name}")
+    if attachments:
+        out["attachments"] = [a.to_json() for a in attachments]
+    if not out:
+        raise _fail("sections", "a record needs at least one section")
+    ordered = {name: out[name] for name in SECTION_NAMES if name in out}
+    return RecordContent(ordered)
+
+
+def load_record(path: Path, attachments: list[Path] | None = None) -> RecordContent:
+    """Read and validate a record JSON file (plus attachment files).
+
+    Raises:
+        InputError: unreadable file, invalid JSON, or a schema violation (the message names the field).
+    """
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8"
+        raise InputError(f"{path}: cannot read record ({reason})") from None
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{path}: invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from None
+    files = [Attachment.from_path(p) for p in attachments or []]
+    try:
+        return parse_record(document, files)
+    except InputError as exc:
+        raise InputError(f"{path}: {exc}") from None
+
+
+def decode_section(name: str, plaintext: bytes) -> Any:
+    """Inverse of :meth:`RecordContent.plaintexts` for one section."""
+    try:
+        return json.loads(plaintext.decode())
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise InputError(f"section {name} does not hold record JSON") from None

@@ -1,0 +1,169 @@
+"""The author's local outbox: a sealed record is written here before anything leaves the machine.
+
+An entry moves ``sealed -> stored -> anchored`` (updates wait in ``awaiting_approval`` between the first
+two steps until the patient's signature arrives). Each step rewrites the entry atomically, so a process killed
+at any point leaves an entry that the next flush resumes from; the sealed bytes never change, so a retried
+upload yields the same CID. Anchored entries move to ``done/``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import time
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from famchain.errors import ConfigError, InputError
+from famchain.storage.blockstore import atomic_write
+
+SEALED = "sealed"
+STORED = "stored"
+AWAITING_APPROVAL = "awaiting_approval"
+ANCHORED = "anchored"
+STATES = (SEALED, STORED, AWAITING_APPROVAL, ANCHORED)
+
+
+@dataclass(frozen=True)
+class Approval:
+    """The patient's EIP-712 ``RecordUpdate`` signature for an update."""
+
+    nonce: int
+    deadline: int
+    signature: str
+
+
+@dataclass(frozen=True)
+class OutboxEntry:
+    """One record on its way to the chain."""
+
+    record_id: str
+    patient: str
+    author: str
+    chain_id: int
+    registry: str
+    sections: int
+    previous: str
+    cid: str
+    state: str = SEALED
+    created: float = field(default_factory=time.time)
+    attempts: int = 0
+    last_error: str = ""
+    tx_hash: str = ""
+    block: int = 0
+    approval: Approval | None = None
+
+    @property
+    def record_bytes(self) -> bytes:
+        """The record id as 32 bytes."""
+        return bytes.fromhex(self.record_id.removeprefix("0x"))
+
+    @property
+    def previous_bytes(self) -> bytes:
+        """The id of the record this one updates (32 zero bytes for a new visit)."""
+        return bytes.fromhex(self.previous.removeprefix("0x"))
+
+    @property
+    def is_update(self) -> bool:
+        """True for a new version of an earlier record."""
+        return self.previous_bytes != b"\x00" * 32
+
+    def to_json(self) -> dict[str, Any]:
+        """Serializable form."""
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> OutboxEntry:
+        """Inverse of :meth:`to_json`."""
+        approval = data.get("approval")
+        return cls(**{**data, "approval": Approval(**approval) if approval else None})
+
+
+class Outbox:
+    """Entries of one author for one deployment, under ``root``.
+
+    Only one process flushes an outbox at a time (an advisory lock on ``root/.lock``).
+    """
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.done_dir = root / "done"
+        try:
+            self.done_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ConfigError(f"cannot create outbox {root}: {exc.strerror}") from None
+
+    @classmethod
+    def for_author(cls, home: Path, chain_id: int, registry: str, author: str) -> Outbox:
+        """The outbox of ``author`` for the RecordRegistry at ``registry`` on ``chain_id``."""
+        return cls(home / "outbox" / f"{chain_id}-{registry.lower()}" / author.lower())
+
+    def _json(self, record_id: str) -> Path:
+        return self.root / f"{record_id}.json"
+
+    def envelope_path(self, record_id: str) -> Path:
+        """Where the sealed bytes of an entry are kept."""
+        return self.root / f"{record_id}.sealed"
+
+    def add(self, entry: OutboxEntry, sealed: bytes) -> OutboxEntry:
+        """Persist a new entry: sealed bytes first, then the entry, each durably."""
+        atomic_write(self.envelope_path(entry.record_id), sealed)
+        self.save(entry)
+        return entry
+
+    def save(self, entry: OutboxEntry) -> None:
+        """Rewrite an entry atomically."""
+        target = self.done_dir if entry.state == ANCHORED else self.root
+        atomic_write(target / f"{entry.record_id}.json", json.dumps(entry.to_json(), indent=1).encode())
+        if entry.state == ANCHORED:
+            self._json(entry.record_id).unlink(missing_ok=True)
+            self.envelope_path(entry.record_id).unlink(missing_ok=True)
+
+    def update(self, entry: OutboxEntry, **changes: Any) -> OutboxEntry:
+        """Save a changed copy of ``entry`` and return it."""
+        changed = replace(entry, **changes)
+        self.save(changed)
+        return changed
+
+    def sealed_bytes(self, entry: OutboxEntry) -> bytes:
+        """The sealed envelope of a pending entry.
+
+        Raises:
+            InputError: the sealed file is gone (the entry cannot be resumed).
+        """
+        try:
+            return self.envelope_path(entry.record_id).read_bytes()
+        except FileNotFoundError:
+            raise InputError(f"outbox entry {entry.record_id} lost its sealed bytes") from None
+
+    def pending(self) -> list[OutboxEntry]:
+        """Entries not yet anchored, oldest first."""
+        out = [OutboxEntry.from_json(json.loads(p.read_text())) for p in self.root.glob("0x*.json")]
+        return sorted(out, key=lambda e: (e.created, e.record_id))
+
+    def get(self, record_id: str) -> OutboxEntry | None:
+        """A pending or done entry by record id."""
+        for folder in (self.root, self.done_dir):
+            path = folder / f"{record_id}.json"
+            if path.exists():
+                return OutboxEntry.from_json(json.loads(path.read_text()))
+        return None
+
+    def done(self) -> list[OutboxEntry]:
+        """Anchored entries."""
+        return [OutboxEntry.from_json(json.loads(p.read_text())) for p in self.done_dir.glob("0x*.json")]
+
+    @contextlib.contextmanager
+    def locked(self) -> Iterator[None]:
+        """Hold the outbox's flush lock (blocks while another process flushes)."""
+        fd = os.open(self.root / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            os.close(fd)

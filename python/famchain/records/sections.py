@@ -1,0 +1,112 @@
+"""Record sections, actions and purposes: the bit values shared with the contracts (docs/protocol.md)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from enum import IntEnum, IntFlag
+
+from famchain.errors import InputError
+
+
+class Section(IntFlag):
+    """One encrypted part of a medical record; a consent or agreement covers a set of them."""
+
+    PRESENT_ILLNESS = 0x01
+    PAST_HISTORY = 0x02
+    FAMILY_HISTORY = 0x04
+    DIAGNOSIS = 0x08
+    PRESCRIPTIONS = 0x10
+    EXAMINATIONS = 0x20
+    ATTACHMENTS = 0x40
+
+
+ALL_SECTIONS = Section(0x7F)
+
+SECTION_NAMES: dict[str, Section] = {s.name.lower(): s for s in Section if s.name}
+"""``present_illness`` -> Section.PRESENT_ILLNESS, in bit order."""
+
+LABELS_ZH = {
+    "present_illness": "现病史",
+    "past_history": "既往史",
+    "family_history": "家族史",
+    "diagnosis": "诊断",
+    "prescriptions": "处方",
+    "examinations": "检查检验结果",
+    "attachments": "附件",
+}
+
+
+class Action(IntFlag):
+    """What a consent or agreement lets the grantee do."""
+
+    READ = 0x01
+    APPEND = 0x02
+
+
+class Purpose(IntEnum):
+    """Why a grantee asks for access; recorded on chain with the consent."""
+
+    TREATMENT = 1
+    REFERRAL = 2
+    INSURANCE_CLAIM = 3
+    RESEARCH = 4
+
+
+def section_mask(names: Iterable[str]) -> int:
+    """Bitmask for section names; ``all`` means every section.
+
+    Raises:
+        InputError: an unknown name or an empty selection.
+    """
+    mask = 0
+    for raw in names:
+        for name in (n.strip().lower().replace("-", "_") for n in raw.split(",")):
+            if not name:
+                continue
+            if name == "all":
+                mask |= ALL_SECTIONS
+            elif name in SECTION_NAMES:
+                mask |= SECTION_NAMES[name]
+            else:
+                known = ", ".join(SECTION_NAMES)
+                raise InputError(f"unknown section {name!r}; known sections: {known}, all")
+    if not mask:
+        raise InputError("no section selected")
+    return int(mask)
+
+
+def section_names(mask: int) -> list[str]:
+    """Section names in a bitmask, in bit order."""
+    return [name for name, bit in SECTION_NAMES.items() if mask & bit]
+
+
+def action_mask(names: Iterable[str]) -> int:
+    """Bitmask for ``read`` / ``append``."""
+    mask = 0
+    for raw in names:
+        for name in (n.strip().lower() for n in raw.split(",")):
+            if not name:
+                continue
+            try:
+                mask |= Action[name.upper()]
+            except KeyError:
+                raise InputError(f"unknown action {name!r}; use read, append") from None
+    if not mask:
+        raise InputError("no action selected")
+    return int(mask)
+
+
+def action_names(mask: int) -> list[str]:
+    """Action names in a bitmask."""
+    return [a.name.lower() for a in Action if a.name and mask & a]
+
+
+def parse_purpose(name: str) -> Purpose:
+    """``treatment``, ``referral``, ``insurance-claim`` or ``research``."""
+    key = name.strip().upper().replace("-", "_")
+    try:
+        return Purpose[key]
+    except KeyError:
+        raise InputError(
+            f"unknown purpose {name!r}; use treatment, referral, insurance-claim, research"
+        ) from None
