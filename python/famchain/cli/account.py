@@ -1,7 +1,130 @@
-"""`famchain account` commands."""
+"""`famchain account`: create, import, list and show V3 keystores.
+
+The password comes from ``--password-file``, else ``$FAMCHAIN_PASSWORD``, else a hidden prompt (confirmed
+when it protects a new keystore).
+"""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+from typing import Annotated
+
 import typer
 
-app = typer.Typer(help="account commands.", no_args_is_help=True)
+from famchain.crypto import keystore
+
+app = typer.Typer(
+    help="Keystores: one key signs your messages and decrypts records sealed for you.",
+    no_args_is_help=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+KeystoreDir = Annotated[
+    Path | None,
+    typer.Option(
+        "--keystore-dir",
+        help=f"Keystore directory [default: ${keystore.ENV_KEYSTORE_DIR}, else ~/.famchain/keystores].",
+        file_okay=False,
+        show_default=False,
+    ),
+]
+PasswordFile = Annotated[
+    Path | None,
+    typer.Option(
+        "--password-file",
+        help=f"Read the password from this file [default: ${keystore.ENV_PASSWORD}, else prompt].",
+        dir_okay=False,
+        show_default=False,
+    ),
+]
+JsonOutput = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+
+
+def _password(password_file: Path | None, *, new: bool, prompt: str = "Keystore password") -> str:
+    if password_file is not None:
+        return keystore.read_password_file(password_file)
+    env = keystore.password_from_env()
+    if env is not None:
+        return env
+    return str(typer.prompt(prompt, hide_input=True, confirmation_prompt=new, err=True))
+
+
+@app.command()
+def new(keystore_dir: KeystoreDir = None, password_file: PasswordFile = None) -> None:
+    """Create a keystore for a fresh key; prints only its address."""
+    password = _password(password_file, new=True)
+    info = keystore.create_keystore(password, keystore_dir)
+    typer.echo(info.address)
+
+
+@app.command("import")
+def import_(
+    keystore_file: Annotated[
+        Path | None,
+        typer.Argument(
+            help="An existing V3 keystore JSON file to copy in (opened with the password to check it).",
+            dir_okay=False,
+            show_default=False,
+        ),
+    ] = None,
+    private_key_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--private-key-file",
+            help="Read a hex private key from this file instead (omit both to be prompted for it).",
+            dir_okay=False,
+            show_default=False,
+        ),
+    ] = None,
+    keystore_dir: KeystoreDir = None,
+    password_file: PasswordFile = None,
+) -> None:
+    """Import a keystore file or a hex private key; prints only the address."""
+    if keystore_file is not None and private_key_file is not None:
+        raise typer.BadParameter("give a keystore file or --private-key-file, not both")
+    if keystore_file is not None:
+        password = _password(password_file, new=False)
+        info = keystore.import_keystore_file(keystore_file, password, keystore_dir)
+    else:
+        if private_key_file is not None:
+            key_text = keystore.read_password_file(private_key_file, "private key file")
+        else:
+            key_text = str(typer.prompt("Private key (hex)", hide_input=True, err=True))
+        key = keystore.parse_private_key(key_text)
+        password = _password(password_file, new=True)
+        info = keystore.create_keystore(password, keystore_dir, private_key=key)
+    typer.echo(info.address)
+
+
+@app.command("list")
+def list_(keystore_dir: KeystoreDir = None, as_json: JsonOutput = False) -> None:
+    """List the keystores in the directory (no password needed)."""
+    infos = keystore.list_keystores(keystore_dir)
+    if as_json:
+        typer.echo(json.dumps([i.to_json() for i in infos], indent=2))
+        return
+    if not infos:
+        typer.echo(f"no keystores in {keystore.keystore_dir(keystore_dir)}", err=True)
+    for info in infos:
+        typer.echo(f"{info.address}  {info.path}")
+
+
+@app.command()
+def show(
+    account: Annotated[str, typer.Argument(help="An address in the keystore directory, or a keystore file.")],
+    keystore_dir: KeystoreDir = None,
+    password_file: PasswordFile = None,
+    as_json: JsonOutput = False,
+) -> None:
+    """Print the address and the encryption public key to register (needs the password)."""
+    info = keystore.find_keystore(account, keystore_dir)
+    wallet = keystore.unlock(str(info.path), _password(password_file, new=False), keystore_dir)
+    public_key = "0x" + wallet.encryption_public_key.hex()
+    if as_json:
+        document = {"address": wallet.address, "encryption_public_key": public_key, "path": str(info.path)}
+        typer.echo(json.dumps(document, indent=2))
+        return
+    typer.echo(f"address:               {wallet.address}")
+    typer.echo(f"encryption public key: {public_key}")
+    typer.echo(f"keystore:              {info.path}")
