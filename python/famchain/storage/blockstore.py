@@ -227,7 +227,7 @@ class BlockStore:
     # --- DAG traversal ----------------------------------------------------------------------------------
 
     def walk(self, root: CidInfo) -> Iterator[tuple[CidInfo, bytes]]:
-        """Yield every block of the DAG under ``root`` once, depth-first pre-order (``ipfs dag export`` order).
+        """Yield every block under ``root`` once, depth-first pre-order (the ``ipfs dag export`` order).
 
         Raises:
             UnknownCidError: If a block of the DAG is missing.

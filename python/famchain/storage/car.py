@@ -1,4 +1,4 @@
-"""CARv1 archives: ``varint(len) || dag-cbor header {roots, version: 1}`` then ``varint(len) || CID || block``.
+"""CARv1 archives: ``varint(len) || dag-cbor {roots, version: 1}``, then ``varint(len) || CID || block``.
 
 The header is the only dag-cbor famchain needs, so it is encoded and decoded by hand (canonical key order:
 ``roots`` before ``version``; CIDs as tag 42 byte strings with a leading 0x00). The reader checks every
@@ -87,11 +87,11 @@ class _Cbor:
                 out[key] = self.item(depth + 1)
             return out
         if major == 6 and value == 42:
-            raw = self.item(depth + 1)
-            if not isinstance(raw, bytes) or not raw.startswith(b"\0"):
+            link = self.item(depth + 1)
+            if not isinstance(link, bytes) or not link.startswith(b"\0"):
                 raise InputError("CAR header CID link must be bytes with a 0x00 prefix")
-            info, end = read_cid_bytes(raw, 1)
-            if end != len(raw):
+            info, end = read_cid_bytes(link, 1)
+            if end != len(link):
                 raise InputError("CAR header CID has trailing bytes")
             return info
         raise InputError(f"CAR header holds an unsupported CBOR item (major type {major})")
@@ -184,23 +184,31 @@ class CarReader:
             yield cid, data
 
 
-def write_car(roots: list[CidInfo], blocks: Iterable[tuple[CidInfo, bytes]], out: BinaryIO) -> int:
-    """Write a CARv1 archive.
+def iter_car(roots: list[CidInfo], blocks: Iterable[tuple[CidInfo, bytes]]) -> Iterator[bytes]:
+    """Yield the bytes of a CARv1 archive piece by piece (for streaming responses).
+
+    Args:
+        roots: The header roots.
+        blocks: ``(cid, bytes)`` pairs in the order to write them.
+
+    Yields:
+        The header, then for each block its section prefix and its bytes.
+    """
+    header = encode_header(roots)
+    yield encode_varint(len(header)) + header
+    for cid, data in blocks:
+        cid_bytes = cid.to_bytes()
+        yield encode_varint(len(cid_bytes) + len(data)) + cid_bytes
+        yield data
+
+
+def write_car(roots: list[CidInfo], blocks: Iterable[tuple[CidInfo, bytes]], out: BinaryIO) -> None:
+    """Write a CARv1 archive to ``out``.
 
     Args:
         roots: The header roots.
         blocks: ``(cid, bytes)`` pairs in the order to write them.
         out: Destination stream.
-
-    Returns:
-        The number of blocks written.
     """
-    header = encode_header(roots)
-    out.write(encode_varint(len(header)) + header)
-    count = 0
-    for cid, data in blocks:
-        cid_bytes = cid.to_bytes()
-        out.write(encode_varint(len(cid_bytes) + len(data)) + cid_bytes)
-        out.write(data)
-        count += 1
-    return count
+    for piece in iter_car(roots, blocks):
+        out.write(piece)

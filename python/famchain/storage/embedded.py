@@ -184,4 +184,3 @@ class EmbeddedStore:
 
 def _info(cid: str | Cid | CidInfo) -> CidInfo:
     return cid if isinstance(cid, CidInfo) else parse_cid(cid)
-

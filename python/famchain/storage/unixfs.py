@@ -1,9 +1,10 @@
 """UnixFS file DAGs, byte-identical to Kubo's ``ipfs add``, built and read as streams.
 
 The builder mirrors boxo's ``importer/balanced`` layout (what ``ipfs add`` uses): a fixed-size chunker, leaves
-filled left to right, and every time a tree of depth ``d`` is full (``max_links`` children per node) it becomes
-the first child of a new root of depth ``d + 1``. With :data:`KUBO_CIDV1` (``ipfs add --cid-version=1``)
-leaves are raw blocks, a one-chunk file is just that raw block and the empty file is the empty raw block.
+filled left to right, and every time a tree of depth ``d`` is full (``max_links`` children per node) it
+becomes the first child of a new root of depth ``d + 1``. With :data:`KUBO_CIDV1`
+(``ipfs add --cid-version=1``) leaves are raw blocks, a one-chunk file is just that raw block and the
+empty file is the empty raw block.
 
 Wire formats written here (protobuf, fields in the order Go's encoders emit them):
 
@@ -25,7 +26,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import BinaryIO, Final
 
-from famchain.errors import IntegrityError, InputError
+from famchain.errors import InputError, IntegrityError
 from famchain.storage.cid import DAG_PB, RAW, CidInfo, decode_varint, encode_varint, read_cid_bytes
 
 CHUNK_SIZE: Final = 262144
@@ -184,6 +185,8 @@ class DagBuilder:
         self.params = params
         self._sink = sink
         self.block_count = 0
+        self.dag_size = 0
+        """After :meth:`build`: total bytes of all blocks under the root (the root link's ``Tsize``)."""
 
     def _emit(self, data: bytes, codec: int) -> CidInfo:
         info = CidInfo(self.params.cid_version, codec, hashlib.sha256(data).digest())
@@ -211,10 +214,7 @@ class DagBuilder:
     def _fill(self, chunks: _Chunker, pending: _Pending, depth: int) -> _Child:
         # boxo balanced.fillNodeRec: add children until the node is full or the input ends.
         while len(pending.children) < self.params.max_links and not chunks.done:
-            if depth == 1:
-                child = self._leaf(chunks.take())
-            else:
-                child = self._fill(chunks, _Pending(), depth - 1)
+            child = self._leaf(chunks.take()) if depth == 1 else self._fill(chunks, _Pending(), depth - 1)
             pending.children.append(child)
         return self._commit(pending)
 
@@ -233,12 +233,15 @@ class DagBuilder:
             # boxo: an empty input is a single empty leaf.
             if self.params.raw_leaves:
                 return self._emit(b"", RAW), 0
-            return self._emit(encode_pbnode([], encode_unixfs_file(0, [])), DAG_PB), 0
+            empty = encode_pbnode([], encode_unixfs_file(0, []))
+            self.dag_size = len(empty)
+            return self._emit(empty, DAG_PB), 0
         root = self._leaf(chunks.take())
         depth = 1
         while not chunks.done:
             root = self._fill(chunks, _Pending([root]), depth)
             depth += 1
+        self.dag_size = root.tsize
         info, _ = read_cid_bytes(root.cid_bytes)
         return info, root.filesize
 
@@ -431,4 +434,4 @@ def iter_file(root: CidInfo, get_block: Callable[[CidInfo], bytes]) -> Iterator[
             got += len(piece)
             yield piece
         if got != expected:
-            raise IntegrityError(f"child {link.cid} of {root} holds {got} bytes, its parent declares {expected}")
+            raise IntegrityError(f"child {link.cid} of {root} holds {got} bytes, its parent says {expected}")
