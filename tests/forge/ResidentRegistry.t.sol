@@ -33,9 +33,10 @@ contract ResidentRegistryTest is Fixture {
     }
 
     function test_register_reverts_whenKeyTruncated() public {
-        bytes memory key = publicKeyOf(STRANGER_PK);
-        assembly ("memory-safe") {
-            mstore(key, 63)
+        bytes memory full = publicKeyOf(STRANGER_PK);
+        bytes memory key = new bytes(63);
+        for (uint256 i = 0; i < 63; ++i) {
+            key[i] = full[i];
         }
         vm.prank(stranger);
         vm.expectRevert(
@@ -127,15 +128,8 @@ contract ResidentRegistryTest is Fixture {
     }
 
     function ecrecoverSig(bytes32 digest, bytes memory sig) internal pure returns (address) {
-        bytes32 r;
-        bytes32 s;
-        uint8 v;
-        assembly ("memory-safe") {
-            r := mload(add(sig, 0x20))
-            s := mload(add(sig, 0x40))
-            v := byte(0, mload(add(sig, 0x60)))
-        }
-        return ecrecover(digest, v, r, s);
+        (bytes32 r, bytes32 s) = abi.decode(sig, (bytes32, bytes32));
+        return ecrecover(digest, uint8(sig[64]), r, s);
     }
 
     // ----- updateProfile -----
