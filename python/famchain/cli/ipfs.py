@@ -1,7 +1,323 @@
-"""`famchain ipfs` commands."""
+"""`famchain ipfs`: add, read, pin and move content in the embedded store or on a Kubo node."""
 
 from __future__ import annotations
 
-import typer
+import json
+import os
+import signal
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
 
-app = typer.Typer(help="ipfs commands.", no_args_is_help=True)
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
+
+from famchain.errors import ConfigError, InputError, StorageError
+from famchain.storage.api import ContentStore
+from famchain.storage.blockstore import ENV_DIR
+from famchain.storage.cid import normalize_cid
+from famchain.storage.config import ENV_API, ENV_BACKEND, StoreConfig, open_store
+from famchain.storage.embedded import EmbeddedStore
+
+app = typer.Typer(
+    help="Content storage: Kubo-identical CIDs, pins, CAR files, a trustless gateway.",
+    no_args_is_help=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+_PROGRESS_MIN = 8 << 20
+
+StoreDir = Annotated[
+    Path | None,
+    typer.Option("--store-dir", envvar=ENV_DIR, help="Embedded store directory [default: ~/.famchain/ipfs]."),
+]
+Backend = Annotated[
+    str | None,
+    typer.Option("--backend", envvar=ENV_BACKEND, help="embedded (default) or kubo."),
+]
+ApiUrl = Annotated[
+    str | None,
+    typer.Option(
+        "--api", envvar=ENV_API, help="Kubo RPC URL for --backend kubo [default: http://127.0.0.1:5001]."
+    ),
+]
+JsonOut = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
+
+
+def _store(store_dir: Path | None, backend: str | None, api: str | None) -> ContentStore:
+    return open_store(StoreConfig.from_env(backend=backend, root=store_dir, api_url=api))
+
+
+def _embedded(store_dir: Path | None, backend: str | None, command: str) -> EmbeddedStore:
+    config = StoreConfig.from_env(backend=backend, root=store_dir)
+    if config.backend != "embedded":
+        raise ConfigError(
+            f"`famchain ipfs {command}` works on the embedded store only (backend is {config.backend})"
+        )
+    return EmbeddedStore(config.root)
+
+
+def _emit(data: Any, as_json: bool, text: str) -> None:
+    typer.echo(json.dumps(data, indent=None) if as_json else text)
+
+
+@contextmanager
+def _progress(total: int | None, label: str) -> Iterator[Any]:
+    if total is None or total < _PROGRESS_MIN:
+        yield None
+        return
+    console = Console(stderr=True)
+    with Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        console=console,
+        transient=True,
+    ) as bar:
+        task = bar.add_task(label, total=total)
+        yield lambda n: bar.advance(task, n)
+
+
+def _open_input(path: Path) -> Any:
+    try:
+        return open(path, "rb")
+    except OSError as exc:
+        raise InputError(f"cannot read {path}: {exc.strerror or exc}") from None
+
+
+def _open_output(path: Path) -> Any:
+    try:
+        return open(path, "wb")
+    except OSError as exc:
+        raise InputError(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
+@app.command()
+def add(
+    file: Annotated[Path, typer.Argument(help="File to add ('-' for stdin).", allow_dash=True)],
+    only_hash: Annotated[
+        bool, typer.Option("--only-hash", "-n", help="Compute the CID, store nothing.")
+    ] = False,
+    pin: Annotated[bool, typer.Option("--pin/--no-pin", help="Pin the added content.")] = True,
+    store_dir: StoreDir = None,
+    backend: Backend = None,
+    api: ApiUrl = None,
+    as_json: JsonOut = False,
+) -> None:
+    """Add a file and print its CID (identical to `ipfs add --cid-version=1`)."""
+    store = _store(store_dir, backend, api)
+    if str(file) == "-":
+        cid = store.put(sys.stdin.buffer, pin=pin, only_hash=only_hash)
+        size = None
+    else:
+        size = file.stat().st_size if file.is_file() else None
+        with _open_input(file) as fh, _progress(size, f"adding {file.name}") as advance:
+            cid = store.put(fh, pin=pin and not only_hash, only_hash=only_hash, progress=advance)
+    _emit({"cid": cid, "size": size, "pinned": pin and not only_hash}, as_json, cid)
+
+
+@app.command()
+def get(
+    cid: Annotated[str, typer.Argument(help="CID of the file.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Where to write the file.")],
+    store_dir: StoreDir = None,
+    backend: Backend = None,
+    api: ApiUrl = None,
+) -> None:
+    """Write a stored file to OUTPUT, verifying every block (nothing is left behind on failure)."""
+    store = _store(store_dir, backend, api)
+    tmp = output.with_name(f".{output.name}.part")
+    try:
+        with _open_output(tmp) as fh:
+            for piece in store.stream(normalize_cid(cid)):
+                fh.write(piece)
+        os.replace(tmp, output)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+@app.command("pin")
+def pin_cmd(
+    cid: Annotated[str, typer.Argument(help="Root CID to pin recursively.")],
+    store_dir: StoreDir = None,
+    backend: Backend = None,
+    api: ApiUrl = None,
+) -> None:
+    """Pin a DAG recursively so gc keeps it."""
+    normalized = normalize_cid(cid)
+    _store(store_dir, backend, api).pin(normalized)
+    typer.echo(f"pinned {normalized}")
+
+
+@app.command()
+def unpin(
+    cid: Annotated[str, typer.Argument(help="Root CID to unpin.")],
+    store_dir: StoreDir = None,
+    backend: Backend = None,
+    api: ApiUrl = None,
+) -> None:
+    """Remove a recursive pin (the blocks go at the next gc)."""
+    normalized = normalize_cid(cid)
+    _store(store_dir, backend, api).unpin(normalized)
+    typer.echo(f"unpinned {normalized}")
+
+
+@app.command("ls")
+def ls_cmd(
+    store_dir: StoreDir = None,
+    backend: Backend = None,
+    api: ApiUrl = None,
+    as_json: JsonOut = False,
+) -> None:
+    """List the pinned roots."""
+    pins = _store(store_dir, backend, api).pins()
+    if as_json:
+        typer.echo(json.dumps(pins))
+    else:
+        for cid in pins:
+            typer.echo(cid)
+
+
+@app.command()
+def gc(store_dir: StoreDir = None, backend: Backend = None, as_json: JsonOut = False) -> None:
+    """Delete every block no pin reaches (embedded store)."""
+    result = _embedded(store_dir, backend, "gc").gc()
+    data = {
+        "removed_blocks": result.removed_blocks,
+        "freed_bytes": result.freed_bytes,
+        "kept": result.kept_blocks,
+    }
+    _emit(
+        data,
+        as_json,
+        f"removed {result.removed_blocks} blocks ({result.freed_bytes} bytes), kept {result.kept_blocks}",
+    )
+
+
+@app.command()
+def verify(store_dir: StoreDir = None, backend: Backend = None, as_json: JsonOut = False) -> None:
+    """Re-hash every stored block; exit 1 if any is corrupted (embedded store)."""
+    store = _embedded(store_dir, backend, "verify")
+    bad = store.verify()
+    count, _size = store.blocks.count()
+    if as_json:
+        typer.echo(json.dumps({"blocks": count, "bad": [{"key": b.key, "path": str(b.path)} for b in bad]}))
+    else:
+        for block in bad:
+            typer.echo(f"corrupted {block.key} ({block.path})")
+        typer.echo(f"{count} blocks checked, {len(bad)} corrupted")
+    if bad:
+        raise typer.Exit(1)
+
+
+@app.command("export-car")
+def export_car(
+    cid: Annotated[str, typer.Argument(help="Root CID.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="CAR file to write.")],
+    store_dir: StoreDir = None,
+    backend: Backend = None,
+    api: ApiUrl = None,
+) -> None:
+    """Write the DAG under CID as a CARv1 file."""
+    store = _store(store_dir, backend, api)
+    tmp = output.with_name(f".{output.name}.part")
+    try:
+        with _open_output(tmp) as fh:
+            store.export_car(normalize_cid(cid), fh)
+        os.replace(tmp, output)
+    finally:
+        tmp.unlink(missing_ok=True)
+    typer.echo(str(output))
+
+
+@app.command("import-car")
+def import_car(
+    file: Annotated[Path, typer.Argument(help="CARv1 file.")],
+    pin: Annotated[bool, typer.Option("--pin/--no-pin", help="Pin the CAR's roots.")] = True,
+    store_dir: StoreDir = None,
+    backend: Backend = None,
+    api: ApiUrl = None,
+    as_json: JsonOut = False,
+) -> None:
+    """Import every block of a CAR file (each verified) and pin its roots."""
+    store = _store(store_dir, backend, api)
+    with _open_input(file) as fh:
+        roots = store.import_car(fh, pin=pin)
+    if as_json:
+        typer.echo(json.dumps(roots))
+    else:
+        for root in roots:
+            typer.echo(root)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to bind (loopback by default).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port; 0 picks a free one.")] = 0,
+    store_dir: StoreDir = None,
+    backend: Backend = None,
+) -> None:
+    """Serve the store: trustless gateway (/ipfs/CID) and a Kubo RPC subset (/api/v0). Prints the URL."""
+    from famchain.storage.gateway import GatewayServer
+
+    store = _embedded(store_dir, backend, "serve")
+    try:
+        server = GatewayServer(store, host=host, port=port)
+    except OSError as exc:
+        raise StorageError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+
+    def _stop(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, _stop)
+    typer.echo(server.url)
+    sys.stdout.flush()
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+
+
+@app.command()
+def fetch(
+    cid: Annotated[str, typer.Argument(help="Root CID to fetch.")],
+    source: Annotated[str, typer.Option("--from", help="Gateway URL (a famchain store or a Kubo gateway).")],
+    pin: Annotated[bool, typer.Option("--pin/--no-pin", help="Pin once complete.")] = True,
+    store_dir: StoreDir = None,
+    backend: Backend = None,
+    as_json: JsonOut = False,
+) -> None:
+    """Pull a DAG from another gateway into the local store, verifying every block."""
+    from famchain.storage.gateway import GatewayFetcher
+
+    store = _embedded(store_dir, backend, "fetch")
+    result = GatewayFetcher(source).fetch(normalize_cid(cid), store, pin=pin)
+    data = {
+        "cid": result.root,
+        "blocks_fetched": result.blocks_fetched,
+        "bytes_fetched": result.bytes_fetched,
+        "blocks_present": result.blocks_present,
+    }
+    _emit(
+        data, as_json, f"fetched {result.root}: {result.blocks_fetched} blocks ({result.bytes_fetched} bytes)"
+    )
+
+
+@app.command()
+def status(
+    store_dir: StoreDir = None,
+    backend: Backend = None,
+    api: ApiUrl = None,
+    as_json: JsonOut = False,
+) -> None:
+    """Show the configured store and whether it answers; exit 1 if it does not."""
+    info = _store(store_dir, backend, api).status()
+    _emit(info, as_json, "\n".join(f"{k}: {v}" for k, v in info.items()))
+    if not info.get("healthy"):
+        raise typer.Exit(1)
