@@ -54,7 +54,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
-from eth_utils.address import is_address, to_canonical_address, to_checksum_address
+from eth_utils.address import is_address, to_checksum_address
 
 from famchain.crypto import _codec
 from famchain.crypto.aead import DEFAULT_AEAD, KEY_SIZE, NONCE_SIZE, TAG_SIZE, get_aead, is_registered
@@ -91,6 +91,11 @@ MAC_SIZE = 32
 _SECTION_NAME = re.compile(r"[a-z][a-z0-9_]*")
 _ENVELOPE = "envelope"
 _BUNDLE = "key bundle"
+
+
+def _raw(address: Address) -> bytes:
+    """The 20 bytes of an address already normalized to checksum form."""
+    return bytes.fromhex(address[2:])
 
 
 def _address(value: str, field: str) -> Address:
@@ -143,12 +148,7 @@ class EnvelopeContext:
 
     def to_bytes(self) -> bytes:
         """Encodes as ``record_id[32] ‖ patient[20] ‖ chain_id u256 ‖ registry[20]`` (104 bytes)."""
-        return (
-            self.record_id
-            + to_canonical_address(self.patient)
-            + self.chain_id.to_bytes(32, "big")
-            + to_canonical_address(self.registry)
-        )
+        return self.record_id + _raw(self.patient) + self.chain_id.to_bytes(32, "big") + _raw(self.registry)
 
     def mismatch(self, other: EnvelopeContext) -> tuple[str, str, str] | None:
         """Returns ``(field, self value, other value)`` of the first differing field, or None."""
@@ -345,9 +345,7 @@ class SealedEnvelope:
 
 def _recipient_head(entry: RecipientEntry, index: Mapping[str, int]) -> bytes:
     return (
-        to_canonical_address(entry.address)
-        + _codec.u8(len(entry.sections))
-        + bytes(index[name] for name in entry.sections)
+        _raw(entry.address) + _codec.u8(len(entry.sections)) + bytes(index[name] for name in entry.sections)
     )
 
 
@@ -392,7 +390,7 @@ def _wrap_info(context: EnvelopeContext) -> bytes:
 
 
 def _wrap_aad(header_digest: bytes, address: Address) -> bytes:
-    return b"famchain/envelope/keys" + header_digest + to_canonical_address(address)
+    return b"famchain/envelope/keys" + header_digest + _raw(address)
 
 
 def _mac(mac_key: bytes, body: bytes) -> bytes:
@@ -470,7 +468,7 @@ def seal(
         sealed.append(SealedSection(name, aead.name, nonce, ciphertext))
 
     ordered = sorted(
-        ((to_canonical_address(address_from_public_key(pub)), pub, wanted) for pub, wanted in merged.items()),
+        ((_raw(address_from_public_key(pub)), pub, wanted) for pub, wanted in merged.items()),
     )
     placeholder = WrappedKey(b"", b"", b"")
     heads = [
@@ -661,7 +659,7 @@ class KeyBundle:
         parts = [
             BUNDLE_MAGIC,
             _codec.u8(FORMAT_VERSION),
-            to_canonical_address(self.grantee),
+            _raw(self.grantee),
             _codec.u16(len(self.entries)),
         ]
         parts.extend(e._head() + e.wrapped.to_bytes() for e in self.entries)
@@ -730,7 +728,7 @@ def _bundle_info(record_id: bytes, envelope_digest: bytes) -> bytes:
 
 
 def _bundle_aad(grantee: Address, entry: BundleEntry) -> bytes:
-    return b"famchain/keybundle/keys" + to_canonical_address(grantee) + entry._head()
+    return b"famchain/keybundle/keys" + _raw(grantee) + entry._head()
 
 
 def _unwrap_entry(grantee: Address, entry: BundleEntry, private_key: bytes) -> bytes:

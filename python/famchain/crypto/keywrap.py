@@ -10,6 +10,7 @@ account's address is the last 20 bytes of its keccak-256 (see docs/protocol.md, 
 
 from __future__ import annotations
 
+import functools
 import os
 from dataclasses import dataclass
 
@@ -68,6 +69,12 @@ class WrappedKey:
 def _private_key(private_key: bytes) -> ec.EllipticCurvePrivateKey:
     if not isinstance(private_key, bytes | bytearray) or len(private_key) != PRIVATE_KEY_SIZE:
         raise InvalidKeyError("private key", f"expected {PRIVATE_KEY_SIZE} bytes")
+    return _derive_private(bytes(private_key))
+
+
+@functools.lru_cache(maxsize=8)
+def _derive_private(private_key: bytes) -> ec.EllipticCurvePrivateKey:
+    # Deriving the key object costs a scalar multiplication; a reader opening many envelopes reuses it.
     scalar = int.from_bytes(private_key, "big")
     if not 0 < scalar < _SECP256K1_N:
         raise InvalidKeyError("private key", "not in the secp256k1 scalar range")
@@ -98,7 +105,13 @@ def public_key_from_private(private_key: bytes) -> bytes:
     Raises:
         InvalidKeyError: Not a valid secp256k1 private key.
     """
-    return _encode_public(_private_key(private_key).public_key())
+    _private_key(private_key)
+    return _public_of(bytes(private_key))
+
+
+@functools.lru_cache(maxsize=8)
+def _public_of(private_key: bytes) -> bytes:
+    return _encode_public(_derive_private(private_key).public_key())
 
 
 def address_from_public_key(public_key: bytes) -> Address:
@@ -113,7 +126,8 @@ def address_from_public_key(public_key: bytes) -> Address:
 
 def address_from_private_key(private_key: bytes) -> Address:
     """Computes the checksummed address of a private key."""
-    return address_from_public_key(public_key_from_private(private_key))
+    public_key = public_key_from_private(private_key)
+    return Address(to_checksum_address(keccak(public_key)[12:]))
 
 
 def parse_public_key(value: str | bytes) -> bytes:
@@ -190,5 +204,5 @@ def unwrap_key(
     except InvalidKeyError:
         raise AuthenticationError(what) from None
     shared = priv.exchange(ec.ECDH(), eph)
-    kek = _derive(shared, wrapped.ephemeral_public_key, _encode_public(priv.public_key()), info)
+    kek = _derive(shared, wrapped.ephemeral_public_key, _public_of(bytes(private_key)), info)
     return get_aead(AES_256_GCM).decrypt(kek, wrapped.nonce, wrapped.ciphertext, aad, what)
