@@ -172,7 +172,9 @@ class Famchain:
 
     def is_authorized(self, patient: str, accessor: str, sections: int, action: int) -> bool:
         """The contract's own answer: may ``accessor`` do ``action`` on ``sections`` of ``patient``?"""
-        return bool(self.consents.functions.isAuthorized(patient, accessor, sections, action).call())
+        return bool(
+            self.consents.functions.isAuthorized(patient, accessor, int(sections), int(action)).call()
+        )
 
     # --- records ------------------------------------------------------------------------------------------
 

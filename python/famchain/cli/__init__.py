@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from famchain import __version__
-from famchain.cli import account, ipfs
+from famchain.cli import account, audit, consent, consortium, devnet, ipfs, record, resident
 from famchain.cli._errors import FamchainGroup
 
 app = typer.Typer(
@@ -19,6 +19,16 @@ app = typer.Typer(
 )
 app.add_typer(account.app, name="account")
 app.add_typer(ipfs.app, name="ipfs")
+app.add_typer(devnet.app, name="devnet")
+app.add_typer(consortium.consortium_app, name="consortium", no_args_is_help=True)
+app.add_typer(consortium.institution_app, name="institution", no_args_is_help=True)
+app.add_typer(resident.resident_app, name="resident", no_args_is_help=True)
+app.add_typer(resident.agreement_app, name="agreement", no_args_is_help=True)
+app.add_typer(record.record_app, name="record", no_args_is_help=True)
+app.add_typer(record.outbox_app, name="outbox", no_args_is_help=True)
+app.add_typer(consent.app, name="consent", no_args_is_help=True)
+devnet.register_deploy(app)
+audit.register(app)
 
 
 @app.command()

@@ -483,13 +483,29 @@ def read_record(actor: Actor, record_id: bytes, *, bundles: list[KeyBundle] | No
         else:
             sections[name] = decode_section(name, value)
     if not sections:
-        raise AccessDeniedError(
-            f"{reader} may read no section of record 0x{record_id.hex()}: no consent from {anchor.patient}"
+        why = (
+            f"the consent of {anchor.patient} was revoked or has expired"
+            if "consent revoked or expired" in withheld.values()
+            else f"no consent from {anchor.patient} covers it"
         )
+        raise AccessDeniedError(f"{reader} may read no section of record 0x{record_id.hex()}: {why}")
     return ReadResult(anchor, sections, withheld)
 
 
 # --- sharing existing records ----------------------------------------------------------------------------
+
+
+def covered_envelopes(actor: Actor, sections: int) -> list[tuple[SealedEnvelope, list[str]]]:
+    """As the patient: the sealed records on your card holding any of ``sections``, with those names."""
+    names = section_names(sections)
+    out = []
+    for record in actor.history.card(actor.address):
+        sealed = SealedEnvelope.from_bytes(
+            actor.store.get(cid_from_digest(record.cid_digest, record.cid_codec))
+        )
+        if set(names) & set(sealed.section_names):
+            out.append((sealed, names))
+    return out
 
 
 def release_existing(actor: Actor, grantee: str, sections: int) -> tuple[str, int] | None:
@@ -499,14 +515,7 @@ def release_existing(actor: Actor, grantee: str, sections: int) -> tuple[str, in
     Returns the bundle CID and the number of records it covers, or None when the card has nothing to share.
     """
     patient = actor.address
-    names = section_names(sections)
-    grants = []
-    for record in actor.history.card(patient):
-        sealed = SealedEnvelope.from_bytes(
-            actor.store.get(cid_from_digest(record.cid_digest, record.cid_codec))
-        )
-        if set(names) & set(sealed.section_names):
-            grants.append((sealed, names))
+    grants = covered_envelopes(actor, sections)
     profile = profile_envelope(actor, patient)
     if profile is not None and grantee_is_family_doctor(actor, patient, grantee):
         grants.append((profile, [PROFILE_SECTION]))

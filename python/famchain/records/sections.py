@@ -20,7 +20,8 @@ class Section(IntFlag):
     ATTACHMENTS = 0x40
 
 
-ALL_SECTIONS = Section(0x7F)
+ALL_SECTIONS = 0x7F
+"""Every section bit (a plain int: web3 treats iterable IntFlag values as lists)."""
 
 SECTION_NAMES: dict[str, Section] = {s.name.lower(): s for s in Section if s.name}
 """``present_illness`` -> Section.PRESENT_ILLNESS, in bit order."""

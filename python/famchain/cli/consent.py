@@ -1,0 +1,122 @@
+"""`famchain consent`: requests, grants (by transaction or offline signature), revocations, listing."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from famchain.cli._context import Json, Session, address_arg, chain_command, emit
+from famchain.cli.record import _read_json
+from famchain.records import consent
+from famchain.records.sections import action_mask, action_names, parse_purpose, section_mask, section_names
+
+app = typer.Typer(help="Consent: who may read or append which sections of your records, why, until when.")
+
+Sections = Annotated[list[str], typer.Option("--sections", help="Section names, comma separated, or `all`.")]
+Actions = Annotated[list[str], typer.Option("--actions", help="read, append (comma separated).")]
+PurposeOpt = Annotated[str, typer.Option("--purpose", help="treatment, referral, insurance-claim, research.")]
+Days = Annotated[float, typer.Option("--days", help="Days until the consent expires.")]
+
+
+@chain_command(app, "request")
+def request(
+    s: Session,
+    patient: Annotated[str, typer.Argument(help="The patient whose records you ask for.")],
+    sections: Sections = ["all"],  # noqa: B006 - typer reads the default, never mutates it
+    actions: Actions = ["read"],  # noqa: B006
+    purpose: PurposeOpt = "treatment",
+) -> None:
+    """As a practitioner: ask a patient for access (the patient sees it in `consent list`)."""
+    who = address_arg(patient, "patient")
+    mask, acts, why = section_mask(sections), action_mask(actions), parse_purpose(purpose)
+    s.confirm(f"request access to {who}")
+    s.sender.transact(s.fc.consents.functions.requestAccess(who, mask, acts, int(why)), "request access")
+    typer.echo(f"asked {who} for {', '.join(section_names(mask))} ({why.name.lower()})")
+
+
+@chain_command(app, "grant")
+def grant(
+    s: Session,
+    grantee: Annotated[str, typer.Argument(help="The practitioner to grant.")],
+    sections: Sections = ["all"],  # noqa: B006
+    actions: Actions = ["read"],  # noqa: B006
+    purpose: PurposeOpt = "treatment",
+    days: Days = 30,
+) -> None:
+    """As the patient: grant consent, then re-wrap the keys of your existing covered records for the grantee."""
+    who = address_arg(grantee, "grantee")
+    mask, acts, why = section_mask(sections), action_mask(actions), parse_purpose(purpose)
+    expires = s.fc.latest_timestamp() + int(days * 86400)
+    s.confirm(f"grant {who} {', '.join(section_names(mask))}")
+    bundle = consent.grant(s.actor, who, mask, acts, int(why), expires)
+    typer.echo(
+        f"granted {who}: {', '.join(section_names(mask))}; {', '.join(action_names(acts))}; {why.name.lower()}; "
+        f"until {expires}" + (f"; existing records released in {bundle}" if bundle else "")
+    )
+
+
+@chain_command(app, "sign")
+def sign(
+    s: Session,
+    grantee: Annotated[str, typer.Argument(help="The practitioner to grant.")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="Where to write the signed consent.")],
+    sections: Sections = ["all"],  # noqa: B006
+    actions: Actions = ["read"],  # noqa: B006
+    purpose: PurposeOpt = "treatment",
+    days: Days = 30,
+    print_typed_data: Annotated[
+        bool, typer.Option(help="Also print the EIP-712 JSON a wallet signs.")
+    ] = False,
+) -> None:
+    """As the patient: sign a consent (and its key release) for anyone to relay; sends nothing."""
+    who = address_arg(grantee, "grantee")
+    mask, acts, why = section_mask(sections), action_mask(actions), parse_purpose(purpose)
+    expires = s.fc.latest_timestamp() + int(days * 86400)
+    doc = consent.sign_consent(s.actor, who, mask, acts, int(why), expires)
+    output.write_text(json.dumps(doc, indent=2) + "\n")
+    if print_typed_data:
+        typer.echo(json.dumps(doc["typed_data"], indent=2))
+    typer.echo(
+        f"signed consent for {who} written to {output}; relay it with `famchain consent submit {output}`"
+    )
+
+
+@chain_command(app, "submit")
+def submit(s: Session, file: Annotated[Path, typer.Argument(help="A signed consent file.")]) -> None:
+    """Relay a signed consent (anyone may pay the gas): grants exactly what the patient signed."""
+    doc = _read_json(file)
+    s.confirm("relay a signed consent")
+    done = consent.relay_consent(s.actor, doc)
+    typer.echo(
+        f"consent of {done.patient} for {done.grantee} is in force"
+        + (f"; key release {done.bundle_cid}" if done.bundle_cid else "")
+    )
+
+
+@chain_command(app, "revoke")
+def revoke(s: Session, grantee: Annotated[str, typer.Argument(help="The grantee to revoke.")]) -> None:
+    """As the patient: revoke a consent; the grantee is wrapped into no new record from now on."""
+    who = address_arg(grantee, "grantee")
+    s.confirm(f"revoke {who}")
+    s.sender.transact(s.fc.consents.functions.revoke(who), "revoke consent")
+    typer.echo(f"revoked {who}")
+
+
+@chain_command(app, "list")
+def list_consents(
+    s: Session,
+    patient: Annotated[str | None, typer.Option("--patient", help="Patient [default: you].")] = None,
+    as_json: Json = False,
+) -> None:
+    """Every grantee and requester of a patient, with what is in force now."""
+    who = address_arg(patient, "patient") if patient else s.account.address
+    rows = consent.consents_of(s.actor, who)
+    lines = [
+        f"{r['grantee']}  {'ACTIVE' if r['active'] else 'inactive':8} {','.join(r['sections']) or '-'}"
+        f"  {','.join(r['actions']) or '-'}  until {r['expires_at'] or '-'}"
+        for r in rows
+    ]
+    emit({"patient": who, "consents": rows}, as_json, "\n".join(lines) or f"{who} has granted nothing")

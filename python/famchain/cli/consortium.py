@@ -1,0 +1,157 @@
+"""`famchain consortium` (membership votes) and `famchain institution` (practitioners)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from famchain.chain.contracts import InstitutionKind, MemberStatus, ProposalAction
+from famchain.chain.history import History
+from famchain.cli._context import Json, Session, address_arg, chain_command, emit
+from famchain.crypto.keywrap import address_from_public_key
+from famchain.errors import InputError
+
+consortium_app = typer.Typer(help="Consortium membership: proposals and votes of member institutions.")
+institution_app = typer.Typer(help="An institution's practitioners (run with the institution's admin key).")
+
+_ACTIONS = {a.name.lower().replace("_", "-"): a for a in ProposalAction}
+_KINDS = {k.name.lower().replace("_", "-"): k for k in InstitutionKind if k}
+
+
+def _action(text: str) -> ProposalAction:
+    try:
+        return _ACTIONS[text.strip().lower()]
+    except KeyError:
+        raise InputError(f"unknown proposal action {text!r}; use one of {', '.join(_ACTIONS)}") from None
+
+
+def _kind(text: str | None) -> InstitutionKind:
+    if text is None:
+        return InstitutionKind.NONE
+    try:
+        return _KINDS[text.strip().lower()]
+    except KeyError:
+        raise InputError(f"unknown institution kind {text!r}; use one of {', '.join(_KINDS)}") from None
+
+
+@chain_command(consortium_app, "propose")
+def propose(
+    s: Session,
+    action: Annotated[str, typer.Argument(help=f"One of: {', '.join(_ACTIONS)}.")],
+    institution: Annotated[
+        str, typer.Argument(help="The institution's admin address (any for set-threshold).")
+    ],
+    kind: Annotated[str | None, typer.Option(help=f"For admit: {', '.join(_KINDS)}.")] = None,
+    threshold_bps: Annotated[
+        int, typer.Option(help="For set-threshold: new vote share in basis points.")
+    ] = 0,
+    as_json: Json = False,
+) -> None:
+    """Propose a membership change; your proposal counts as your vote."""
+    act = _action(action)
+    target = address_arg(institution, "institution")
+    if act == ProposalAction.ADMIT and kind is None:
+        raise InputError("admit needs --kind")
+    s.confirm(f"propose {act.name.lower()} {target}")
+    receipt = s.sender.transact(
+        s.fc.consortium.functions.propose(int(act), target, int(_kind(kind)), threshold_bps), "propose"
+    )
+    event = s.fc.consortium.events.ProposalCreated().process_receipt(receipt)[0]["args"]
+    executed = bool(s.fc.consortium.events.ProposalExecuted().process_receipt(receipt))
+    pid = int(event["proposalId"])
+    emit(
+        {"proposal": pid, "executed": executed, "tx": receipt["transactionHash"].to_0x_hex()},
+        as_json,
+        f"proposal {pid} created"
+        + (" and carried at once" if executed else "; members vote with `consortium vote`"),
+    )
+
+
+@chain_command(consortium_app, "vote")
+def vote(
+    s: Session, proposal: Annotated[int, typer.Argument(help="Proposal number.")], as_json: Json = False
+) -> None:
+    """Vote for a proposal; it is carried as soon as enough active members agree."""
+    s.confirm(f"vote for proposal {proposal}")
+    receipt = s.sender.transact(s.fc.consortium.functions.vote(proposal), "vote")
+    executed = bool(s.fc.consortium.events.ProposalExecuted().process_receipt(receipt))
+    state = s.fc.consortium.functions.proposal(proposal).call()
+    emit(
+        {"proposal": proposal, "approvals": int(state[3]), "executed": executed},
+        as_json,
+        f"voted for proposal {proposal}: {state[3]} approval(s)" + (", carried" if executed else ""),
+    )
+
+
+@chain_command(consortium_app, "members")
+def members(s: Session, as_json: Json = False) -> None:
+    """List institutions and their status (from chain events)."""
+    history = History(s.fc)
+    seen: dict[str, None] = {}
+    for event in history.events([], [s.fc.consortium.address]):
+        if event.name.startswith("Member"):
+            seen[str(event.args["institution"])] = None
+    rows = []
+    for address in seen:
+        kind, status = s.fc.member(address)
+        rows.append({"institution": address, "kind": kind.name.lower(), "status": status.name.lower()})
+    active = sum(1 for r in rows if r["status"] == MemberStatus.ACTIVE.name.lower())
+    threshold = int(s.fc.consortium.functions.thresholdBps().call())
+    human = "\n".join(f"{r['institution']}  {r['kind']:13} {r['status']}" for r in rows)
+    human += f"\n{active} active; proposals carry at {threshold / 100:.2f}% of active members"
+    emit({"members": rows, "active": active, "threshold_bps": threshold}, as_json, human)
+
+
+@chain_command(institution_app, "add-doctor")
+def add_doctor(
+    s: Session,
+    practitioner: Annotated[str, typer.Argument(help="The practitioner's address.")],
+    encryption_key: Annotated[
+        str, typer.Option(help="Their encryption public key (`famchain account show` prints it).")
+    ],
+) -> None:
+    """Register a practitioner of your institution with their encryption key."""
+    who = address_arg(practitioner, "practitioner")
+    try:
+        key = bytes.fromhex(encryption_key.strip().removeprefix("0x"))
+    except ValueError:
+        raise InputError("--encryption-key is not hex") from None
+    if len(key) != 64 or address_from_public_key(key) != who:
+        raise InputError(
+            f"--encryption-key is not the key of {who} (64 bytes whose keccak gives the address)"
+        )
+    s.confirm(f"register practitioner {who}")
+    s.sender.transact(s.fc.consortium.functions.registerPractitioner(who, key), "register practitioner")
+    typer.echo(f"registered practitioner {who}")
+
+
+@chain_command(institution_app, "remove-doctor")
+def remove_doctor(
+    s: Session, practitioner: Annotated[str, typer.Argument(help="The practitioner's address.")]
+) -> None:
+    """Deactivate one of your institution's practitioners."""
+    who = address_arg(practitioner, "practitioner")
+    s.confirm(f"deactivate practitioner {who}")
+    s.sender.transact(s.fc.consortium.functions.deactivatePractitioner(who), "deactivate practitioner")
+    typer.echo(f"deactivated practitioner {who}")
+
+
+@chain_command(institution_app, "doctors")
+def doctors(
+    s: Session,
+    institution: Annotated[
+        str | None, typer.Argument(help="Institution admin address [default: you].")
+    ] = None,
+    as_json: Json = False,
+) -> None:
+    """List an institution's practitioners and whether they are active."""
+    who = address_arg(institution, "institution") if institution else s.account.address
+    topic = "0x" + bytes(12).hex() + who[2:].lower()
+    seen: dict[str, None] = {}
+    for event in History(s.fc).events([None, topic], [s.fc.consortium.address]):
+        if event.name == "PractitionerRegistered":
+            seen[str(event.args["practitioner"])] = None
+    rows = [{"practitioner": p, "active": s.fc.practitioner(p).active} for p in seen]
+    human = "\n".join(f"{r['practitioner']}  {'active' if r['active'] else 'inactive'}" for r in rows)
+    emit({"institution": who, "practitioners": rows}, as_json, human or f"{who} has no practitioners")

@@ -1,0 +1,236 @@
+"""`famchain record` (submit, list, read, update, approve) and `famchain outbox` (resume queued records)."""
+
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from famchain.chain.history import History
+from famchain.cli._context import Json, Session, address_arg, chain_command, emit, info, password
+from famchain.crypto import keystore
+from famchain.errors import InputError
+from famchain.records import pipeline
+from famchain.records.model import canonical_json, load_record
+from famchain.records.outbox import OutboxEntry
+from famchain.records.sections import section_names
+from famchain.storage.cid import cid_from_digest
+
+record_app = typer.Typer(help="Medical records on a patient's visit card (就诊卡).")
+outbox_app = typer.Typer(help="Records sealed locally and waiting to be stored or anchored.")
+
+RecordFile = Annotated[Path, typer.Option("--file", help="Record JSON (docs/record-format.md).")]
+
+
+def _record_id(text: str) -> bytes:
+    raw = text.strip().removeprefix("0x")
+    try:
+        value = bytes.fromhex(raw)
+    except ValueError:
+        value = b""
+    if len(value) != 32:
+        raise InputError(f"record id {text!r} is not 32 bytes of hex (0x + 64 hex digits)")
+    return value
+
+
+def _entry_json(entry: OutboxEntry) -> dict[str, Any]:
+    return {
+        "record": entry.record_id,
+        "patient": entry.patient,
+        "cid": entry.cid,
+        "sections": section_names(entry.sections),
+        "state": entry.state,
+        "tx": entry.tx_hash or None,
+        "block": entry.block or None,
+        "previous": entry.previous if entry.is_update else None,
+        "last_error": entry.last_error or None,
+    }
+
+
+@chain_command(record_app, "submit")
+def submit(
+    s: Session,
+    patient: Annotated[str, typer.Option("--patient", help="The patient's address.")],
+    file: RecordFile,
+    attach: Annotated[
+        list[Path] | None, typer.Option("--attach", help="A file to attach (repeatable).")
+    ] = None,
+    as_json: Json = False,
+) -> None:
+    """Seal a visit record for everyone entitled to it, store and pin it, then anchor it on the card."""
+    who = address_arg(patient, "patient")
+    content = load_record(file, attach)
+    s.confirm(f"anchor a record on the card of {who}")
+    entry, report = pipeline.submit(s.actor, who, content)
+    done = s.actor.outbox.get(entry.record_id) or entry
+    extra = len(report.anchored) + len(report.already) - 1
+    if extra > 0:
+        info(f"also anchored {extra} earlier queued record(s)")
+    emit(_entry_json(done), as_json, f"record {done.record_id} anchored in block {done.block} ({done.cid})")
+
+
+@chain_command(record_app, "list")
+def list_records(
+    s: Session,
+    patient: Annotated[str, typer.Option("--patient", help="The patient's address.")],
+    as_json: Json = False,
+) -> None:
+    """The patient's visit card, verified against the head stored on chain."""
+    who = address_arg(patient, "patient")
+    card = History(s.fc).card(who)
+    rows = [
+        {
+            "index": r.index,
+            "record": "0x" + r.record_id.hex(),
+            "author": r.author,
+            "sections": section_names(r.sections),
+            "updates": "0x" + r.previous.hex() if r.is_update else None,
+            "cid": str(cid_from_digest(r.cid_digest, r.cid_codec)),
+            "block": r.block,
+        }
+        for r in card
+    ]
+    lines = [
+        f"{r.index:>4}  0x{r.record_id.hex()}  by {r.author}  {','.join(section_names(r.sections))}"
+        + (f"  (update of 0x{r.previous.hex()})" if r.is_update else "")
+        for r in card
+    ]
+    emit({"patient": who, "records": rows}, as_json, "\n".join(lines) or f"{who} has no records")
+
+
+@chain_command(record_app, "read")
+def read(
+    s: Session,
+    record: Annotated[str, typer.Argument(help="Record id (0x + 64 hex).")],
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="Write sections and attachments here.")
+    ] = None,
+    as_json: Json = False,
+) -> None:
+    """Fetch, verify and decrypt the sections you may read; the rest are listed as withheld."""
+    result = pipeline.read_record(s.actor, _record_id(record))
+    if output is not None:
+        output.mkdir(parents=True, exist_ok=True)
+        for name, value in result.sections.items():
+            (output / f"{name}.json").write_bytes(canonical_json(value))
+            if name == "attachments":
+                for item in value:
+                    (output / Path(item["name"]).name).write_bytes(base64.b64decode(item["data"]))
+        info(f"wrote {len(result.sections)} section(s) to {output}")
+    lines = [f"record {record} by {result.anchor.author} for {result.anchor.patient}"]
+    for name, value in result.sections.items():
+        shown = value if name != "attachments" else [f"{a['name']} ({a['media_type']})" for a in value]
+        lines.append(f"  {name}: {json.dumps(shown, ensure_ascii=False)}")
+    lines += [f"  {name}: withheld ({why})" for name, why in result.withheld.items()]
+    emit(result.to_json(), as_json, "\n".join(lines))
+
+
+@chain_command(record_app, "update")
+def update(
+    s: Session,
+    record: Annotated[str | None, typer.Argument(help="Record id to amend.")] = None,
+    file: Annotated[Path | None, typer.Option("--file", help="The new version's JSON.")] = None,
+    approval: Annotated[
+        Path | None, typer.Option("--approval", help="The patient's signed approval to relay.")
+    ] = None,
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="Where to write the approval request.")
+    ] = None,
+) -> None:
+    """Amend a record: prepare the new version (patient must approve), or relay the signed approval."""
+    if approval is not None:
+        signed = _read_json(approval)
+        entry = pipeline.apply_approval(s.actor, signed)
+        s.confirm(f"anchor the approved update {entry.record_id}")
+        report = pipeline.flush(s.actor)
+        for failed, reason in report.failed:
+            if failed.record_id == entry.record_id:
+                raise InputError(f"update refused: {reason}")
+        typer.echo(f"update {entry.record_id} anchored (new version of {entry.previous})")
+        return
+    if record is None or file is None:
+        raise InputError("give RECORD_ID and --file to prepare an update, or --approval FILE to relay one")
+    entry, request = pipeline.prepare_update(s.actor, _record_id(record), load_record(file))
+    path = output or Path(f"approval-{entry.record_id[:10]}.json")
+    path.write_text(json.dumps(request, indent=2) + "\n")
+    typer.echo(f"new version {entry.record_id} sealed and stored; approval request written to {path}")
+    info(
+        f"the patient signs it with `famchain record approve {path}`; then run `famchain record update --approval {path}`"
+    )
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text())
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read ({exc.strerror})") from None
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{path}: not JSON ({exc.msg})") from None
+    if not isinstance(data, dict):
+        raise InputError(f"{path}: expected a JSON object")
+    return data
+
+
+@record_app.command("approve")
+def approve(
+    file: Annotated[Path, typer.Argument(help="The approval request the doctor sent.")],
+    keystore_ref: Annotated[
+        str | None,
+        typer.Option("--keystore", envvar="FAMCHAIN_KEYSTORE", help="Your keystore file or address."),
+    ] = None,
+    keystore_dir: Annotated[
+        Path | None, typer.Option("--keystore-dir", envvar="FAMCHAIN_KEYSTORE_DIR")
+    ] = None,
+    password_file: Annotated[
+        Path | None, typer.Option("--password-file", envvar="FAMCHAIN_PASSWORD_FILE")
+    ] = None,
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="Signed file [default: in place].")
+    ] = None,
+) -> None:
+    """As the patient: sign a record-update approval offline (EIP-712); no chain access needed."""
+    request = _read_json(file)
+    if not keystore_ref:
+        raise InputError("no account: pass --keystore FILE_OR_ADDRESS or set FAMCHAIN_KEYSTORE")
+    wallet = keystore.unlock(keystore_ref, password(password_file), keystore_dir)
+    signed = pipeline.approve_request(wallet.private_key, request)
+    target = output or file
+    target.write_text(json.dumps(signed, indent=2) + "\n")
+    message = signed["typed_data"]["message"]
+    typer.echo(f"approved update {message['recordId']} of record {message['previous']}; signed file {target}")
+
+
+@chain_command(outbox_app, "flush")
+def flush(
+    s: Session,
+    batch: Annotated[bool, typer.Option(help="Anchor a patient's records in one transaction.")] = True,
+    as_json: Json = False,
+) -> None:
+    """Store and anchor every queued record exactly once."""
+    report = pipeline.flush(s.actor, batch=batch)
+    out = {
+        "anchored": [_entry_json(e) for e in report.anchored],
+        "already_anchored": [_entry_json(e) for e in report.already],
+        "waiting_approval": [_entry_json(e) for e in report.waiting_approval],
+        "failed": [{**_entry_json(e), "error": why} for e, why in report.failed],
+        "transactions": report.transactions,
+    }
+    human = (
+        f"anchored {len(report.anchored)} in {report.transactions} transaction(s); "
+        f"{len(report.already)} were already on chain; {len(report.waiting_approval)} await approval; "
+        f"{len(report.failed)} failed"
+    )
+    emit(out, as_json, human)
+    if report.failed:
+        raise typer.Exit(1)
+
+
+@chain_command(outbox_app, "list")
+def list_outbox(s: Session, as_json: Json = False) -> None:
+    """Records not yet anchored."""
+    entries = s.actor.outbox.pending()
+    lines = [f"{e.record_id}  {e.state:18} {e.patient}  {e.last_error}" for e in entries]
+    emit([_entry_json(e) for e in entries], as_json, "\n".join(lines) or "outbox is empty")
