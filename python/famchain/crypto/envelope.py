@@ -18,6 +18,11 @@ decrypt:
   recipients' wrapped keys included). A reader verifies it before decrypting anything, so no partial
   plaintext is released.
 
+What the envelope does not prove is *who* sealed it: anyone can seal a record to public keys. Authorship and
+"this is the record on the card" come from the chain anchor, so a reader checks :attr:`SealedEnvelope.digest`
+against the anchored ``cidDigest`` (the storage layer does this when it verifies a CID) and takes the
+:class:`EnvelopeContext` from the anchor, never from the envelope.
+
 Envelope bytes (version 1; integers big-endian; ``lp8`` = one length byte then the bytes)::
 
     "FCEV" | u8 version=1

@@ -10,7 +10,7 @@ from _crypto_support import CHAIN_ID, DOCTOR_SECTIONS, REGISTRY, SECTIONS
 from famchain.crypto.envelope import EnvelopeContext, Recipient, SealedEnvelope, seal
 from famchain.crypto.keystore import ENV_KDF_LIGHT, ENV_KEYSTORE_DIR, ENV_PASSWORD
 from famchain.crypto.wallet import Wallet
-from famchain.types import RecordId
+from famchain.types import Address, RecordId
 
 
 @pytest.fixture(autouse=True)
@@ -46,7 +46,7 @@ def stranger() -> Wallet:
 
 @pytest.fixture
 def context(patient: Wallet) -> EnvelopeContext:
-    return EnvelopeContext(RecordId(os.urandom(32)), patient.address, CHAIN_ID, REGISTRY)
+    return EnvelopeContext(RecordId(os.urandom(32)), patient.address, CHAIN_ID, Address(REGISTRY))
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+from typing import Any
 
 import pytest
 from _crypto_support import CHAIN_ID, DOCTOR_SECTIONS, REGISTRY, SECTIONS
@@ -31,7 +32,7 @@ from famchain.errors import (
     UnknownSectionError,
     UnsupportedAlgorithmError,
 )
-from famchain.types import RecordId
+from famchain.types import Address, RecordId
 
 # --- layout: an independent walk of the documented byte format -------------------------------------------
 
@@ -186,17 +187,12 @@ def test_seal_merges_duplicate_recipients(patient: Wallet, context: EnvelopeCont
     ],
 )
 def test_seal_rejects_bad_input(
-    patient: Wallet, context: EnvelopeContext, kwargs: dict[str, object], error: type[Exception]
+    patient: Wallet, context: EnvelopeContext, kwargs: dict[str, Any], error: type[Exception]
 ) -> None:
-    args: dict[str, object] = {"sections": SECTIONS, "recipients": [patient.encryption_public_key]}
+    args: dict[str, Any] = {"sections": SECTIONS, "recipients": [patient.encryption_public_key]}
     args.update(kwargs)
     with pytest.raises(error):
-        seal(
-            args["sections"],
-            args["recipients"],
-            context,
-            **{k: v for k, v in kwargs.items() if k == "algorithm"},
-        )  # type: ignore[arg-type]
+        seal(context=context, **args)
 
 
 def test_seal_rejects_recipient_section_not_in_record(patient: Wallet, context: EnvelopeContext) -> None:
@@ -205,15 +201,17 @@ def test_seal_rejects_recipient_section_not_in_record(patient: Wallet, context: 
 
 
 def test_envelope_context_validates_and_normalizes(patient: Wallet) -> None:
-    ctx = EnvelopeContext(RecordId(b"\x00" * 32), patient.address.lower(), 1, REGISTRY.lower())  # type: ignore[arg-type]
+    ctx = EnvelopeContext(
+        RecordId(b"\x00" * 32), Address(patient.address.lower()), 1, Address(REGISTRY.lower())
+    )
     assert ctx.patient == patient.address
     assert ctx.registry == REGISTRY
     with pytest.raises(InputError):
-        EnvelopeContext(RecordId(b"\x00" * 31), patient.address, 1, REGISTRY)
+        EnvelopeContext(RecordId(b"\x00" * 31), patient.address, 1, Address(REGISTRY))
     with pytest.raises(InputError):
-        EnvelopeContext(RecordId(b"\x00" * 32), patient.address, 0, REGISTRY)
+        EnvelopeContext(RecordId(b"\x00" * 32), patient.address, 0, Address(REGISTRY))
     with pytest.raises(InputError):
-        EnvelopeContext(RecordId(b"\x00" * 32), "0x1234", 1, REGISTRY)  # type: ignore[arg-type]
+        EnvelopeContext(RecordId(b"\x00" * 32), Address("0x1234"), 1, Address(REGISTRY))
 
 
 # --- canonical serialization -----------------------------------------------------------------------------
@@ -451,8 +449,13 @@ def test_section_aad_binds_name_and_context_even_with_the_key(
     relabeled = dataclasses.replace(section, name=envelope.sections[1].name)
     with pytest.raises(AuthenticationError):
         env_mod._decrypt(envelope, relabeled, keys[section.name])
-    for change in ({"chain_id": 1}, {"registry": "0x" + "01" * 20}, {"record_id": RecordId(b"\x01" * 32)}):
-        moved = dataclasses.replace(envelope, context=dataclasses.replace(context, **change))  # type: ignore[arg-type]
+    changes: list[dict[str, Any]] = [
+        {"chain_id": 1},
+        {"registry": "0x" + "01" * 20},
+        {"record_id": RecordId(b"\x01" * 32)},
+    ]
+    for change in changes:
+        moved = dataclasses.replace(envelope, context=dataclasses.replace(context, **change))
         with pytest.raises(AuthenticationError):
             env_mod._decrypt(moved, section, keys[section.name])
     assert aead.name == section.algorithm

@@ -7,7 +7,7 @@ import os
 
 import pytest
 from eth_account import Account
-from eth_keys import keys as eth_keys
+from eth_keys.datatypes import PrivateKey
 
 from famchain.crypto.aead import AES_256_GCM, CHACHA20_POLY1305, DEFAULT_AEAD, algorithms, get_aead
 from famchain.crypto.keywrap import (
@@ -70,7 +70,7 @@ def test_public_key_and_address_match_eth_keys_and_eth_account() -> None:
     for _ in range(5):
         private = os.urandom(32)
         pub = public_key_from_private(private)
-        assert pub == eth_keys.PrivateKey(private).public_key.to_bytes()
+        assert pub == PrivateKey(private).public_key.to_bytes()
         assert address_from_public_key(pub) == Account.from_key(private).address
         assert address_from_private_key(private) == Account.from_key(private).address
 

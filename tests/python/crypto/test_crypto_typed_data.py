@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from eth_abi import encode as abi_encode
+from eth_abi.abi import encode as abi_encode
 from eth_account import Account
 from eth_account._utils.encode_typed_data.encoding_and_hashing import encode_type
 from eth_utils.crypto import keccak
