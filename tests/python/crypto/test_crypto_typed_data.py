@@ -200,3 +200,23 @@ def test_registration_rejects_wrong_key_length() -> None:
             chain_id=1,
             verifying_contract=CONTRACT,
         )
+
+
+CONTRACTS = PROTOCOL.parents[1] / "contracts"
+
+
+def test_type_strings_equal_the_contracts_typehash_constants() -> None:
+    """Source-level cross-check; the on-chain digest check belongs to the devnet tests."""
+    found: dict[str, str] = {}
+    verifier: dict[str, str] = {}
+    for source in sorted(CONTRACTS.glob("*.sol")):
+        text = source.read_text(encoding="utf-8")
+        for type_string in re.findall(r'_TYPEHASH\s*=\s*keccak256\(\s*"([^"]+)"\s*\)', text):
+            found[type_string.split("(", 1)[0]] = type_string
+            verifier[type_string.split("(", 1)[0]] = source.stem
+        for name in re.findall(r'SignedMessages\("famchain (\w+)"\)', text):
+            assert name == source.stem
+    if not found:
+        pytest.skip("no contracts with *_TYPEHASH constants in this checkout")
+    assert found == td.TYPE_STRINGS
+    assert verifier == td.VERIFIER
