@@ -465,7 +465,10 @@ def seal(
     keys = {n: os.urandom(KEY_SIZE) for n in names}
     sealed: list[SealedSection] = []
     for name in names:
-        plaintext = bytes(sections[name])
+        value = sections[name]
+        if not isinstance(value, bytes | bytearray | memoryview):
+            raise InputError(f"section {name!r} must be bytes, got {type(value).__name__}")
+        plaintext = bytes(value)
         if len(plaintext) > MAX_SECTION_BYTES:
             raise InputError(f"section {name!r} is {len(plaintext)} bytes, more than {MAX_SECTION_BYTES}")
         aead = get_aead(algorithms[name])

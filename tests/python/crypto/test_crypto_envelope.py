@@ -180,6 +180,7 @@ def test_seal_merges_duplicate_recipients(patient: Wallet, context: EnvelopeCont
     [
         ({"sections": {}}, InputError),
         ({"sections": {"Bad-Name": b"x"}}, InputError),
+        ({"sections": {"diagnosis": "text, not bytes"}}, InputError),
         ({"recipients": []}, InputError),
         ({"recipients": [b"\x01" * 64]}, InvalidKeyError),
         ({"algorithm": "AES-128-CBC"}, UnsupportedAlgorithmError),
