@@ -123,6 +123,8 @@ def _b32encode(data: bytes) -> str:
 def _b32decode(text: str) -> bytes:
     if not text or not set(text) <= _B32_ALPHABET:
         raise InputError("CID base32 body must be non-empty lower-case RFC 4648 base32 (a-z, 2-7)")
+    if len(text) % 8 in (1, 3, 6):
+        raise InputError(f"CID base32 body has an impossible length ({len(text)} characters)")
     padded = text.upper() + "=" * (-len(text) % 8)
     try:
         data = base64.b32decode(padded)
