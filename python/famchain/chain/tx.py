@@ -13,11 +13,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from eth_account.signers.local import LocalAccount
+from eth_utils.address import to_checksum_address
 from hexbytes import HexBytes
 from web3 import Web3
 from web3.contract.contract import ContractConstructor, ContractFunction
 from web3.exceptions import ContractLogicError, TransactionNotFound, Web3RPCError
-from web3.types import Nonce, TxParams, TxReceipt
+from web3.types import Nonce, TxParams, TxReceipt, Wei
 
 from famchain.chain._revert import decode_revert, revert_from_exception
 from famchain.errors import ChainError, ContractRevertError
@@ -188,6 +189,10 @@ class TransactionSender:
         signed = self.sign(call, description, gas)
         self.broadcast(signed)
         return self.wait(signed)
+
+    def send_value(self, to: str, wei: int) -> TxReceipt:
+        """A plain value transfer (funding a devnet account; the benchmark's baseline transaction)."""
+        return self.transact({"to": to_checksum_address(to), "value": Wei(wei)}, "transfer", gas=21_000)
 
     def _explain_failure(self, signed: SignedTx, receipt: TxReceipt) -> ChainError:
         tx = self.w3.eth.get_transaction(signed.tx_hash)

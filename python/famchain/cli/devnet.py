@@ -9,7 +9,6 @@ from typing import Annotated
 import typer
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
-from web3.types import Wei
 
 from famchain.chain.contracts import InstitutionKind
 from famchain.chain.deploy import DEFAULT_VOTING_PERIOD, deploy
@@ -142,5 +141,5 @@ def register_deploy(root: typer.Typer) -> None:
         """Give an account devnet ether (from anvil's public dev account) so it can pay for gas."""
         to = address_arg(address)
         sender = TransactionSender(s.w3, deployer_account(s, True))
-        sender.transact({"to": to, "value": Wei(int(eth * 10**18))})
+        sender.send_value(to, int(eth * 10**18))
         typer.echo(f"sent {eth} ETH to {to}")

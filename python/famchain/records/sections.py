@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from enum import IntEnum, IntFlag
+from enum import IntEnum
 
 from famchain.errors import InputError
 
 
-class Section(IntFlag):
+class Section(IntEnum):
     """One encrypted part of a medical record; a consent or agreement covers a set of them."""
 
     PRESENT_ILLNESS = 0x01
@@ -21,7 +21,7 @@ class Section(IntFlag):
 
 
 ALL_SECTIONS = 0x7F
-"""Every section bit (a plain int: web3 treats iterable IntFlag values as lists)."""
+"""Every section bit."""
 
 SECTION_NAMES: dict[str, Section] = {s.name.lower(): s for s in Section if s.name}
 """``present_illness`` -> Section.PRESENT_ILLNESS, in bit order."""
@@ -37,7 +37,7 @@ LABELS_ZH = {
 }
 
 
-class Action(IntFlag):
+class Action(IntEnum):
     """What a consent or agreement lets the grantee do."""
 
     READ = 0x01
