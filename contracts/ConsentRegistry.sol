@@ -160,8 +160,8 @@ contract ConsentRegistry is IConsentRegistry, SignedMessages {
         emit ConsentGranted(patient, grantee, sections, actions, purpose, expiresAt);
     }
 
-    function _isActivePractitioner(address account) private view returns (bool active) {
-        (,, active) = _consortium.practitioner(account);
+    function _isActivePractitioner(address account) private view returns (bool) {
+        return _consortium.isActivePractitioner(account);
     }
 
     function _checkScope(uint32 sections, uint8 actions, uint8 purpose) private pure {

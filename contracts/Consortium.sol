@@ -203,6 +203,12 @@ contract Consortium is IConsortium {
     }
 
     /// @inheritdoc IConsortium
+    function isActivePractitioner(address account) external view returns (bool) {
+        Practitioner storage p = _practitioners[account];
+        return p.active && _members[p.institution].status == MemberStatus.Active;
+    }
+
+    /// @inheritdoc IConsortium
     function encryptionKeyOf(address practitioner_) external view returns (bytes memory) {
         return _encryptionKeys[practitioner_];
     }

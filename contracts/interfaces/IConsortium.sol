@@ -200,6 +200,10 @@ interface IConsortium {
         view
         returns (address institution, InstitutionKind kind, bool active);
 
+    /// @notice Whether `account` is an active practitioner of an active member (the `active` of `practitioner`,
+    /// cheaper: the access checks call it).
+    function isActivePractitioner(address account) external view returns (bool);
+
     /// @notice The encryption public key a practitioner was registered with (empty when never registered).
     function encryptionKeyOf(address practitioner) external view returns (bytes memory);
 }

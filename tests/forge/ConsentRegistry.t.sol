@@ -45,7 +45,9 @@ contract ConsentRegistryTest is Fixture {
 
     function test_grant_reverts_whenInvalidSections() public {
         vm.prank(patient);
-        vm.expectRevert(abi.encodeWithSelector(IConsentRegistry.ConsentRegistryInvalidSections.selector, 0x81));
+        vm.expectRevert(
+            abi.encodeWithSelector(IConsentRegistry.ConsentRegistryInvalidSections.selector, 0x81)
+        );
         consent.grant(hospitalDoctor, 0x81, READ, TREATMENT, expiresAt);
     }
 
@@ -66,7 +68,9 @@ contract ConsentRegistryTest is Fixture {
 
     function test_grant_reverts_whenExpiryNotFuture() public {
         vm.prank(patient);
-        vm.expectRevert(abi.encodeWithSelector(IConsentRegistry.ConsentRegistryInvalidExpiry.selector, uint64(START)));
+        vm.expectRevert(
+            abi.encodeWithSelector(IConsentRegistry.ConsentRegistryInvalidExpiry.selector, uint64(START))
+        );
         consent.grant(hospitalDoctor, DIAGNOSIS, READ, TREATMENT, uint64(START));
     }
 
@@ -80,7 +84,9 @@ contract ConsentRegistryTest is Fixture {
 
     function test_grant_reverts_whenGranteeNotPractitioner() public {
         vm.prank(patient);
-        vm.expectRevert(abi.encodeWithSelector(IConsentRegistry.ConsentRegistryInvalidGrantee.selector, otherPatient));
+        vm.expectRevert(
+            abi.encodeWithSelector(IConsentRegistry.ConsentRegistryInvalidGrantee.selector, otherPatient)
+        );
         consent.grant(otherPatient, DIAGNOSIS, READ, TREATMENT, expiresAt);
     }
 
@@ -111,7 +117,9 @@ contract ConsentRegistryTest is Fixture {
     function test_revoke_reverts_whenNotGranted() public {
         vm.prank(patient);
         vm.expectRevert(
-            abi.encodeWithSelector(IConsentRegistry.ConsentRegistryNotGranted.selector, patient, hospitalDoctor)
+            abi.encodeWithSelector(
+                IConsentRegistry.ConsentRegistryNotGranted.selector, patient, hospitalDoctor
+            )
         );
         consent.revoke(hospitalDoctor);
     }
@@ -120,7 +128,9 @@ contract ConsentRegistryTest is Fixture {
         _grant(patient, hospitalDoctor, DIAGNOSIS, READ, expiresAt);
         vm.prank(hospitalDoctor);
         vm.expectRevert(
-            abi.encodeWithSelector(IConsentRegistry.ConsentRegistryNotGranted.selector, hospitalDoctor, hospitalDoctor)
+            abi.encodeWithSelector(
+                IConsentRegistry.ConsentRegistryNotGranted.selector, hospitalDoctor, hospitalDoctor
+            )
         );
         consent.revoke(hospitalDoctor);
         assertTrue(consent.isAuthorized(patient, hospitalDoctor, DIAGNOSIS, READ));
@@ -149,7 +159,9 @@ contract ConsentRegistryTest is Fixture {
 
     function test_requestAccess_reverts_whenNotPractitioner() public {
         vm.prank(stranger);
-        vm.expectRevert(abi.encodeWithSelector(IConsentRegistry.ConsentRegistryInvalidGrantee.selector, stranger));
+        vm.expectRevert(
+            abi.encodeWithSelector(IConsentRegistry.ConsentRegistryInvalidGrantee.selector, stranger)
+        );
         consent.requestAccess(patient, DIAGNOSIS, READ, RESEARCH);
     }
 
@@ -199,7 +211,9 @@ contract ConsentRegistryTest is Fixture {
         _grant(patient, hospitalDoctor, DIAGNOSIS | PRESCRIPTIONS, READ, expiresAt);
         assertTrue(consent.isAuthorized(patient, hospitalDoctor, DIAGNOSIS, READ));
         assertTrue(consent.isAuthorized(patient, hospitalDoctor, DIAGNOSIS | PRESCRIPTIONS, READ));
-        assertFalse(consent.isAuthorized(patient, hospitalDoctor, DIAGNOSIS | 0x01, READ), "uncovered section");
+        assertFalse(
+            consent.isAuthorized(patient, hospitalDoctor, DIAGNOSIS | 0x01, READ), "uncovered section"
+        );
         assertFalse(consent.isAuthorized(patient, hospitalDoctor, DIAGNOSIS, APPEND), "uncovered action");
         assertFalse(consent.isAuthorized(otherPatient, hospitalDoctor, DIAGNOSIS, READ), "other patient");
     }
@@ -222,8 +236,9 @@ contract ConsentRegistryTest is Fixture {
     function test_isAuthorized_false_whenGranteeInstitutionSuspended() public {
         _grant(patient, hospitalDoctor, DIAGNOSIS, READ, expiresAt);
         vm.prank(pcAdmin);
-        uint256 id =
-            consortium.propose(IConsortium.ProposalAction.Suspend, hospitalAdmin, IConsortium.InstitutionKind.None, 0);
+        uint256 id = consortium.propose(
+            IConsortium.ProposalAction.Suspend, hospitalAdmin, IConsortium.InstitutionKind.None, 0
+        );
         vm.prank(insurerAdmin);
         consortium.vote(id);
         assertFalse(consent.isAuthorized(patient, hospitalDoctor, DIAGNOSIS, READ));
@@ -234,7 +249,9 @@ contract ConsentRegistryTest is Fixture {
         assertTrue(consent.isAuthorized(patient, familyDoctor, DIAGNOSIS, APPEND));
         assertTrue(consent.isAuthorized(patient, familyDoctor, PRESCRIPTIONS, READ));
         assertFalse(consent.isAuthorized(patient, familyDoctor, 0x01, READ), "section outside agreement");
-        assertFalse(consent.isAuthorized(otherPatient, familyDoctor, DIAGNOSIS, READ), "not their family doctor");
+        assertFalse(
+            consent.isAuthorized(otherPatient, familyDoctor, DIAGNOSIS, READ), "not their family doctor"
+        );
         vm.warp(START + YEAR);
         assertFalse(consent.isAuthorized(patient, familyDoctor, DIAGNOSIS, READ), "agreement ended");
     }
@@ -249,9 +266,12 @@ contract ConsentRegistryTest is Fixture {
         consent.isAuthorized(patient, patient, DIAGNOSIS, 4);
     }
 
-    function testFuzz_isAuthorized_matchesGrantScope(uint32 granted, uint8 actions, uint32 asked, uint8 action)
-        public
-    {
+    function testFuzz_isAuthorized_matchesGrantScope(
+        uint32 granted,
+        uint8 actions,
+        uint32 asked,
+        uint8 action
+    ) public {
         granted = uint32(bound(granted, 1, ALL_SECTIONS));
         actions = uint8(bound(actions, 1, 3));
         asked = uint32(bound(asked, 1, ALL_SECTIONS));
@@ -271,7 +291,9 @@ contract ConsentRegistryTest is Fixture {
     function testFuzz_grant_rejectsInvalidSections(uint32 sections) public {
         vm.assume(sections == 0 || sections > ALL_SECTIONS);
         vm.prank(patient);
-        vm.expectRevert(abi.encodeWithSelector(IConsentRegistry.ConsentRegistryInvalidSections.selector, sections));
+        vm.expectRevert(
+            abi.encodeWithSelector(IConsentRegistry.ConsentRegistryInvalidSections.selector, sections)
+        );
         consent.grant(hospitalDoctor, sections, READ, TREATMENT, expiresAt);
     }
 

@@ -8,7 +8,10 @@ import {IConsortium} from "../../contracts/interfaces/IConsortium.sol";
 contract ConsortiumTest is Fixture {
     address internal newcomer = address(0xA4);
 
-    function _propose(address by, IConsortium.ProposalAction action, address institution) internal returns (uint256) {
+    function _propose(address by, IConsortium.ProposalAction action, address institution)
+        internal
+        returns (uint256)
+    {
         vm.prank(by);
         return consortium.propose(action, institution, IConsortium.InstitutionKind.Research, 0);
     }
@@ -31,7 +34,11 @@ contract ConsortiumTest is Fixture {
         assertTrue(status == IConsortium.MemberStatus.Active);
     }
 
-    function _founders(uint256 n) internal pure returns (address[] memory f, IConsortium.InstitutionKind[] memory k) {
+    function _founders(uint256 n)
+        internal
+        pure
+        returns (address[] memory f, IConsortium.InstitutionKind[] memory k)
+    {
         f = new address[](n);
         k = new IConsortium.InstitutionKind[](n);
         for (uint256 i = 0; i < n; ++i) {
@@ -57,7 +64,9 @@ contract ConsortiumTest is Fixture {
         (address[] memory f, IConsortium.InstitutionKind[] memory k) = _founders(2);
         vm.expectRevert(abi.encodeWithSelector(IConsortium.ConsortiumInvalidThreshold.selector, uint16(5000)));
         new Consortium(f, k, 5000, VOTING_PERIOD);
-        vm.expectRevert(abi.encodeWithSelector(IConsortium.ConsortiumInvalidThreshold.selector, uint16(10_001)));
+        vm.expectRevert(
+            abi.encodeWithSelector(IConsortium.ConsortiumInvalidThreshold.selector, uint16(10_001))
+        );
         new Consortium(f, k, 10_001, VOTING_PERIOD);
     }
 
@@ -78,7 +87,9 @@ contract ConsortiumTest is Fixture {
         (address[] memory f, IConsortium.InstitutionKind[] memory k) = _founders(2);
         k[0] = IConsortium.InstitutionKind.None;
         vm.expectRevert(
-            abi.encodeWithSelector(IConsortium.ConsortiumInvalidKind.selector, IConsortium.InstitutionKind.None)
+            abi.encodeWithSelector(
+                IConsortium.ConsortiumInvalidKind.selector, IConsortium.InstitutionKind.None
+            )
         );
         new Consortium(f, k, 0, VOTING_PERIOD);
     }
@@ -128,7 +139,9 @@ contract ConsortiumTest is Fixture {
     function test_propose_reverts_whenAdmitKindNone() public {
         vm.prank(pcAdmin);
         vm.expectRevert(
-            abi.encodeWithSelector(IConsortium.ConsortiumInvalidKind.selector, IConsortium.InstitutionKind.None)
+            abi.encodeWithSelector(
+                IConsortium.ConsortiumInvalidKind.selector, IConsortium.InstitutionKind.None
+            )
         );
         consortium.propose(IConsortium.ProposalAction.Admit, newcomer, IConsortium.InstitutionKind.None, 0);
     }
@@ -160,7 +173,9 @@ contract ConsortiumTest is Fixture {
     function test_propose_reverts_whenInvalidThreshold() public {
         vm.prank(pcAdmin);
         vm.expectRevert(abi.encodeWithSelector(IConsortium.ConsortiumInvalidThreshold.selector, uint16(4000)));
-        consortium.propose(IConsortium.ProposalAction.SetThreshold, address(0), IConsortium.InstitutionKind.None, 4000);
+        consortium.propose(
+            IConsortium.ProposalAction.SetThreshold, address(0), IConsortium.InstitutionKind.None, 4000
+        );
     }
 
     function test_vote_succeeds_executesAdmitAtMajority() public {
@@ -355,7 +370,8 @@ contract ConsortiumTest is Fixture {
         (address[] memory f, IConsortium.InstitutionKind[] memory k) = _founders(members);
         Consortium c = new Consortium(f, k, bps, VOTING_PERIOD);
         vm.prank(f[0]);
-        uint256 id = c.propose(IConsortium.ProposalAction.Admit, newcomer, IConsortium.InstitutionKind.Research, 0);
+        uint256 id =
+            c.propose(IConsortium.ProposalAction.Admit, newcomer, IConsortium.InstitutionKind.Research, 0);
         uint256 required = (members * bps + 9999) / 10_000;
         assertGe(required, 2, "required approvals");
         for (uint256 i = 1; i < required; ++i) {
@@ -375,7 +391,8 @@ contract ConsortiumTest is Fixture {
         emit IConsortium.PractitionerRegistered(hospitalAdmin, stranger, key);
         vm.prank(hospitalAdmin);
         consortium.registerPractitioner(stranger, key);
-        (address institution, IConsortium.InstitutionKind kind, bool active) = consortium.practitioner(stranger);
+        (address institution, IConsortium.InstitutionKind kind, bool active) =
+            consortium.practitioner(stranger);
         assertEq(institution, hospitalAdmin);
         assertTrue(kind == IConsortium.InstitutionKind.Hospital);
         assertTrue(active);
@@ -439,7 +456,9 @@ contract ConsortiumTest is Fixture {
     function test_deactivatePractitioner_reverts_whenOtherInstitution() public {
         vm.prank(hospitalAdmin);
         vm.expectRevert(
-            abi.encodeWithSelector(IConsortium.ConsortiumNotOwnPractitioner.selector, familyDoctor, hospitalAdmin)
+            abi.encodeWithSelector(
+                IConsortium.ConsortiumNotOwnPractitioner.selector, familyDoctor, hospitalAdmin
+            )
         );
         consortium.deactivatePractitioner(familyDoctor);
     }
@@ -475,7 +494,8 @@ contract ConsortiumTest is Fixture {
     }
 
     function test_practitioner_returnsZero_whenUnknown() public view {
-        (address institution, IConsortium.InstitutionKind kind, bool active) = consortium.practitioner(stranger);
+        (address institution, IConsortium.InstitutionKind kind, bool active) =
+            consortium.practitioner(stranger);
         assertEq(institution, address(0));
         assertTrue(kind == IConsortium.InstitutionKind.None);
         assertFalse(active);

@@ -55,7 +55,9 @@ contract ResidentRegistryTest is Fixture {
     function test_register_reverts_whenAlreadyRegistered() public {
         bytes memory key = publicKeyOf(PATIENT_PK);
         vm.prank(patient);
-        vm.expectRevert(abi.encodeWithSelector(IResidentRegistry.ResidentRegistryAlreadyRegistered.selector, patient));
+        vm.expectRevert(
+            abi.encodeWithSelector(IResidentRegistry.ResidentRegistryAlreadyRegistered.selector, patient)
+        );
         residents.register(key, PROFILE);
     }
 
@@ -102,7 +104,8 @@ contract ResidentRegistryTest is Fixture {
         bytes memory key = publicKeyOf(STRANGER_PK);
         bytes memory sig = _registrationSig(STRANGER_PK, key, 0, START + 1 hours);
         bytes memory otherKey = publicKeyOf(PATIENT_PK);
-        bytes32 digest = _registrationDigest(address(residents), stranger, otherKey, PROFILE, 0, START + 1 hours);
+        bytes32 digest =
+            _registrationDigest(address(residents), stranger, otherKey, PROFILE, 0, START + 1 hours);
         address recovered = ecrecoverSig(digest, sig);
         vm.prank(pcAdmin);
         vm.expectRevert(
@@ -152,7 +155,9 @@ contract ResidentRegistryTest is Fixture {
 
     function test_updateProfile_reverts_whenNotRegistered() public {
         vm.prank(stranger);
-        vm.expectRevert(abi.encodeWithSelector(IResidentRegistry.ResidentRegistryNotRegistered.selector, stranger));
+        vm.expectRevert(
+            abi.encodeWithSelector(IResidentRegistry.ResidentRegistryNotRegistered.selector, stranger)
+        );
         residents.updateProfile(PROFILE);
     }
 
@@ -166,7 +171,9 @@ contract ResidentRegistryTest is Fixture {
 
     function test_proposeAgreement_succeeds_byResident() public {
         vm.expectEmit(address(residents));
-        emit IResidentRegistry.AgreementProposed(patient, familyDoctor, patient, ALL_SECTIONS, READ_APPEND, YEAR);
+        emit IResidentRegistry.AgreementProposed(
+            patient, familyDoctor, patient, ALL_SECTIONS, READ_APPEND, YEAR
+        );
         vm.prank(patient);
         residents.proposeAgreement(familyDoctor, ALL_SECTIONS, READ_APPEND, YEAR);
         IResidentRegistry.PendingAgreement memory p = residents.pendingAgreement(patient);
@@ -184,7 +191,8 @@ contract ResidentRegistryTest is Fixture {
         );
         vm.prank(familyDoctor);
         residents.acceptAgreement(patient, ALL_SECTIONS, READ_APPEND, YEAR);
-        (address doctor, uint32 sections, uint8 actions, uint64 endsAt) = residents.activeFamilyDoctor(patient);
+        (address doctor, uint32 sections, uint8 actions, uint64 endsAt) =
+            residents.activeFamilyDoctor(patient);
         assertEq(doctor, familyDoctor);
         assertEq(sections, ALL_SECTIONS);
         assertEq(actions, READ_APPEND);
@@ -222,7 +230,9 @@ contract ResidentRegistryTest is Fixture {
 
     function test_proposeAgreement_reverts_whenInvalidSections() public {
         vm.prank(patient);
-        vm.expectRevert(abi.encodeWithSelector(IResidentRegistry.ResidentRegistryInvalidSections.selector, 0x80));
+        vm.expectRevert(
+            abi.encodeWithSelector(IResidentRegistry.ResidentRegistryInvalidSections.selector, 0x80)
+        );
         residents.proposeAgreement(familyDoctor, 0x80, READ, YEAR);
         vm.prank(patient);
         vm.expectRevert(abi.encodeWithSelector(IResidentRegistry.ResidentRegistryInvalidSections.selector, 0));
@@ -251,7 +261,9 @@ contract ResidentRegistryTest is Fixture {
     function test_acceptAgreement_reverts_whenNoProposal() public {
         vm.prank(familyDoctor);
         vm.expectRevert(
-            abi.encodeWithSelector(IResidentRegistry.ResidentRegistryNoPendingAgreement.selector, familyDoctor, patient)
+            abi.encodeWithSelector(
+                IResidentRegistry.ResidentRegistryNoPendingAgreement.selector, familyDoctor, patient
+            )
         );
         residents.acceptAgreement(patient, ALL_SECTIONS, READ_APPEND, YEAR);
     }
@@ -261,7 +273,9 @@ contract ResidentRegistryTest is Fixture {
         residents.proposeAgreement(familyDoctor, ALL_SECTIONS, READ_APPEND, YEAR);
         vm.prank(patient);
         vm.expectRevert(
-            abi.encodeWithSelector(IResidentRegistry.ResidentRegistryNoPendingAgreement.selector, patient, familyDoctor)
+            abi.encodeWithSelector(
+                IResidentRegistry.ResidentRegistryNoPendingAgreement.selector, patient, familyDoctor
+            )
         );
         residents.acceptAgreement(familyDoctor, ALL_SECTIONS, READ_APPEND, YEAR);
     }
@@ -271,7 +285,9 @@ contract ResidentRegistryTest is Fixture {
         residents.proposeAgreement(familyDoctor, DIAGNOSIS, READ, YEAR);
         vm.prank(familyDoctor);
         vm.expectRevert(
-            abi.encodeWithSelector(IResidentRegistry.ResidentRegistryTermsMismatch.selector, patient, familyDoctor)
+            abi.encodeWithSelector(
+                IResidentRegistry.ResidentRegistryTermsMismatch.selector, patient, familyDoctor
+            )
         );
         residents.acceptAgreement(patient, ALL_SECTIONS, READ, YEAR);
     }
@@ -300,7 +316,9 @@ contract ResidentRegistryTest is Fixture {
         residents.proposeAgreement(patient, ALL_SECTIONS, READ, YEAR);
         vm.prank(patient);
         vm.expectRevert(
-            abi.encodeWithSelector(IResidentRegistry.ResidentRegistryAgreementInForce.selector, patient, familyDoctor)
+            abi.encodeWithSelector(
+                IResidentRegistry.ResidentRegistryAgreementInForce.selector, patient, familyDoctor
+            )
         );
         residents.acceptAgreement(stranger, ALL_SECTIONS, READ, YEAR);
     }
@@ -325,7 +343,9 @@ contract ResidentRegistryTest is Fixture {
     {
         return signDigest(
             PATIENT_PK,
-            _agreementDigest(address(residents), patient, familyDoctor, sections, actions, term, nonce, deadline)
+            _agreementDigest(
+                address(residents), patient, familyDoctor, sections, actions, term, nonce, deadline
+            )
         );
     }
 
@@ -352,17 +372,21 @@ contract ResidentRegistryTest is Fixture {
 
     function test_acceptAgreementWithSig_reverts_whenOtherDoctorSubmits() public {
         bytes memory sig = _agreementSig(ALL_SECTIONS, READ_APPEND, YEAR, 0, START + 1 hours);
-        bytes32 digest =
-            _agreementDigest(address(residents), patient, hospitalDoctor, ALL_SECTIONS, READ_APPEND, YEAR, 0, START + 1 hours);
+        bytes32 digest = _agreementDigest(
+            address(residents), patient, hospitalDoctor, ALL_SECTIONS, READ_APPEND, YEAR, 0, START + 1 hours
+        );
         address recovered = ecrecoverSig(digest, sig);
         vm.prank(hospitalDoctor);
-        vm.expectRevert(abi.encodeWithSelector(ISignedMessages.SignedMessagesInvalidSigner.selector, patient, recovered));
+        vm.expectRevert(
+            abi.encodeWithSelector(ISignedMessages.SignedMessagesInvalidSigner.selector, patient, recovered)
+        );
         residents.acceptAgreementWithSig(patient, ALL_SECTIONS, READ_APPEND, YEAR, 0, START + 1 hours, sig);
     }
 
     function test_acceptAgreementWithSig_reverts_whenNotPrimaryCare() public {
-        bytes32 digest =
-            _agreementDigest(address(residents), patient, hospitalDoctor, ALL_SECTIONS, READ, YEAR, 0, START + 1 hours);
+        bytes32 digest = _agreementDigest(
+            address(residents), patient, hospitalDoctor, ALL_SECTIONS, READ, YEAR, 0, START + 1 hours
+        );
         bytes memory sig = signDigest(PATIENT_PK, digest);
         vm.prank(hospitalDoctor);
         vm.expectRevert(
@@ -396,7 +420,9 @@ contract ResidentRegistryTest is Fixture {
         _agree(patient, familyDoctor, ALL_SECTIONS, READ_APPEND, YEAR);
         vm.warp(START + YEAR);
         vm.prank(patient);
-        vm.expectRevert(abi.encodeWithSelector(IResidentRegistry.ResidentRegistryNoActiveAgreement.selector, patient));
+        vm.expectRevert(
+            abi.encodeWithSelector(IResidentRegistry.ResidentRegistryNoActiveAgreement.selector, patient)
+        );
         residents.renewAgreement(YEAR);
     }
 
@@ -430,14 +456,18 @@ contract ResidentRegistryTest is Fixture {
         _agree(patient, familyDoctor, ALL_SECTIONS, READ_APPEND, YEAR);
         vm.prank(stranger);
         vm.expectRevert(
-            abi.encodeWithSelector(IResidentRegistry.ResidentRegistryNotAgreementParty.selector, patient, stranger)
+            abi.encodeWithSelector(
+                IResidentRegistry.ResidentRegistryNotAgreementParty.selector, patient, stranger
+            )
         );
         residents.terminateAgreement(patient);
     }
 
     function test_terminateAgreement_reverts_whenNone() public {
         vm.prank(patient);
-        vm.expectRevert(abi.encodeWithSelector(IResidentRegistry.ResidentRegistryNoActiveAgreement.selector, patient));
+        vm.expectRevert(
+            abi.encodeWithSelector(IResidentRegistry.ResidentRegistryNoActiveAgreement.selector, patient)
+        );
         residents.terminateAgreement(patient);
     }
 
@@ -456,7 +486,9 @@ contract ResidentRegistryTest is Fixture {
     function test_activeFamilyDoctor_returnsZero_whenInstitutionSuspended() public {
         _agree(patient, familyDoctor, ALL_SECTIONS, READ_APPEND, YEAR);
         vm.prank(hospitalAdmin);
-        uint256 id = consortium.propose(IConsortium.ProposalAction.Suspend, pcAdmin, IConsortium.InstitutionKind.None, 0);
+        uint256 id = consortium.propose(
+            IConsortium.ProposalAction.Suspend, pcAdmin, IConsortium.InstitutionKind.None, 0
+        );
         vm.prank(insurerAdmin);
         consortium.vote(id);
         (address doctor,,,) = residents.activeFamilyDoctor(patient);
@@ -465,7 +497,8 @@ contract ResidentRegistryTest is Fixture {
 
     function test_views_returnWiring() public view {
         assertEq(residents.consortium(), address(consortium));
-        (, string memory name, string memory version, uint256 chainId, address verifying,,) = residents.eip712Domain();
+        (, string memory name, string memory version, uint256 chainId, address verifying,,) =
+            residents.eip712Domain();
         assertEq(name, "famchain ResidentRegistry");
         assertEq(version, "1");
         assertEq(chainId, block.chainid);

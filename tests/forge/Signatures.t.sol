@@ -22,7 +22,9 @@ contract SignaturesTest is Fixture {
         m.purpose = INSURANCE_CLAIM;
         bytes memory sig = signDigest(PATIENT_PK, _consentDigest(address(consent), m));
         vm.expectEmit(address(consent));
-        emit IConsentRegistry.ConsentGranted(patient, insurerStaff, DIAGNOSIS, READ, INSURANCE_CLAIM, m.expiresAt);
+        emit IConsentRegistry.ConsentGranted(
+            patient, insurerStaff, DIAGNOSIS, READ, INSURANCE_CLAIM, m.expiresAt
+        );
         vm.prank(stranger);
         _grantWithSig(m, sig);
         IConsentRegistry.Grant memory g = consent.grantOf(patient, insurerStaff);
@@ -42,7 +44,9 @@ contract SignaturesTest is Fixture {
         m.sections = ALL_SECTIONS; // widened by the relayer
         address recovered = _recover(_consentDigest(address(consent), m), sig);
         vm.prank(stranger);
-        vm.expectRevert(abi.encodeWithSelector(ISignedMessages.SignedMessagesInvalidSigner.selector, patient, recovered));
+        vm.expectRevert(
+            abi.encodeWithSelector(ISignedMessages.SignedMessagesInvalidSigner.selector, patient, recovered)
+        );
         _grantWithSig(m, sig);
     }
 
@@ -52,7 +56,9 @@ contract SignaturesTest is Fixture {
         vm.chainId(block.chainid + 1);
         address recovered = _recover(_consentDigest(address(consent), m), sig);
         assertTrue(recovered != patient);
-        vm.expectRevert(abi.encodeWithSelector(ISignedMessages.SignedMessagesInvalidSigner.selector, patient, recovered));
+        vm.expectRevert(
+            abi.encodeWithSelector(ISignedMessages.SignedMessagesInvalidSigner.selector, patient, recovered)
+        );
         _grantWithSig(m, sig);
     }
 
@@ -61,7 +67,9 @@ contract SignaturesTest is Fixture {
         bytes memory sig = signDigest(PATIENT_PK, _consentDigest(address(consent), m));
         ConsentRegistry twin = new ConsentRegistry(consortium, residents);
         address recovered = _recover(_consentDigest(address(twin), m), sig);
-        vm.expectRevert(abi.encodeWithSelector(ISignedMessages.SignedMessagesInvalidSigner.selector, patient, recovered));
+        vm.expectRevert(
+            abi.encodeWithSelector(ISignedMessages.SignedMessagesInvalidSigner.selector, patient, recovered)
+        );
         twin.grantWithSig(
             m.patient, m.grantee, m.sections, m.actions, m.purpose, m.expiresAt, m.nonce, m.deadline, sig
         );
@@ -105,7 +113,9 @@ contract SignaturesTest is Fixture {
         ConsentMsg memory m = _consentMsg(patient, hospitalDoctor);
         bytes memory sig = signDigest(OTHER_PATIENT_PK, _consentDigest(address(consent), m));
         vm.expectRevert(
-            abi.encodeWithSelector(ISignedMessages.SignedMessagesInvalidSigner.selector, patient, otherPatient)
+            abi.encodeWithSelector(
+                ISignedMessages.SignedMessagesInvalidSigner.selector, patient, otherPatient
+            )
         );
         _grantWithSig(m, sig);
     }
@@ -147,7 +157,9 @@ contract SignaturesTest is Fixture {
         ConsentMsg memory m = _consentMsg(address(0), hospitalDoctor);
         bytes memory sig = abi.encodePacked(bytes32(uint256(1)), bytes32(uint256(2)), uint8(30));
         vm.expectRevert(
-            abi.encodeWithSelector(ISignedMessages.SignedMessagesInvalidSigner.selector, address(0), address(0))
+            abi.encodeWithSelector(
+                ISignedMessages.SignedMessagesInvalidSigner.selector, address(0), address(0)
+            )
         );
         _grantWithSig(m, sig);
     }

@@ -14,7 +14,9 @@ contract MockERC1271Wallet is IERC1271 {
 
     function isValidSignature(bytes32 hash, bytes calldata signature) external view returns (bytes4) {
         (address recovered, ECDSA.RecoverError error,) = ECDSA.tryRecover(hash, signature);
-        if (error == ECDSA.RecoverError.NoError && recovered == owner) return IERC1271.isValidSignature.selector;
+        if (error == ECDSA.RecoverError.NoError && recovered == owner) {
+            return IERC1271.isValidSignature.selector;
+        }
         return 0xffffffff;
     }
 }

@@ -128,7 +128,9 @@ abstract contract Fixture is Test {
         residents.acceptAgreement(doctor, sections, actions, term);
     }
 
-    function _grant(address patient_, address grantee, uint32 sections, uint8 actions, uint64 expiresAt) internal {
+    function _grant(address patient_, address grantee, uint32 sections, uint8 actions, uint64 expiresAt)
+        internal
+    {
         vm.prank(patient_);
         consent.grant(grantee, sections, actions, TREATMENT, expiresAt);
     }
@@ -165,7 +167,9 @@ abstract contract Fixture is Test {
 
     function _domainSeparator(string memory name, address verifyingContract) internal view returns (bytes32) {
         return keccak256(
-            abi.encode(DOMAIN_TYPEHASH, keccak256(bytes(name)), keccak256("1"), block.chainid, verifyingContract)
+            abi.encode(
+                DOMAIN_TYPEHASH, keccak256(bytes(name)), keccak256("1"), block.chainid, verifyingContract
+            )
         );
     }
 
@@ -185,8 +189,9 @@ abstract contract Fixture is Test {
         uint256 nonce,
         uint256 deadline
     ) internal view returns (bytes32) {
-        bytes32 structHash =
-            keccak256(abi.encode(REGISTRATION_TYPEHASH, resident, keccak256(key), profile, nonce, deadline));
+        bytes32 structHash = keccak256(
+            abi.encode(REGISTRATION_TYPEHASH, resident, keccak256(key), profile, nonce, deadline)
+        );
         return _typedDigest("famchain ResidentRegistry", registry, structHash);
     }
 
@@ -200,8 +205,9 @@ abstract contract Fixture is Test {
         uint256 nonce,
         uint256 deadline
     ) internal view returns (bytes32) {
-        bytes32 structHash =
-            keccak256(abi.encode(AGREEMENT_TYPEHASH, resident, doctor, sections, actions, term, nonce, deadline));
+        bytes32 structHash = keccak256(
+            abi.encode(AGREEMENT_TYPEHASH, resident, doctor, sections, actions, term, nonce, deadline)
+        );
         return _typedDigest("famchain ResidentRegistry", registry, structHash);
     }
 
@@ -248,7 +254,15 @@ abstract contract Fixture is Test {
 
     function _grantWithSig(ConsentMsg memory m, bytes memory signature) internal {
         consent.grantWithSig(
-            m.patient, m.grantee, m.sections, m.actions, m.purpose, m.expiresAt, m.nonce, m.deadline, signature
+            m.patient,
+            m.grantee,
+            m.sections,
+            m.actions,
+            m.purpose,
+            m.expiresAt,
+            m.nonce,
+            m.deadline,
+            signature
         );
     }
 
@@ -261,7 +275,14 @@ abstract contract Fixture is Test {
     ) internal view returns (bytes32) {
         bytes32 structHash = keccak256(
             abi.encode(
-                RECORD_UPDATE_TYPEHASH, patient_, a.recordId, a.previous, a.cidDigest, a.sections, nonce, deadline
+                RECORD_UPDATE_TYPEHASH,
+                patient_,
+                a.recordId,
+                a.previous,
+                a.cidDigest,
+                a.sections,
+                nonce,
+                deadline
             )
         );
         return _typedDigest("famchain RecordRegistry", registry, structHash);

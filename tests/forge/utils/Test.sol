@@ -13,7 +13,8 @@ abstract contract Test {
 
     Vm internal constant vm = Vm(address(uint160(uint256(keccak256("hevm cheat code")))));
 
-    uint256 private constant _SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141;
+    uint256 private constant _SECP256K1_N =
+        0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141;
 
     address[] private _targetContracts;
     FuzzSelector[] private _targetSelectors;
@@ -91,7 +92,9 @@ abstract contract Test {
     }
 
     function assertEq(string memory a, string memory b) internal pure {
-        if (keccak256(bytes(a)) != keccak256(bytes(b))) fail(string.concat("string mismatch: ", a, " != ", b));
+        if (keccak256(bytes(a)) != keccak256(bytes(b))) {
+            fail(string.concat("string mismatch: ", a, " != ", b));
+        }
     }
 
     function assertLe(uint256 a, uint256 b, string memory message) internal pure {

@@ -16,6 +16,15 @@ interface Vm {
         uint256 privateKey;
     }
 
+    struct Gas {
+        uint64 gasLimit;
+        uint64 gasTotalUsed;
+        uint64 gasMemoryUsed;
+        int64 gasRefunded;
+        uint64 gasRemaining;
+    }
+
+    function lastCallGas() external view returns (Gas memory);
     function warp(uint256 timestamp) external;
     function prank(address sender) external;
     function startPrank(address sender) external;
