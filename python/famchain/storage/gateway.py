@@ -459,14 +459,14 @@ class GatewayServer:
         """Start serving on a daemon thread; returns :attr:`url`."""
         if self._thread is None:
             self._thread = threading.Thread(
-                target=self._httpd.serve_forever, name="famchain-gateway", daemon=True
+                target=self._httpd.serve_forever, args=(0.05,), name="famchain-gateway", daemon=True
             )
             self._thread.start()
         return self.url
 
     def serve_forever(self) -> None:
         """Serve on the calling thread until :meth:`stop` is called from another thread or a signal."""
-        self._httpd.serve_forever()
+        self._httpd.serve_forever(0.2)
 
     def stop(self) -> None:
         """Stop serving and release the port."""

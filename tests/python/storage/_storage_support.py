@@ -80,7 +80,9 @@ def tampering_proxy(upstream: str, victim: str) -> Iterator[str]:
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length) if length else None
             headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "content-length")}
-            resp = requests.request(self.command, upstream + self.path, data=body, headers=headers, timeout=10)
+            resp = requests.request(
+                self.command, upstream + self.path, data=body, headers=headers, timeout=10
+            )
             content = resp.content
             if victim in self.path and resp.status_code == 200 and self.command != "HEAD":
                 content = flip_first_byte(content)

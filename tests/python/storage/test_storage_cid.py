@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 
 import pytest
@@ -149,10 +150,8 @@ def test_property_random_text_only_raises_input_error(text: str) -> None:
 
 @given(st.text(alphabet="abcdefghijklmnopqrstuvwxyz234567", min_size=1, max_size=70))
 def test_property_random_base32_only_raises_input_error(body: str) -> None:
-    try:
+    with contextlib.suppress(InputError):
         parse_cid("b" + body)
-    except InputError:
-        pass
 
 
 @given(st.binary(max_size=80))
