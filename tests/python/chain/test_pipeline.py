@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from _chain_support import PROFILE, World
 
@@ -10,7 +12,7 @@ from famchain.crypto.envelope import SealedEnvelope
 from famchain.errors import AccessDeniedError, ContractRevertError, InputError
 from famchain.records import consent, pipeline
 from famchain.records.model import parse_record
-from famchain.records.outbox import ANCHORED, AWAITING_APPROVAL
+from famchain.records.outbox import ANCHORED, AWAITING_APPROVAL, STORED
 from famchain.records.sections import ALL_SECTIONS, Action, Purpose, Section, section_mask
 
 VISIT = {
@@ -188,11 +190,9 @@ def test_flush_after_success_anchors_nothing_twice(world: World) -> None:
     entry, _ = pipeline.submit(world.family_doctor, world.patient.address, parse_record(VISIT))
     # Simulate a client that lost track of the outcome: put the entry back as if it were still pending.
     done = world.family_doctor.outbox.get(entry.record_id)
-    assert done is not None and done.state == ANCHORED
-    sealed = world.store.get(entry.cid)
-    world.family_doctor.outbox.add(
-        done.__class__(**{**done.to_json(), "state": "stored", "approval": None}), sealed
-    )
+    assert done is not None
+    assert done.state == ANCHORED
+    world.family_doctor.outbox.add(replace(done, state=STORED), world.store.get(entry.cid))
 
     report = pipeline.flush(world.family_doctor)
 
