@@ -187,7 +187,7 @@ def gc(store_dir: StoreDir = None, backend: Backend = None, as_json: JsonOut = F
     """Delete every block no pin reaches (embedded store)."""
     result = _embedded(store_dir, backend, "gc").gc()
     data = {
-        "removed_blocks": result.removed_blocks,
+        "removed": result.removed_blocks,
         "freed_bytes": result.freed_bytes,
         "kept": result.kept_blocks,
     }
