@@ -12,7 +12,7 @@ export FOUNDRY_DISABLE_NIGHTLY_WARNING := 1
 NPM_STAMP := node_modules/.famchain-installed
 PY_STAMP := $(VENV)/.famchain-installed
 
-.PHONY: help install build artifacts test test-forge test-python slither lint fmt gas-snapshot demo bench clean
+.PHONY: help install build artifacts test test-forge test-python test-ape slither lint fmt gas-snapshot demo bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -36,7 +36,7 @@ build: install ## compile the contracts with forge
 artifacts: install ## refresh the packaged ABI/bytecode in python/famchain/chain/artifacts
 	$(PY) -m famchain.chain.artifacts --write
 
-test: install test-forge slither lint test-python ## every check: forge, Slither, ruff, mypy, forge fmt, pytest
+test: install test-forge slither lint test-python test-ape ## every check: forge, Slither, ruff, mypy, forge fmt, pytest, ape
 
 test-forge: install
 	forge test
@@ -45,18 +45,22 @@ slither: install
 	slither . --config-file slither.config.json
 
 lint: install
-	ruff check python tests/python
-	ruff format --check python tests/python
+	ruff check python tests/python tests/ape
+	ruff format --check python tests/python tests/ape
 	mypy
 	forge fmt --check contracts tests/forge
 
 fmt: install ## format Python and Solidity
-	ruff format python tests/python
-	ruff check --fix python tests/python
+	ruff format python tests/python tests/ape
+	ruff check --fix python tests/python tests/ape
 	forge fmt contracts tests/forge
 
 test-python: install
 	$(PY) -m pytest -n 2 -q
+
+test-ape: install
+	ape compile
+	ape test tests/ape -o addopts="" -q
 
 gas-snapshot: install ## rewrite .gas-snapshot
 	forge snapshot
