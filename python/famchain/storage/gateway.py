@@ -151,6 +151,9 @@ def _status_for(exc: FamchainError) -> int:
 def _make_handler(store: EmbeddedStore) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        # Headers and body go out in separate writes; with Nagle on, a keep-alive client waits for the
+        # delayed ACK (~40 ms) on every request.
+        disable_nagle_algorithm = True
 
         def version_string(self) -> str:
             return AGENT
