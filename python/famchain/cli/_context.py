@@ -7,17 +7,20 @@ variable), opens only what it needs, and asks before sending a transaction unles
 from __future__ import annotations
 
 import functools
+import getpass
 import inspect
 import json
 import os
 import sys
 import typing
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
+import click
 import typer
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
@@ -69,16 +72,19 @@ def password(password_file: Path | None, *, new: bool = False, prompt: str = "Ke
     """The keystore password: ``--password-file``, else ``$FAMCHAIN_PASSWORD``, else a hidden prompt.
 
     Raises:
-        ConfigError: no password source and no terminal to ask on.
+        ConfigError: no password source and nothing to read one from (stdin closed).
     """
     if password_file is not None:
         return keystore.read_password_file(password_file)
     env = keystore.password_from_env()
     if env is not None:
         return env
-    if not sys.stdin.isatty():
-        raise ConfigError("no password: pass --password-file or set FAMCHAIN_PASSWORD")
-    return str(typer.prompt(prompt, hide_input=True, confirmation_prompt=new))
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", getpass.GetPassWarning)
+            return str(typer.prompt(prompt, hide_input=True, confirmation_prompt=new, err=True))
+    except click.exceptions.Abort:
+        raise ConfigError("no password: pass --password-file, set FAMCHAIN_PASSWORD, or type it") from None
 
 
 @dataclass

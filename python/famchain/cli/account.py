@@ -12,6 +12,8 @@ from typing import Annotated
 
 import typer
 
+from famchain.cli._context import KeystoreDir, PasswordFile
+from famchain.cli._context import password as read_password
 from famchain.crypto import keystore
 
 app = typer.Typer(
@@ -20,40 +22,13 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
-KeystoreDir = Annotated[
-    Path | None,
-    typer.Option(
-        "--keystore-dir",
-        help=f"Keystore directory [default: ${keystore.ENV_KEYSTORE_DIR}, else ~/.famchain/keystores].",
-        file_okay=False,
-        show_default=False,
-    ),
-]
-PasswordFile = Annotated[
-    Path | None,
-    typer.Option(
-        "--password-file",
-        help=f"Read the password from this file [default: ${keystore.ENV_PASSWORD}, else prompt].",
-        dir_okay=False,
-        show_default=False,
-    ),
-]
 JsonOutput = Annotated[bool, typer.Option("--json", help="Print JSON.")]
-
-
-def _password(password_file: Path | None, *, new: bool, prompt: str = "Keystore password") -> str:
-    if password_file is not None:
-        return keystore.read_password_file(password_file)
-    env = keystore.password_from_env()
-    if env is not None:
-        return env
-    return str(typer.prompt(prompt, hide_input=True, confirmation_prompt=new, err=True))
 
 
 @app.command()
 def new(keystore_dir: KeystoreDir = None, password_file: PasswordFile = None) -> None:
     """Create a keystore for a fresh key; prints only its address."""
-    password = _password(password_file, new=True)
+    password = read_password(password_file, new=True)
     info = keystore.create_keystore(password, keystore_dir)
     typer.echo(info.address)
 
@@ -84,7 +59,7 @@ def import_(
     if keystore_file is not None and private_key_file is not None:
         raise typer.BadParameter("give a keystore file or --private-key-file, not both")
     if keystore_file is not None:
-        password = _password(password_file, new=False)
+        password = read_password(password_file, new=False)
         info = keystore.import_keystore_file(keystore_file, password, keystore_dir)
     else:
         if private_key_file is not None:
@@ -92,7 +67,7 @@ def import_(
         else:
             key_text = str(typer.prompt("Private key (hex)", hide_input=True, err=True))
         key = keystore.parse_private_key(key_text)
-        password = _password(password_file, new=True)
+        password = read_password(password_file, new=True)
         info = keystore.create_keystore(password, keystore_dir, private_key=key)
     typer.echo(info.address)
 
@@ -119,7 +94,7 @@ def show(
 ) -> None:
     """Print the address and the encryption public key to register (needs the password)."""
     info = keystore.find_keystore(account, keystore_dir)
-    wallet = keystore.unlock(str(info.path), _password(password_file, new=False), keystore_dir)
+    wallet = keystore.unlock(str(info.path), read_password(password_file, new=False), keystore_dir)
     public_key = "0x" + wallet.encryption_public_key.hex()
     if as_json:
         document = {"address": wallet.address, "encryption_public_key": public_key, "path": str(info.path)}
