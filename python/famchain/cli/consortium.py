@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
+from web3.logs import DISCARD
 
 from famchain.chain.contracts import InstitutionKind, MemberStatus, ProposalAction
 from famchain.chain.history import History
@@ -57,8 +58,8 @@ def propose(
     receipt = s.sender.transact(
         s.fc.consortium.functions.propose(int(act), target, int(_kind(kind)), threshold_bps), "propose"
     )
-    event = s.fc.consortium.events.ProposalCreated().process_receipt(receipt)[0]["args"]
-    executed = bool(s.fc.consortium.events.ProposalExecuted().process_receipt(receipt))
+    event = s.fc.consortium.events.ProposalCreated().process_receipt(receipt, errors=DISCARD)[0]["args"]
+    executed = bool(s.fc.consortium.events.ProposalExecuted().process_receipt(receipt, errors=DISCARD))
     pid = int(event["proposalId"])
     emit(
         {"proposal": pid, "executed": executed, "tx": receipt["transactionHash"].to_0x_hex()},
@@ -75,7 +76,7 @@ def vote(
     """Vote for a proposal; it is carried as soon as enough active members agree."""
     s.confirm(f"vote for proposal {proposal}")
     receipt = s.sender.transact(s.fc.consortium.functions.vote(proposal), "vote")
-    executed = bool(s.fc.consortium.events.ProposalExecuted().process_receipt(receipt))
+    executed = bool(s.fc.consortium.events.ProposalExecuted().process_receipt(receipt, errors=DISCARD))
     state = s.fc.consortium.functions.proposal(proposal).call()
     emit(
         {"proposal": proposal, "approvals": int(state[3]), "executed": executed},

@@ -1,0 +1,102 @@
+"""Driving the ``famchain`` CLI in-process (typer's CliRunner) as one actor or another.
+
+Each actor gets a light-KDF keystore in one folder; every invocation points the common environment variables at
+the devnet, the deployment file, that folder, the store and a private ``FAMCHAIN_HOME`` (the outboxes).
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from click.testing import Result
+from eth_account.signers.local import LocalAccount
+from typer.testing import CliRunner
+
+from famchain.cli import app
+from famchain.crypto.keystore import create_keystore
+from famchain.records.pipeline import Actor
+
+PASSWORD = "walkthrough password"
+
+
+def closed_port() -> int:
+    """A loopback port nothing listens on (bound once, then released)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def one_error_line(result: Result) -> str:
+    """Assert the failure shape every command promises and return the message after ``error: ``."""
+    assert result.exit_code not in (0, None), result.stdout + result.stderr
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("error: "), result.stderr
+    assert "Traceback" not in result.stdout + result.stderr
+    return lines[0].removeprefix("error: ")
+
+
+@dataclass
+class Cli:
+    """The CLI pointed at one devnet and deployment file, with a keystore per actor."""
+
+    rpc_url: str
+    ipfs_url: str
+    deployment: Path
+    keystores: Path
+    home: Path
+    runner: CliRunner = field(default_factory=lambda: CliRunner(mix_stderr=False))
+    _known: set[str] = field(default_factory=set)
+
+    def key(self, who: Actor | LocalAccount) -> str:
+        """Ensure a keystore for ``who`` exists; returns its address."""
+        account = who.account if isinstance(who, Actor) else who
+        if account.address not in self._known:
+            create_keystore(PASSWORD, self.keystores, private_key=bytes(account.key))
+            self._known.add(account.address)
+        return str(account.address)
+
+    def env(self, who: Actor | LocalAccount | None = None, **extra: str | None) -> dict[str, str | None]:
+        """The environment of one invocation (``extra`` overrides; None unsets)."""
+        env: dict[str, str | None] = {
+            "FAMCHAIN_RPC_URL": self.rpc_url,
+            "FAMCHAIN_DEPLOYMENT": str(self.deployment),
+            "FAMCHAIN_DEPLOYMENTS_DIR": str(self.deployment.parent),
+            "FAMCHAIN_KEYSTORE_DIR": str(self.keystores),
+            "FAMCHAIN_KEYSTORE": self.key(who) if who is not None else None,
+            "FAMCHAIN_PASSWORD": PASSWORD,
+            "FAMCHAIN_PASSWORD_FILE": None,
+            "FAMCHAIN_IPFS_BACKEND": "kubo",
+            "FAMCHAIN_IPFS_API": self.ipfs_url,
+            "FAMCHAIN_HOME": str(self.home),
+            "FAMCHAIN_DEBUG": None,
+        }
+        env.update(extra)
+        return env
+
+    def invoke(self, who: Actor | LocalAccount | None, *args: str, **env: str | None) -> Result:
+        """Run ``famchain ARGS`` as ``who``; returns the result whatever the exit code."""
+        return self.runner.invoke(app, list(args), env=self.env(who, **env))
+
+    def ok(self, who: Actor | LocalAccount | None, *args: str, **env: str | None) -> Result:
+        """Run and require success."""
+        result = self.invoke(who, *args, **env)
+        assert result.exit_code == 0, f"famchain {' '.join(args)}:\n{result.stdout}{result.stderr}"
+        return result
+
+    def tx(self, who: Actor | LocalAccount | None, *args: str, **env: str | None) -> Result:
+        """Run a transaction command with ``--yes`` and require success."""
+        return self.ok(who, *args, "--yes", **env)
+
+    def json(self, who: Actor | LocalAccount | None, *args: str, **env: str | None) -> Any:
+        """Run with ``--json`` and decode stdout."""
+        return json.loads(self.ok(who, *args, "--json", **env).stdout)
+
+    def fail(self, who: Actor | LocalAccount | None, *args: str, **env: str | None) -> str:
+        """Run, require the one-line failure, and return the message."""
+        return one_error_line(self.invoke(who, *args, **env))
