@@ -110,10 +110,10 @@ contract ConsentRegistry is IConsentRegistry, SignedMessages {
                 && Masks.covers(g.actions, action) && _isActivePractitioner(accessor)
         ) return true;
         // Then the family doctor in force (ResidentRegistry checks the doctor is still eligible).
-        (address doctor, uint32 doctorSections, uint8 doctorActions,) =
+        (address doctor, uint32 doctorSections, uint8 doctorActions, uint64 endsAt) =
             _residentRegistry.activeFamilyDoctor(patient);
-        return doctor == accessor && doctor != address(0) && Masks.covers(doctorSections, sections)
-            && Masks.covers(doctorActions, action);
+        return doctor == accessor && doctor != address(0) && endsAt > block.timestamp
+            && Masks.covers(doctorSections, sections) && Masks.covers(doctorActions, action);
     }
 
     /// @inheritdoc IConsentRegistry

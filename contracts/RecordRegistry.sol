@@ -44,7 +44,7 @@ contract RecordRegistry is IRecordRegistry, SignedMessages {
     function anchorBatch(address patient, bytes24 expectedHead, Anchor[] calldata anchors) external {
         uint256 n = anchors.length;
         if (n == 0) revert RecordRegistryEmptyBatch();
-        uint32 union;
+        uint32 union = 0;
         for (uint256 i = 0; i < n; ++i) {
             Anchor calldata a = anchors[i];
             _checkAnchor(a);

@@ -56,9 +56,8 @@ contract ResidentRegistry is IResidentRegistry, SignedMessages {
         uint256 deadline,
         bytes calldata signature
     ) external {
-        if (!_consortium.isActiveMember(msg.sender)) {
-            (,, bool active) = _consortium.practitioner(msg.sender);
-            if (!active) revert ResidentRegistryUnauthorizedRelayer(msg.sender);
+        if (!_consortium.isActiveMember(msg.sender) && !_consortium.isActivePractitioner(msg.sender)) {
+            revert ResidentRegistryUnauthorizedRelayer(msg.sender);
         }
         bytes32 structHash = keccak256(
             abi.encode(_REGISTRATION_TYPEHASH, resident, keccak256(encryptionKey), profile, nonce, deadline)
@@ -80,16 +79,16 @@ contract ResidentRegistry is IResidentRegistry, SignedMessages {
     /// @inheritdoc IResidentRegistry
     function proposeAgreement(address counterparty, uint32 sections, uint8 actions, uint64 term) external {
         _checkTerms(sections, actions, term);
-        address resident;
-        address doctor;
-        if (counterparty != msg.sender && _profiles[msg.sender] != 0 && _isFamilyDoctor(counterparty)) {
-            (resident, doctor) = (msg.sender, counterparty);
-        } else if (counterparty != msg.sender && _profiles[counterparty] != 0 && _isFamilyDoctor(msg.sender))
-        {
-            (resident, doctor) = (counterparty, msg.sender);
-        } else {
-            revert ResidentRegistryInvalidCounterparty(msg.sender, counterparty);
-        }
+        bool residentProposes =
+            counterparty != msg.sender && _profiles[msg.sender] != 0 && _isFamilyDoctor(counterparty);
+        if (
+            !residentProposes
+                && (counterparty == msg.sender
+                    || _profiles[counterparty] == 0
+                    || !_isFamilyDoctor(msg.sender))
+        ) revert ResidentRegistryInvalidCounterparty(msg.sender, counterparty);
+        (address resident, address doctor) =
+            residentProposes ? (msg.sender, counterparty) : (counterparty, msg.sender);
         _pending[resident] = PendingAgreement({
             doctor: doctor, proposer: msg.sender, sections: sections, actions: actions, term: term
         });
@@ -141,9 +140,10 @@ contract ResidentRegistry is IResidentRegistry, SignedMessages {
         StoredAgreement memory a = _agreements[msg.sender];
         if (!_inForce(a)) revert ResidentRegistryNoActiveAgreement(msg.sender);
         uint40 endsAt = uint40(block.timestamp + term);
-        if (endsAt == a.endsAt) return;
-        _agreements[msg.sender].endsAt = endsAt;
-        emit AgreementRenewed(msg.sender, a.doctor, endsAt);
+        if (endsAt != a.endsAt) {
+            _agreements[msg.sender].endsAt = endsAt;
+            emit AgreementRenewed(msg.sender, a.doctor, endsAt);
+        }
     }
 
     /// @inheritdoc IResidentRegistry
@@ -232,8 +232,12 @@ contract ResidentRegistry is IResidentRegistry, SignedMessages {
     }
 
     function _isFamilyDoctor(address doctor) private view returns (bool) {
-        (, IConsortium.InstitutionKind kind, bool active) = _consortium.practitioner(doctor);
-        return active && kind == IConsortium.InstitutionKind.PrimaryCare;
+        (address institution, IConsortium.InstitutionKind kind, bool active) =
+            _consortium.practitioner(doctor);
+        if (!active || institution == address(0) || kind != IConsortium.InstitutionKind.PrimaryCare) {
+            return false;
+        }
+        return true;
     }
 
     function _checkTerms(uint32 sections, uint8 actions, uint64 term) private view {
