@@ -250,16 +250,22 @@ class BlockStore:
     def _pin_path(self, cid: CidInfo) -> Path:
         return self._pins / cid.cid
 
-    def pin(self, cid: CidInfo) -> None:
+    def pin(self, cid: CidInfo, *, check: bool = True) -> None:
         """Pin ``cid`` recursively; every block under it must be present and intact.
+
+        Args:
+            cid: The root.
+            check: Walk and re-hash the DAG first. Callers that have just written and verified every
+                block (an add) pass False.
 
         Raises:
             UnknownCidError: If a block of the DAG is missing.
             BlockIntegrityError: If a block is corrupted.
         """
         with self.writing():
-            for _ in self.walk(cid):
-                pass
+            if check:
+                for _ in self.walk(cid):
+                    pass
             path = self._pin_path(cid)
             if not path.exists():
                 atomic_write(path, b"recursive\n")

@@ -58,7 +58,8 @@ class EmbeddedStore:
             # blocks (no pin, no CID returned) before this point.
             self.blocks.sync_dirs(written)
             if pin:
-                self.blocks.pin(root)
+                # Every block of this DAG was either just hashed by the builder or already stored.
+                self.blocks.pin(root, check=False)
         return root.cid
 
     def get_block(self, cid: str | Cid | CidInfo) -> bytes:
@@ -110,7 +111,8 @@ class EmbeddedStore:
     def import_car(self, inp: BinaryIO, *, pin: bool = True) -> list[Cid]:
         """Store a CAR's blocks (each verified) and pin its roots.
 
-        If the CAR is corrupted or truncated, the blocks this import added are removed again.
+        If the CAR is corrupted or truncated, or a root to pin is incomplete, the blocks this import added
+        are removed again.
 
         Raises:
             InputError: If the CAR is malformed or truncated.
@@ -124,13 +126,13 @@ class EmbeddedStore:
                 for cid, data in reader:
                     if self.blocks.put(cid, data, sync_dir=False, source=reader.source):
                         written.append(cid)
+                self.blocks.sync_dirs(written)
+                if pin:
+                    for root in reader.roots:
+                        self.blocks.pin(root)
             except Exception:
                 self._discard(written)
                 raise
-            self.blocks.sync_dirs(written)
-            if pin:
-                for root in reader.roots:
-                    self.blocks.pin(root)
         return [r.cid for r in reader.roots]
 
     def _discard(self, written: list[CidInfo]) -> None:

@@ -324,6 +324,8 @@ def _rpc_add(h: Any, store: EmbeddedStore, query: dict[str, list[str]]) -> None:
             HTTPStatus.BAD_REQUEST,
             "this store only adds with cid-version=1, raw-leaves=true and chunker=size-262144",
         )
+    if _flag(query, "trickle", False) or _flag(query, "wrap-with-directory", False):
+        raise _HttpError(HTTPStatus.BAD_REQUEST, "this store only builds balanced single-file DAGs")
     if hashfn != "sha2-256":
         raise _HttpError(HTTPStatus.BAD_REQUEST, "this store only hashes with sha2-256")
     part = h.body_part()
@@ -340,7 +342,7 @@ def _rpc_add(h: Any, store: EmbeddedStore, query: dict[str, list[str]]) -> None:
         if not only_hash:
             store.blocks.sync_dirs(written)
             if _flag(query, "pin", True):
-                store.blocks.pin(root)
+                store.blocks.pin(root, check=False)
     h._json({"Name": part.filename or root.cid, "Hash": root.cid, "Size": str(builder.dag_size)})
 
 

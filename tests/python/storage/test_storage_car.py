@@ -10,7 +10,7 @@ from _storage_support import PatternReader
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from famchain.errors import BlockIntegrityError, InputError, IntegrityError
+from famchain.errors import BlockIntegrityError, InputError, IntegrityError, UnknownCidError
 from famchain.storage.car import CarReader, decode_header, encode_header, iter_car
 from famchain.storage.cid import RAW, CidInfo, encode_varint, parse_cid
 from famchain.storage.embedded import EmbeddedStore
@@ -135,3 +135,16 @@ def test_property_any_flipped_byte_is_caught_or_changes_the_meaning(data: bytes,
     except (InputError, IntegrityError):
         return
     assert (roots, blocks) != ([cid], [(cid, data)])
+
+
+def test_incomplete_car_is_not_pinned_and_leaves_nothing(
+    store: EmbeddedStore, other_store: EmbeddedStore
+) -> None:
+    cid = store.put(PatternReader(600_000).read())
+    blocks = list(store.walk(cid))
+    partial = b"".join(iter_car([parse_cid(cid)], blocks[:-1]))
+    with pytest.raises(UnknownCidError):
+        other_store.import_car(io.BytesIO(partial))
+    assert other_store.blocks.count() == (0, 0)
+    assert other_store.import_car(io.BytesIO(partial), pin=False) == [cid]
+    assert other_store.pins() == []
