@@ -191,3 +191,19 @@ def test_get_leaves_nothing_behind_on_failure(runner: CliRunner, store_dir: Path
     _fails(runner, "get", EMPTY, "-o", str(out))
     assert not out.exists()
     assert list(tmp_path.glob(".never.bin.part")) == []
+
+
+def test_large_add_shows_progress_on_stderr_only(runner: CliRunner, store_dir: Path, tmp_path: Path) -> None:
+    path = tmp_path / "large.bin"
+    path.write_bytes(bytes(range(251)) * 40_000)  # ~10 MB, above the progress threshold
+    result = runner.invoke(app, ["ipfs", "add", str(path)])
+    assert result.exit_code == 0, result.output + result.stderr
+    cid = result.stdout.strip()
+    assert cid == EmbeddedStore(store_dir).put(path.read_bytes(), only_hash=True)
+    assert result.stdout == cid + "\n"
+
+
+def test_add_from_stdin(runner: CliRunner, store_dir: Path) -> None:
+    result = runner.invoke(app, ["ipfs", "add", "-"], input=b"hello world")
+    assert result.exit_code == 0, result.output + result.stderr
+    assert result.stdout.strip() == make_cid(b"hello world")

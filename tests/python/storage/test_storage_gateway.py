@@ -12,12 +12,14 @@ from pathlib import Path
 import pytest
 import requests
 from _storage_support import PatternReader, closed_port, tampering_proxy
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from famchain.errors import BlockIntegrityError, StoreUnavailableError, UnknownCidError
+from famchain.errors import BlockIntegrityError, InputError, StoreUnavailableError, UnknownCidError
 from famchain.storage.car import CarReader
 from famchain.storage.cid import RAW, make_cid, parse_cid
 from famchain.storage.embedded import EmbeddedStore
-from famchain.storage.gateway import GatewayFetcher, GatewayServer
+from famchain.storage.gateway import GatewayFetcher, GatewayServer, MultipartFile
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -159,3 +161,51 @@ def test_serve_as_a_process_prints_only_its_url(store: EmbeddedStore, other_stor
     assert proc.returncode == 0, err
     assert out == ""
     assert err == ""
+
+
+class _Trickle:
+    """Hands out a body in reads of varying sizes, like a socket."""
+
+    def __init__(self, body: bytes, sizes: list[int]) -> None:
+        self._body = body
+        self._sizes = sizes or [1]
+        self._i = 0
+
+    def read(self, n: int) -> bytes:
+        take = min(n, self._sizes[self._i % len(self._sizes)])
+        self._i += 1
+        out, self._body = self._body[:take], self._body[take:]
+        return out
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from([b"\r\n", b"--", b"\r\n--", b"bound", b"boundary", b"x" * 50, b"\r"]), max_size=40
+    ),
+    st.lists(st.integers(min_value=1, max_value=70), min_size=1, max_size=8),
+    st.integers(min_value=1, max_value=100),
+)
+def test_property_multipart_reader_returns_exactly_the_part(
+    pieces: list[bytes], sizes: list[int], read_size: int
+) -> None:
+    payload = b"".join(pieces)
+    boundary = b"boundary123"
+    body = (
+        b"--" + boundary + b"\r\n"
+        b'Content-Disposition: form-data; name="file"; filename="f.bin"\r\n'
+        b"Content-Type: application/octet-stream\r\n\r\n" + payload + b"\r\n--" + boundary + b"--\r\n"
+    )
+    part = MultipartFile(_Trickle(body, sizes), boundary)  # type: ignore[arg-type]
+    got = bytearray()
+    while chunk := part.read(read_size):
+        got += chunk
+    assert bytes(got) == payload
+    assert part.filename == "f.bin"
+
+
+def test_multipart_without_closing_boundary_is_rejected() -> None:
+    body = b'--b\r\nContent-Disposition: form-data; name="file"\r\n\r\npayload without end'
+    part = MultipartFile(_Trickle(body, [7]), b"b")  # type: ignore[arg-type]
+    with pytest.raises(InputError, match="closing boundary"):
+        part.read(-1)
