@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# The README walkthrough as a script: every actor's famchain commands on a throwaway devnet.
+# Run from the repository root after `make install` (tests/python/test_walkthrough.py runs it).
+set -euo pipefail
+export PATH="$PWD/.venv/bin:$PATH"
+work=$(mktemp -d)
+trap 'famchain devnet down --dir "$work/devnet" >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
+
+# --- setup: a devnet, a password file, keystores for everyone -------------------------------------------
+export FAMCHAIN_HOME="$work/home" FAMCHAIN_KEYSTORE_DIR="$work/keys" FAMCHAIN_DEPLOYMENT="$work/deployment.json"
+echo "correct horse battery staple" > "$work/password"
+export FAMCHAIN_PASSWORD_FILE="$work/password"
+eval "$(famchain devnet up --dir "$work/devnet" | grep '^export')"
+
+pc=$(famchain account new)          # a primary-care centre's admin key
+hospital=$(famchain account new)    # a tertiary hospital's admin key
+insurer=$(famchain account new)     # an insurer's admin key
+doctor=$(famchain account new)      # family doctor at the primary-care centre
+specialist=$(famchain account new)  # specialist at the hospital
+claims=$(famchain account new)      # claims officer at the insurer
+patient=$(famchain account new)     # the resident
+for who in $pc $hospital $insurer $doctor $specialist $claims $patient; do famchain devnet fund "$who" >/dev/null; done
+
+# --- consortium: deploy with three founders; each institution registers its practitioners ---------------
+famchain deploy --dev --yes --founder "primary-care:$pc" --founder "hospital:$hospital" --founder "insurer:$insurer"
+key() { famchain account show "$1" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["encryption_public_key"])'; }
+famchain institution add-doctor "$doctor" --encryption-key "$(key "$doctor")" --keystore "$pc" --yes
+famchain institution add-doctor "$specialist" --encryption-key "$(key "$specialist")" --keystore "$hospital" --yes
+famchain institution add-doctor "$claims" --encryption-key "$(key "$claims")" --keystore "$insurer" --yes
+famchain consortium members
+
+# --- resident: register, then sign the family-doctor agreement ------------------------------------------
+famchain resident register --profile examples/profile.json --keystore "$patient" --yes
+famchain agreement propose "$patient" --sections all --actions read,append --term-days 365 --keystore "$doctor" --yes
+famchain agreement accept "$doctor" --keystore "$patient" --yes
+famchain resident show "$patient" --keystore "$doctor"
+
+# --- family doctor: submit a visit record ----------------------------------------------------------------
+famchain record submit --patient "$patient" --file examples/visit.json --keystore "$doctor" --yes
+record=$(famchain record list --patient "$patient" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["records"][0]["record"])')
+famchain record list --patient "$patient"
+
+# --- consent: a specialist on referral (transaction), the insurer for two sections (offline signature) -----
+famchain consent grant "$specialist" --sections all --purpose referral --days 30 --keystore "$patient" --yes
+famchain record read "$record" --keystore "$specialist"
+famchain consent sign "$claims" --sections diagnosis,prescriptions --purpose insurance-claim --days 30 \
+  -o "$work/consent.json" --keystore "$patient"
+famchain consent submit "$work/consent.json" --keystore "$claims" --yes
+famchain record read "$record" --keystore "$claims"
+
+# --- amendment: the doctor prepares it, the patient signs, the doctor relays ------------------------------
+famchain record update "$record" --file examples/amended.json -o "$work/approval.json" --keystore "$doctor" --yes
+famchain record approve "$work/approval.json" --keystore "$patient"
+famchain record update --approval "$work/approval.json" --keystore "$doctor" --yes
+
+# --- revocation and audit -------------------------------------------------------------------------------
+famchain consent revoke "$claims" --keystore "$patient" --yes
+famchain consent list --keystore "$patient"
+famchain audit --patient "$patient"
