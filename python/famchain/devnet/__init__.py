@@ -9,7 +9,9 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
 import sys
+import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -45,6 +47,7 @@ class DevnetInfo:
     chain_id: int
     anvil_pid: int
     store_pid: int
+    persist: bool = False
 
     @property
     def running(self) -> bool:
@@ -79,34 +82,58 @@ class Devnet:
         if current:
             self.down()
         self.state_dir.mkdir(parents=True, exist_ok=True)
-        anvil_argv = [
-            anvil_binary(),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            "0",
-            "--chain-id",
-            str(self.chain_id),
-            "--accounts",
-            "10",
-            "--balance",
-            "1000000",
-            "--no-request-size-limit",
-        ]
-        if persist:
-            anvil_argv += ["--state", str(self.state_dir / "anvil-state.json")]
-        if block_time:
-            anvil_argv += ["--block-time", str(block_time)]
-        anvil, rpc_url = spawn("anvil", anvil_argv, self.state_dir / "anvil.log")
+        anvil, rpc_url = self._start_chain(persist, block_time)
         try:
-            store_argv = [sys.executable, "-m", "famchain", "ipfs", "serve", "--port", "0"]
-            store_argv += ["--store-dir", str(self.state_dir / "ipfs")]
-            store, ipfs_url = spawn("ipfs store", store_argv, self.state_dir / "store.log")
+            store, ipfs_url = self._start_store()
         except BaseException:
             stop(anvil.pid)
             raise
-        info = DevnetInfo(str(self.state_dir), rpc_url, ipfs_url, self.chain_id, anvil.pid, store.pid)
+        info = DevnetInfo(
+            str(self.state_dir), rpc_url, ipfs_url, self.chain_id, anvil.pid, store.pid, persist
+        )
+        self._save(info)
+        return info
+
+    def _save(self, info: DevnetInfo) -> None:
         self._info_path.write_text(json.dumps(asdict(info), indent=2) + "\n")
+
+    def _start_chain(
+        self, persist: bool, block_time: float | None = None
+    ) -> tuple[subprocess.Popen[bytes], str]:
+        argv = [anvil_binary(), "--host", "127.0.0.1", "--port", "0", "--chain-id", str(self.chain_id)]
+        argv += ["--accounts", "10", "--balance", "1000000", "--no-request-size-limit"]
+        if persist:
+            argv += ["--state", str(self.state_dir / "anvil-state.json"), "--state-interval", "1"]
+        if block_time:
+            argv += ["--block-time", str(block_time)]
+        return spawn("anvil", argv, self.state_dir / "anvil.log")
+
+    def _start_store(self) -> tuple[subprocess.Popen[bytes], str]:
+        argv = [sys.executable, "-m", "famchain", "ipfs", "serve", "--port", "0"]
+        argv += ["--store-dir", str(self.state_dir / "ipfs")]
+        return spawn("ipfs store", argv, self.state_dir / "store.log")
+
+    def restart(self, service: str, *, stopped_for: float = 0.0) -> DevnetInfo:
+        """Stop one service (``chain`` or ``store``) and start it again on a new port, keeping its data.
+
+        The chain keeps its state only when the devnet was started with ``persist``. Used by fault tests.
+        """
+        info = self.info()
+        if info is None:
+            raise ConfigError(f"no devnet in {self.state_dir}")
+        if service == "chain":
+            stop(info.anvil_pid)
+            time.sleep(stopped_for)
+            proc, info.rpc_url = self._start_chain(info.persist)
+            info.anvil_pid = proc.pid
+        elif service == "store":
+            stop(info.store_pid)
+            time.sleep(stopped_for)
+            proc, info.ipfs_url = self._start_store()
+            info.store_pid = proc.pid
+        else:
+            raise ConfigError(f"unknown devnet service {service!r}: use chain or store")
+        self._save(info)
         return info
 
     def down(self) -> DevnetInfo | None:
