@@ -258,6 +258,9 @@ def import_car(
 def serve(
     host: Annotated[str, typer.Option(help="Interface to bind (loopback by default).")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port; 0 picks a free one.")] = 0,
+    rpc: Annotated[
+        bool, typer.Option("--rpc/--no-rpc", help="Also serve the unauthenticated Kubo RPC subset (writes).")
+    ] = True,
     store_dir: StoreDir = None,
     backend: Backend = None,
 ) -> None:
@@ -266,7 +269,7 @@ def serve(
 
     store = _embedded(store_dir, backend, "serve")
     try:
-        server = GatewayServer(store, host=host, port=port)
+        server = GatewayServer(store, host=host, port=port, rpc=rpc)
     except OSError as exc:
         raise StorageError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
 

@@ -148,7 +148,7 @@ def _status_for(exc: FamchainError) -> int:
     return HTTPStatus.INTERNAL_SERVER_ERROR
 
 
-def _make_handler(store: EmbeddedStore) -> type[BaseHTTPRequestHandler]:
+def _make_handler(store: EmbeddedStore, rpc: bool) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
         # Headers and body go out in separate writes; with Nagle on, a keep-alive client waits for the
@@ -266,7 +266,7 @@ def _make_handler(store: EmbeddedStore) -> type[BaseHTTPRequestHandler]:
                 self._rpc_error(HTTPStatus.BAD_REQUEST, "malformed Content-Length")
                 return
             self.body = _Bounded(self.rfile, length)
-            handler = _RPC.get(command) if url.path.startswith("/api/v0/") else None
+            handler = _RPC.get(command) if rpc and url.path.startswith("/api/v0/") else None
             if handler is None:
                 self._drain()
                 self._rpc_error(HTTPStatus.NOT_FOUND, f"unknown command {url.path!r}")
@@ -441,15 +441,20 @@ class GatewayServer:
         store: The store to serve.
         host: Interface to bind; loopback by default.
         port: TCP port; 0 picks a free one.
+        rpc: Also serve the Kubo RPC subset. Like Kubo's RPC it has no authentication: anyone who can
+            reach the port can add and unpin, so keep it on loopback or turn it off (``rpc=False``) when
+            binding another interface; the read-only gateway is safe to expose.
 
     Example:
         >>> with GatewayServer(store) as server:  # doctest: +SKIP
         ...     requests.get(f"{server.url}/ipfs/{cid}?format=raw")
     """
 
-    def __init__(self, store: EmbeddedStore, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(
+        self, store: EmbeddedStore, host: str = "127.0.0.1", port: int = 0, *, rpc: bool = True
+    ) -> None:
         self.store = store
-        self._httpd = _Server((host, port), _make_handler(store))
+        self._httpd = _Server((host, port), _make_handler(store, rpc))
         self._thread: threading.Thread | None = None
 
     @property

@@ -413,6 +413,7 @@ def iter_file(root: CidInfo, get_block: Callable[[CidInfo], bytes]) -> Iterator[
 
     Raises:
         IntegrityError: If a node is malformed or the sizes it declares do not add up.
+        InputError: If the DAG is not a UnixFS file (a directory, for instance).
     """
     block = get_block(root)
     if root.codec == RAW:
@@ -423,7 +424,7 @@ def iter_file(root: CidInfo, get_block: Callable[[CidInfo], bytes]) -> Iterator[
         raise IntegrityError(f"dag-pb node {root} carries no UnixFS data")
     fs = decode_unixfs(node.data)
     if fs.type not in (UNIXFS_FILE, UNIXFS_RAW):
-        raise IntegrityError(f"{root} is not a UnixFS file (type {fs.type})")
+        raise InputError(f"{root} is not a UnixFS file (UnixFS type {fs.type}); only files can be read")
     if node.links and len(fs.blocksizes) != len(node.links):
         raise IntegrityError(f"{root} declares {len(fs.blocksizes)} block sizes for {len(node.links)} links")
     if fs.data:

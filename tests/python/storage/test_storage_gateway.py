@@ -209,3 +209,24 @@ def test_multipart_without_closing_boundary_is_rejected() -> None:
     part = MultipartFile(_Trickle(body, [7]), b"b")  # type: ignore[arg-type]
     with pytest.raises(InputError, match="closing boundary"):
         part.read(-1)
+
+
+def test_rpc_can_be_turned_off(store: EmbeddedStore) -> None:
+    cid = store.put(b"read only")
+    with GatewayServer(store, rpc=False) as server:
+        assert requests.post(f"{server.url}/api/v0/pin/rm?arg={cid}", timeout=5).status_code == 404
+        assert requests.get(f"{server.url}/ipfs/{cid}?format=raw", timeout=5).content == b"read only"
+    assert store.pins() == [cid]
+
+
+def test_reading_a_directory_is_an_input_error(store: EmbeddedStore) -> None:
+    import hashlib
+
+    from famchain.storage.cid import DAG_PB, CidInfo
+    from famchain.storage.unixfs import encode_pbnode
+
+    node = encode_pbnode([], b"\x08\x01")  # UnixFS Data{Type=Directory}
+    cid = CidInfo(1, DAG_PB, hashlib.sha256(node).digest())
+    store.put_block(cid, node)
+    with pytest.raises(InputError, match="not a UnixFS file"):
+        store.get(cid.cid)
