@@ -141,8 +141,15 @@ class EmbeddedStore:
             if cid.multihash not in pinned:
                 self.blocks.delete(cid)
 
-    def add_blocks(self, blocks: Iterator[tuple[CidInfo, bytes]], *, source: str) -> list[CidInfo]:
+    def add_blocks(
+        self, blocks: Iterator[tuple[CidInfo, bytes]], *, source: str, pin: CidInfo | None = None
+    ) -> list[CidInfo]:
         """Store verified blocks as one unit: if any fails, those this call added are removed again.
+
+        Args:
+            blocks: ``(cid, bytes)`` pairs; each is checked against its CID.
+            source: Who supplied them, for error messages.
+            pin: A root to pin once every block is in, under the same lock (gc cannot slip in between).
 
         Returns:
             The blocks newly written.
@@ -153,10 +160,12 @@ class EmbeddedStore:
                 for cid, data in blocks:
                     if self.blocks.put(cid, data, sync_dir=False, source=source):
                         written.append(cid)
+                self.blocks.sync_dirs(written)
+                if pin is not None:
+                    self.blocks.pin(pin)
             except Exception:
                 self._discard(written)
                 raise
-            self.blocks.sync_dirs(written)
         return written
 
     def gc(self) -> GcResult:

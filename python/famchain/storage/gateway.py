@@ -590,9 +590,7 @@ class GatewayFetcher:
                     yield info, data
                 stack.extend(reversed(child_links(info, data)))
 
-        store.add_blocks(blocks(), source=self.source)
-        if pin:
-            store.pin(root.cid)
+        store.add_blocks(blocks(), source=self.source, pin=root if pin else None)
         return FetchResult(root.cid, counts["fetched"], counts["bytes"], counts["present"])
 
 

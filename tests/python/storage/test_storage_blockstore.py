@@ -212,3 +212,31 @@ def test_status_reports_counts(store: EmbeddedStore) -> None:
     status = store.status()
     assert status["backend"] == "embedded"
     assert (status["blocks"], status["bytes"], status["pins"], status["healthy"]) == (1, 3, 1, True)
+
+
+def test_gc_running_concurrently_never_breaks_pinned_adds(store: EmbeddedStore) -> None:
+    import threading
+
+    stop = threading.Event()
+    errors: list[BaseException] = []
+
+    def collect() -> None:
+        try:
+            while not stop.is_set():
+                store.gc()
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    collector = threading.Thread(target=collect)
+    collector.start()
+    try:
+        cids = [store.put(PatternReader(300_000 + i).read()) for i in range(15)]
+        loose = [store.put(f"loose {i}".encode(), pin=False) for i in range(15)]
+    finally:
+        stop.set()
+        collector.join()
+    assert errors == []
+    for i, cid in enumerate(cids):
+        assert store.get(cid) == PatternReader(300_000 + i).read()
+    store.gc()
+    assert not any(store.has(c) for c in loose)
