@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity 0.8.28;
 
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
+
 import {IConsentRegistry} from "./interfaces/IConsentRegistry.sol";
 import {IRecordRegistry} from "./interfaces/IRecordRegistry.sol";
 import {Masks} from "./utils/Masks.sol";
@@ -65,19 +67,11 @@ contract RecordRegistry is IRecordRegistry, SignedMessages {
             revert RecordRegistryStaleHead(patient, expectedHead, c.head);
         }
         uint64 index = c.length;
-        _cards[patient] = Card({head: head, length: index + uint64(n)});
+        _cards[patient] = Card({head: head, length: index + SafeCast.toUint64(n)});
         for (uint256 i = 0; i < n; ++i) {
             Anchor calldata a = anchors[i];
             emit RecordAnchored(
-                patient,
-                a.recordId,
-                msg.sender,
-                0,
-                a.cidDigest,
-                a.sections,
-                a.cidCodec,
-                index + uint64(i),
-                heads[i]
+                patient, a.recordId, msg.sender, 0, a.cidDigest, a.sections, a.cidCodec, index++, heads[i]
             );
         }
     }

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity 0.8.28;
 
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
+
 import {IConsortium} from "./interfaces/IConsortium.sol";
 import {IResidentRegistry} from "./interfaces/IResidentRegistry.sol";
 import {Masks} from "./utils/Masks.sol";
@@ -139,7 +141,7 @@ contract ResidentRegistry is IResidentRegistry, SignedMessages {
         _checkTerm(term);
         StoredAgreement memory a = _agreements[msg.sender];
         if (!_inForce(a)) revert ResidentRegistryNoActiveAgreement(msg.sender);
-        uint40 endsAt = uint40(block.timestamp + term);
+        uint40 endsAt = SafeCast.toUint40(block.timestamp + term);
         if (endsAt != a.endsAt) {
             _agreements[msg.sender].endsAt = endsAt;
             emit AgreementRenewed(msg.sender, a.doctor, endsAt);
@@ -219,7 +221,7 @@ contract ResidentRegistry is IResidentRegistry, SignedMessages {
         if (current.doctor != doctor && _inForce(current)) {
             revert ResidentRegistryAgreementInForce(resident, current.doctor);
         }
-        uint40 endsAt = uint40(block.timestamp + term);
+        uint40 endsAt = SafeCast.toUint40(block.timestamp + term);
         _agreements[resident] =
             StoredAgreement({doctor: doctor, sections: sections, actions: actions, endsAt: endsAt});
         if (_pending[resident].doctor == doctor) delete _pending[resident];
