@@ -45,6 +45,8 @@ from famchain.storage.cid import CidInfo, parse_cid
 from famchain.storage.embedded import EmbeddedStore
 from famchain.storage.unixfs import CHUNK_SIZE, Block, DagBuilder, child_links
 
+_log = logging.getLogger(__name__)
+
 RAW_TYPE: Final = "application/vnd.ipld.raw"
 AGENT: Final = f"famchain/{__version__}"
 _READ_SIZE: Final = 1 << 16
@@ -265,6 +267,11 @@ def _make_handler(store: EmbeddedStore, rpc: bool) -> type[BaseHTTPRequestHandle
                 self.close_connection = True
                 self._rpc_error(HTTPStatus.BAD_REQUEST, "malformed Content-Length")
                 return
+            if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+                # Not supported; the unread body would desynchronise a kept-alive connection.
+                self.close_connection = True
+                self._rpc_error(HTTPStatus.LENGTH_REQUIRED, "chunked request bodies are not supported")
+                return
             self.body = _Bounded(self.rfile, length)
             handler = _RPC.get(command) if rpc and url.path.startswith("/api/v0/") else None
             if handler is None:
@@ -279,6 +286,10 @@ def _make_handler(store: EmbeddedStore, rpc: bool) -> type[BaseHTTPRequestHandle
             except FamchainError as exc:
                 self._drain()
                 self._rpc_error(_status_for(exc), str(exc))
+            except OSError as exc:
+                _log.warning("RPC %s failed", command, exc_info=True)
+                self.close_connection = True
+                self._rpc_error(HTTPStatus.INTERNAL_SERVER_ERROR, f"{command} failed: {exc}")
 
         def body_part(self) -> MultipartFile:
             """The uploaded file of a multipart request."""
@@ -431,7 +442,7 @@ class _Server(ThreadingHTTPServer):
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         """A client that hangs up mid-response is not an error worth printing; domain code never prints."""
-        logging.getLogger(__name__).debug("request from %s failed", client_address, exc_info=True)
+        _log.debug("request from %s failed", client_address, exc_info=True)
 
 
 class GatewayServer:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -155,3 +156,17 @@ def test_open_store_selects_backend_from_env(
     monkeypatch.setenv("FAMCHAIN_IPFS_BACKEND", "s3")
     with pytest.raises(Exception, match="unknown FAMCHAIN_IPFS_BACKEND"):
         StoreConfig.from_env()
+
+
+def test_rpc_refuses_chunked_uploads_cleanly(served: GatewayServer) -> None:
+    def body() -> Iterator[bytes]:
+        yield b"--x\r\n\r\npayload\r\n--x--\r\n"
+
+    resp = requests.post(
+        f"{served.url}/api/v0/add",
+        data=body(),
+        headers={"Content-Type": "multipart/form-data; boundary=x"},
+        timeout=5,
+    )
+    assert resp.status_code == 411
+    assert served.store.pins() == []
