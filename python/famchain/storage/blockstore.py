@@ -191,7 +191,9 @@ class BlockStore:
         path = self.path_of(cid)
         if path.is_file():
             return False
-        path.parent.mkdir(exist_ok=True)
+        if not path.parent.is_dir():
+            path.parent.mkdir(exist_ok=True)
+            _fsync_dir(self._blocks)  # make the new shard's own directory entry durable
         atomic_write(path, data, sync_dir=sync_dir)
         return True
 
