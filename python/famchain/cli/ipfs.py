@@ -32,16 +32,24 @@ _PROGRESS_MIN = 8 << 20
 
 StoreDir = Annotated[
     Path | None,
-    typer.Option("--store-dir", envvar=ENV_DIR, help="Embedded store directory [default: ~/.famchain/ipfs]."),
+    typer.Option(
+        "--store-dir",
+        envvar=ENV_DIR,
+        show_default=False,
+        help="Embedded store directory [default: ~/.famchain/ipfs].",
+    ),
 ]
 Backend = Annotated[
     str | None,
-    typer.Option("--backend", envvar=ENV_BACKEND, help="embedded (default) or kubo."),
+    typer.Option("--backend", envvar=ENV_BACKEND, show_default=False, help="embedded (default) or kubo."),
 ]
 ApiUrl = Annotated[
     str | None,
     typer.Option(
-        "--api", envvar=ENV_API, help="Kubo RPC URL for --backend kubo [default: http://127.0.0.1:5001]."
+        "--api",
+        envvar=ENV_API,
+        show_default=False,
+        help="Kubo RPC URL for --backend kubo [default: http://127.0.0.1:5001].",
     ),
 ]
 JsonOut = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
