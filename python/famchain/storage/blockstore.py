@@ -181,7 +181,8 @@ class BlockStore:
             source: Who supplied the bytes, for the error message.
 
         Returns:
-            True if the block was written, False if it was already stored.
+            True if the block was written (new, or replacing a corrupted copy), False if an intact copy
+            was already stored.
 
         Raises:
             BlockIntegrityError: If ``data`` does not hash to ``cid``.
@@ -189,8 +190,9 @@ class BlockStore:
         if hashlib.sha256(data).digest() != cid.digest:
             raise BlockIntegrityError(cid.cid, source)
         path = self.path_of(cid)
-        if path.is_file():
+        if path.is_file() and hashlib.sha256(path.read_bytes()).digest() == cid.digest:
             return False
+        # Absent, or a corrupted copy on disk: (re)write it; this is how a fetch repairs a bad block.
         if not path.parent.is_dir():
             path.parent.mkdir(exist_ok=True)
             _fsync_dir(self._blocks)  # make the new shard's own directory entry durable

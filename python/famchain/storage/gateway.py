@@ -563,7 +563,8 @@ class GatewayFetcher:
     def fetch(self, cid: str, store: EmbeddedStore, *, pin: bool = True) -> FetchResult:
         """Copy the DAG under ``cid`` into ``store``, verifying every block.
 
-        Blocks already held locally are not fetched again. If any block is missing upstream or fails
+        Blocks already held intact locally are not fetched again; a corrupted local block is fetched and
+        replaced (this is how a store repairs itself from another institution's gateway). If any block is missing upstream or fails
         verification, the blocks this fetch wrote are removed again and the error is raised.
 
         Args:
@@ -591,8 +592,9 @@ class GatewayFetcher:
                 if key in seen:
                     continue
                 seen.add(key)
-                if store.blocks.has(info):
-                    data = store.blocks.get(info)
+                local = _intact_local(store, info)
+                if local is not None:
+                    data = local
                     counts["present"] += 1
                 else:
                     data = self.get_block(info)
@@ -603,6 +605,16 @@ class GatewayFetcher:
 
         store.add_blocks(blocks(), source=self.source, pin=root if pin else None)
         return FetchResult(root.cid, counts["fetched"], counts["bytes"], counts["present"])
+
+
+def _intact_local(store: EmbeddedStore, info: CidInfo) -> bytes | None:
+    """The local copy of a block, or None when it is missing or corrupted (then the fetch replaces it)."""
+    if not store.blocks.has(info):
+        return None
+    try:
+        return store.blocks.get(info)
+    except BlockIntegrityError:
+        return None
 
 
 def _reason(exc: requests.RequestException) -> str:

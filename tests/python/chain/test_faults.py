@@ -1,0 +1,246 @@
+"""Faults injected into real processes; afterwards every record is anchored exactly once, none lost.
+
+Each test runs its own devnet (anvil with persisted state + the store process) so it can kill and restart
+them; success is judged from the chain and the store, never from the client's own report.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from eth_account import Account
+
+from famchain.chain.client import connect
+from famchain.chain.contracts import Famchain, InstitutionKind
+from famchain.chain.deploy import deploy
+from famchain.chain.history import History
+from famchain.chain.tx import TransactionSender
+from famchain.crypto.keywrap import public_key_from_private
+from famchain.devnet import DEV_FUNDER_KEY, Devnet
+from famchain.errors import BlockIntegrityError
+from famchain.records import pipeline
+from famchain.records.model import parse_record
+from famchain.records.outbox import STORED
+from famchain.records.pipeline import Actor, QueuedError
+from famchain.records.sections import ALL_SECTIONS, Action
+from famchain.storage.embedded import EmbeddedStore
+from famchain.storage.kubo import KuboStore
+
+VISIT = {"sections": {"diagnosis": [{"text": "Seasonal allergic rhinitis", "code": "J30.2"}]}}
+
+
+class Clinic:
+    """One devnet with a deployment, a family doctor and a patient; can rebind after a restart."""
+
+    def __init__(self, root: Path) -> None:
+        self.devnet = Devnet(root / "devnet")
+        self.info = self.devnet.up(persist=True)
+        self.home = root / "home"
+        self.keys = {n: Account.create() for n in ("pc", "hospital", "doctor", "patient")}
+        w3 = connect(self.info.rpc_url)
+        funder = TransactionSender(w3, Account.from_key(DEV_FUNDER_KEY))
+        for account in self.keys.values():
+            funder.send_value(account.address, 10**20)
+        founders = [
+            (self.keys["pc"].address, InstitutionKind.PRIMARY_CARE),
+            (self.keys["hospital"].address, InstitutionKind.HOSPITAL),
+        ]
+        self.deployment = deploy(w3, funder, founders)
+        self.bind()
+        pc, doctor, patient = self.actor("pc"), self.actor("doctor"), self.actor("patient")
+        pc.sender.transact(
+            self.fc.consortium.functions.registerPractitioner(
+                doctor.address, public_key_from_private(doctor.private_key)
+            )
+        )
+        digest, _ = pipeline.seal_profile(patient, {"name": "Han Meimei"})
+        patient.sender.transact(
+            self.fc.residents.functions.register(public_key_from_private(patient.private_key), digest)
+        )
+        both, term = Action.READ | Action.APPEND, 365 * 86400
+        doctor.sender.transact(
+            self.fc.residents.functions.proposeAgreement(patient.address, ALL_SECTIONS, both, term)
+        )
+        patient.sender.transact(
+            self.fc.residents.functions.acceptAgreement(doctor.address, ALL_SECTIONS, both, term)
+        )
+
+    def bind(self, receipt_timeout: float = 60.0) -> None:
+        """(Re)connect to the current URLs of the chain and the store."""
+        self.info = self.devnet.info()  # type: ignore[assignment]
+        self.w3 = connect(self.info.rpc_url)
+        self.fc = Famchain(self.w3, self.deployment)
+        self.store = KuboStore(self.info.ipfs_url, timeout=(1.0, 10.0))
+        self.receipt_timeout = receipt_timeout
+        self._actors: dict[str, Actor] = {}
+
+    def actor(self, name: str) -> Actor:
+        """A party bound to the current connection."""
+        if name not in self._actors:
+            account = self.keys[name]
+            sender = TransactionSender(self.w3, account, receipt_timeout=self.receipt_timeout)
+            sender.resync()
+            self._actors[name] = Actor(self.fc, account, sender, self.store, self.home)
+        return self._actors[name]
+
+    def card_ids(self) -> list[bytes]:
+        """Record ids on the patient's card, verified against the on-chain head."""
+        return [r.record_id for r in History(self.fc).card(self.keys["patient"].address)]
+
+
+@pytest.fixture
+def clinic(tmp_path: Path) -> Iterator[Clinic]:
+    c = Clinic(tmp_path)
+    yield c
+    c.devnet.down()
+
+
+def _seal(clinic: Clinic, n: int) -> list[bytes]:
+    doctor, patient = clinic.actor("doctor"), clinic.keys["patient"].address
+    return [pipeline.seal_record(doctor, patient, parse_record(VISIT)).record_bytes for _ in range(n)]
+
+
+def test_store_killed_mid_batch_then_restarted_anchors_every_record_once(clinic: Clinic) -> None:
+    ids = _seal(clinic, 12)
+    doctor = clinic.actor("doctor")
+    real_put = clinic.store.put
+    calls = {"n": 0}
+
+    def put_then_die(data, **kwargs):  # type: ignore[no-untyped-def]
+        calls["n"] += 1
+        if calls["n"] == 5:  # the store process dies in the middle of the batch
+            _kill_store(clinic)
+        return real_put(data, **kwargs)
+
+    clinic.store.put = put_then_die  # type: ignore[method-assign]
+    with pytest.raises(QueuedError, match="queued in the outbox"):
+        pipeline.flush(doctor)
+    assert clinic.card_ids() == []  # nothing anchored before every byte was stored
+
+    clinic.devnet.restart("store")
+    clinic.bind()
+    report = pipeline.flush(clinic.actor("doctor"))
+
+    assert sorted(clinic.card_ids()) == sorted(ids)
+    assert len(report.anchored) == 12
+    assert clinic.actor("doctor").outbox.pending() == []
+    for entry in clinic.actor("doctor").outbox.done():
+        assert clinic.store.has(entry.cid)
+        assert entry.cid in clinic.store.pins()
+
+
+def _kill_store(clinic: Clinic) -> None:
+    from famchain.devnet._process import stop
+
+    stop(clinic.info.store_pid)
+
+
+def test_rpc_down_then_restarted_from_saved_state_drains_the_outbox(clinic: Clinic) -> None:
+    ids = _seal(clinic, 3)
+    from famchain.devnet._process import stop
+
+    time.sleep(1.2)  # let anvil persist its state (--state-interval 1)
+    stop(clinic.info.anvil_pid)
+    with pytest.raises(QueuedError, match="unreachable"):
+        pipeline.flush(clinic.actor("doctor"))
+    assert all(e.state == STORED for e in clinic.actor("doctor").outbox.pending())
+
+    clinic.devnet.restart("chain")
+    clinic.bind()
+    pipeline.flush(clinic.actor("doctor"))
+
+    assert sorted(clinic.card_ids()) == sorted(ids)
+
+
+def _rpc(clinic: Clinic, method: str, *params: object) -> object:
+    return clinic.w3.provider.make_request(method, list(params))  # type: ignore[arg-type]
+
+
+def test_dropped_transaction_is_rebroadcast_not_duplicated(clinic: Clinic) -> None:
+    ids = _seal(clinic, 1)
+    clinic.bind(receipt_timeout=1.5)
+    _rpc(clinic, "evm_setAutomine", False)
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            pipeline.flush(clinic.actor("doctor"))
+        except BaseException as exc:
+            errors.append(exc)
+
+    worker = threading.Thread(target=run)
+    worker.start()
+    pending = _wait_for_pending(clinic)
+    _rpc(clinic, "anvil_dropTransaction", pending)
+    time.sleep(2.0)  # past the receipt timeout: the sender rebroadcasts the same signed bytes
+    _rpc(clinic, "evm_mine")
+    _rpc(clinic, "evm_setAutomine", True)
+    worker.join(30)
+
+    assert errors == []
+    assert clinic.card_ids() == ids
+    assert clinic.w3.eth.get_transaction(pending)["hash"].to_0x_hex() == pending
+
+
+def test_unmined_transaction_is_unknown_then_reconciled_without_a_duplicate(clinic: Clinic) -> None:
+    ids = _seal(clinic, 1)
+    clinic.bind(receipt_timeout=0.5)
+    _rpc(clinic, "evm_setAutomine", False)
+
+    with pytest.raises(QueuedError, match="outcome is unknown"):
+        pipeline.flush(clinic.actor("doctor"))
+    _rpc(clinic, "evm_mine")  # the "lost" transaction is mined after all
+    _rpc(clinic, "evm_setAutomine", True)
+    report = pipeline.flush(clinic.actor("doctor"))
+
+    assert [e.record_bytes for e in report.already] == ids
+    assert report.transactions == 0
+    assert clinic.card_ids() == ids
+
+
+def _wait_for_pending(clinic: Clinic) -> str:
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        content = _rpc(clinic, "txpool_content")
+        pending = content["result"]["pending"]  # type: ignore[index]
+        for by_nonce in pending.values():
+            for tx in by_nonce.values():
+                return str(tx["hash"])
+        time.sleep(0.02)
+    raise AssertionError("no transaction reached the pool")
+
+
+def test_corrupted_block_is_detected_reported_and_repaired_from_another_gateway(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from famchain.cli import app
+    from famchain.storage.gateway import GatewayServer
+
+    ours = EmbeddedStore(tmp_path / "ours")
+    theirs = EmbeddedStore(tmp_path / "theirs")
+    payload = bytes(range(256)) * 4096  # 1 MiB: four leaves and a root
+    cid = ours.put(payload)
+    assert theirs.put(payload) == cid
+    victim = next(p for p in sorted((tmp_path / "ours").rglob("*.data")))
+    victim.write_bytes(b"\x00" + victim.read_bytes()[1:])
+
+    with pytest.raises(BlockIntegrityError) as info:
+        ours.get(cid)
+    assert info.value.cid in str(info.value)
+
+    runner = CliRunner(mix_stderr=False)
+    verify = runner.invoke(app, ["ipfs", "verify", "--store-dir", str(tmp_path / "ours")])
+    assert verify.exit_code == 1
+    assert "1 corrupted" in verify.stdout
+
+    with GatewayServer(theirs) as gateway:
+        fetched = runner.invoke(
+            app, ["ipfs", "fetch", cid, "--from", gateway.url, "--store-dir", str(tmp_path / "ours")]
+        )
+    assert fetched.exit_code == 0, fetched.stderr
+    assert EmbeddedStore(tmp_path / "ours").get(cid) == payload
+    assert runner.invoke(app, ["ipfs", "verify", "--store-dir", str(tmp_path / "ours")]).exit_code == 0
