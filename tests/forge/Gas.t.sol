@@ -31,6 +31,7 @@ contract GasTest is Fixture {
         _agree(otherPatient, familyDoctor, ALL_SECTIONS, READ_APPEND, YEAR);
         _agree(third, familyDoctor, ALL_SECTIONS, READ_APPEND, YEAR);
         _grant(patient, hospitalDoctor, DIAGNOSIS, READ_APPEND, uint64(START + 30 days));
+        _grant(third, hospitalDoctor, DIAGNOSIS, READ_APPEND, uint64(START + 30 days));
         uint256 seed = 1_000_000;
         for (uint256 done = 0; done < 999;) {
             uint256 n = 999 - done < 100 ? 999 - done : 100;
@@ -65,7 +66,14 @@ contract GasTest is Fixture {
 
     /// @dev Execution gas of `familyDoctor` anchoring one record on `who`'s card, and the whole-transaction total.
     function _measureAnchor(address who, uint256 seed) internal returns (uint256 execution, uint256 total) {
-        IRecordRegistry.Anchor memory a = _anchorOf(seed, DIAGNOSIS | PRESCRIPTIONS);
+        return _measureAnchorBy(familyDoctor, who, seed, DIAGNOSIS | PRESCRIPTIONS);
+    }
+
+    function _measureAnchorBy(address author, address who, uint256 seed, uint32 sections)
+        internal
+        returns (uint256 execution, uint256 total)
+    {
+        IRecordRegistry.Anchor memory a = _anchorOf(seed, sections);
         a.cidCodec = DAG_PB;
         bytes24 head = _head(who);
         bytes memory data = abi.encodeCall(IRecordRegistry.anchor, (who, head, a));
@@ -74,7 +82,7 @@ contract GasTest is Fixture {
         vm.cool(address(residents));
         vm.cool(address(consortium));
         _warm(address(records));
-        vm.prank(familyDoctor);
+        vm.prank(author);
         records.anchor(who, head, a);
         execution = _lastCallGas();
         total = 21_000 + _calldataGas(data) + execution;
@@ -96,6 +104,13 @@ contract GasTest is Fixture {
         assertLe(thousandthExec, firstExec, "anchor #1000 dearer than #1");
         assertLe(secondTotal, ANCHOR_TX_TARGET, "anchor #2 tx total");
         assertLe(thousandthTotal, ANCHOR_TX_TARGET, "anchor #1000 tx total");
+    }
+
+    function test_gas_anchor_byGrantee() public {
+        (uint256 execution, uint256 total) = _measureAnchorBy(hospitalDoctor, third, 7, DIAGNOSIS);
+        emit log_named_uint("anchor by grantee (card of 1) execution", execution);
+        emit log_named_uint("anchor by grantee (card of 1) tx total", total);
+        assertLe(total, ANCHOR_TX_TARGET, "anchor by grantee tx total");
     }
 
     function test_gas_anchorBatch_perRecordAt50() public {
