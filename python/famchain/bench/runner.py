@@ -1,0 +1,602 @@
+"""`famchain bench`: gas, throughput, read and scale figures from one run on a fresh devnet.
+
+Everything is measured in one process against one anvil + embedded store, so the figures can be compared with
+each other: famchain's gas against the naive baseline contract (``bench/baseline/NaiveHealthRecords.sol``),
+the end-to-end submit rate against the rate at which the same :class:`~famchain.chain.tx.TransactionSender`
+gets plain value transfers mined.
+
+Nothing here prints or asserts timing: :func:`run` returns a :class:`BenchResult` whose ``figures`` carry the
+stable keys of ``famchain bench --json`` and whose ``details`` carry what the table shows besides.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import tempfile
+import time
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from eth_account import Account
+from eth_account.messages import encode_defunct
+from eth_account.signers.local import LocalAccount
+from eth_utils.address import to_checksum_address
+from eth_utils.crypto import keccak
+from web3 import Web3
+from web3.contract import Contract
+from web3.types import TxParams, TxReceipt, Wei
+
+from famchain.bench import baseline
+from famchain.chain.client import connect, rpc_calls
+from famchain.chain.contracts import ZERO_HEAD, Famchain, InstitutionKind
+from famchain.chain.deploy import deploy
+from famchain.chain.history import History, leaf_hash, next_head
+from famchain.chain.tx import Call, SignedTx, TransactionSender
+from famchain.crypto import envelope as env
+from famchain.crypto import typed_data
+from famchain.crypto.envelope import SealedEnvelope, Withheld
+from famchain.crypto.keywrap import public_key_from_private
+from famchain.devnet import DEV_FUNDER_KEY, Devnet
+from famchain.errors import ChainError
+from famchain.records import pipeline
+from famchain.records.model import RecordContent, decode_section, parse_record
+from famchain.records.pipeline import Actor
+from famchain.records.sections import ALL_SECTIONS, Action, Purpose
+from famchain.storage.cid import cid_from_digest
+from famchain.storage.kubo import KuboStore
+
+OPS = (
+    "register",
+    "agreement",
+    "grant_relayed",
+    "revoke",
+    "anchor",
+    "anchor_batch_per_record",
+    "key_release",
+    "is_authorized",
+)
+"""Operation names of ``gas`` and ``baseline_gas``, in table order."""
+
+TARGETS = {
+    "anchor": 60_000,
+    "anchor_batch_per_record": 10_000,
+    "grant_relayed": 100_000,
+}
+"""Gas ceilings from the benchmark issue."""
+
+BATCH = pipeline.MAX_BATCH
+DAY = 86_400
+INTRINSIC_GAS = 21_000
+CODEC_RAW = 0x55
+BOTH = Action.READ | Action.APPEND
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Sizes:
+    """How much work one run does."""
+
+    transfers: int
+    """Plain value transfers for the devnet's own rate."""
+    submit_single: int
+    """Records submitted one per transaction (this card is also read)."""
+    submit_batched: int
+    """Records submitted through batched flushes (this card is also read)."""
+    history: int
+    """Anchors on one card before the scale measurement."""
+    grants: int
+    """Grants in the consent registry before the scale measurement."""
+
+
+FULL = Sizes(transfers=2_000, submit_single=100, submit_batched=1_000, history=10_000, grants=10_000)
+QUICK = Sizes(transfers=200, submit_single=20, submit_batched=100, history=500, grants=100)
+
+
+@dataclass
+class BenchResult:
+    """``figures``: the stable ``--json`` document; ``details``: counts, ratios and notes for the table."""
+
+    figures: dict[str, Any]
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+# --- helpers -------------------------------------------------------------------------------------------
+
+
+def calldata_gas(data: bytes) -> int:
+    """EIP-2028 calldata cost: 4 gas per zero byte, 16 per non-zero byte."""
+    zeros = data.count(0)
+    return 4 * zeros + 16 * (len(data) - zeros)
+
+
+def view_execution_gas(w3: Web3, contract: Contract, fn: str, args: Sequence[Any]) -> int:
+    """Execution gas of a view call: ``estimateGas`` minus the 21,000 intrinsic and the calldata cost.
+
+    The estimate is the smallest gas limit under which the call succeeds, so for a view that calls other
+    contracts it includes the 1/64 that EIP-150 keeps back at each call.
+    """
+    data = bytes.fromhex(contract.encode_abi(fn, args=list(args))[2:])
+    estimate = int(w3.eth.estimate_gas(TxParams(to=contract.address, data=data)))
+    return estimate - INTRINSIC_GAS - calldata_gas(data)
+
+
+def transfer(to: str, wei: int) -> TxParams:
+    """A plain value transfer."""
+    return TxParams(to=to_checksum_address(to), value=Wei(wei))
+
+
+def gas_used(receipt: TxReceipt) -> int:
+    """Gas charged for a mined transaction (after refunds)."""
+    return int(receipt["gasUsed"])
+
+
+def pipelined(sender: TransactionSender, calls: Iterable[tuple[Call, int]]) -> list[TxReceipt]:
+    """Sign every ``(call, gas)`` first, broadcast them all, then wait: no estimate, no wait in between.
+
+    An explicit gas limit lets calls that depend on earlier ones in the same pipeline (a chained card
+    head) be signed before those are mined.
+    """
+    signed: list[SignedTx] = [sender.sign(call, gas=gas) for call, gas in calls]
+    for tx in signed:
+        sender.broadcast(tx)
+    return [sender.wait(tx) for tx in signed]
+
+
+def random_anchor(sections: int = ALL_SECTIONS) -> tuple[bytes, bytes, bytes, int, int]:
+    """A new-visit anchor with a random record id and CID digest (gas does not depend on the bytes)."""
+    return (os.urandom(32), b"\x00" * 32, os.urandom(32), sections, CODEC_RAW)
+
+
+def fold(head: bytes, anchors: Iterable[tuple[bytes, bytes, bytes, int, int]], author: str) -> bytes:
+    """The card head after appending ``anchors`` by ``author`` (the contract's hash chain, client side)."""
+    for record_id, previous, digest, sections, codec in anchors:
+        head = next_head(head, leaf_hash(record_id, previous, digest, sections, codec, author))
+    return head
+
+
+def cid_string(digest: bytes) -> str:
+    """A CIDv1 (raw, sha2-256) as the baseline stores it: a 59-character base32 string."""
+    return str(cid_from_digest(digest, CODEC_RAW))
+
+
+SAMPLE_VISIT = {
+    "sections": {
+        "present_illness": "Cough and low fever for three days; no shortness of breath.",
+        "past_history": "Hypertension since 2015, on amlodipine 5 mg once daily.",
+        "diagnosis": [{"text": "Acute upper respiratory infection", "code": "J06.9", "system": "ICD-10"}],
+        "prescriptions": [{"drug": "Paracetamol 500 mg", "frequency": "every 6 h if fever", "days": 3}],
+        "examinations": [{"name": "Body temperature", "value": "37.9", "unit": "°C"}],
+    }
+}
+"""A typical visit: five sections, about a kilobyte sealed."""
+
+
+def sample_record(n: int) -> RecordContent:
+    """A distinct visit record (the visit number makes every envelope different)."""
+    doc = {"sections": {**SAMPLE_VISIT["sections"], "present_illness": f"Visit {n}: cough, low fever."}}
+    return parse_record(doc)
+
+
+# --- the world -----------------------------------------------------------------------------------------
+
+
+class World:
+    """A deployment with two founders, a family doctor, a hospital specialist and registered patients."""
+
+    def __init__(self, rpc_url: str, ipfs_url: str, home: Path) -> None:
+        self.w3 = connect(rpc_url, timeout=60.0)
+        self.store = KuboStore(ipfs_url)
+        self.home = home
+        self.funder = self.sender(Account.from_key(DEV_FUNDER_KEY))
+        names = (
+            "pc",
+            "hospital",
+            "doctor",
+            "specialist",
+            "patient",
+            "visit_patient",
+            "card_patient",
+            "scale_patient",
+        )
+        self.accounts: dict[str, LocalAccount] = {n: Account.create() for n in names}
+        self.fc: Famchain | None = None
+        self.actors: dict[str, Actor] = {}
+
+    def sender(self, account: LocalAccount) -> TransactionSender:
+        """A sender that reuses the base fee for a second: the benchmark signs many transactions back to back."""
+        return TransactionSender(self.w3, account, fee_cache_seconds=1.0, poll_interval=0.002)
+
+    def actor(self, name: str) -> Actor:
+        """The named party."""
+        if name not in self.actors:
+            assert self.fc is not None
+            account = self.accounts[name]
+            self.actors[name] = Actor(self.fc, account, self.sender(account), self.store, self.home)
+        return self.actors[name]
+
+    def address(self, name: str) -> str:
+        """Address of a named party."""
+        return str(self.accounts[name].address)
+
+    def fund(self, addresses: Iterable[str], wei: int = 10**21) -> None:
+        """Fund accounts with pipelined transfers."""
+        pipelined(self.funder, [(transfer(a, wei), 21_000) for a in addresses])
+
+    def build(self) -> Famchain:
+        """Deploy, register the practitioners; return the contracts."""
+        self.fund(self.address(n) for n in self.accounts)
+        founders = [
+            (self.address("pc"), InstitutionKind.PRIMARY_CARE),
+            (self.address("hospital"), InstitutionKind.HOSPITAL),
+        ]
+        self.fc = Famchain(self.w3, deploy(self.w3, self.funder, founders))
+        for institution, person in (("pc", "doctor"), ("hospital", "specialist")):
+            key = public_key_from_private(bytes(self.accounts[person].key))
+            self.actor(institution).sender.transact(
+                self.fc.consortium.functions.registerPractitioner(self.address(person), key)
+            )
+        return self.fc
+
+    def register(self, name: str) -> TxReceipt:
+        """The resident registers their key and sealed basic information."""
+        assert self.fc is not None
+        resident = self.actor(name)
+        digest, _ = pipeline.seal_profile(resident, {"name": f"resident {name}", "birth_date": "1961-04-12"})
+        return resident.sender.transact(
+            self.fc.residents.functions.register(public_key_from_private(resident.private_key), digest)
+        )
+
+    def agree(self, name: str) -> tuple[TxReceipt, TxReceipt]:
+        """The family doctor proposes a one-year agreement; the resident accepts."""
+        assert self.fc is not None
+        resident, doctor = self.actor(name), self.actor("doctor")
+        term = 365 * DAY
+        proposed = doctor.sender.transact(
+            self.fc.residents.functions.proposeAgreement(resident.address, ALL_SECTIONS, BOTH, term)
+        )
+        accepted = resident.sender.transact(
+            self.fc.residents.functions.acceptAgreement(doctor.address, ALL_SECTIONS, BOTH, term)
+        )
+        return proposed, accepted
+
+
+# --- 1. famchain gas -----------------------------------------------------------------------------------
+
+
+def famchain_gas(world: World) -> dict[str, int]:
+    """Gas of each operation on famchain, for one patient with the family doctor and a specialist."""
+    fc = world.fc
+    assert fc is not None
+    patient, doctor, hospital = world.actor("patient"), world.actor("doctor"), world.actor("hospital")
+    specialist = world.address("specialist")
+    gas: dict[str, int] = {"register": gas_used(world.register("patient"))}
+    proposed, accepted = world.agree("patient")
+    gas["agreement"] = gas_used(proposed) + gas_used(accepted)
+
+    records = fc.records.functions
+    first = random_anchor()
+    doctor.sender.transact(records.anchor(patient.address, ZERO_HEAD, first))
+    head = fold(ZERO_HEAD, [first], doctor.address)
+    # A card that already holds records is the common case; the first anchor is in ``scale``.
+    second = random_anchor()
+    gas["anchor"] = gas_used(doctor.sender.transact(records.anchor(patient.address, head, second)))
+    head = fold(head, [second], doctor.address)
+    batch = [random_anchor() for _ in range(BATCH)]
+    receipt = doctor.sender.transact(records.anchorBatch(patient.address, head, batch))
+    gas["anchor_batch_per_record"] = gas_used(receipt) // BATCH
+
+    expires = fc.latest_timestamp() + 30 * DAY
+    consent = typed_data.consent(
+        patient=patient.address,
+        grantee=specialist,
+        sections=ALL_SECTIONS,
+        actions=Action.READ,
+        purpose=Purpose.REFERRAL,
+        expires_at=expires,
+        nonce=int(fc.consents.functions.nonces(patient.address).call()),
+        deadline=expires,
+        chain_id=fc.chain_id,
+        verifying_contract=fc.consents.address,
+    )
+    signature = typed_data.sign_typed_data(patient.private_key, consent)
+    m = consent["message"]
+    relayed = hospital.sender.transact(
+        fc.consents.functions.grantWithSig(
+            patient.address,
+            specialist,
+            ALL_SECTIONS,
+            int(Action.READ),
+            int(Purpose.REFERRAL),
+            expires,
+            m["nonce"],
+            m["deadline"],
+            signature,
+        )
+    )
+    gas["grant_relayed"] = gas_used(relayed)
+    gas["key_release"] = gas_used(
+        patient.sender.transact(records.releaseKeys(specialist, os.urandom(32), CODEC_RAW, ALL_SECTIONS))
+    )
+    gas["is_authorized"] = view_execution_gas(
+        world.w3, fc.consents, "isAuthorized", [patient.address, specialist, ALL_SECTIONS, int(Action.READ)]
+    )
+    gas["revoke"] = gas_used(patient.sender.transact(fc.consents.functions.revoke(specialist)))
+    return gas
+
+
+# --- 2. the naive baseline -----------------------------------------------------------------------------
+
+
+def baseline_gas(world: World) -> dict[str, int]:
+    """The same operations on the naive baseline contract, by the same accounts."""
+    art = baseline.load()
+    factory = world.w3.eth.contract(abi=art.abi, bytecode=art.bytecode)
+    receipt = world.funder.transact(factory.constructor(), "deploy baseline")
+    naive: Contract = world.w3.eth.contract(address=receipt["contractAddress"], abi=art.abi)  # type: ignore[assignment]
+    fn = naive.functions
+    patient, doctor, hospital = world.actor("patient"), world.actor("doctor"), world.actor("hospital")
+    specialist = world.address("specialist")
+
+    gas: dict[str, int] = {}
+    key = public_key_from_private(patient.private_key)
+    gas["register"] = gas_used(patient.sender.transact(fn.register(key, cid_string(os.urandom(32)))))
+    requested = doctor.sender.transact(fn.requestDoctor(patient.address))
+    approved = patient.sender.transact(fn.approveDoctor(doctor.address))
+    gas["agreement"] = gas_used(requested) + gas_used(approved)
+
+    doctor.sender.transact(fn.addRecord(patient.address, cid_string(os.urandom(32))))
+    gas["anchor"] = gas_used(
+        doctor.sender.transact(fn.addRecord(patient.address, cid_string(os.urandom(32))))
+    )
+    # One transaction per record: a "batch" of 50 is 50 transactions.
+    limit = gas["anchor"] * 2
+    receipts = pipelined(
+        doctor.sender,
+        [(fn.addRecord(patient.address, cid_string(os.urandom(32))), limit) for _ in range(BATCH)],
+    )
+    gas["anchor_batch_per_record"] = sum(gas_used(r) for r in receipts) // BATCH
+
+    nonce = int(fn.nonces(patient.address).call())
+    packed = b"".join(bytes.fromhex(a[2:]) for a in (naive.address, patient.address, specialist))
+    message = keccak(packed + nonce.to_bytes(32, "big"))  # abi.encodePacked(this, patient, accessor, nonce)
+    signature = Account.sign_message(encode_defunct(primitive=message), patient.private_key).signature
+    gas["grant_relayed"] = gas_used(
+        hospital.sender.transact(fn.grantAccessWithSig(patient.address, specialist, bytes(signature)))
+    )
+    gas["key_release"] = gas_used(
+        patient.sender.transact(fn.shareKey(specialist, cid_string(os.urandom(32))))
+    )
+    gas["is_authorized"] = view_execution_gas(world.w3, naive, "isAuthorized", [patient.address, specialist])
+    gas["revoke"] = gas_used(patient.sender.transact(fn.revokeAccess(specialist)))
+    return gas
+
+
+# --- 3. throughput ---------------------------------------------------------------------------------------
+
+
+def transfer_rate(world: World, count: int) -> float:
+    """Plain value transfers per second through TransactionSender: sign all, broadcast all, wait all."""
+    bench = Account.create()
+    world.fund([bench.address], 10**22)
+    sender = world.sender(bench)
+    sender.sign(transfer(bench.address, 0), gas=21_000)
+    sender.resync()  # the warm-up signed a nonce it never sent
+    targets = [Account.create().address for _ in range(count)]
+    start = time.perf_counter()
+    pipelined(sender, [(transfer(t, 1), 21_000) for t in targets])
+    return count / (time.perf_counter() - start)
+
+
+def submit_single(world: World, name: str, count: int) -> float:
+    """Records per second through ``pipeline.submit``: seal, store + pin, one anchor transaction each."""
+    doctor, patient = world.actor("doctor"), world.address(name)
+    contents = [sample_record(n) for n in range(count)]
+    start = time.perf_counter()
+    for content in contents:
+        pipeline.submit(doctor, patient, content)
+    return count / (time.perf_counter() - start)
+
+
+def submit_batched(world: World, name: str, count: int) -> float:
+    """Records per second when a doctor seals many and one flush stores, pins and anchors 50 per transaction."""
+    doctor, patient = world.actor("doctor"), world.address(name)
+    contents = [sample_record(n) for n in range(count)]
+    start = time.perf_counter()
+    for content in contents:
+        pipeline.seal_record(doctor, patient, content)
+    report = pipeline.flush(doctor, batch=True)
+    elapsed = time.perf_counter() - start
+    if len(report.anchored) != count:
+        raise ChainError(f"batched flush anchored {len(report.anchored)} of {count} records")
+    return count / elapsed
+
+
+# --- 4. reading a card ---------------------------------------------------------------------------------
+
+
+def read_card(reader: Actor, patient: str, workers: int = 8) -> dict[str, dict[str, Any]]:
+    """Open a whole card: verified history, fetch and verify every envelope, decrypt what the reader may see.
+
+    One ``eth_getLogs`` page (per 50,000 blocks) plus the head read gives every anchor; the envelopes come
+    from the store, each checked against its anchored CID; only the reader's own keys are used.
+
+    Returns:
+        Record id (hex) -> readable sections.
+    """
+    records = History(reader.fc).card(patient)
+    cids = [cid_from_digest(r.cid_digest, r.cid_codec) for r in records]
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        blobs = list(pool.map(reader.store.get, cids))
+    out: dict[str, dict[str, Any]] = {}
+    for record, blob in zip(records, blobs, strict=True):
+        sealed = SealedEnvelope.from_bytes(blob)
+        opened = env.open_all(sealed, reader.private_key, reader.context(record.record_id, patient))
+        out["0x" + record.record_id.hex()] = {
+            name: decode_section(name, value)
+            for name, value in opened.items()
+            if not isinstance(value, Withheld)
+        }
+    return out
+
+
+def timed_read(world: World, name: str) -> dict[str, Any]:
+    """Seconds and JSON-RPC calls for the patient to open their own card."""
+    reader = world.actor(name)
+    before = rpc_calls(world.w3)
+    start = time.perf_counter()
+    card = read_card(reader, reader.address)
+    seconds = time.perf_counter() - start
+    if not card or any(not sections for sections in card.values()):
+        raise ChainError(f"reading the card of {name} left records undecrypted")
+    return {"records": len(card), "seconds": seconds, "rpc_calls": rpc_calls(world.w3) - before}
+
+
+# --- 5. scale --------------------------------------------------------------------------------------------
+
+
+def anchor_history(world: World, name: str, total: int) -> tuple[int, int]:
+    """Gas of the 1st and the ``total``-th single anchor on one card; the ones between go in pipelined batches."""
+    fc = world.fc
+    assert fc is not None
+    doctor, patient = world.actor("doctor"), world.address(name)
+    records = fc.records.functions
+    one = random_anchor()
+    first = gas_used(doctor.sender.transact(records.anchor(patient, ZERO_HEAD, one)))
+    head = fold(ZERO_HEAD, [one], doctor.address)
+    middle = total - 2
+    calls: list[tuple[Call, int]] = []
+    limit = 0
+    for start in range(0, middle, BATCH):
+        batch = [random_anchor() for _ in range(min(BATCH, middle - start))]
+        call = records.anchorBatch(patient, head, batch)
+        if not limit:
+            limit = int(call.estimate_gas({"from": doctor.address})) * 3 // 2
+        calls.append((call, limit))
+        head = fold(head, batch, doctor.address)
+    pipelined(doctor.sender, calls)
+    last = random_anchor()
+    nth = gas_used(doctor.sender.transact(records.anchor(patient, head, last)))
+    length = fc.card(patient).length
+    if length != total:
+        raise ChainError(f"the scale card holds {length} records, expected {total}")
+    return first, nth
+
+
+def grants_at_scale(world: World, count: int) -> int:
+    """``isAuthorized`` execution gas once ``count`` grants are in force (one patient, many grantees)."""
+    fc = world.fc
+    assert fc is not None
+    hospital, patient = world.actor("hospital"), world.actor("patient")
+    grantees = [Account.create() for _ in range(count)]
+    register = [
+        fc.consortium.functions.registerPractitioner(g.address, public_key_from_private(bytes(g.key)))
+        for g in grantees
+    ]
+    limit = int(register[0].estimate_gas({"from": hospital.address})) * 3 // 2
+    pipelined(hospital.sender, [(call, limit) for call in register])
+    expires = fc.latest_timestamp() + 30 * DAY
+    grant = [
+        fc.consents.functions.grant(g.address, ALL_SECTIONS, int(Action.READ), int(Purpose.RESEARCH), expires)
+        for g in grantees
+    ]
+    limit = int(grant[0].estimate_gas({"from": patient.address})) * 3 // 2
+    pipelined(patient.sender, [(call, limit) for call in grant])
+    probe = grantees[count // 2].address
+    return view_execution_gas(
+        world.w3, fc.consents, "isAuthorized", [patient.address, probe, ALL_SECTIONS, int(Action.READ)]
+    )
+
+
+def peak_rss_mb() -> float:
+    """Peak resident memory of this process (Linux reports kilobytes)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+# --- the run ---------------------------------------------------------------------------------------------
+
+
+def measure(world: World, sizes: Sizes, progress: Progress) -> BenchResult:
+    """Every measurement, in order, on a built world."""
+    progress("gas per operation (famchain)")
+    gas = famchain_gas(world)
+    progress("gas per operation (naive baseline)")
+    naive = baseline_gas(world)
+
+    progress(f"devnet limit: {sizes.transfers} plain transfers")
+    transfers = transfer_rate(world, sizes.transfers)
+    for name in ("visit_patient", "card_patient", "scale_patient"):
+        world.register(name)
+        world.agree(name)
+    progress(f"end-to-end submit: {sizes.submit_single} records, one transaction each")
+    single = submit_single(world, "visit_patient", sizes.submit_single)
+    progress(f"end-to-end submit: {sizes.submit_batched} records, batched")
+    batched = submit_batched(world, "card_patient", sizes.submit_batched)
+
+    progress("reading both cards")
+    small = timed_read(world, "visit_patient")
+    large = timed_read(world, "card_patient")
+
+    progress(f"scale: {sizes.history} anchors on one card")
+    anchor_first, anchor_nth = anchor_history(world, "scale_patient", sizes.history)
+    progress(f"scale: {sizes.grants} grants in the registry")
+    authorized_at_scale = grants_at_scale(world, sizes.grants)
+
+    figures: dict[str, Any] = {
+        "gas": {op: gas[op] for op in OPS},
+        "baseline_gas": {op: naive[op] for op in OPS},
+        "throughput": {
+            "devnet_transfers_per_s": round(transfers, 1),
+            "submit_per_s": round(single, 1),
+            "submit_batched_per_s": round(batched, 1),
+        },
+        "read": {
+            "records": large["records"],
+            "seconds": round(large["seconds"], 3),
+            "rpc_calls": large["rpc_calls"],
+        },
+        "scale": {
+            "anchor_gas_first": anchor_first,
+            "anchor_gas_10000th": anchor_nth,
+            "is_authorized_gas_10000_grants": authorized_at_scale,
+        },
+        "peak_rss_mb": round(peak_rss_mb(), 1),
+    }
+    details: dict[str, Any] = {
+        "sizes": sizes,
+        "ratios": {op: gas[op] / naive[op] for op in OPS},
+        "submit_ratio": single / transfers,
+        "submit_batched_ratio": batched / transfers,
+        "reads": [small, large],
+    }
+    return BenchResult(figures, details)
+
+
+def run(*, quick: bool = False, progress: Progress | None = None) -> BenchResult:
+    """Start a fresh devnet, measure everything, stop it.
+
+    Args:
+        quick: small counts (CI): the JSON keys stay the same, the scale and read figures are then for
+            ``QUICK`` sizes, not 10,000 / 1,000.
+        progress: called with a short label as each phase starts.
+    """
+    sizes = QUICK if quick else FULL
+    say: Progress = progress or (lambda _label: None)
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="famchain-bench-") as tmp:
+        say("starting a fresh devnet")
+        devnet = Devnet(Path(tmp) / "devnet")
+        info = devnet.up()
+        try:
+            world = World(info.rpc_url, info.ipfs_url, Path(tmp) / "home")
+            say("deploying")
+            world.build()
+            result = measure(world, sizes, say)
+        finally:
+            devnet.down()
+    result.details["seconds"] = time.perf_counter() - started
+    return result

@@ -1,0 +1,112 @@
+"""`famchain bench`: gas against a naive baseline, throughput against the devnet's own limit, read and scale."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from famchain.bench.runner import OPS, TARGETS, BenchResult, run
+from famchain.cli._context import Json
+
+BATCHED_TARGET = 500.0
+SINGLE_TARGET_RATIO = 0.5
+READ_TARGET_SECONDS = 3.0
+
+
+def register(root: typer.Typer) -> None:
+    """Add ``famchain bench`` to the root app."""
+
+    @root.command("bench")
+    def bench(
+        as_json: Json = False,
+        quick: Annotated[
+            bool, typer.Option("--quick", help="Small counts (CI): finishes in well under a minute.")
+        ] = False,
+    ) -> None:
+        """Measure gas per operation (vs a naive baseline), throughput, a card read and scale on a fresh devnet."""
+        if as_json:
+            result = run(quick=quick)
+            typer.echo(json.dumps(result.figures, indent=2))
+            return
+        console = Console(stderr=True)
+        with console.status("starting") as status:
+            result = run(quick=quick, progress=status.update)
+        print_tables(Console(), result)
+
+
+def _verdict(ok: bool) -> str:
+    return "[green]met[/green]" if ok else "[red]missed[/red]"
+
+
+def print_tables(console: Console, result: BenchResult) -> None:
+    """Render the figures as rich tables."""
+    f: dict[str, Any] = result.figures
+    d: dict[str, Any] = result.details
+    sizes = d["sizes"]
+
+    gas = Table(title="Gas per operation (famchain vs naive baseline)")
+    for column in ("operation", "famchain", "baseline", "famchain / baseline", "target"):
+        gas.add_column(column, justify="left" if column == "operation" else "right")
+    for op in OPS:
+        ours, theirs = f["gas"][op], f["baseline_gas"][op]
+        target = TARGETS.get(op)
+        verdict = f"<= {target:,} {_verdict(ours <= target)}" if target else ""
+        gas.add_row(op, f"{ours:,}", f"{theirs:,}", f"{ours / theirs:.2f}", verdict)
+    console.print(gas)
+    console.print(
+        "  is_authorized: estimateGas of the view minus 21,000 intrinsic and the calldata cost (execution gas).\n"
+        "  anchor: a single record on a card that already holds records; the baseline has no batch, so its\n"
+        "  per-record batch figure is 50 single transactions averaged."
+    )
+
+    tp = f["throughput"]
+    rate = tp["devnet_transfers_per_s"]
+    speed = Table(title="Throughput (same TransactionSender, fresh devnet)")
+    for column in ("measure", "per second", "of the transfer rate", "target"):
+        speed.add_column(column, justify="left" if column == "measure" else "right")
+    speed.add_row(f"plain value transfers ({sizes.transfers}, pipelined)", f"{rate:,.1f}", "1.00", "")
+    speed.add_row(
+        f"submit, one record per tx ({sizes.submit_single})",
+        f"{tp['submit_per_s']:,.1f}",
+        f"{d['submit_ratio']:.3f}",
+        f">= {SINGLE_TARGET_RATIO:.0%} {_verdict(d['submit_ratio'] >= SINGLE_TARGET_RATIO)}",
+    )
+    speed.add_row(
+        f"submit, batched ({sizes.submit_batched})",
+        f"{tp['submit_batched_per_s']:,.1f}",
+        f"{d['submit_batched_ratio']:.3f}",
+        f">= {BATCHED_TARGET:,.0f}/s {_verdict(tp['submit_batched_per_s'] >= BATCHED_TARGET)}",
+    )
+    console.print(speed)
+
+    reads = Table(title="Reading a whole card (history + fetch + verify + decrypt)")
+    for column in ("records", "seconds", "JSON-RPC calls", "target"):
+        reads.add_column(column, justify="right")
+    for read in d["reads"]:
+        goal = ""
+        if read["records"] >= 1_000:
+            goal = f"< {READ_TARGET_SECONDS:.0f} s {_verdict(read['seconds'] < READ_TARGET_SECONDS)}"
+        reads.add_row(f"{read['records']:,}", f"{read['seconds']:.3f}", str(read["rpc_calls"]), goal)
+    console.print(reads)
+
+    s = f["scale"]
+    scale = Table(title="Scale")
+    scale.add_column("measure")
+    scale.add_column("gas / MB", justify="right")
+    scale.add_column("target", justify="right")
+    scale.add_row("anchor, 1st record of a card", f"{s['anchor_gas_first']:,}", "")
+    flat = s["anchor_gas_10000th"] <= s["anchor_gas_first"]
+    scale.add_row(
+        f"anchor, record #{sizes.history:,} of the same card",
+        f"{s['anchor_gas_10000th']:,}",
+        f"flat {_verdict(flat)}",
+    )
+    scale.add_row("isAuthorized, 1 grant", f"{f['gas']['is_authorized']:,}", "")
+    scale.add_row(f"isAuthorized, {sizes.grants:,} grants", f"{s['is_authorized_gas_10000_grants']:,}", "")
+    scale.add_row("peak RSS of the benchmark (MB)", f"{f['peak_rss_mb']:,.1f}", "")
+    console.print(scale)
+    console.print(f"  {'quick' if sizes.history < 10_000 else 'full'} run, {d['seconds']:.0f} s")

@@ -1,0 +1,76 @@
+"""`famchain bench --quick --json` runs end to end and reports every stable key with sane values.
+
+No timing is asserted: the figures depend on the machine. What must hold anywhere: every operation costs gas,
+anchor gas does not grow with the card, and reading a card takes a handful of RPC calls, not one per record.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from famchain.bench import baseline
+from famchain.bench.runner import OPS, QUICK
+from famchain.cli import app
+
+pytestmark = pytest.mark.timeout(300)
+
+
+@pytest.fixture(scope="module")
+def figures() -> dict[str, Any]:
+    """One quick benchmark run (a fresh devnet of its own)."""
+    result = CliRunner().invoke(app, ["bench", "--quick", "--json"])
+    assert result.exit_code == 0, result.output
+    parsed: dict[str, Any] = json.loads(result.stdout)
+    return parsed
+
+
+def test_bench_json_has_exactly_the_stable_keys(figures: dict[str, Any]) -> None:
+    assert set(figures) == {"gas", "baseline_gas", "throughput", "read", "scale", "peak_rss_mb"}
+    assert set(figures["gas"]) == set(OPS)
+    assert set(figures["baseline_gas"]) == set(OPS)
+    assert set(figures["throughput"]) == {"devnet_transfers_per_s", "submit_per_s", "submit_batched_per_s"}
+    assert set(figures["read"]) == {"records", "seconds", "rpc_calls"}
+    assert set(figures["scale"]) == {
+        "anchor_gas_first",
+        "anchor_gas_10000th",
+        "is_authorized_gas_10000_grants",
+    }
+
+
+def test_bench_gas_is_positive_for_every_operation(figures: dict[str, Any]) -> None:
+    for side in ("gas", "baseline_gas"):
+        for op, gas in figures[side].items():
+            assert isinstance(gas, int), (side, op, gas)
+            assert gas > 0, (side, op, gas)
+    # A batch shares the transaction overhead: per record it costs less than one anchor.
+    assert figures["gas"]["anchor_batch_per_record"] < figures["gas"]["anchor"]
+
+
+def test_bench_throughput_and_memory_are_positive_numbers(figures: dict[str, Any]) -> None:
+    for name, rate in figures["throughput"].items():
+        assert isinstance(rate, float), (name, rate)
+        assert rate > 0, (name, rate)
+    assert isinstance(figures["peak_rss_mb"], float)
+    assert figures["peak_rss_mb"] > 0
+
+
+def test_bench_anchor_gas_is_flat_in_card_length(figures: dict[str, Any]) -> None:
+    scale = figures["scale"]
+    assert 0 < scale["anchor_gas_10000th"] <= scale["anchor_gas_first"]
+    assert scale["is_authorized_gas_10000_grants"] > 0
+
+
+def test_bench_card_read_needs_few_rpc_calls(figures: dict[str, Any]) -> None:
+    read = figures["read"]
+    assert read["records"] == QUICK.submit_batched
+    assert isinstance(read["seconds"], float)
+    assert read["seconds"] > 0
+    assert 0 < read["rpc_calls"] <= 10 < read["records"]
+
+
+def test_packaged_baseline_matches_a_fresh_compile() -> None:
+    assert not baseline.is_stale(), "run `python -m famchain.bench.baseline --write`"
