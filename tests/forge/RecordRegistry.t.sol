@@ -528,7 +528,13 @@ contract RecordRegistryTest is Fixture {
             PATIENT_PK,
             _keyReleaseDigest(address(records), patient, insurerStaff, BUNDLE, DIAGNOSIS, 0, deadline)
         );
-        vm.expectRevert(); // recovered address is some unrelated key: SignedMessagesInvalidSigner(patient, *)
+        bytes32 digest =
+            _keyReleaseDigest(address(records), patient, hospitalDoctor, BUNDLE, DIAGNOSIS, 0, deadline);
+        (bytes32 r, bytes32 s) = abi.decode(sig, (bytes32, bytes32));
+        address recovered = ecrecover(digest, uint8(sig[64]), r, s);
+        vm.expectRevert(
+            abi.encodeWithSelector(ISignedMessages.SignedMessagesInvalidSigner.selector, patient, recovered)
+        );
         records.releaseKeysWithSig(patient, hospitalDoctor, BUNDLE, RAW, DIAGNOSIS, 0, deadline, sig);
     }
 

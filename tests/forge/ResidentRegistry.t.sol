@@ -297,8 +297,12 @@ contract ResidentRegistryTest is Fixture {
         residents.proposeAgreement(familyDoctor, DIAGNOSIS, READ, YEAR);
         vm.prank(pcAdmin);
         consortium.deactivatePractitioner(familyDoctor);
-        vm.prank(patient);
-        vm.expectRevert(); // the doctor is no longer a practitioner: it cannot accept (checked below)
+        vm.prank(patient); // the proposer cannot accept its own proposal
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IResidentRegistry.ResidentRegistryNoPendingAgreement.selector, patient, familyDoctor
+            )
+        );
         residents.acceptAgreement(familyDoctor, DIAGNOSIS, READ, YEAR);
         vm.prank(familyDoctor);
         vm.expectRevert(

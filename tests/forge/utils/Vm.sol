@@ -29,7 +29,6 @@ interface Vm {
     function prank(address sender) external;
     function startPrank(address sender) external;
     function stopPrank() external;
-    function expectRevert() external;
     function expectRevert(bytes calldata revertData) external;
     function expectEmit(address emitter) external;
     function sign(uint256 privateKey, bytes32 digest) external pure returns (uint8 v, bytes32 r, bytes32 s);
@@ -41,5 +40,4 @@ interface Vm {
     function getRecordedLogs() external returns (Log[] memory);
     function assume(bool condition) external pure;
     function cool(address target) external;
-    function label(address account, string calldata newLabel) external;
 }
