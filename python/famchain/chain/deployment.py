@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from eth_utils.address import is_address, to_checksum_address
+from eth_utils.address import is_address, is_checksum_address, to_checksum_address
 
 from famchain.chain.artifacts import DEPLOYABLE
 from famchain.errors import ConfigError
@@ -73,4 +73,9 @@ def checked_address(value: str, what: str = "address") -> str:
 
     if not isinstance(value, str) or not is_address(value.strip()):
         raise InputError(f"{what} {value!r} is not an Ethereum address (0x followed by 40 hex digits)")
-    return to_checksum_address(value.strip())
+    text = value.strip()
+    digits = text.removeprefix("0x").removeprefix("0X")
+    # eth_utils >= 5 accepts any case; mixed case is an EIP-55 checksum and a wrong one is a typo.
+    if digits != digits.lower() and digits != digits.upper() and not is_checksum_address(text):
+        raise InputError(f"{what} {value!r} has a wrong EIP-55 checksum (a typo?); check the address")
+    return to_checksum_address(text)

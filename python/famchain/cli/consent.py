@@ -112,7 +112,7 @@ def list_consents(
     as_json: Json = False,
 ) -> None:
     """Every grantee and requester of a patient, with what is in force now."""
-    who = address_arg(patient, "patient") if patient else s.account.address
+    who = address_arg(patient, "patient") if patient is not None else s.account.address
     rows = consent.consents_of(s.actor, who)
     lines = [
         f"{r['grantee']}  {'ACTIVE' if r['active'] else 'inactive':8} {','.join(r['sections']) or '-'}"

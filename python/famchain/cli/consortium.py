@@ -147,7 +147,7 @@ def doctors(
     as_json: Json = False,
 ) -> None:
     """List an institution's practitioners and whether they are active."""
-    who = address_arg(institution, "institution") if institution else s.account.address
+    who = address_arg(institution, "institution") if institution is not None else s.account.address
     topic = "0x" + bytes(12).hex() + who[2:].lower()
     seen: dict[str, None] = {}
     for event in History(s.fc).events([None, topic], [s.fc.consortium.address]):

@@ -15,7 +15,7 @@ from famchain.crypto import keystore
 from famchain.errors import InputError
 from famchain.records import pipeline
 from famchain.records.model import canonical_json, load_record
-from famchain.records.outbox import OutboxEntry
+from famchain.records.outbox import AWAITING_APPROVAL, OutboxEntry
 from famchain.records.sections import section_names
 from famchain.storage.cid import cid_from_digest
 
@@ -143,8 +143,8 @@ def update(
     """Amend a record: prepare the new version (patient must approve), or relay the signed approval."""
     if approval is not None:
         signed = _read_json(approval)
+        s.confirm(f"anchor the approved update {signed.get('record')}")  # before the outbox changes
         entry = pipeline.apply_approval(s.actor, signed)
-        s.confirm(f"anchor the approved update {entry.record_id}")
         report = pipeline.flush(s.actor)
         for failed, reason in report.failed:
             if failed.record_id == entry.record_id:
@@ -210,6 +210,9 @@ def flush(
     as_json: Json = False,
 ) -> None:
     """Store and anchor every queued record exactly once."""
+    ready = [e for e in s.actor.outbox.pending() if e.state != AWAITING_APPROVAL]
+    if ready:
+        s.confirm(f"store and anchor {len(ready)} queued record(s)")
     report = pipeline.flush(s.actor, batch=batch)
     out = {
         "anchored": [_entry_json(e) for e in report.anchored],

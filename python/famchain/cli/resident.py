@@ -59,7 +59,7 @@ def show(
     as_json: Json = False,
 ) -> None:
     """Show a registration; the basic information too when you may read it (you, or your family doctor)."""
-    who = address_arg(address, "resident") if address else s.account.address
+    who = address_arg(address, "resident") if address is not None else s.account.address
     if not s.fc.is_registered(who):
         raise InputError(f"{who} is not a registered resident")
     digest = s.fc.profile_digest(who)
@@ -154,7 +154,7 @@ def terminate(
     s: Session, resident: Annotated[str | None, typer.Argument(help="Resident [default: you].")] = None
 ) -> None:
     """End the agreement (either side); the doctor is wrapped into no new record."""
-    who = address_arg(resident, "resident") if resident else s.account.address
+    who = address_arg(resident, "resident") if resident is not None else s.account.address
     s.confirm(f"terminate the agreement of {who}")
     s.sender.transact(s.fc.residents.functions.terminateAgreement(who), "terminate agreement")
     typer.echo(f"agreement of {who} terminated")
@@ -167,7 +167,7 @@ def show_agreement(
     as_json: Json = False,
 ) -> None:
     """Show the active agreement of a resident (and any pending proposal)."""
-    who = address_arg(resident, "resident") if resident else s.account.address
+    who = address_arg(resident, "resident") if resident is not None else s.account.address
     doctor = s.fc.family_doctor(who)
     pend = s.fc.residents.functions.pendingAgreement(who).call()
     out: dict[str, Any] = {"resident": who, "active": None, "pending": None}

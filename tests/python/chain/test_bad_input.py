@@ -1,0 +1,597 @@
+"""Bad input and broken surroundings through the CLI: each is exactly one ``error: ...`` line on stderr, a
+non-zero exit, and nothing lost or half-done (checked on chain and in the outbox)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from _chain_support import PROFILE, World
+from _cli_support import Cli, closed_port
+from eth_account import Account
+from web3 import Web3
+
+from famchain.chain.history import History
+from famchain.crypto.keywrap import public_key_from_private
+from famchain.devnet import DevnetInfo
+from famchain.records.sections import Section
+
+VISIT = {
+    "sections": {
+        "present_illness": "Headache for two days.",
+        "diagnosis": [{"text": "Tension headache", "code": "G44.2"}],
+        "prescriptions": [{"drug": "Ibuprofen 400 mg", "days": 3}],
+    }
+}
+
+
+@pytest.fixture(autouse=True)
+def _light_kdf(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FAMCHAIN_KDF_LIGHT", "1")
+
+
+@pytest.fixture
+def cli(world: World, devnet: DevnetInfo, tmp_path: Path) -> Cli:
+    path = tmp_path / "deployments" / "world.json"
+    world.deployment.save(path)
+    return Cli(devnet.rpc_url, devnet.ipfs_url, path, tmp_path / "keystores", world.home)
+
+
+@pytest.fixture
+def visit(tmp_path: Path) -> str:
+    path = tmp_path / "visit.json"
+    path.write_text(json.dumps(VISIT))
+    return str(path)
+
+
+def _card(world: World) -> list[str]:
+    return ["0x" + r.record_id.hex() for r in History(world.fc).card(world.patient.address)]
+
+
+def _submit(cli: Cli, world: World, visit: str) -> str:
+    out = cli.json(
+        world.family_doctor, "record", "submit", "--patient", world.patient.address, "--file", visit, "--yes"
+    )
+    assert out["state"] == "anchored"
+    return str(out["record"])
+
+
+def _advance(w3: Web3, seconds: int) -> None:
+    w3.provider.make_request("evm_increaseTime", [seconds])  # type: ignore[arg-type]
+    w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
+
+
+# --- keys and passwords -----------------------------------------------------------------------------------
+
+
+def test_wrong_password_is_one_line_and_sends_nothing(cli: Cli, world: World, w3: Web3, visit: str) -> None:
+    nonce = w3.eth.get_transaction_count(world.family_doctor.address)
+    message = cli.fail(
+        world.family_doctor,
+        "record",
+        "submit",
+        "--patient",
+        world.patient.address,
+        "--file",
+        visit,
+        "--yes",
+        FAMCHAIN_PASSWORD="not the password",
+    )
+    assert message.startswith("wrong password")
+    assert w3.eth.get_transaction_count(world.family_doctor.address) == nonce
+    assert _card(world) == []
+
+
+def test_wrong_password_file(cli: Cli, world: World, tmp_path: Path) -> None:
+    wrong = tmp_path / "pw"
+    wrong.write_text("nope\n")
+    message = cli.fail(world.patient, "resident", "show", "--password-file", str(wrong))
+    assert message.startswith("wrong password")
+
+
+def test_no_account_and_unknown_keystore(cli: Cli, world: World) -> None:
+    assert "no account" in cli.fail(None, "resident", "show")
+    stranger = Account.create().address
+    assert f"no keystore for {stranger}" in cli.fail(None, "resident", "show", FAMCHAIN_KEYSTORE=stranger)
+
+
+# --- addresses --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "0x1234",  # too short
+        "0xD8dA6BF26964aF9D7eEd9e03E53415D37aA96045"[:-1] + "6",  # one digit off
+        "0x" + "g" * 40,
+        "not an address",
+        "",
+    ],
+)
+def test_invalid_address_is_named(cli: Cli, world: World, bad: str) -> None:
+    for args in (
+        ("record", "list", "--patient", bad),
+        ("resident", "show", bad),
+        ("consent", "revoke", bad, "--yes"),
+        ("agreement", "show", bad),
+    ):
+        message = cli.fail(world.patient, *args)
+        assert repr(bad) in message, args
+        assert "is not an Ethereum address" in message or "wrong EIP-55 checksum" in message, args
+
+
+def test_bad_checksum_is_refused(cli: Cli, world: World) -> None:
+    good = world.patient.address
+    flipped = good[:2] + "".join(c.swapcase() if c.isalpha() else c for c in good[2:])
+    assert flipped != good
+    assert flipped.lower() != flipped
+    message = cli.fail(world.family_doctor, "record", "list", "--patient", flipped)
+    assert message == f"patient {flipped!r} has a wrong EIP-55 checksum (a typo?); check the address"
+    for accepted in (good, good.lower(), "0x" + good[2:].upper()):
+        assert cli.json(world.family_doctor, "record", "list", "--patient", accepted)["patient"] == good
+
+
+def test_unknown_address(cli: Cli, world: World, tmp_path: Path) -> None:
+    nobody = Account.create().address
+    assert cli.fail(world.patient, "resident", "show", nobody) == f"{nobody} is not a registered resident"
+    assert cli.json(world.patient, "record", "list", "--patient", nobody) == {
+        "patient": nobody,
+        "records": [],
+    }
+    message = cli.fail(
+        world.family_doctor, "record", "submit", "--patient", nobody, "--file", "/dev/null", "--yes"
+    )
+    assert "invalid JSON" in message  # the file is read before anything else
+    visit = tmp_path / "v.json"
+    visit.write_text(json.dumps(VISIT))
+    message = cli.fail(
+        world.family_doctor, "record", "submit", "--patient", nobody, "--file", str(visit), "--yes"
+    )
+    assert message == f"{nobody} is not a registered resident"
+    assert cli.json(world.family_doctor, "outbox", "list") == []
+
+
+# --- records ----------------------------------------------------------------------------------------------
+
+
+def test_unknown_record_id(cli: Cli, world: World, visit: str) -> None:
+    _submit(cli, world, visit)
+    unknown = "0x" + "ab" * 32
+    assert cli.fail(world.patient, "record", "read", unknown) == f"no record {unknown} on this deployment"
+    assert "not 32 bytes of hex" in cli.fail(world.patient, "record", "read", "0x1234")
+    assert "not 32 bytes of hex" in cli.fail(world.patient, "record", "read", "zz" * 32)
+    message = cli.fail(world.family_doctor, "record", "update", unknown, "--file", visit)
+    assert message == f"no record {unknown} on this deployment"
+
+
+@pytest.mark.parametrize(
+    ("document", "field"),
+    [
+        (
+            {"sections": {"prescriptions": [{"drug": "Ibuprofen", "days": "three"}]}},
+            "sections.prescriptions[0].days",
+        ),
+        ({"sections": {"diagnosis": [{"code": "G44.2"}]}}, "sections.diagnosis[0].text"),
+        ({"sections": {"diagnosis": [{"text": "x", "colour": "red"}]}}, "sections.diagnosis[0].colour"),
+        ({"sections": {"present_illness": 42}}, "sections.present_illness"),
+        ({"sections": {}}, "sections"),
+        ({"sections": {"surgery": "appendectomy"}}, "sections.surgery"),
+        ({"version": 2, "sections": {"present_illness": "x"}}, "version"),
+        ({"patient": "Li Lei", "sections": {"present_illness": "x"}}, "patient"),
+        ([1, 2], "record"),
+    ],
+)
+def test_malformed_record_names_the_field(
+    cli: Cli, world: World, w3: Web3, tmp_path: Path, document: object, field: str
+) -> None:
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(document))
+    nonce = w3.eth.get_transaction_count(world.family_doctor.address)
+    message = cli.fail(
+        world.family_doctor,
+        "record",
+        "submit",
+        "--patient",
+        world.patient.address,
+        "--file",
+        str(path),
+        "--yes",
+    )
+    assert message.startswith(f"{path}: {field}:"), message
+    assert w3.eth.get_transaction_count(world.family_doctor.address) == nonce
+    assert cli.json(world.family_doctor, "outbox", "list") == []
+    assert _card(world) == []
+
+
+def test_unknown_section_name_in_options(cli: Cli, world: World) -> None:
+    for args in (
+        ("consent", "grant", world.specialist.address, "--sections", "diagnosis,surgery", "--yes"),
+        ("consent", "request", world.patient.address, "--sections", "surgery", "--yes"),
+        ("agreement", "propose", world.family_doctor.address, "--sections", "surgery", "--yes"),
+    ):
+        message = cli.fail(world.patient if args[1] != "request" else world.specialist, *args)
+        assert message.startswith("unknown section 'surgery'"), args
+    assert world.fc.grant(world.patient.address, world.specialist.address).sections == 0
+
+
+def test_invalid_json_and_missing_files(cli: Cli, world: World, tmp_path: Path) -> None:
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"sections": {')
+    doctor, patient = world.family_doctor, world.patient.address
+    assert "invalid JSON at line 1" in cli.fail(
+        doctor, "record", "submit", "--patient", patient, "--file", str(broken), "--yes"
+    )
+    missing = tmp_path / "missing.json"
+    assert "cannot read record" in cli.fail(
+        doctor, "record", "submit", "--patient", patient, "--file", str(missing), "--yes"
+    )
+    assert "cannot read" in cli.fail(world.patient, "consent", "submit", str(missing), "--yes")
+    assert "not JSON" in cli.fail(world.patient, "consent", "submit", str(broken), "--yes")
+    assert "cannot read" in cli.fail(world.patient, "record", "approve", str(missing))
+    assert "cannot read profile" in cli.fail(
+        world.outsider, "resident", "register", "--profile", str(missing), "--yes"
+    )
+    visit = tmp_path / "v.json"
+    visit.write_text(json.dumps(VISIT))
+    message = cli.fail(
+        doctor,
+        "record",
+        "submit",
+        "--patient",
+        patient,
+        "--file",
+        str(visit),
+        "--attach",
+        str(missing),
+        "--yes",
+    )
+    assert "cannot read attachment" in message
+    assert _card(world) == []
+
+
+# --- consent ----------------------------------------------------------------------------------------------
+
+
+def test_no_consent(cli: Cli, world: World, visit: str) -> None:
+    record = _submit(cli, world, visit)
+    message = cli.fail(world.stranger, "record", "read", record)
+    assert message == (
+        f"{world.stranger.address} may read no section of record {record}: "
+        f"no consent from {world.patient.address} covers it"
+    )
+    assert "withheld" in cli.json(world.stranger, "resident", "show", world.patient.address)
+    message = cli.fail(
+        world.stranger, "record", "submit", "--patient", world.patient.address, "--file", visit, "--yes"
+    )
+    assert message.startswith("no active agreement or consent")
+    assert _card(world) == [record]
+
+
+def test_expired_consent(cli: Cli, world: World, w3: Web3, visit: str) -> None:
+    record = _submit(cli, world, visit)
+    cli.tx(
+        world.patient, "consent", "grant", world.insurer.address, "--sections", "diagnosis", "--days", "0.01"
+    )
+    assert set(cli.json(world.insurer, "record", "read", record)["sections"]) == {"diagnosis"}
+    _advance(w3, 3600)
+    message = cli.fail(world.insurer, "record", "read", record)
+    assert message.endswith(f"the consent of {world.patient.address} was revoked or has expired")
+    (row,) = cli.json(world.patient, "consent", "list")["consents"]
+    assert row["active"] is False
+
+
+def _sign(cli: Cli, world: World, path: Path) -> None:
+    cli.ok(
+        world.patient,
+        "consent",
+        "sign",
+        world.insurer.address,
+        "--sections",
+        "diagnosis,prescriptions",
+        "--purpose",
+        "insurance-claim",
+        "-o",
+        str(path),
+    )
+
+
+def test_expired_signature(cli: Cli, world: World, w3: Web3, tmp_path: Path, visit: str) -> None:
+    _submit(cli, world, visit)
+    signed = tmp_path / "consent.json"
+    _sign(cli, world, signed)
+    deadline = int(json.loads(signed.read_text())["typed_data"]["message"]["deadline"])
+    _advance(w3, deadline - world.fc.latest_timestamp() + 60)
+    message = cli.fail(world.outsider, "consent", "submit", str(signed), "--yes")
+    assert "expired" in message
+    assert str(deadline) in message
+    assert world.fc.grant(world.patient.address, world.insurer.address).sections == 0
+
+
+def test_reused_nonce(cli: Cli, world: World, tmp_path: Path, visit: str) -> None:
+    record = _submit(cli, world, visit)
+    signed = tmp_path / "consent.json"
+    _sign(cli, world, signed)
+    cli.tx(world.outsider, "consent", "submit", str(signed))
+    grant = world.fc.grant(world.patient.address, world.insurer.address)
+    assert grant.sections == int(Section.DIAGNOSIS | Section.PRESCRIPTIONS)
+    message = cli.fail(world.outsider, "consent", "submit", str(signed), "--yes")
+    assert "nonce" in message
+    assert world.fc.grant(world.patient.address, world.insurer.address) == grant
+    assert set(cli.json(world.insurer, "record", "read", record)["sections"]) == {
+        "diagnosis",
+        "prescriptions",
+    }
+    events = [
+        e["event"] for e in cli.json(world.patient, "audit", "--patient", world.patient.address)["events"]
+    ]
+    assert events.count("ConsentGranted") == 1
+
+
+def test_tampered_consent_file(cli: Cli, world: World, tmp_path: Path) -> None:
+    signed = tmp_path / "consent.json"
+    _sign(cli, world, signed)
+    doc = json.loads(signed.read_text())
+    doc["typed_data"]["message"]["sections"] = 0x7F  # ask for more than was signed
+    signed.write_text(json.dumps(doc))
+    message = cli.fail(world.insurer, "consent", "submit", str(signed), "--yes")
+    assert "signature" in message or "signer" in message
+    assert world.fc.grant(world.patient.address, world.insurer.address).sections == 0
+    signed.write_text(json.dumps({"kind": "something else"}))
+    assert cli.fail(world.insurer, "consent", "submit", str(signed), "--yes").startswith(
+        "not a signed famchain consent"
+    )
+
+
+# --- store and chain down ---------------------------------------------------------------------------------
+
+
+def test_store_down_queues_then_flush_anchors_exactly_once(cli: Cli, world: World, visit: str) -> None:
+    down = f"http://127.0.0.1:{closed_port()}"
+    doctor = world.family_doctor
+    message = cli.fail(
+        doctor,
+        "record",
+        "submit",
+        "--patient",
+        world.patient.address,
+        "--file",
+        visit,
+        "--yes",
+        FAMCHAIN_IPFS_API=down,
+    )
+    assert "queued in the outbox" in message
+    assert down in message
+    (queued,) = cli.json(doctor, "outbox", "list")
+    assert queued["state"] == "sealed"
+    assert _card(world) == []
+
+    # still down: the flush fails the same way and loses nothing
+    assert "queued in the outbox" in cli.fail(doctor, "outbox", "flush", "--yes", FAMCHAIN_IPFS_API=down)
+    assert [e["record"] for e in cli.json(doctor, "outbox", "list")] == [queued["record"]]
+
+    flushed = cli.json(doctor, "outbox", "flush", "--yes")
+    assert [e["record"] for e in flushed["anchored"]] == [queued["record"]]
+    assert flushed["transactions"] == 1
+    assert _card(world) == [queued["record"]]
+    assert cli.json(doctor, "outbox", "list") == []
+    again = cli.json(doctor, "outbox", "flush", "--yes")
+    assert again["anchored"] == again["already_anchored"] == []
+    assert _card(world) == [queued["record"]]
+    read = cli.json(world.patient, "record", "read", queued["record"])
+    assert read["sections"] == VISIT["sections"]
+
+
+def test_store_down_then_next_submit_anchors_both_once(cli: Cli, world: World, visit: str) -> None:
+    down = f"http://127.0.0.1:{closed_port()}"
+    doctor, patient = world.family_doctor, world.patient.address
+    cli.fail(
+        doctor, "record", "submit", "--patient", patient, "--file", visit, "--yes", FAMCHAIN_IPFS_API=down
+    )
+    (queued,) = cli.json(doctor, "outbox", "list")
+    second = cli.invoke(doctor, "record", "submit", "--patient", patient, "--file", visit, "--yes", "--json")
+    assert second.exit_code == 0, second.stdout + second.stderr
+    assert "also anchored 1 earlier queued record" in second.stderr
+    assert _card(world) == [queued["record"], json.loads(second.stdout)["record"]]
+
+
+def test_rpc_down(cli: Cli, world: World, visit: str) -> None:
+    down = f"http://127.0.0.1:{closed_port()}"
+    for who, args in (
+        (world.patient, ("resident", "show")),
+        (world.patient, ("record", "list", "--patient", world.patient.address)),
+        (
+            world.family_doctor,
+            ("record", "submit", "--patient", world.patient.address, "--file", visit, "--yes"),
+        ),
+        (world.patient, ("consent", "grant", world.insurer.address, "--yes")),
+        (world.patient, ("audit", "--patient", world.patient.address)),
+        (None, ("devnet", "fund", world.outsider.address)),
+        (
+            None,
+            (
+                "deploy",
+                "--dev",
+                "--yes",
+                "--founder",
+                f"hospital:{world.hospital.address}",
+                "--founder",
+                f"insurer:{world.insurer_admin.address}",
+            ),
+        ),
+    ):
+        message = cli.fail(who, *args, FAMCHAIN_RPC_URL=down)
+        assert message.startswith(f"RPC endpoint {down} is unreachable"), (args, message)
+    assert cli.json(world.family_doctor, "outbox", "list") == []
+    assert _card(world) == []
+
+
+def test_missing_deployment_file(cli: Cli, world: World, tmp_path: Path) -> None:
+    missing = tmp_path / "nowhere.json"
+    message = cli.fail(world.patient, "resident", "show", FAMCHAIN_DEPLOYMENT=str(missing))
+    assert message.startswith(f"no deployment file {missing}")
+    message = cli.fail(world.patient, "resident", "show", "--deployment", str(missing))
+    assert message.startswith(f"no deployment file {missing}")
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"chain_id": 31337}')
+    assert "is malformed" in cli.fail(world.patient, "resident", "show", "--deployment", str(broken))
+
+
+def test_deploy_needs_two_founders(cli: Cli, world: World, w3: Web3, tmp_path: Path) -> None:
+    out = tmp_path / "one.json"
+    block = w3.eth.block_number
+    message = cli.fail(
+        None,
+        "deploy",
+        "--dev",
+        "--yes",
+        "--founder",
+        f"primary-care:{world.outsider.address}",
+        "-o",
+        str(out),
+    )
+    assert "at least two founding institutions" in message
+    assert w3.eth.block_number == block
+    assert not out.exists()
+    message = cli.fail(
+        None,
+        "deploy",
+        "--dev",
+        "--yes",
+        "--founder",
+        f"dentist:{world.outsider.address}",
+        "--founder",
+        f"hospital:{world.hospital.address}",
+    )
+    assert "unknown kind 'dentist'" in message
+    message = cli.fail(None, "deploy", "--dev", "--yes", "--founder", world.outsider.address)
+    assert "expected KIND:ADDRESS" in message
+    message = cli.fail(
+        None,
+        "deploy",
+        "--dev",
+        "--yes",
+        "--founder",
+        f"hospital:{world.outsider.address}",
+        "--founder",
+        f"insurer:{world.outsider.address}",
+    )
+    assert "listed twice" in message
+    assert "--founder" in cli.fail(None, "deploy", "--dev", "--yes")
+
+
+# --- confirmation -----------------------------------------------------------------------------------------
+
+
+def test_transactions_need_yes_without_a_terminal(
+    cli: Cli, world: World, w3: Web3, tmp_path: Path, visit: str
+) -> None:
+    profile = tmp_path / "profile.json"
+    profile.write_text(json.dumps(PROFILE))
+    p, d, s = world.patient, world.family_doctor, world.specialist
+    outsider_key = "0x" + public_key_from_private(world.outsider.private_key).hex()
+    cases = [
+        (
+            None,
+            (
+                "deploy",
+                "--dev",
+                "--founder",
+                f"hospital:{world.hospital.address}",
+                "--founder",
+                f"insurer:{world.insurer_admin.address}",
+            ),
+        ),
+        (world.consortium, ("consortium", "propose", "admit", world.outsider.address, "--kind", "research")),
+        (world.consortium, ("consortium", "vote", "0")),
+        (
+            world.consortium,
+            ("institution", "add-doctor", world.outsider.address, "--encryption-key", outsider_key),
+        ),
+        (world.consortium, ("institution", "remove-doctor", d.address)),
+        (world.outsider, ("resident", "register", "--profile", str(profile))),
+        (p, ("resident", "update-profile", "--profile", str(profile))),
+        (p, ("agreement", "propose", s.address)),
+        (
+            p,
+            (
+                "agreement",
+                "share",
+            ),
+        ),
+        (
+            p,
+            (
+                "agreement",
+                "renew",
+            ),
+        ),
+        (
+            p,
+            (
+                "agreement",
+                "terminate",
+            ),
+        ),
+        (d, ("record", "submit", "--patient", p.address, "--file", visit)),
+        (s, ("consent", "request", p.address)),
+        (p, ("consent", "grant", s.address)),
+        (p, ("consent", "revoke", s.address)),
+    ]
+    for who, args in cases:
+        sender = who.address if who is not None else "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"
+        nonce = w3.eth.get_transaction_count(sender)
+        message = cli.fail(who, *args)
+        assert "without confirmation: pass --yes" in message, (args, message)
+        assert w3.eth.get_transaction_count(sender) == nonce, args
+    assert cli.json(d, "outbox", "list") == []
+    assert _card(world) == []
+
+
+def test_accept_relay_update_and_flush_need_yes(
+    cli: Cli, world: World, w3: Web3, tmp_path: Path, visit: str
+) -> None:
+    p, d = world.patient, world.family_doctor
+    # a second resident with an agreement proposed by the doctor, waiting for acceptance
+    profile = tmp_path / "profile.json"
+    profile.write_text(json.dumps(PROFILE))
+    cli.tx(world.outsider, "resident", "register", "--profile", str(profile))
+    cli.tx(d, "agreement", "propose", world.outsider.address)
+    # a signed consent waiting to be relayed
+    signed = tmp_path / "consent.json"
+    _sign(cli, world, signed)
+    # an approved update waiting to be relayed
+    record = _submit(cli, world, visit)
+    approval = tmp_path / "approval.json"
+    cli.ok(d, "record", "update", record, "--file", visit, "-o", str(approval))
+    cli.ok(p, "record", "approve", str(approval))
+    # a record queued while the store was down
+    down = f"http://127.0.0.1:{closed_port()}"
+    cli.fail(d, "record", "submit", "--patient", p.address, "--file", visit, "--yes", FAMCHAIN_IPFS_API=down)
+    outbox = cli.json(d, "outbox", "list")
+    assert [e["state"] for e in outbox] == ["awaiting_approval", "sealed"]
+
+    for who, args in (
+        (world.outsider, ("agreement", "accept", d.address)),
+        (world.insurer, ("consent", "submit", str(signed))),
+        (d, ("record", "update", "--approval", str(approval))),
+        (d, ("outbox", "flush")),
+    ):
+        nonce = w3.eth.get_transaction_count(who.address)
+        message = cli.fail(who, *args)
+        assert "without confirmation: pass --yes" in message, (args, message)
+        assert w3.eth.get_transaction_count(who.address) == nonce, args
+    assert cli.json(d, "outbox", "list") == outbox  # the approval was not attached either
+    assert world.fc.family_doctor(world.outsider.address) is None
+    assert world.fc.grant(p.address, world.insurer.address).sections == 0
+    assert _card(world) == [record]
+
+    # with --yes everything goes through, each exactly once (relaying the update flushes the queue too)
+    cli.tx(d, "record", "update", "--approval", str(approval))
+    card = _card(world)
+    assert len(card) == 3
+    assert sorted(card[1:]) == sorted(e["record"] for e in outbox)
+    flushed = cli.json(d, "outbox", "flush", "--yes")
+    assert flushed["anchored"] == flushed["failed"] == []
+    assert cli.json(d, "outbox", "list") == []
+    assert _card(world) == card
