@@ -118,6 +118,7 @@ class Famchain:
         self.residents = self._bind("ResidentRegistry", check_code)
         self.consents = self._bind("ConsentRegistry", check_code)
         self.records = self._bind("RecordRegistry", check_code)
+        self._keys: dict[str, bytes] = {}
 
     def _bind(self, name: str, check_code: bool) -> Contract:
         address = self.deployment.address(name)
@@ -146,10 +147,18 @@ class Famchain:
         return bool(self.residents.functions.isRegistered(resident).call())
 
     def encryption_key(self, account: str) -> bytes | None:
-        """Registered encryption public key of a resident or practitioner (64 bytes), or None."""
+        """Registered encryption public key of a resident or practitioner (64 bytes), or None.
+
+        Found keys are cached: the contracts accept only the key whose keccak is the account's address, so
+        an account's key can never change.
+        """
+        if account in self._keys:
+            return self._keys[account]
         key = bytes(self.residents.functions.encryptionKeyOf(account).call())
         if not key:
             key = bytes(self.consortium.functions.encryptionKeyOf(account).call())
+        if key:
+            self._keys[account] = key
         return key or None
 
     def profile_digest(self, resident: str) -> bytes:

@@ -9,6 +9,7 @@ without ever holding a key that opens anything.
 from __future__ import annotations
 
 import base64
+import io
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +19,7 @@ from famchain.errors import InputError
 from famchain.records.pipeline import Actor, covered_envelopes, release_existing
 from famchain.records.sections import Action, section_names
 from famchain.storage.cid import digest_and_codec
+from famchain.storage.unixfs import build_dag
 
 CONSENT_KIND = "famchain.consent"
 
@@ -77,7 +79,7 @@ def sign_consent(
     covered = covered_envelopes(actor, sections) if actions & Action.READ else []
     if covered and grantee_key:
         bundle = env.release_keys(actor.private_key, grantee_key, covered).to_bytes()
-        digest, codec = digest_and_codec(actor.store.put(bundle, only_hash=True))
+        digest, codec = digest_and_codec(build_dag(io.BytesIO(bundle)).cid)
         release = typed_data.key_release(
             patient=patient,
             grantee=grantee,
