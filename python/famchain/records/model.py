@@ -11,6 +11,7 @@ import base64
 import hashlib
 import json
 import mimetypes
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,7 +29,9 @@ _Check = Callable[[Any, str], Any]
 
 
 def _fail(where: str, problem: str) -> InputError:
-    return InputError(f"{where}: {problem}")
+    # Field names come from the user's file: escape control characters so the error stays one line.
+    shown = re.sub(r"[\x00-\x1f\x7f]", lambda m: f"\\x{ord(m.group()):02x}", where)
+    return InputError(f"{shown}: {problem}")
 
 
 def _text(value: Any, where: str, *, required: bool = True) -> str:
