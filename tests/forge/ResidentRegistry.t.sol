@@ -499,6 +499,36 @@ contract ResidentRegistryTest is Fixture {
         assertEq(doctor, address(0));
     }
 
+    function testFuzz_register_bindsKeyToAccount(uint256 pk, uint256 otherPk) public {
+        pk = bound(pk, 1, 2 ** 160);
+        otherPk = bound(otherPk, 1, 2 ** 160);
+        vm.assume(pk != otherPk);
+        address resident = vm.addr(pk);
+        vm.assume(!residents.isRegistered(resident));
+        bytes memory otherKey = publicKeyOf(otherPk);
+        vm.prank(resident);
+        vm.expectRevert(
+            abi.encodeWithSelector(IResidentRegistry.ResidentRegistryInvalidEncryptionKey.selector, resident)
+        );
+        residents.register(otherKey, PROFILE);
+        bytes memory key = publicKeyOf(pk);
+        vm.prank(resident);
+        residents.register(key, PROFILE);
+        assertEq(residents.encryptionKeyOf(resident), key);
+    }
+
+    function testFuzz_activeFamilyDoctor_endsExactlyAtTerm(uint64 term, uint256 later) public {
+        term = uint64(bound(term, 1, 50 * YEAR));
+        _agree(patient, familyDoctor, ALL_SECTIONS, READ_APPEND, term);
+        vm.warp(START + term - 1);
+        (address doctor,,,) = residents.activeFamilyDoctor(patient);
+        assertEq(doctor, familyDoctor);
+        vm.warp(bound(later, START + term, START + term + 100 * YEAR));
+        (doctor,,,) = residents.activeFamilyDoctor(patient);
+        assertEq(doctor, address(0));
+        assertFalse(consent.isAuthorized(patient, familyDoctor, DIAGNOSIS, READ));
+    }
+
     function test_views_returnWiring() public view {
         assertEq(residents.consortium(), address(consortium));
         (, string memory name, string memory version, uint256 chainId, address verifying,,) =

@@ -186,6 +186,49 @@ contract SignaturesTest is Fixture {
         _grantWithSig(m, sig);
     }
 
+    /// @dev The other signing contracts share the checks: a high-s twin and a truncated signature are refused.
+    function test_registerWithSig_reverts_whenHighSOrBadLength() public {
+        bytes memory key = publicKeyOf(STRANGER_PK);
+        bytes32 digest = _registrationDigest(address(residents), stranger, key, keccak256("p"), 0, START + 1);
+        bytes memory sig = highS(STRANGER_PK, digest);
+        (, bytes32 s) = abi.decode(sig, (bytes32, bytes32));
+        vm.prank(pcAdmin);
+        vm.expectRevert(abi.encodeWithSelector(ISignedMessages.SignedMessagesMalleable.selector, s));
+        residents.registerWithSig(stranger, key, keccak256("p"), 0, START + 1, sig);
+        vm.prank(pcAdmin);
+        vm.expectRevert(abi.encodeWithSelector(ISignedMessages.SignedMessagesInvalidLength.selector, 1));
+        residents.registerWithSig(stranger, key, keccak256("p"), 0, START + 1, hex"01");
+    }
+
+    function test_releaseKeysWithSig_reverts_whenHighS() public {
+        _grant(patient, insurerStaff, DIAGNOSIS, READ, uint64(START + 1 days));
+        bytes32 bundle = keccak256("bundle");
+        bytes32 digest =
+            _keyReleaseDigest(address(records), patient, insurerStaff, bundle, DIAGNOSIS, 0, START + 1);
+        bytes memory sig = highS(PATIENT_PK, digest);
+        (, bytes32 s) = abi.decode(sig, (bytes32, bytes32));
+        vm.expectRevert(abi.encodeWithSelector(ISignedMessages.SignedMessagesMalleable.selector, s));
+        records.releaseKeysWithSig(patient, insurerStaff, bundle, RAW, DIAGNOSIS, 0, START + 1, sig);
+    }
+
+    /// @dev A consent signature means nothing to another contract of the system (own domain and type per contract).
+    function test_grantWithSig_signatureNotValidAsKeyRelease() public {
+        ConsentMsg memory m = _consentMsg(patient, insurerStaff);
+        m.sections = DIAGNOSIS;
+        _grantWithSig(m, signDigest(PATIENT_PK, _consentDigest(address(consent), m)));
+        bytes memory consentSig = signDigest(PATIENT_PK, _consentDigest(address(consent), m));
+        bytes32 digest = _keyReleaseDigest(
+            address(records), patient, insurerStaff, keccak256("b"), DIAGNOSIS, 0, m.deadline
+        );
+        address recovered = _recover(digest, consentSig);
+        vm.expectRevert(
+            abi.encodeWithSelector(ISignedMessages.SignedMessagesInvalidSigner.selector, patient, recovered)
+        );
+        records.releaseKeysWithSig(
+            patient, insurerStaff, keccak256("b"), RAW, DIAGNOSIS, 0, m.deadline, consentSig
+        );
+    }
+
     function testFuzz_grantWithSig_grantsExactlyWhatWasSigned(
         uint32 sections,
         uint8 actions,
