@@ -55,7 +55,7 @@ def _relay(world: World, data: dict[str, Any], signature: bytes, fc: Famchain | 
             m["nonce"],
             m["deadline"],
             signature,
-        )  # fmt: skip
+        )
     )
 
 
@@ -73,8 +73,11 @@ def test_python_consent_relayed_by_a_third_party_grants_exactly_what_was_signed(
     grant = world.fc.grant(world.patient.address, world.insurer.address)
     m = data["message"]
     assert (grant.sections, grant.actions, grant.purpose, grant.expires_at) == (
-        m["sections"], m["actions"], m["purpose"], m["expiresAt"],
-    )  # fmt: skip
+        m["sections"],
+        m["actions"],
+        m["purpose"],
+        m["expiresAt"],
+    )
     assert typed_data.hash_typed_data(data) != b"\x00" * 32
 
 
@@ -99,7 +102,7 @@ def test_python_agreement_and_registration_signatures_are_accepted(world: World)
             0,
             data["message"]["deadline"],
             signature,
-        )  # fmt: skip
+        )
     )
     agreement = typed_data.agreement(
         resident=resident.address,
@@ -121,7 +124,7 @@ def test_python_agreement_and_registration_signatures_are_accepted(world: World)
             1,
             agreement["message"]["deadline"],
             typed_data.sign_typed_data(resident.private_key, agreement),
-        )  # fmt: skip
+        )
     )
 
     assert fc.is_registered(resident.address)
