@@ -1,0 +1,255 @@
+"""`famchain doctor`: check that the chain, the deployment, the content store and the keystore are usable.
+
+Each check reports ``ok`` or ``fail`` with a one-line reason (``skip`` when an earlier check it depends on
+failed); the command exits non-zero when any check does not pass. Nothing is signed or sent, and no password
+is asked for.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import typer
+from web3 import Web3
+
+from famchain.chain.client import connect
+from famchain.chain.contracts import Famchain
+from famchain.chain.deployment import Deployment, default_path
+from famchain.cli._context import DEFAULT_RPC, DeploymentFile, Json, KeystoreDir, KeystoreOpt, RpcUrl
+from famchain.crypto import keystore
+from famchain.errors import FamchainError
+from famchain.storage.config import open_store
+
+Status = Literal["ok", "fail", "skip"]
+
+
+@dataclass(frozen=True)
+class Check:
+    """The outcome of one check."""
+
+    name: str
+    status: Status
+    detail: str
+
+    def to_json(self) -> dict[str, str]:
+        """The check as a JSON object."""
+        return asdict(self)
+
+
+def _reason(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return text or type(exc).__name__
+
+
+def check_rpc(rpc_url: str) -> tuple[Check, Web3 | None]:
+    """The endpoint answers ``eth_chainId``."""
+    try:
+        w3 = connect(rpc_url, timeout=5.0)
+        client = str(w3.client_version)
+    except FamchainError as exc:
+        return Check("rpc", "fail", _reason(exc)), None
+    except Exception as exc:  # a non-JSON-RPC answer (an HTML page, a proxy error)
+        return Check("rpc", "fail", f"{rpc_url} is not a JSON-RPC endpoint: {_reason(exc)}"), None
+    return Check("rpc", "ok", f"{rpc_url} answers ({client})"), w3
+
+
+def check_chain_id(w3: Web3, deployment: Deployment | None) -> Check:
+    """The node's chain id, and that it is the deployment's."""
+    chain_id = w3.eth.chain_id
+    if deployment is not None and deployment.chain_id != chain_id:
+        return Check(
+            "chain-id",
+            "fail",
+            f"the node is chain {chain_id} but the deployment file is for chain {deployment.chain_id}",
+        )
+    return Check("chain-id", "ok", f"chain {chain_id}")
+
+
+def check_eip1559(w3: Web3) -> Check:
+    """The latest block carries ``baseFeePerGas`` (London active), which famchain's type-2 transactions need."""
+    block = w3.eth.get_block("latest")
+    if "baseFeePerGas" not in block or block["baseFeePerGas"] is None:
+        return Check(
+            "eip-1559",
+            "fail",
+            f"block {block['number']} has no baseFeePerGas: enable London (EIP-1559) in the genesis, "
+            "famchain sends type-2 transactions only",
+        )
+    return Check("eip-1559", "ok", f"block {block['number']} base fee {block['baseFeePerGas']} wei")
+
+
+def _bft_validators(w3: Web3) -> tuple[str, int] | None:
+    """The BFT engine and validator count, from Besu's QBFT or GoQuorum's istanbul RPC API (if enabled)."""
+    for method, params, engine in (
+        ("qbft_getValidatorsByBlockNumber", ["latest"], "QBFT (Besu)"),
+        ("istanbul_getValidators", ["latest"], "IBFT/QBFT (GoQuorum)"),
+    ):
+        try:
+            response = w3.provider.make_request(method, params)  # type: ignore[arg-type]
+        except FamchainError:
+            raise
+        except Exception:  # noqa: S112 - an unknown method is an answer too: try the next engine
+            continue
+        result = response.get("result")
+        if isinstance(result, list) and result:
+            return engine, len(result)
+    return None
+
+
+def check_finality(w3: Web3) -> Check:
+    """Blocks become final: a BFT engine (validators answer) or a node that answers the ``finalized`` tag.
+
+    famchain treats a mined receipt as settled (it never waits for confirmations), which is only sound when
+    blocks are final once imported: QBFT / IBFT 2.0, or a single-node devnet.
+    """
+    bft = _bft_validators(w3)
+    if bft is not None:
+        engine, validators = bft
+        return Check(
+            "finality", "ok", f"{engine} with {validators} validators: blocks are final once imported"
+        )
+    latest = w3.eth.block_number
+    try:
+        final = int(w3.eth.get_block("finalized")["number"])
+    except FamchainError:
+        raise
+    except Exception as exc:
+        return Check(
+            "finality",
+            "fail",
+            "cannot tell whether blocks are final: the node answers neither the QBFT/istanbul validator API "
+            f"nor the 'finalized' block tag ({_reason(exc)}); enable the QBFT (Besu) or ISTANBUL (GoQuorum) "
+            "RPC API",
+        )
+    lag = latest - final
+    note = "the head is final" if lag == 0 else f"{lag} blocks behind the head"
+    return Check("finality", "ok", f"finalized block {final}, {note}")
+
+
+def load_deployment(w3: Web3 | None, path: Path | None) -> tuple[Check, Deployment | None]:
+    """The deployment file (``--deployment``, else ``deployments/<chainId>.json``) parses."""
+    if path is None:
+        if w3 is None:
+            return Check(
+                "deployment", "skip", "no --deployment and no chain id to find the default file"
+            ), None
+        path = default_path(w3.eth.chain_id)
+    try:
+        deployment = Deployment.load(path)
+    except FamchainError as exc:
+        return Check("deployment", "fail", _reason(exc)), None
+    return Check(
+        "deployment", "ok", f"{path} (chain {deployment.chain_id}, from block {deployment.start_block})"
+    ), (deployment)
+
+
+def check_contracts(w3: Web3, deployment: Deployment) -> Check:
+    """Each contract has code at its address and the four point at each other."""
+    try:
+        fc = Famchain(w3, deployment)
+        wiring = {
+            "ResidentRegistry.consortium": (
+                fc.residents.functions.consortium().call(),
+                fc.consortium.address,
+            ),
+            "ConsentRegistry.consortium": (fc.consents.functions.consortium().call(), fc.consortium.address),
+            "ConsentRegistry.residentRegistry": (
+                fc.consents.functions.residentRegistry().call(),
+                fc.residents.address,
+            ),
+            "RecordRegistry.consentRegistry": (
+                fc.records.functions.consentRegistry().call(),
+                fc.consents.address,
+            ),
+        }
+        members = int(fc.consortium.functions.activeMemberCount().call())
+    except FamchainError as exc:
+        return Check("contracts", "fail", _reason(exc))
+    except Exception as exc:  # code that is not famchain's answers the views with garbage or a revert
+        return Check(
+            "contracts", "fail", f"the deployed code does not answer famchain's views: {_reason(exc)}"
+        )
+    for what, (found, expected) in wiring.items():
+        if Web3.to_checksum_address(found) != expected:
+            return Check("contracts", "fail", f"{what} is {found}, expected {expected}: mixed deployments?")
+    return Check("contracts", "ok", f"4 contracts deployed and wired, {members} active members")
+
+
+def check_ipfs() -> Check:
+    """The content store chosen by ``FAMCHAIN_IPFS_*`` answers."""
+    try:
+        status = open_store().status()
+    except FamchainError as exc:
+        return Check("ipfs", "fail", _reason(exc))
+    where = f"{status.get('backend')} at {status.get('location')}"
+    if not status.get("healthy"):
+        return Check(
+            "ipfs", "fail", f"{where} is not usable: {status.get('error', 'not writable or not answering')}"
+        )
+    version = f" (Kubo {status['version']})" if status.get("version") else ""
+    return Check("ipfs", "ok", f"{where}{version}")
+
+
+def check_keystore(ref: str | None, directory: Path | None) -> Check:
+    """``--keystore`` / ``FAMCHAIN_KEYSTORE`` names a keystore that exists (not unlocked)."""
+    if not ref:
+        return Check(
+            "keystore", "fail", "no account: pass --keystore FILE_OR_ADDRESS or set FAMCHAIN_KEYSTORE"
+        )
+    try:
+        found = keystore.find_keystore(ref, directory)
+    except FamchainError as exc:
+        return Check("keystore", "fail", _reason(exc))
+    return Check("keystore", "ok", f"{found.address} in {found.path}")
+
+
+def run_checks(
+    rpc_url: str, deployment_file: Path | None, keystore_ref: str | None, keystore_dir: Path | None
+) -> list[Check]:
+    """Every check, in order; those that need an earlier one that failed are skipped."""
+    rpc, w3 = check_rpc(rpc_url)
+    checks = [rpc]
+    loaded, deployment = load_deployment(w3, deployment_file)
+    if w3 is None:
+        skipped = "the RPC endpoint is unreachable"
+        checks += [Check(n, "skip", skipped) for n in ("chain-id", "eip-1559", "finality")]
+        checks.append(loaded)
+        checks.append(Check("contracts", "skip", skipped))
+    else:
+        checks += [check_chain_id(w3, deployment), check_eip1559(w3), check_finality(w3), loaded]
+        if deployment is None:
+            checks.append(Check("contracts", "skip", "no deployment file"))
+        else:
+            checks.append(check_contracts(w3, deployment))
+    checks.append(check_ipfs())
+    checks.append(check_keystore(keystore_ref, keystore_dir))
+    return checks
+
+
+def register(root: typer.Typer) -> None:
+    """Add ``famchain doctor`` to the root app."""
+
+    @root.command("doctor")
+    def doctor(
+        rpc_url: RpcUrl = DEFAULT_RPC,
+        deployment: DeploymentFile = None,
+        keystore_ref: KeystoreOpt = None,
+        keystore_dir: KeystoreDir = None,
+        as_json: Json = False,
+    ) -> None:
+        """Check the RPC endpoint, chain id, EIP-1559, finality, deployed contracts, IPFS store and keystore."""
+        checks = run_checks(rpc_url, deployment, keystore_ref, keystore_dir)
+        ok = all(c.status == "ok" for c in checks)
+        if as_json:
+            data: dict[str, Any] = {"ok": ok, "checks": [c.to_json() for c in checks]}
+            typer.echo(json.dumps(data, indent=2))
+        else:
+            for c in checks:
+                typer.echo(f"{c.status:4}  {c.name:10}  {c.detail}")
+        if not ok:
+            failed = [c.name for c in checks if c.status == "fail"]
+            typer.echo(f"error: {len(failed)} check(s) failed: {', '.join(failed)}", err=True)
+            raise typer.Exit(1)

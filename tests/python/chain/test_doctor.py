@@ -1,0 +1,116 @@
+"""`famchain doctor` against the real devnet: all checks pass, and each broken setting fails with its reason."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from _chain_support import World
+from _cli_support import Cli, closed_port
+
+from famchain.chain.deployment import Deployment
+from famchain.devnet import DevnetInfo
+
+CHECKS = ["rpc", "chain-id", "eip-1559", "finality", "deployment", "contracts", "ipfs", "keystore"]
+
+
+@pytest.fixture
+def cli(world: World, devnet: DevnetInfo, tmp_path: Path) -> Cli:
+    path = tmp_path / "deployments" / "world.json"
+    world.deployment.save(path)
+    return Cli(devnet.rpc_url, devnet.ipfs_url, path, tmp_path / "keystores", world.home)
+
+
+def _doctor(cli: Cli, world: World, **env: str | None) -> tuple[int, dict[str, Any], str]:
+    result = cli.invoke(world.patient, "doctor", "--json", **env)
+    data = json.loads(result.stdout)
+    return result.exit_code, {c["name"]: c for c in data["checks"]}, result.stderr
+
+
+def test_doctor_all_ok_on_devnet(cli: Cli, world: World) -> None:
+    result = cli.ok(world.patient, "doctor")
+    lines = result.stdout.splitlines()
+    assert [line.split()[1] for line in lines] == CHECKS
+    assert all(line.startswith("ok ") for line in lines), result.stdout
+    assert result.stderr == ""
+
+    code, checks, _ = _doctor(cli, world)
+    assert code == 0
+    assert list(checks) == CHECKS
+    assert "chain 31337" in checks["chain-id"]["detail"]
+    assert "base fee" in checks["eip-1559"]["detail"]
+    assert "4 contracts deployed and wired, 4 active members" in checks["contracts"]["detail"]
+    assert world.patient.address in checks["keystore"]["detail"]
+
+
+def test_doctor_closed_rpc_port_fails_with_reason(cli: Cli, world: World) -> None:
+    url = f"http://127.0.0.1:{closed_port()}"
+    code, checks, stderr = _doctor(cli, world, FAMCHAIN_RPC_URL=url)
+    assert code == 1
+    assert checks["rpc"]["status"] == "fail"
+    assert checks["rpc"]["detail"].startswith(f"RPC endpoint {url} is unreachable")
+    assert {checks[n]["status"] for n in ("chain-id", "eip-1559", "finality", "contracts")} == {"skip"}
+    assert checks["ipfs"]["status"] == "ok"
+    assert checks["keystore"]["status"] == "ok"
+    assert stderr == "error: 1 check(s) failed: rpc\n"
+
+
+def test_doctor_missing_deployment_fails(cli: Cli, world: World, tmp_path: Path) -> None:
+    missing = tmp_path / "nowhere.json"
+    result = cli.invoke(world.patient, "doctor", FAMCHAIN_DEPLOYMENT=str(missing))
+    assert result.exit_code == 1
+    line = next(x for x in result.stdout.splitlines() if x.split()[1] == "deployment")
+    assert line.startswith("fail")
+    assert f"no deployment file {missing}" in line
+    assert "\n" not in line
+    contracts = next(x for x in result.stdout.splitlines() if x.split()[1] == "contracts")
+    assert contracts.startswith("skip")
+    assert result.stderr == "error: 1 check(s) failed: deployment\n"
+
+
+def test_doctor_stale_deployment_and_wrong_chain_fail(cli: Cli, world: World, tmp_path: Path) -> None:
+    dep = world.deployment
+    empty = dict(dep.addresses, RecordRegistry="0x" + "11" * 20)
+    stale = tmp_path / "stale.json"
+    Deployment(dep.chain_id, empty, dep.start_block, dep.founders).save(stale)
+    code, checks, _ = _doctor(cli, world, FAMCHAIN_DEPLOYMENT=str(stale))
+    assert code == 1
+    assert checks["contracts"]["status"] == "fail"
+    assert "no RecordRegistry contract at" in checks["contracts"]["detail"]
+
+    other = tmp_path / "other.json"
+    Deployment(5, dep.addresses, dep.start_block, dep.founders).save(other)
+    code, checks, _ = _doctor(cli, world, FAMCHAIN_DEPLOYMENT=str(other))
+    assert code == 1
+    assert checks["chain-id"] == {
+        "name": "chain-id",
+        "status": "fail",
+        "detail": "the node is chain 31337 but the deployment file is for chain 5",
+    }
+
+    swapped = tmp_path / "swapped.json"
+    mixed = dict(dep.addresses, ConsentRegistry=dep.addresses["ResidentRegistry"])
+    Deployment(dep.chain_id, mixed, dep.start_block, dep.founders).save(swapped)
+    code, checks, _ = _doctor(cli, world, FAMCHAIN_DEPLOYMENT=str(swapped))
+    assert code == 1
+    assert checks["contracts"]["status"] == "fail"
+
+
+def test_doctor_store_and_keystore_failures(cli: Cli, world: World) -> None:
+    url = f"http://127.0.0.1:{closed_port()}"
+    code, checks, stderr = _doctor(cli, world, FAMCHAIN_IPFS_API=url, FAMCHAIN_KEYSTORE="0x" + "22" * 20)
+    assert code == 1
+    assert checks["ipfs"]["status"] == "fail"
+    assert url in checks["ipfs"]["detail"]
+    assert checks["keystore"]["status"] == "fail"
+    assert checks["keystore"]["detail"].startswith("no keystore for 0x2222")
+    assert stderr == "error: 2 check(s) failed: ipfs, keystore\n"
+
+    code, checks, _ = _doctor(cli, world, FAMCHAIN_KEYSTORE=None)
+    assert code == 1
+    assert "set FAMCHAIN_KEYSTORE" in checks["keystore"]["detail"]
+    # No password is needed: a wrong one changes nothing.
+    code, _, _ = _doctor(cli, world, FAMCHAIN_PASSWORD="wrong")
+    assert code == 0
