@@ -10,6 +10,7 @@ import functools
 import getpass
 import inspect
 import json
+import math
 import os
 import sys
 import typing
@@ -31,7 +32,7 @@ from famchain.chain.contracts import Famchain
 from famchain.chain.deployment import Deployment, checked_address, default_path
 from famchain.chain.tx import TransactionSender
 from famchain.crypto import keystore
-from famchain.errors import ConfigError
+from famchain.errors import ConfigError, InputError
 from famchain.records.pipeline import Actor
 from famchain.storage.api import ContentStore
 from famchain.storage.config import open_store
@@ -163,6 +164,25 @@ def session(
 ) -> Session:
     """Build a session from the common options."""
     return Session(rpc_url, deployment, keystore_ref, keystore_dir, password_file, yes)
+
+
+UINT64_MAX = 2**64 - 1
+
+
+def days_to_seconds(days: float, option: str) -> int:
+    """A positive number of days from the command line as whole seconds that fit a ``uint64``.
+
+    Raises:
+        InputError: not finite, not positive, or too large for the contracts.
+    """
+    if not math.isfinite(days) or days <= 0:
+        raise InputError(f"{option} must be a positive number of days, not {days}")
+    seconds = int(days * 86400)
+    if seconds < 1 or seconds > UINT64_MAX // 2:
+        raise InputError(
+            f"{option} {days} is out of range: from one second to {UINT64_MAX // 2 // 86400} days"
+        )
+    return seconds
 
 
 def address_arg(value: str, what: str = "address") -> str:

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from famchain.cli._context import Json, Session, address_arg, chain_command, emit
+from famchain.cli._context import Json, Session, address_arg, chain_command, days_to_seconds, emit
 from famchain.cli.record import _read_json
 from famchain.records import consent
 from famchain.records.sections import action_mask, action_names, parse_purpose, section_mask, section_names
@@ -49,7 +49,7 @@ def grant(
     """As the patient: grant consent, then re-wrap the keys of your existing covered records for the grantee."""
     who = address_arg(grantee, "grantee")
     mask, acts, why = section_mask(sections), action_mask(actions), parse_purpose(purpose)
-    expires = s.fc.latest_timestamp() + int(days * 86400)
+    expires = s.fc.latest_timestamp() + days_to_seconds(days, "--days")
     s.confirm(f"grant {who} {', '.join(section_names(mask))}")
     bundle = consent.grant(s.actor, who, mask, acts, int(why), expires)
     typer.echo(
@@ -74,7 +74,7 @@ def sign(
     """As the patient: sign a consent (and its key release) for anyone to relay; sends nothing."""
     who = address_arg(grantee, "grantee")
     mask, acts, why = section_mask(sections), action_mask(actions), parse_purpose(purpose)
-    expires = s.fc.latest_timestamp() + int(days * 86400)
+    expires = s.fc.latest_timestamp() + days_to_seconds(days, "--days")
     doc = consent.sign_consent(s.actor, who, mask, acts, int(why), expires)
     output.write_text(json.dumps(doc, indent=2) + "\n")
     if print_typed_data:

@@ -45,7 +45,7 @@ def propose(
     ],
     kind: Annotated[str | None, typer.Option(help=f"For admit: {', '.join(_KINDS)}.")] = None,
     threshold_bps: Annotated[
-        int, typer.Option(help="For set-threshold: new vote share in basis points.")
+        int, typer.Option(help="For set-threshold: new vote share in basis points.", min=0, max=10_000)
     ] = 0,
     as_json: Json = False,
 ) -> None:
@@ -71,7 +71,9 @@ def propose(
 
 @chain_command(consortium_app, "vote")
 def vote(
-    s: Session, proposal: Annotated[int, typer.Argument(help="Proposal number.")], as_json: Json = False
+    s: Session,
+    proposal: Annotated[int, typer.Argument(help="Proposal number.", min=0, max=2**256 - 1)],
+    as_json: Json = False,
 ) -> None:
     """Vote for a proposal; it is carried as soon as enough active members agree."""
     s.confirm(f"vote for proposal {proposal}")

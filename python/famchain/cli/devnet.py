@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from pathlib import Path
 from typing import Annotated
@@ -14,7 +15,7 @@ from famchain.chain.contracts import InstitutionKind
 from famchain.chain.deploy import DEFAULT_VOTING_PERIOD, deploy
 from famchain.chain.deployment import default_path
 from famchain.chain.tx import TransactionSender
-from famchain.cli._context import Json, Session, address_arg, chain_command, emit, info
+from famchain.cli._context import Json, Session, address_arg, chain_command, days_to_seconds, emit, info
 from famchain.devnet import DEV_FUNDER_KEY, Devnet
 from famchain.errors import ConfigError, InputError
 
@@ -103,7 +104,7 @@ def register_deploy(root: typer.Typer) -> None:
             list[str], typer.Option("--founder", help="KIND:ADDRESS of a founding institution's admin key.")
         ],
         threshold_bps: Annotated[
-            int, typer.Option(help="Vote share that carries a proposal; 0 = majority.")
+            int, typer.Option(help="Vote share that carries a proposal; 0 = majority.", min=0, max=10_000)
         ] = 0,
         voting_period_days: Annotated[float, typer.Option(help="Days a proposal stays open.")] = (
             DEFAULT_VOTING_PERIOD / 86400
@@ -118,11 +119,10 @@ def register_deploy(root: typer.Typer) -> None:
     ) -> None:
         """Deploy the contracts from the packaged artifacts and bootstrap the founding members."""
         founders = [parse_founder(f) for f in founder]
+        voting_period = days_to_seconds(voting_period_days, "--voting-period-days")
         sender = TransactionSender(s.w3, deployer_account(s, dev))
         s.confirm(f"deploy 4 contracts with {len(founders)} founders from {sender.address}")
-        deployment = deploy(
-            s.w3, sender, founders, threshold_bps=threshold_bps, voting_period=int(voting_period_days * 86400)
-        )
+        deployment = deploy(s.w3, sender, founders, threshold_bps=threshold_bps, voting_period=voting_period)
         path = output or s.deployment_file or default_path(deployment.chain_id)
         deployment.save(path)
         info(f"deployment written to {path}")
@@ -140,6 +140,8 @@ def register_deploy(root: typer.Typer) -> None:
     ) -> None:
         """Give an account devnet ether (from anvil's public dev account) so it can pay for gas."""
         to = address_arg(address)
+        if not math.isfinite(eth) or eth < 0:
+            raise InputError(f"--eth must be a non-negative amount, not {eth}")
         sender = TransactionSender(s.w3, deployer_account(s, True))
         sender.send_value(to, int(eth * 10**18))
         typer.echo(f"sent {eth} ETH to {to}")

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from famchain.cli._context import Json, Session, address_arg, chain_command, emit, info
+from famchain.cli._context import Json, Session, address_arg, chain_command, days_to_seconds, emit, info
 from famchain.crypto.keywrap import public_key_from_private
 from famchain.errors import AccessDeniedError, InputError
 from famchain.records import pipeline
@@ -104,9 +104,10 @@ def propose(
     """Propose a family-doctor agreement; the other side accepts it with the same terms."""
     other = address_arg(counterparty, "counterparty")
     mask, acts = section_mask(sections), action_mask(actions)
+    term = days_to_seconds(term_days, "--term-days")
     s.confirm(f"propose an agreement with {other}")
     s.sender.transact(
-        s.fc.residents.functions.proposeAgreement(other, mask, acts, int(term_days * 86400)),
+        s.fc.residents.functions.proposeAgreement(other, mask, acts, term),
         "propose agreement",
     )
     typer.echo(f"proposed to {other}: {', '.join(section_names(mask))}; {', '.join(action_names(acts))}")
@@ -143,8 +144,9 @@ def share(s: Session) -> None:
 @chain_command(agreement_app, "renew")
 def renew(s: Session, term_days: TermDays = 365) -> None:
     """As the resident: extend your active agreement to now + term."""
+    term = days_to_seconds(term_days, "--term-days")
     s.confirm("renew the agreement")
-    s.sender.transact(s.fc.residents.functions.renewAgreement(int(term_days * 86400)), "renew agreement")
+    s.sender.transact(s.fc.residents.functions.renewAgreement(term), "renew agreement")
     doctor = s.fc.family_doctor(s.account.address)
     typer.echo(f"agreement renewed until {doctor.ends_at if doctor else '?'}")
 

@@ -595,3 +595,34 @@ def test_accept_relay_update_and_flush_need_yes(
     assert flushed["anchored"] == flushed["failed"] == []
     assert cli.json(d, "outbox", "list") == []
     assert _card(world) == card
+
+
+def test_out_of_range_numbers_are_input_errors(cli: Cli, world: World, w3: Web3) -> None:
+    p, d, c = world.patient, world.family_doctor.address, world.consortium
+    founders = ("--founder", f"primary-care:{world.outsider.address}", "--founder", f"hospital:{d}")
+    cases = [
+        (c, ("consortium", "vote", str(2**256), "--yes"), "2**256"),
+        (
+            c,
+            ("consortium", "propose", "set-threshold", c.address, "--threshold-bps", "70000", "--yes"),
+            "70000",
+        ),
+        (p, ("agreement", "propose", d, "--term-days", "-1", "--yes"), "--term-days must be a positive"),
+        (p, ("agreement", "propose", d, "--term-days", "1e30", "--yes"), "--term-days 1e+30 is out of range"),
+        (p, ("agreement", "renew", "--term-days", "nan", "--yes"), "--term-days must be a positive"),
+        (p, ("consent", "grant", d, "--days", "inf", "--yes"), "--days must be a positive"),
+        (p, ("consent", "grant", d, "--days", "0", "--yes"), "--days must be a positive"),
+        (p, ("consent", "sign", d, "--days", "1e300", "-o", "/dev/null"), "--days 1e+300 is out of range"),
+        (None, ("deploy", "--dev", "--yes", *founders, "--voting-period-days", "-1"), "--voting-period-days"),
+        (None, ("deploy", "--dev", "--yes", *founders, "--threshold-bps", "99999"), "99999"),
+        (None, ("devnet", "fund", world.outsider.address, "--eth", "-1"), "--eth must be a non-negative"),
+        (None, ("devnet", "fund", world.outsider.address, "--eth", "nan"), "--eth must be a non-negative"),
+    ]
+    funder = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"
+    for who, args, expected in cases:
+        sender = who.address if who is not None else funder
+        nonce = w3.eth.get_transaction_count(sender)
+        message = cli.fail(who, *args)
+        assert expected.replace("2**256", str(2**256)) in message, (args, message)
+        assert not message.startswith("unexpected"), args
+        assert w3.eth.get_transaction_count(sender) == nonce, args
