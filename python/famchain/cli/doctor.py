@@ -81,6 +81,26 @@ def check_eip1559(w3: Web3) -> Check:
     return Check("eip-1559", "ok", f"block {block['number']} base fee {block['baseFeePerGas']} wei")
 
 
+# PUSH0 PUSH0 PUSH0 MCOPY STOP: the contracts are compiled for Cancun (PUSH0 is Shanghai's, MCOPY Cancun's).
+_CANCUN_PROBE = "0x5f5f5f5e00"
+
+
+def check_evm(w3: Web3) -> Check:
+    """The EVM runs Shanghai's PUSH0 and Cancun's MCOPY, which the compiled contracts use."""
+    try:
+        w3.eth.call({"data": _CANCUN_PROBE})  # type: ignore[typeddict-item]
+    except FamchainError:
+        raise
+    except Exception as exc:
+        return Check(
+            "evm",
+            "fail",
+            "the EVM rejects PUSH0/MCOPY: activate Shanghai and Cancun in the genesis (the contracts are "
+            f"compiled for evmVersion cancun): {_reason(exc)}",
+        )
+    return Check("evm", "ok", "Cancun opcodes (PUSH0, MCOPY) available")
+
+
 def _bft_validators(w3: Web3) -> tuple[str, int] | None:
     """The BFT engine and validator count, from Besu's QBFT or GoQuorum's istanbul RPC API (if enabled)."""
     for method, params, engine in (
@@ -215,11 +235,17 @@ def run_checks(
     loaded, deployment = load_deployment(w3, deployment_file)
     if w3 is None:
         skipped = "the RPC endpoint is unreachable"
-        checks += [Check(n, "skip", skipped) for n in ("chain-id", "eip-1559", "finality")]
+        checks += [Check(n, "skip", skipped) for n in ("chain-id", "eip-1559", "evm", "finality")]
         checks.append(loaded)
         checks.append(Check("contracts", "skip", skipped))
     else:
-        checks += [check_chain_id(w3, deployment), check_eip1559(w3), check_finality(w3), loaded]
+        checks += [
+            check_chain_id(w3, deployment),
+            check_eip1559(w3),
+            check_evm(w3),
+            check_finality(w3),
+            loaded,
+        ]
         if deployment is None:
             checks.append(Check("contracts", "skip", "no deployment file"))
         else:
@@ -240,7 +266,7 @@ def register(root: typer.Typer) -> None:
         keystore_dir: KeystoreDir = None,
         as_json: Json = False,
     ) -> None:
-        """Check the RPC endpoint, chain id, EIP-1559, finality, deployed contracts, IPFS store and keystore."""
+        """Check the RPC endpoint, chain id, EIP-1559, EVM version, finality, deployed contracts, IPFS store and keystore."""
         checks = run_checks(rpc_url, deployment, keystore_ref, keystore_dir)
         ok = all(c.status == "ok" for c in checks)
         if as_json:

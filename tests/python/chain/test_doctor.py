@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import time
 from pathlib import Path
 from typing import Any
 
@@ -11,9 +13,9 @@ from _chain_support import World
 from _cli_support import Cli, closed_port
 
 from famchain.chain.deployment import Deployment
-from famchain.devnet import DevnetInfo
+from famchain.devnet import DevnetInfo, anvil_binary
 
-CHECKS = ["rpc", "chain-id", "eip-1559", "finality", "deployment", "contracts", "ipfs", "keystore"]
+CHECKS = ["rpc", "chain-id", "eip-1559", "evm", "finality", "deployment", "contracts", "ipfs", "keystore"]
 
 
 @pytest.fixture
@@ -51,7 +53,7 @@ def test_doctor_closed_rpc_port_fails_with_reason(cli: Cli, world: World) -> Non
     assert code == 1
     assert checks["rpc"]["status"] == "fail"
     assert checks["rpc"]["detail"].startswith(f"RPC endpoint {url} is unreachable")
-    assert {checks[n]["status"] for n in ("chain-id", "eip-1559", "finality", "contracts")} == {"skip"}
+    assert {checks[n]["status"] for n in ("chain-id", "eip-1559", "evm", "finality", "contracts")} == {"skip"}
     assert checks["ipfs"]["status"] == "ok"
     assert checks["keystore"]["status"] == "ok"
     assert stderr == "error: 1 check(s) failed: rpc\n"
@@ -114,3 +116,26 @@ def test_doctor_store_and_keystore_failures(cli: Cli, world: World) -> None:
     # No password is needed: a wrong one changes nothing.
     code, _, _ = _doctor(cli, world, FAMCHAIN_PASSWORD="wrong")
     assert code == 0
+
+
+def test_doctor_pre_london_chain_fails_eip1559_and_evm(cli: Cli, world: World) -> None:
+    port = closed_port()
+    proc = subprocess.Popen(
+        [anvil_binary(), "--host", "127.0.0.1", "--port", str(port), "--hardfork", "berlin", "--silent"]
+    )
+    try:
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            code, checks, _ = _doctor(cli, world, FAMCHAIN_RPC_URL=url)
+            if checks["rpc"]["status"] == "ok":
+                break
+            time.sleep(0.2)
+        assert code == 1
+        assert checks["eip-1559"]["status"] == "fail"
+        assert "has no baseFeePerGas: enable London" in checks["eip-1559"]["detail"]
+        assert checks["evm"]["status"] == "fail"
+        assert "activate Shanghai and Cancun" in checks["evm"]["detail"]
+    finally:
+        proc.terminate()
+        proc.wait(10)
