@@ -99,26 +99,26 @@ def test_no_account_and_unknown_keystore(cli: Cli, world: World) -> None:
 # --- addresses --------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    "bad",
-    [
-        "0x1234",  # too short
-        "0xD8dA6BF26964aF9D7eEd9e03E53415D37aA96045"[:-1] + "6",  # one digit off
-        "0x" + "g" * 40,
-        "not an address",
-        "",
-    ],
-)
-def test_invalid_address_is_named(cli: Cli, world: World, bad: str) -> None:
-    for args in (
-        ("record", "list", "--patient", bad),
-        ("resident", "show", bad),
-        ("consent", "revoke", bad, "--yes"),
-        ("agreement", "show", bad),
-    ):
-        message = cli.fail(world.patient, *args)
-        assert repr(bad) in message, args
-        assert "is not an Ethereum address" in message or "wrong EIP-55 checksum" in message, args
+BAD_ADDRESSES = [
+    "0x1234",  # too short
+    "0xD8dA6BF26964aF9D7eEd9e03E53415D37aA96045"[:-1] + "6",  # one digit off
+    "0x" + "g" * 40,
+    "not an address",
+    "",
+]
+
+
+def test_invalid_address_is_named(cli: Cli, world: World) -> None:
+    for bad in BAD_ADDRESSES:
+        for args in (
+            ("record", "list", "--patient", bad),
+            ("resident", "show", bad),
+            ("consent", "revoke", bad, "--yes"),
+            ("agreement", "show", bad),
+        ):
+            message = cli.fail(world.patient, *args)
+            assert repr(bad) in message, args
+            assert "is not an Ethereum address" in message or "wrong EIP-55 checksum" in message, args
 
 
 def test_bad_checksum_is_refused(cli: Cli, world: World) -> None:
@@ -165,40 +165,38 @@ def test_unknown_record_id(cli: Cli, world: World, visit: str) -> None:
     assert message == f"no record {unknown} on this deployment"
 
 
-@pytest.mark.parametrize(
-    ("document", "field"),
-    [
-        (
-            {"sections": {"prescriptions": [{"drug": "Ibuprofen", "days": "three"}]}},
-            "sections.prescriptions[0].days",
-        ),
-        ({"sections": {"diagnosis": [{"code": "G44.2"}]}}, "sections.diagnosis[0].text"),
-        ({"sections": {"diagnosis": [{"text": "x", "colour": "red"}]}}, "sections.diagnosis[0].colour"),
-        ({"sections": {"present_illness": 42}}, "sections.present_illness"),
-        ({"sections": {}}, "sections"),
-        ({"sections": {"surgery": "appendectomy"}}, "sections.surgery"),
-        ({"version": 2, "sections": {"present_illness": "x"}}, "version"),
-        ({"patient": "Li Lei", "sections": {"present_illness": "x"}}, "patient"),
-        ([1, 2], "record"),
-    ],
-)
-def test_malformed_record_names_the_field(
-    cli: Cli, world: World, w3: Web3, tmp_path: Path, document: object, field: str
-) -> None:
-    path = tmp_path / "bad.json"
-    path.write_text(json.dumps(document))
+MALFORMED = [
+    (
+        {"sections": {"prescriptions": [{"drug": "Ibuprofen", "days": "three"}]}},
+        "sections.prescriptions[0].days",
+    ),
+    ({"sections": {"diagnosis": [{"code": "G44.2"}]}}, "sections.diagnosis[0].text"),
+    ({"sections": {"diagnosis": [{"text": "x", "colour": "red"}]}}, "sections.diagnosis[0].colour"),
+    ({"sections": {"present_illness": 42}}, "sections.present_illness"),
+    ({"sections": {}}, "sections"),
+    ({"sections": {"surgery": "appendectomy"}}, "sections.surgery"),
+    ({"version": 2, "sections": {"present_illness": "x"}}, "version"),
+    ({"patient": "Li Lei", "sections": {"present_illness": "x"}}, "patient"),
+    ([1, 2], "record"),
+]
+
+
+def test_malformed_record_names_the_field(cli: Cli, world: World, w3: Web3, tmp_path: Path) -> None:
     nonce = w3.eth.get_transaction_count(world.family_doctor.address)
-    message = cli.fail(
-        world.family_doctor,
-        "record",
-        "submit",
-        "--patient",
-        world.patient.address,
-        "--file",
-        str(path),
-        "--yes",
-    )
-    assert message.startswith(f"{path}: {field}:"), message
+    for n, (document, field) in enumerate(MALFORMED):
+        path = tmp_path / f"bad-{n}.json"
+        path.write_text(json.dumps(document))
+        message = cli.fail(
+            world.family_doctor,
+            "record",
+            "submit",
+            "--patient",
+            world.patient.address,
+            "--file",
+            str(path),
+            "--yes",
+        )
+        assert message.startswith(f"{path}: {field}:"), message
     assert w3.eth.get_transaction_count(world.family_doctor.address) == nonce
     assert cli.json(world.family_doctor, "outbox", "list") == []
     assert _card(world) == []

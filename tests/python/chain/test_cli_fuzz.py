@@ -66,7 +66,7 @@ def cli(world: World, devnet: DevnetInfo, tmp_path: Path) -> Cli:
 
 
 @settings(
-    max_examples=120,
+    max_examples=50,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
@@ -135,7 +135,7 @@ numbers = st.one_of(
 
 
 @settings(
-    max_examples=80,
+    max_examples=40,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
