@@ -1,0 +1,232 @@
+"""The CLI commands the walkthrough does not reach, their human output, and their main refusals:
+devnet up/status/down, profile update, a resident-proposed agreement with `agreement share`, removing a
+practitioner, approvals signed by the wrong key or relayed twice."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from _chain_support import PROFILE, World
+from _cli_support import Cli
+from typer.testing import CliRunner
+
+from famchain import __version__
+from famchain.chain.history import History
+from famchain.cli import app
+from famchain.devnet import DevnetInfo
+from famchain.devnet._process import alive
+
+VISIT = {
+    "sections": {
+        "present_illness": "Sore throat.",
+        "diagnosis": [{"text": "Pharyngitis", "code": "J02.9"}],
+        "prescriptions": [{"drug": "Lozenges", "days": 5}],
+    }
+}
+AMENDED = {"sections": {"diagnosis": [{"text": "Streptococcal pharyngitis", "code": "J02.0"}]}}
+
+
+@pytest.fixture(autouse=True)
+def _light_kdf(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FAMCHAIN_KDF_LIGHT", "1")
+
+
+@pytest.fixture
+def cli(world: World, devnet: DevnetInfo, tmp_path: Path) -> Cli:
+    path = tmp_path / "deployments" / "world.json"
+    world.deployment.save(path)
+    return Cli(devnet.rpc_url, devnet.ipfs_url, path, tmp_path / "keystores", world.home)
+
+
+def _file(tmp_path: Path, name: str, document: object) -> str:
+    path = tmp_path / name
+    path.write_text(json.dumps(document, ensure_ascii=False))
+    return str(path)
+
+
+def _submit(cli: Cli, world: World, tmp_path: Path, document: object = VISIT) -> str:
+    visit = _file(tmp_path, "visit.json", document)
+    out = cli.json(
+        world.family_doctor, "record", "submit", "--patient", world.patient.address, "--file", visit, "--yes"
+    )
+    return str(out["record"])
+
+
+def test_version() -> None:
+    result = CliRunner(mix_stderr=False).invoke(app, ["version"])
+    assert result.exit_code == 0
+    assert result.stdout.strip() == __version__
+
+
+def test_devnet_up_status_down(tmp_path: Path) -> None:
+    runner = CliRunner(mix_stderr=False)
+    state = tmp_path / "devnet"
+
+    missing = runner.invoke(app, ["devnet", "status", "--dir", str(state), "--json"])
+    assert missing.exit_code == 1
+    assert json.loads(missing.stdout) == {"running": False}
+
+    up = runner.invoke(app, ["devnet", "up", "--dir", str(state), "--json"])
+    assert up.exit_code == 0, up.stdout + up.stderr
+    info = json.loads(up.stdout)
+    try:
+        assert info["running"] is True
+        assert info["chain_id"] == 31337
+        assert info["rpc_url"].startswith("http://127.0.0.1:")
+        assert alive(info["anvil_pid"])
+        assert alive(info["store_pid"])
+        human = runner.invoke(app, ["devnet", "up", "--dir", str(state)])  # already running: reused
+        assert f"export FAMCHAIN_RPC_URL={info['rpc_url']}" in human.stdout
+        status = runner.invoke(app, ["devnet", "status", "--dir", str(state), "--json"])
+        assert status.exit_code == 0
+        assert json.loads(status.stdout)["anvil_pid"] == info["anvil_pid"]
+    finally:
+        down = runner.invoke(app, ["devnet", "down", "--dir", str(state)])
+    assert down.exit_code == 0
+    assert down.stdout.strip() == "devnet stopped"
+    assert not alive(info["anvil_pid"])
+    assert not alive(info["store_pid"])
+    stopped = runner.invoke(app, ["devnet", "status", "--dir", str(state)])
+    assert stopped.exit_code == 1
+    assert stopped.stdout.strip() == "no devnet here"
+
+
+def test_update_profile_reaches_patient_and_family_doctor(cli: Cli, world: World, tmp_path: Path) -> None:
+    p, d = world.patient, world.family_doctor
+    assert cli.json(d, "resident", "show", p.address)["basic_information"] == PROFILE
+    moved = {**PROFILE, "address": "Room 3, 12 Hutong Lane", "contact": "+86 137 0000 0000"}
+    before = cli.json(p, "resident", "show")["profile_cid"]
+    cli.tx(p, "resident", "update-profile", "--profile", _file(tmp_path, "moved.json", moved))
+    mine = cli.json(p, "resident", "show")
+    assert mine["basic_information"] == moved
+    assert mine["profile_cid"] != before
+    assert cli.json(d, "resident", "show", p.address)["basic_information"] == moved
+    assert cli.json(world.specialist, "resident", "show", p.address)["basic_information"] is None
+    events = [e["event"] for e in cli.json(p, "audit", "--patient", p.address)["events"]]
+    assert events.count("ProfileUpdated") == 1
+
+    assert "already registered" in cli.fail(
+        p, "resident", "register", "--profile", _file(tmp_path, "p.json", PROFILE), "--yes"
+    )
+    message = cli.fail(
+        p, "resident", "update-profile", "--profile", _file(tmp_path, "bad.json", {"age": 3}), "--yes"
+    )
+    assert "profile.age: unknown field" in message
+    assert cli.json(p, "resident", "show")["basic_information"] == moved
+
+
+def test_resident_proposes_doctor_accepts_then_resident_shares(
+    cli: Cli, world: World, tmp_path: Path
+) -> None:
+    resident, doctor = world.outsider, world.family_doctor
+    cli.tx(resident, "resident", "register", "--profile", _file(tmp_path, "profile.json", PROFILE))
+    cli.tx(resident, "agreement", "propose", doctor.address, "--sections", "all", "--term-days", "30")
+    assert "no agreement proposed" in cli.fail(
+        world.specialist, "agreement", "accept", resident.address, "--yes"
+    )
+    cli.tx(doctor, "agreement", "accept", resident.address)
+    shown = cli.json(doctor, "agreement", "show", resident.address)
+    assert shown["active"]["doctor"] == doctor.address
+    assert shown["pending"] is None
+    # the doctor's client holds no key yet: only the resident's client can release it
+    assert cli.json(doctor, "resident", "show", resident.address)["basic_information"] is None
+    cli.tx(resident, "agreement", "share")
+    assert cli.json(doctor, "resident", "show", resident.address)["basic_information"] == PROFILE
+
+
+def test_terminate_by_the_doctor_and_share_without_agreement(cli: Cli, world: World) -> None:
+    p, d = world.patient, world.family_doctor
+    cli.tx(d, "agreement", "terminate", p.address)
+    assert cli.json(p, "agreement", "show")["active"] is None
+    assert cli.fail(p, "agreement", "share", "--yes") == f"{p.address} has no active family doctor"
+    assert cli.fail(p, "agreement", "renew", "--yes").endswith(f"no active agreement (resident {p.address})")
+    again = cli.fail(d, "agreement", "terminate", p.address, "--yes")
+    assert again.endswith(f"no active agreement (resident {p.address})")
+
+
+def test_remove_doctor(cli: Cli, world: World, tmp_path: Path) -> None:
+    pc, d, p = world.consortium, world.family_doctor, world.patient
+    record = _submit(cli, world, tmp_path)
+    refused = cli.fail(world.hospital, "institution", "remove-doctor", d.address, "--yes")
+    assert "not own practitioner" in refused
+    cli.tx(pc, "institution", "remove-doctor", d.address)
+    assert cli.json(pc, "institution", "doctors")["practitioners"] == [
+        {"practitioner": d.address, "active": False}
+    ]
+    assert cli.json(p, "agreement", "show")["active"] is None
+    visit = _file(tmp_path, "again.json", VISIT)
+    assert "no active agreement or consent" in cli.fail(
+        d, "record", "submit", "--patient", p.address, "--file", visit, "--yes"
+    )
+    assert cli.json(d, "outbox", "list") == []
+    assert ["0x" + r.record_id.hex() for r in History(world.fc).card(p.address)] == [record]
+    empty = cli.ok(world.hospital, "institution", "doctors", world.outsider.address)
+    assert empty.stdout.strip() == f"{world.outsider.address} has no practitioners"
+
+
+def test_approval_signed_by_someone_else_or_relayed_twice(cli: Cli, world: World, tmp_path: Path) -> None:
+    p, d = world.patient, world.family_doctor
+    record = _submit(cli, world, tmp_path)
+    approval = tmp_path / "approval.json"
+    cli.ok(
+        d, "record", "update", record, "--file", _file(tmp_path, "amended.json", AMENDED), "-o", str(approval)
+    )
+    message = cli.fail(d, "record", "approve", str(approval))
+    assert message == f"this approval must be signed by the patient {p.address}, not {d.address}"
+    assert "signature" not in json.loads(approval.read_text())
+    (waiting,) = cli.json(d, "outbox", "list")
+    assert waiting["state"] == "awaiting_approval"
+    assert waiting["previous"] == record
+
+    signed = tmp_path / "signed.json"
+    cli.ok(p, "record", "approve", str(approval), "-o", str(signed))
+    assert "signature" not in json.loads(approval.read_text())  # -o leaves the request as it was
+    cli.tx(d, "record", "update", "--approval", str(signed))
+    message = cli.fail(d, "record", "update", "--approval", str(signed), "--yes")
+    assert message == f"no update of record {waiting['record']} is waiting for approval in this outbox"
+    card = History(world.fc).card(p.address)
+    assert ["0x" + r.record_id.hex() for r in card] == [record, waiting["record"]]
+    # another doctor cannot relay it from their own outbox
+    assert "no update of record" in cli.fail(
+        world.specialist, "record", "update", "--approval", str(signed), "--yes"
+    )
+    assert "give RECORD_ID and --file" in cli.fail(d, "record", "update", record)
+
+
+def test_human_output(cli: Cli, world: World, tmp_path: Path) -> None:
+    p, d = world.patient, world.family_doctor
+    record = _submit(cli, world, tmp_path)
+    cli.tx(
+        p,
+        "consent",
+        "grant",
+        world.insurer.address,
+        "--sections",
+        "diagnosis",
+        "--purpose",
+        "insurance-claim",
+    )
+
+    listed = cli.ok(p, "record", "list", "--patient", p.address).stdout
+    assert f"   0  {record}  by {d.address}  present_illness,diagnosis,prescriptions" in listed
+    read = cli.ok(world.insurer, "record", "read", record).stdout
+    assert "  diagnosis: " in read
+    assert "  present_illness: withheld (no key released to this reader)" in read
+    assert "Sore throat" not in read
+    consents = cli.ok(p, "consent", "list").stdout
+    assert f"{world.insurer.address}  ACTIVE   diagnosis  read" in consents
+    audit = cli.ok(p, "audit", "--patient", p.address).stdout
+    assert "ResidentRegistered" in audit
+    assert f"record {record} (new record; present_illness,diagnosis,prescriptions) by {d.address}" in audit
+    assert f"keys of diagnosis released to {world.insurer.address}" in audit
+    members = cli.ok(p, "consortium", "members").stdout
+    assert "4 active; proposals carry at 50.01% of active members" in members
+    assert (
+        cli.ok(world.outsider, "consent", "list").stdout.strip()
+        == f"{world.outsider.address} has granted nothing"
+    )
+    assert cli.ok(d, "outbox", "list").stdout.strip() == "outbox is empty"
+    nobody = world.outsider.address
+    assert cli.ok(p, "record", "list", "--patient", nobody).stdout.strip() == f"{nobody} has no records"
