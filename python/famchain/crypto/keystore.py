@@ -182,6 +182,9 @@ def load_keystore(path: Path | str) -> dict[str, Any]:
         document = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise WalletError(f"cannot read keystore {path}: {exc}") from None
+    if isinstance(document, dict) and "crypto" not in document and "Crypto" in document:
+        # ethers v6 and MyEtherWallet write "Crypto"; geth reads either (Go's JSON keys are case-insensitive).
+        document["crypto"] = document.pop("Crypto")
     if (
         not isinstance(document, dict)
         or document.get("version") != 3

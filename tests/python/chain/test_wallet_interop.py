@@ -1,0 +1,317 @@
+"""Wallet interoperability with ethers.js v6 (npm, pinned): what a browser wallet's ``eth_signTypedData_v4`` produces
+for famchain's typed data is byte for byte famchain's signature, and the contracts accept it; keystores move both
+ways between famchain and ethers.
+
+The Node scripts are tests/wallet/sign.mjs and tests/wallet/keystore.mjs. Node is required: without it these
+tests fail, they do not skip.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+from _chain_support import World
+from _cli_support import PASSWORD, Cli
+from eth_account import Account
+
+from famchain.cli import app
+from famchain.crypto import keystore, typed_data
+from famchain.crypto.keywrap import public_key_from_private
+from famchain.devnet import DevnetInfo
+from famchain.errors import ContractRevertError
+from famchain.records.sections import ALL_SECTIONS, Action, Purpose
+
+REPO = Path(__file__).resolve().parents[3]
+WALLET = REPO / "tests" / "wallet"
+VISIT = {
+    "version": 1,
+    "sections": {
+        "present_illness": "Cough and low fever for three days.",
+        "diagnosis": [{"text": "Acute upper respiratory infection", "code": "J06.9", "system": "ICD-10"}],
+        "prescriptions": [{"drug": "Paracetamol 500 mg", "days": 3}],
+    },
+}
+
+
+def _node(script: str, *args: str, stdin: str = "", **env: str) -> str:
+    node = shutil.which("node")
+    if node is None:
+        pytest.fail("node (Node.js 20) is required for the wallet interop tests: run `make install`")
+    result = subprocess.run(
+        [node, str(WALLET / script), *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env={**os.environ, **env},
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, f"{script} {' '.join(args)}: {result.stderr}"
+    return result.stdout
+
+
+def ethers_sign(private_key: bytes, messages: list[dict[str, Any]]) -> list[dict[str, str]]:
+    """ethers' ``Wallet.signTypedData`` of each typed-data JSON, as a wallet would sign it."""
+    out = _node("sign.mjs", stdin=json.dumps(messages), PRIVATE_KEY="0x" + private_key.hex())
+    signed: list[dict[str, str]] = json.loads(out)
+    return signed
+
+
+def _sig(text: str) -> bytes:
+    return bytes.fromhex(text.removeprefix("0x"))
+
+
+@pytest.fixture
+def cli(world: World, devnet: DevnetInfo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Cli:
+    monkeypatch.setenv("FAMCHAIN_KDF_LIGHT", "1")
+    path = tmp_path / "deployments" / "world.json"
+    world.deployment.save(path)
+    return Cli(devnet.rpc_url, devnet.ipfs_url, path, tmp_path / "keystores", world.home)
+
+
+def _every_message(world: World) -> dict[str, dict[str, Any]]:
+    fc, patient = world.fc, world.patient
+    now = fc.latest_timestamp()
+    common = {"chain_id": fc.chain_id, "deadline": now + 3600}
+    return {
+        "Registration": typed_data.registration(
+            resident=patient.address,
+            encryption_key=public_key_from_private(patient.private_key),
+            profile=bytes(range(32)),
+            nonce=7,
+            verifying_contract=fc.residents.address,
+            **common,
+        ),
+        "Agreement": typed_data.agreement(
+            resident=patient.address,
+            doctor=world.family_doctor.address,
+            sections=ALL_SECTIONS,
+            actions=Action.READ | Action.APPEND,
+            term=365 * 86400,
+            nonce=1,
+            verifying_contract=fc.residents.address,
+            **common,
+        ),
+        "Consent": typed_data.consent(
+            patient=patient.address,
+            grantee=world.insurer.address,
+            sections=0x18,
+            actions=int(Action.READ),
+            purpose=int(Purpose.INSURANCE_CLAIM),
+            expires_at=now + 30 * 86400,
+            nonce=0,
+            verifying_contract=fc.consents.address,
+            **common,
+        ),
+        "RecordUpdate": typed_data.record_update(
+            patient=patient.address,
+            record_id=b"\x11" * 32,
+            previous=b"\x22" * 32,
+            cid_digest=b"\x33" * 32,
+            sections=0x29,
+            nonce=2,
+            verifying_contract=fc.records.address,
+            **common,
+        ),
+        "KeyRelease": typed_data.key_release(
+            patient=patient.address,
+            grantee=world.specialist.address,
+            bundle_digest=b"\x44" * 32,
+            sections=ALL_SECTIONS,
+            nonce=3,
+            verifying_contract=fc.records.address,
+            **common,
+        ),
+    }
+
+
+def test_ethers_signs_every_message_type_exactly_as_famchain(world: World) -> None:
+    messages = _every_message(world)
+    assert sorted(messages) == sorted(typed_data.TYPE_STRINGS)
+
+    signed = ethers_sign(world.patient.private_key, list(messages.values()))
+
+    for (name, data), wallet in zip(messages.items(), signed, strict=True):
+        ours = typed_data.sign_typed_data(world.patient.private_key, data)
+        assert _sig(wallet["signature"]) == ours, name
+        assert _sig(wallet["digest"]) == typed_data.hash_typed_data(data), name
+        assert wallet["signer"] == world.patient.address, name
+        assert typed_data.recover_typed_data_signer(data, _sig(wallet["signature"])) == world.patient.address
+
+
+def test_ethers_signed_consent_is_accepted_by_grant_with_sig(world: World) -> None:
+    data = _every_message(world)["Consent"]
+    (wallet,) = ethers_sign(world.patient.private_key, [data])
+    m = data["message"]
+    args = [
+        m[k]
+        for k in ("patient", "grantee", "sections", "actions", "purpose", "expiresAt", "nonce", "deadline")
+    ]
+
+    tampered = [*args]
+    tampered[2] = ALL_SECTIONS  # the relayer asks for more than the patient signed
+    with pytest.raises(ContractRevertError) as refused:
+        world.outsider.sender.transact(
+            world.fc.consents.functions.grantWithSig(*tampered, _sig(wallet["signature"]))
+        )
+    assert refused.value.error_name == "SignedMessagesInvalidSigner"
+
+    world.outsider.sender.transact(world.fc.consents.functions.grantWithSig(*args, _sig(wallet["signature"])))
+    grant = world.fc.grant(world.patient.address, world.insurer.address)
+    assert (grant.sections, grant.actions, grant.purpose, grant.expires_at) == (
+        m["sections"],
+        m["actions"],
+        m["purpose"],
+        m["expiresAt"],
+    )
+
+
+def test_ethers_signed_registration_and_agreement_are_accepted(world: World) -> None:
+    fc, resident = world.fc, world.actor()
+    key = public_key_from_private(resident.private_key)
+    deadline = fc.latest_timestamp() + 3600
+    registration = typed_data.registration(
+        resident=resident.address,
+        encryption_key=key,
+        profile=b"\x05" * 32,
+        nonce=0,
+        deadline=deadline,
+        chain_id=fc.chain_id,
+        verifying_contract=fc.residents.address,
+    )
+    agreement = typed_data.agreement(
+        resident=resident.address,
+        doctor=world.family_doctor.address,
+        sections=ALL_SECTIONS,
+        actions=Action.READ | Action.APPEND,
+        term=30 * 86400,
+        nonce=1,
+        deadline=deadline,
+        chain_id=fc.chain_id,
+        verifying_contract=fc.residents.address,
+    )
+    reg_sig, agr_sig = (
+        _sig(s["signature"]) for s in ethers_sign(resident.private_key, [registration, agreement])
+    )
+
+    # The resident holds no ether: an institution and the doctor relay the wallet's signatures.
+    assert fc.w3.eth.get_balance(resident.address) == 0
+    world.consortium.sender.transact(
+        fc.residents.functions.registerWithSig(resident.address, key, b"\x05" * 32, 0, deadline, reg_sig)
+    )
+    world.family_doctor.sender.transact(
+        fc.residents.functions.acceptAgreementWithSig(
+            resident.address, ALL_SECTIONS, Action.READ | Action.APPEND, 30 * 86400, 1, deadline, agr_sig
+        )
+    )
+    assert fc.residents.functions.isRegistered(resident.address).call()
+    doctor, sections, _, _ = fc.residents.functions.activeFamilyDoctor(resident.address).call()
+    assert (doctor, sections) == (world.family_doctor.address, ALL_SECTIONS)
+
+
+def test_wallet_signs_the_printed_typed_data_and_famchain_relays_it(
+    cli: Cli, world: World, tmp_path: Path
+) -> None:
+    visit = tmp_path / "visit.json"
+    visit.write_text(json.dumps(VISIT))
+    cli.tx(world.family_doctor, "record", "submit", "--patient", world.patient.address, "--file", str(visit))
+    signed = tmp_path / "consent.json"
+    out = cli.ok(
+        world.patient,
+        "consent",
+        "sign",
+        world.insurer.address,
+        "--sections",
+        "diagnosis,prescriptions",
+        "--purpose",
+        "insurance-claim",
+        "--days",
+        "30",
+        "-o",
+        str(signed),
+        "--print-typed-data",
+    ).stdout
+    printed, _, tail = out.rpartition("}\n")
+    assert tail.startswith("signed consent for")
+    wallet_json = json.loads(printed + "}")
+    doc = json.loads(signed.read_text())
+    assert wallet_json == doc["typed_data"]
+    assert doc["key_release"] is not None
+
+    # A wallet signs the consent and the key release: the very signatures famchain made.
+    consent_sig, release_sig = ethers_sign(
+        world.patient.private_key, [wallet_json, doc["key_release"]["typed_data"]]
+    )
+    assert consent_sig["signature"] == doc["signature"]
+    assert release_sig["signature"] == doc["key_release"]["signature"]
+
+    # Relay the wallet-signed document: the insurer can then read exactly the consented sections.
+    doc["signature"] = consent_sig["signature"]
+    doc["key_release"]["signature"] = release_sig["signature"]
+    signed.write_text(json.dumps(doc))
+    cli.tx(world.insurer, "consent", "submit", str(signed))
+    record = cli.json(world.patient, "record", "list", "--patient", world.patient.address)["records"][0][
+        "record"
+    ]
+    read = cli.json(world.insurer, "record", "read", record)
+    text = json.dumps(read, ensure_ascii=False)
+    assert "J06.9" in text
+    assert "Paracetamol" in text
+    assert "Cough and low fever" not in text
+
+
+@pytest.mark.parametrize("light", [True, False], ids=["light-kdf", "default-kdf"])
+def test_famchain_keystore_opens_in_ethers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, light: bool
+) -> None:
+    if light:
+        monkeypatch.setenv("FAMCHAIN_KDF_LIGHT", "1")
+    else:
+        monkeypatch.delenv("FAMCHAIN_KDF_LIGHT", raising=False)
+    account = Account.create()
+    info = keystore.create_keystore(PASSWORD, tmp_path, private_key=bytes(account.key))
+    kdf = json.loads(info.path.read_text())["crypto"]["kdf"]
+    assert kdf == ("pbkdf2" if light else "scrypt")
+
+    opened = json.loads(_node("keystore.mjs", "decrypt", str(info.path), PASSWORD=PASSWORD))
+
+    assert opened == {"address": account.address, "privateKey": "0x" + bytes(account.key).hex()}
+
+
+@pytest.mark.parametrize("light", [True, False], ids=["light-scrypt", "ethers-default-scrypt"])
+def test_ethers_keystore_imports_with_famchain_account_import(cli: Cli, tmp_path: Path, light: bool) -> None:
+    account = Account.create()
+    args = ["encrypt", "--light"] if light else ["encrypt"]
+    document = _node("keystore.mjs", *args, PASSWORD=PASSWORD, PRIVATE_KEY="0x" + bytes(account.key).hex())
+    source = tmp_path / "ethers-keystore.json"
+    source.write_text(document)
+    # ethers writes the "Crypto" spelling (as MyEtherWallet did); geth and famchain write "crypto".
+    assert json.loads(document)["Crypto"]["kdf"] == "scrypt"
+
+    folder = tmp_path / "imported"
+    result = cli.runner.invoke(
+        app,
+        ["account", "import", str(source), "--keystore-dir", str(folder)],
+        env=cli.env(None),
+    )
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert result.stdout.strip() == account.address
+    assert keystore.unlock(account.address, PASSWORD, folder).private_key == bytes(account.key)
+    (imported,) = folder.iterdir()
+    back = json.loads(_node("keystore.mjs", "decrypt", str(imported), PASSWORD=PASSWORD))
+    assert back["address"] == account.address
+
+    wrong = cli.runner.invoke(
+        app,
+        ["account", "import", str(source), "--keystore-dir", str(tmp_path / "other")],
+        env=cli.env(None, FAMCHAIN_PASSWORD="not the password"),
+    )
+    assert wrong.exit_code == 1
+    assert wrong.stderr.startswith("error: wrong password")
