@@ -36,8 +36,8 @@ VISIT = {"sections": {"diagnosis": [{"text": "Seasonal allergic rhinitis", "code
 class Clinic:
     """One devnet with a deployment, a family doctor and a patient; can rebind after a restart."""
 
-    def __init__(self, root: Path) -> None:
-        self.devnet = Devnet(root / "devnet")
+    def __init__(self, root: Path, devnet: Devnet) -> None:
+        self.devnet = devnet
         self.info = self.devnet.up(persist=True)
         self.home = root / "home"
         self.keys = {n: Account.create() for n in ("pc", "hospital", "doctor", "patient")}
@@ -94,9 +94,11 @@ class Clinic:
 
 @pytest.fixture
 def clinic(tmp_path: Path) -> Iterator[Clinic]:
-    c = Clinic(tmp_path)
-    yield c
-    c.devnet.down()
+    devnet = Devnet(tmp_path / "devnet")
+    try:
+        yield Clinic(tmp_path, devnet)
+    finally:
+        devnet.down()  # also when setting the clinic up failed half-way
 
 
 def _seal(clinic: Clinic, n: int) -> list[bytes]:
