@@ -9,7 +9,7 @@ import typer
 
 from famchain.cli._context import Json, Session, address_arg, chain_command, days_to_seconds, emit, info
 from famchain.crypto.keywrap import public_key_from_private
-from famchain.errors import AccessDeniedError, InputError
+from famchain.errors import AccessDeniedError, InputError, StorageError
 from famchain.records import pipeline
 from famchain.records.profile import load_profile
 from famchain.records.sections import action_mask, action_names, section_mask, section_names
@@ -131,7 +131,13 @@ def accept(s: Session, counterparty: Annotated[str, typer.Argument(help="Who pro
     )
     typer.echo(f"agreement in force between resident {resident} and doctor {pending[0]}")
     if resident == me:
-        _share_with_doctor(s)
+        try:
+            _share_with_doctor(s)
+        except StorageError as exc:
+            raise StorageError(
+                f"the agreement is in force, but your records are not shared with the doctor yet ({exc}); "
+                "run `famchain agreement share` when the store is reachable"
+            ) from None
 
 
 @chain_command(agreement_app, "share")

@@ -13,10 +13,13 @@ import io
 from dataclasses import dataclass
 from typing import Any
 
+from web3.exceptions import ContractLogicError
+
+from famchain.chain._revert import revert_from_exception
 from famchain.crypto import envelope as env
 from famchain.crypto import typed_data
 from famchain.errors import InputError
-from famchain.records.pipeline import Actor, covered_envelopes, release_existing
+from famchain.records.pipeline import Actor, announce_release, covered_envelopes, store_release
 from famchain.records.sections import Action, section_names
 from famchain.storage.cid import digest_and_codec
 from famchain.storage.unixfs import build_dag
@@ -29,15 +32,22 @@ def grant(
 ) -> str | None:
     """As the patient: grant by transaction, then release existing covered records (for READ grants).
 
+    The key bundle is built and stored before the grant is sent, so an unreachable store fails the whole
+    command before anything reaches the chain (``releaseKeys`` itself needs the grant in force).
+
     Returns the key-bundle CID, or None when nothing had to be released.
     """
-    actor.sender.transact(
-        actor.fc.consents.functions.grant(grantee, sections, actions, purpose, expires_at), "grant consent"
-    )
-    if not actions & Action.READ:
+    call = actor.fc.consents.functions.grant(grantee, sections, actions, purpose, expires_at)
+    try:
+        call.call({"from": actor.address})  # the chain's refusal (bad grantee, expiry) comes first
+    except ContractLogicError as exc:
+        raise revert_from_exception(exc) from None
+    stored = store_release(actor, grantee, sections) if actions & Action.READ else None
+    actor.sender.transact(call, "grant consent")
+    if stored is None:
         return None
-    released = release_existing(actor, grantee, sections)
-    return released[0] if released else None
+    announce_release(actor, grantee, sections, stored[0])
+    return stored[0]
 
 
 def sign_consent(

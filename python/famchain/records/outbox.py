@@ -123,6 +123,11 @@ class Outbox:
             self._json(entry.record_id).unlink(missing_ok=True)
             self.envelope_path(entry.record_id).unlink(missing_ok=True)
 
+    def discard(self, entry: OutboxEntry) -> None:
+        """Forget a pending entry that can never be completed (its sealed bytes too)."""
+        self._json(entry.record_id).unlink(missing_ok=True)
+        self.envelope_path(entry.record_id).unlink(missing_ok=True)
+
     def update(self, entry: OutboxEntry, **changes: Any) -> OutboxEntry:
         """Save a changed copy of ``entry`` and return it."""
         changed = replace(entry, **changes)

@@ -362,9 +362,14 @@ def prepare_update(
     """
     previous = find_anchor(actor, record_id)
     entry = seal_record(actor, previous.patient, content, previous=record_id)
-    entry = _store(actor, entry)
-    nonce = int(actor.fc.records.functions.nonces(previous.patient).call())
-    deadline = actor.fc.latest_timestamp() + ttl
+    try:
+        entry = _store(actor, entry)
+        nonce = int(actor.fc.records.functions.nonces(previous.patient).call())
+        deadline = actor.fc.latest_timestamp() + ttl
+    except FamchainError:
+        # No approval request was handed out, so nobody could ever approve this entry: drop it.
+        actor.outbox.discard(entry)
+        raise
     digest, _ = digest_and_codec(entry.cid)
     data = typed_data.record_update(
         patient=previous.patient,
@@ -511,11 +516,13 @@ def covered_envelopes(actor: Actor, sections: int) -> list[tuple[SealedEnvelope,
     return out
 
 
-def release_existing(actor: Actor, grantee: str, sections: int) -> tuple[str, int] | None:
-    """As the patient: re-wrap the keys of ``sections`` of every record on the card for ``grantee``.
+def store_release(actor: Actor, grantee: str, sections: int) -> tuple[str, int] | None:
+    """As the patient: store and pin a key bundle for ``grantee``, not yet announced on chain.
 
-    The bundle is stored, pinned and announced by ``releaseKeys`` so the release is on the audit trail.
-    Returns the bundle CID and the number of records it covers, or None when the card has nothing to share.
+    The bundle re-wraps the keys of ``sections`` of every record on the card (and the basic information for
+    the active family doctor); :func:`announce_release` then puts it on the audit trail.
+
+    Returns the bundle CID and the number of sealed objects it covers, or None when there is nothing to share.
     """
     patient = actor.address
     grants = covered_envelopes(actor, sections)
@@ -526,11 +533,27 @@ def release_existing(actor: Actor, grantee: str, sections: int) -> tuple[str, in
         return None
     bundle = env.release_keys(actor.private_key, _public_key(actor, grantee), grants)
     cid = actor.store.put(bundle.to_bytes(), pin=True)
-    digest, codec = digest_and_codec(cid)
+    return str(cid), len(grants)
+
+
+def announce_release(actor: Actor, grantee: str, sections: int, bundle_cid: str) -> None:
+    """As the patient: ``releaseKeys`` for a stored bundle, which puts the release on the audit trail."""
+    digest, codec = digest_and_codec(bundle_cid)
     actor.sender.transact(
         actor.fc.records.functions.releaseKeys(grantee, digest, codec, sections), "release keys"
     )
-    return str(cid), len(grants)
+
+
+def release_existing(actor: Actor, grantee: str, sections: int) -> tuple[str, int] | None:
+    """As the patient: re-wrap the keys of ``sections`` of every record on the card for ``grantee``.
+
+    The bundle is stored, pinned and announced by ``releaseKeys`` so the release is on the audit trail.
+    Returns the bundle CID and the number of records it covers, or None when the card has nothing to share.
+    """
+    stored = store_release(actor, grantee, sections)
+    if stored is not None:
+        announce_release(actor, grantee, sections, stored[0])
+    return stored
 
 
 def grantee_is_family_doctor(actor: Actor, patient: str, account: str) -> bool:

@@ -624,3 +624,56 @@ def test_out_of_range_numbers_are_input_errors(cli: Cli, world: World, w3: Web3)
         assert expected.replace("2**256", str(2**256)) in message, (args, message)
         assert not message.startswith("unexpected"), args
         assert w3.eth.get_transaction_count(sender) == nonce, args
+
+
+def test_store_down_grant_sends_nothing(cli: Cli, world: World, w3: Web3, visit: str) -> None:
+    record = _submit(cli, world, visit)
+    down = f"http://127.0.0.1:{closed_port()}"
+    p, insurer = world.patient, world.insurer.address
+    nonce = w3.eth.get_transaction_count(p.address)
+    message = cli.fail(
+        p, "consent", "grant", insurer, "--sections", "diagnosis", "--yes", FAMCHAIN_IPFS_API=down
+    )
+    assert message.startswith(f"content store at {down} is unreachable")
+    assert w3.eth.get_transaction_count(p.address) == nonce
+    assert world.fc.grant(p.address, insurer).sections == 0
+    # the chain's own refusal still comes first and names the problem
+    message = cli.fail(p, "consent", "grant", world.outsider.address, "--yes", FAMCHAIN_IPFS_API=down)
+    assert message.startswith("consent registry invalid grantee")
+    cli.tx(p, "consent", "grant", insurer, "--sections", "diagnosis")
+    assert set(cli.json(world.insurer, "record", "read", record)["sections"]) == {"diagnosis"}
+
+
+def test_store_down_update_leaves_no_orphan(cli: Cli, world: World, tmp_path: Path, visit: str) -> None:
+    record = _submit(cli, world, visit)
+    down = f"http://127.0.0.1:{closed_port()}"
+    d, approval = world.family_doctor, tmp_path / "approval.json"
+    message = cli.fail(
+        d, "record", "update", record, "--file", visit, "-o", str(approval), FAMCHAIN_IPFS_API=down
+    )
+    assert message.startswith(f"content store at {down} is unreachable")
+    assert not approval.exists()
+    assert cli.json(d, "outbox", "list") == []
+    assert cli.fail(world.patient, "record", "read", record, FAMCHAIN_IPFS_API=down).startswith(
+        "content store"
+    )
+    cli.ok(d, "record", "update", record, "--file", visit, "-o", str(approval))
+    assert [e["state"] for e in cli.json(d, "outbox", "list")] == ["awaiting_approval"]
+
+
+def test_store_down_when_the_resident_accepts(cli: Cli, world: World, tmp_path: Path) -> None:
+    resident, doctor = world.outsider, world.family_doctor
+    profile = tmp_path / "profile.json"
+    profile.write_text(json.dumps(PROFILE))
+    cli.tx(resident, "resident", "register", "--profile", str(profile))
+    cli.tx(doctor, "agreement", "propose", resident.address)
+    down = f"http://127.0.0.1:{closed_port()}"
+    message = cli.fail(resident, "agreement", "accept", doctor.address, "--yes", FAMCHAIN_IPFS_API=down)
+    assert message.startswith(
+        "the agreement is in force, but your records are not shared with the doctor yet"
+    )
+    assert message.endswith("run `famchain agreement share` when the store is reachable")
+    assert cli.json(resident, "agreement", "show")["active"]["doctor"] == doctor.address
+    assert cli.json(doctor, "resident", "show", resident.address)["basic_information"] is None
+    cli.tx(resident, "agreement", "share")
+    assert cli.json(doctor, "resident", "show", resident.address)["basic_information"] == PROFILE
