@@ -25,7 +25,7 @@ from typing import Final
 
 from famchain.errors import BlockIntegrityError, ConfigError, NotPinnedError, UnknownCidError
 from famchain.storage.cid import CidInfo, digest_from_key, multihash_key, parse_cid
-from famchain.storage.unixfs import child_links
+from famchain.storage.unixfs import child_links, walk_dag
 from famchain.types import Cid
 
 ENV_DIR: Final = "FAMCHAIN_IPFS_DIR"
@@ -237,17 +237,7 @@ class BlockStore:
             UnknownCidError: If a block of the DAG is missing.
             BlockIntegrityError: If a block is corrupted.
         """
-        seen: set[bytes] = set()
-        stack = [root]
-        while stack:
-            cid = stack.pop()
-            mh = cid.multihash + bytes((cid.codec,))
-            if mh in seen:
-                continue
-            seen.add(mh)
-            data = self.get(cid)
-            yield cid, data
-            stack.extend(reversed(child_links(cid, data)))
+        return walk_dag(root, self.get)
 
     # --- pins -------------------------------------------------------------------------------------------
 

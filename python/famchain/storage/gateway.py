@@ -43,7 +43,7 @@ from famchain.storage.car import CONTENT_TYPE as CAR_TYPE
 from famchain.storage.car import iter_car
 from famchain.storage.cid import CidInfo, parse_cid
 from famchain.storage.embedded import EmbeddedStore
-from famchain.storage.unixfs import CHUNK_SIZE, Block, DagBuilder, child_links
+from famchain.storage.unixfs import CHUNK_SIZE, Block, DagBuilder, walk_dag
 
 _log = logging.getLogger(__name__)
 
@@ -583,27 +583,18 @@ class GatewayFetcher:
         root = parse_cid(cid)
         counts = {"fetched": 0, "bytes": 0, "present": 0}
 
-        def blocks() -> Iterator[tuple[CidInfo, bytes]]:
-            seen: set[bytes] = set()
-            stack = [root]
-            while stack:
-                info = stack.pop()
-                key = info.multihash + bytes((info.codec,))
-                if key in seen:
-                    continue
-                seen.add(key)
-                local = _intact_local(store, info)
-                if local is not None:
-                    data = local
-                    counts["present"] += 1
-                else:
-                    data = self.get_block(info)
-                    counts["fetched"] += 1
-                    counts["bytes"] += len(data)
-                    yield info, data
-                stack.extend(reversed(child_links(info, data)))
+        def get(info: CidInfo) -> bytes:
+            local = _intact_local(store, info)
+            if local is not None:
+                counts["present"] += 1
+                return local
+            data = self.get_block(info)
+            counts["fetched"] += 1
+            counts["bytes"] += len(data)
+            return data
 
-        store.add_blocks(blocks(), source=self.source, pin=root if pin else None)
+        # Blocks already intact on disk pass through add_blocks untouched (put() finds them and skips).
+        store.add_blocks(walk_dag(root, get), source=self.source, pin=root if pin else None)
         return FetchResult(root.cid, counts["fetched"], counts["bytes"], counts["present"])
 
 

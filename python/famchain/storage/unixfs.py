@@ -401,6 +401,26 @@ def child_links(cid: CidInfo, block: bytes) -> list[CidInfo]:
     return [link.cid for link in decode_pbnode(block).links]
 
 
+def walk_dag(root: CidInfo, get_block: Callable[[CidInfo], bytes]) -> Iterator[tuple[CidInfo, bytes]]:
+    """Yield every block under ``root`` once, depth-first pre-order (the ``ipfs dag export`` order).
+
+    Args:
+        root: Where to start.
+        get_block: Returns a block's verified bytes (from disk, a gateway, ...).
+    """
+    seen: set[bytes] = set()
+    stack = [root]
+    while stack:
+        cid = stack.pop()
+        key = cid.multihash + bytes((cid.codec,))
+        if key in seen:
+            continue
+        seen.add(key)
+        data = get_block(cid)
+        yield cid, data
+        stack.extend(reversed(child_links(cid, data)))
+
+
 def iter_file(root: CidInfo, get_block: Callable[[CidInfo], bytes]) -> Iterator[bytes]:
     """Yield the bytes of the UnixFS file rooted at ``root``, in order, one block at a time.
 
