@@ -10,7 +10,7 @@ import typer
 
 from famchain.cli._context import Json, Session, address_arg, chain_command, days_to_seconds, emit
 from famchain.cli.record import _read_json
-from famchain.records import consent
+from famchain.records import consent, fhir
 from famchain.records.sections import action_mask, action_names, parse_purpose, section_mask, section_names
 
 app = typer.Typer(help="Consent: who may read or append which sections of your records, why, until when.")
@@ -110,10 +110,16 @@ def list_consents(
     s: Session,
     patient: Annotated[str | None, typer.Option("--patient", help="Patient [default: you].")] = None,
     as_json: Json = False,
+    as_fhir: Annotated[
+        bool, typer.Option("--fhir", help="Print FHIR R4 Consent resources (a Bundle).")
+    ] = False,
 ) -> None:
     """Every grantee and requester of a patient, with what is in force now."""
     who = address_arg(patient, "patient") if patient is not None else s.account.address
     rows = consent.consents_of(s.actor, who)
+    if as_fhir:
+        typer.echo(json.dumps(fhir.consents_to_bundle(who, rows), indent=2))
+        return
     lines = [
         f"{r['grantee']}  {'ACTIVE' if r['active'] else 'inactive':8} {','.join(r['sections']) or '-'}"
         f"  {','.join(r['actions']) or '-'}  until {r['expires_at'] or '-'}"

@@ -13,7 +13,7 @@ from famchain.chain.history import History
 from famchain.cli._context import Json, Session, address_arg, chain_command, emit, info, password
 from famchain.crypto import keystore
 from famchain.errors import InputError
-from famchain.records import pipeline
+from famchain.records import fhir, pipeline
 from famchain.records.model import canonical_json, load_record
 from famchain.records.outbox import AWAITING_APPROVAL, OutboxEntry
 from famchain.records.sections import section_names
@@ -54,15 +54,27 @@ def _entry_json(entry: OutboxEntry) -> dict[str, Any]:
 def submit(
     s: Session,
     patient: Annotated[str, typer.Option("--patient", help="The patient's address.")],
-    file: RecordFile,
+    file: Annotated[Path | None, typer.Option("--file", help="Record JSON (docs/record-format.md).")] = None,
     attach: Annotated[
         list[Path] | None, typer.Option("--attach", help="A file to attach (repeatable).")
+    ] = None,
+    fhir_bundle: Annotated[
+        Path | None,
+        typer.Option("--fhir", help="A FHIR R4 Bundle instead of --file."),
     ] = None,
     as_json: Json = False,
 ) -> None:
     """Seal a visit record for everyone entitled to it, store and pin it, then anchor it on the card."""
     who = address_arg(patient, "patient")
-    content = load_record(file, attach)
+    if (file is None) == (fhir_bundle is None):
+        raise InputError("give the record as --file RECORD.json or --fhir BUNDLE.json (one of them)")
+    if fhir_bundle is not None:
+        if attach:
+            raise InputError("--attach does not combine with --fhir: put files in DocumentReference entries")
+        content = fhir.load_bundle(fhir_bundle)
+    else:
+        assert file is not None
+        content = load_record(file, attach)
     s.confirm(f"anchor a record on the card of {who}")
     entry, report = pipeline.submit(s.actor, who, content)
     done = s.actor.outbox.get(entry.record_id) or entry
@@ -109,9 +121,15 @@ def read(
         Path | None, typer.Option("-o", "--output", help="Write sections and attachments here.")
     ] = None,
     as_json: Json = False,
+    as_fhir: Annotated[
+        bool, typer.Option("--fhir", help="Print a FHIR R4 Bundle of the readable sections.")
+    ] = False,
 ) -> None:
     """Fetch, verify and decrypt the sections you may read; the rest are listed as withheld."""
     result = pipeline.read_record(s.actor, _record_id(record))
+    if as_fhir:
+        typer.echo(json.dumps(fhir.record_to_bundle(result.to_json()), indent=2, ensure_ascii=False))
+        return
     if output is not None:
         output.mkdir(parents=True, exist_ok=True)
         for name, value in result.sections.items():

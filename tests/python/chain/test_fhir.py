@@ -1,0 +1,420 @@
+"""FHIR R4 in and out: a Bundle becomes a sealed record; a reader gets a Bundle of only what they may read;
+consents and the audit trail export as FHIR Consent and AuditEvent resources. Validated with fhir.resources."""
+
+from __future__ import annotations
+
+import base64
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from _chain_support import World
+from _cli_support import Cli
+from fhir.resources.R4B.bundle import Bundle
+
+from famchain.devnet import DevnetInfo
+from famchain.errors import InputError
+from famchain.records import fhir
+
+PATIENT_REF = {"reference": "urn:uuid:0f1c3b7e-1d8e-4a43-9a61-3c1f7b1e2a01"}
+PDF = b"%PDF-1.4 chest x-ray report\n"
+BUNDLE: dict[str, Any] = {
+    "resourceType": "Bundle",
+    "type": "collection",
+    "entry": [
+        {
+            "fullUrl": PATIENT_REF["reference"],
+            "resource": {"resourceType": "Patient", "name": [{"family": "Li", "given": ["Lei"]}]},
+        },
+        {
+            "fullUrl": "urn:uuid:7d2b9f1a-3c4e-4b5a-8e6f-9a0b1c2d3e4f",
+            "resource": {
+                "resourceType": "Medication",
+                "code": {
+                    "coding": [{"system": "http://snomed.info/sct", "code": "322236009"}],
+                    "text": "Paracetamol 500 mg",
+                },
+            },
+        },
+        {
+            "resource": {
+                "resourceType": "Encounter",
+                "status": "finished",
+                "class": {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "AMB"},
+                "subject": PATIENT_REF,
+                "reasonCode": [{"text": "Cough and low fever for three days."}],
+            }
+        },
+        {
+            "resource": {
+                "resourceType": "Condition",
+                "category": [
+                    {
+                        "coding": [
+                            {
+                                "system": "http://terminology.hl7.org/CodeSystem/condition-category",
+                                "code": "problem-list-item",
+                            }
+                        ]
+                    }
+                ],
+                "code": {"text": "Hypertension since 2015, on amlodipine."},
+                "subject": PATIENT_REF,
+            }
+        },
+        {
+            "resource": {
+                "resourceType": "Condition",
+                "code": {
+                    "coding": [
+                        {
+                            "system": "http://hl7.org/fhir/sid/icd-10",
+                            "code": "J06.9",
+                            "display": "Acute upper respiratory infection",
+                        }
+                    ]
+                },
+                "subject": PATIENT_REF,
+            }
+        },
+        {
+            "resource": {
+                "resourceType": "FamilyMemberHistory",
+                "status": "completed",
+                "patient": PATIENT_REF,
+                "relationship": {
+                    "coding": [
+                        {
+                            "system": "http://terminology.hl7.org/CodeSystem/v3-RoleCode",
+                            "code": "FTH",
+                            "display": "father",
+                        }
+                    ]
+                },
+                "condition": [{"code": {"text": "Type 2 diabetes"}}],
+            }
+        },
+        {
+            "resource": {
+                "resourceType": "MedicationRequest",
+                "status": "active",
+                "intent": "order",
+                "medicationReference": {"reference": "urn:uuid:7d2b9f1a-3c4e-4b5a-8e6f-9a0b1c2d3e4f"},
+                "subject": PATIENT_REF,
+                "dosageInstruction": [
+                    {
+                        "text": "1 tablet",
+                        "route": {"text": "oral"},
+                        "timing": {"code": {"text": "every 6 h if fever"}},
+                    }
+                ],
+                "dispenseRequest": {
+                    "expectedSupplyDuration": {
+                        "value": 3,
+                        "unit": "days",
+                        "system": "http://unitsofmeasure.org",
+                        "code": "d",
+                    }
+                },
+                "note": [{"text": "max 4 a day"}],
+            }
+        },
+        {
+            "resource": {
+                "resourceType": "Observation",
+                "status": "final",
+                "code": {
+                    "coding": [
+                        {"system": "http://loinc.org", "code": "8310-5", "display": "Body temperature"}
+                    ]
+                },
+                "subject": PATIENT_REF,
+                "valueQuantity": {
+                    "value": 37.9,
+                    "unit": "°C",
+                    "system": "http://unitsofmeasure.org",
+                    "code": "Cel",
+                },
+                "referenceRange": [
+                    {"low": {"value": 36.0, "unit": "°C"}, "high": {"value": 37.2, "unit": "°C"}}
+                ],
+            }
+        },
+        {
+            "resource": {
+                "resourceType": "DiagnosticReport",
+                "status": "final",
+                "code": {"text": "Chest X-ray"},
+                "conclusion": "No consolidation.",
+            }
+        },
+        {
+            "resource": {
+                "resourceType": "DocumentReference",
+                "status": "current",
+                "content": [
+                    {
+                        "attachment": {
+                            "contentType": "application/pdf",
+                            "title": "xray.pdf",
+                            "data": base64.b64encode(PDF).decode(),
+                        }
+                    }
+                ],
+            }
+        },
+    ],
+}
+
+EXPECTED = {
+    "present_illness": "Cough and low fever for three days.",
+    "past_history": "Hypertension since 2015, on amlodipine.",
+    "family_history": "father: Type 2 diabetes",
+    "diagnosis": [{"text": "Acute upper respiratory infection", "code": "J06.9", "system": "ICD-10"}],
+    "prescriptions": [
+        {
+            "drug": "Paracetamol 500 mg",
+            "dose": "1 tablet",
+            "route": "oral",
+            "frequency": "every 6 h if fever",
+            "days": 3,
+            "note": "max 4 a day",
+        }
+    ],
+    "examinations": [
+        {"name": "Body temperature", "value": "37.9", "unit": "°C", "reference_range": "36.0-37.2"},
+        {"name": "Chest X-ray", "value": "No consolidation.", "note": "DiagnosticReport"},
+    ],
+}
+
+
+def _types(bundle: dict[str, Any]) -> list[str]:
+    return [e["resource"]["resourceType"] for e in bundle.get("entry", [])]
+
+
+# --- mapping, no chain --------------------------------------------------------------------------------------
+
+
+def test_bundle_maps_every_resource_to_its_section() -> None:
+    content = fhir.record_from_bundle(BUNDLE)
+    sections = dict(content.sections)
+    attachments = sections.pop("attachments")
+    assert sections == EXPECTED
+    assert [(a["name"], a["media_type"], base64.b64decode(a["data"])) for a in attachments] == [
+        ("xray.pdf", "application/pdf", PDF)
+    ]
+
+
+def test_exported_bundle_is_valid_fhir_and_maps_back_to_the_same_record() -> None:
+    content = fhir.record_from_bundle(BUNDLE)
+    out = fhir.bundle_from_sections(content.sections, patient="0x" + "ab" * 20, record_id="0x" + "11" * 32)
+    Bundle.model_validate(out)
+    assert _types(out) == [
+        "Encounter",
+        "Condition",
+        "FamilyMemberHistory",
+        "Condition",
+        "MedicationRequest",
+        "Observation",
+        "Observation",
+        "DocumentReference",
+    ]
+    assert out["identifier"] == {"system": "urn:famchain:record", "value": "0x" + "11" * 32}
+    text = json.dumps(out)
+    assert "Li" not in json.dumps([e for e in out["entry"] if "name" in e["resource"]])
+    assert "Lei" not in text  # nothing of the source Patient survives
+    assert fhir.record_from_bundle(out).sections == content.sections
+
+
+def _broken(path: tuple[Any, ...], value: Any) -> dict[str, Any]:
+    doc = copy.deepcopy(BUNDLE)
+    node: Any = doc
+    for key in path[:-1]:
+        node = node[key]
+    if value is KeyError:
+        del node[path[-1]]
+    else:
+        node[path[-1]] = value
+    return doc
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "message"),
+    [
+        (
+            ("entry", 7, "resource", "status"),
+            KeyError,
+            "Bundle.entry[7].resource(Observation).status: Value for the field 'status' is required.",
+        ),
+        (
+            ("entry", 7, "resource", "valueQuantity", "value"),
+            "thirty-seven",
+            "Bundle.entry[7].resource(Observation).valueQuantity.value: Decimal value string does not match",
+        ),
+        (
+            ("entry", 4, "resource", "subject"),
+            KeyError,
+            "Bundle.entry[4].resource(Condition).subject: Field required",
+        ),
+        (
+            ("entry", 7, "resource", "valueQuantity"),
+            KeyError,
+            "Bundle.entry[7].resource(Observation).value[x]: an examination needs a value",
+        ),
+        (
+            ("entry", 9, "resource", "content", 0, "attachment", "data"),
+            KeyError,
+            "Bundle.entry[9].resource(DocumentReference).content[0].attachment.data: famchain needs the bytes inline",
+        ),
+        (
+            ("entry", 9, "resource", "content", 0, "attachment", "hash"),
+            base64.b64encode(b"\x00" * 20).decode(),
+            "Bundle.entry[9].resource(DocumentReference).content[0].attachment.hash: does not match",
+        ),
+        (
+            ("entry", 6, "resource", "dispenseRequest", "expectedSupplyDuration", "code"),
+            "wk",
+            "Bundle.entry[6].resource(MedicationRequest).dispenseRequest.expectedSupplyDuration.unit",
+        ),
+        (
+            ("entry", 2, "resource"),
+            {"resourceType": "Procedure", "status": "completed", "subject": PATIENT_REF},
+            "Bundle.entry[2].resource(Procedure): not mapped to a record section",
+        ),
+        (("resourceType",), "Patient", "expected a FHIR Bundle, got 'Patient'"),
+        (
+            ("entry", 2, "resource", "reasonCode", 0, "text"),
+            "",
+            "Bundle.entry[2].resource(Encounter).reasonCode[0].text: String should match pattern",
+        ),
+    ],
+)
+def test_invalid_bundle_error_names_resource_and_field(
+    path: tuple[Any, ...], value: Any, message: str
+) -> None:
+    with pytest.raises(InputError) as info:
+        fhir.record_from_bundle(_broken(path, value))
+    assert str(info.value).startswith(message), str(info.value)
+    assert "\n" not in str(info.value)
+
+
+# --- through the CLI on the devnet --------------------------------------------------------------------------
+
+
+@pytest.fixture
+def cli(world: World, devnet: DevnetInfo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Cli:
+    monkeypatch.setenv("FAMCHAIN_KDF_LIGHT", "1")
+    path = tmp_path / "deployments" / "world.json"
+    world.deployment.save(path)
+    return Cli(devnet.rpc_url, devnet.ipfs_url, path, tmp_path / "keystores", world.home)
+
+
+def _fhir_out(cli: Cli, who: Any, *args: str) -> dict[str, Any]:
+    out: dict[str, Any] = json.loads(cli.ok(who, *args, "--fhir").stdout)
+    Bundle.model_validate(out)
+    return out
+
+
+def test_fhir_submit_read_consent_and_audit(cli: Cli, world: World, tmp_path: Path) -> None:
+    bundle = tmp_path / "visit-bundle.json"
+    bundle.write_text(json.dumps(BUNDLE, ensure_ascii=False))
+    patient = world.patient.address
+    cli.tx(world.family_doctor, "record", "submit", "--patient", patient, "--fhir", str(bundle))
+    record = cli.json(world.patient, "record", "list", "--patient", patient)["records"][0]["record"]
+
+    # The patient reads everything back, as FHIR, and it maps to the same sections.
+    mine = _fhir_out(cli, world.patient, "record", "read", record)
+    assert mine["identifier"]["value"] == record
+    sections = dict(fhir.record_from_bundle(mine).sections)
+    assert base64.b64decode(sections.pop("attachments")[0]["data"]) == PDF
+    assert sections == EXPECTED
+
+    # The insurer, consented to diagnosis and prescriptions only, gets only those resources.
+    cli.tx(
+        world.patient,
+        "consent",
+        "grant",
+        world.insurer.address,
+        "--sections",
+        "diagnosis,prescriptions",
+        "--purpose",
+        "insurance-claim",
+        "--days",
+        "30",
+    )
+    theirs = _fhir_out(cli, world.insurer, "record", "read", record)
+    assert _types(theirs) == ["Condition", "MedicationRequest"]
+    assert theirs["entry"][0]["resource"]["code"]["coding"][0]["system"] == "http://hl7.org/fhir/sid/icd-10"
+    assert "Cough" not in json.dumps(theirs)
+    assert fhir.record_from_bundle(theirs).names == ["diagnosis", "prescriptions"]
+
+    # Consents as FHIR Consent resources: grantee, purpose, period and data scope.
+    consents = _fhir_out(cli, world.patient, "consent", "list")
+    (insurer,) = [
+        e["resource"]
+        for e in consents["entry"]
+        if e["resource"]["provision"]["actor"][0]["reference"]["identifier"]["value"] == world.insurer.address
+    ]
+    assert insurer["status"] == "active"
+    assert insurer["patient"]["identifier"]["value"] == patient
+    provision = insurer["provision"]
+    assert provision["type"] == "permit"
+    assert {c["code"] for c in provision["purpose"]} == {"CLMATTCH", "insurance-claim"}
+    assert [c["code"] for c in provision["code"][0]["coding"]] == ["diagnosis", "prescriptions"]
+    assert [c["code"] for c in provision["class"]] == ["Condition", "MedicationRequest"]
+    assert provision["action"][0]["coding"][0]["code"] == "access"
+    grant = world.fc.grant(patient, world.insurer.address)
+    assert provision["period"]["end"] == fhir._instant(grant.expires_at)
+
+    cli.tx(world.patient, "consent", "revoke", world.insurer.address)
+    revoked = _fhir_out(cli, world.patient, "consent", "list")
+    statuses = {
+        e["resource"]["provision"]["actor"][0]["reference"]["identifier"]["value"]: e["resource"]["status"]
+        for e in revoked["entry"]
+    }
+    assert statuses[world.insurer.address] == "inactive"
+
+    # The audit trail as AuditEvents, one per chain event, in order.
+    audit = _fhir_out(cli, world.patient, "audit", "--patient", patient)
+    events = cli.json(world.patient, "audit", "--patient", patient)["events"]
+    assert [e["resource"]["type"]["code"] for e in audit["entry"]] == [e["event"] for e in events]
+    anchored = next(
+        e["resource"] for e in audit["entry"] if e["resource"]["type"]["code"] == "RecordAnchored"
+    )
+    assert anchored["action"] == "C"
+    assert anchored["agent"][0]["who"]["identifier"]["value"] == world.family_doctor.address
+    assert {"system": "urn:famchain:record", "value": record} in [
+        x["what"].get("identifier") for x in anchored["entity"]
+    ]
+    assert {e["resource"]["type"]["code"] for e in audit["entry"]} >= {
+        "ResidentRegistered",
+        "AgreementAccepted",
+        "RecordAnchored",
+        "ConsentGranted",
+        "KeysReleased",
+        "ConsentRevoked",
+    }
+
+
+def test_fhir_submit_refuses_invalid_bundle_with_one_line(cli: Cli, world: World, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(_broken(("entry", 7, "resource", "status"), KeyError)))
+    message = cli.fail(
+        world.family_doctor,
+        "record",
+        "submit",
+        "--patient",
+        world.patient.address,
+        "--fhir",
+        str(bad),
+        "--yes",
+    )
+    assert (
+        message
+        == f"{bad}: Bundle.entry[7].resource(Observation).status: Value for the field 'status' is required."
+    )
+
+    both = cli.fail(world.family_doctor, "record", "submit", "--patient", world.patient.address, "--yes")
+    assert both == "give the record as --file RECORD.json or --fhir BUNDLE.json (one of them)"
