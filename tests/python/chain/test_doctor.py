@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -136,6 +138,45 @@ def test_doctor_pre_london_chain_fails_eip1559_and_evm(cli: Cli, world: World) -
         assert "has no baseFeePerGas: enable London" in checks["eip-1559"]["detail"]
         assert checks["evm"]["status"] == "fail"
         assert "activate Shanghai and Cancun" in checks["evm"]["detail"]
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def test_ape_deploy_script_writes_a_deployment_doctor_accepts(cli: Cli, world: World, tmp_path: Path) -> None:
+    """`ape run deploy` (scripts/deploy.py) against a running anvil writes famchain's deployment format."""
+    repo = Path(__file__).resolve().parents[3]
+    ape = Path(sys.executable).parent / "ape"
+    port = closed_port()
+    proc = subprocess.Popen([anvil_binary(), "--host", "127.0.0.1", "--port", str(port), "--silent"])
+    try:
+        url = f"http://127.0.0.1:{port}"
+        out = tmp_path / "ape-deployment.json"
+        founders = [world.consortium.address, world.specialist.address]
+        deadline = time.monotonic() + 20
+        while (
+            time.monotonic() < deadline
+            and _doctor(cli, world, FAMCHAIN_RPC_URL=url)[1]["rpc"]["status"] != "ok"
+        ):
+            time.sleep(0.2)
+        result = subprocess.run(
+            [str(ape), "run", "deploy", "--network", url, "-o", str(out)],
+            cwd=repo,
+            env={**os.environ, "FAMCHAIN_FOUNDERS": f"primary-care:{founders[0]},hospital:{founders[1]}"},
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+        deployment = Deployment.load(out)
+        assert deployment.founders == [
+            {"admin": founders[0], "kind": "primary_care"},
+            {"admin": founders[1], "kind": "hospital"},
+        ]
+        code, checks, _ = _doctor(cli, world, FAMCHAIN_RPC_URL=url, FAMCHAIN_DEPLOYMENT=str(out))
+        assert code == 0, checks
+        assert checks["contracts"]["detail"] == "4 contracts deployed and wired, 2 active members"
     finally:
         proc.terminate()
         proc.wait(10)
