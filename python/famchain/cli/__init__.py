@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from famchain import __version__
-from famchain.cli import account, audit, consent, consortium, demo, devnet, ipfs, record, resident
+from famchain.cli import account, audit, consent, consortium, demo, devnet, doctor, ipfs, record, resident
 from famchain.cli._errors import FamchainGroup
 
 app = typer.Typer(
@@ -30,6 +30,7 @@ app.add_typer(consent.app, name="consent", no_args_is_help=True)
 devnet.register_deploy(app)
 audit.register(app)
 demo.register(app)
+doctor.register(app)
 
 
 @app.command()
