@@ -12,15 +12,24 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from click.testing import Result
+import click
+import typer.main
+from click.testing import CliRunner, Result
 from eth_account.signers.local import LocalAccount
-from typer.testing import CliRunner
 
 from famchain.cli import app
 from famchain.crypto.keystore import create_keystore
 from famchain.records.pipeline import Actor
 
 PASSWORD = "walkthrough password"
+_COMMAND: list[click.Command] = []
+
+
+def command() -> click.Command:
+    """The root click command, built from the typer app once (typer's runner rebuilds it on every call)."""
+    if not _COMMAND:
+        _COMMAND.append(typer.main.get_command(app))
+    return _COMMAND[0]
 
 
 def closed_port() -> int:
@@ -81,7 +90,7 @@ class Cli:
 
     def invoke(self, who: Actor | LocalAccount | None, *args: str, **env: str | None) -> Result:
         """Run ``famchain ARGS`` as ``who``; returns the result whatever the exit code."""
-        return self.runner.invoke(app, list(args), env=self.env(who, **env))
+        return self.runner.invoke(command(), list(args), env=self.env(who, **env))
 
     def ok(self, who: Actor | LocalAccount | None, *args: str, **env: str | None) -> Result:
         """Run and require success."""

@@ -83,14 +83,14 @@ def test_wrong_password_is_one_line_and_sends_nothing(cli: Cli, world: World, w3
     assert _card(world) == []
 
 
-def test_wrong_password_file(cli: Cli, world: World, tmp_path: Path) -> None:
+def test_wrong_password_file_no_account_unknown_keystore(cli: Cli, world: World, tmp_path: Path) -> None:
     wrong = tmp_path / "pw"
     wrong.write_text("nope\n")
     message = cli.fail(world.patient, "resident", "show", "--password-file", str(wrong))
     assert message.startswith("wrong password")
-
-
-def test_no_account_and_unknown_keystore(cli: Cli, world: World) -> None:
+    assert "cannot read" in cli.fail(
+        world.patient, "resident", "show", "--password-file", str(tmp_path / "none")
+    )
     assert "no account" in cli.fail(None, "resident", "show")
     stranger = Account.create().address
     assert f"no keystore for {stranger}" in cli.fail(None, "resident", "show", FAMCHAIN_KEYSTORE=stranger)
