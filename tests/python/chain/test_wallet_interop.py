@@ -20,7 +20,6 @@ from _chain_support import World
 from _cli_support import PASSWORD, Cli
 from eth_account import Account
 
-from famchain.cli import app
 from famchain.crypto import keystore, typed_data
 from famchain.crypto.keywrap import public_key_from_private
 from famchain.devnet import DevnetInfo
@@ -296,11 +295,7 @@ def test_ethers_keystore_imports_with_famchain_account_import(cli: Cli, tmp_path
     assert json.loads(document)["Crypto"]["kdf"] == "scrypt"
 
     folder = tmp_path / "imported"
-    result = cli.runner.invoke(
-        app,
-        ["account", "import", str(source), "--keystore-dir", str(folder)],
-        env=cli.env(None),
-    )
+    result = cli.invoke(None, "account", "import", str(source), "--keystore-dir", str(folder))
     assert result.exit_code == 0, result.stdout + result.stderr
     assert result.stdout.strip() == account.address
     assert keystore.unlock(account.address, PASSWORD, folder).private_key == bytes(account.key)
@@ -308,10 +303,9 @@ def test_ethers_keystore_imports_with_famchain_account_import(cli: Cli, tmp_path
     back = json.loads(_node("keystore.mjs", "decrypt", str(imported), PASSWORD=PASSWORD))
     assert back["address"] == account.address
 
-    wrong = cli.runner.invoke(
-        app,
-        ["account", "import", str(source), "--keystore-dir", str(tmp_path / "other")],
-        env=cli.env(None, FAMCHAIN_PASSWORD="not the password"),
+    other = str(tmp_path / "other")
+    wrong = cli.invoke(
+        None, "account", "import", str(source), "--keystore-dir", other, FAMCHAIN_PASSWORD="not it"
     )
     assert wrong.exit_code == 1
     assert wrong.stderr.startswith("error: wrong password")
