@@ -12,5 +12,7 @@ def test_packaged_artifacts_equal_a_fresh_compile() -> None:
 def test_every_deployable_contract_is_packaged_with_abi_and_bytecode() -> None:
     for name in artifacts.DEPLOYABLE:
         art = artifacts.load(name)
-        assert art.bytecode.startswith("0x60")
+        assert len(art.bytecode) > 1000
+        assert len(art.deployed_bytecode) > 1000
+        int(art.bytecode, 16)  # well-formed hex
         assert any(item.get("type") == "event" for item in art.abi)
