@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
+from urllib.parse import urlsplit
 
 import click
 import typer
@@ -35,7 +36,7 @@ from famchain.crypto import keystore
 from famchain.errors import ConfigError, InputError
 from famchain.records.pipeline import Actor
 from famchain.storage.api import ContentStore
-from famchain.storage.config import open_store
+from famchain.storage.config import StoreConfig, open_store
 
 DEFAULT_RPC = "http://127.0.0.1:8545"
 F = TypeVar("F", bound=Callable[..., Any])
@@ -80,6 +81,15 @@ def password(password_file: Path | None, *, new: bool = False, prompt: str = "Ke
     env = keystore.password_from_env()
     if env is not None:
         return env
+    if not sys.stdin.isatty():
+        # No terminal: take it from stdin (twice for a new one) without a prompt, and without getpass's
+        # multi-line "may be echoed" warning, so a missing password is still exactly one error line.
+        first = sys.stdin.readline().rstrip("\r\n")
+        if not first:
+            raise ConfigError("no password: pass --password-file, set FAMCHAIN_PASSWORD, or pipe it on stdin")
+        if new and sys.stdin.readline().rstrip("\r\n") != first:
+            raise ConfigError("the two passwords read from stdin differ")
+        return first
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", getpass.GetPassWarning)
@@ -130,8 +140,15 @@ class Session:
 
     @cached_property
     def store(self) -> ContentStore:
-        """The content store chosen by ``FAMCHAIN_IPFS_*``."""
-        return open_store()
+        """The content store chosen by ``FAMCHAIN_IPFS_*``.
+
+        Raises:
+            ConfigError: a Kubo RPC URL that is not http(s), or another bad setting.
+        """
+        config = StoreConfig.from_env()
+        if config.backend == "kubo" and urlsplit(config.api_url).scheme not in ("http", "https"):
+            raise ConfigError(f"FAMCHAIN_IPFS_API {config.api_url!r} is not an http:// or https:// URL")
+        return open_store(config)
 
     @cached_property
     def actor(self) -> Actor:

@@ -63,4 +63,5 @@ def register(root: typer.Typer) -> None:
             typer.echo(json.dumps(bundle, indent=2))
             return
         lines = [f"block {e.block:>6}  {e.name:22} {_describe(e.name, e.args)}" for e in events]
-        emit({"patient": who, "events": [e.to_json() for e in events]}, as_json, "\n".join(lines))
+        human = "\n".join(lines) or f"{who} has no history on this deployment"
+        emit({"patient": who, "events": [e.to_json() for e in events]}, as_json, human)

@@ -4,11 +4,14 @@ non-zero exit, and nothing lost or half-done (checked on chain and in the outbox
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from _chain_support import PROFILE, World
-from _cli_support import Cli, closed_port
+from _cli_support import PASSWORD, Cli, closed_port, command
 from eth_account import Account
 from web3 import Web3
 
@@ -677,3 +680,82 @@ def test_store_down_when_the_resident_accepts(cli: Cli, world: World, tmp_path: 
     assert cli.json(doctor, "resident", "show", resident.address)["basic_information"] is None
     cli.tx(resident, "agreement", "share")
     assert cli.json(doctor, "resident", "show", resident.address)["basic_information"] == PROFILE
+
+
+def test_configuration_errors(cli: Cli, world: World, devnet: DevnetInfo, tmp_path: Path, visit: str) -> None:
+    p = world.patient
+    cases: list[tuple[dict[str, str], str]] = [
+        ({"FAMCHAIN_RPC_URL": "not a url"}, "RPC endpoint not a url is unreachable"),
+        ({"FAMCHAIN_RPC_URL": "ftp://x"}, "RPC endpoint ftp://x is unreachable"),
+        ({"FAMCHAIN_RPC_URL": devnet.ipfs_url}, f"RPC endpoint {devnet.ipfs_url} is unreachable"),
+        ({"FAMCHAIN_IPFS_BACKEND": "bogus"}, "unknown FAMCHAIN_IPFS_BACKEND 'bogus'"),
+        ({"FAMCHAIN_IPFS_TIMEOUT": "soon"}, "FAMCHAIN_IPFS_TIMEOUT must be a number of seconds"),
+        ({"FAMCHAIN_IPFS_API": "garbage"}, "FAMCHAIN_IPFS_API 'garbage' is not an http:// or https:// URL"),
+        ({"FAMCHAIN_DEPLOYMENT": str(tmp_path)}, f"cannot read deployment file {tmp_path}"),
+        ({"FAMCHAIN_DEPLOYMENT": "/dev/null"}, "cannot read deployment file /dev/null"),
+        ({"FAMCHAIN_KEYSTORE_DIR": str(tmp_path / "empty")}, f"no keystore for {p.address}"),
+        ({"FAMCHAIN_KEYSTORE": str(cli.deployment)}, f"not a V3 keystore: {cli.deployment}"),
+        ({"FAMCHAIN_PASSWORD": ""}, "wrong password"),
+    ]
+    for env, expected in cases:
+        message = cli.fail(p, "resident", "show", **env)
+        assert message.startswith(expected), (env, message)
+    message = cli.fail(
+        world.family_doctor,
+        "record",
+        "submit",
+        "--patient",
+        p.address,
+        "--file",
+        visit,
+        "--yes",
+        FAMCHAIN_HOME="/dev/null/home",
+    )
+    assert message.startswith("cannot create outbox /dev/null/home/outbox/")
+    assert _card(world) == []
+
+
+def test_keystore_by_file_option_and_password_file_env(cli: Cli, world: World, tmp_path: Path) -> None:
+    p = world.patient
+    cli.key(p)
+    (keystore_file,) = cli.keystores.iterdir()
+    password = tmp_path / "password"
+    password.write_text("walkthrough password\n")
+    shown = cli.json(
+        world.stranger,  # the environment names another account: --keystore wins
+        "resident",
+        "show",
+        "--keystore",
+        str(keystore_file),
+        FAMCHAIN_PASSWORD=None,
+        FAMCHAIN_PASSWORD_FILE=str(password),
+    )
+    assert shown["resident"] == p.address
+    assert shown["basic_information"] == PROFILE
+    piped = cli.runner.invoke(
+        command(),
+        ["resident", "show", "--json"],
+        input=PASSWORD + "\n",
+        env=cli.env(p, FAMCHAIN_PASSWORD=None),
+    )
+    assert piped.exit_code == 0, piped.stderr
+    assert json.loads(piped.stdout)["basic_information"] == PROFILE
+    assert piped.stderr == ""
+    # no password anywhere and nothing on stdin (a real process: CliRunner's stdin re-prompts forever)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FAMCHAIN_")}
+    env.update({k: v for k, v in cli.env(p, FAMCHAIN_PASSWORD=None).items() if v is not None})
+    done = subprocess.run(
+        [sys.executable, "-m", "famchain", "resident", "show"],
+        env=env,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        start_new_session=True,  # no controlling terminal for getpass to open
+        check=False,
+    )
+    assert done.returncode != 0
+    assert done.stdout == ""
+    assert done.stderr == (
+        "error: no password: pass --password-file, set FAMCHAIN_PASSWORD, or pipe it on stdin\n"
+    )

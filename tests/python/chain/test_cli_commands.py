@@ -229,4 +229,8 @@ def test_human_output(cli: Cli, world: World, tmp_path: Path) -> None:
     )
     assert cli.ok(d, "outbox", "list").stdout.strip() == "outbox is empty"
     nobody = world.outsider.address
+    assert (
+        cli.ok(p, "audit", "--patient", nobody).stdout.strip()
+        == f"{nobody} has no history on this deployment"
+    )
     assert cli.ok(p, "record", "list", "--patient", nobody).stdout.strip() == f"{nobody} has no records"
