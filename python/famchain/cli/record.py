@@ -16,7 +16,7 @@ from famchain.errors import InputError
 from famchain.records import fhir, pipeline
 from famchain.records.model import canonical_json, load_record
 from famchain.records.outbox import AWAITING_APPROVAL, OutboxEntry
-from famchain.records.sections import section_names
+from famchain.records.sections import SECTION_NAMES, section_names
 from famchain.storage.cid import cid_from_digest
 
 record_app = typer.Typer(help="Medical records on a patient's visit card (就诊卡).")
@@ -130,20 +130,47 @@ def read(
     if as_fhir:
         typer.echo(json.dumps(fhir.record_to_bundle(result.to_json()), indent=2, ensure_ascii=False))
         return
+    files = _attachment_files(result.sections.get("attachments"))
     if output is not None:
         output.mkdir(parents=True, exist_ok=True)
         for name, value in result.sections.items():
             (output / f"{name}.json").write_bytes(canonical_json(value))
-            if name == "attachments":
-                for item in value:
-                    (output / Path(item["name"]).name).write_bytes(base64.b64decode(item["data"]))
-        info(f"wrote {len(result.sections)} section(s) to {output}")
+        for file_name, _, data in files:
+            (output / file_name).write_bytes(data)
+        info(f"wrote {len(result.sections)} section(s) and {len(files)} attachment(s) to {output}")
     lines = [f"record {record} by {result.anchor.author} for {result.anchor.patient}"]
     for name, value in result.sections.items():
-        shown = value if name != "attachments" else [f"{a['name']} ({a['media_type']})" for a in value]
+        shown = value if name != "attachments" else [f"{f} ({media})" for f, media, _ in files]
         lines.append(f"  {name}: {json.dumps(shown, ensure_ascii=False)}")
     lines += [f"  {name}: withheld ({why})" for name, why in result.withheld.items()]
     emit(result.to_json(), as_json, "\n".join(lines))
+
+
+def _attachment_files(value: Any) -> list[tuple[str, str, bytes]]:
+    """(file name, media type, bytes) of each attachment, named so that none escapes the output folder or
+    overwrites a section file or another attachment: the record's author chose those names.
+
+    Raises:
+        InputError: the attachments section is not the documented list of objects.
+    """
+    if value is None:
+        return []
+    taken = {f"{name}.json" for name in SECTION_NAMES} | {"attachments.json"}
+    out = []
+    try:
+        for n, item in enumerate(value, start=1):
+            name = Path(str(item["name"]).replace("\\", "/")).name
+            if name in ("", ".", ".."):
+                name = f"attachment-{n}"
+            while name in taken:
+                name = f"{n}-{name}"
+            taken.add(name)
+            out.append((name, str(item.get("media_type", "")), base64.b64decode(item["data"], validate=True)))
+    except (KeyError, TypeError, AttributeError, ValueError) as exc:
+        raise InputError(
+            f"the record's attachments section is malformed ({type(exc).__name__}: {exc})"
+        ) from None
+    return out
 
 
 @chain_command(record_app, "update")

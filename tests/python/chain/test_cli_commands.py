@@ -17,6 +17,8 @@ from famchain.chain.history import History
 from famchain.cli import app
 from famchain.devnet import DevnetInfo
 from famchain.devnet._process import alive
+from famchain.records import pipeline
+from famchain.records.model import Attachment, parse_record
 
 VISIT = {
     "sections": {
@@ -234,3 +236,33 @@ def test_human_output(cli: Cli, world: World, tmp_path: Path) -> None:
         == f"{nobody} has no history on this deployment"
     )
     assert cli.ok(p, "record", "list", "--patient", nobody).stdout.strip() == f"{nobody} has no records"
+
+
+def test_read_output_keeps_attachments_inside_the_folder(cli: Cli, world: World, tmp_path: Path) -> None:
+    # the author chooses attachment names: none may escape the folder or overwrite a section or another file
+    attachments = [
+        Attachment("..", "text/plain", b"dot dot"),
+        Attachment("diagnosis.json", "text/plain", b"not the diagnosis"),
+        Attachment("scan.png", "image/png", b"first"),
+        Attachment("sub/scan.png", "image/png", b"second"),
+        Attachment("", "application/octet-stream", b"nameless"),
+    ]
+    content = parse_record({"sections": {"diagnosis": [{"text": "Migraine"}]}}, attachments)
+    entry, _ = pipeline.submit(world.family_doctor, world.patient.address, content)
+    out = tmp_path / "out" / "inner"
+
+    result = cli.ok(world.patient, "record", "read", entry.record_id, "-o", str(out))
+
+    assert "wrote 2 section(s) and 5 attachment(s)" in result.stderr
+    written = {p.name: p.read_bytes() for p in out.iterdir()}
+    assert json.loads(written.pop("diagnosis.json")) == [{"text": "Migraine"}]
+    assert [a["name"] for a in json.loads(written.pop("attachments.json"))] == [a.name for a in attachments]
+    assert written == {
+        "attachment-1": b"dot dot",
+        "2-diagnosis.json": b"not the diagnosis",
+        "scan.png": b"first",
+        "4-scan.png": b"second",
+        "attachment-5": b"nameless",
+    }
+    assert [p.name for p in (tmp_path / "out").iterdir()] == ["inner"]
+    assert 'attachments: ["attachment-1 (text/plain)"' in result.stdout
