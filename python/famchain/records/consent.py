@@ -13,12 +13,12 @@ import io
 from dataclasses import dataclass
 from typing import Any
 
-from web3.exceptions import ContractLogicError
+from web3.exceptions import ContractLogicError, Web3Exception
 
 from famchain.chain._revert import revert_from_exception
 from famchain.crypto import envelope as env
 from famchain.crypto import typed_data
-from famchain.errors import InputError
+from famchain.errors import InputError, StorageError
 from famchain.records.pipeline import Actor, announce_release, covered_envelopes, store_release
 from famchain.records.sections import Action, section_names
 from famchain.storage.cid import digest_and_codec
@@ -121,16 +121,20 @@ class Relayed:
 def relay_consent(actor: Actor, doc: dict[str, Any]) -> Relayed:
     """Submit a signed consent (``grantWithSig``) and its key release (``releaseKeysWithSig``).
 
+    Everything that can be checked locally (the document's shape, the bundle against the digest the patient
+    signed) is checked, and the bundle stored and pinned, before the first transaction: a bad file or an
+    unreachable store sends nothing, rather than a grant without its key release.
+
     Raises:
         InputError: not a signed consent document, or its bundle does not match what was signed.
         ContractRevertError: the chain refused a signature (expired, reused nonce, wrong signer, ...).
     """
     if doc.get("kind") != CONSENT_KIND or "typed_data" not in doc or "signature" not in doc:
         raise InputError("not a signed famchain consent (expected the output of `famchain consent sign`)")
+    release = doc.get("key_release")
     try:
         m = doc["typed_data"]["message"]
-        sig = bytes.fromhex(str(doc["signature"]).removeprefix("0x"))
-        call = actor.fc.consents.functions.grantWithSig(
+        grant_call = actor.fc.consents.functions.grantWithSig(
             m["patient"],
             m["grantee"],
             int(m["sections"]),
@@ -139,33 +143,36 @@ def relay_consent(actor: Actor, doc: dict[str, Any]) -> Relayed:
             int(m["expiresAt"]),
             int(m["nonce"]),
             int(m["deadline"]),
-            sig,
+            bytes.fromhex(str(doc["signature"]).removeprefix("0x")),
         )
-    except (KeyError, TypeError, ValueError) as exc:
-        raise InputError(f"signed consent is malformed: {exc}") from None
-    actor.sender.transact(call, "relay consent")
-    release = doc.get("key_release")
+        if release:
+            bundle = base64.b64decode(release["bundle"], validate=True)
+            r = release["typed_data"]["message"]
+            local_cid = build_dag(io.BytesIO(bundle)).cid
+            digest, codec = digest_and_codec(local_cid)
+            if "0x" + digest.hex() != str(r["bundleDigest"]).lower():
+                raise InputError("the key bundle in the consent file is not the one the patient signed")
+            release_call = actor.fc.records.functions.releaseKeysWithSig(
+                r["patient"],
+                r["grantee"],
+                digest,
+                codec,
+                int(r["sections"]),
+                int(r["nonce"]),
+                int(r["deadline"]),
+                bytes.fromhex(str(release["signature"]).removeprefix("0x")),
+            )
+    except InputError:
+        raise
+    except (KeyError, TypeError, ValueError, AttributeError, Web3Exception) as exc:
+        raise InputError(f"signed consent is malformed: {type(exc).__name__}: {exc}") from None
+    cid = actor.store.put(bundle, pin=True) if release else None
+    if release and str(cid) != str(local_cid):
+        raise StorageError(f"the store named the key bundle {cid}, expected {local_cid}")
+    actor.sender.transact(grant_call, "relay consent")
     if not release:
         return Relayed(m["patient"], m["grantee"], None)
-    bundle = base64.b64decode(release["bundle"])
-    cid = actor.store.put(bundle, pin=True)
-    digest, codec = digest_and_codec(cid)
-    r = release["typed_data"]["message"]
-    if "0x" + digest.hex() != str(r["bundleDigest"]).lower():
-        raise InputError("the key bundle in the consent file is not the one the patient signed")
-    actor.sender.transact(
-        actor.fc.records.functions.releaseKeysWithSig(
-            r["patient"],
-            r["grantee"],
-            digest,
-            codec,
-            int(r["sections"]),
-            int(r["nonce"]),
-            int(r["deadline"]),
-            bytes.fromhex(str(release["signature"]).removeprefix("0x")),
-        ),
-        "relay key release",
-    )
+    actor.sender.transact(release_call, "relay key release")
     return Relayed(m["patient"], m["grantee"], str(cid))
 
 

@@ -3,6 +3,7 @@ non-zero exit, and nothing lost or half-done (checked on chain and in the outbox
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import subprocess
@@ -759,3 +760,49 @@ def test_keystore_by_file_option_and_password_file_env(cli: Cli, world: World, t
     assert done.stderr == (
         "error: no password: pass --password-file, set FAMCHAIN_PASSWORD, or pipe it on stdin\n"
     )
+
+
+def test_relaying_a_bad_consent_file_sends_nothing(
+    cli: Cli, world: World, w3: Web3, tmp_path: Path, visit: str
+) -> None:
+    record = _submit(cli, world, visit)
+    signed = tmp_path / "consent.json"
+    _sign(cli, world, signed)
+    good = json.loads(signed.read_text())
+    assert good["key_release"] is not None
+    relayer = world.outsider
+    down = f"http://127.0.0.1:{closed_port()}"
+
+    def bad(change: str) -> dict[str, object]:
+        doc = json.loads(json.dumps(good))
+        if change == "bundle":
+            doc["key_release"]["bundle"] = base64.b64encode(b"FCKB\x01 not the signed bundle").decode()
+        elif change == "no release signature":
+            del doc["key_release"]["signature"]
+        elif change == "huge sections":
+            doc["typed_data"]["message"]["sections"] = 2**40
+        elif change == "not base64":
+            doc["key_release"]["bundle"] = "%%%"
+        return doc
+
+    cases = [
+        ("bundle", {}, "the key bundle in the consent file is not the one the patient signed"),
+        ("no release signature", {}, "signed consent is malformed: KeyError"),
+        ("huge sections", {}, "signed consent is malformed"),
+        ("not base64", {}, "signed consent is malformed"),
+        ("", {"FAMCHAIN_IPFS_API": down}, f"content store at {down} is unreachable"),
+    ]
+    for change, env, expected in cases:
+        path = tmp_path / "bad.json"
+        path.write_text(json.dumps(bad(change)))
+        nonce = w3.eth.get_transaction_count(relayer.address)
+        message = cli.fail(relayer, "consent", "submit", str(path), "--yes", **env)
+        assert message.startswith(expected), (change, message)
+        assert w3.eth.get_transaction_count(relayer.address) == nonce, change
+        assert world.fc.grant(world.patient.address, world.insurer.address).sections == 0, change
+
+    cli.tx(relayer, "consent", "submit", str(signed))
+    assert set(cli.json(world.insurer, "record", "read", record)["sections"]) == {
+        "diagnosis",
+        "prescriptions",
+    }
