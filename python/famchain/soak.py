@@ -126,6 +126,7 @@ class Soak:
         self.doctors = [self._actor(d) for d in self.doctor_keys]
         self.grantees = [self._actor(g) for g in self.grantee_keys]
         self.patients = [self._actor(p) for p in self.patient_keys]
+        self.by_address = {p.address: p for p in self.patients}
         self.family: dict[str, Actor] = {}
         deadline = fc.latest_timestamp() + 86400
         by_doctor: dict[int, list[object]] = defaultdict(list)
@@ -187,13 +188,17 @@ class Soak:
             budget += changes_per_record
             while budget >= 1:
                 budget -= 1
-                patient = self.rng.choice(self.patients)
-                grantee = self.rng.choice(self.grantees)
-                if grantee.address in grants[patient.address] and self.rng.random() < 0.5:
-                    patient.sender.transact(fc.consents.functions.revoke(grantee.address))
-                    del grants[patient.address][grantee.address]
+                granted = [(p, g) for p, by in grants.items() for g in by]
+                if granted and self.rng.random() < 0.4:  # revoke a consent in force
+                    patient_address, grantee_address = self.rng.choice(granted)
+                    self.by_address[patient_address].sender.transact(
+                        fc.consents.functions.revoke(grantee_address)
+                    )
+                    del grants[patient_address][grantee_address]
                     self.report.revocations += 1
                 else:
+                    patient = self.rng.choice(self.patients)
+                    grantee = self.rng.choice(self.grantees)
                     sections = self.rng.choice([ALL_SECTIONS, 0x08 | 0x10, 0x01, 0x20 | 0x08])
                     patient.sender.transact(
                         fc.consents.functions.grant(
