@@ -126,7 +126,7 @@ class Soak:
         self.doctors = [self._actor(d) for d in self.doctor_keys]
         self.grantees = [self._actor(g) for g in self.grantee_keys]
         self.patients = [self._actor(p) for p in self.patient_keys]
-        self.by_address = {p.address: p for p in self.patients}
+        self.by_address: dict[str, Actor] = {p.address: p for p in self.patients}
         self.family: dict[str, Actor] = {}
         deadline = fc.latest_timestamp() + 86400
         by_doctor: dict[int, list[object]] = defaultdict(list)
