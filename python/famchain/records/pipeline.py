@@ -24,8 +24,10 @@ from pathlib import Path
 from typing import Any
 
 from eth_account.signers.local import LocalAccount
+from eth_keys.exceptions import BadSignature
 from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
+from eth_utils.exceptions import ValidationError
 
 from famchain.chain.contracts import Famchain
 from famchain.chain.history import AnchoredRecord, History
@@ -317,8 +319,12 @@ def _run_group(actor: Actor, patient: str, group: list[OutboxEntry], report: Flu
         _anchor_group(actor, patient, group, report)
     except ContractRevertError as exc:
         for entry in group:
-            actor.outbox.update(entry, last_error=str(exc))
-            report.failed.append((entry, str(exc)))
+            # A refused approval (expired, nonce used since) can never succeed: the update waits for a new
+            # one instead of failing every later flush.
+            changes: dict[str, Any] = (
+                {"state": AWAITING_APPROVAL, "approval": None} if entry.is_update else {}
+            )
+            report.failed.append((actor.outbox.update(entry, last_error=str(exc), **changes), str(exc)))
 
 
 def submit(actor: Actor, patient: str, content: RecordContent) -> tuple[OutboxEntry, FlushReport]:
@@ -395,9 +401,16 @@ def approve_request(private_key: bytes, request: dict[str, Any]) -> dict[str, An
     if request.get("kind") != "famchain.record-update-approval" or "typed_data" not in request:
         raise InputError("not a famchain record-update approval request")
     data = request["typed_data"]
-    patient = to_checksum_address(data["message"]["patient"])
-    signature = typed_data.sign_typed_data(private_key, data)
-    signer = typed_data.recover_typed_data_signer(data, signature)
+    try:
+        if data["primaryType"] != "RecordUpdate":
+            raise InputError(f"an approval request signs a RecordUpdate, not a {data['primaryType']!r}")
+        patient = to_checksum_address(data["message"]["patient"])
+        signature = typed_data.sign_typed_data(private_key, data)
+        signer = typed_data.recover_typed_data_signer(data, signature)
+    except InputError:
+        raise
+    except (KeyError, TypeError, ValueError, AttributeError, ValidationError) as exc:
+        raise InputError(f"the approval request is malformed ({type(exc).__name__}: {exc})") from None
     if str(signer) != str(patient):
         raise InputError(f"this approval must be signed by the patient {patient}, not {signer}")
     return {**request, "signature": "0x" + signature.hex()}
@@ -416,8 +429,35 @@ def apply_approval(actor: Actor, signed: dict[str, Any]) -> OutboxEntry:
     entry = actor.outbox.get(str(signed.get("record")))
     if entry is None or entry.state != AWAITING_APPROVAL:
         raise InputError(f"no update of record {signed.get('record')} is waiting for approval in this outbox")
-    message = signed["typed_data"]["message"]
-    approval = Approval(int(message["nonce"]), int(message["deadline"]), str(signed["signature"]))
+    try:
+        message = signed["typed_data"]["message"]
+        nonce, deadline = int(message["nonce"]), int(message["deadline"])
+        signature = bytes.fromhex(str(signed["signature"]).removeprefix("0x"))
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise InputError(f"the approval file is malformed ({type(exc).__name__}: {exc})") from None
+    # Check the signature against the update as this outbox holds it (not as the file describes it), so a
+    # tampered or mistaken approval is refused here instead of failing every later flush.
+    digest, _ = digest_and_codec(entry.cid)
+    expected = typed_data.record_update(
+        patient=entry.patient,
+        record_id=entry.record_bytes,
+        previous=entry.previous_bytes,
+        cid_digest=digest,
+        sections=entry.sections,
+        nonce=nonce,
+        deadline=deadline,
+        chain_id=entry.chain_id,
+        verifying_contract=entry.registry,
+    )
+    try:
+        signer: str | None = typed_data.recover_typed_data_signer(expected, signature)
+    except (ValueError, ValidationError, BadSignature):
+        signer = None
+    if signer != entry.patient:
+        raise InputError(
+            f"the approval is not the patient {entry.patient}'s signature of update {entry.record_id}"
+        )
+    approval = Approval(nonce, deadline, "0x" + signature.hex())
     return actor.outbox.update(entry, approval=approval, state=STORED)
 
 

@@ -806,3 +806,102 @@ def test_relaying_a_bad_consent_file_sends_nothing(
         "diagnosis",
         "prescriptions",
     }
+
+
+def _prepared_update(cli: Cli, world: World, tmp_path: Path, visit: str) -> tuple[str, Path]:
+    record = _submit(cli, world, visit)
+    approval = tmp_path / "approval.json"
+    cli.ok(world.family_doctor, "record", "update", record, "--file", visit, "-o", str(approval))
+    return record, approval
+
+
+def test_bad_approval_requests_are_refused_before_signing(
+    cli: Cli, world: World, tmp_path: Path, visit: str
+) -> None:
+    _, approval = _prepared_update(cli, world, tmp_path, visit)
+    request = json.loads(approval.read_text())
+    consent = tmp_path / "consent.json"
+    _sign(cli, world, consent)  # a Consent typed-data document, passed off as an approval request
+    disguised = {**request, "typed_data": json.loads(consent.read_text())["typed_data"]}
+    cases: list[tuple[object, str]] = [
+        (disguised, "an approval request signs a RecordUpdate, not a 'Consent'"),
+        ({**request, "typed_data": "x"}, "the approval request is malformed"),
+        (
+            {**request, "typed_data": {k: v for k, v in request["typed_data"].items() if k != "message"}},
+            "the approval request is malformed",
+        ),
+        ({**request, "kind": "other"}, "not a famchain record-update approval request"),
+    ]
+    for document, expected in cases:
+        approval.write_text(json.dumps(document))
+        message = cli.fail(world.patient, "record", "approve", str(approval))
+        assert message.startswith(expected), message
+        assert "signature" not in json.loads(approval.read_text())
+
+
+def test_bad_approvals_are_refused_before_the_outbox_changes(
+    cli: Cli, world: World, w3: Web3, tmp_path: Path, visit: str
+) -> None:
+    record, approval = _prepared_update(cli, world, tmp_path, visit)
+    cli.ok(world.patient, "record", "approve", str(approval))
+    signed = json.loads(approval.read_text())
+    (waiting,) = cli.json(world.family_doctor, "outbox", "list")
+    other = Account.sign_typed_data(world.outsider.private_key, full_message=signed["typed_data"])
+
+    def variant(**changes: object) -> dict[str, object]:
+        doc = json.loads(json.dumps(signed))
+        message = changes.pop("message", None)
+        if isinstance(message, dict):
+            doc["typed_data"]["message"].update(message)
+        doc.update(changes)
+        return doc
+
+    cases: list[tuple[dict[str, object], str]] = [
+        (variant(signature="0xzz"), "the approval file is malformed"),
+        (variant(signature="0x1234"), "the approval is not the patient"),
+        (
+            variant(signature="0x" + other.signature.hex().removeprefix("0x")),
+            "the approval is not the patient",
+        ),
+        (variant(message={"nonce": "abc"}), "the approval file is malformed"),
+        (variant(message={"deadline": 2**300}), "deadline"),
+        (variant(typed_data="x"), "the approval file is malformed"),
+    ]
+    doctor = world.family_doctor
+    for document, expected in cases:
+        path = tmp_path / "bad-approval.json"
+        path.write_text(json.dumps(document))
+        nonce = w3.eth.get_transaction_count(doctor.address)
+        message = cli.fail(doctor, "record", "update", "--approval", str(path), "--yes")
+        assert expected in message, message
+        assert w3.eth.get_transaction_count(doctor.address) == nonce
+        assert cli.json(doctor, "outbox", "list") == [waiting]
+
+    cli.tx(doctor, "record", "update", "--approval", str(approval))
+    assert _card(world) == [record, waiting["record"]]
+
+
+def test_expired_approval_waits_for_a_new_one(
+    cli: Cli, world: World, w3: Web3, tmp_path: Path, visit: str
+) -> None:
+    record, approval = _prepared_update(cli, world, tmp_path, visit)
+    cli.ok(world.patient, "record", "approve", str(approval))
+    deadline = int(json.loads(approval.read_text())["typed_data"]["message"]["deadline"])
+    _advance(w3, deadline - world.fc.latest_timestamp() + 60)
+    doctor = world.family_doctor
+
+    message = cli.fail(doctor, "record", "update", "--approval", str(approval), "--yes")
+
+    assert message.startswith("update refused:")
+    assert "expired" in message
+    (entry,) = cli.json(doctor, "outbox", "list")
+    assert entry["state"] == "awaiting_approval"
+    assert "expired" in entry["last_error"]
+    flushed = cli.json(doctor, "outbox", "flush", "--yes")  # no longer fails on every flush
+    assert flushed["failed"] == []
+    assert [e["record"] for e in flushed["waiting_approval"]] == [entry["record"]]
+    assert _card(world) == [record]
+    visit_two = cli.json(
+        doctor, "record", "submit", "--patient", world.patient.address, "--file", visit, "--yes"
+    )
+    assert _card(world) == [record, visit_two["record"]]
