@@ -5,7 +5,19 @@ from __future__ import annotations
 import typer
 
 from famchain import __version__
-from famchain.cli import account, audit, consent, consortium, demo, devnet, doctor, ipfs, record, resident
+from famchain.cli import (
+    account,
+    audit,
+    bench,
+    consent,
+    consortium,
+    demo,
+    devnet,
+    doctor,
+    ipfs,
+    record,
+    resident,
+)
 from famchain.cli._errors import FamchainGroup
 
 app = typer.Typer(
@@ -31,6 +43,7 @@ devnet.register_deploy(app)
 audit.register(app)
 demo.register(app)
 doctor.register(app)
+bench.register(app)
 
 
 @app.command()
