@@ -194,7 +194,8 @@ def days_to_seconds(days: float, option: str) -> int:
     """
     if not math.isfinite(days) or days <= 0:
         raise InputError(f"{option} must be a positive number of days, not {days}")
-    seconds = int(days * 86400)
+    exact = days * 86400  # may overflow to inf for a huge finite day count
+    seconds = int(exact) if math.isfinite(exact) else UINT64_MAX
     if seconds < 1 or seconds > UINT64_MAX // 2:
         raise InputError(
             f"{option} {days} is out of range: from one second to {UINT64_MAX // 2 // 86400} days"

@@ -66,7 +66,7 @@ def cli(world: World, devnet: DevnetInfo, tmp_path: Path) -> Cli:
 
 
 @settings(
-    max_examples=50,
+    max_examples=150,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
@@ -135,7 +135,7 @@ numbers = st.one_of(
 
 
 @settings(
-    max_examples=40,
+    max_examples=100,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
@@ -145,6 +145,7 @@ numbers = st.one_of(
 @example(command=NUMERIC[2], number="-1")
 @example(command=NUMERIC[2], number="1e30")
 @example(command=NUMERIC[4], number="nan")
+@example(command=NUMERIC[4], number="1e308")
 @example(command=NUMERIC[5], number="inf")
 @example(command=NUMERIC[7], number="-1")
 def test_arbitrary_numbers_in_options_never_traceback(
