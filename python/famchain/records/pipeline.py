@@ -23,13 +23,14 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from eth_abi.exceptions import EncodingError
 from eth_account.signers.local import LocalAccount
 from eth_keys.exceptions import BadSignature
 from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 from eth_utils.exceptions import ValidationError
 
-from famchain.chain.contracts import Famchain
+from famchain.chain.contracts import Famchain, FamilyDoctor
 from famchain.chain.history import AnchoredRecord, History
 from famchain.chain.tx import TransactionSender, TransactionUnknownError
 from famchain.crypto import envelope as env
@@ -88,6 +89,7 @@ class Actor:
     sender: TransactionSender
     store: ContentStore
     home: Path
+    entitlements_cache: dict[str, Entitlements] = field(default_factory=dict, repr=False)
 
     @property
     def address(self) -> Address:
@@ -151,16 +153,42 @@ def _public_key(actor: Actor, account: str) -> bytes:
     return key
 
 
+@dataclass(frozen=True)
+class Entitlements:
+    """Who may read a patient's new records, and what the author may append, as of one block."""
+
+    block: int
+    doctor: FamilyDoctor | None
+    grantees: dict[str, tuple[int, int]]
+    appendable: dict[int, bool] = field(default_factory=dict)
+
+
+def entitlements(actor: Actor, patient: str) -> Entitlements:
+    """The patient's entitlements at the latest block; reused while no new block arrives.
+
+    Sealing many records for one patient between two blocks (a batch) then costs one set of chain reads,
+    and a record is never sealed on a view older than the block it is sealed in.
+    """
+    block = actor.fc.w3.eth.block_number
+    cached = actor.entitlements_cache.get(patient)
+    if cached is not None and cached.block == block:
+        return cached
+    view = Entitlements(block, actor.fc.family_doctor(patient), current_grantees(actor, patient))
+    actor.entitlements_cache[patient] = view
+    return view
+
+
 def entitled_recipients(actor: Actor, patient: str, names: Iterable[str]) -> list[Recipient]:
     """Recipients of a new record of ``patient`` with sections ``names``, as of the latest block."""
     names = list(names)
+    view = entitlements(actor, patient)
     recipients = [Recipient(_public_key(actor, patient)), Recipient(_public_key(actor, actor.address))]
-    doctor = actor.fc.family_doctor(patient)
+    doctor = view.doctor
     if doctor is not None and doctor.actions & Action.READ:
         visible = frozenset(n for n in names if n in section_names(doctor.sections))
         if visible:
             recipients.append(Recipient(_public_key(actor, doctor.doctor), visible))
-    for grantee, (sections, actions) in current_grantees(actor, patient).items():
+    for grantee, (sections, actions) in view.grantees.items():
         if actions & Action.READ:
             visible = frozenset(n for n in names if n in section_names(sections))
             if visible:
@@ -172,9 +200,12 @@ def entitled_recipients(actor: Actor, patient: str, names: Iterable[str]) -> lis
 
 
 def _check_author(actor: Actor, patient: str, mask: int) -> None:
-    if not actor.fc.is_registered(patient):
-        raise InputError(f"{patient} is not a registered resident")
-    if not actor.fc.is_authorized(patient, actor.address, mask, Action.APPEND):
+    view = entitlements(actor, patient)
+    if mask not in view.appendable:
+        if not actor.fc.is_registered(patient):
+            raise InputError(f"{patient} is not a registered resident")
+        view.appendable[mask] = actor.fc.is_authorized(patient, actor.address, mask, Action.APPEND)
+    if not view.appendable[mask]:
         raise AccessDeniedError(
             f"no active agreement or consent from {patient} lets {actor.address} add "
             f"{', '.join(section_names(mask))}"
@@ -409,7 +440,7 @@ def approve_request(private_key: bytes, request: dict[str, Any]) -> dict[str, An
         signer = typed_data.recover_typed_data_signer(data, signature)
     except InputError:
         raise
-    except (KeyError, TypeError, ValueError, AttributeError, ValidationError) as exc:
+    except (KeyError, TypeError, ValueError, AttributeError, ValidationError, EncodingError) as exc:
         raise InputError(f"the approval request is malformed ({type(exc).__name__}: {exc})") from None
     if str(signer) != str(patient):
         raise InputError(f"this approval must be signed by the patient {patient}, not {signer}")
