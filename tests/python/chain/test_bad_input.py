@@ -831,6 +831,16 @@ def test_bad_approval_requests_are_refused_before_signing(
             "the approval request is malformed",
         ),
         ({**request, "kind": "other"}, "not a famchain record-update approval request"),
+        (
+            {
+                **request,
+                "typed_data": {
+                    **request["typed_data"],
+                    "message": {**request["typed_data"]["message"], "nonce": []},
+                },
+            },
+            "the approval request is malformed (EncodingTypeError",
+        ),
     ]
     for document, expected in cases:
         approval.write_text(json.dumps(document))

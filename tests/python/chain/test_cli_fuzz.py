@@ -7,7 +7,9 @@ nothing is sent whatever hypothesis draws.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from _chain_support import World
@@ -166,3 +168,88 @@ def test_arbitrary_numbers_in_options_never_traceback(
         message = one_error_line(result)
         assert not message.startswith("unexpected"), message
     assert world.fc.w3.eth.get_transaction_count(who.address) == nonce
+
+
+json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**70), 2**300)
+    | st.floats(allow_nan=False)
+    | st.text(max_size=12),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
+    max_leaves=8,
+)
+
+
+def _paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    out = [prefix]
+    if isinstance(value, dict):
+        for key, item in value.items():
+            out += _paths(item, (*prefix, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            out += _paths(item, (*prefix, index))
+    return out
+
+
+def _replaced(document: Any, path: tuple[Any, ...], new: Any) -> Any:
+    if not path:
+        return new
+    copy = json.loads(json.dumps(document))
+    target = copy
+    for step in path[:-1]:
+        target = target[step]
+    target[path[-1]] = new
+    return copy
+
+
+@pytest.fixture
+def signed_files(cli: Cli, world: World, tmp_path: Path) -> dict[str, Any]:
+    """A valid file for each command that reads one: record, signed consent, approval request, signed approval."""
+    visit = tmp_path / "visit.json"
+    visit.write_text('{"sections": {"present_illness": "x", "diagnosis": [{"text": "y", "code": "z"}]}}')
+    p, d = world.patient, world.family_doctor
+    record = cli.json(d, "record", "submit", "--patient", p.address, "--file", str(visit), "--yes")["record"]
+    consent = tmp_path / "consent.json"
+    cli.ok(p, "consent", "sign", world.insurer.address, "--sections", "diagnosis", "-o", str(consent))
+    request = tmp_path / "request.json"
+    cli.ok(d, "record", "update", record, "--file", str(visit), "-o", str(request))
+    approved = tmp_path / "approved.json"
+    cli.ok(p, "record", "approve", str(request), "-o", str(approved))
+    return {
+        "record": json.loads(visit.read_text()),
+        "consent": json.loads(consent.read_text()),
+        "request": json.loads(request.read_text()),
+        "approved": json.loads(approved.read_text()),
+    }
+
+
+FILE_COMMANDS = {
+    "record": ("family_doctor", ("record", "submit", "--patient", "{patient}", "--file", "{file}")),
+    "consent": ("outsider", ("consent", "submit", "{file}", "--yes")),
+    "request": ("patient", ("record", "approve", "{file}")),
+    "approved": ("family_doctor", ("record", "update", "--approval", "{file}", "--yes")),
+}
+
+
+@settings(
+    max_examples=120,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(kind=st.sampled_from(sorted(FILE_COMMANDS)), where=st.integers(min_value=0), new=json_values)
+def test_mutated_input_files_never_traceback(
+    cli: Cli, world: World, tmp_path: Path, signed_files: dict[str, Any], kind: str, where: int, new: Any
+) -> None:
+    document = signed_files[kind]
+    paths = _paths(document)
+    path = tmp_path / "mutated.json"
+    path.write_text(json.dumps(_replaced(document, paths[where % len(paths)], new)))
+    who, command = FILE_COMMANDS[kind]
+    args = [a.format(patient=world.patient.address, file=path) for a in command]
+
+    result = cli.invoke(getattr(world, who), *args)
+
+    if result.exit_code != 0:
+        message = one_error_line(result)
+        assert not message.startswith("unexpected"), message
