@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from _chain_support import World
+from _chain_support import PROFILE, World
 from _cli_support import Cli, one_error_line
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
@@ -217,6 +217,7 @@ def signed_files(cli: Cli, world: World, tmp_path: Path) -> dict[str, Any]:
     approved = tmp_path / "approved.json"
     cli.ok(p, "record", "approve", str(request), "-o", str(approved))
     return {
+        "profile": PROFILE,
         "record": json.loads(visit.read_text()),
         "consent": json.loads(consent.read_text()),
         "request": json.loads(request.read_text()),
@@ -225,6 +226,7 @@ def signed_files(cli: Cli, world: World, tmp_path: Path) -> dict[str, Any]:
 
 
 FILE_COMMANDS = {
+    "profile": ("patient", ("resident", "update-profile", "--profile", "{file}")),
     "record": ("family_doctor", ("record", "submit", "--patient", "{patient}", "--file", "{file}")),
     "consent": ("outsider", ("consent", "submit", "{file}", "--yes")),
     "request": ("patient", ("record", "approve", "{file}")),
