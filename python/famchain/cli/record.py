@@ -11,6 +11,7 @@ import typer
 
 from famchain.chain.history import History
 from famchain.cli._context import Json, Session, address_arg, chain_command, emit, info, password
+from famchain.cli._errors import CliError
 from famchain.crypto import keystore
 from famchain.errors import InputError
 from famchain.records import fhir, pipeline
@@ -273,7 +274,8 @@ def flush(
     )
     emit(out, as_json, human)
     if report.failed:
-        raise typer.Exit(1)
+        entry, reason = report.failed[0]
+        raise CliError(f"{len(report.failed)} record(s) not anchored; {entry.record_id}: {reason}")
 
 
 @chain_command(outbox_app, "list")

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from _chain_support import PROFILE, World
-from _cli_support import PASSWORD, Cli, closed_port, command
+from _cli_support import PASSWORD, Cli, closed_port, command, one_error_line
 from eth_account import Account
 from web3 import Web3
 
@@ -915,3 +915,24 @@ def test_expired_approval_waits_for_a_new_one(
         doctor, "record", "submit", "--patient", world.patient.address, "--file", visit, "--yes"
     )
     assert _card(world) == [record, visit_two["record"]]
+
+
+def test_queued_record_whose_author_lost_the_right_fails_flush_in_one_line(
+    cli: Cli, world: World, visit: str
+) -> None:
+    down = f"http://127.0.0.1:{closed_port()}"
+    d, p = world.family_doctor, world.patient
+    cli.fail(d, "record", "submit", "--patient", p.address, "--file", visit, "--yes", FAMCHAIN_IPFS_API=down)
+    (queued,) = cli.json(d, "outbox", "list")
+    cli.tx(p, "agreement", "terminate")
+
+    result = cli.invoke(d, "outbox", "flush", "--yes", "--json")
+
+    message = one_error_line(result)
+    assert message.startswith(f"1 record(s) not anchored; {queued['record']}: ")
+    report = json.loads(result.stdout)
+    assert [e["record"] for e in report["failed"]] == [queued["record"]]
+    assert _card(world) == []
+    (kept,) = cli.json(d, "outbox", "list")  # kept, with the reason, not lost
+    assert kept["record"] == queued["record"]
+    assert kept["last_error"] == report["failed"][0]["error"]
