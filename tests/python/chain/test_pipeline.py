@@ -248,3 +248,35 @@ def test_section_mask_names_unknown_sections() -> None:
     assert section_mask(["diagnosis,prescriptions"]) == TWO_SECTIONS
     with pytest.raises(InputError, match="unknown section 'dna'"):
         section_mask(["dna"])
+
+
+def test_unbatched_flush_pipelines_one_transaction_per_record_in_order(world: World) -> None:
+    entries = [
+        pipeline.seal_record(world.family_doctor, world.patient.address, parse_record(VISIT))
+        for _ in range(6)
+    ]
+
+    report = pipeline.flush(world.family_doctor, batch=False)
+
+    assert report.transactions == 6
+    assert len({e.tx_hash for e in report.anchored}) == 6
+    card = History(world.fc).card(world.patient.address)
+    assert [r.record_id for r in card] == [e.record_bytes for e in entries]
+
+
+def test_pipelined_anchor_that_reverts_is_retried_on_the_real_head(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    entries = [
+        pipeline.seal_record(world.family_doctor, world.patient.address, parse_record(VISIT))
+        for _ in range(3)
+    ]
+    # Chain the pipelined heads wrongly: every anchor after the first names a head the card never has.
+    monkeypatch.setattr(pipeline, "next_head", lambda head, leaf: b"\x5a" * 24)
+
+    report = pipeline.flush(world.family_doctor, batch=False)
+
+    assert sorted(e.record_id for e in report.anchored) == sorted(e.record_id for e in entries)
+    card = [r.record_id for r in History(world.fc).card(world.patient.address)]
+    assert sorted(card) == sorted(e.record_bytes for e in entries)
+    assert len(card) == 3
