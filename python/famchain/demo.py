@@ -21,6 +21,7 @@ from typing import Any
 
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
+from web3.logs import DISCARD
 
 from famchain.chain.client import connect
 from famchain.chain.contracts import Famchain, InstitutionKind, ProposalAction
@@ -197,7 +198,9 @@ class Demo:
                 fc.consortium.functions.propose(int(ProposalAction.ADMIT), self.addr(name), int(kind), 0)
             )
             pid = int(
-                fc.consortium.events.ProposalCreated().process_receipt(receipt)[0]["args"]["proposalId"]
+                fc.consortium.events.ProposalCreated().process_receipt(receipt, errors=DISCARD)[0]["args"][
+                    "proposalId"
+                ]
             )
             single = fc.member(self.addr(name))[1].name
             voters = ["pc1"]

@@ -38,9 +38,10 @@ class CountingProvider(HTTPProvider):
             return super().make_request(method, params)
         except requests.Timeout:
             raise RpcUnavailableError(self.url, f"no answer to {method} in time") from None
+        except requests.ConnectionError:
+            raise RpcUnavailableError(self.url, "connection refused or host unreachable") from None
         except requests.RequestException as exc:
-            reason = type(exc).__name__ if not str(exc) else str(exc).split("(")[0].strip()
-            raise RpcUnavailableError(self.url, reason or "connection failed") from None
+            raise RpcUnavailableError(self.url, f"{type(exc).__name__} while asking for {method}") from None
 
 
 def connect(url: str, timeout: float = 10.0, *, check: bool = True) -> Web3:
