@@ -110,16 +110,22 @@ class Outbox:
         return self.root / f"{record_id}.sealed"
 
     def add(self, entry: OutboxEntry, sealed: bytes) -> OutboxEntry:
-        """Persist a new entry: sealed bytes first, then the entry, each durably."""
-        atomic_write(self.envelope_path(entry.record_id), sealed)
+        """Persist a new entry durably: sealed bytes first, then the entry (one directory sync covers both)."""
+        atomic_write(self.envelope_path(entry.record_id), sealed, sync_dir=False)
         self.save(entry)
         return entry
 
     def save(self, entry: OutboxEntry) -> None:
-        """Rewrite an entry atomically."""
-        target = self.done_dir if entry.state == ANCHORED else self.root
-        atomic_write(target / f"{entry.record_id}.json", json.dumps(entry.to_json(), indent=1).encode())
-        if entry.state == ANCHORED:
+        """Rewrite an entry atomically; pending entries durably.
+
+        An anchored entry moves to ``done/`` without fsync: the chain is its record, and should a power loss
+        undo the move, the next flush finds the record on the card and marks it done again.
+        """
+        anchored = entry.state == ANCHORED
+        target = self.done_dir if anchored else self.root
+        data = json.dumps(entry.to_json(), indent=1).encode()
+        atomic_write(target / f"{entry.record_id}.json", data, durable=not anchored)
+        if anchored:
             self._json(entry.record_id).unlink(missing_ok=True)
             self.envelope_path(entry.record_id).unlink(missing_ok=True)
 

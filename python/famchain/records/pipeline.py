@@ -18,7 +18,7 @@ import os
 import time
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -254,7 +254,9 @@ def _store(actor: Actor, entry: OutboxEntry) -> OutboxEntry:
     cid = actor.store.put(actor.outbox.sealed_bytes(entry), pin=True)
     if cid != entry.cid:
         raise StorageError(f"store returned {cid} for record {entry.record_id}, expected {entry.cid}")
-    return actor.outbox.update(entry, state=STORED if entry.state == SEALED else entry.state)
+    # Kept in memory: if the process stops before the anchor, the next flush stores again (same bytes, same
+    # CID) at no risk; flush() persists the state when it has to stop with records still queued.
+    return replace(entry, state=STORED) if entry.state == SEALED else entry
 
 
 def _anchor_struct(entry: OutboxEntry) -> tuple[bytes, bytes, bytes, int, int]:
@@ -294,7 +296,7 @@ def _anchor_group(actor: Actor, patient: str, group: list[OutboxEntry], report: 
             call = records.anchor(patient, head, _anchor_struct(pending[0]))
         else:
             call = records.anchorBatch(patient, head, [_anchor_struct(e) for e in pending])
-        pending = [actor.outbox.update(e, attempts=e.attempts + 1) for e in pending]
+        pending = [replace(e, attempts=e.attempts + 1) for e in pending]
         try:
             receipt = actor.sender.transact(call, f"anchor {len(pending)} record(s) for {patient}")
         except ContractRevertError as exc:
@@ -345,6 +347,10 @@ def flush(actor: Actor, *, batch: bool = True) -> FlushReport:
                 for start in range(0, len(group), MAX_BATCH if batch else 1):
                     _run_group(actor, patient, group[start : start + (MAX_BATCH if batch else 1)], report)
         except (StorageError, RpcUnavailableError, TransactionUnknownError) as exc:
+            done = {e.record_id for e in report.anchored + report.already}
+            for entry in ready:
+                if entry.record_id not in done:
+                    actor.outbox.save(entry)  # remember that its bytes are stored
             left = len(actor.outbox.pending()) - len(report.waiting_approval)
             raise QueuedError(left, str(exc)) from None
     return report

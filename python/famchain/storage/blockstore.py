@@ -48,13 +48,15 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def atomic_write(path: Path, data: bytes, *, sync_dir: bool = True) -> None:
+def atomic_write(path: Path, data: bytes, *, sync_dir: bool = True, durable: bool = True) -> None:
     """Write ``data`` to ``path`` so that readers see either nothing or all of it, also after a crash.
 
     Args:
         path: Destination file.
         data: Its full contents.
         sync_dir: Also fsync the directory so the rename itself is durable.
+        durable: fsync at all; False keeps the write atomic for other processes and process crashes but not
+            across a power loss (for files whose loss the caller can reconstruct).
     """
     tmp = path.parent / f"{_TMP_PREFIX}{os.getpid()}-{secrets.token_hex(6)}"
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
@@ -63,7 +65,8 @@ def atomic_write(path: Path, data: bytes, *, sync_dir: bool = True) -> None:
         while view:
             written = os.write(fd, view)
             view = view[written:]
-        os.fsync(fd)
+        if durable:
+            os.fsync(fd)
     except BaseException:
         os.close(fd)
         with contextlib.suppress(OSError):
@@ -71,7 +74,7 @@ def atomic_write(path: Path, data: bytes, *, sync_dir: bool = True) -> None:
         raise
     os.close(fd)
     os.replace(tmp, path)
-    if sync_dir:
+    if sync_dir and durable:
         _fsync_dir(path.parent)
 
 
