@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -9,7 +10,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, BinaryIO
 
 import typer
 from rich.console import Console
@@ -97,11 +98,20 @@ def _open_input(path: Path) -> Any:
         raise InputError(f"cannot read {path}: {exc.strerror or exc}") from None
 
 
-def _open_output(path: Path) -> Any:
+@contextlib.contextmanager
+def _atomic_output(output: Path) -> Iterator[BinaryIO]:
+    """A file that appears at OUTPUT only once complete (written beside it, renamed on success)."""
+    tmp = output.with_name(f".{output.name}.part")
     try:
-        return open(path, "wb")
-    except OSError as exc:
-        raise InputError(f"cannot write {path}: {exc.strerror or exc}") from None
+        try:
+            fh = open(tmp, "wb")  # noqa: SIM115 - closed below, before the rename
+        except OSError as exc:
+            raise InputError(f"cannot write {output}: {exc.strerror or exc}") from None
+        with fh:
+            yield fh
+        os.replace(tmp, output)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 @app.command()
@@ -138,14 +148,9 @@ def get(
 ) -> None:
     """Write a stored file to OUTPUT, verifying every block (nothing is left behind on failure)."""
     store = _store(store_dir, backend, api)
-    tmp = output.with_name(f".{output.name}.part")
-    try:
-        with _open_output(tmp) as fh:
-            for piece in store.stream(normalize_cid(cid)):
-                fh.write(piece)
-        os.replace(tmp, output)
-    finally:
-        tmp.unlink(missing_ok=True)
+    with _atomic_output(output) as fh:
+        for piece in store.stream(normalize_cid(cid)):
+            fh.write(piece)
 
 
 @app.command("pin")
@@ -232,13 +237,8 @@ def export_car(
 ) -> None:
     """Write the DAG under CID as a CARv1 file."""
     store = _store(store_dir, backend, api)
-    tmp = output.with_name(f".{output.name}.part")
-    try:
-        with _open_output(tmp) as fh:
-            store.export_car(normalize_cid(cid), fh)
-        os.replace(tmp, output)
-    finally:
-        tmp.unlink(missing_ok=True)
+    with _atomic_output(output) as fh:
+        store.export_car(normalize_cid(cid), fh)
     typer.echo(str(output))
 
 
