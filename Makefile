@@ -25,8 +25,8 @@ $(NPM_STAMP): package.json package-lock.json
 
 $(PY_STAMP): pyproject.toml constraints.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade "pip==25.3"
-	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e ".[dev]"
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-cache-dir --upgrade "pip==25.3"
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-cache-dir -c constraints.txt -e ".[dev]"
 	$(PY) -m famchain.chain._solc_setup
 	@touch $@
 
