@@ -102,6 +102,9 @@ class Devnet:
     ) -> tuple[subprocess.Popen[bytes], str]:
         argv = [anvil_binary(), "--host", "127.0.0.1", "--port", "0", "--chain-id", str(self.chain_id)]
         argv += ["--accounts", "10", "--balance", "1000000", "--no-request-size-limit"]
+        # Keep recent states in memory only: by default anvil also writes every historical state under
+        # ~/.foundry/anvil/tmp, which a long run (soak, bench) grows to tens of GB and a killed anvil leaves behind.
+        argv += ["--prune-history", "1024"]
         if persist:
             argv += ["--state", str(self.state_dir / "anvil-state.json"), "--state-interval", "1"]
         if block_time:
