@@ -284,3 +284,17 @@ def list_outbox(s: Session, as_json: Json = False) -> None:
     entries = s.actor.outbox.pending()
     lines = [f"{e.record_id}  {e.state:18} {e.patient}  {e.last_error}" for e in entries]
     emit([_entry_json(e) for e in entries], as_json, "\n".join(lines) or "outbox is empty")
+
+
+@chain_command(outbox_app, "drop")
+def drop(s: Session, record: Annotated[str, typer.Argument(help="Record id of a queued record.")]) -> None:
+    """Give up a queued record that can never be anchored (its sealed bytes are deleted)."""
+    record_id = "0x" + _record_id(record).hex()
+    s.confirm(f"drop queued record {record_id}")
+    entry = pipeline.drop(s.actor, record_id)
+    if entry.state == "anchored":
+        typer.echo(
+            f"record {record_id} is already on the card (block {entry.block}); marked done, not dropped"
+        )
+    else:
+        typer.echo(f"dropped queued record {record_id}")

@@ -414,6 +414,25 @@ def _run_group(actor: Actor, patient: str, group: list[OutboxEntry], report: Flu
             report.failed.append((actor.outbox.update(entry, last_error=str(exc), **changes), str(exc)))
 
 
+def drop(actor: Actor, record_id: str) -> OutboxEntry:
+    """Remove a pending entry the author gives up on (e.g. consent withdrawn before it was anchored).
+
+    A record the chain already holds is not dropped but marked done: the card is the truth.
+
+    Raises:
+        InputError: no pending entry with that id in this outbox.
+    """
+    with actor.outbox.locked():
+        entry = actor.outbox.get(record_id)
+        if entry is None or entry.state == ANCHORED:
+            raise InputError(f"no pending record {record_id} in this outbox")
+        on_card = actor.history.anchors(entry.patient, [entry.record_bytes]).get(entry.record_bytes)
+        if on_card is not None:
+            return actor.outbox.update(entry, state=ANCHORED, tx_hash=on_card.tx_hash, block=on_card.block)
+        actor.outbox.discard(entry)
+        return entry
+
+
 def submit(actor: Actor, patient: str, content: RecordContent) -> tuple[OutboxEntry, FlushReport]:
     """Seal a new visit record and flush the outbox (this record and any earlier queued ones).
 

@@ -280,3 +280,29 @@ def test_pipelined_anchor_that_reverts_is_retried_on_the_real_head(
     card = [r.record_id for r in History(world.fc).card(world.patient.address)]
     assert sorted(card) == sorted(e.record_bytes for e in entries)
     assert len(card) == 3
+
+
+def test_drop_removes_a_record_that_can_never_be_anchored(world: World) -> None:
+    entry = pipeline.seal_record(world.stranger, world.patient.address, parse_record(VISIT), check=False)
+    assert pipeline.flush(world.stranger).failed
+
+    dropped = pipeline.drop(world.stranger, entry.record_id)
+
+    assert dropped.record_id == entry.record_id
+    assert world.stranger.outbox.pending() == []
+    assert not world.stranger.outbox.envelope_path(entry.record_id).exists()
+    with pytest.raises(InputError, match="no pending record"):
+        pipeline.drop(world.stranger, entry.record_id)
+
+
+def test_drop_of_a_record_already_on_the_card_marks_it_done(world: World) -> None:
+    entry, _ = pipeline.submit(world.family_doctor, world.patient.address, parse_record(VISIT))
+    done = world.family_doctor.outbox.get(entry.record_id)
+    assert done is not None
+    world.family_doctor.outbox.add(replace(done, state=STORED), world.store.get(entry.cid))
+
+    kept = pipeline.drop(world.family_doctor, entry.record_id)
+
+    assert kept.state == ANCHORED
+    assert world.family_doctor.outbox.pending() == []
+    assert len(History(world.fc).card(world.patient.address)) == 1
