@@ -7,8 +7,10 @@ caller gets :class:`TransactionUnknownError` carrying the hash to reconcile agai
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -119,6 +121,15 @@ class TransactionSender:
             base = int(block.get("baseFeePerGas", 0) or 0)
             self._base_fee = (now, base)
         return {"maxFeePerGas": 2 * base + self.priority_fee, "maxPriorityFeePerGas": self.priority_fee}
+
+    @contextlib.contextmanager
+    def one_fee_lookup(self) -> Iterator[None]:
+        """Sign the transactions of a burst with a single base-fee lookup (the cap covers five full blocks)."""
+        saved, self.fee_cache_seconds, self._base_fee = self.fee_cache_seconds, float("inf"), None
+        try:
+            yield
+        finally:
+            self.fee_cache_seconds = saved
 
     def _reserve_nonce(self) -> int:
         if self._nonces.next is None:

@@ -18,6 +18,7 @@ import os
 import time
 from collections import defaultdict
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
@@ -65,6 +66,7 @@ from famchain.types import Address, RecordId
 
 ZERO32 = b"\x00" * 32
 MAX_BATCH = 50
+STORE_WORKERS = 4
 PIPELINED_ANCHOR_GAS = 150_000
 """Gas limit of a pipelined anchor (it cannot be estimated before the previous one is mined); only the gas
 actually used is paid (about 57,000, or 74,000 for a patient's first record)."""
@@ -329,8 +331,10 @@ def flush(actor: Actor, *, batch: bool = True) -> FlushReport:
         entries = actor.outbox.pending()
         try:
             ready: list[OutboxEntry] = []
-            for pending in entries:
-                entry = _store(actor, pending) if pending.state == SEALED else pending
+            # Uploads are independent and idempotent: a few at a time keep both the store and the client busy.
+            with ThreadPoolExecutor(max_workers=STORE_WORKERS) as pool:
+                stored = list(pool.map(lambda e: _store(actor, e) if e.state == SEALED else e, entries))
+            for entry in stored:
                 if entry.state == AWAITING_APPROVAL:
                     report.waiting_approval.append(entry)
                 else:
@@ -373,11 +377,13 @@ def _anchor_pipelined(
     pending = [e for e in group if e.record_bytes not in on_card]
     head = actor.fc.card(patient, block).head
     signed = []
-    for entry in pending:
-        anchor = _anchor_struct(entry)
-        call = actor.fc.records.functions.anchor(patient, head, anchor)
-        signed.append((entry, actor.sender.sign(call, f"anchor {entry.record_id}", gas=PIPELINED_ANCHOR_GAS)))
-        head = next_head(head, leaf_hash(*anchor, actor.address))
+    with actor.sender.one_fee_lookup():
+        for entry in pending:
+            anchor = _anchor_struct(entry)
+            call = actor.fc.records.functions.anchor(patient, head, anchor)
+            tx = actor.sender.sign(call, f"anchor {entry.record_id}", gas=PIPELINED_ANCHOR_GAS)
+            signed.append((entry, tx))
+            head = next_head(head, leaf_hash(*anchor, actor.address))
     for _, tx in signed:
         actor.sender.broadcast(tx)
     left = [e for e in group if e.record_bytes in on_card]
