@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import io
 import os
-import time
 from collections import defaultdict
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -781,13 +780,3 @@ def read_profile(actor: Actor, resident: str) -> dict[str, Any]:
         raise AccessDeniedError(f"{actor.address} is not the active family doctor of {resident}")
     result: dict[str, Any] = decode_section(PROFILE_SECTION, plain)
     return result
-
-
-def deadline_from_now(actor: Actor, seconds: int) -> int:
-    """A signature deadline ``seconds`` after the latest block."""
-    return actor.fc.latest_timestamp() + seconds
-
-
-def now() -> int:
-    """Wall-clock seconds (for file names and local bookkeeping only)."""
-    return int(time.time())
