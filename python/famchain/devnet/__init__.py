@@ -144,7 +144,17 @@ class Devnet:
         info = self.info()
         if info is None:
             return None
-        for pid in (info.store_pid, info.anvil_pid):
-            stop(pid)
+        for pid, marker in ((info.store_pid, "ipfs"), (info.anvil_pid, "anvil")):
+            if _is_ours(pid, marker):
+                stop(pid)
         self._info_path.unlink(missing_ok=True)
         return info
+
+
+def _is_ours(pid: int, marker: str) -> bool:
+    """True when ``pid`` still runs the service we started (not a later process that reused the pid)."""
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
+    return marker.encode() in cmdline
