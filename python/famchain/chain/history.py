@@ -77,6 +77,11 @@ class AnchoredRecord:
         return self.previous != b"\x00" * 32
 
 
+def address_topic(address: str) -> str:
+    """An address as an indexed-event topic (left-padded to 32 bytes), for ``eth_getLogs`` filters."""
+    return "0x" + abi_encode(["address"], [address]).hex()
+
+
 def leaf_hash(
     record_id: bytes, previous: bytes, cid_digest: bytes, sections: int, codec: int, author: str
 ) -> bytes:
@@ -152,7 +157,7 @@ class History:
 
     def patient_events(self, patient: str, to_block: int | None = None) -> list[ChainEvent]:
         """Every event whose first indexed argument is ``patient``: the patient's whole audit trail."""
-        topic = "0x" + abi_encode(["address"], [patient]).hex()
+        topic = address_topic(patient)
         return self.events([None, topic], to_block=to_block)
 
     def card(self, patient: str) -> list[AnchoredRecord]:
@@ -164,7 +169,7 @@ class History:
         block = self.fc.w3.eth.block_number
         stored = self.fc.card(patient, block)
         sig = "0x" + self.topic("RecordAnchored").hex()
-        topic = "0x" + abi_encode(["address"], [patient]).hex()
+        topic = address_topic(patient)
         events = self.events([sig, topic], [self.fc.records.address], to_block=block)
         records = [anchored_from_event(e) for e in events]
         head = ZERO_HEAD
@@ -190,7 +195,7 @@ class History:
         self, patient: str | None, record_ids: list[bytes], to_block: int | None = None
     ) -> dict[bytes, AnchoredRecord]:
         """Anchors of the given record ids (on ``patient``'s card, or any card when None), by record id."""
-        patient_topic = None if patient is None else "0x" + abi_encode(["address"], [patient]).hex()
+        patient_topic = None if patient is None else address_topic(patient)
         topics = [
             "0x" + self.topic("RecordAnchored").hex(),
             patient_topic,

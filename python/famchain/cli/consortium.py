@@ -8,7 +8,7 @@ import typer
 from web3.logs import DISCARD
 
 from famchain.chain.contracts import InstitutionKind, MemberStatus, ProposalAction
-from famchain.chain.history import History
+from famchain.chain.history import History, address_topic
 from famchain.cli._context import Json, Session, address_arg, chain_command, emit
 from famchain.crypto.keywrap import address_from_public_key
 from famchain.errors import InputError
@@ -150,7 +150,7 @@ def doctors(
 ) -> None:
     """List an institution's practitioners and whether they are active."""
     who = address_arg(institution, "institution") if institution is not None else s.account.address
-    topic = "0x" + bytes(12).hex() + who[2:].lower()
+    topic = address_topic(who)
     seen: dict[str, None] = {}
     for event in History(s.fc).events([None, topic], [s.fc.consortium.address]):
         if event.name == "PractitionerRegistered":

@@ -29,6 +29,7 @@ from eth_keys.exceptions import BadSignature
 from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 from eth_utils.exceptions import ValidationError
+from web3.types import TxReceipt
 
 from famchain.chain.contracts import Famchain, FamilyDoctor
 from famchain.chain.history import AnchoredRecord, History, leaf_hash, next_head
@@ -265,18 +266,37 @@ def _anchor_struct(entry: OutboxEntry) -> tuple[bytes, bytes, bytes, int, int]:
     return (entry.record_bytes, entry.previous_bytes, digest, entry.sections, codec)
 
 
+def _settle_on_card(
+    actor: Actor, patient: str, entries: list[OutboxEntry], block: int, report: FlushReport
+) -> list[OutboxEntry]:
+    """Mark done the entries already on the patient's card at ``block``; return the others."""
+    on_card = actor.history.anchors(patient, [e.record_bytes for e in entries], block)
+    for entry in entries:
+        rec = on_card.get(entry.record_bytes)
+        if rec is not None:
+            report.already.append(
+                actor.outbox.update(entry, state=ANCHORED, tx_hash=rec.tx_hash, block=rec.block)
+            )
+    return [e for e in entries if e.record_bytes not in on_card]
+
+
+def _mark_anchored(actor: Actor, entry: OutboxEntry, receipt: TxReceipt, report: FlushReport) -> None:
+    done = actor.outbox.update(
+        entry,
+        state=ANCHORED,
+        tx_hash=receipt["transactionHash"].to_0x_hex(),
+        block=int(receipt["blockNumber"]),
+        last_error="",
+    )
+    report.anchored.append(done)
+
+
 def _anchor_group(actor: Actor, patient: str, group: list[OutboxEntry], report: FlushReport) -> None:
     """Anchor entries of one patient (all new records, or one update) exactly once."""
     pending = list(group)
     for _ in range(CAS_RETRIES):
         block = actor.fc.w3.eth.block_number
-        on_card = actor.history.anchors(patient, [e.record_bytes for e in pending], block)
-        for entry in [e for e in pending if e.record_bytes in on_card]:
-            rec = on_card[entry.record_bytes]
-            report.already.append(
-                actor.outbox.update(entry, state=ANCHORED, tx_hash=rec.tx_hash, block=rec.block)
-            )
-        pending = [e for e in pending if e.record_bytes not in on_card]
+        pending = _settle_on_card(actor, patient, pending, block, report)
         if not pending:
             return
         head = actor.fc.card(patient, block).head
@@ -306,15 +326,7 @@ def _anchor_group(actor: Actor, patient: str, group: list[OutboxEntry], report: 
             raise
         report.transactions += 1
         for entry in pending:
-            report.anchored.append(
-                actor.outbox.update(
-                    entry,
-                    state=ANCHORED,
-                    tx_hash=receipt["transactionHash"].to_0x_hex(),
-                    block=int(receipt["blockNumber"]),
-                    last_error="",
-                )
-            )
+            _mark_anchored(actor, entry, receipt, report)
         return
     raise ChainError(f"the card of {patient} kept changing; {len(pending)} record(s) left in the outbox")
 
@@ -367,13 +379,13 @@ def _anchor_pipelined(
     Each anchor names as ``expectedHead`` the head the previous one will leave (computed locally from the
     same leaf the contract hashes), so they chain in nonce order. The contract's compare-and-swap still decides:
     an anchor whose expected head is wrong reverts and stays queued. Returns the entries not anchored here
-    (they go through the one-at-a-time path, which re-reads the card).
+    (they go through the one-at-a-time path, which re-reads the card). Entries already on the card are
+    marked done first, as in :func:`_anchor_group`.
     """
     if len(group) < 2:
         return group
     block = actor.fc.w3.eth.block_number
-    on_card = actor.history.anchors(patient, [e.record_bytes for e in group], block)
-    pending = [e for e in group if e.record_bytes not in on_card]
+    pending = _settle_on_card(actor, patient, group, block, report)
     head = actor.fc.card(patient, block).head
     signed = []
     with actor.sender.one_fee_lookup():
@@ -385,7 +397,7 @@ def _anchor_pipelined(
             head = next_head(head, leaf_hash(*anchor, actor.address))
     for _, tx in signed:
         actor.sender.broadcast(tx)
-    left = [e for e in group if e.record_bytes in on_card]
+    left = []
     for entry, tx in signed:
         try:
             receipt = actor.sender.wait(tx)
@@ -393,16 +405,7 @@ def _anchor_pipelined(
             left.append(entry)
             continue
         report.transactions += 1
-        report.anchored.append(
-            actor.outbox.update(
-                entry,
-                state=ANCHORED,
-                attempts=entry.attempts + 1,
-                tx_hash=receipt["transactionHash"].to_0x_hex(),
-                block=int(receipt["blockNumber"]),
-                last_error="",
-            )
-        )
+        _mark_anchored(actor, replace(entry, attempts=entry.attempts + 1), receipt, report)
     return left
 
 
