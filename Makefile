@@ -27,14 +27,14 @@ $(PY_STAMP): pyproject.toml constraints.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-cache-dir --upgrade "pip==25.3"
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-cache-dir -c constraints.txt -e ".[dev]"
-	$(PY) -m famchain.chain._solc_setup
+	$(PY) tools/solc_setup.py
 	@touch $@
 
 build: install ## compile the contracts with forge
 	forge build
 
 artifacts: install ## refresh the packaged ABI/bytecode in python/famchain/chain/artifacts
-	$(PY) -m famchain.chain.artifacts --write
+	$(PY) tools/artifacts.py --write
 
 test: install test-forge slither lint test-python test-ape ## every check: forge, Slither, ruff, mypy, forge fmt, pytest, ape
 

@@ -173,3 +173,44 @@ class NotPinnedError(StorageError, LookupError):
     def __init__(self, cid: str) -> None:
         self.cid = cid
         super().__init__(f"content {cid} is not pinned")
+
+
+# --- records ---
+
+
+class QueuedError(FamchainError):
+    """Records are safe in the outbox but could not all be anchored now; a later flush will finish."""
+
+    def __init__(self, queued: int, reason: str) -> None:
+        self.queued = queued
+        self.reason = reason
+        super().__init__(
+            f"{queued} record(s) sealed and queued in the outbox, not yet anchored: {reason}; "
+            "they will be anchored exactly once by `famchain outbox flush`"
+        )
+
+
+class UnknownRecordError(InputError, LookupError):
+    """No record with this id is anchored on this deployment."""
+
+    def __init__(self, record_id: object) -> None:
+        self.record_id = record_id
+        super().__init__(f"no record {record_id} on this deployment")
+
+
+class NoAccountError(ConfigError):
+    """The operation signs or decrypts, but the client was built without an account."""
+
+    def __init__(self, what: str) -> None:
+        super().__init__(f"{what} needs an account: build the client with an account (a LocalAccount)")
+
+
+class InsecureKeystoreError(WalletError, PermissionError):
+    """A keystore was written with the light test KDF and the caller did not allow test keystores."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        super().__init__(
+            f"keystore {path} uses the insecure test-only KDF; re-create or import it without the test setting "
+            "(or set FAMCHAIN_INSECURE_TEST_KEYSTORES=1 in a test)"
+        )

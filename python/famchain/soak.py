@@ -21,20 +21,14 @@ from pathlib import Path
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 
-from famchain.chain.client import connect
-from famchain.chain.contracts import Famchain, InstitutionKind
-from famchain.chain.deploy import deploy
-from famchain.chain.history import History
-from famchain.chain.tx import TransactionSender, send_all
+from famchain.chain.structs import InstitutionKind
+from famchain.client import Client
 from famchain.crypto import envelope as env
-from famchain.crypto import typed_data
 from famchain.crypto.envelope import SealedEnvelope, Withheld
 from famchain.crypto.keywrap import public_key_from_private
-from famchain.devnet import DEV_FUNDER_KEY, Devnet
+from famchain.devnet import Devnet, dev_account
 from famchain.errors import NotARecipientError
-from famchain.records import pipeline
 from famchain.records.model import parse_record
-from famchain.records.pipeline import Actor
 from famchain.records.sections import ALL_SECTIONS, Action, Purpose, section_names
 from famchain.storage.api import ContentStore
 from famchain.storage.kubo import KuboStore
@@ -76,22 +70,17 @@ class SoakReport:
 
 
 class Soak:
-    """One soak run against a chain and a store."""
+    """One soak run against a chain and a store, entirely through :class:`famchain.Client`."""
 
     def __init__(self, rpc_url: str, store: ContentStore, home: Path, seed: int = 7) -> None:
-        self.w3 = connect(rpc_url, timeout=60)
+        self.rpc_url = rpc_url
         self.store = store
         self.home = home
         self.rng = random.Random(seed)  # noqa: S311 - reproducible workload, not cryptography
-        self.funder = TransactionSender(self.w3, Account.from_key(DEV_FUNDER_KEY), fee_cache_seconds=2)
         self.report = SoakReport()
 
-    def _actor(self, account: LocalAccount) -> Actor:
-        sender = TransactionSender(self.w3, account, fee_cache_seconds=2)
-        return Actor(self.fc, account, sender, self.store, self.home)
-
-    def _fund(self, accounts: list[LocalAccount]) -> None:
-        send_all(self.funder, [{"to": a.address, "value": 10**19, "gas": 21_000} for a in accounts])  # type: ignore[misc]
+    def _client(self, account: LocalAccount) -> Client:
+        return self.funder.with_account(account, fee_cache_seconds=2)
 
     def setup(self, patients: int, doctors: int, grantees: int) -> None:
         """A consortium, doctors, grantees and registered patients each with a family doctor."""
@@ -100,90 +89,44 @@ class Soak:
         self.grantee_keys = [Account.create() for _ in range(grantees)]
         self.patient_keys = [Account.create() for _ in range(patients)]
         self.stranger = Account.create()
-        self._fund(admins + self.doctor_keys + self.grantee_keys + self.patient_keys)
         founders = [
             (admins[0].address, InstitutionKind.PRIMARY_CARE),
             (admins[1].address, InstitutionKind.HOSPITAL),
             (admins[2].address, InstitutionKind.INSURER),
         ]
-        self.fc = Famchain(self.w3, deploy(self.w3, self.funder, founders))
-        fc = self.fc
-        pc, hospital = self._actor(admins[0]), self._actor(admins[1])
-        send_all(
-            pc.sender,
-            [
-                fc.consortium.functions.registerPractitioner(d.address, _public_key(d))
-                for d in self.doctor_keys
-            ],
-        )
-        send_all(
-            hospital.sender,
-            [
-                fc.consortium.functions.registerPractitioner(g.address, _public_key(g))
-                for g in self.grantee_keys
-            ],
-        )
-        self.doctors = [self._actor(d) for d in self.doctor_keys]
-        self.grantees = [self._actor(g) for g in self.grantee_keys]
-        self.patients = [self._actor(p) for p in self.patient_keys]
-        self.by_address: dict[str, Actor] = {p.address: p for p in self.patients}
-        self.family: dict[str, Actor] = {}
-        deadline = fc.latest_timestamp() + 86400
-        by_doctor: dict[int, list[object]] = defaultdict(list)
-        registrations = []
+        deployer = Client.deploy(self.rpc_url, dev_account(), founders, store=self.store, home=self.home)
+        self.funder = deployer.with_account(dev_account(), fee_cache_seconds=2, receipt_timeout=60)
+        for account in admins + self.doctor_keys + self.grantee_keys + self.patient_keys:
+            self.funder.transfer(account.address, 10**19)
+        pc, hospital = self._client(admins[0]), self._client(admins[1])
+        for d in self.doctor_keys:
+            pc.consortium.register_practitioner(d.address, _public_key(d))
+        for g in self.grantee_keys:
+            hospital.consortium.register_practitioner(g.address, _public_key(g))
+        self.doctors = [self._client(d) for d in self.doctor_keys]
+        self.grantees = [self._client(g) for g in self.grantee_keys]
+        self.patients = [self._client(p) for p in self.patient_keys]
+        self.by_address: dict[str, Client] = {p.address: p for p in self.patients}
+        self.family: dict[str, Client] = {}
         for n, patient in enumerate(self.patients):
-            digest, _ = pipeline.seal_profile(patient, {"name": f"soak patient {n}"})
-            registrations.append(
-                (patient, fc.residents.functions.register(_public_key(patient.account), digest))
+            patient.residents.register({"name": f"soak patient {n}"})
+            doctor = self.doctors[n % len(self.doctors)]
+            # The resident signs the acceptance; the doctor sends it (the resident pays no gas for it).
+            signed = patient.agreements.sign_acceptance(
+                doctor.address, ALL_SECTIONS, Action.READ | Action.APPEND, 365 * 86400
             )
-        for patient, call in registrations:
-            patient.sender.broadcast(patient.sender.sign(call))
-        for n, patient in enumerate(self.patients):
-            doctor_index = n % len(self.doctors)
-            doctor = self.doctors[doctor_index]
-            data = typed_data.agreement(
-                resident=patient.address,
-                doctor=doctor.address,
-                sections=ALL_SECTIONS,
-                actions=Action.READ | Action.APPEND,
-                term=365 * 86400,
-                nonce=0,
-                deadline=deadline,
-                chain_id=fc.chain_id,
-                verifying_contract=fc.residents.address,
-            )
-            signature = typed_data.sign_typed_data(patient.private_key, data)
-            by_doctor[doctor_index].append(
-                fc.residents.functions.acceptAgreementWithSig(
-                    patient.address,
-                    ALL_SECTIONS,
-                    Action.READ | Action.APPEND,
-                    365 * 86400,
-                    0,
-                    deadline,
-                    signature,
-                )
-            )
+            doctor.agreements.accept_signed(signed)
             self.family[patient.address] = doctor
-        self._settle()
-        for index, calls in by_doctor.items():
-            send_all(self.doctors[index].sender, calls)  # type: ignore[arg-type]
         self.report.patients = patients
-
-    def _settle(self) -> None:
-        """Wait until every pending transaction is mined (automine: one empty poll suffices)."""
-        while int(self.w3.eth.get_block_transaction_count("pending") or 0):
-            time.sleep(0.05)
 
     def run(self, records: int, grant_changes: int) -> None:
         """Interleave grants/revocations with sealed records; then flush every doctor's outbox."""
-        fc = self.fc
         grants: dict[str, dict[str, int]] = defaultdict(dict)  # patient -> grantee -> sections
-        self.expected: dict[bytes, dict[str, set[str]]] = {}
-        self.sealed: dict[bytes, tuple[str, str]] = {}
+        self.expected: dict[RecordId, dict[str, set[str]]] = {}
+        self.sealed: dict[RecordId, tuple[str, str]] = {}
         changes_per_record = grant_changes / max(records, 1)
         budget = 0.0
-        expires = fc.latest_timestamp() + 365 * 86400
+        expires = self.funder.now() + 365 * 86400
         for _ in range(records):
             budget += changes_per_record
             while budget >= 1:
@@ -191,66 +134,59 @@ class Soak:
                 granted = [(p, g) for p, by in grants.items() for g in by]
                 if granted and self.rng.random() < 0.4:  # revoke a consent in force
                     patient_address, grantee_address = self.rng.choice(granted)
-                    self.by_address[patient_address].sender.transact(
-                        fc.consents.functions.revoke(grantee_address)
-                    )
+                    self.by_address[patient_address].consents.revoke(grantee_address)
                     del grants[patient_address][grantee_address]
                     self.report.revocations += 1
                 else:
                     patient = self.rng.choice(self.patients)
                     grantee = self.rng.choice(self.grantees)
                     sections = self.rng.choice([ALL_SECTIONS, 0x08 | 0x10, 0x01, 0x20 | 0x08])
-                    patient.sender.transact(
-                        fc.consents.functions.grant(
-                            grantee.address, sections, Action.READ, Purpose.REFERRAL, expires
-                        )
+                    patient.consents.grant(
+                        grantee.address, sections, purpose=Purpose.REFERRAL, expires_at=expires
                     )
                     grants[patient.address][grantee.address] = sections
                     self.report.grants += 1
             patient = self.rng.choice(self.patients)
             doctor = self.family[patient.address]
-            entry = pipeline.seal_record(doctor, patient.address, RECORD, check=False)
+            entry = doctor.records.seal(patient.address, RECORD, check=False)
             who: dict[str, set[str]] = {patient.address: RECORD_SECTIONS, doctor.address: RECORD_SECTIONS}
             for grantee_address, sections in grants[patient.address].items():
                 visible = RECORD_SECTIONS & set(section_names(sections))
                 if visible:
                     who[grantee_address] = visible
-            self.expected[entry.record_bytes] = who
-            self.sealed[entry.record_bytes] = (patient.address, entry.cid)
+            self.expected[entry.record_id] = who
+            self.sealed[entry.record_id] = (patient.address, entry.cid)
             self.report.records_sealed += 1
         for doctor in self.doctors:
-            pipeline.flush(doctor)
+            doctor.records.flush()
 
     def verify(self) -> None:
         """Every sealed record on its patient's card exactly once, stored, and opening for exactly who it should."""
-        history = History(self.fc)
-        seen: dict[bytes, int] = defaultdict(int)
+        seen: dict[RecordId, int] = defaultdict(int)
         for patient in self.patients:
-            for record in history.card(patient.address):
+            for record in self.funder.records.card(patient.address):
                 seen[record.record_id] += 1
         self.report.records_anchored = sum(1 for r in self.sealed if seen.get(r))
         self.report.records_lost = sum(1 for r in self.sealed if not seen.get(r))
         self.report.duplicates = sum(n - 1 for n in seen.values() if n > 1)
-        readers: dict[str, Actor] = {a.address: a for a in [*self.patients, *self.doctors, *self.grantees]}
+        readers: dict[str, Client] = {c.address: c for c in [*self.patients, *self.doctors, *self.grantees]}
         stranger = self.stranger.address
+        chain = self.funder.chain
         for record_id, (patient_address, cid) in self.sealed.items():
             try:
                 sealed = SealedEnvelope.from_bytes(self.store.get(cid))
             except Exception as exc:
                 self.report.records_lost += 1
-                self.report.problems.append(f"record 0x{record_id.hex()}: {exc}")
+                self.report.problems.append(f"record {record_id}: {exc}")
                 continue
             expected = self.expected[record_id]
             wrapped = {a for s in sealed.section_names for a in sealed.recipients_of(s)}
             candidates = set(expected) | (wrapped & set(readers)) | {stranger}
             context = env.EnvelopeContext(
-                RecordId(record_id),
-                Address(patient_address),
-                self.fc.chain_id,
-                Address(self.fc.records.address),
+                record_id, Address(patient_address), chain.chain_id, Address(chain.records.address)
             )
             for address in sorted(candidates):
-                key = bytes(self.stranger.key) if address == stranger else readers[address].private_key
+                key = bytes(self.stranger.key) if address == stranger else readers[address].account_key()
                 try:
                     opened = env.open_all(sealed, key, context)
                     got = {n for n, v in opened.items() if not isinstance(v, Withheld)}
@@ -259,7 +195,7 @@ class Soak:
                 self.report.decryption_checks += 1
                 if got != expected.get(address, set()):
                     self.report.wrong_decryptions += 1
-                    self.report.problems.append(f"record 0x{record_id.hex()}: {address} opens {sorted(got)}")
+                    self.report.problems.append(f"record {record_id}: {address} opens {sorted(got)}")
 
 
 def _public_key(account: LocalAccount) -> bytes:
@@ -295,8 +231,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
+    from famchain.settings import Settings
+
+    anvil = Settings.from_env().anvil_binary()
     with tempfile.TemporaryDirectory(prefix="famchain-soak-") as tmp:
-        devnet = Devnet(Path(tmp) / "devnet")
+        devnet = Devnet(Path(tmp) / "devnet", anvil=anvil)
         info = devnet.up()
         try:
             report = run_soak(

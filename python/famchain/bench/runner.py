@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import os
 import resource
+import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,27 +30,25 @@ from eth_account.signers.local import LocalAccount
 from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 from web3 import Web3
-from web3.contract import Contract
 from web3.types import RPCEndpoint, TxParams, TxReceipt, Wei
 
-from famchain.bench import baseline
-from famchain.chain.client import connect, rpc_calls
-from famchain.chain.contracts import ZERO_HEAD, Famchain, InstitutionKind
-from famchain.chain.deploy import deploy
-from famchain.chain.history import History, leaf_hash, next_head
+from famchain.chain.baseline import NaiveBaseline
+from famchain.chain.history import leaf_hash, next_head
+from famchain.chain.rpc import connect, rpc_calls
+from famchain.chain.structs import CODEC_RAW, ZERO_HEAD, Anchor, InstitutionKind
 from famchain.chain.tx import Call, SignedTx, TransactionSender
-from famchain.crypto import envelope as env
+from famchain.client import Client
 from famchain.crypto import typed_data
-from famchain.crypto.envelope import SealedEnvelope, Withheld
 from famchain.crypto.keywrap import address_from_public_key, public_key_from_private
-from famchain.devnet import DEV_FUNDER_KEY, Devnet
+from famchain.devnet import Devnet, dev_account
 from famchain.errors import ChainError
-from famchain.records import pipeline
-from famchain.records.model import RecordContent, decode_section, parse_record
-from famchain.records.pipeline import Actor
+from famchain.records.anchoring import MAX_BATCH, Strategy
+from famchain.records.model import RecordContent, parse_record
 from famchain.records.sections import ALL_SECTIONS, Action, Purpose
+from famchain.records.sharing import consent_document
 from famchain.storage.cid import cid_from_digest
 from famchain.storage.kubo import KuboStore
+from famchain.types import RecordId
 
 OPS = (
     "register",
@@ -69,10 +69,9 @@ TARGETS = {
 }
 """Gas ceilings from the benchmark issue."""
 
-BATCH = pipeline.MAX_BATCH
+BATCH = MAX_BATCH
 DAY = 86_400
 INTRINSIC_GAS = 21_000
-CODEC_RAW = 0x55
 BOTH = Action.READ | Action.APPEND
 
 Progress = Callable[[str], None]
@@ -115,14 +114,13 @@ def calldata_gas(data: bytes) -> int:
     return 4 * zeros + 16 * (len(data) - zeros)
 
 
-def view_execution_gas(w3: Web3, contract: Contract, fn: str, args: Sequence[Any]) -> int:
+def view_execution_gas(w3: Web3, to: str, data: bytes) -> int:
     """Execution gas of a view call: ``estimateGas`` minus the 21,000 intrinsic and the calldata cost.
 
     The estimate is the smallest gas limit under which the call succeeds, so for a view that calls other
     contracts it includes the 1/64 that EIP-150 keeps back at each call.
     """
-    data = bytes.fromhex(contract.encode_abi(fn, args=list(args))[2:])
-    estimate = int(w3.eth.estimate_gas(TxParams(to=contract.address, data=data)))
+    estimate = int(w3.eth.estimate_gas(TxParams(to=to, data=data)))
     return estimate - INTRINSIC_GAS - calldata_gas(data)
 
 
@@ -155,15 +153,21 @@ def pipelined(
     return receipts
 
 
-def random_anchor(sections: int = ALL_SECTIONS) -> tuple[bytes, bytes, bytes, int, int]:
+def random_anchor(sections: int = ALL_SECTIONS) -> Anchor:
     """A new-visit anchor with a random record id and CID digest (gas does not depend on the bytes)."""
-    return (os.urandom(32), b"\x00" * 32, os.urandom(32), sections, CODEC_RAW)
+    return Anchor(
+        recordId=RecordId.random(),
+        previous=RecordId.zero(),
+        cidDigest=os.urandom(32),
+        sections=sections,
+        cidCodec=CODEC_RAW,
+    )
 
 
-def fold(head: bytes, anchors: Iterable[tuple[bytes, bytes, bytes, int, int]], author: str) -> bytes:
+def fold(head: bytes, anchors: Iterable[Anchor], author: str) -> bytes:
     """The card head after appending ``anchors`` by ``author`` (the contract's hash chain, client side)."""
-    for record_id, previous, digest, sections, codec in anchors:
-        head = next_head(head, leaf_hash(record_id, previous, digest, sections, codec, author))
+    for anchor in anchors:
+        head = next_head(head, leaf_hash(anchor, author))
     return head
 
 
@@ -194,13 +198,13 @@ def sample_record(n: int) -> RecordContent:
 
 
 class World:
-    """A deployment with two founders, a family doctor, a hospital specialist and registered patients."""
+    """A deployment with two founders, a family doctor, a hospital specialist and registered patients, each
+    party a :class:`famchain.Client`."""
 
     def __init__(self, rpc_url: str, ipfs_url: str, home: Path) -> None:
         self.w3 = connect(rpc_url, timeout=60.0)
         self.store = KuboStore(ipfs_url)
         self.home = home
-        self.funder = self.sender(Account.from_key(DEV_FUNDER_KEY))
         names = (
             "pc",
             "hospital",
@@ -212,20 +216,24 @@ class World:
             "scale_patient",
         )
         self.accounts: dict[str, LocalAccount] = {n: Account.create() for n in names}
-        self.fc: Famchain | None = None
-        self.actors: dict[str, Actor] = {}
+        self.deployer: Client | None = None
+        self.clients: dict[str, Client] = {}
 
-    def sender(self, account: LocalAccount) -> TransactionSender:
-        """A sender that reuses the base fee for a second: the benchmark signs many transactions back to back."""
-        return TransactionSender(self.w3, account, fee_cache_seconds=1.0, poll_interval=0.002)
+    @property
+    def funder(self) -> TransactionSender:
+        """The dev account's sender (funding; the baseline's deployment)."""
+        return self.client_of(dev_account()).sender
 
-    def actor(self, name: str) -> Actor:
+    def client_of(self, account: LocalAccount) -> Client:
+        """A client that reuses the base fee for a second: the benchmark signs many transactions back to back."""
+        assert self.deployer is not None
+        return self.deployer.with_account(account, fee_cache_seconds=1.0, poll_interval=0.002)
+
+    def client(self, name: str) -> Client:
         """The named party."""
-        if name not in self.actors:
-            assert self.fc is not None
-            account = self.accounts[name]
-            self.actors[name] = Actor(self.fc, account, self.sender(account), self.store, self.home)
-        return self.actors[name]
+        if name not in self.clients:
+            self.clients[name] = self.client_of(self.accounts[name])
+        return self.clients[name]
 
     def address(self, name: str) -> str:
         """Address of a named party."""
@@ -235,70 +243,59 @@ class World:
         """Fund accounts with pipelined transfers."""
         pipelined(self.funder, [(transfer(a, wei), 21_000) for a in addresses])
 
-    def build(self) -> Famchain:
-        """Deploy, register the practitioners; return the contracts."""
-        self.fund(self.address(n) for n in self.accounts)
+    def build(self) -> Client:
+        """Deploy, fund everyone, register the practitioners."""
         founders = [
             (self.address("pc"), InstitutionKind.PRIMARY_CARE),
             (self.address("hospital"), InstitutionKind.HOSPITAL),
         ]
-        self.fc = Famchain(self.w3, deploy(self.w3, self.funder, founders))
+        self.deployer = Client.deploy(self.w3, dev_account(), founders, store=self.store, home=self.home)
+        self.fund(self.address(n) for n in self.accounts)
         for institution, person in (("pc", "doctor"), ("hospital", "specialist")):
             key = public_key_from_private(bytes(self.accounts[person].key))
-            self.actor(institution).sender.transact(
-                self.fc.consortium.functions.registerPractitioner(self.address(person), key)
-            )
-        return self.fc
+            self.client(institution).consortium.register_practitioner(self.address(person), key)
+        return self.deployer
 
-    def register(self, name: str) -> TxReceipt:
-        """The resident registers their key and sealed basic information."""
-        assert self.fc is not None
-        resident = self.actor(name)
-        digest, _ = pipeline.seal_profile(resident, {"name": f"resident {name}", "birth_date": "1961-04-12"})
-        return resident.sender.transact(
-            self.fc.residents.functions.register(public_key_from_private(resident.private_key), digest)
-        )
+    def register(self, name: str) -> int:
+        """The resident registers their key and sealed basic information; returns the gas."""
+        profile = {"name": f"resident {name}", "birth_date": "1961-04-12"}
+        return self.client(name).residents.register(profile).tx.gas_used
 
-    def agree(self, name: str) -> tuple[TxReceipt, TxReceipt]:
-        """The family doctor proposes a one-year agreement; the resident accepts."""
-        assert self.fc is not None
-        resident, doctor = self.actor(name), self.actor("doctor")
-        term = 365 * DAY
-        proposed = doctor.sender.transact(
-            self.fc.residents.functions.proposeAgreement(resident.address, ALL_SECTIONS, BOTH, term)
-        )
-        accepted = resident.sender.transact(
-            self.fc.residents.functions.acceptAgreement(doctor.address, ALL_SECTIONS, BOTH, term)
-        )
-        return proposed, accepted
+    def agree(self, name: str) -> int:
+        """The family doctor proposes a one-year agreement; the resident accepts; returns the gas of both."""
+        resident, doctor = self.client(name), self.client("doctor")
+        proposed = doctor.agreements.propose(resident.address, ALL_SECTIONS, BOTH, 365 * DAY)
+        accepted = resident.agreements.accept(doctor.address, share=False)
+        return proposed.gas_used + accepted.tx.gas_used
 
 
 # --- 1. famchain gas -----------------------------------------------------------------------------------
 
 
 def famchain_gas(world: World) -> dict[str, int]:
-    """Gas of each operation on famchain, for one patient with the family doctor and a specialist."""
-    fc = world.fc
-    assert fc is not None
-    patient, doctor, hospital = world.actor("patient"), world.actor("doctor"), world.actor("hospital")
-    specialist = world.address("specialist")
-    gas: dict[str, int] = {"register": gas_used(world.register("patient"))}
-    proposed, accepted = world.agree("patient")
-    gas["agreement"] = gas_used(proposed) + gas_used(accepted)
+    """Gas of each operation on famchain, for one patient with the family doctor and a specialist.
 
-    records = fc.records.functions
+    Registration, agreement, relayed consent and revocation go through the client's services; the anchors
+    and the key release are sent with random content through the contract layer (gas does not depend on
+    the bytes, and these figures are the contracts', see ``submit`` below for the client's).
+    """
+    patient, doctor, hospital = world.client("patient"), world.client("doctor"), world.client("hospital")
+    specialist = world.address("specialist")
+    chain = patient.chain
+    gas: dict[str, int] = {"register": world.register("patient"), "agreement": world.agree("patient")}
+
     first = random_anchor()
-    doctor.sender.transact(records.anchor(patient.address, ZERO_HEAD, first))
+    doctor.sender.transact(chain.records.anchor(patient.address, ZERO_HEAD, first))
     head = fold(ZERO_HEAD, [first], doctor.address)
     # A card that already holds records is the common case; the first anchor is in ``scale``.
     second = random_anchor()
-    gas["anchor"] = gas_used(doctor.sender.transact(records.anchor(patient.address, head, second)))
+    gas["anchor"] = gas_used(doctor.sender.transact(chain.records.anchor(patient.address, head, second)))
     head = fold(head, [second], doctor.address)
     batch = [random_anchor() for _ in range(BATCH)]
-    receipt = doctor.sender.transact(records.anchorBatch(patient.address, head, batch))
+    receipt = doctor.sender.transact(chain.records.anchor_batch(patient.address, head, batch))
     gas["anchor_batch_per_record"] = gas_used(receipt) // BATCH
 
-    expires = fc.latest_timestamp() + 30 * DAY
+    expires = patient.now() + 30 * DAY
     consent = typed_data.consent(
         patient=patient.address,
         grantee=specialist,
@@ -306,34 +303,21 @@ def famchain_gas(world: World) -> dict[str, int]:
         actions=Action.READ,
         purpose=Purpose.REFERRAL,
         expires_at=expires,
-        nonce=int(fc.consents.functions.nonces(patient.address).call()),
+        nonce=chain.consents.nonces(patient.address),
         deadline=expires,
-        chain_id=fc.chain_id,
-        verifying_contract=fc.consents.address,
+        chain_id=chain.chain_id,
+        verifying_contract=chain.consents.address,
     )
-    signature = typed_data.sign_typed_data(patient.private_key, consent)
-    m = consent["message"]
-    relayed = hospital.sender.transact(
-        fc.consents.functions.grantWithSig(
-            patient.address,
-            specialist,
-            ALL_SECTIONS,
-            int(Action.READ),
-            int(Purpose.REFERRAL),
-            expires,
-            m["nonce"],
-            m["deadline"],
-            signature,
+    signature = typed_data.sign_typed_data(patient.account_key(), consent)
+    gas["grant_relayed"] = hospital.consents.relay(consent_document(consent, signature)).grant_tx.gas_used
+    gas["key_release"] = gas_used(
+        patient.sender.transact(
+            chain.records.release_keys(specialist, os.urandom(32), CODEC_RAW, ALL_SECTIONS)
         )
     )
-    gas["grant_relayed"] = gas_used(relayed)
-    gas["key_release"] = gas_used(
-        patient.sender.transact(records.releaseKeys(specialist, os.urandom(32), CODEC_RAW, ALL_SECTIONS))
-    )
-    gas["is_authorized"] = view_execution_gas(
-        world.w3, fc.consents, "isAuthorized", [patient.address, specialist, ALL_SECTIONS, int(Action.READ)]
-    )
-    gas["revoke"] = gas_used(patient.sender.transact(fc.consents.functions.revoke(specialist)))
+    call = chain.consents.is_authorized_call(patient.address, specialist, ALL_SECTIONS, Action.READ)
+    gas["is_authorized"] = view_execution_gas(world.w3, chain.consents.address, chain.consents.calldata(call))
+    gas["revoke"] = patient.consents.revoke(specialist).gas_used
     return gas
 
 
@@ -342,45 +326,42 @@ def famchain_gas(world: World) -> dict[str, int]:
 
 def baseline_gas(world: World) -> dict[str, int]:
     """The same operations on the naive baseline contract, by the same accounts."""
-    art = baseline.load()
-    factory = world.w3.eth.contract(abi=art.abi, bytecode=art.bytecode)
-    receipt = world.funder.transact(factory.constructor(), "deploy baseline")
-    naive: Contract = world.w3.eth.contract(address=receipt["contractAddress"], abi=art.abi)  # type: ignore[assignment]
-    fn = naive.functions
-    patient, doctor, hospital = world.actor("patient"), world.actor("doctor"), world.actor("hospital")
+    naive = NaiveBaseline.deploy(world.w3, world.funder)
+    patient, doctor, hospital = world.client("patient"), world.client("doctor"), world.client("hospital")
     specialist = world.address("specialist")
 
     gas: dict[str, int] = {}
-    key = public_key_from_private(patient.private_key)
-    gas["register"] = gas_used(patient.sender.transact(fn.register(key, cid_string(os.urandom(32)))))
-    requested = doctor.sender.transact(fn.requestDoctor(patient.address))
-    approved = patient.sender.transact(fn.approveDoctor(doctor.address))
+    key = public_key_from_private(patient.account_key())
+    gas["register"] = gas_used(patient.sender.transact(naive.register(key, cid_string(os.urandom(32)))))
+    requested = doctor.sender.transact(naive.request_doctor(patient.address))
+    approved = patient.sender.transact(naive.approve_doctor(doctor.address))
     gas["agreement"] = gas_used(requested) + gas_used(approved)
 
-    doctor.sender.transact(fn.addRecord(patient.address, cid_string(os.urandom(32))))
+    doctor.sender.transact(naive.add_record(patient.address, cid_string(os.urandom(32))))
     gas["anchor"] = gas_used(
-        doctor.sender.transact(fn.addRecord(patient.address, cid_string(os.urandom(32))))
+        doctor.sender.transact(naive.add_record(patient.address, cid_string(os.urandom(32))))
     )
     # One transaction per record: a "batch" of 50 is 50 transactions.
     limit = gas["anchor"] * 2
     receipts = pipelined(
         doctor.sender,
-        [(fn.addRecord(patient.address, cid_string(os.urandom(32))), limit) for _ in range(BATCH)],
+        [(naive.add_record(patient.address, cid_string(os.urandom(32))), limit) for _ in range(BATCH)],
     )
     gas["anchor_batch_per_record"] = sum(gas_used(r) for r in receipts) // BATCH
 
-    nonce = int(fn.nonces(patient.address).call())
+    nonce = naive.nonces(patient.address)
     packed = b"".join(bytes.fromhex(a[2:]) for a in (naive.address, patient.address, specialist))
     message = keccak(packed + nonce.to_bytes(32, "big"))  # abi.encodePacked(this, patient, accessor, nonce)
-    signature = Account.sign_message(encode_defunct(primitive=message), patient.private_key).signature
+    signature = Account.sign_message(encode_defunct(primitive=message), patient.account_key()).signature
     gas["grant_relayed"] = gas_used(
-        hospital.sender.transact(fn.grantAccessWithSig(patient.address, specialist, bytes(signature)))
+        hospital.sender.transact(naive.grant_access_with_sig(patient.address, specialist, bytes(signature)))
     )
     gas["key_release"] = gas_used(
-        patient.sender.transact(fn.shareKey(specialist, cid_string(os.urandom(32))))
+        patient.sender.transact(naive.share_key(specialist, cid_string(os.urandom(32))))
     )
-    gas["is_authorized"] = view_execution_gas(world.w3, naive, "isAuthorized", [patient.address, specialist])
-    gas["revoke"] = gas_used(patient.sender.transact(fn.revokeAccess(specialist)))
+    call = naive.is_authorized_call(patient.address, specialist)
+    gas["is_authorized"] = view_execution_gas(world.w3, naive.address, naive.calldata(call))
+    gas["revoke"] = gas_used(patient.sender.transact(naive.revoke_access(specialist)))
     return gas
 
 
@@ -391,7 +372,7 @@ def transfer_rate(world: World, count: int) -> float:
     """Plain value transfers per second through TransactionSender: sign all, broadcast all, wait all."""
     bench = Account.create()
     world.fund([bench.address], 10**22)
-    sender = world.sender(bench)
+    sender = world.client_of(bench).sender
     sender.sign(transfer(bench.address, 0), gas=21_000)
     sender.resync()  # the warm-up signed a nonce it never sent
     targets = [Account.create().address for _ in range(count)]
@@ -403,12 +384,12 @@ def transfer_rate(world: World, count: int) -> float:
 def submit_single(world: World, name: str, count: int) -> float:
     """Records per second with one anchor transaction per record: seal each, then one unbatched flush
     stores, pins and anchors them, the anchors pipelined like the transfers of the devnet limit."""
-    doctor, patient = world.actor("doctor"), world.address(name)
+    doctor, patient = world.client("doctor"), world.address(name)
     contents = [sample_record(n) for n in range(count)]
     start = time.perf_counter()
     for content in contents:
-        pipeline.seal_record(doctor, patient, content)
-    report = pipeline.flush(doctor, batch=False)
+        doctor.records.seal(patient, content)
+    report = doctor.records.flush(strategy=Strategy.PIPELINED)
     elapsed = time.perf_counter() - start
     if len(report.anchored) != count or report.transactions != count:
         raise ChainError(f"unbatched flush anchored {len(report.anchored)} of {count} records")
@@ -417,12 +398,12 @@ def submit_single(world: World, name: str, count: int) -> float:
 
 def submit_batched(world: World, name: str, count: int) -> float:
     """Records per second when a doctor seals many and one flush stores, pins and anchors 50 per transaction."""
-    doctor, patient = world.actor("doctor"), world.address(name)
+    doctor, patient = world.client("doctor"), world.address(name)
     contents = [sample_record(n) for n in range(count)]
     start = time.perf_counter()
     for content in contents:
-        pipeline.seal_record(doctor, patient, content)
-    report = pipeline.flush(doctor, batch=True)
+        doctor.records.seal(patient, content)
+    report = doctor.records.flush(strategy=Strategy.BATCHED)
     elapsed = time.perf_counter() - start
     if len(report.anchored) != count:
         raise ChainError(f"batched flush anchored {len(report.anchored)} of {count} records")
@@ -432,39 +413,15 @@ def submit_batched(world: World, name: str, count: int) -> float:
 # --- 4. reading a card ---------------------------------------------------------------------------------
 
 
-def read_card(reader: Actor, patient: str, workers: int = 8) -> dict[str, dict[str, Any]]:
-    """Open a whole card: verified history, fetch and verify every envelope, decrypt what the reader may see.
-
-    One ``eth_getLogs`` page (per 50,000 blocks) plus the head read gives every anchor; the envelopes come
-    from the store, each checked against its anchored CID; only the reader's own keys are used.
-
-    Returns:
-        Record id (hex) -> readable sections.
-    """
-    records = History(reader.fc).card(patient)
-    cids = [cid_from_digest(r.cid_digest, r.cid_codec) for r in records]
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        blobs = list(pool.map(reader.store.get, cids))
-    out: dict[str, dict[str, Any]] = {}
-    for record, blob in zip(records, blobs, strict=True):
-        sealed = SealedEnvelope.from_bytes(blob)
-        opened = env.open_all(sealed, reader.private_key, reader.context(record.record_id, patient))
-        out["0x" + record.record_id.hex()] = {
-            name: decode_section(name, value)
-            for name, value in opened.items()
-            if not isinstance(value, Withheld)
-        }
-    return out
-
-
 def timed_read(world: World, name: str) -> dict[str, Any]:
-    """Seconds and JSON-RPC calls for the patient to open their own card."""
-    reader = world.actor(name)
+    """Seconds and JSON-RPC calls for the patient to open their own card with the library's reader
+    (``client.records.read_card``: verified history, key bundles, fetch, verify, decrypt, consent re-check)."""
+    reader = world.client(name)
     before = rpc_calls(world.w3)
     start = time.perf_counter()
-    card = read_card(reader, reader.address)
+    card = reader.records.read_card(reader.address)
     seconds = time.perf_counter() - start
-    if not card or any(not sections for sections in card.values()):
+    if not card or any(not result.sections or result.withheld for result in card):
         raise ChainError(f"reading the card of {name} left records undecrypted")
     return {"records": len(card), "seconds": seconds, "rpc_calls": rpc_calls(world.w3) - before}
 
@@ -474,10 +431,8 @@ def timed_read(world: World, name: str) -> dict[str, Any]:
 
 def anchor_history(world: World, name: str, total: int) -> tuple[int, int]:
     """Gas of the 1st and the ``total``-th single anchor on one card; the ones between go in pipelined batches."""
-    fc = world.fc
-    assert fc is not None
-    doctor, patient = world.actor("doctor"), world.address(name)
-    records = fc.records.functions
+    doctor, patient = world.client("doctor"), world.address(name)
+    records = doctor.chain.records
     one = random_anchor()
     first = gas_used(doctor.sender.transact(records.anchor(patient, ZERO_HEAD, one)))
     head = fold(ZERO_HEAD, [one], doctor.address)
@@ -486,7 +441,7 @@ def anchor_history(world: World, name: str, total: int) -> tuple[int, int]:
     limit = 0
     for start in range(0, middle, BATCH):
         batch = [random_anchor() for _ in range(min(BATCH, middle - start))]
-        call = records.anchorBatch(patient, head, batch)
+        call = records.anchor_batch(patient, head, batch)
         if not limit:
             limit = int(call.estimate_gas({"from": doctor.address})) * 3 // 2
         calls.append((call, limit))
@@ -494,13 +449,13 @@ def anchor_history(world: World, name: str, total: int) -> tuple[int, int]:
     pipelined(doctor.sender, calls)
     last = random_anchor()
     nth = gas_used(doctor.sender.transact(records.anchor(patient, head, last)))
-    length = fc.card(patient).length
+    length = records.card(patient).length
     if length != total:
         raise ChainError(f"the scale card holds {length} records, expected {total}")
     return first, nth
 
 
-def bulk(world: World, sender: TransactionSender, to: str, calldata: Sequence[str], gas: int) -> None:
+def bulk(world: World, sender: TransactionSender, to: str, calldata: Sequence[bytes], gas: int) -> None:
     """Setup only: have anvil send many transactions from ``sender``'s account, packed into full blocks.
 
     anvil slows down as it mines thousands of one-transaction blocks, and signing in pure Python costs
@@ -527,7 +482,7 @@ def bulk(world: World, sender: TransactionSender, to: str, calldata: Sequence[st
                             {
                                 "from": account,
                                 "to": to,
-                                "data": data,
+                                "data": "0x" + data.hex(),
                                 "gas": hex(gas),
                                 "nonce": hex(nonce + n),
                             }
@@ -557,36 +512,24 @@ def bulk(world: World, sender: TransactionSender, to: str, calldata: Sequence[st
 
 def grants_at_scale(world: World, count: int) -> int:
     """``isAuthorized`` execution gas once ``count`` grants are in force (one patient, many grantees)."""
-    fc = world.fc
-    assert fc is not None
-    hospital, patient = world.actor("hospital"), world.actor("patient")
+    hospital, patient = world.client("hospital"), world.client("patient")
+    chain = patient.chain
     keys = [public_key_from_private(os.urandom(32)) for _ in range(count)]
     grantees = [str(address_from_public_key(key)) for key in keys]
-    register = [
-        fc.consortium.encode_abi("registerPractitioner", [grantee, key])
-        for grantee, key in zip(grantees, keys, strict=True)
-    ]
-    limit = (
-        int(
-            fc.consortium.functions.registerPractitioner(grantees[0], keys[0]).estimate_gas(
-                {"from": hospital.address}
-            )
-        )
-        * 3
-        // 2
+    calls = [chain.consortium.register_practitioner(g, k) for g, k in zip(grantees, keys, strict=True)]
+    limit = int(calls[0].estimate_gas({"from": hospital.address})) * 3 // 2
+    bulk(
+        world, hospital.sender, chain.consortium.address, [chain.consortium.calldata(c) for c in calls], limit
     )
-    bulk(world, hospital.sender, fc.consortium.address, register, limit)
-    expires = fc.latest_timestamp() + 30 * DAY
-    scope = [ALL_SECTIONS, int(Action.READ), int(Purpose.RESEARCH), expires]
-    grant = [fc.consents.encode_abi("grant", [grantee, *scope]) for grantee in grantees]
-    limit = int(fc.consents.functions.grant(grantees[0], *scope).estimate_gas({"from": patient.address}))
-    bulk(world, patient.sender, fc.consents.address, grant, limit * 3 // 2)
+    expires = patient.now() + 30 * DAY
+    grants = [chain.consents.grant(g, ALL_SECTIONS, Action.READ, Purpose.RESEARCH, expires) for g in grantees]
+    limit = int(grants[0].estimate_gas({"from": patient.address})) * 3 // 2
+    bulk(world, patient.sender, chain.consents.address, [chain.consents.calldata(c) for c in grants], limit)
     probe = grantees[count // 2]
-    if not fc.is_authorized(patient.address, probe, ALL_SECTIONS, Action.READ):
+    if not patient.consents.is_authorized(patient.address, probe, ALL_SECTIONS, Action.READ):
         raise ChainError(f"grant {count // 2} of {count} is not in force")
-    return view_execution_gas(
-        world.w3, fc.consents, "isAuthorized", [patient.address, probe, ALL_SECTIONS, int(Action.READ)]
-    )
+    call = chain.consents.is_authorized_call(patient.address, probe, ALL_SECTIONS, Action.READ)
+    return view_execution_gas(world.w3, chain.consents.address, chain.consents.calldata(call))
 
 
 def peak_rss_mb() -> float:
@@ -623,7 +566,11 @@ def measure(world: World, sizes: Sizes, progress: Progress) -> BenchResult:
     progress(f"scale: {sizes.grants} grants in the registry")
     authorized_at_scale = grants_at_scale(world, sizes.grants)
 
+    progress("signing time per transaction (eth-keys backends)")
+    signing = signing_times(world.accounts["doctor"], world.deployer.chain_id if world.deployer else 31337)
+
     figures: dict[str, Any] = {
+        "signing": signing,
         "gas": {op: gas[op] for op in OPS},
         "baseline_gas": {op: naive[op] for op in OPS},
         "throughput": {
@@ -653,10 +600,14 @@ def measure(world: World, sizes: Sizes, progress: Progress) -> BenchResult:
     return BenchResult(figures, details)
 
 
-def run(*, quick: bool = False, progress: Progress | None = None) -> BenchResult:
-    """Start a fresh devnet, measure everything, stop it.
+def run(
+    *, anvil: str, famchain: Sequence[str], quick: bool = False, progress: Progress | None = None
+) -> BenchResult:
+    """Measure startup, then start a fresh devnet, measure everything else, stop it.
 
     Args:
+        anvil: the anvil binary for the devnet.
+        famchain: the command that runs the CLI (for the startup figures).
         quick: small counts (CI): the JSON keys stay the same, the scale and read figures are then for
             ``QUICK`` sizes, not 10,000 / 1,000.
         progress: called with a short label as each phase starts.
@@ -664,9 +615,11 @@ def run(*, quick: bool = False, progress: Progress | None = None) -> BenchResult
     sizes = QUICK if quick else FULL
     say: Progress = progress or (lambda _label: None)
     started = time.perf_counter()
+    say("startup: famchain --help and famchain account list against a bare `import typer`")
+    startup = measure_startup(famchain, runs=STARTUP_RUNS_QUICK if quick else STARTUP_RUNS)
     with tempfile.TemporaryDirectory(prefix="famchain-bench-") as tmp:
         say("starting a fresh devnet")
-        devnet = Devnet(Path(tmp) / "devnet")
+        devnet = Devnet(Path(tmp) / "devnet", anvil=anvil)
         info = devnet.up()
         try:
             world = World(info.rpc_url, info.ipfs_url, Path(tmp) / "home")
@@ -675,5 +628,81 @@ def run(*, quick: bool = False, progress: Progress | None = None) -> BenchResult
             result = measure(world, sizes, say)
         finally:
             devnet.down()
+    result.figures = {"startup": startup, **result.figures}
     result.details["seconds"] = time.perf_counter() - started
     return result
+
+
+# --- 6. startup and signing -------------------------------------------------------------------------------
+
+STARTUP_RUNS = 15
+STARTUP_RUNS_QUICK = 5
+HELP_TARGET_RATIO = 1.5
+ACCOUNT_LIST_TARGET_RATIO = 2.0
+
+
+def _median_seconds(argv: Sequence[str], env: dict[str, str], runs: int) -> float:
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        subprocess.run(list(argv), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def measure_startup(famchain: Sequence[str], runs: int = STARTUP_RUNS) -> dict[str, Any]:
+    """Wall time (median of ``runs``, interleaved so load affects all three alike) of a bare
+    ``python -c "import typer"``, ``famchain --help`` and ``famchain account list``, with the ratios."""
+    with tempfile.TemporaryDirectory(prefix="famchain-startup-") as tmp:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("FAMCHAIN_")}
+        env["FAMCHAIN_KEYSTORE_DIR"] = tmp
+        commands = {
+            "import_typer_s": [sys.executable, "-c", "import typer"],
+            "help_s": [*famchain, "--help"],
+            "account_list_s": [*famchain, "account", "list"],
+        }
+        for argv in commands.values():  # warm the file cache
+            subprocess.run(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+        samples: dict[str, list[float]] = {name: [] for name in commands}
+        for _ in range(runs):
+            for name, argv in commands.items():
+                samples[name].append(_median_seconds(argv, env, 1))
+    out: dict[str, Any] = {name: round(statistics.median(values), 4) for name, values in samples.items()}
+    out["help_ratio"] = round(out["help_s"] / out["import_typer_s"], 2)
+    out["account_list_ratio"] = round(out["account_list_s"] / out["import_typer_s"], 2)
+    return out
+
+
+def signing_times(account: LocalAccount, chain_id: int, count: int = 200) -> dict[str, float | None]:
+    """Milliseconds to sign one EIP-1559 anchor-sized transaction, with eth-keys' pure-Python backend and with
+    coincurve (libsecp256k1), each chosen explicitly (None when coincurve is not installed)."""
+    from eth_keys.backends.native.main import NativeECCBackend
+    from eth_keys.datatypes import PrivateKey
+
+    tx: dict[str, Any] = {
+        "to": to_checksum_address("0x" + "11" * 20),
+        "data": "0x" + os.urandom(196).hex(),
+        "gas": 150_000,
+        "maxFeePerGas": 2 * 10**9,
+        "maxPriorityFeePerGas": 10**9,
+        "nonce": 0,
+        "chainId": chain_id,
+        "value": 0,
+    }
+
+    def per_tx(key: PrivateKey) -> float:
+        Account.sign_transaction(tx, key)  # warm up
+        start = time.perf_counter()
+        for nonce in range(count):
+            Account.sign_transaction({**tx, "nonce": nonce}, key)
+        return round((time.perf_counter() - start) / count * 1000, 3)
+
+    raw = bytes(account.key)
+    native = per_tx(PrivateKey(raw, backend=NativeECCBackend()))
+    try:
+        from eth_keys.backends.coincurve import CoinCurveECCBackend
+
+        fast: float | None = per_tx(PrivateKey(raw, backend=CoinCurveECCBackend()))
+    except ImportError:
+        fast = None
+    return {"native_ms": native, "coincurve_ms": fast}

@@ -7,12 +7,24 @@ from collections.abc import Sequence
 from web3 import Web3
 
 from famchain.chain import artifacts
-from famchain.chain.contracts import InstitutionKind
 from famchain.chain.deployment import Deployment
+from famchain.chain.structs import InstitutionKind
 from famchain.chain.tx import TransactionSender
 from famchain.errors import ChainError, InputError
 
 DEFAULT_VOTING_PERIOD = 7 * 24 * 3600
+
+
+def check_founders(founders: Sequence[tuple[str, InstitutionKind]]) -> None:
+    """Refuse, before anything is sent, founders the Consortium constructor would refuse.
+
+    Raises:
+        InputError: fewer than two founders, or a founder listed twice.
+    """
+    if len(founders) < 2:
+        raise InputError("a consortium needs at least two founding institutions (--founder KIND:ADDRESS)")
+    if len({a.lower() for a, _ in founders}) != len(founders):
+        raise InputError("a founding institution is listed twice")
 
 
 def deploy(
@@ -36,10 +48,7 @@ def deploy(
         InputError: fewer than two founders, or a founder listed twice.
         ContractRevertError: a constructor refused its arguments.
     """
-    if len(founders) < 2:
-        raise InputError("a consortium needs at least two founding institutions (--founder KIND:ADDRESS)")
-    if len({a.lower() for a, _ in founders}) != len(founders):
-        raise InputError("a founding institution is listed twice")
+    check_founders(founders)
     start = w3.eth.block_number
     addresses: dict[str, str] = {}
 
@@ -65,3 +74,13 @@ def deploy(
         start_block=start,
         founders=[{"admin": a, "kind": InstitutionKind(k).name.lower()} for a, k in founders],
     )
+
+
+def is_live(w3: Web3, deployment: Deployment) -> bool:
+    """True when the node is the deployment's chain and any of its contract addresses holds code.
+
+    Such a deployment file is the only record of where every visit card lives: overwriting it orphans them.
+    """
+    if w3.eth.chain_id != deployment.chain_id:
+        return False
+    return any(w3.eth.get_code(address) for address in deployment.addresses.values())  # type: ignore[arg-type]

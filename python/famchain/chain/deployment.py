@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -58,9 +57,9 @@ class Deployment:
             raise ConfigError(f"deployment file {path} is malformed: missing or bad {exc}") from None
 
 
-def default_path(chain_id: int) -> Path:
-    """``$FAMCHAIN_DEPLOYMENTS_DIR/<chainId>.json`` (default folder: ``deployments``)."""
-    return Path(os.environ.get("FAMCHAIN_DEPLOYMENTS_DIR", "deployments")) / f"{chain_id}.json"
+def default_path(chain_id: int, directory: Path) -> Path:
+    """``<directory>/<chainId>.json``: where ``famchain deploy`` writes a deployment by default."""
+    return directory / f"{chain_id}.json"
 
 
 def checked_address(value: str, what: str = "address") -> str:

@@ -13,13 +13,16 @@ from typing import Any
 
 from eth_abi.abi import encode as abi_encode
 from eth_utils.crypto import keccak
-from web3._utils.events import get_event_data
+from web3.contract.contract import ContractEvent
 from web3.exceptions import Web3RPCError
 
 from famchain.chain import artifacts
 from famchain.chain.artifacts import DEPLOYABLE
-from famchain.chain.contracts import ZERO_HEAD, Famchain
+from famchain.chain.contracts import Famchain
+from famchain.chain.structs import ZERO_HEAD, Anchor
 from famchain.errors import IntegrityError
+from famchain.storage.cid import cid_from_digest
+from famchain.types import Cid, RecordId
 
 DEFAULT_PAGE = 50_000
 
@@ -57,24 +60,40 @@ def _jsonable(value: Any) -> Any:
 
 @dataclass(frozen=True)
 class AnchoredRecord:
-    """A record anchor as emitted by ``RecordAnchored``."""
+    """A record on a visit card, from its ``RecordAnchored`` event: the anchor and where it landed."""
 
     patient: str
-    record_id: bytes
+    anchor: Anchor
     author: str
-    previous: bytes
-    cid_digest: bytes
-    sections: int
-    cid_codec: int
     index: int
     head: bytes
     block: int
     tx_hash: str
 
     @property
+    def record_id(self) -> RecordId:
+        """The record's id."""
+        return self.anchor.recordId
+
+    @property
+    def previous(self) -> RecordId:
+        """The record it updates (zero for a new visit)."""
+        return self.anchor.previous
+
+    @property
+    def sections(self) -> int:
+        """Bitmask of the sections present."""
+        return self.anchor.sections
+
+    @property
+    def cid(self) -> Cid:
+        """Where the sealed bytes are stored."""
+        return cid_from_digest(self.anchor.cidDigest, self.anchor.cidCodec)
+
+    @property
     def is_update(self) -> bool:
         """True when this record is a new version of an earlier one."""
-        return self.previous != b"\x00" * 32
+        return self.anchor.is_update
 
 
 def address_topic(address: str) -> str:
@@ -82,14 +101,12 @@ def address_topic(address: str) -> str:
     return "0x" + abi_encode(["address"], [address]).hex()
 
 
-def leaf_hash(
-    record_id: bytes, previous: bytes, cid_digest: bytes, sections: int, codec: int, author: str
-) -> bytes:
-    """The card leaf of one anchor (must equal RecordRegistry's)."""
+def leaf_hash(anchor: Anchor, author: str) -> bytes:
+    """The card leaf of one anchor by ``author`` (must equal RecordRegistry's)."""
     return keccak(
         abi_encode(
             ["bytes32", "bytes32", "bytes32", "uint32", "uint8", "address"],
-            [record_id, previous, cid_digest, sections, codec, author],
+            [anchor.recordId, anchor.previous, anchor.cidDigest, anchor.sections, anchor.cidCodec, author],
         )
     )
 
@@ -105,12 +122,15 @@ class History:
     def __init__(self, fc: Famchain, page: int = DEFAULT_PAGE) -> None:
         self.fc = fc
         self.page = page
-        self._abis: dict[bytes, tuple[str, dict[str, Any]]] = {}
+        self._abis: dict[bytes, tuple[str, ContractEvent]] = {}
         for contract_name in DEPLOYABLE:
-            for item in artifacts.load(contract_name).abi:
+            abi = artifacts.load(contract_name).abi
+            decoder = fc.w3.eth.contract(abi=abi)
+            for item in abi:
                 if item.get("type") == "event":
                     types = ",".join(i["type"] for i in item["inputs"])
-                    self._abis[keccak(text=f"{item['name']}({types})")] = (contract_name, item)
+                    event: ContractEvent = decoder.events[item["name"]]()
+                    self._abis[keccak(text=f"{item['name']}({types})")] = (contract_name, event)
 
     def _get_logs(self, params: dict[str, Any], start: int, end: int) -> Iterator[dict[str, Any]]:
         step = self.page
@@ -140,8 +160,8 @@ class History:
             known = self._abis.get(bytes(log["topics"][0])) if log["topics"] else None
             if known is None:
                 continue
-            contract_name, abi = known
-            data = get_event_data(self.fc.w3.codec, abi, log)  # type: ignore[arg-type,unused-ignore]
+            contract_name, event = known
+            data = event.process_log(log)
             out.append(
                 ChainEvent(
                     data["event"],
@@ -174,12 +194,7 @@ class History:
         records = [anchored_from_event(e) for e in events]
         head = ZERO_HEAD
         for n, rec in enumerate(records):
-            head = next_head(
-                head,
-                leaf_hash(
-                    rec.record_id, rec.previous, rec.cid_digest, rec.sections, rec.cid_codec, rec.author
-                ),
-            )
+            head = next_head(head, leaf_hash(rec.anchor, rec.author))
             if rec.index != n or rec.head != head:
                 raise IntegrityError(
                     f"visit card of {patient} breaks at record {n}: the event history is not the card"
@@ -193,7 +208,7 @@ class History:
 
     def anchors(
         self, patient: str | None, record_ids: list[bytes], to_block: int | None = None
-    ) -> dict[bytes, AnchoredRecord]:
+    ) -> dict[RecordId, AnchoredRecord]:
         """Anchors of the given record ids (on ``patient``'s card, or any card when None), by record id."""
         patient_topic = None if patient is None else address_topic(patient)
         topics = [
@@ -202,12 +217,13 @@ class History:
             ["0x" + i.hex() for i in record_ids],
         ]
         found = self.events(topics, [self.fc.records.address], to_block=to_block)
-        return {bytes(e.args["recordId"]): anchored_from_event(e) for e in found}
+        anchored = (anchored_from_event(e) for e in found)
+        return {a.record_id: a for a in anchored}
 
     def topic(self, name: str) -> bytes:
         """Topic 0 of an event by name."""
-        for topic, (_, abi) in self._abis.items():
-            if abi["name"] == name:
+        for topic, (_, event) in self._abis.items():
+            if event.event_name == name:
                 return topic
         raise KeyError(name)
 
@@ -215,16 +231,13 @@ class History:
 def anchored_from_event(event: ChainEvent) -> AnchoredRecord:
     """Typed view of a ``RecordAnchored`` event."""
     a = event.args
+    anchor = Anchor(
+        recordId=RecordId(a["recordId"]),
+        previous=RecordId(a["previous"]),
+        cidDigest=bytes(a["cidDigest"]),
+        sections=int(a["sections"]),
+        cidCodec=int(a["cidCodec"]),
+    )
     return AnchoredRecord(
-        a["patient"],
-        bytes(a["recordId"]),
-        a["author"],
-        bytes(a["previous"]),
-        bytes(a["cidDigest"]),
-        int(a["sections"]),
-        int(a["cidCodec"]),
-        int(a["index"]),
-        bytes(a["head"]),
-        event.block,
-        event.tx_hash,
+        a["patient"], anchor, a["author"], int(a["index"]), bytes(a["head"]), event.block, event.tx_hash
     )

@@ -24,7 +24,7 @@ from web3.contract.contract import ContractConstructor, ContractFunction
 from web3.exceptions import ContractLogicError, TransactionNotFound, Web3RPCError
 from web3.types import Nonce, TxParams, TxReceipt, Wei
 
-from famchain.chain._revert import decode_revert, revert_from_exception
+from famchain.chain.revert import decode_revert, revert_from_exception
 from famchain.errors import ChainError, ContractRevertError
 
 GWEI = 10**9
@@ -39,6 +39,26 @@ class TransactionUnknownError(ChainError, TimeoutError):
     def __init__(self, tx_hash: str, waited: float) -> None:
         self.tx_hash = tx_hash
         super().__init__(f"transaction {tx_hash} has no receipt after {waited:.0f}s; its outcome is unknown")
+
+
+@dataclass(frozen=True)
+class TxInfo:
+    """A mined transaction: its hash, block and the gas it was charged."""
+
+    tx_hash: str
+    block: int
+    gas_used: int
+
+    @classmethod
+    def from_receipt(cls, receipt: TxReceipt) -> TxInfo:
+        """From a web3 receipt."""
+        return cls(
+            receipt["transactionHash"].to_0x_hex(), int(receipt["blockNumber"]), int(receipt["gasUsed"])
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON-friendly form."""
+        return {"tx": self.tx_hash, "block": self.block, "gas_used": self.gas_used}
 
 
 @dataclass(frozen=True)
@@ -242,4 +262,4 @@ def send_all(sender: TransactionSender, calls: list[Call]) -> list[TxReceipt]:
     return [sender.wait(tx) for tx in signed]
 
 
-__all__ = ["SignedTx", "TransactionSender", "TransactionUnknownError", "decode_revert", "send_all"]
+__all__ = ["SignedTx", "TransactionSender", "TransactionUnknownError", "TxInfo", "decode_revert", "send_all"]

@@ -1,7 +1,8 @@
-"""Shared options and the lazily built session (connection, deployment, wallet, sender, store) of chain commands.
+"""Shared options and the session of chain commands: settings read once, then the client opened lazily.
 
 Every chain command takes ``--rpc-url``, ``--deployment``, ``--keystore`` (each with an environment
-variable), opens only what it needs, and asks before sending a transaction unless ``--yes``.
+variable), opens only what it needs, and asks before sending a transaction unless ``--yes``. This module
+imports no web3: command modules load it at start.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import inspect
 import json
 import math
 import os
+import stat
 import sys
 import typing
 import warnings
@@ -19,26 +21,23 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
-from urllib.parse import urlsplit
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import click
 import typer
-from eth_account import Account
-from eth_account.signers.local import LocalAccount
-from web3 import Web3
 
-from famchain.chain.client import connect
-from famchain.chain.contracts import Famchain
-from famchain.chain.deployment import Deployment, checked_address, default_path
-from famchain.chain.tx import TransactionSender
-from famchain.crypto import keystore
 from famchain.errors import ConfigError, InputError
-from famchain.records.pipeline import Actor
-from famchain.storage.api import ContentStore
-from famchain.storage.config import StoreConfig, open_store
+from famchain.settings import DEFAULT_RPC, Settings
 
-DEFAULT_RPC = "http://127.0.0.1:8545"
+if TYPE_CHECKING:
+    from eth_account.signers.local import LocalAccount
+    from web3 import Web3
+
+    from famchain.chain.contracts import Famchain
+    from famchain.chain.deployment import Deployment
+    from famchain.client import Client
+    from famchain.storage.api import ContentStore
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 RpcUrl = Annotated[str, typer.Option("--rpc-url", envvar="FAMCHAIN_RPC_URL", help="JSON-RPC endpoint.")]
@@ -70,17 +69,39 @@ Yes = Annotated[bool, typer.Option("--yes", "-y", help="Send transactions withou
 Json = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
 
 
-def password(password_file: Path | None, *, new: bool = False, prompt: str = "Keystore password") -> str:
-    """The keystore password: ``--password-file``, else ``$FAMCHAIN_PASSWORD``, else a hidden prompt.
+def settings(**options: Any) -> Settings:
+    """The settings of this invocation: the environment, overridden by the options that were given."""
+    return Settings.from_env(os.environ, **options)
+
+
+def read_password_file(path: Path, what: str = "password file") -> str:
+    """Read a secret file; warn on stderr when others may read it (it should be 0600)."""
+    from famchain.crypto.keystore import read_password_file as read
+
+    text = read(path, what)
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return text
+    if mode & (stat.S_IRGRP | stat.S_IROTH):
+        typer.echo(
+            f"warning: {what} {path} is readable by other users (mode {stat.S_IMODE(mode):o}); "
+            f"run `chmod 600 {path}`",
+            err=True,
+        )
+    return text
+
+
+def password(config: Settings, *, new: bool = False, prompt: str = "Keystore password") -> str:
+    """The keystore password: ``--password-file``, else ``$FAMCHAIN_PASSWORD``, else stdin or a hidden prompt.
 
     Raises:
         ConfigError: no password source and nothing to read one from (stdin closed).
     """
-    if password_file is not None:
-        return keystore.read_password_file(password_file)
-    env = keystore.password_from_env()
-    if env is not None:
-        return env
+    if config.password_file is not None:
+        return read_password_file(config.password_file)
+    if config.password is not None:
+        return config.password
     if not sys.stdin.isatty():
         # No terminal: take it from stdin (twice for a new one) without a prompt, and without getpass's
         # multi-line "may be echoed" warning, so a missing password is still exactly one error line.
@@ -98,63 +119,85 @@ def password(password_file: Path | None, *, new: bool = False, prompt: str = "Ke
         raise ConfigError("no password: pass --password-file, set FAMCHAIN_PASSWORD, or type it") from None
 
 
+def unlock(config: Settings, ref: str | None = None) -> LocalAccount:
+    """The keystore named by ``ref`` (else ``--keystore``), unlocked.
+
+    Raises:
+        ConfigError: no keystore named.
+        InsecureKeystoreError: a test-only keystore outside tests.
+    """
+    from eth_account import Account
+
+    from famchain.crypto import keystore
+
+    ref = ref or config.keystore
+    if not ref:
+        raise ConfigError("no account: pass --keystore FILE_OR_ADDRESS or set FAMCHAIN_KEYSTORE")
+    wallet = keystore.unlock(
+        ref, password(config), config.keystore_dir, allow_test_kdf=config.insecure_test_keystores
+    )
+    account: LocalAccount = Account.from_key(wallet.private_key)
+    return account
+
+
 @dataclass
 class Session:
     """What a chain command needs, each part opened on first use."""
 
-    rpc_url: str = DEFAULT_RPC
-    deployment_file: Path | None = None
-    keystore_ref: str | None = None
-    keystore_dir: Path | None = None
-    password_file: Path | None = None
-    yes: bool = False
+    config: Settings
+
+    @property
+    def yes(self) -> bool:
+        """``--yes`` was given."""
+        return self.config.yes
 
     @cached_property
     def w3(self) -> Web3:
         """The connection (fails with a one-line error when the endpoint is down)."""
-        return connect(self.rpc_url)
+        from famchain.chain.rpc import connect
+
+        return connect(self.config.rpc_url)
 
     @cached_property
     def deployment(self) -> Deployment:
         """The deployment file for the connected chain."""
-        return Deployment.load(self.deployment_file or default_path(self.w3.eth.chain_id))
+        from famchain.chain.deployment import Deployment
+
+        return Deployment.load(self.config.deployment_path(self.w3.eth.chain_id))
 
     @cached_property
     def fc(self) -> Famchain:
         """The deployed contracts."""
+        from famchain.chain.contracts import Famchain
+
         return Famchain(self.w3, self.deployment)
 
     @cached_property
     def account(self) -> LocalAccount:
         """The caller's unlocked key."""
-        if not self.keystore_ref:
-            raise ConfigError("no account: pass --keystore FILE_OR_ADDRESS or set FAMCHAIN_KEYSTORE")
-        wallet = keystore.unlock(self.keystore_ref, password(self.password_file), self.keystore_dir)
-        account: LocalAccount = Account.from_key(wallet.private_key)
-        return account
-
-    @cached_property
-    def sender(self) -> TransactionSender:
-        """Transaction sender for the caller's key."""
-        return TransactionSender(self.w3, self.account)
+        return unlock(self.config)
 
     @cached_property
     def store(self) -> ContentStore:
-        """The content store chosen by ``FAMCHAIN_IPFS_*``.
+        """The content store the settings name."""
+        from famchain.storage.config import open_store
 
-        Raises:
-            ConfigError: a Kubo RPC URL that is not http(s), or another bad setting.
-        """
-        config = StoreConfig.from_env()
-        if config.backend == "kubo" and urlsplit(config.api_url).scheme not in ("http", "https"):
-            raise ConfigError(f"FAMCHAIN_IPFS_API {config.api_url!r} is not an http:// or https:// URL")
-        return open_store(config)
+        return open_store(self.config.store.config())
 
     @cached_property
-    def actor(self) -> Actor:
-        """The caller as a famchain actor."""
-        home = Path(os.environ.get("FAMCHAIN_HOME", Path.home() / ".famchain")).expanduser()
-        return Actor(self.fc, self.account, self.sender, self.store, home)
+    def client(self) -> Client:
+        """The caller's client (connection, deployment, account, store, outbox home)."""
+        from famchain.client import Client
+
+        fc, account, store = self.fc, self.account, self.store
+        return Client(self.w3, self.deployment, account, store=store, home=self.config.home, _chain=fc)
+
+    @cached_property
+    def reader(self) -> Client:
+        """A client without an account, for public reads."""
+        from famchain.client import Client
+
+        return Client(self.w3, self.deployment, None, home=self.config.home, _chain=self.fc)
 
     def confirm(self, what: str) -> None:
         """Ask before sending a transaction, unless ``--yes``.
@@ -169,18 +212,6 @@ class Session:
             raise ConfigError(f"not sending ({what}) without confirmation: pass --yes")
         if not typer.confirm(f"Send transaction: {what}?", default=True):
             raise typer.Abort()
-
-
-def session(
-    rpc_url: str = DEFAULT_RPC,
-    deployment: Path | None = None,
-    keystore_ref: str | None = None,
-    keystore_dir: Path | None = None,
-    password_file: Path | None = None,
-    yes: bool = False,
-) -> Session:
-    """Build a session from the common options."""
-    return Session(rpc_url, deployment, keystore_ref, keystore_dir, password_file, yes)
 
 
 UINT64_MAX = 2**64 - 1
@@ -205,7 +236,16 @@ def days_to_seconds(days: float, option: str) -> int:
 
 def address_arg(value: str, what: str = "address") -> str:
     """Validate an address given on the command line."""
+    from famchain.chain.deployment import checked_address
+
     return checked_address(value, what)
+
+
+def record_arg(value: str) -> Any:
+    """A record id given on the command line (``0x`` + 64 hex digits)."""
+    from famchain.types import RecordId
+
+    return RecordId.from_hex(value)
 
 
 def emit(data: Any, as_json: bool, human: str | None = None) -> None:
@@ -221,6 +261,30 @@ def info(message: str) -> None:
     typer.echo(message, err=True)
 
 
+def read_json(path: Path) -> dict[str, Any]:
+    """A JSON object from a file the user named.
+
+    Raises:
+        InputError: unreadable, not JSON, or not an object.
+    """
+    try:
+        data = json.loads(path.read_text())
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read ({exc.strerror})") from None
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{path}: not JSON ({exc.msg})") from None
+    if not isinstance(data, dict):
+        raise InputError(f"{path}: expected a JSON object")
+    return data
+
+
+def write_private(path: Path, text: str) -> None:
+    """Write a file holding record data or signatures readable by the owner only (0600)."""
+    from famchain._files import write_private as write
+
+    write(path, text.encode())
+
+
 _COMMON: list[tuple[str, Any, Any]] = [
     ("rpc_url", RpcUrl, DEFAULT_RPC),
     ("deployment", DeploymentFile, None),
@@ -231,12 +295,12 @@ _COMMON: list[tuple[str, Any, Any]] = [
 ]
 
 
-def chain_command(app: typer.Typer, name: str | None = None, **settings: Any) -> Callable[[F], F]:
+def chain_command(app: typer.Typer, name: str | None = None, **options: Any) -> Callable[[F], F]:
     """Register ``fn(s: Session, ...)`` as a command that also takes the common chain options.
 
     The options (``--rpc-url``, ``--deployment``, ``--keystore``, ``--keystore-dir``, ``--password-file``,
-    ``--yes``, each with its environment variable) are added to the command's signature and folded into
-    the :class:`Session` passed as the first argument.
+    ``--yes``, each with its environment variable) are added to the command's signature and folded, with
+    the environment, into the :class:`Settings` of the :class:`Session` passed as the first argument.
     """
 
     def register(fn: F) -> F:
@@ -251,19 +315,19 @@ def chain_command(app: typer.Typer, name: str | None = None, **settings: Any) ->
         @functools.wraps(fn)
         def command(**kwargs: Any) -> Any:
             common = {key: kwargs.pop(key) for key, _, _ in _COMMON}
-            s = session(
-                common["rpc_url"],
-                common["deployment"],
-                common["keystore"],
-                common["keystore_dir"],
-                common["password_file"],
-                common["yes"],
+            config = settings(
+                rpc_url=common["rpc_url"],
+                deployment_file=common["deployment"],
+                keystore=common["keystore"],
+                keystore_dir=common["keystore_dir"],
+                password_file=common["password_file"],
+                yes=common["yes"],
             )
-            return fn(s, **kwargs)
+            return fn(Session(config), **kwargs)
 
         command.__signature__ = signature.replace(parameters=own + extra)  # type: ignore[attr-defined]
         command.__annotations__ = {p.name: p.annotation for p in own + extra}
-        app.command(name, **settings)(command)
+        app.command(name, **options)(command)
         return fn
 
     return register

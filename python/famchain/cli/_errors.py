@@ -24,11 +24,39 @@ class CliError(click.ClickException):
 
 
 class FamchainGroup(typer.core.TyperGroup):
-    """Root command group: catches every error below it so users never see a traceback.
+    """Root command group: loads sub-commands lazily and catches every error below them.
 
-    Errors, usage errors included, are printed as one line on stderr (typer would draw a multi-line box).
-    Set ``FAMCHAIN_DEBUG=1`` to let unexpected exceptions through with their traceback.
+    ``famchain --help`` lists the commands from :data:`famchain.cli._lazy.COMMANDS` without importing their
+    modules; a command's module is imported only when it runs (or its own help is asked for). Errors, usage
+    errors included, are printed as one line on stderr (typer would draw a multi-line box). Set
+    ``FAMCHAIN_DEBUG=1`` to let unexpected exceptions through with their traceback.
     """
+
+    _listing = False
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        from famchain.cli._lazy import COMMANDS
+
+        return sorted({*super().list_commands(ctx), *COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        from famchain.cli import _lazy
+
+        own = super().get_command(ctx, cmd_name)
+        if own is not None or cmd_name not in _lazy.COMMANDS:
+            return own
+        if self._listing:
+            return _lazy.placeholder(cmd_name)
+        command = _lazy.load(cmd_name)
+        self.commands[cmd_name] = command
+        return command
+
+    def format_help(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        self._listing = True
+        try:
+            super().format_help(ctx, formatter)
+        finally:
+            self._listing = False
 
     def main(  # type: ignore[override]
         self,

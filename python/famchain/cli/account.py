@@ -1,7 +1,8 @@
 """`famchain account`: create, import, list and show V3 keystores.
 
 The password comes from ``--password-file``, else ``$FAMCHAIN_PASSWORD``, else a hidden prompt (confirmed
-when it protects a new keystore).
+when it protects a new keystore). New keystores use the default scrypt KDF; under the test-only setting
+``FAMCHAIN_INSECURE_TEST_KEYSTORES=1`` they use the light one (marked, and refused everywhere else).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from famchain.cli._context import KeystoreDir, PasswordFile
+from famchain.cli._context import KeystoreDir, PasswordFile, info, read_password_file, settings
 from famchain.cli._context import password as read_password
 from famchain.crypto import keystore
 
@@ -28,9 +29,10 @@ JsonOutput = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 @app.command()
 def new(keystore_dir: KeystoreDir = None, password_file: PasswordFile = None) -> None:
     """Create a keystore for a fresh key; prints only its address."""
-    password = read_password(password_file, new=True)
-    info = keystore.create_keystore(password, keystore_dir)
-    typer.echo(info.address)
+    config = settings(keystore_dir=keystore_dir, password_file=password_file)
+    password = read_password(config, new=True)
+    created = keystore.create_keystore(password, config.keystore_dir, kdf=config.kdf)
+    typer.echo(created.address)
 
 
 @app.command("import")
@@ -55,34 +57,42 @@ def import_(
     keystore_dir: KeystoreDir = None,
     password_file: PasswordFile = None,
 ) -> None:
-    """Import a keystore file or a hex private key; prints only the address."""
+    """Import a keystore file or a hex private key; prints only the address.
+
+    A keystore whose KDF is weaker than the default is re-encrypted with the default KDF (same password).
+    """
     if keystore_file is not None and private_key_file is not None:
         raise typer.BadParameter("give a keystore file or --private-key-file, not both")
+    config = settings(keystore_dir=keystore_dir, password_file=password_file)
     if keystore_file is not None:
-        password = read_password(password_file, new=False)
-        info = keystore.import_keystore_file(keystore_file, password, keystore_dir)
+        password = read_password(config, new=False)
+        imported = keystore.import_keystore_file(keystore_file, password, config.keystore_dir, kdf=config.kdf)
+        if imported.reencrypted:
+            info(f"re-encrypted with the default KDF: {imported.reencrypted}")
+        typer.echo(imported.address)
+        return
+    if private_key_file is not None:
+        key_text = read_password_file(private_key_file, "private key file")
     else:
-        if private_key_file is not None:
-            key_text = keystore.read_password_file(private_key_file, "private key file")
-        else:
-            key_text = str(typer.prompt("Private key (hex)", hide_input=True, err=True))
-        key = keystore.parse_private_key(key_text)
-        password = read_password(password_file, new=True)
-        info = keystore.create_keystore(password, keystore_dir, private_key=key)
-    typer.echo(info.address)
+        key_text = str(typer.prompt("Private key (hex)", hide_input=True, err=True))
+    key = keystore.parse_private_key(key_text)
+    password = read_password(config, new=True)
+    created = keystore.create_keystore(password, config.keystore_dir, private_key=key, kdf=config.kdf)
+    typer.echo(created.address)
 
 
 @app.command("list")
 def list_(keystore_dir: KeystoreDir = None, as_json: JsonOutput = False) -> None:
     """List the keystores in the directory (no password needed)."""
-    infos = keystore.list_keystores(keystore_dir)
+    config = settings(keystore_dir=keystore_dir)
+    infos = keystore.list_keystores(config.keystore_dir)
     if as_json:
         typer.echo(json.dumps([i.to_json() for i in infos], indent=2))
         return
     if not infos:
-        typer.echo(f"no keystores in {keystore.keystore_dir(keystore_dir)}", err=True)
-    for info in infos:
-        typer.echo(f"{info.address}  {info.path}")
+        typer.echo(f"no keystores in {config.keystore_dir}", err=True)
+    for found in infos:
+        typer.echo(f"{found.address}  {found.path}")
 
 
 @app.command()
@@ -93,13 +103,19 @@ def show(
     as_json: JsonOutput = False,
 ) -> None:
     """Print the address and the encryption public key to register (needs the password)."""
-    info = keystore.find_keystore(account, keystore_dir)
-    wallet = keystore.unlock(str(info.path), read_password(password_file, new=False), keystore_dir)
+    config = settings(keystore_dir=keystore_dir, password_file=password_file)
+    found = keystore.find_keystore(account, config.keystore_dir)
+    wallet = keystore.unlock(
+        str(found.path),
+        read_password(config, new=False),
+        config.keystore_dir,
+        allow_test_kdf=config.insecure_test_keystores,
+    )
     public_key = "0x" + wallet.encryption_public_key.hex()
     if as_json:
-        document = {"address": wallet.address, "encryption_public_key": public_key, "path": str(info.path)}
+        document = {"address": wallet.address, "encryption_public_key": public_key, "path": str(found.path)}
         typer.echo(json.dumps(document, indent=2))
         return
     typer.echo(f"address:               {wallet.address}")
     typer.echo(f"encryption public key: {public_key}")
-    typer.echo(f"keystore:              {info.path}")
+    typer.echo(f"keystore:              {found.path}")

@@ -7,9 +7,7 @@ from typing import Annotated
 
 import typer
 
-from famchain.chain.history import History
 from famchain.cli._context import Json, Session, address_arg, chain_command, emit
-from famchain.records import fhir
 from famchain.records.sections import section_names
 
 app = typer.Typer()
@@ -40,28 +38,25 @@ def _describe(name: str, args: dict[str, object]) -> str:
     return text or name
 
 
-def register(root: typer.Typer) -> None:
-    """Add ``famchain audit`` to the root app."""
+@chain_command(app, "audit")
+def audit(
+    s: Session,
+    patient: Annotated[str, typer.Option("--patient", help="The patient to audit.")],
+    as_json: Json = False,
+    as_fhir: Annotated[
+        bool, typer.Option("--fhir", help="Print FHIR R4 AuditEvent resources (a Bundle).")
+    ] = False,
+) -> None:
+    """The ordered history of a patient's card: registration, agreements, grants, records, key releases."""
+    who = address_arg(patient, "patient")
+    client = s.reader
+    events = client.audit.events(who)  # refuses a card whose events do not reproduce the on-chain head
+    if as_fhir:
+        from famchain.records import fhir
 
-    @chain_command(root, "audit")
-    def audit(
-        s: Session,
-        patient: Annotated[str, typer.Option("--patient", help="The patient to audit.")],
-        as_json: Json = False,
-        as_fhir: Annotated[
-            bool, typer.Option("--fhir", help="Print FHIR R4 AuditEvent resources (a Bundle).")
-        ] = False,
-    ) -> None:
-        """The ordered history of a patient's card: registration, agreements, grants, records, key releases."""
-        who = address_arg(patient, "patient")
-        history = History(s.fc)
-        history.card(who)  # refuses a card whose events do not reproduce the on-chain head
-        events = history.patient_events(who)
-        if as_fhir:
-            times = {b: int(s.w3.eth.get_block(b)["timestamp"]) for b in sorted({e.block for e in events})}
-            bundle = fhir.audit_to_bundle(who, [e.to_json() for e in events], times)
-            typer.echo(json.dumps(bundle, indent=2))
-            return
-        lines = [f"block {e.block:>6}  {e.name:22} {_describe(e.name, e.args)}" for e in events]
-        human = "\n".join(lines) or f"{who} has no history on this deployment"
-        emit({"patient": who, "events": [e.to_json() for e in events]}, as_json, human)
+        bundle = fhir.audit_to_bundle(who, [e.to_json() for e in events], client.audit.timestamps(events))
+        typer.echo(json.dumps(bundle, indent=2))
+        return
+    lines = [f"block {e.block:>6}  {e.name:22} {_describe(e.name, e.args)}" for e in events]
+    human = "\n".join(lines) or f"{who} has no history on this deployment"
+    emit({"patient": who, "events": [e.to_json() for e in events]}, as_json, human)

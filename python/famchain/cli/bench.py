@@ -3,39 +3,91 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any
+import shutil
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
-from famchain.bench.runner import OPS, TARGETS, BenchResult, run
-from famchain.cli._context import Json
+from famchain.cli._context import Json, settings
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from famchain.bench.runner import BenchResult
 
 BATCHED_TARGET = 500.0
 SINGLE_TARGET_RATIO = 0.5
 READ_TARGET_SECONDS = 3.0
 
+app = typer.Typer()
 
-def register(root: typer.Typer) -> None:
-    """Add ``famchain bench`` to the root app."""
 
-    @root.command("bench")
-    def bench(
-        as_json: Json = False,
-        quick: Annotated[
-            bool, typer.Option("--quick", help="Small counts (CI): finishes in well under a minute.")
-        ] = False,
-    ) -> None:
-        """Measure gas per operation (vs a naive baseline), throughput, a card read and scale on a fresh devnet."""
+def famchain_command() -> list[str]:
+    """How this installation runs the CLI: the console script beside the interpreter, else ``-m``."""
+    script = Path(sys.executable).parent / "famchain"
+    if script.exists():
+        return [str(script)]
+    found = shutil.which("famchain")
+    return [found] if found else [sys.executable, "-m", "famchain"]
+
+
+@app.command("bench")
+def bench(
+    as_json: Json = False,
+    quick: Annotated[
+        bool, typer.Option("--quick", help="Small counts (CI): finishes in well under a minute.")
+    ] = False,
+    startup: Annotated[
+        bool, typer.Option("--startup", help="Only the startup figures (no devnet): a few seconds.")
+    ] = False,
+) -> None:
+    """Measure startup, signing, gas per operation (vs a naive baseline), throughput, a card read and scale."""
+    from rich.console import Console
+
+    from famchain.bench.runner import STARTUP_RUNS, STARTUP_RUNS_QUICK, measure_startup, run
+
+    if startup:
+        figures = measure_startup(famchain_command(), runs=STARTUP_RUNS_QUICK if quick else STARTUP_RUNS)
         if as_json:
-            result = run(quick=quick)
-            typer.echo(json.dumps(result.figures, indent=2))
-            return
-        console = Console(stderr=True)
-        with console.status("starting") as status:
-            result = run(quick=quick, progress=status.update)
-        print_tables(Console(), result)
+            typer.echo(json.dumps({"startup": figures}, indent=2))
+        else:
+            print_startup(Console(), figures)
+        return
+    anvil = settings().anvil_binary()
+    if as_json:
+        result = run(anvil=anvil, famchain=famchain_command(), quick=quick)
+        typer.echo(json.dumps(result.figures, indent=2))
+        return
+    console = Console(stderr=True)
+    with console.status("starting") as status:
+        result = run(anvil=anvil, famchain=famchain_command(), quick=quick, progress=status.update)
+    print_tables(Console(), result)
+
+
+def print_startup(console: Console, figures: dict[str, Any]) -> None:
+    """The startup table: both commands against a bare ``import typer``, measured side by side."""
+    from rich.table import Table
+
+    from famchain.bench.runner import ACCOUNT_LIST_TARGET_RATIO, HELP_TARGET_RATIO
+
+    table = Table(title="Startup (median wall time, measured side by side)")
+    for column in ("command", "seconds", "/ import typer", "target"):
+        table.add_column(column, justify="left" if column == "command" else "right")
+    table.add_row('python -c "import typer"', f"{figures['import_typer_s']:.3f}", "1.00", "")
+    for label, key, target in (
+        ("famchain --help", "help", HELP_TARGET_RATIO),
+        ("famchain account list", "account_list", ACCOUNT_LIST_TARGET_RATIO),
+    ):
+        ratio = figures[f"{key}_ratio"]
+        table.add_row(
+            label,
+            f"{figures[f'{key}_s']:.3f}",
+            f"{ratio:.2f}",
+            f"<= {target:.1f}x {_verdict(ratio <= target)}",
+        )
+    console.print(table)
 
 
 def _verdict(ok: bool) -> str:
@@ -44,9 +96,20 @@ def _verdict(ok: bool) -> str:
 
 def print_tables(console: Console, result: BenchResult) -> None:
     """Render the figures as rich tables."""
+    from rich.table import Table
+
+    from famchain.bench.runner import OPS, TARGETS
+
     f: dict[str, Any] = result.figures
     d: dict[str, Any] = result.details
     sizes = d["sizes"]
+    print_startup(console, f["startup"])
+    signing = f["signing"]
+    fast = signing["coincurve_ms"]
+    console.print(
+        f"  signing one transaction: {signing['native_ms']:.3f} ms pure Python (eth-keys native), "
+        + (f"{fast:.3f} ms with coincurve (libsecp256k1)" if fast is not None else "coincurve not installed")
+    )
 
     gas = Table(title="Gas per operation (famchain vs naive baseline)")
     for column in ("operation", "famchain", "baseline", "famchain / baseline", "target"):

@@ -8,12 +8,22 @@ from typing import Annotated
 
 import typer
 
-from famchain.cli._context import Json, Session, address_arg, chain_command, days_to_seconds, emit
-from famchain.cli.record import _read_json
-from famchain.records import consent, fhir
+from famchain.cli._context import (
+    Json,
+    Session,
+    address_arg,
+    chain_command,
+    days_to_seconds,
+    emit,
+    read_json,
+    write_private,
+)
 from famchain.records.sections import action_mask, action_names, parse_purpose, section_mask, section_names
 
-app = typer.Typer(help="Consent: who may read or append which sections of your records, why, until when.")
+app = typer.Typer(
+    help="Consent: who may read or append which sections of your records, why, until when.",
+    no_args_is_help=True,
+)
 
 Sections = Annotated[list[str], typer.Option("--sections", help="Section names, comma separated, or `all`.")]
 Actions = Annotated[list[str], typer.Option("--actions", help="read, append (comma separated).")]
@@ -32,8 +42,9 @@ def request(
     """As a practitioner: ask a patient for access (the patient sees it in `consent list`)."""
     who = address_arg(patient, "patient")
     mask, acts, why = section_mask(sections), action_mask(actions), parse_purpose(purpose)
+    client = s.client
     s.confirm(f"request access to {who}")
-    s.sender.transact(s.fc.consents.functions.requestAccess(who, mask, acts, int(why)), "request access")
+    client.consents.request(who, mask, actions=acts, purpose=why)
     typer.echo(f"asked {who} for {', '.join(section_names(mask))} ({why.name.lower()})")
 
 
@@ -49,9 +60,11 @@ def grant(
     """As the patient: grant consent, then re-wrap the keys of your existing covered records for the grantee."""
     who = address_arg(grantee, "grantee")
     mask, acts, why = section_mask(sections), action_mask(actions), parse_purpose(purpose)
-    expires = s.fc.latest_timestamp() + days_to_seconds(days, "--days")
+    client = s.client
+    expires = client.now() + days_to_seconds(days, "--days")
     s.confirm(f"grant {who} {', '.join(section_names(mask))}")
-    bundle = consent.grant(s.actor, who, mask, acts, int(why), expires)
+    done = client.consents.grant(who, mask, actions=acts, purpose=why, expires_at=expires)
+    bundle = done.release.bundle_cid if done.release else None
     typer.echo(
         f"granted {who}: {', '.join(section_names(mask))}; {', '.join(action_names(acts))}; {why.name.lower()}; "
         f"until {expires}" + (f"; existing records released in {bundle}" if bundle else "")
@@ -74,9 +87,10 @@ def sign(
     """As the patient: sign a consent (and its key release) for anyone to relay; sends nothing."""
     who = address_arg(grantee, "grantee")
     mask, acts, why = section_mask(sections), action_mask(actions), parse_purpose(purpose)
-    expires = s.fc.latest_timestamp() + days_to_seconds(days, "--days")
-    doc = consent.sign_consent(s.actor, who, mask, acts, int(why), expires)
-    output.write_text(json.dumps(doc, indent=2) + "\n")
+    client = s.client
+    expires = client.now() + days_to_seconds(days, "--days")
+    doc = client.consents.sign(who, mask, actions=acts, purpose=why, expires_at=expires)
+    write_private(output, json.dumps(doc, indent=2) + "\n")
     if print_typed_data:
         typer.echo(json.dumps(doc["typed_data"], indent=2))
     typer.echo(
@@ -87,9 +101,10 @@ def sign(
 @chain_command(app, "submit")
 def submit(s: Session, file: Annotated[Path, typer.Argument(help="A signed consent file.")]) -> None:
     """Relay a signed consent (anyone may pay the gas): grants exactly what the patient signed."""
-    doc = _read_json(file)
+    doc = read_json(file)
+    client = s.client
     s.confirm("relay a signed consent")
-    done = consent.relay_consent(s.actor, doc)
+    done = client.consents.relay(doc)
     typer.echo(
         f"consent of {done.patient} for {done.grantee} is in force"
         + (f"; key release {done.bundle_cid}" if done.bundle_cid else "")
@@ -100,8 +115,9 @@ def submit(s: Session, file: Annotated[Path, typer.Argument(help="A signed conse
 def revoke(s: Session, grantee: Annotated[str, typer.Argument(help="The grantee to revoke.")]) -> None:
     """As the patient: revoke a consent; the grantee is wrapped into no new record from now on."""
     who = address_arg(grantee, "grantee")
+    client = s.client
     s.confirm(f"revoke {who}")
-    s.sender.transact(s.fc.consents.functions.revoke(who), "revoke consent")
+    client.consents.revoke(who)
     typer.echo(f"revoked {who}")
 
 
@@ -116,8 +132,10 @@ def list_consents(
 ) -> None:
     """Every grantee and requester of a patient, with what is in force now."""
     who = address_arg(patient, "patient") if patient is not None else s.account.address
-    rows = consent.consents_of(s.actor, who)
+    rows = [c.to_json() for c in s.reader.consents.list(who)]
     if as_fhir:
+        from famchain.records import fhir
+
         typer.echo(json.dumps(fhir.consents_to_bundle(who, rows), indent=2))
         return
     lines = [

@@ -5,19 +5,20 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from web3.logs import DISCARD
 
-from famchain.chain.contracts import InstitutionKind, MemberStatus, ProposalAction
-from famchain.chain.history import History, address_topic
+from famchain.chain.structs import InstitutionKind, MemberStatus, ProposalAction
 from famchain.cli._context import Json, Session, address_arg, chain_command, emit
-from famchain.crypto.keywrap import address_from_public_key
 from famchain.errors import InputError
 
-consortium_app = typer.Typer(help="Consortium membership: proposals and votes of member institutions.")
-institution_app = typer.Typer(help="An institution's practitioners (run with the institution's admin key).")
+consortium_app = typer.Typer(
+    help="Consortium membership: proposals and votes of member institutions.", no_args_is_help=True
+)
+institution_app = typer.Typer(
+    help="An institution's practitioners (run with the institution's admin key).", no_args_is_help=True
+)
 
-_ACTIONS = {a.name.lower().replace("_", "-"): a for a in ProposalAction}
-_KINDS = {k.name.lower().replace("_", "-"): k for k in InstitutionKind if k}
+_ACTIONS = {a.label: a for a in ProposalAction}
+_KINDS = {k.label: k for k in InstitutionKind if k}
 
 
 def _action(text: str) -> ProposalAction:
@@ -54,18 +55,14 @@ def propose(
     target = address_arg(institution, "institution")
     if act == ProposalAction.ADMIT and kind is None:
         raise InputError("admit needs --kind")
+    client = s.client
     s.confirm(f"propose {act.name.lower()} {target}")
-    receipt = s.sender.transact(
-        s.fc.consortium.functions.propose(int(act), target, int(_kind(kind)), threshold_bps), "propose"
-    )
-    event = s.fc.consortium.events.ProposalCreated().process_receipt(receipt, errors=DISCARD)[0]["args"]
-    executed = bool(s.fc.consortium.events.ProposalExecuted().process_receipt(receipt, errors=DISCARD))
-    pid = int(event["proposalId"])
+    done = client.consortium.propose(act, target, kind=_kind(kind), threshold_bps=threshold_bps)
     emit(
-        {"proposal": pid, "executed": executed, "tx": receipt["transactionHash"].to_0x_hex()},
+        {"proposal": done.proposal_id, "executed": done.executed, "tx": done.tx.tx_hash},
         as_json,
-        f"proposal {pid} created"
-        + (" and carried at once" if executed else "; members vote with `consortium vote`"),
+        f"proposal {done.proposal_id} created"
+        + (" and carried at once" if done.executed else "; members vote with `consortium vote`"),
     )
 
 
@@ -76,31 +73,27 @@ def vote(
     as_json: Json = False,
 ) -> None:
     """Vote for a proposal; it is carried as soon as enough active members agree."""
+    client = s.client
     s.confirm(f"vote for proposal {proposal}")
-    receipt = s.sender.transact(s.fc.consortium.functions.vote(proposal), "vote")
-    executed = bool(s.fc.consortium.events.ProposalExecuted().process_receipt(receipt, errors=DISCARD))
-    state = s.fc.consortium.functions.proposal(proposal).call()
+    done = client.consortium.vote(proposal)
     emit(
-        {"proposal": proposal, "approvals": int(state[3]), "executed": executed},
+        {"proposal": proposal, "approvals": done.approvals, "executed": done.executed},
         as_json,
-        f"voted for proposal {proposal}: {state[3]} approval(s)" + (", carried" if executed else ""),
+        f"voted for proposal {proposal}: {done.approvals} approval(s)"
+        + (", carried" if done.executed else ""),
     )
 
 
 @chain_command(consortium_app, "members")
 def members(s: Session, as_json: Json = False) -> None:
     """List institutions and their status (from chain events)."""
-    history = History(s.fc)
-    seen: dict[str, None] = {}
-    for event in history.events([], [s.fc.consortium.address]):
-        if event.name.startswith("Member"):
-            seen[str(event.args["institution"])] = None
-    rows = []
-    for address in seen:
-        kind, status = s.fc.member(address)
-        rows.append({"institution": address, "kind": kind.name.lower(), "status": status.name.lower()})
+    client = s.reader
+    rows = [
+        {"institution": m.institution, "kind": m.kind.name.lower(), "status": m.status.name.lower()}
+        for m in client.consortium.members()
+    ]
     active = sum(1 for r in rows if r["status"] == MemberStatus.ACTIVE.name.lower())
-    threshold = int(s.fc.consortium.functions.thresholdBps().call())
+    threshold = client.consortium.threshold_bps()
     human = "\n".join(f"{r['institution']}  {r['kind']:13} {r['status']}" for r in rows)
     human += f"\n{active} active; proposals carry at {threshold / 100:.2f}% of active members"
     emit({"members": rows, "active": active, "threshold_bps": threshold}, as_json, human)
@@ -115,6 +108,8 @@ def add_doctor(
     ],
 ) -> None:
     """Register a practitioner of your institution with their encryption key."""
+    from famchain.crypto.keywrap import address_from_public_key
+
     who = address_arg(practitioner, "practitioner")
     try:
         key = bytes.fromhex(encryption_key.strip().removeprefix("0x"))
@@ -124,8 +119,9 @@ def add_doctor(
         raise InputError(
             f"--encryption-key is not the key of {who} (64 bytes whose keccak gives the address)"
         )
+    client = s.client
     s.confirm(f"register practitioner {who}")
-    s.sender.transact(s.fc.consortium.functions.registerPractitioner(who, key), "register practitioner")
+    client.consortium.register_practitioner(who, key)
     typer.echo(f"registered practitioner {who}")
 
 
@@ -135,8 +131,9 @@ def remove_doctor(
 ) -> None:
     """Deactivate one of your institution's practitioners."""
     who = address_arg(practitioner, "practitioner")
+    client = s.client
     s.confirm(f"deactivate practitioner {who}")
-    s.sender.transact(s.fc.consortium.functions.deactivatePractitioner(who), "deactivate practitioner")
+    client.consortium.deactivate_practitioner(who)
     typer.echo(f"deactivated practitioner {who}")
 
 
@@ -150,11 +147,8 @@ def doctors(
 ) -> None:
     """List an institution's practitioners and whether they are active."""
     who = address_arg(institution, "institution") if institution is not None else s.account.address
-    topic = address_topic(who)
-    seen: dict[str, None] = {}
-    for event in History(s.fc).events([None, topic], [s.fc.consortium.address]):
-        if event.name == "PractitionerRegistered":
-            seen[str(event.args["practitioner"])] = None
-    rows = [{"practitioner": p, "active": s.fc.practitioner(p).active} for p in seen]
+    rows = [
+        {"practitioner": p.practitioner, "active": p.active} for p in s.reader.consortium.practitioners(who)
+    ]
     human = "\n".join(f"{r['practitioner']}  {'active' if r['active'] else 'inactive'}" for r in rows)
     emit({"institution": who, "practitioners": rows}, as_json, human or f"{who} has no practitioners")

@@ -2,24 +2,35 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
-import os
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from eth_account import Account
-from eth_account.signers.local import LocalAccount
 
-from famchain.chain.contracts import InstitutionKind
-from famchain.chain.deploy import DEFAULT_VOTING_PERIOD, deploy
-from famchain.chain.deployment import default_path
-from famchain.chain.tx import TransactionSender
-from famchain.cli._context import Json, Session, address_arg, chain_command, days_to_seconds, emit, info
-from famchain.devnet import DEV_FUNDER_KEY, Devnet
+from famchain.cli._context import (
+    Json,
+    Session,
+    address_arg,
+    chain_command,
+    days_to_seconds,
+    emit,
+    info,
+    settings,
+)
 from famchain.errors import ConfigError, InputError
 
+if TYPE_CHECKING:
+    from eth_account.signers.local import LocalAccount
+
+    from famchain.chain.structs import InstitutionKind
+    from famchain.devnet import Devnet
+
 app = typer.Typer(help="A throwaway local chain (anvil) and IPFS store on loopback.", no_args_is_help=True)
+deploy_app = typer.Typer()
+
+DEFAULT_VOTING_PERIOD_DAYS = 7.0
 
 DevnetDir = Annotated[
     Path | None,
@@ -28,8 +39,13 @@ DevnetDir = Annotated[
 
 
 def _devnet(directory: Path | None) -> Devnet:
-    home = Path(os.environ.get("FAMCHAIN_HOME", Path.home() / ".famchain")).expanduser()
-    return Devnet((directory or home / "devnet").expanduser())
+    from famchain.devnet import Devnet
+
+    config = settings()
+    anvil = None
+    with contextlib.suppress(ConfigError):  # only `up` needs it, and says so
+        anvil = config.anvil_binary()
+    return Devnet((directory or config.home / "devnet").expanduser(), anvil=anvil)
 
 
 @app.command()
@@ -39,7 +55,10 @@ def up(
     as_json: Json = False,
 ) -> None:
     """Start anvil and the embedded IPFS store + gateway on free loopback ports."""
-    current = _devnet(directory).up(persist=persist)
+    devnet = _devnet(directory)
+    if devnet.anvil is None:
+        settings().anvil_binary()  # raises the one-line "anvil not found"
+    current = devnet.up(persist=persist)
     human = (
         f"devnet running (chain {current.chain_id})\n"
         f"export FAMCHAIN_RPC_URL={current.rpc_url}\n"
@@ -74,74 +93,95 @@ def status(directory: DevnetDir = None, as_json: Json = False) -> None:
 
 def parse_founder(text: str) -> tuple[str, InstitutionKind]:
     """``primary-care:0xabc...`` -> (address, kind)."""
+    from famchain.chain.structs import InstitutionKind
+
     kind_text, sep, address = text.partition(":")
     if not sep:
         raise InputError(f"--founder {text!r}: expected KIND:ADDRESS, e.g. primary-care:0xabc...")
     key = kind_text.strip().upper().replace("-", "_")
     if key not in InstitutionKind.__members__ or key == "NONE":
-        kinds = ", ".join(k.name.lower().replace("_", "-") for k in InstitutionKind if k)
+        kinds = ", ".join(k.label for k in InstitutionKind if k)
         raise InputError(f"--founder {text!r}: unknown kind {kind_text!r}; use one of {kinds}")
     return address_arg(address, "founder"), InstitutionKind[key]
 
 
 def deployer_account(s: Session, dev: bool) -> LocalAccount:
     """The paying account: the keystore, or anvil's public dev account with ``--dev`` on a devnet."""
+    from famchain.devnet import DEV_CHAIN_ID, dev_account
+
     if not dev:
         return s.account
-    if s.w3.eth.chain_id != 31337:
+    if s.w3.eth.chain_id != DEV_CHAIN_ID:
         raise ConfigError("--dev pays with anvil's public test key and only works on a devnet (chain 31337)")
-    account: LocalAccount = Account.from_key(DEV_FUNDER_KEY)
-    return account
+    return dev_account()
 
 
-def register_deploy(root: typer.Typer) -> None:
-    """Add ``famchain deploy`` and ``famchain devnet fund`` (they need the chain options)."""
-
-    @chain_command(root, "deploy")
-    def deploy_command(
-        s: Session,
-        founder: Annotated[
-            list[str], typer.Option("--founder", help="KIND:ADDRESS of a founding institution's admin key.")
-        ],
-        threshold_bps: Annotated[
-            int, typer.Option(help="Vote share that carries a proposal; 0 = majority.", min=0, max=10_000)
-        ] = 0,
-        voting_period_days: Annotated[float, typer.Option(help="Days a proposal stays open.")] = (
-            DEFAULT_VOTING_PERIOD / 86400
+@chain_command(deploy_app, "deploy")
+def deploy_command(
+    s: Session,
+    founder: Annotated[
+        list[str], typer.Option("--founder", help="KIND:ADDRESS of a founding institution's admin key.")
+    ],
+    threshold_bps: Annotated[
+        int, typer.Option(help="Vote share that carries a proposal; 0 = majority.", min=0, max=10_000)
+    ] = 0,
+    voting_period_days: Annotated[
+        float, typer.Option(help="Days a proposal stays open.")
+    ] = DEFAULT_VOTING_PERIOD_DAYS,
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="Where to write the file.")] = None,
+    dev: Annotated[bool, typer.Option("--dev", help="Pay with anvil's public dev account (devnet).")] = False,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            help="Overwrite a deployment file whose contracts are still on this chain (orphans cards).",
         ),
-        output: Annotated[
-            Path | None, typer.Option("-o", "--output", help="Where to write the file.")
-        ] = None,
-        dev: Annotated[
-            bool, typer.Option("--dev", help="Pay with anvil's public dev account (devnet).")
-        ] = False,
-        as_json: Json = False,
-    ) -> None:
-        """Deploy the contracts from the packaged artifacts and bootstrap the founding members."""
-        founders = [parse_founder(f) for f in founder]
-        voting_period = days_to_seconds(voting_period_days, "--voting-period-days")
-        sender = TransactionSender(s.w3, deployer_account(s, dev))
-        s.confirm(f"deploy 4 contracts with {len(founders)} founders from {sender.address}")
-        deployment = deploy(s.w3, sender, founders, threshold_bps=threshold_bps, voting_period=voting_period)
-        path = output or s.deployment_file or default_path(deployment.chain_id)
-        deployment.save(path)
-        info(f"deployment written to {path}")
-        emit(
-            {"file": str(path), **deployment.__dict__},
-            as_json,
-            "\n".join(f"{name:17} {addr}" for name, addr in deployment.addresses.items()),
-        )
+    ] = False,
+    as_json: Json = False,
+) -> None:
+    """Deploy the contracts from the packaged artifacts and bootstrap the founding members."""
+    from famchain.chain.deploy import check_founders, is_live
+    from famchain.chain.deployment import Deployment
+    from famchain.client import Client
 
-    @chain_command(app, "fund")
-    def fund(
-        s: Session,
-        address: Annotated[str, typer.Argument(help="Account to fund.")],
-        eth: Annotated[float, typer.Option(help="Amount of devnet ether.")] = 10.0,
-    ) -> None:
-        """Give an account devnet ether (from anvil's public dev account) so it can pay for gas."""
-        to = address_arg(address)
-        if not math.isfinite(eth) or eth < 0:
-            raise InputError(f"--eth must be a non-negative amount, not {eth}")
-        sender = TransactionSender(s.w3, deployer_account(s, True))
-        sender.send_value(to, int(eth * 10**18))
-        typer.echo(f"sent {eth} ETH to {to}")
+    founders = [parse_founder(f) for f in founder]
+    check_founders(founders)
+    voting_period = days_to_seconds(voting_period_days, "--voting-period-days")
+    payer = deployer_account(s, dev)
+    path = output or s.config.deployment_path(s.w3.eth.chain_id)
+    s.confirm(f"deploy 4 contracts with {len(founders)} founders from {payer.address}")
+    if path.exists() and not force:
+        try:
+            existing: Deployment | None = Deployment.load(path)
+        except ConfigError:
+            existing = None  # unreadable: it names no contracts to lose
+        if existing is not None and is_live(s.w3, existing):
+            raise ConfigError(
+                f"{path} names contracts that are still deployed on chain {existing.chain_id}; overwriting it "
+                "would orphan every visit card they hold: write elsewhere with -o, or pass --force"
+            )
+    client = Client.deploy(s.w3, payer, founders, threshold_bps=threshold_bps, voting_period=voting_period)
+    deployment = client.deployment
+    deployment.save(path)
+    info(f"deployment written to {path}")
+    emit(
+        {"file": str(path), **deployment.__dict__},
+        as_json,
+        "\n".join(f"{name:17} {addr}" for name, addr in deployment.addresses.items()),
+    )
+
+
+@chain_command(app, "fund")
+def fund(
+    s: Session,
+    address: Annotated[str, typer.Argument(help="Account to fund.")],
+    eth: Annotated[float, typer.Option(help="Amount of devnet ether.")] = 10.0,
+) -> None:
+    """Give an account devnet ether (from anvil's public dev account) so it can pay for gas."""
+    from famchain.chain.tx import TransactionSender
+
+    to = address_arg(address)
+    if not math.isfinite(eth) or eth < 0:
+        raise InputError(f"--eth must be a non-negative amount, not {eth}")
+    TransactionSender(s.w3, deployer_account(s, True)).send_value(to, int(eth * 10**18))
+    typer.echo(f"sent {eth} ETH to {to}")

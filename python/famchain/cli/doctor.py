@@ -9,21 +9,23 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass
-from pathlib import Path
 from typing import Any, Literal
 
 import typer
 from web3 import Web3
 
-from famchain.chain.client import connect
 from famchain.chain.contracts import Famchain
-from famchain.chain.deployment import Deployment, default_path
-from famchain.cli._context import DEFAULT_RPC, DeploymentFile, Json, KeystoreDir, KeystoreOpt, RpcUrl
+from famchain.chain.deployment import Deployment
+from famchain.chain.rpc import connect
+from famchain.cli._context import DeploymentFile, Json, KeystoreDir, KeystoreOpt, RpcUrl, settings
 from famchain.crypto import keystore
 from famchain.errors import FamchainError
+from famchain.settings import Settings
 from famchain.storage.config import open_store
 
 Status = Literal["ok", "fail", "skip"]
+
+app = typer.Typer()
 
 
 @dataclass(frozen=True)
@@ -149,14 +151,15 @@ def check_finality(w3: Web3) -> Check:
     return Check("finality", "ok", f"finalized block {final}, {note}")
 
 
-def load_deployment(w3: Web3 | None, path: Path | None) -> tuple[Check, Deployment | None]:
+def load_deployment(w3: Web3 | None, config: Settings) -> tuple[Check, Deployment | None]:
     """The deployment file (``--deployment``, else ``deployments/<chainId>.json``) parses."""
+    path = config.deployment_file
     if path is None:
         if w3 is None:
             return Check(
                 "deployment", "skip", "no --deployment and no chain id to find the default file"
             ), None
-        path = default_path(w3.eth.chain_id)
+        path = config.deployment_path(w3.eth.chain_id)
     try:
         deployment = Deployment.load(path)
     except FamchainError as exc:
@@ -170,22 +173,8 @@ def check_contracts(w3: Web3, deployment: Deployment) -> Check:
     """Each contract has code at its address and the four point at each other."""
     try:
         fc = Famchain(w3, deployment)
-        wiring = {
-            "ResidentRegistry.consortium": (
-                fc.residents.functions.consortium().call(),
-                fc.consortium.address,
-            ),
-            "ConsentRegistry.consortium": (fc.consents.functions.consortium().call(), fc.consortium.address),
-            "ConsentRegistry.residentRegistry": (
-                fc.consents.functions.residentRegistry().call(),
-                fc.residents.address,
-            ),
-            "RecordRegistry.consentRegistry": (
-                fc.records.functions.consentRegistry().call(),
-                fc.consents.address,
-            ),
-        }
-        members = int(fc.consortium.functions.activeMemberCount().call())
+        wiring = fc.wiring()
+        members = fc.consortium.active_member_count()
     except FamchainError as exc:
         return Check("contracts", "fail", _reason(exc))
     except Exception as exc:  # code that is not famchain's answers the views with garbage or a revert
@@ -198,10 +187,10 @@ def check_contracts(w3: Web3, deployment: Deployment) -> Check:
     return Check("contracts", "ok", f"4 contracts deployed and wired, {members} active members")
 
 
-def check_ipfs() -> Check:
+def check_ipfs(config: Settings) -> Check:
     """The content store chosen by ``FAMCHAIN_IPFS_*`` answers."""
     try:
-        status = open_store().status()
+        status = open_store(config.store.config()).status()
     except FamchainError as exc:
         return Check("ipfs", "fail", _reason(exc))
     where = f"{status.get('backend')} at {status.get('location')}"
@@ -213,8 +202,9 @@ def check_ipfs() -> Check:
     return Check("ipfs", "ok", f"{where}{version}")
 
 
-def check_keystore(ref: str | None, directory: Path | None) -> Check:
+def check_keystore(config: Settings) -> Check:
     """``--keystore`` / ``FAMCHAIN_KEYSTORE`` names a keystore that exists (not unlocked)."""
+    ref, directory = config.keystore, config.keystore_dir
     if not ref:
         return Check(
             "keystore", "fail", "no account: pass --keystore FILE_OR_ADDRESS or set FAMCHAIN_KEYSTORE"
@@ -226,13 +216,11 @@ def check_keystore(ref: str | None, directory: Path | None) -> Check:
     return Check("keystore", "ok", f"{found.address} in {found.path}")
 
 
-def run_checks(
-    rpc_url: str, deployment_file: Path | None, keystore_ref: str | None, keystore_dir: Path | None
-) -> list[Check]:
+def run_checks(config: Settings) -> list[Check]:
     """Every check, in order; those that need an earlier one that failed are skipped."""
-    rpc, w3 = check_rpc(rpc_url)
+    rpc, w3 = check_rpc(config.rpc_url)
     checks = [rpc]
-    loaded, deployment = load_deployment(w3, deployment_file)
+    loaded, deployment = load_deployment(w3, config)
     if w3 is None:
         skipped = "the RPC endpoint is unreachable"
         checks += [Check(n, "skip", skipped) for n in ("chain-id", "eip-1559", "evm", "finality")]
@@ -250,32 +238,32 @@ def run_checks(
             checks.append(Check("contracts", "skip", "no deployment file"))
         else:
             checks.append(check_contracts(w3, deployment))
-    checks.append(check_ipfs())
-    checks.append(check_keystore(keystore_ref, keystore_dir))
+    checks.append(check_ipfs(config))
+    checks.append(check_keystore(config))
     return checks
 
 
-def register(root: typer.Typer) -> None:
-    """Add ``famchain doctor`` to the root app."""
-
-    @root.command("doctor")
-    def doctor(
-        rpc_url: RpcUrl = DEFAULT_RPC,
-        deployment: DeploymentFile = None,
-        keystore_ref: KeystoreOpt = None,
-        keystore_dir: KeystoreDir = None,
-        as_json: Json = False,
-    ) -> None:
-        """Check the RPC endpoint, chain id, EIP-1559, EVM version, finality, deployed contracts, IPFS store and keystore."""
-        checks = run_checks(rpc_url, deployment, keystore_ref, keystore_dir)
-        ok = all(c.status == "ok" for c in checks)
-        if as_json:
-            data: dict[str, Any] = {"ok": ok, "checks": [c.to_json() for c in checks]}
-            typer.echo(json.dumps(data, indent=2))
-        else:
-            for c in checks:
-                typer.echo(f"{c.status:4}  {c.name:10}  {c.detail}")
-        if not ok:
-            failed = [c.name for c in checks if c.status == "fail"]
-            typer.echo(f"error: {len(failed)} check(s) failed: {', '.join(failed)}", err=True)
-            raise typer.Exit(1)
+@app.command("doctor")
+def doctor(
+    rpc_url: RpcUrl = "http://127.0.0.1:8545",
+    deployment: DeploymentFile = None,
+    keystore_ref: KeystoreOpt = None,
+    keystore_dir: KeystoreDir = None,
+    as_json: Json = False,
+) -> None:
+    """Check the RPC endpoint, chain id, EIP-1559, EVM version, finality, deployed contracts, IPFS store and keystore."""
+    config = settings(
+        rpc_url=rpc_url, deployment_file=deployment, keystore=keystore_ref, keystore_dir=keystore_dir
+    )
+    checks = run_checks(config)
+    ok = all(c.status == "ok" for c in checks)
+    if as_json:
+        data: dict[str, Any] = {"ok": ok, "checks": [c.to_json() for c in checks]}
+        typer.echo(json.dumps(data, indent=2))
+    else:
+        for c in checks:
+            typer.echo(f"{c.status:4}  {c.name:10}  {c.detail}")
+    if not ok:
+        failed = [c.name for c in checks if c.status == "fail"]
+        typer.echo(f"error: {len(failed)} check(s) failed: {', '.join(failed)}", err=True)
+        raise typer.Exit(1)

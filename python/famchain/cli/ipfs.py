@@ -16,11 +16,11 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
 
+from famchain.cli._context import settings
 from famchain.errors import ConfigError, InputError, StorageError
 from famchain.storage.api import ContentStore
-from famchain.storage.blockstore import ENV_DIR
 from famchain.storage.cid import normalize_cid
-from famchain.storage.config import ENV_API, ENV_BACKEND, StoreConfig, open_store
+from famchain.storage.config import open_store
 from famchain.storage.embedded import EmbeddedStore
 
 app = typer.Typer(
@@ -35,20 +35,22 @@ StoreDir = Annotated[
     Path | None,
     typer.Option(
         "--store-dir",
-        envvar=ENV_DIR,
+        envvar="FAMCHAIN_IPFS_DIR",
         show_default=False,
         help="Embedded store directory [default: ~/.famchain/ipfs].",
     ),
 ]
 Backend = Annotated[
     str | None,
-    typer.Option("--backend", envvar=ENV_BACKEND, show_default=False, help="embedded (default) or kubo."),
+    typer.Option(
+        "--backend", envvar="FAMCHAIN_IPFS_BACKEND", show_default=False, help="embedded (default) or kubo."
+    ),
 ]
 ApiUrl = Annotated[
     str | None,
     typer.Option(
         "--api",
-        envvar=ENV_API,
+        envvar="FAMCHAIN_IPFS_API",
         show_default=False,
         help="Kubo RPC URL for --backend kubo [default: http://127.0.0.1:5001].",
     ),
@@ -57,11 +59,11 @@ JsonOut = Annotated[bool, typer.Option("--json", help="Machine-readable output."
 
 
 def _store(store_dir: Path | None, backend: str | None, api: str | None) -> ContentStore:
-    return open_store(StoreConfig.from_env(backend=backend, root=store_dir, api_url=api))
+    return open_store(settings(store_backend=backend, store_dir=store_dir, store_api=api).store.config())
 
 
 def _embedded(store_dir: Path | None, backend: str | None, command: str) -> EmbeddedStore:
-    config = StoreConfig.from_env(backend=backend, root=store_dir)
+    config = settings(store_backend=backend, store_dir=store_dir).store.config()
     if config.backend != "embedded":
         raise ConfigError(
             f"`famchain ipfs {command}` works on the embedded store only (backend is {config.backend})"

@@ -5,48 +5,49 @@ from __future__ import annotations
 import base64
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from famchain.chain.history import History
-from famchain.cli._context import Json, Session, address_arg, chain_command, emit, info, password
+from famchain.cli._context import (
+    Json,
+    KeystoreDir,
+    KeystoreOpt,
+    PasswordFile,
+    Session,
+    address_arg,
+    chain_command,
+    emit,
+    info,
+    read_json,
+    record_arg,
+    settings,
+    unlock,
+    write_private,
+)
 from famchain.cli._errors import CliError
-from famchain.crypto import keystore
 from famchain.errors import InputError
-from famchain.records import fhir, pipeline
-from famchain.records.model import canonical_json, load_record
-from famchain.records.outbox import AWAITING_APPROVAL, OutboxEntry
 from famchain.records.sections import SECTION_NAMES, section_names
-from famchain.storage.cid import cid_from_digest
 
-record_app = typer.Typer(help="Medical records on a patient's visit card (就诊卡).")
-outbox_app = typer.Typer(help="Records sealed locally and waiting to be stored or anchored.")
+if TYPE_CHECKING:
+    from famchain.records.outbox import OutboxEntry
 
-RecordFile = Annotated[Path, typer.Option("--file", help="Record JSON (docs/record-format.md).")]
-
-
-def _record_id(text: str) -> bytes:
-    raw = text.strip().removeprefix("0x")
-    try:
-        value = bytes.fromhex(raw)
-    except ValueError:
-        value = b""
-    if len(value) != 32:
-        raise InputError(f"record id {text!r} is not 32 bytes of hex (0x + 64 hex digits)")
-    return value
+record_app = typer.Typer(help="Medical records on a patient's visit card (就诊卡).", no_args_is_help=True)
+outbox_app = typer.Typer(
+    help="Records sealed locally and waiting to be stored or anchored.", no_args_is_help=True
+)
 
 
 def _entry_json(entry: OutboxEntry) -> dict[str, Any]:
     return {
-        "record": entry.record_id,
+        "record": str(entry.record_id),
         "patient": entry.patient,
-        "cid": entry.cid,
+        "cid": str(entry.cid),
         "sections": section_names(entry.sections),
-        "state": entry.state,
+        "state": entry.state.value,
         "tx": entry.tx_hash or None,
         "block": entry.block or None,
-        "previous": entry.previous if entry.is_update else None,
+        "previous": str(entry.previous) if entry.is_update else None,
         "last_error": entry.last_error or None,
     }
 
@@ -66,23 +67,29 @@ def submit(
     as_json: Json = False,
 ) -> None:
     """Seal a visit record for everyone entitled to it, store and pin it, then anchor it on the card."""
+    from famchain.records.model import load_record
+
     who = address_arg(patient, "patient")
     if (file is None) == (fhir_bundle is None):
         raise InputError("give the record as --file RECORD.json or --fhir BUNDLE.json (one of them)")
     if fhir_bundle is not None:
         if attach:
             raise InputError("--attach does not combine with --fhir: put files in DocumentReference entries")
+        from famchain.records import fhir
+
         content = fhir.load_bundle(fhir_bundle)
     else:
         assert file is not None
         content = load_record(file, attach)
     s.confirm(f"anchor a record on the card of {who}")
-    entry, report = pipeline.submit(s.actor, who, content)
-    done = s.actor.outbox.get(entry.record_id) or entry
-    extra = len(report.anchored) + len(report.already) - 1
+    done = s.client.records.submit(who, content)
+    extra = len(done.report.anchored) + len(done.report.already) - 1
     if extra > 0:
         info(f"also anchored {extra} earlier queued record(s)")
-    emit(_entry_json(done), as_json, f"record {done.record_id} anchored in block {done.block} ({done.cid})")
+    entry = done.entry
+    emit(
+        _entry_json(entry), as_json, f"record {entry.record_id} anchored in block {entry.block} ({entry.cid})"
+    )
 
 
 @chain_command(record_app, "list")
@@ -93,22 +100,22 @@ def list_records(
 ) -> None:
     """The patient's visit card, verified against the head stored on chain."""
     who = address_arg(patient, "patient")
-    card = History(s.fc).card(who)
+    card = s.reader.records.card(who)
     rows = [
         {
             "index": r.index,
-            "record": "0x" + r.record_id.hex(),
+            "record": str(r.record_id),
             "author": r.author,
             "sections": section_names(r.sections),
-            "updates": "0x" + r.previous.hex() if r.is_update else None,
-            "cid": str(cid_from_digest(r.cid_digest, r.cid_codec)),
+            "updates": str(r.previous) if r.is_update else None,
+            "cid": str(r.cid),
             "block": r.block,
         }
         for r in card
     ]
     lines = [
-        f"{r.index:>4}  0x{r.record_id.hex()}  by {r.author}  {','.join(section_names(r.sections))}"
-        + (f"  (update of 0x{r.previous.hex()})" if r.is_update else "")
+        f"{r.index:>4}  {r.record_id}  by {r.author}  {','.join(section_names(r.sections))}"
+        + (f"  (update of {r.previous})" if r.is_update else "")
         for r in card
     ]
     emit({"patient": who, "records": rows}, as_json, "\n".join(lines) or f"{who} has no records")
@@ -119,7 +126,7 @@ def read(
     s: Session,
     record: Annotated[str, typer.Argument(help="Record id (0x + 64 hex).")],
     output: Annotated[
-        Path | None, typer.Option("-o", "--output", help="Write sections and attachments here.")
+        Path | None, typer.Option("-o", "--output", help="Write sections and attachments here (0600 files).")
     ] = None,
     as_json: Json = False,
     as_fhir: Annotated[
@@ -127,17 +134,24 @@ def read(
     ] = False,
 ) -> None:
     """Fetch, verify and decrypt the sections you may read; the rest are listed as withheld."""
-    result = pipeline.read_record(s.actor, _record_id(record))
+    from famchain._files import private_dir
+    from famchain.records.model import canonical_json
+
+    result = s.client.records.read(record_arg(record))
     if as_fhir:
+        from famchain.records import fhir
+
         typer.echo(json.dumps(fhir.record_to_bundle(result.to_json()), indent=2, ensure_ascii=False))
         return
     files = _attachment_files(result.sections.get("attachments"))
     if output is not None:
-        output.mkdir(parents=True, exist_ok=True)
+        private_dir(output)
         for name, value in result.sections.items():
-            (output / f"{name}.json").write_bytes(canonical_json(value))
+            write_private(output / f"{name}.json", canonical_json(value).decode())
         for file_name, _, data in files:
-            (output / file_name).write_bytes(data)
+            from famchain._files import write_private as write_bytes
+
+            write_bytes(output / file_name, data)
         info(f"wrote {len(result.sections)} section(s) and {len(files)} attachment(s) to {output}")
     lines = [f"record {record} by {result.anchor.author} for {result.anchor.patient}"]
     for name, value in result.sections.items():
@@ -187,64 +201,47 @@ def update(
     ] = None,
 ) -> None:
     """Amend a record: prepare the new version (patient must approve), or relay the signed approval."""
+    from famchain.records.model import load_record
+
     if approval is not None:
-        signed = _read_json(approval)
+        signed = read_json(approval)
         s.confirm(f"anchor the approved update {signed.get('record')}")  # before the outbox changes
-        entry = pipeline.apply_approval(s.actor, signed)
-        report = pipeline.flush(s.actor)
-        for failed, reason in report.failed:
-            if failed.record_id == entry.record_id:
-                raise InputError(f"update refused: {reason}")
+        entry = s.client.records.anchor_approved(signed)
         typer.echo(f"update {entry.record_id} anchored (new version of {entry.previous})")
         return
     if record is None or file is None:
         raise InputError("give RECORD_ID and --file to prepare an update, or --approval FILE to relay one")
-    entry, request = pipeline.prepare_update(s.actor, _record_id(record), load_record(file))
-    path = output or Path(f"approval-{entry.record_id[:10]}.json")
-    path.write_text(json.dumps(request, indent=2) + "\n")
+    prepared = s.client.records.prepare_update(record_arg(record), load_record(file))
+    entry = prepared.entry
+    path = output or Path(f"approval-{str(entry.record_id)[:10]}.json")
+    write_private(path, json.dumps(prepared.request, indent=2) + "\n")
     typer.echo(f"new version {entry.record_id} sealed and stored; approval request written to {path}")
     info(
         f"the patient signs it with `famchain record approve {path}`; then run `famchain record update --approval {path}`"
     )
 
 
-def _read_json(path: Path) -> dict[str, Any]:
-    try:
-        data = json.loads(path.read_text())
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read ({exc.strerror})") from None
-    except json.JSONDecodeError as exc:
-        raise InputError(f"{path}: not JSON ({exc.msg})") from None
-    if not isinstance(data, dict):
-        raise InputError(f"{path}: expected a JSON object")
-    return data
-
-
 @record_app.command("approve")
 def approve(
     file: Annotated[Path, typer.Argument(help="The approval request the doctor sent.")],
-    keystore_ref: Annotated[
-        str | None,
-        typer.Option("--keystore", envvar="FAMCHAIN_KEYSTORE", help="Your keystore file or address."),
-    ] = None,
-    keystore_dir: Annotated[
-        Path | None, typer.Option("--keystore-dir", envvar="FAMCHAIN_KEYSTORE_DIR")
-    ] = None,
-    password_file: Annotated[
-        Path | None, typer.Option("--password-file", envvar="FAMCHAIN_PASSWORD_FILE")
-    ] = None,
+    keystore_ref: KeystoreOpt = None,
+    keystore_dir: KeystoreDir = None,
+    password_file: PasswordFile = None,
     output: Annotated[
         Path | None, typer.Option("-o", "--output", help="Signed file [default: in place].")
     ] = None,
 ) -> None:
     """As the patient: sign a record-update approval offline (EIP-712); no chain access needed."""
-    request = _read_json(file)
-    if not keystore_ref:
+    from famchain.records.updates import approve_request
+
+    request = read_json(file)
+    config = settings(keystore=keystore_ref, keystore_dir=keystore_dir, password_file=password_file)
+    if not config.keystore:
         raise InputError("no account: pass --keystore FILE_OR_ADDRESS or set FAMCHAIN_KEYSTORE")
-    wallet = keystore.unlock(keystore_ref, password(password_file), keystore_dir)
-    signed = pipeline.approve_request(wallet.private_key, request)
+    account = unlock(config)
+    signed = approve_request(bytes(account.key), request)
     target = output or file
-    target.write_text(json.dumps(signed, indent=2) + "\n")
+    write_private(target, json.dumps(signed, indent=2) + "\n")
     message = signed["typed_data"]["message"]
     typer.echo(f"approved update {message['recordId']} of record {message['previous']}; signed file {target}")
 
@@ -256,15 +253,19 @@ def flush(
     as_json: Json = False,
 ) -> None:
     """Store and anchor every queued record exactly once."""
-    ready = [e for e in s.actor.outbox.pending() if e.state != AWAITING_APPROVAL]
+    from famchain.records.anchoring import Strategy
+    from famchain.records.outbox import OutboxState
+
+    client = s.client
+    ready = [e for e in client.records.pending() if e.state is not OutboxState.AWAITING_APPROVAL]
     if ready:
         s.confirm(f"store and anchor {len(ready)} queued record(s)")
-    report = pipeline.flush(s.actor, batch=batch)
+    report = client.records.flush(strategy=Strategy.BATCHED if batch else Strategy.PIPELINED)
     out = {
         "anchored": [_entry_json(e) for e in report.anchored],
         "already_anchored": [_entry_json(e) for e in report.already],
         "waiting_approval": [_entry_json(e) for e in report.waiting_approval],
-        "failed": [{**_entry_json(e), "error": why} for e, why in report.failed],
+        "failed": [{**_entry_json(f.entry), "error": str(f.error)} for f in report.failed],
         "transactions": report.transactions,
     }
     human = (
@@ -274,25 +275,28 @@ def flush(
     )
     emit(out, as_json, human)
     if report.failed:
-        entry, reason = report.failed[0]
-        raise CliError(f"{len(report.failed)} record(s) not anchored; {entry.record_id}: {reason}")
+        first = report.failed[0]
+        raise CliError(f"{len(report.failed)} record(s) not anchored; {first.entry.record_id}: {first.error}")
 
 
 @chain_command(outbox_app, "list")
 def list_outbox(s: Session, as_json: Json = False) -> None:
     """Records not yet anchored."""
-    entries = s.actor.outbox.pending()
-    lines = [f"{e.record_id}  {e.state:18} {e.patient}  {e.last_error}" for e in entries]
+    entries = s.client.records.pending()
+    lines = [f"{e.record_id}  {e.state.value:18} {e.patient}  {e.last_error}" for e in entries]
     emit([_entry_json(e) for e in entries], as_json, "\n".join(lines) or "outbox is empty")
 
 
 @chain_command(outbox_app, "drop")
 def drop(s: Session, record: Annotated[str, typer.Argument(help="Record id of a queued record.")]) -> None:
     """Give up a queued record that can never be anchored (its sealed bytes are deleted)."""
-    record_id = "0x" + _record_id(record).hex()
+    from famchain.records.outbox import OutboxState
+
+    record_id = record_arg(record)
+    client = s.client
     s.confirm(f"drop queued record {record_id}")
-    entry = pipeline.drop(s.actor, record_id)
-    if entry.state == "anchored":
+    entry = client.records.drop(record_id)
+    if entry.state is OutboxState.ANCHORED:
         typer.echo(
             f"record {record_id} is already on the card (block {entry.block}); marked done, not dropped"
         )

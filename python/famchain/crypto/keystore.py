@@ -1,10 +1,12 @@
 """Web3 Secret Storage (V3) keystores in a directory, geth style.
 
-Files are named ``UTC--<iso time>--<address, lowercase, no 0x>`` and hold eth-account's V3 JSON. The keystore
-directory is the explicit argument, else ``$FAMCHAIN_KEYSTORE_DIR``, else ``~/.famchain/keystores``.
+Files are named ``UTC--<iso time>--<address, lowercase, no 0x>`` and hold eth-account's V3 JSON. Every
+function takes the keystore directory explicitly (the CLI's settings choose it).
 
-New keystores use eth-account's default scrypt parameters. ``FAMCHAIN_KDF_LIGHT=1`` switches to PBKDF2 with
-1024 iterations: **for tests only** (such a keystore falls to a password guesser quickly).
+The key derivation is a parameter: :meth:`KdfParams.default` (eth-account's scrypt, n=2^18) unless the caller
+passes another. :meth:`KdfParams.light` (PBKDF2, 1024 iterations) is **for tests only**: such a keystore falls
+to a password guesser quickly, so it is marked in its JSON (``"famchain": {"test_only_kdf": true}``) and
+:func:`unlock` refuses it unless the caller says ``allow_test_kdf=True``.
 """
 
 from __future__ import annotations
@@ -15,30 +17,90 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
-from eth_account import Account
-from eth_utils.address import is_address, to_checksum_address
-
-from famchain.crypto.keywrap import PRIVATE_KEY_SIZE, address_from_private_key
-from famchain.crypto.wallet import Wallet
 from famchain.errors import (
     ConfigError,
     InputError,
+    InsecureKeystoreError,
     InvalidKeyError,
     KeystoreNotFoundError,
     WalletError,
     WrongPasswordError,
 )
-from famchain.types import Address
+from famchain.types import Address, checksum_address
 
-ENV_KEYSTORE_DIR = "FAMCHAIN_KEYSTORE_DIR"
-ENV_PASSWORD = "FAMCHAIN_PASSWORD"  # noqa: S105 - the variable's name, not a password
-ENV_KDF_LIGHT = "FAMCHAIN_KDF_LIGHT"
+if TYPE_CHECKING:
+    from famchain.crypto.wallet import Wallet
+
+PRIVATE_KEY_SIZE = 32
 LIGHT_PBKDF2_ITERATIONS = 1024
+DEFAULT_SCRYPT_N = 1 << 18
+DEFAULT_SCRYPT_R = 8
+DEFAULT_SCRYPT_P = 1
+DEFAULT_PBKDF2_ITERATIONS = 1_000_000
 MAX_KEYSTORE_BYTES = 64 * 1024
+MARKER = "famchain"
+"""Top-level keystore field famchain adds (other wallets ignore unknown fields)."""
 
 _HEX_KEY = re.compile(r"(0x)?[0-9a-fA-F]{64}")
+_HEX_ADDRESS = re.compile(r"(0x)?[0-9a-fA-F]{40}")
+
+
+@dataclass(frozen=True)
+class KdfParams:
+    """How a new keystore's key is derived from its password.
+
+    Attributes:
+        kdf: ``scrypt`` or ``pbkdf2``.
+        iterations: scrypt's ``n`` (a power of two) or PBKDF2's round count.
+        test_only: a deliberately weak setting for tests; keystores written with it are marked and refused
+            by :func:`unlock` unless allowed.
+    """
+
+    kdf: str
+    iterations: int
+    test_only: bool = False
+
+    @classmethod
+    def default(cls) -> KdfParams:
+        """eth-account's default: scrypt with n = 2^18, r = 8, p = 1."""
+        return cls("scrypt", DEFAULT_SCRYPT_N)
+
+    @classmethod
+    def light(cls) -> KdfParams:
+        """PBKDF2 with 1024 rounds: **tests only** (marked in the keystore, refused elsewhere)."""
+        return cls("pbkdf2", LIGHT_PBKDF2_ITERATIONS, test_only=True)
+
+
+def weakness(document: dict[str, Any]) -> str | None:
+    """Why a keystore's KDF is weaker than :meth:`KdfParams.default`, or None when it is not.
+
+    scrypt below n = 2^18 or r = 8, and PBKDF2 below 1,000,000 rounds (eth-keyfile's default), are weak.
+    """
+    crypto = document.get("crypto") or document.get("Crypto") or {}
+    kdf = str(crypto.get("kdf", "")).lower()
+    params = crypto.get("kdfparams") or {}
+    try:
+        if kdf == "scrypt":
+            n, r = int(params.get("n", 0)), int(params.get("r", 0))
+            if n < DEFAULT_SCRYPT_N or r < DEFAULT_SCRYPT_R:
+                return f"scrypt n={n} r={r} is below the default n={DEFAULT_SCRYPT_N} r={DEFAULT_SCRYPT_R}"
+            return None
+        if kdf == "pbkdf2":
+            c = int(params.get("c", 0))
+            if c < DEFAULT_PBKDF2_ITERATIONS:
+                return f"pbkdf2 with {c} rounds is below the default {DEFAULT_PBKDF2_ITERATIONS}"
+            return None
+    except (TypeError, ValueError):
+        return f"unreadable {kdf} parameters"
+    return f"unknown KDF {kdf!r}"
+
+
+def is_test_only(document: dict[str, Any]) -> bool:
+    """True for a keystore written with :meth:`KdfParams.light` (it carries famchain's test marker)."""
+    marker = document.get(MARKER)
+    return isinstance(marker, dict) and bool(marker.get("test_only_kdf"))
 
 
 @dataclass(frozen=True)
@@ -53,14 +115,9 @@ class KeystoreInfo:
         return {"address": self.address, "path": str(self.path)}
 
 
-def keystore_dir(explicit: Path | str | None = None) -> Path:
-    """Resolves the keystore directory: the argument, else ``$FAMCHAIN_KEYSTORE_DIR``, else the default."""
-    if explicit is not None and str(explicit) != "":
-        return Path(explicit).expanduser()
-    env = os.environ.get(ENV_KEYSTORE_DIR)
-    if env:
-        return Path(env).expanduser()
-    return Path.home() / ".famchain" / "keystores"
+def keystore_dir(directory: Path | str) -> Path:
+    """The keystore directory as a path (``~`` expanded)."""
+    return Path(directory).expanduser()
 
 
 def read_password_file(path: Path | str, what: str = "password file") -> str:
@@ -80,16 +137,6 @@ def read_password_file(path: Path | str, what: str = "password file") -> str:
     return text.removesuffix("\n").removesuffix("\r")
 
 
-def password_from_env() -> str | None:
-    """The password in ``$FAMCHAIN_PASSWORD``, if set."""
-    return os.environ.get(ENV_PASSWORD)
-
-
-def kdf_is_light() -> bool:
-    """Whether ``FAMCHAIN_KDF_LIGHT`` asks for the fast, test-only key derivation."""
-    return os.environ.get(ENV_KDF_LIGHT, "").strip().lower() in {"1", "true", "yes", "on"}
-
-
 def keystore_filename(address: str, now: datetime | None = None) -> str:
     """The geth file name ``UTC--2026-01-02T03-04-05.123456000Z--<address lowercase without 0x>``."""
     moment = (now or datetime.now(UTC)).astimezone(UTC)
@@ -106,6 +153,8 @@ def parse_private_key(text: str) -> bytes:
     if not _HEX_KEY.fullmatch(text):
         raise InvalidKeyError("private key", f"expected {PRIVATE_KEY_SIZE * 2} hex digits")
     key = bytes.fromhex(text.removeprefix("0x"))
+    from famchain.crypto.keywrap import address_from_private_key
+
     address_from_private_key(key)
     return key
 
@@ -115,10 +164,17 @@ def _check_new_password(password: str) -> None:
         raise InputError("refusing an empty keystore password")
 
 
-def _encrypt(private_key: bytes, password: str) -> dict[str, Any]:
-    if kdf_is_light():
-        return Account.encrypt(private_key, password, kdf="pbkdf2", iterations=LIGHT_PBKDF2_ITERATIONS)
-    return Account.encrypt(private_key, password)
+def _encrypt(private_key: bytes, password: str, kdf: KdfParams) -> dict[str, Any]:
+    from eth_account import Account
+
+    if kdf == KdfParams.default():
+        document = dict(Account.encrypt(private_key, password))
+    else:
+        kind: Literal["pbkdf2", "scrypt"] = "pbkdf2" if kdf.kdf == "pbkdf2" else "scrypt"
+        document = dict(Account.encrypt(private_key, password, kdf=kind, iterations=kdf.iterations))
+    if kdf.test_only:
+        document[MARKER] = {"test_only_kdf": True}
+    return document
 
 
 def _write(directory: Path, address: Address, document: dict[str, Any]) -> KeystoreInfo:
@@ -142,31 +198,38 @@ def _write(directory: Path, address: Address, document: dict[str, Any]) -> Keyst
 
 
 def create_keystore(
-    password: str, directory: Path | str | None = None, *, private_key: bytes | None = None
+    password: str,
+    directory: Path | str,
+    *,
+    private_key: bytes | None = None,
+    kdf: KdfParams | None = None,
 ) -> KeystoreInfo:
     """Creates a keystore for a new random key (or the given one) in the keystore directory.
 
     Args:
         password: Encrypts the keystore; must not be empty.
-        directory: The keystore directory (see :func:`keystore_dir`).
+        directory: The keystore directory.
         private_key: An existing 32-byte key to store instead of a fresh one.
+        kdf: The key derivation (default :meth:`KdfParams.default`).
 
     Raises:
         InputError: Empty password.
         InvalidKeyError: ``private_key`` is not a valid key.
         WalletError: A keystore for the address exists already, or the file cannot be written.
     """
+    from famchain.crypto.keywrap import address_from_private_key
+
     _check_new_password(password)
     key = private_key if private_key is not None else os.urandom(PRIVATE_KEY_SIZE)
     address = address_from_private_key(key)
-    return _write(keystore_dir(directory), address, _encrypt(key, password))
+    return _write(keystore_dir(directory), address, _encrypt(key, password, kdf or KdfParams.default()))
 
 
 def import_private_key(
-    private_key_hex: str, password: str, directory: Path | str | None = None
+    private_key_hex: str, password: str, directory: Path | str, *, kdf: KdfParams | None = None
 ) -> KeystoreInfo:
     """Stores a hex private key as a new keystore (see :func:`create_keystore`)."""
-    return create_keystore(password, directory, private_key=parse_private_key(private_key_hex))
+    return create_keystore(password, directory, private_key=parse_private_key(private_key_hex), kdf=kdf)
 
 
 def load_keystore(path: Path | str) -> dict[str, Any]:
@@ -196,10 +259,9 @@ def load_keystore(path: Path | str) -> dict[str, Any]:
 
 def _declared_address(document: dict[str, Any]) -> Address | None:
     raw = document.get("address")
-    if not isinstance(raw, str):
+    if not isinstance(raw, str) or not _HEX_ADDRESS.fullmatch(raw):
         return None
-    text = raw if raw.startswith("0x") else "0x" + raw
-    return Address(to_checksum_address(text)) if is_address(text.lower()) else None
+    return checksum_address(raw)
 
 
 def decrypt_keystore(path: Path | str, password: str) -> bytes:
@@ -210,6 +272,10 @@ def decrypt_keystore(path: Path | str, password: str) -> bytes:
         WalletError: The file is not a keystore, uses an unsupported scheme, or holds another address than
             it declares.
     """
+    from eth_account import Account
+
+    from famchain.crypto.keywrap import address_from_private_key
+
     document = load_keystore(path)
     declared = _declared_address(document)
     try:
@@ -226,24 +292,41 @@ def decrypt_keystore(path: Path | str, password: str) -> bytes:
     return key
 
 
+@dataclass(frozen=True)
+class ImportedKeystore(KeystoreInfo):
+    """A keystore imported into the directory; ``reencrypted`` says why its KDF was replaced (or None)."""
+
+    reencrypted: str | None = None
+
+
 def import_keystore_file(
-    source: Path | str, password: str, directory: Path | str | None = None
-) -> KeystoreInfo:
+    source: Path | str, password: str, directory: Path | str, *, kdf: KdfParams | None = None
+) -> ImportedKeystore:
     """Copies an existing V3 keystore into the directory after checking that ``password`` opens it.
 
-    The encrypted document is kept as is (same KDF and password); only the file name is canonical.
+    A keystore whose KDF is weaker than the default (:func:`weakness`) is re-encrypted with ``kdf`` (default
+    :meth:`KdfParams.default`), same password; a test-only ``kdf`` keeps any KDF (tests import light ones).
+    Otherwise the encrypted document is kept as is; only the file name is canonical.
 
     Raises:
         WrongPasswordError: The password does not open it.
         WalletError: Not a keystore, or the address is already in the directory.
     """
+    from famchain.crypto.keywrap import address_from_private_key
+
+    kdf = kdf or KdfParams.default()
     document = load_keystore(source)
-    address = address_from_private_key(decrypt_keystore(source, password))
+    key = decrypt_keystore(source, password)
+    address = address_from_private_key(key)
+    why = None if kdf.test_only else weakness(document)
+    if why is not None:
+        document = _encrypt(key, password, kdf)
     document["address"] = address.lower().removeprefix("0x")
-    return _write(keystore_dir(directory), address, document)
+    info = _write(keystore_dir(directory), address, document)
+    return ImportedKeystore(info.address, info.path, why)
 
 
-def list_keystores(directory: Path | str | None = None) -> list[KeystoreInfo]:
+def list_keystores(directory: Path | str) -> list[KeystoreInfo]:
     """Lists the keystores in the directory, oldest first (by geth file name); other files are skipped.
 
     A missing directory lists as empty. No password is needed: the address is stored in clear.
@@ -264,7 +347,7 @@ def list_keystores(directory: Path | str | None = None) -> list[KeystoreInfo]:
     return found
 
 
-def find_keystore(address_or_path: str, directory: Path | str | None = None) -> KeystoreInfo:
+def find_keystore(address_or_path: str, directory: Path | str) -> KeystoreInfo:
     """Resolves an account given as an address (searched in the directory) or as a keystore file path.
 
     Raises:
@@ -279,9 +362,9 @@ def find_keystore(address_or_path: str, directory: Path | str | None = None) -> 
         if address is None:
             raise WalletError(f"keystore {candidate} declares no address")
         return KeystoreInfo(address, candidate)
-    if not is_address(address_or_path):
+    if not _HEX_ADDRESS.fullmatch(address_or_path.strip()):
         raise InputError(f"not an address or a keystore file: {address_or_path}")
-    address = Address(to_checksum_address(address_or_path))
+    address = checksum_address(address_or_path)
     root = keystore_dir(directory)
     for info in list_keystores(root):
         if info.address == address:
@@ -289,13 +372,26 @@ def find_keystore(address_or_path: str, directory: Path | str | None = None) -> 
     raise KeystoreNotFoundError(address, str(root))
 
 
-def unlock(address_or_path: str, password: str, directory: Path | str | None = None) -> Wallet:
+def unlock(
+    address_or_path: str, password: str, directory: Path | str, *, allow_test_kdf: bool = False
+) -> Wallet:
     """Finds a keystore and decrypts it into a :class:`~famchain.crypto.wallet.Wallet`.
+
+    Args:
+        address_or_path: An address in ``directory``, or a keystore file.
+        password: Opens it.
+        directory: The keystore directory.
+        allow_test_kdf: Accept a keystore written with :meth:`KdfParams.light` (tests only).
 
     Raises:
         KeystoreNotFoundError: No keystore for that address.
+        InsecureKeystoreError: A test-only keystore and ``allow_test_kdf`` is False.
         WrongPasswordError: The password does not open it.
         WalletError: The file is not a usable keystore.
     """
+    from famchain.crypto.wallet import Wallet
+
     info = find_keystore(address_or_path, directory)
+    if not allow_test_kdf and is_test_only(load_keystore(info.path)):
+        raise InsecureKeystoreError(str(info.path))
     return Wallet(decrypt_keystore(info.path, password))

@@ -7,34 +7,32 @@ so ``down`` stops exactly the processes that ``up`` started, even from another p
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
 import sys
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from famchain.devnet._process import ServiceStartError, alive, spawn, stop
 from famchain.errors import ConfigError
 
-__all__ = ["DEV_FUNDER_KEY", "Devnet", "DevnetInfo", "ServiceStartError", "anvil_binary"]
+if TYPE_CHECKING:
+    from eth_account.signers.local import LocalAccount
+
+__all__ = ["DEV_FUNDER_KEY", "Devnet", "DevnetInfo", "ServiceStartError", "dev_account"]
 
 DEV_FUNDER_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
 """Account 0 of anvil's well-known test mnemonic: public, funded, for the devnet only."""
+DEV_CHAIN_ID = 31337
 
-_REPO = Path(__file__).resolve().parents[3]
 
+def dev_account() -> LocalAccount:
+    """anvil's public, funded account 0 (devnets only: its key is in every anvil's documentation)."""
+    from eth_account import Account
 
-def anvil_binary() -> str:
-    """Locate anvil: ``FAMCHAIN_ANVIL``, else the repository's node_modules, else ``PATH``."""
-    for candidate in (os.environ.get("FAMCHAIN_ANVIL"), str(_REPO / "node_modules" / ".bin" / "anvil")):
-        if candidate and Path(candidate).exists():
-            return candidate
-    found = shutil.which("anvil")
-    if not found:
-        raise ConfigError("anvil not found: run `make install` (npm @foundry-rs/anvil) or set FAMCHAIN_ANVIL")
-    return found
+    account: LocalAccount = Account.from_key(DEV_FUNDER_KEY)
+    return account
 
 
 @dataclass
@@ -56,10 +54,18 @@ class DevnetInfo:
 
 
 class Devnet:
-    """Start, inspect and stop one devnet whose files live in ``state_dir``."""
+    """Start, inspect and stop one devnet whose files live in ``state_dir``.
 
-    def __init__(self, state_dir: Path, chain_id: int = 31337) -> None:
+    Args:
+        state_dir: where the devnet keeps its description, logs and data.
+        anvil: the anvil binary (``famchain.settings.Settings.anvil_binary`` finds one); only ``up`` and
+            ``restart`` need it.
+        chain_id: the devnet's chain id.
+    """
+
+    def __init__(self, state_dir: Path, *, anvil: str | None = None, chain_id: int = DEV_CHAIN_ID) -> None:
         self.state_dir = state_dir
+        self.anvil = anvil
         self.chain_id = chain_id
         self._info_path = state_dir / "devnet.json"
 
@@ -100,7 +106,9 @@ class Devnet:
     def _start_chain(
         self, persist: bool, block_time: float | None = None
     ) -> tuple[subprocess.Popen[bytes], str]:
-        argv = [anvil_binary(), "--host", "127.0.0.1", "--port", "0", "--chain-id", str(self.chain_id)]
+        if self.anvil is None:
+            raise ConfigError("starting a devnet needs the anvil binary: pass Devnet(..., anvil=PATH)")
+        argv = [self.anvil, "--host", "127.0.0.1", "--port", "0", "--chain-id", str(self.chain_id)]
         argv += ["--accounts", "10", "--balance", "1000000", "--no-request-size-limit"]
         # Keep recent states in memory only: by default anvil also writes every historical state under
         # ~/.foundry/anvil/tmp, which a long run (soak, bench) grows to tens of GB and a killed anvil leaves behind.

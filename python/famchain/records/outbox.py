@@ -3,7 +3,8 @@
 An entry moves ``sealed -> stored -> anchored`` (updates wait in ``awaiting_approval`` between the first
 two steps until the patient's signature arrives). Each step rewrites the entry atomically, so a process killed
 at any point leaves an entry that the next flush resumes from; the sealed bytes never change, so a retried
-upload yields the same CID. Anchored entries move to ``done/``.
+upload yields the same CID. Anchored entries move to ``done/``. Entries hold who was treated by whom and
+when: files are 0600 in 0700 folders.
 """
 
 from __future__ import annotations
@@ -14,18 +15,28 @@ import json
 import os
 import time
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from famchain._files import PRIVATE_FILE, private_dir
 from famchain.errors import ConfigError, InputError
 from famchain.storage.blockstore import atomic_write
+from famchain.types import Cid, RecordId
 
-SEALED = "sealed"
-STORED = "stored"
-AWAITING_APPROVAL = "awaiting_approval"
-ANCHORED = "anchored"
-STATES = (SEALED, STORED, AWAITING_APPROVAL, ANCHORED)
+
+class OutboxState(StrEnum):
+    """Where an outbox entry is on its way to the chain (the value is what the entry file and ``--json`` say)."""
+
+    SEALED = "sealed"
+    """Sealed and written locally; not yet stored."""
+    STORED = "stored"
+    """Stored and pinned; not yet anchored."""
+    AWAITING_APPROVAL = "awaiting_approval"
+    """An update stored and waiting for the patient's signature."""
+    ANCHORED = "anchored"
+    """On the card."""
 
 
 @dataclass(frozen=True)
@@ -34,22 +45,31 @@ class Approval:
 
     nonce: int
     deadline: int
-    signature: str
+    signature: bytes
+
+    def to_json(self) -> dict[str, Any]:
+        """Serializable form (signature as 0x hex)."""
+        return {"nonce": self.nonce, "deadline": self.deadline, "signature": "0x" + self.signature.hex()}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Approval:
+        """Inverse of :meth:`to_json`."""
+        return cls(int(data["nonce"]), int(data["deadline"]), bytes.fromhex(str(data["signature"])[2:]))
 
 
 @dataclass(frozen=True)
 class OutboxEntry:
     """One record on its way to the chain."""
 
-    record_id: str
+    record_id: RecordId
     patient: str
     author: str
     chain_id: int
     registry: str
     sections: int
-    previous: str
-    cid: str
-    state: str = SEALED
+    previous: RecordId
+    cid: Cid
+    state: OutboxState = OutboxState.SEALED
     created: float = field(default_factory=time.time)
     attempts: int = 0
     last_error: str = ""
@@ -58,29 +78,51 @@ class OutboxEntry:
     approval: Approval | None = None
 
     @property
-    def record_bytes(self) -> bytes:
-        """The record id as 32 bytes."""
-        return bytes.fromhex(self.record_id.removeprefix("0x"))
-
-    @property
-    def previous_bytes(self) -> bytes:
-        """The id of the record this one updates (32 zero bytes for a new visit)."""
-        return bytes.fromhex(self.previous.removeprefix("0x"))
-
-    @property
     def is_update(self) -> bool:
         """True for a new version of an earlier record."""
-        return self.previous_bytes != b"\x00" * 32
+        return not self.previous.is_zero
 
     def to_json(self) -> dict[str, Any]:
-        """Serializable form."""
-        return asdict(self)
+        """Serializable form (the entry file's format)."""
+        return {
+            "record_id": self.record_id.to_0x_hex(),
+            "patient": self.patient,
+            "author": self.author,
+            "chain_id": self.chain_id,
+            "registry": self.registry,
+            "sections": self.sections,
+            "previous": self.previous.to_0x_hex(),
+            "cid": str(self.cid),
+            "state": self.state.value,
+            "created": self.created,
+            "attempts": self.attempts,
+            "last_error": self.last_error,
+            "tx_hash": self.tx_hash,
+            "block": self.block,
+            "approval": self.approval.to_json() if self.approval else None,
+        }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> OutboxEntry:
         """Inverse of :meth:`to_json`."""
         approval = data.get("approval")
-        return cls(**{**data, "approval": Approval(**approval) if approval else None})
+        return cls(
+            record_id=RecordId.from_hex(data["record_id"]),
+            patient=data["patient"],
+            author=data["author"],
+            chain_id=int(data["chain_id"]),
+            registry=data["registry"],
+            sections=int(data["sections"]),
+            previous=RecordId.from_hex(data["previous"]),
+            cid=Cid(data["cid"]),
+            state=OutboxState(data.get("state", "sealed")),
+            created=float(data.get("created", 0.0)),
+            attempts=int(data.get("attempts", 0)),
+            last_error=str(data.get("last_error", "")),
+            tx_hash=str(data.get("tx_hash", "")),
+            block=int(data.get("block", 0)),
+            approval=Approval.from_json(approval) if approval else None,
+        )
 
 
 class Outbox:
@@ -93,7 +135,8 @@ class Outbox:
         self.root = root
         self.done_dir = root / "done"
         try:
-            self.done_dir.mkdir(parents=True, exist_ok=True)
+            private_dir(self.done_dir)
+            os.chmod(root, 0o700)
         except OSError as exc:
             raise ConfigError(f"cannot create outbox {root}: {exc.strerror}") from None
 
@@ -102,16 +145,16 @@ class Outbox:
         """The outbox of ``author`` for the RecordRegistry at ``registry`` on ``chain_id``."""
         return cls(home / "outbox" / f"{chain_id}-{registry.lower()}" / author.lower())
 
-    def _json(self, record_id: str) -> Path:
+    def _json(self, record_id: RecordId) -> Path:
         return self.root / f"{record_id}.json"
 
-    def envelope_path(self, record_id: str) -> Path:
+    def envelope_path(self, record_id: RecordId) -> Path:
         """Where the sealed bytes of an entry are kept."""
         return self.root / f"{record_id}.sealed"
 
     def add(self, entry: OutboxEntry, sealed: bytes) -> OutboxEntry:
         """Persist a new entry durably: sealed bytes first, then the entry (one directory sync covers both)."""
-        atomic_write(self.envelope_path(entry.record_id), sealed, sync_dir=False)
+        atomic_write(self.envelope_path(entry.record_id), sealed, sync_dir=False, mode=PRIVATE_FILE)
         self.save(entry)
         return entry
 
@@ -121,10 +164,10 @@ class Outbox:
         An anchored entry moves to ``done/`` without fsync: the chain is its record, and should a power loss
         undo the move, the next flush finds the record on the card and marks it done again.
         """
-        anchored = entry.state == ANCHORED
+        anchored = entry.state is OutboxState.ANCHORED
         target = self.done_dir if anchored else self.root
         data = json.dumps(entry.to_json(), indent=1).encode()
-        atomic_write(target / f"{entry.record_id}.json", data, durable=not anchored)
+        atomic_write(target / f"{entry.record_id}.json", data, durable=not anchored, mode=PRIVATE_FILE)
         if anchored:
             self._json(entry.record_id).unlink(missing_ok=True)
             self.envelope_path(entry.record_id).unlink(missing_ok=True)
@@ -156,13 +199,17 @@ class Outbox:
         out = [OutboxEntry.from_json(json.loads(p.read_text())) for p in self.root.glob("0x*.json")]
         return sorted(out, key=lambda e: (e.created, e.record_id))
 
-    def get(self, record_id: str) -> OutboxEntry | None:
+    def get(self, record_id: RecordId) -> OutboxEntry | None:
         """A pending or done entry by record id."""
         for folder in (self.root, self.done_dir):
             path = folder / f"{record_id}.json"
             if path.exists():
                 return OutboxEntry.from_json(json.loads(path.read_text()))
         return None
+
+    def find(self, prefix: str) -> list[OutboxEntry]:
+        """Pending entries whose record id starts with ``prefix`` (hex, ``0x`` optional)."""
+        return [e for e in self.pending() if e.record_id.matches(prefix)]
 
     def done(self) -> list[OutboxEntry]:
         """Anchored entries."""
@@ -171,7 +218,7 @@ class Outbox:
     @contextlib.contextmanager
     def locked(self) -> Iterator[None]:
         """Hold the outbox's flush lock (blocks while another process flushes)."""
-        fd = os.open(self.root / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
+        fd = os.open(self.root / ".lock", os.O_RDWR | os.O_CREAT, PRIVATE_FILE)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
             yield

@@ -1,4 +1,5 @@
-"""The resident's basic information (基本信息): a small documented JSON object, validated before sealing."""
+"""The resident's basic information (基本信息): a small documented JSON object, validated, then sealed for the
+resident and the active family doctor only; on chain only the digest of the sealed bytes."""
 
 from __future__ import annotations
 
@@ -6,7 +7,20 @@ import json
 from pathlib import Path
 from typing import Any
 
-from famchain.errors import InputError
+from eth_utils.address import to_checksum_address
+from eth_utils.crypto import keccak
+
+from famchain.chain.structs import CODEC_RAW
+from famchain.crypto import envelope as env
+from famchain.crypto.envelope import Recipient, SealedEnvelope
+from famchain.crypto.keywrap import public_key_from_private
+from famchain.errors import AccessDeniedError, InputError, NotARecipientError
+from famchain.records.actor import Actor
+from famchain.records.entitlements import is_family_doctor, public_key
+from famchain.records.model import canonical_json, decode_section
+from famchain.records.reading import bundles_for
+from famchain.storage.cid import cid_from_digest, digest_and_codec
+from famchain.types import Cid, RecordId
 
 FIELDS = ("name", "sex", "birth_date", "occupation", "contact", "address", "national_id")
 """Accepted fields; every one is optional but at least one must be present. All are text."""
@@ -48,3 +62,77 @@ def load_profile(path: Path) -> dict[str, str]:
         return parse_profile(document)
     except InputError as exc:
         raise InputError(f"{path}: {exc}") from None
+
+
+# --- sealing and reading the basic information --------------------------------------------------------
+
+PROFILE_SECTION = "basic_info"
+
+
+def profile_record_id(resident: str) -> RecordId:
+    """The fixed record id a resident's profile envelope is bound to."""
+    return RecordId(keccak(b"famchain.profile" + bytes.fromhex(to_checksum_address(resident)[2:])))
+
+
+def seal_profile(actor: Actor, profile: dict[str, Any], resident: str | None = None) -> tuple[bytes, Cid]:
+    """Seal the resident's basic information for the resident and the active family doctor; store and pin.
+
+    Returns:
+        The 32-byte digest to commit on chain and the CID.
+
+    Raises:
+        InputError: the sealed profile does not fit one block.
+        StorageError: the store is unreachable.
+    """
+    resident = resident or actor.address
+    recipients = [Recipient(public_key_from_private(actor.private_key))]
+    doctor = actor.fc.family_doctor(resident) if actor.fc.is_registered(resident) else None
+    if doctor is not None:
+        recipients.append(Recipient(public_key(actor, doctor.doctor)))
+    sealed = env.seal(
+        {PROFILE_SECTION: canonical_json(profile)},
+        recipients,
+        actor.context(profile_record_id(resident), resident),
+    )
+    cid = actor.store.put(sealed.to_bytes(), pin=True)
+    digest, codec = digest_and_codec(cid)
+    if codec != CODEC_RAW:
+        raise InputError("the basic information is too large: it must fit one 256 KiB block")
+    return digest, cid
+
+
+def profile_envelope(actor: Actor, resident: str) -> SealedEnvelope | None:
+    """The resident's sealed profile as committed on chain, or None when not registered."""
+    digest = actor.fc.profile_digest(resident)
+    if not any(digest):
+        return None
+    return SealedEnvelope.from_bytes(actor.store.get(cid_from_digest(digest, CODEC_RAW)))
+
+
+def read_profile(actor: Actor, resident: str) -> dict[str, Any]:
+    """Decrypt a resident's basic information (the resident, or their family doctor with a released key).
+
+    Raises:
+        InputError: not registered.
+        AccessDeniedError: the reader holds no key to it, or is not the active family doctor.
+    """
+    sealed = profile_envelope(actor, resident)
+    if sealed is None:
+        raise InputError(f"{resident} is not a registered resident")
+    bundles = bundles_for(actor, resident, actor.address) if actor.address != resident else []
+    try:
+        plain = env.open_section(
+            sealed,
+            PROFILE_SECTION,
+            actor.private_key,
+            actor.context(profile_record_id(resident), resident),
+            bundles=bundles,
+        )
+    except NotARecipientError:
+        raise AccessDeniedError(
+            f"{actor.address} holds no key to the basic information of {resident}"
+        ) from None
+    if actor.address != resident and not is_family_doctor(actor, resident, actor.address):
+        raise AccessDeniedError(f"{actor.address} is not the active family doctor of {resident}")
+    result: dict[str, Any] = decode_section(PROFILE_SECTION, plain)
+    return result

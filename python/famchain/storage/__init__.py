@@ -2,9 +2,9 @@
 
 Typical use::
 
-    from famchain.storage import open_store
+    from famchain.storage import StoreConfig, open_store
 
-    store = open_store()  # FAMCHAIN_IPFS_BACKEND / FAMCHAIN_IPFS_DIR / FAMCHAIN_IPFS_API
+    store = open_store(StoreConfig("embedded", Path("/var/lib/famchain/ipfs")))
     cid = store.put(b"sealed record bytes")
     assert store.get(cid) == b"sealed record bytes"
 """

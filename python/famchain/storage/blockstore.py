@@ -1,6 +1,6 @@
 """The on-disk block store: content-addressed files, crash-safe writes, recursive pins and garbage collection.
 
-Layout under the root directory (``FAMCHAIN_IPFS_DIR``, default ``~/.famchain/ipfs``)::
+Layout under the root directory (default ``~/.famchain/ipfs``)::
 
     blocks/<shard>/<KEY>.data   one block; KEY is the base32 multihash, shard = KEY[-3:-1] (Kubo flatfs)
     pins/<cid>                  one recursive pin per file
@@ -28,15 +28,14 @@ from famchain.storage.cid import CidInfo, digest_from_key, multihash_key, parse_
 from famchain.storage.unixfs import child_links, walk_dag
 from famchain.types import Cid
 
-ENV_DIR: Final = "FAMCHAIN_IPFS_DIR"
 DEFAULT_DIR: Final = Path("~/.famchain/ipfs")
 _TMP_PREFIX: Final = ".tmp-"
 _SUFFIX: Final = ".data"
 
 
 def default_root(root: str | os.PathLike[str] | None = None) -> Path:
-    """Resolve the store directory: the argument, else ``$FAMCHAIN_IPFS_DIR``, else ``~/.famchain/ipfs``."""
-    chosen = root if root is not None else os.environ.get(ENV_DIR) or DEFAULT_DIR
+    """Resolve the store directory: the argument, else ``~/.famchain/ipfs``."""
+    chosen = root if root is not None else DEFAULT_DIR
     return Path(chosen).expanduser()
 
 
@@ -48,7 +47,9 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def atomic_write(path: Path, data: bytes, *, sync_dir: bool = True, durable: bool = True) -> None:
+def atomic_write(
+    path: Path, data: bytes, *, sync_dir: bool = True, durable: bool = True, mode: int = 0o644
+) -> None:
     """Write ``data`` to ``path`` so that readers see either nothing or all of it, also after a crash.
 
     Args:
@@ -57,9 +58,10 @@ def atomic_write(path: Path, data: bytes, *, sync_dir: bool = True, durable: boo
         sync_dir: Also fsync the directory so the rename itself is durable.
         durable: fsync at all; False keeps the write atomic for other processes and process crashes but not
             across a power loss (for files whose loss the caller can reconstruct).
+        mode: Permission bits of the new file (0o600 for anything holding records or their metadata).
     """
     tmp = path.parent / f"{_TMP_PREFIX}{os.getpid()}-{secrets.token_hex(6)}"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
     try:
         view = memoryview(data)
         while view:

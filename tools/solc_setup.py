@@ -1,7 +1,8 @@
 """Points py-solc-x and ape-solidity at the project's solc-js wrapper (``tools/solc``).
 
 Both look for ``~/.solcx/solc-v<version>``; no native solc can be downloaded on these machines, so this
-installs a two-line launcher there that runs the repository's wrapper. Run by ``make install``.
+installs a two-line launcher there that runs the repository's wrapper. Run by ``make install`` (development
+tooling: it lives in the repository, not in the installed package).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import shlex
 import subprocess
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[3]
+REPO = Path(__file__).resolve().parents[1]
 WRAPPER = REPO / "tools" / "solc"
 
 

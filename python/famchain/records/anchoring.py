@@ -1,0 +1,265 @@
+"""Store, pin and anchor queued records exactly once: three strategies over one compare-and-swap.
+
+- **single**: one ``anchor`` transaction per record, waited for before the next.
+- **batched**: up to :data:`MAX_BATCH` records of one patient in one ``anchorBatch`` transaction.
+- **pipelined**: one ``anchor`` per record, all signed and broadcast before any receipt is awaited, each
+  naming as ``expectedHead`` the head the previous one will leave.
+
+Exactly-once: before any anchor transaction the flush reads, at one block ``N``, both the card head and which
+of its record ids are already on the card; it then anchors the rest with ``expectedHead`` = the head at
+``N``. The contract's compare-and-swap lets only one transaction built on a given head succeed, so a retried
+or duplicated submission can never put a record on the card twice. Nothing is anchored before its bytes are
+stored and pinned.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
+from typing import Any
+
+from web3.types import TxReceipt
+
+from famchain.chain.history import leaf_hash, next_head
+from famchain.chain.structs import Anchor
+from famchain.chain.tx import TransactionUnknownError
+from famchain.errors import ChainError, ContractRevertError, QueuedError, RpcUnavailableError, StorageError
+from famchain.records.actor import Actor
+from famchain.records.outbox import OutboxEntry, OutboxState
+from famchain.storage.cid import digest_and_codec
+
+MAX_BATCH = 50
+STORE_WORKERS = 4
+PIPELINED_ANCHOR_GAS = 150_000
+"""Gas limit of a pipelined anchor (it cannot be estimated before the previous one is mined); only the gas
+actually used is paid (about 57,000, or 74,000 for a patient's first record)."""
+CAS_RETRIES = 5
+
+
+class Strategy(StrEnum):
+    """How a flush turns queued records into anchor transactions."""
+
+    BATCHED = "batched"
+    PIPELINED = "pipelined"
+    SINGLE = "single"
+
+
+@dataclass(frozen=True)
+class Failure:
+    """A queued record the chain refused, with the refusal itself (it stays in the outbox)."""
+
+    entry: OutboxEntry
+    error: ContractRevertError
+
+
+@dataclass
+class FlushReport:
+    """What one flush did."""
+
+    anchored: list[OutboxEntry] = field(default_factory=list)
+    already: list[OutboxEntry] = field(default_factory=list)
+    waiting_approval: list[OutboxEntry] = field(default_factory=list)
+    failed: list[Failure] = field(default_factory=list)
+    transactions: int = 0
+
+
+def anchor_of(entry: OutboxEntry) -> Anchor:
+    """The ``IRecordRegistry.Anchor`` of an outbox entry."""
+    digest, codec = digest_and_codec(entry.cid)
+    return Anchor(
+        recordId=entry.record_id,
+        previous=entry.previous,
+        cidDigest=digest,
+        sections=entry.sections,
+        cidCodec=codec,
+    )
+
+
+def store_entry(actor: Actor, entry: OutboxEntry) -> OutboxEntry:
+    """Store and pin the sealed bytes of an entry (idempotent: same bytes, same CID).
+
+    Raises:
+        StorageError: the store is unreachable or named the bytes otherwise.
+    """
+    cid = actor.store.put(actor.outbox.sealed_bytes(entry), pin=True)
+    if cid != entry.cid:
+        raise StorageError(f"store returned {cid} for record {entry.record_id}, expected {entry.cid}")
+    # Kept in memory: if the process stops before the anchor, the next flush stores again (same bytes, same
+    # CID) at no risk; flush() persists the state when it has to stop with records still queued.
+    return replace(entry, state=OutboxState.STORED) if entry.state is OutboxState.SEALED else entry
+
+
+def _settle_on_card(
+    actor: Actor, patient: str, entries: list[OutboxEntry], block: int, report: FlushReport
+) -> list[OutboxEntry]:
+    """Mark done the entries already on the patient's card at ``block``; return the others."""
+    on_card = actor.history.anchors(patient, [e.record_id for e in entries], block)
+    for entry in entries:
+        rec = on_card.get(entry.record_id)
+        if rec is not None:
+            report.already.append(
+                actor.outbox.update(entry, state=OutboxState.ANCHORED, tx_hash=rec.tx_hash, block=rec.block)
+            )
+    return [e for e in entries if e.record_id not in on_card]
+
+
+def _mark_anchored(actor: Actor, entry: OutboxEntry, receipt: TxReceipt, report: FlushReport) -> None:
+    done = actor.outbox.update(
+        entry,
+        state=OutboxState.ANCHORED,
+        tx_hash=receipt["transactionHash"].to_0x_hex(),
+        block=int(receipt["blockNumber"]),
+        last_error="",
+    )
+    report.anchored.append(done)
+
+
+def _anchor_group(actor: Actor, patient: str, group: list[OutboxEntry], report: FlushReport) -> None:
+    """Anchor entries of one patient (all new records, or one update) exactly once."""
+    pending = list(group)
+    records = actor.fc.records
+    for _ in range(CAS_RETRIES):
+        block = actor.fc.block_number()
+        pending = _settle_on_card(actor, patient, pending, block, report)
+        if not pending:
+            return
+        head = actor.fc.card(patient, block).head
+        if pending[0].is_update:
+            entry = pending[0]
+            approval = entry.approval
+            if approval is None:
+                raise ChainError(f"update {entry.record_id} has no approval to anchor with")
+            call = records.anchor_update(
+                patient, head, anchor_of(entry), approval.nonce, approval.deadline, approval.signature
+            )
+        elif len(pending) == 1:
+            call = records.anchor(patient, head, anchor_of(pending[0]))
+        else:
+            call = records.anchor_batch(patient, head, [anchor_of(e) for e in pending])
+        pending = [replace(e, attempts=e.attempts + 1) for e in pending]
+        try:
+            receipt = actor.sender.transact(call, f"anchor {len(pending)} record(s) for {patient}")
+        except ContractRevertError as exc:
+            if exc.error_name in ("RecordRegistryStaleHead", "RecordRegistryAlreadyAnchored"):
+                continue  # the head moved: look again at one block, then retry on the new head
+            raise
+        report.transactions += 1
+        for entry in pending:
+            _mark_anchored(actor, entry, receipt, report)
+        return
+    raise ChainError(f"the card of {patient} kept changing; {len(pending)} record(s) left in the outbox")
+
+
+def _anchor_pipelined(
+    actor: Actor, patient: str, group: list[OutboxEntry], report: FlushReport
+) -> list[OutboxEntry]:
+    """One transaction per record, all signed and broadcast before any receipt is awaited.
+
+    Each anchor names as ``expectedHead`` the head the previous one will leave (computed locally from the
+    same leaf the contract hashes), so they chain in nonce order. The contract's compare-and-swap still decides:
+    an anchor whose expected head is wrong reverts and stays queued. Returns the entries not anchored here
+    (they go through the one-at-a-time path, which re-reads the card). Entries already on the card are
+    marked done first, as in the one-at-a-time path.
+    """
+    if len(group) < 2:
+        return group
+    block = actor.fc.block_number()
+    pending = _settle_on_card(actor, patient, group, block, report)
+    head = actor.fc.card(patient, block).head
+    signed = []
+    with actor.sender.one_fee_lookup():
+        for entry in pending:
+            anchor = anchor_of(entry)
+            call = actor.fc.records.anchor(patient, head, anchor)
+            tx = actor.sender.sign(call, f"anchor {entry.record_id}", gas=PIPELINED_ANCHOR_GAS)
+            signed.append((entry, tx))
+            head = next_head(head, leaf_hash(anchor, actor.address))
+    for _, tx in signed:
+        actor.sender.broadcast(tx)
+    left = []
+    for entry, tx in signed:
+        try:
+            receipt = actor.sender.wait(tx)
+        except ContractRevertError:
+            left.append(entry)
+            continue
+        report.transactions += 1
+        _mark_anchored(actor, replace(entry, attempts=entry.attempts + 1), receipt, report)
+    return left
+
+
+def _run_group(actor: Actor, patient: str, group: list[OutboxEntry], report: FlushReport) -> None:
+    try:
+        _anchor_group(actor, patient, group, report)
+    except ContractRevertError as exc:
+        for entry in group:
+            # A refused approval (expired, nonce used since) can never succeed: the update waits for a new
+            # one instead of failing every later flush.
+            changes: dict[str, Any] = (
+                {"state": OutboxState.AWAITING_APPROVAL, "approval": None} if entry.is_update else {}
+            )
+            report.failed.append(Failure(actor.outbox.update(entry, last_error=str(exc), **changes), exc))
+
+
+def flush(actor: Actor, *, strategy: Strategy = Strategy.BATCHED) -> FlushReport:
+    """Store, pin and anchor every pending outbox entry; each step resumes where a previous run stopped.
+
+    Args:
+        actor: the author whose outbox is flushed.
+        strategy: how new records become transactions (updates always go one at a time).
+
+    Raises:
+        QueuedError: the store or the chain is unreachable; entries stay queued.
+    """
+    report = FlushReport()
+    with actor.outbox.locked():
+        entries = actor.outbox.pending()
+        ready: list[OutboxEntry] = []
+        try:
+            # Uploads are independent and idempotent: a few at a time keep both the store and the client busy.
+            with ThreadPoolExecutor(max_workers=STORE_WORKERS) as pool:
+                stored = list(
+                    pool.map(lambda e: store_entry(actor, e) if e.state is OutboxState.SEALED else e, entries)
+                )
+            for entry in stored:
+                if entry.state is OutboxState.AWAITING_APPROVAL:
+                    report.waiting_approval.append(entry)
+                else:
+                    ready.append(entry)
+            groups: dict[str, list[OutboxEntry]] = defaultdict(list)
+            for entry in ready:
+                if entry.is_update:
+                    _run_group(actor, entry.patient, [entry], report)
+                else:
+                    groups[entry.patient].append(entry)
+            size = MAX_BATCH if strategy is Strategy.BATCHED else 1
+            for patient, group in groups.items():
+                if strategy is Strategy.PIPELINED:
+                    group = _anchor_pipelined(actor, patient, group, report)  # noqa: PLW2901
+                for start in range(0, len(group), size):
+                    _run_group(actor, patient, group[start : start + size], report)
+        except (StorageError, RpcUnavailableError, TransactionUnknownError) as exc:
+            done = {e.record_id for e in report.anchored + report.already}
+            for entry in ready:
+                if entry.record_id not in done:
+                    actor.outbox.save(entry)  # remember that its bytes are stored
+            left = len(actor.outbox.pending()) - len(report.waiting_approval)
+            raise QueuedError(left, str(exc)) from exc
+    return report
+
+
+def drop(actor: Actor, entry: OutboxEntry) -> OutboxEntry:
+    """Remove a pending entry the author gives up on (e.g. consent withdrawn before it was anchored).
+
+    A record the chain already holds is not dropped but marked done: the card is the truth.
+    """
+    with actor.outbox.locked():
+        on_card = actor.history.anchors(entry.patient, [entry.record_id]).get(entry.record_id)
+        if on_card is not None:
+            return actor.outbox.update(
+                entry, state=OutboxState.ANCHORED, tx_hash=on_card.tx_hash, block=on_card.block
+            )
+        actor.outbox.discard(entry)
+        return entry

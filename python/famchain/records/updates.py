@@ -1,0 +1,140 @@
+"""Amendments: a new version of a record points to the old one and needs the patient's signature.
+
+The author seals the new version and hands the patient an approval request (EIP-712 ``RecordUpdate`` typed
+data, a JSON document); the patient signs it offline; the author attaches the signature to the waiting outbox
+entry and flushes. Nothing is overwritten: the card keeps both versions.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from eth_abi.exceptions import EncodingError
+from eth_keys.exceptions import BadSignature
+from eth_utils.address import to_checksum_address
+from eth_utils.exceptions import ValidationError
+
+from famchain.crypto import typed_data
+from famchain.errors import FamchainError, InputError
+from famchain.records.actor import Actor
+from famchain.records.anchoring import store_entry
+from famchain.records.model import RecordContent
+from famchain.records.outbox import Approval, OutboxEntry, OutboxState
+from famchain.records.reading import find_anchor
+from famchain.records.sealing import seal_record
+from famchain.storage.cid import digest_and_codec
+from famchain.types import RecordId
+
+APPROVAL_KIND = "famchain.record-update-approval"
+DEFAULT_APPROVAL_TTL = 7 * 24 * 3600
+
+
+def prepare_update(
+    actor: Actor, record_id: RecordId, content: RecordContent, *, ttl: int = DEFAULT_APPROVAL_TTL
+) -> tuple[OutboxEntry, dict[str, Any]]:
+    """Seal a new version of ``record_id``, store it, and build the patient's approval request.
+
+    Returns:
+        The outbox entry (awaiting approval) and the approval request document to hand to the patient.
+
+    Raises:
+        UnknownRecordError: no such record.
+        AccessDeniedError: the author may not append these sections.
+        StorageError: the store is down (nothing is left queued: nobody could approve it).
+    """
+    previous = find_anchor(actor, record_id)
+    entry = seal_record(actor, previous.patient, content, previous=record_id)
+    try:
+        entry = store_entry(actor, entry)
+        nonce = actor.fc.records.nonces(previous.patient)
+        deadline = actor.fc.latest_timestamp() + ttl
+    except FamchainError:
+        # No approval request was handed out, so nobody could ever approve this entry: drop it.
+        actor.outbox.discard(entry)
+        raise
+    digest, _ = digest_and_codec(entry.cid)
+    data = typed_data.record_update(
+        patient=previous.patient,
+        record_id=entry.record_id,
+        previous=record_id,
+        cid_digest=digest,
+        sections=entry.sections,
+        nonce=nonce,
+        deadline=deadline,
+        chain_id=actor.fc.chain_id,
+        verifying_contract=actor.fc.records.address,
+    )
+    request = {"kind": APPROVAL_KIND, "record": entry.record_id.to_0x_hex(), "typed_data": data}
+    return entry, request
+
+
+def approve_request(private_key: bytes, request: dict[str, Any]) -> dict[str, Any]:
+    """Sign an approval request as the patient (offline: no chain access); returns it with the signature.
+
+    Raises:
+        InputError: not an approval request, or signed by someone other than the named patient.
+    """
+    if request.get("kind") != APPROVAL_KIND or "typed_data" not in request:
+        raise InputError("not a famchain record-update approval request")
+    data = request["typed_data"]
+    try:
+        if data["primaryType"] != "RecordUpdate":
+            raise InputError(f"an approval request signs a RecordUpdate, not a {data['primaryType']!r}")
+        patient = to_checksum_address(data["message"]["patient"])
+        signature = typed_data.sign_typed_data(private_key, data)
+        signer = typed_data.recover_typed_data_signer(data, signature)
+    except InputError:
+        raise
+    except (KeyError, TypeError, ValueError, AttributeError, ValidationError, EncodingError) as exc:
+        raise InputError(f"the approval request is malformed ({type(exc).__name__}: {exc})") from None
+    if str(signer) != str(patient):
+        raise InputError(f"this approval must be signed by the patient {patient}, not {signer}")
+    return {**request, "signature": "0x" + signature.hex()}
+
+
+def apply_approval(actor: Actor, signed: dict[str, Any]) -> OutboxEntry:
+    """Attach the patient's signed approval to the waiting update in the outbox.
+
+    Raises:
+        InputError: no signature, or no waiting update for that record in this outbox.
+    """
+    if "signature" not in signed:
+        raise InputError(
+            "the approval file carries no signature: the patient must run `famchain record approve`"
+        )
+    try:
+        record_id: RecordId | None = RecordId.from_hex(str(signed.get("record")))
+    except InputError:
+        record_id = None
+    entry = actor.outbox.get(record_id) if record_id is not None else None
+    if entry is None or entry.state is not OutboxState.AWAITING_APPROVAL:
+        raise InputError(f"no update of record {signed.get('record')} is waiting for approval in this outbox")
+    try:
+        message = signed["typed_data"]["message"]
+        nonce, deadline = int(message["nonce"]), int(message["deadline"])
+        signature = bytes.fromhex(str(signed["signature"]).removeprefix("0x"))
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise InputError(f"the approval file is malformed ({type(exc).__name__}: {exc})") from None
+    # Check the signature against the update as this outbox holds it (not as the file describes it), so a
+    # tampered or mistaken approval is refused here instead of failing every later flush.
+    digest, _ = digest_and_codec(entry.cid)
+    expected = typed_data.record_update(
+        patient=entry.patient,
+        record_id=entry.record_id,
+        previous=entry.previous,
+        cid_digest=digest,
+        sections=entry.sections,
+        nonce=nonce,
+        deadline=deadline,
+        chain_id=entry.chain_id,
+        verifying_contract=entry.registry,
+    )
+    try:
+        signer: str | None = typed_data.recover_typed_data_signer(expected, signature)
+    except (ValueError, ValidationError, BadSignature):
+        signer = None
+    if signer != entry.patient:
+        raise InputError(
+            f"the approval is not the patient {entry.patient}'s signature of update {entry.record_id}"
+        )
+    return actor.outbox.update(entry, approval=Approval(nonce, deadline, signature), state=OutboxState.STORED)

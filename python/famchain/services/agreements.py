@@ -1,0 +1,160 @@
+"""``client.agreements``: family-doctor agreements (家庭医生签约): proposed by one side, accepted by the other,
+renewed by the resident, terminated by either; while one is in force the doctor reads the basic information
+and the card and may append records."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from famchain.chain.structs import FamilyDoctor, PendingAgreement
+from famchain.crypto import typed_data
+from famchain.errors import InputError, StorageError
+from famchain.records import sharing
+from famchain.records.sharing import Release
+from famchain.services._base import Service
+from famchain.services.results import TxInfo
+
+DEFAULT_SIGNATURE_TTL = 86_400
+
+
+@dataclass(frozen=True)
+class Accepted:
+    """An agreement just put in force, and the key release to the doctor when the resident accepted it."""
+
+    resident: str
+    doctor: str
+    release: Release | None
+    tx: TxInfo
+
+
+@dataclass(frozen=True)
+class SignedAcceptance:
+    """A resident's ``Agreement`` signature accepting a doctor, for the doctor to send."""
+
+    resident: str
+    doctor: str
+    sections: int
+    actions: int
+    term: int
+    nonce: int
+    deadline: int
+    signature: bytes
+
+
+class AgreementService(Service):
+    """Family-doctor agreements."""
+
+    def active(self, resident: str) -> FamilyDoctor | None:
+        """The agreement in force for ``resident`` (its doctor an active practitioner), or None."""
+        return self._client.chain.family_doctor(resident)
+
+    def pending(self, resident: str) -> PendingAgreement | None:
+        """The proposal waiting for acceptance, or None."""
+        return self._client.chain.residents.pending_agreement(resident)
+
+    def propose(self, counterparty: str, sections: int, actions: int, term: int) -> TxInfo:
+        """Propose an agreement (doctor to resident or resident to doctor) for ``term`` seconds."""
+        return self._send(
+            self._client.chain.residents.propose_agreement(counterparty, sections, actions, term),
+            "propose agreement",
+        )
+
+    def waiting(self, counterparty: str) -> tuple[str, PendingAgreement]:
+        """The proposal ``counterparty`` made that waits for the caller, and the resident it concerns.
+
+        Raises:
+            InputError: no proposal from ``counterparty`` is waiting for the caller.
+        """
+        me: str = self._client.address
+        mine = self.pending(me)
+        pending: PendingAgreement | None
+        if mine is not None and mine.proposer == counterparty:
+            resident, pending = me, mine
+        else:
+            resident, pending = counterparty, self.pending(counterparty)
+        if pending is None or pending.proposer != counterparty or me not in (resident, pending.doctor):
+            raise InputError(f"no agreement proposed by {counterparty} is waiting for {me}")
+        return resident, pending
+
+    def accept(self, counterparty: str, *, share: bool = True) -> Accepted:
+        """Accept the agreement ``counterparty`` proposed, with exactly the proposed terms.
+
+        When the resident accepts, their client then releases the basic information and the records on the
+        card to the doctor (``share``).
+
+        Raises:
+            InputError: no proposal from ``counterparty`` is waiting for the caller.
+            StorageError: the agreement is in force but the release could not be stored (run :meth:`share`).
+        """
+        resident, pending = self.waiting(counterparty)
+        tx = self._send(
+            self._client.chain.residents.accept_agreement(
+                counterparty, pending.sections, pending.actions, pending.term
+            ),
+            "accept agreement",
+        )
+        release = None
+        if resident == self._client.address and share:
+            try:
+                release = self.share()
+            except StorageError as exc:
+                raise StorageError(
+                    f"the agreement is in force, but your records are not shared with the doctor yet ({exc}); "
+                    "run `famchain agreement share` when the store is reachable"
+                ) from exc
+        return Accepted(resident, pending.doctor, release, tx)
+
+    def share(self) -> Release | None:
+        """As the resident: release the basic information and the card's records to the active family doctor.
+
+        Raises:
+            InputError: no active family doctor.
+        """
+        actor = self._client.actor
+        doctor = self.active(actor.address)
+        if doctor is None:
+            raise InputError(f"{actor.address} has no active family doctor")
+        return sharing.release_existing(actor, doctor.doctor, doctor.sections)
+
+    def sign_acceptance(
+        self, doctor: str, sections: int, actions: int, term: int, *, ttl: int = DEFAULT_SIGNATURE_TTL
+    ) -> SignedAcceptance:
+        """As the resident: sign the acceptance of ``doctor`` for the doctor to send (gasless for you)."""
+        fc, me = self._client.chain, self._client.address
+        nonce, deadline = fc.residents.nonces(me), fc.latest_timestamp() + ttl
+        message = typed_data.agreement(
+            resident=me,
+            doctor=doctor,
+            sections=sections,
+            actions=actions,
+            term=term,
+            nonce=nonce,
+            deadline=deadline,
+            chain_id=fc.chain_id,
+            verifying_contract=fc.residents.address,
+        )
+        signature = typed_data.sign_typed_data(self._client.actor.private_key, message)
+        return SignedAcceptance(me, doctor, sections, actions, term, nonce, deadline, signature)
+
+    def accept_signed(self, signed: SignedAcceptance) -> TxInfo:
+        """As the doctor: put in force an agreement the resident signed (``acceptAgreementWithSig``)."""
+        call = self._client.chain.residents.accept_agreement_with_sig(
+            signed.resident,
+            signed.sections,
+            signed.actions,
+            signed.term,
+            signed.nonce,
+            signed.deadline,
+            signed.signature,
+        )
+        return self._send(call, "accept signed agreement")
+
+    def renew(self, term: int) -> FamilyDoctor | None:
+        """As the resident: extend the active agreement to now + ``term`` seconds; returns it renewed."""
+        self._send(self._client.chain.residents.renew_agreement(term), "renew agreement")
+        return self.active(self._client.address)
+
+    def terminate(self, resident: str | None = None) -> TxInfo:
+        """End the agreement of ``resident`` (yours by default); either side may."""
+        who = resident or self._client.address
+        return self._send(self._client.chain.residents.terminate_agreement(who), "terminate agreement")

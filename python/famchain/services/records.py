@@ -1,0 +1,156 @@
+"""``client.records``: visit records on a patient's card (就诊卡): submit, read, amend, and the outbox of
+records sealed locally and waiting to be stored or anchored."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from famchain.chain.history import AnchoredRecord
+from famchain.errors import InputError
+from famchain.records import anchoring, reading, sealing, updates
+from famchain.records.anchoring import FlushReport, Strategy
+from famchain.records.model import RecordContent
+from famchain.records.outbox import OutboxEntry, OutboxState
+from famchain.records.reading import ReadResult
+from famchain.services._base import Service
+from famchain.types import RecordId
+
+
+@dataclass(frozen=True)
+class Submitted:
+    """A record submitted: its outbox entry (anchored) and what the flush did (earlier queued records too)."""
+
+    entry: OutboxEntry
+    report: FlushReport
+
+    @property
+    def record_id(self) -> RecordId:
+        """The new record's id."""
+        return self.entry.record_id
+
+
+@dataclass(frozen=True)
+class PreparedUpdate:
+    """A new version sealed and stored, waiting for the patient's approval; ``request`` goes to the patient."""
+
+    entry: OutboxEntry
+    request: dict[str, Any]
+
+
+class RecordService(Service):
+    """Records: the author's side (submit, update, outbox) and every reader's (card, read)."""
+
+    # --- authors ---
+
+    def submit(
+        self, patient: str, content: RecordContent, *, strategy: Strategy = Strategy.BATCHED
+    ) -> Submitted:
+        """Seal a visit record for everyone entitled to it now, store and pin it, and anchor it on the card
+        (earlier queued records of this author are flushed with it).
+
+        Raises:
+            AccessDeniedError: the author may not append these sections (nothing is queued).
+            QueuedError: sealed and queued, but the store or the chain is down; a later flush finishes.
+            ContractRevertError: the chain refused the anchor (the record stays queued with the reason).
+        """
+        entry = sealing.seal_record(self._client.actor, patient, content)
+        report = self.flush(strategy=strategy)
+        for failure in report.failed:
+            if failure.entry.record_id == entry.record_id:
+                raise failure.error
+        done = self._client.actor.outbox.get(entry.record_id) or entry
+        return Submitted(done, report)
+
+    def seal(self, patient: str, content: RecordContent, *, check: bool = True) -> OutboxEntry:
+        """Seal a record into the outbox without sending anything (:meth:`flush` stores and anchors it).
+
+        Args:
+            patient: whose card.
+            content: the sections.
+            check: refuse an author the chain would refuse (False only to test the contract's own check).
+        """
+        return sealing.seal_record(self._client.actor, patient, content, check=check)
+
+    def flush(self, *, strategy: Strategy = Strategy.BATCHED) -> FlushReport:
+        """Store and anchor every queued record exactly once.
+
+        Raises:
+            QueuedError: the store or the chain is unreachable; records stay queued.
+        """
+        return anchoring.flush(self._client.actor, strategy=strategy)
+
+    def pending(self) -> list[OutboxEntry]:
+        """Records of this author not yet anchored, oldest first."""
+        return self._client.actor.outbox.pending()
+
+    def outbox_entry(self, record_id: RecordId) -> OutboxEntry | None:
+        """This author's outbox entry for a record (pending or done)."""
+        return self._client.actor.outbox.get(record_id)
+
+    def drop(self, record_id: RecordId) -> OutboxEntry:
+        """Give up a queued record that can never be anchored; one the chain already holds is marked done.
+
+        Raises:
+            InputError: no pending record with that id in this outbox.
+        """
+        entry = self._client.actor.outbox.get(record_id)
+        if entry is None or entry.state is OutboxState.ANCHORED:
+            raise InputError(f"no pending record {record_id} in this outbox")
+        return anchoring.drop(self._client.actor, entry)
+
+    def prepare_update(
+        self, record_id: RecordId, content: RecordContent, *, ttl: int = updates.DEFAULT_APPROVAL_TTL
+    ) -> PreparedUpdate:
+        """Seal and store a new version of a record; returns the approval request for the patient."""
+        entry, request = updates.prepare_update(self._client.actor, record_id, content, ttl=ttl)
+        return PreparedUpdate(entry, request)
+
+    def approve(self, request: dict[str, Any]) -> dict[str, Any]:
+        """As the patient: sign an approval request offline (no chain access); returns the signed document."""
+        return updates.approve_request(self._client.account_key(), request)
+
+    def apply_approval(self, signed: dict[str, Any]) -> OutboxEntry:
+        """Attach the patient's signed approval to the waiting update (checked against the outbox's copy)."""
+        return updates.apply_approval(self._client.actor, signed)
+
+    def anchor_approved(self, signed: dict[str, Any]) -> OutboxEntry:
+        """Attach the patient's signed approval and anchor the update.
+
+        Raises:
+            InputError: the approval does not fit a waiting update, or the chain refused it.
+        """
+        entry = self.apply_approval(signed)
+        report = self.flush()
+        for failure in report.failed:
+            if failure.entry.record_id == entry.record_id:
+                raise InputError(f"update refused: {failure.error}") from failure.error
+        return self._client.actor.outbox.get(entry.record_id) or entry
+
+    # --- readers ---
+
+    def card(self, patient: str) -> list[AnchoredRecord]:
+        """The patient's visit card in order, verified against the head stored on chain."""
+        return self._client.history.card(patient)
+
+    def find(self, record_id: RecordId) -> AnchoredRecord:
+        """A record's anchor, on any card.
+
+        Raises:
+            UnknownRecordError: no such record on this deployment.
+        """
+        return reading.find_anchor(self._client.actor, record_id)
+
+    def read(self, record_id: RecordId) -> ReadResult:
+        """Fetch, verify and decrypt the sections you may read now; the rest come back withheld.
+
+        Raises:
+            UnknownRecordError: no such record.
+            AccessDeniedError: you may read no section of it.
+            IntegrityError: the stored bytes do not match the anchor.
+        """
+        return reading.read_record(self._client.actor, record_id)
+
+    def read_card(self, patient: str) -> list[ReadResult]:
+        """Open a whole card as the reader (records you may not see come back fully withheld)."""
+        return reading.read_card(self._client.actor, patient)

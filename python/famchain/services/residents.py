@@ -1,0 +1,144 @@
+"""``client.residents``: registration (by the resident's transaction, or relayed with an EIP-712 signature so
+the resident pays no gas) and the basic information (基本信息), sealed for the resident and the family doctor."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from famchain.chain.structs import CODEC_RAW
+from famchain.crypto import typed_data
+from famchain.crypto.keywrap import public_key_from_private
+from famchain.errors import InputError
+from famchain.records import profile as profiles
+from famchain.services._base import Service
+from famchain.services.results import TxInfo
+from famchain.storage.cid import cid_from_digest
+from famchain.types import Cid
+
+DEFAULT_SIGNATURE_TTL = 86_400
+
+
+@dataclass(frozen=True)
+class Registration:
+    """A registration or profile update: the resident and where their sealed basic information is."""
+
+    resident: str
+    profile_cid: Cid
+    tx: TxInfo
+
+
+@dataclass(frozen=True)
+class SignedRegistration:
+    """A resident's ``Registration`` signature, for anyone to relay (``registerWithSig``)."""
+
+    resident: str
+    encryption_key: bytes
+    profile: bytes
+    nonce: int
+    deadline: int
+    signature: bytes
+    profile_cid: Cid
+
+
+@dataclass(frozen=True)
+class ResidentInfo:
+    """What the chain says of a resident."""
+
+    resident: str
+    registered: bool
+    encryption_key: bytes
+    profile_cid: Cid | None
+    family_doctor: str | None
+
+
+class ResidentService(Service):
+    """Residents: registration and basic information."""
+
+    def is_registered(self, resident: str) -> bool:
+        """True when the resident has registered."""
+        return self._client.chain.is_registered(resident)
+
+    def register(self, profile: Mapping[str, str]) -> Registration:
+        """As the resident: seal the basic information, store it, and register key and commitment.
+
+        Raises:
+            InputError: already registered, or the profile is invalid.
+            StorageError: the store is unreachable (nothing is sent).
+        """
+        data = profiles.parse_profile(dict(profile))
+        actor = self._client.actor
+        if self._client.chain.is_registered(actor.address):
+            raise InputError(f"{actor.address} is already registered; use `resident update-profile`")
+        digest, cid = profiles.seal_profile(actor, data)
+        call = self._client.chain.residents.register(public_key_from_private(actor.private_key), digest)
+        return Registration(actor.address, cid, self._send(call, "register"))
+
+    def sign_registration(
+        self, profile: Mapping[str, str], *, ttl: int = DEFAULT_SIGNATURE_TTL
+    ) -> SignedRegistration:
+        """As the resident: seal and store the basic information and sign the registration; sends nothing."""
+        data = profiles.parse_profile(dict(profile))
+        actor, fc = self._client.actor, self._client.chain
+        digest, cid = profiles.seal_profile(actor, data)
+        key = public_key_from_private(actor.private_key)
+        nonce, deadline = fc.residents.nonces(actor.address), fc.latest_timestamp() + ttl
+        message = typed_data.registration(
+            resident=actor.address,
+            encryption_key=key,
+            profile=digest,
+            nonce=nonce,
+            deadline=deadline,
+            chain_id=fc.chain_id,
+            verifying_contract=fc.residents.address,
+        )
+        signature = typed_data.sign_typed_data(actor.private_key, message)
+        return SignedRegistration(actor.address, key, digest, nonce, deadline, signature, cid)
+
+    def relay_registration(self, signed: SignedRegistration) -> TxInfo:
+        """As anyone (an institution, say): send a resident's signed registration and pay its gas."""
+        call = self._client.chain.residents.register_with_sig(
+            signed.resident,
+            signed.encryption_key,
+            signed.profile,
+            signed.nonce,
+            signed.deadline,
+            signed.signature,
+        )
+        return self._send(call, "relay registration")
+
+    def update_profile(self, profile: Mapping[str, str]) -> Registration:
+        """As the resident: replace the basic information (sealed anew for the resident and family doctor)."""
+        data = profiles.parse_profile(dict(profile))
+        actor = self._client.actor
+        digest, cid = profiles.seal_profile(actor, data)
+        return Registration(
+            actor.address,
+            cid,
+            self._send(self._client.chain.residents.update_profile(digest), "update profile"),
+        )
+
+    def show(self, resident: str) -> ResidentInfo:
+        """The resident's registration as the chain holds it (no decryption)."""
+        fc = self._client.chain
+        registered = fc.is_registered(resident)
+        digest = fc.profile_digest(resident)
+        doctor = fc.family_doctor(resident)
+        return ResidentInfo(
+            resident,
+            registered,
+            fc.encryption_key(resident) or b"",
+            cid_from_digest(digest, CODEC_RAW) if any(digest) else None,
+            doctor.doctor if doctor else None,
+        )
+
+    def read_profile(self, resident: str | None = None) -> dict[str, Any]:
+        """Decrypt a resident's basic information (yours by default; a family doctor reads their patient's).
+
+        Raises:
+            InputError: not registered.
+            AccessDeniedError: the reader holds no key to it or is not the active family doctor.
+        """
+        actor = self._client.actor
+        return profiles.read_profile(actor, resident or actor.address)

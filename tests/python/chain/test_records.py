@@ -1,0 +1,342 @@
+"""Submit, read, share and amend records through the client, against real anvil and the real store process;
+each outcome judged from the chain (the verified card, the events) and the store (who a record is sealed for)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+from _world import PROFILE, World
+
+from famchain import (
+    ALL_SECTIONS,
+    AccessDeniedError,
+    Action,
+    ContractRevertError,
+    InputError,
+    OutboxState,
+    Purpose,
+    RecordId,
+    Section,
+    Strategy,
+    UnknownRecordError,
+    parse_record,
+)
+from famchain.chain.structs import ZERO_HEAD
+from famchain.crypto.envelope import SealedEnvelope
+from famchain.records import anchoring
+from famchain.records.anchoring import anchor_of
+from famchain.records.sections import section_mask
+
+VISIT = {
+    "sections": {
+        "present_illness": "Headache for two days.",
+        "diagnosis": [{"text": "Tension headache", "code": "G44.2"}],
+        "prescriptions": [{"drug": "Ibuprofen 400 mg", "days": 3}],
+    }
+}
+TWO_SECTIONS = int(Section.DIAGNOSIS | Section.PRESCRIPTIONS)
+
+
+def _sealed_for(world: World, cid: str) -> set[str]:
+    sealed = SealedEnvelope.from_bytes(world.store.get(cid))
+    return {a for s in sealed.section_names for a in sealed.recipients_of(s)}
+
+
+def _expires(world: World, days: int = 30) -> int:
+    return world.patient.now() + days * 86400
+
+
+def _card(world: World) -> list[RecordId]:
+    return [r.record_id for r in world.chain.records.card(world.patient.address)]
+
+
+def _submit(world: World) -> RecordId:
+    return world.family_doctor.records.submit(world.patient.address, parse_record(VISIT)).record_id
+
+
+def test_submit_anchors_once_and_the_author_and_patient_read_it(world: World) -> None:
+    submitted = world.family_doctor.records.submit(world.patient.address, parse_record(VISIT))
+
+    assert [e.record_id for e in submitted.report.anchored] == [submitted.record_id]
+    assert submitted.entry.state is OutboxState.ANCHORED
+    card = world.chain.records.card(world.patient.address)
+    assert [r.record_id for r in card] == [submitted.record_id]
+    assert card[0].author == world.family_doctor.address
+    for reader in (world.family_doctor, world.patient):
+        result = reader.records.read(submitted.record_id)
+        assert result.sections == VISIT["sections"]
+        assert result.withheld == {}
+    assert world.family_doctor.records.pending() == []
+
+
+def test_record_is_sealed_only_for_parties_entitled_at_that_moment(world: World) -> None:
+    world.patient.consents.grant(
+        world.insurer.address, TWO_SECTIONS, purpose=Purpose.INSURANCE_CLAIM, expires_at=_expires(world)
+    )
+
+    submitted = world.family_doctor.records.submit(world.patient.address, parse_record(VISIT))
+
+    sealed = SealedEnvelope.from_bytes(world.store.get(submitted.entry.cid))
+    assert world.insurer.address in sealed.recipients_of("diagnosis")
+    assert world.insurer.address not in sealed.recipients_of("present_illness")
+    assert world.stranger.address not in _sealed_for(world, submitted.entry.cid)
+
+
+def test_revoked_grantee_gets_no_key_to_new_records_and_loses_old_ones(world: World) -> None:
+    world.patient.consents.grant(
+        world.insurer.address, TWO_SECTIONS, purpose=Purpose.INSURANCE_CLAIM, expires_at=_expires(world)
+    )
+    old = _submit(world)
+    assert set(world.insurer.records.read(old).sections) == {"diagnosis", "prescriptions"}
+
+    world.patient.consents.revoke(world.insurer.address)
+    new = world.family_doctor.records.submit(world.patient.address, parse_record(VISIT))
+
+    assert world.insurer.address not in _sealed_for(world, new.entry.cid)
+    with pytest.raises(AccessDeniedError, match="no consent"):
+        world.insurer.records.read(new.record_id)
+    with pytest.raises(AccessDeniedError, match="revoked or has expired"):
+        world.insurer.records.read(old)
+
+
+def test_terminated_family_doctor_is_wrapped_into_no_new_record(world: World) -> None:
+    world.patient.agreements.terminate()
+
+    with pytest.raises(AccessDeniedError, match="no active agreement or consent"):
+        _submit(world)
+    world.patient.consents.grant(
+        world.specialist.address,
+        ALL_SECTIONS,
+        actions=Action.READ | Action.APPEND,
+        purpose=Purpose.REFERRAL,
+        expires_at=_expires(world),
+    )
+    submitted = world.specialist.records.submit(world.patient.address, parse_record(VISIT))
+
+    assert world.family_doctor.address not in _sealed_for(world, submitted.entry.cid)
+
+
+def test_grant_releases_existing_records_to_the_grantee(world: World) -> None:
+    record = _submit(world)
+    with pytest.raises(AccessDeniedError):
+        world.specialist.records.read(record)
+
+    granted = world.patient.consents.grant(
+        world.specialist.address, ALL_SECTIONS, purpose=Purpose.REFERRAL, expires_at=_expires(world)
+    )
+
+    assert granted.release is not None
+    assert world.specialist.records.read(record).sections == VISIT["sections"]
+    releases = [e for e in world.chain.audit.events(world.patient.address) if e.name == "KeysReleased"]
+    assert releases[-1].args["grantee"] == world.specialist.address
+
+
+def test_grantee_scoped_to_some_sections_cannot_decrypt_the_others(world: World) -> None:
+    record = _submit(world)
+    world.patient.consents.grant(
+        world.insurer.address, TWO_SECTIONS, purpose=Purpose.INSURANCE_CLAIM, expires_at=_expires(world)
+    )
+
+    result = world.insurer.records.read(record)
+
+    assert set(result.sections) == {"diagnosis", "prescriptions"}
+    assert result.withheld == {"present_illness": "no key released to this reader"}
+
+
+def test_reader_without_consent_is_refused(world: World) -> None:
+    record = _submit(world)
+
+    with pytest.raises(AccessDeniedError, match="may read no section"):
+        world.stranger.records.read(record)
+
+
+def test_unknown_record_is_an_input_error(world: World) -> None:
+    with pytest.raises(UnknownRecordError, match="no record 0x11") as info:
+        world.patient.records.read(RecordId(b"\x11" * 32))
+    assert isinstance(info.value, InputError)
+
+
+def test_unauthorized_author_is_refused_before_anything_is_queued(world: World) -> None:
+    with pytest.raises(AccessDeniedError):
+        world.stranger.records.submit(world.patient.address, parse_record(VISIT))
+
+    assert world.stranger.records.pending() == []
+
+
+def test_contract_refuses_an_anchor_by_an_unauthorized_author(world: World) -> None:
+    entry = world.stranger.records.seal(world.patient.address, parse_record(VISIT), check=False)
+
+    report = world.stranger.records.flush()
+
+    assert [f.entry.record_id for f in report.failed] == [entry.record_id]
+    assert isinstance(report.failed[0].error, ContractRevertError)
+    assert "unauthorized" in str(report.failed[0].error)
+    assert _card(world) == []
+
+
+def test_batch_flush_anchors_many_records_in_one_transaction(world: World) -> None:
+    entries = [world.family_doctor.records.seal(world.patient.address, parse_record(VISIT)) for _ in range(7)]
+
+    report = world.family_doctor.records.flush()
+
+    assert report.transactions == 1
+    assert sorted(e.record_id for e in report.anchored) == sorted(e.record_id for e in entries)
+    assert _card(world) == [e.record_id for e in entries]
+
+
+def test_flush_after_success_anchors_nothing_twice(world: World) -> None:
+    record = _submit(world)
+    # Simulate a client that lost track of the outcome: put the entry back as if it were still pending.
+    outbox = world.family_doctor.actor.outbox
+    done = outbox.get(record)
+    assert done is not None
+    assert done.state is OutboxState.ANCHORED
+    outbox.add(replace(done, state=OutboxState.STORED), world.store.get(done.cid))
+
+    report = world.family_doctor.records.flush()
+
+    assert [e.record_id for e in report.already] == [record]
+    assert report.transactions == 0
+    assert len(_card(world)) == 1
+
+
+def test_contract_rejects_the_same_anchor_twice_with_its_own_error(world: World) -> None:
+    entry = world.family_doctor.records.seal(world.patient.address, parse_record(VISIT))
+    world.family_doctor.records.flush()
+    doctor = world.family_doctor
+
+    with pytest.raises(ContractRevertError) as info:
+        doctor.sender.transact(
+            doctor.chain.records.anchor(world.patient.address, ZERO_HEAD, anchor_of(entry))
+        )
+
+    assert info.value.error_name == "RecordRegistryAlreadyAnchored"
+
+
+def test_update_waits_for_the_patients_signature(world: World) -> None:
+    first = _submit(world)
+    amended = parse_record({"sections": {"diagnosis": [{"text": "Migraine", "code": "G43.9"}]}})
+
+    prepared = world.family_doctor.records.prepare_update(first, amended)
+    report = world.family_doctor.records.flush()
+    assert [e.record_id for e in report.waiting_approval] == [prepared.entry.record_id]
+    waiting = world.family_doctor.records.outbox_entry(prepared.entry.record_id)
+    assert waiting is not None
+    assert waiting.state is OutboxState.AWAITING_APPROVAL
+
+    with pytest.raises(InputError, match="must be signed by the patient"):
+        world.family_doctor.records.approve(prepared.request)
+    signed = world.patient.records.approve(prepared.request)
+    world.family_doctor.records.apply_approval(signed)
+    report = world.family_doctor.records.flush()
+
+    assert [e.record_id for e in report.anchored] == [prepared.entry.record_id]
+    card = world.chain.records.card(world.patient.address)
+    assert [r.record_id for r in card] == [first, prepared.entry.record_id]
+    assert card[1].previous == first
+    assert world.patient.records.read(first).sections == VISIT["sections"]
+
+
+def test_profile_is_readable_by_patient_and_family_doctor_only(world: World) -> None:
+    assert world.patient.residents.read_profile() == PROFILE
+    assert world.family_doctor.residents.read_profile(world.patient.address) == PROFILE
+    with pytest.raises(AccessDeniedError):
+        world.specialist.residents.read_profile(world.patient.address)
+
+
+def test_section_mask_names_unknown_sections() -> None:
+    assert section_mask(["diagnosis,prescriptions"]) == TWO_SECTIONS
+    with pytest.raises(InputError, match="unknown section 'dna'"):
+        section_mask(["dna"])
+
+
+def test_pipelined_flush_sends_one_transaction_per_record_in_order(world: World) -> None:
+    entries = [world.family_doctor.records.seal(world.patient.address, parse_record(VISIT)) for _ in range(6)]
+
+    report = world.family_doctor.records.flush(strategy=Strategy.PIPELINED)
+
+    assert report.transactions == 6
+    assert len({e.tx_hash for e in report.anchored}) == 6
+    assert _card(world) == [e.record_id for e in entries]
+
+
+def test_single_flush_sends_one_transaction_per_record(world: World) -> None:
+    entries = [world.family_doctor.records.seal(world.patient.address, parse_record(VISIT)) for _ in range(3)]
+
+    report = world.family_doctor.records.flush(strategy=Strategy.SINGLE)
+
+    assert report.transactions == 3
+    assert _card(world) == [e.record_id for e in entries]
+
+
+def test_pipelined_anchor_that_reverts_is_retried_on_the_real_head(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    entries = [world.family_doctor.records.seal(world.patient.address, parse_record(VISIT)) for _ in range(3)]
+    # Chain the pipelined heads wrongly: every anchor after the first names a head the card never has.
+    monkeypatch.setattr(anchoring, "next_head", lambda head, leaf: b"\x5a" * 24)
+
+    report = world.family_doctor.records.flush(strategy=Strategy.PIPELINED)
+
+    assert sorted(e.record_id for e in report.anchored) == sorted(e.record_id for e in entries)
+    card = _card(world)
+    assert sorted(card) == sorted(e.record_id for e in entries)
+    assert len(card) == 3
+
+
+def test_drop_removes_a_record_that_can_never_be_anchored(world: World) -> None:
+    stranger = world.stranger
+    entry = stranger.records.seal(world.patient.address, parse_record(VISIT), check=False)
+    assert stranger.records.flush().failed
+
+    dropped = stranger.records.drop(entry.record_id)
+
+    assert dropped.record_id == entry.record_id
+    assert stranger.records.pending() == []
+    assert not stranger.actor.outbox.envelope_path(entry.record_id).exists()
+    with pytest.raises(InputError, match="no pending record"):
+        stranger.records.drop(entry.record_id)
+
+
+def test_drop_of_a_record_already_on_the_card_marks_it_done(world: World) -> None:
+    record = _submit(world)
+    outbox = world.family_doctor.actor.outbox
+    done = outbox.get(record)
+    assert done is not None
+    outbox.add(replace(done, state=OutboxState.STORED), world.store.get(done.cid))
+
+    kept = world.family_doctor.records.drop(record)
+
+    assert kept.state is OutboxState.ANCHORED
+    assert world.family_doctor.records.pending() == []
+    assert len(_card(world)) == 1
+
+
+def test_outbox_files_are_private(world: World) -> None:
+    entry = world.stranger.records.seal(world.patient.address, parse_record(VISIT), check=False)
+    outbox = world.stranger.actor.outbox
+
+    for path in (outbox.envelope_path(entry.record_id), outbox.root / f"{entry.record_id}.json"):
+        assert path.stat().st_mode & 0o777 == 0o600, path
+    for folder in (outbox.root, outbox.done_dir, outbox.root.parent, outbox.root.parent.parent):
+        assert folder.stat().st_mode & 0o777 == 0o700, folder
+
+
+def test_read_card_opens_every_record_with_bundles_and_rechecks_consent(world: World) -> None:
+    records = [_submit(world) for _ in range(3)]
+    world.patient.consents.grant(
+        world.insurer.address, TWO_SECTIONS, purpose=Purpose.INSURANCE_CLAIM, expires_at=_expires(world)
+    )
+
+    as_patient = world.patient.records.read_card(world.patient.address)
+    as_insurer = world.insurer.records.read_card(world.patient.address)
+    world.patient.consents.revoke(world.insurer.address)
+    revoked = world.insurer.records.read_card(world.patient.address)
+
+    assert [r.record_id for r in as_patient] == records
+    assert all(r.sections == VISIT["sections"] for r in as_patient)
+    assert all(set(r.sections) == {"diagnosis", "prescriptions"} for r in as_insurer)
+    assert all(
+        r.sections == {} and set(r.withheld.values()) >= {"consent revoked or expired"} for r in revoked
+    )
