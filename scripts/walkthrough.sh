@@ -8,7 +8,7 @@ trap 'famchain devnet down --dir "$work/devnet" >/dev/null 2>&1 || true; rm -rf 
 
 # --- setup: a devnet, a password file, keystores for everyone -------------------------------------------
 export FAMCHAIN_HOME="$work/home" FAMCHAIN_KEYSTORE_DIR="$work/keys" FAMCHAIN_DEPLOYMENT="$work/deployment.json"
-echo "correct horse battery staple" > "$work/password"
+echo "correct horse battery staple" > "$work/password" && chmod 600 "$work/password"
 export FAMCHAIN_PASSWORD_FILE="$work/password"
 eval "$(famchain devnet up --dir "$work/devnet" | grep '^export')"
 

@@ -101,7 +101,7 @@ def checksum_address(text: str) -> Address:
     from eth_hash.auto import keccak
 
     lower = digits.lower()
-    hashed = keccak(lower.encode()).hex()
+    hashed = keccak(lower.encode()).hex()[:40]
     return Address(
         "0x" + "".join(c.upper() if int(h, 16) >= 8 else c for c, h in zip(lower, hashed, strict=True))
     )

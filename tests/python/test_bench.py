@@ -12,7 +12,6 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from famchain.bench import baseline
 from famchain.bench.runner import OPS, QUICK
 from famchain.cli import app
 
@@ -29,7 +28,24 @@ def figures() -> dict[str, Any]:
 
 
 def test_bench_json_has_exactly_the_stable_keys(figures: dict[str, Any]) -> None:
-    assert set(figures) == {"gas", "baseline_gas", "throughput", "read", "scale", "peak_rss_mb"}
+    assert set(figures) == {
+        "startup",
+        "signing",
+        "gas",
+        "baseline_gas",
+        "throughput",
+        "read",
+        "scale",
+        "peak_rss_mb",
+    }
+    assert set(figures["startup"]) == {
+        "import_typer_s",
+        "help_s",
+        "account_list_s",
+        "help_ratio",
+        "account_list_ratio",
+    }
+    assert set(figures["signing"]) == {"native_ms", "coincurve_ms"}
     assert set(figures["gas"]) == set(OPS)
     assert set(figures["baseline_gas"]) == set(OPS)
     assert set(figures["throughput"]) == {"devnet_transfers_per_s", "submit_per_s", "submit_batched_per_s"}
@@ -72,5 +88,21 @@ def test_bench_card_read_needs_few_rpc_calls(figures: dict[str, Any]) -> None:
     assert 0 < read["rpc_calls"] <= 10 < read["records"]
 
 
-def test_packaged_baseline_matches_a_fresh_compile() -> None:
-    assert not baseline.is_stale(), "run `python -m famchain.bench.baseline --write`"
+def test_bench_startup_and_signing_are_measured(figures: dict[str, Any]) -> None:
+    startup = figures["startup"]
+    for key in ("import_typer_s", "help_s", "account_list_s"):
+        assert startup[key] > 0, key
+    assert startup["help_ratio"] == round(startup["help_s"] / startup["import_typer_s"], 2)
+    signing = figures["signing"]
+    assert signing["native_ms"] > 0
+    assert signing["coincurve_ms"] is not None, "coincurve is a pinned dependency"
+    assert signing["coincurve_ms"] > 0
+
+
+def test_bench_startup_alone_reports_the_three_commands() -> None:
+    result = CliRunner().invoke(app, ["bench", "--startup", "--quick", "--json"])
+    assert result.exit_code == 0, result.output
+    startup = json.loads(result.stdout)["startup"]
+    assert startup["help_s"] > 0
+    assert startup["account_list_s"] > 0
+    assert startup["import_typer_s"] > 0

@@ -19,7 +19,7 @@ ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
 
 @pytest.fixture(autouse=True)
 def _env(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("FAMCHAIN_KDF_LIGHT", "1")
+    monkeypatch.setenv("FAMCHAIN_INSECURE_TEST_KEYSTORES", "1")
     monkeypatch.delenv("FAMCHAIN_PASSWORD", raising=False)
     monkeypatch.delenv("FAMCHAIN_KEYSTORE_DIR", raising=False)
 

@@ -27,7 +27,7 @@ def test_readme_shows_the_walkthrough_script_verbatim() -> None:
 
 @pytest.mark.slow
 def test_walkthrough_script_runs_every_actor_command(tmp_path: Path) -> None:
-    env = {**os.environ, "FAMCHAIN_KDF_LIGHT": "1", "TMPDIR": str(tmp_path)}
+    env = {**os.environ, "FAMCHAIN_INSECURE_TEST_KEYSTORES": "1", "TMPDIR": str(tmp_path)}
     env.pop("FAMCHAIN_RPC_URL", None)
     result = subprocess.run(
         ["bash", str(SCRIPT)], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600, check=False

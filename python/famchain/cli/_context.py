@@ -75,7 +75,7 @@ def settings(**options: Any) -> Settings:
 
 
 def read_password_file(path: Path, what: str = "password file") -> str:
-    """Read a secret file; warn on stderr when others may read it (it should be 0600)."""
+    """Read a secret file; warn on stderr when it is world-readable (it should be 0600)."""
     from famchain.crypto.keystore import read_password_file as read
 
     text = read(path, what)
@@ -83,7 +83,7 @@ def read_password_file(path: Path, what: str = "password file") -> str:
         mode = path.stat().st_mode
     except OSError:
         return text
-    if mode & (stat.S_IRGRP | stat.S_IROTH):
+    if mode & stat.S_IROTH:
         typer.echo(
             f"warning: {what} {path} is readable by other users (mode {stat.S_IMODE(mode):o}); "
             f"run `chmod 600 {path}`",

@@ -39,7 +39,8 @@ class SignedRegistration:
     nonce: int
     deadline: int
     signature: bytes
-    profile_cid: Cid
+    profile_cid: Cid | None = None
+    """Where the sealed profile is (None for a signature made elsewhere, e.g. by a browser wallet)."""
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,8 @@
 """Driving the ``famchain`` CLI in-process (typer's CliRunner) as one actor or another.
 
-Each actor gets a light-KDF keystore in one folder; every invocation points the common environment variables at
-the devnet, the deployment file, that folder, the store and a private ``FAMCHAIN_HOME`` (the outboxes).
+Each actor gets a light-KDF (test-only) keystore in one folder; every invocation points the common environment
+variables at the devnet, the deployment file, that folder, the store and a private ``FAMCHAIN_HOME`` (the
+outboxes), and sets the insecure test setting that lets the CLI open such keystores.
 """
 
 from __future__ import annotations
@@ -17,9 +18,9 @@ import typer.main
 from click.testing import CliRunner, Result
 from eth_account.signers.local import LocalAccount
 
+from famchain import Client
 from famchain.cli import app
-from famchain.crypto.keystore import create_keystore
-from famchain.records.pipeline import Actor
+from famchain.crypto.keystore import KdfParams, create_keystore
 
 PASSWORD = "walkthrough password"
 _COMMAND: list[click.Command] = []
@@ -62,15 +63,16 @@ class Cli:
     runner: CliRunner = field(default_factory=lambda: CliRunner(mix_stderr=False))
     _known: set[str] = field(default_factory=set)
 
-    def key(self, who: Actor | LocalAccount) -> str:
+    def key(self, who: Client | LocalAccount) -> str:
         """Ensure a keystore for ``who`` exists; returns its address."""
-        account = who.account if isinstance(who, Actor) else who
+        account = who.account if isinstance(who, Client) else who
+        assert account is not None
         if account.address not in self._known:
-            create_keystore(PASSWORD, self.keystores, private_key=bytes(account.key))
+            create_keystore(PASSWORD, self.keystores, private_key=bytes(account.key), kdf=KdfParams.light())
             self._known.add(account.address)
         return str(account.address)
 
-    def env(self, who: Actor | LocalAccount | None = None, **extra: str | None) -> dict[str, str | None]:
+    def env(self, who: Client | LocalAccount | None = None, **extra: str | None) -> dict[str, str | None]:
         """The environment of one invocation (``extra`` overrides; None unsets)."""
         env: dict[str, str | None] = {
             "FAMCHAIN_RPC_URL": self.rpc_url,
@@ -84,28 +86,29 @@ class Cli:
             "FAMCHAIN_IPFS_API": self.ipfs_url,
             "FAMCHAIN_HOME": str(self.home),
             "FAMCHAIN_DEBUG": None,
+            "FAMCHAIN_INSECURE_TEST_KEYSTORES": "1",
         }
         env.update(extra)
         return env
 
-    def invoke(self, who: Actor | LocalAccount | None, *args: str, **env: str | None) -> Result:
+    def invoke(self, who: Client | LocalAccount | None, *args: str, **env: str | None) -> Result:
         """Run ``famchain ARGS`` as ``who``; returns the result whatever the exit code."""
         return self.runner.invoke(command(), list(args), env=self.env(who, **env))
 
-    def ok(self, who: Actor | LocalAccount | None, *args: str, **env: str | None) -> Result:
+    def ok(self, who: Client | LocalAccount | None, *args: str, **env: str | None) -> Result:
         """Run and require success."""
         result = self.invoke(who, *args, **env)
         assert result.exit_code == 0, f"famchain {' '.join(args)}:\n{result.stdout}{result.stderr}"
         return result
 
-    def tx(self, who: Actor | LocalAccount | None, *args: str, **env: str | None) -> Result:
+    def tx(self, who: Client | LocalAccount | None, *args: str, **env: str | None) -> Result:
         """Run a transaction command with ``--yes`` and require success."""
         return self.ok(who, *args, "--yes", **env)
 
-    def json(self, who: Actor | LocalAccount | None, *args: str, **env: str | None) -> Any:
+    def json(self, who: Client | LocalAccount | None, *args: str, **env: str | None) -> Any:
         """Run with ``--json`` and decode stdout."""
         return json.loads(self.ok(who, *args, "--json", **env).stdout)
 
-    def fail(self, who: Actor | LocalAccount | None, *args: str, **env: str | None) -> str:
+    def fail(self, who: Client | LocalAccount | None, *args: str, **env: str | None) -> str:
         """Run, require the one-line failure, and return the message."""
         return one_error_line(self.invoke(who, *args, **env))

@@ -11,12 +11,11 @@ import sys
 from pathlib import Path
 
 import pytest
-from _chain_support import PROFILE, World
+from _world import PROFILE, World
 from _cli_support import PASSWORD, Cli, closed_port, command, one_error_line
 from eth_account import Account
 from web3 import Web3
 
-from famchain.chain.history import History
 from famchain.crypto.keywrap import public_key_from_private
 from famchain.devnet import DevnetInfo
 from famchain.records.sections import Section
@@ -32,7 +31,7 @@ VISIT = {
 
 @pytest.fixture(autouse=True)
 def _light_kdf(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("FAMCHAIN_KDF_LIGHT", "1")
+    monkeypatch.setenv("FAMCHAIN_INSECURE_TEST_KEYSTORES", "1")
 
 
 @pytest.fixture
@@ -50,7 +49,7 @@ def visit(tmp_path: Path) -> str:
 
 
 def _card(world: World) -> list[str]:
-    return ["0x" + r.record_id.hex() for r in History(world.fc).card(world.patient.address)]
+    return ["0x" + r.record_id.hex() for r in world.chain.records.card(world.patient.address)]
 
 
 def _submit(cli: Cli, world: World, visit: str) -> str:
@@ -90,6 +89,7 @@ def test_wrong_password_is_one_line_and_sends_nothing(cli: Cli, world: World, w3
 def test_wrong_password_file_no_account_unknown_keystore(cli: Cli, world: World, tmp_path: Path) -> None:
     wrong = tmp_path / "pw"
     wrong.write_text("nope\n")
+    wrong.chmod(0o600)
     message = cli.fail(world.patient, "resident", "show", "--password-file", str(wrong))
     assert message.startswith("wrong password")
     assert "cannot read" in cli.fail(
@@ -214,7 +214,7 @@ def test_unknown_section_name_in_options(cli: Cli, world: World) -> None:
     ):
         message = cli.fail(world.patient if args[1] != "request" else world.specialist, *args)
         assert message.startswith("unknown section 'surgery'"), args
-    assert world.fc.grant(world.patient.address, world.specialist.address).sections == 0
+    assert world.chain.consents.grant_of(world.patient.address, world.specialist.address).sections == 0
 
 
 def test_invalid_json_and_missing_files(cli: Cli, world: World, tmp_path: Path) -> None:
@@ -303,11 +303,11 @@ def test_expired_signature(cli: Cli, world: World, w3: Web3, tmp_path: Path, vis
     signed = tmp_path / "consent.json"
     _sign(cli, world, signed)
     deadline = int(json.loads(signed.read_text())["typed_data"]["message"]["deadline"])
-    _advance(w3, deadline - world.fc.latest_timestamp() + 60)
+    _advance(w3, deadline - world.chain.now() + 60)
     message = cli.fail(world.outsider, "consent", "submit", str(signed), "--yes")
     assert "expired" in message
     assert str(deadline) in message
-    assert world.fc.grant(world.patient.address, world.insurer.address).sections == 0
+    assert world.chain.consents.grant_of(world.patient.address, world.insurer.address).sections == 0
 
 
 def test_reused_nonce(cli: Cli, world: World, tmp_path: Path, visit: str) -> None:
@@ -315,11 +315,11 @@ def test_reused_nonce(cli: Cli, world: World, tmp_path: Path, visit: str) -> Non
     signed = tmp_path / "consent.json"
     _sign(cli, world, signed)
     cli.tx(world.outsider, "consent", "submit", str(signed))
-    grant = world.fc.grant(world.patient.address, world.insurer.address)
+    grant = world.chain.consents.grant_of(world.patient.address, world.insurer.address)
     assert grant.sections == int(Section.DIAGNOSIS | Section.PRESCRIPTIONS)
     message = cli.fail(world.outsider, "consent", "submit", str(signed), "--yes")
     assert "nonce" in message
-    assert world.fc.grant(world.patient.address, world.insurer.address) == grant
+    assert world.chain.consents.grant_of(world.patient.address, world.insurer.address) == grant
     assert set(cli.json(world.insurer, "record", "read", record)["sections"]) == {
         "diagnosis",
         "prescriptions",
@@ -338,7 +338,7 @@ def test_tampered_consent_file(cli: Cli, world: World, tmp_path: Path) -> None:
     signed.write_text(json.dumps(doc))
     message = cli.fail(world.insurer, "consent", "submit", str(signed), "--yes")
     assert "signature" in message or "signer" in message
-    assert world.fc.grant(world.patient.address, world.insurer.address).sections == 0
+    assert world.chain.consents.grant_of(world.patient.address, world.insurer.address).sections == 0
     signed.write_text(json.dumps({"kind": "something else"}))
     assert cli.fail(world.insurer, "consent", "submit", str(signed), "--yes").startswith(
         "not a signed famchain consent"
@@ -491,7 +491,7 @@ def test_transactions_need_yes_without_a_terminal(
     profile = tmp_path / "profile.json"
     profile.write_text(json.dumps(PROFILE))
     p, d, s = world.patient, world.family_doctor, world.specialist
-    outsider_key = "0x" + public_key_from_private(world.outsider.private_key).hex()
+    outsider_key = "0x" + public_key_from_private(world.outsider.account_key()).hex()
     cases = [
         (
             None,
@@ -584,8 +584,8 @@ def test_accept_relay_update_and_flush_need_yes(
         assert "without confirmation: pass --yes" in message, (args, message)
         assert w3.eth.get_transaction_count(who.address) == nonce, args
     assert cli.json(d, "outbox", "list") == outbox  # the approval was not attached either
-    assert world.fc.family_doctor(world.outsider.address) is None
-    assert world.fc.grant(p.address, world.insurer.address).sections == 0
+    assert world.chain.agreements.active(world.outsider.address) is None
+    assert world.chain.consents.grant_of(p.address, world.insurer.address).sections == 0
     assert _card(world) == [record]
 
     # with --yes everything goes through, each exactly once (relaying the update flushes the queue too)
@@ -640,7 +640,7 @@ def test_store_down_grant_sends_nothing(cli: Cli, world: World, w3: Web3, visit:
     )
     assert message.startswith(f"content store at {down} is unreachable")
     assert w3.eth.get_transaction_count(p.address) == nonce
-    assert world.fc.grant(p.address, insurer).sections == 0
+    assert world.chain.consents.grant_of(p.address, insurer).sections == 0
     # the chain's own refusal still comes first and names the problem
     message = cli.fail(p, "consent", "grant", world.outsider.address, "--yes", FAMCHAIN_IPFS_API=down)
     assert message.startswith("consent registry invalid grantee")
@@ -799,7 +799,7 @@ def test_relaying_a_bad_consent_file_sends_nothing(
         message = cli.fail(relayer, "consent", "submit", str(path), "--yes", **env)
         assert message.startswith(expected), (change, message)
         assert w3.eth.get_transaction_count(relayer.address) == nonce, change
-        assert world.fc.grant(world.patient.address, world.insurer.address).sections == 0, change
+        assert world.chain.consents.grant_of(world.patient.address, world.insurer.address).sections == 0, change
 
     cli.tx(relayer, "consent", "submit", str(signed))
     assert set(cli.json(world.insurer, "record", "read", record)["sections"]) == {
@@ -856,7 +856,7 @@ def test_bad_approvals_are_refused_before_the_outbox_changes(
     cli.ok(world.patient, "record", "approve", str(approval))
     signed = json.loads(approval.read_text())
     (waiting,) = cli.json(world.family_doctor, "outbox", "list")
-    other = Account.sign_typed_data(world.outsider.private_key, full_message=signed["typed_data"])
+    other = Account.sign_typed_data(world.outsider.account_key(), full_message=signed["typed_data"])
 
     def variant(**changes: object) -> dict[str, object]:
         doc = json.loads(json.dumps(signed))
@@ -897,7 +897,7 @@ def test_expired_approval_waits_for_a_new_one(
     record, approval = _prepared_update(cli, world, tmp_path, visit)
     cli.ok(world.patient, "record", "approve", str(approval))
     deadline = int(json.loads(approval.read_text())["typed_data"]["message"]["deadline"])
-    _advance(w3, deadline - world.fc.latest_timestamp() + 60)
+    _advance(w3, deadline - world.chain.now() + 60)
     doctor = world.family_doctor
 
     message = cli.fail(doctor, "record", "update", "--approval", str(approval), "--yes")

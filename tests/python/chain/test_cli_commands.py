@@ -8,16 +8,14 @@ import json
 from pathlib import Path
 
 import pytest
-from _chain_support import PROFILE, World
+from _world import PROFILE, World
 from _cli_support import Cli
 from typer.testing import CliRunner
 
 from famchain import __version__
-from famchain.chain.history import History
 from famchain.cli import app
 from famchain.devnet import DevnetInfo
 from famchain.devnet._process import alive
-from famchain.records import pipeline
 from famchain.records.model import Attachment, parse_record
 
 VISIT = {
@@ -32,7 +30,7 @@ AMENDED = {"sections": {"diagnosis": [{"text": "Streptococcal pharyngitis", "cod
 
 @pytest.fixture(autouse=True)
 def _light_kdf(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("FAMCHAIN_KDF_LIGHT", "1")
+    monkeypatch.setenv("FAMCHAIN_INSECURE_TEST_KEYSTORES", "1")
 
 
 @pytest.fixture
@@ -163,7 +161,7 @@ def test_remove_doctor(cli: Cli, world: World, tmp_path: Path) -> None:
         d, "record", "submit", "--patient", p.address, "--file", visit, "--yes"
     )
     assert cli.json(d, "outbox", "list") == []
-    assert ["0x" + r.record_id.hex() for r in History(world.fc).card(p.address)] == [record]
+    assert ["0x" + r.record_id.hex() for r in world.chain.records.card(p.address)] == [record]
     empty = cli.ok(world.hospital, "institution", "doctors", world.outsider.address)
     assert empty.stdout.strip() == f"{world.outsider.address} has no practitioners"
 
@@ -188,7 +186,7 @@ def test_approval_signed_by_someone_else_or_relayed_twice(cli: Cli, world: World
     cli.tx(d, "record", "update", "--approval", str(signed))
     message = cli.fail(d, "record", "update", "--approval", str(signed), "--yes")
     assert message == f"no update of record {waiting['record']} is waiting for approval in this outbox"
-    card = History(world.fc).card(p.address)
+    card = world.chain.records.card(p.address)
     assert ["0x" + r.record_id.hex() for r in card] == [record, waiting["record"]]
     # another doctor cannot relay it from their own outbox
     assert "no update of record" in cli.fail(
@@ -248,10 +246,10 @@ def test_read_output_keeps_attachments_inside_the_folder(cli: Cli, world: World,
         Attachment("", "application/octet-stream", b"nameless"),
     ]
     content = parse_record({"sections": {"diagnosis": [{"text": "Migraine"}]}}, attachments)
-    entry, _ = pipeline.submit(world.family_doctor, world.patient.address, content)
+    entry = world.family_doctor.records.submit(world.patient.address, content).entry
     out = tmp_path / "out" / "inner"
 
-    result = cli.ok(world.patient, "record", "read", entry.record_id, "-o", str(out))
+    result = cli.ok(world.patient, "record", "read", str(entry.record_id), "-o", str(out))
 
     assert "wrote 2 section(s) and 5 attachment(s)" in result.stderr
     written = {p.name: p.read_bytes() for p in out.iterdir()}

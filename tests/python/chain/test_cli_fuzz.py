@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from _chain_support import PROFILE, World
+from _world import PROFILE, World
 from _cli_support import Cli, one_error_line
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
@@ -57,7 +57,7 @@ def texts(draw: st.DrawFn) -> str:
 
 @pytest.fixture(autouse=True)
 def _light_kdf(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("FAMCHAIN_KDF_LIGHT", "1")
+    monkeypatch.setenv("FAMCHAIN_INSECURE_TEST_KEYSTORES", "1")
 
 
 @pytest.fixture
@@ -87,7 +87,7 @@ def test_arbitrary_ids_and_addresses_never_traceback(
     visit.write_text('{"sections": {"present_illness": "x"}}')
     args = [a.format(text, visit=visit, hospital=world.hospital.address) for a in command]
     who = world.consortium if command[0] == "consortium" else world.patient
-    nonce = world.fc.w3.eth.get_transaction_count(who.address)
+    nonce = world.chain.w3.eth.get_transaction_count(who.address)
 
     result = cli.invoke(who, *args)
 
@@ -97,7 +97,7 @@ def test_arbitrary_ids_and_addresses_never_traceback(
     else:
         assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
         assert "error" not in result.stderr.lower()
-    assert world.fc.w3.eth.get_transaction_count(who.address) == nonce
+    assert world.chain.w3.eth.get_transaction_count(who.address) == nonce
 
 
 NUMERIC: list[tuple[str, ...]] = [
@@ -160,14 +160,14 @@ def test_arbitrary_numbers_in_options_never_traceback(
     }
     args = [a.format(number, **names) for a in command]
     who = world.consortium if command[0] == "consortium" else world.patient
-    nonce = world.fc.w3.eth.get_transaction_count(who.address)
+    nonce = world.chain.w3.eth.get_transaction_count(who.address)
 
     result = cli.invoke(who, *args)
 
     if result.exit_code != 0:
         message = one_error_line(result)
         assert not message.startswith("unexpected"), message
-    assert world.fc.w3.eth.get_transaction_count(who.address) == nonce
+    assert world.chain.w3.eth.get_transaction_count(who.address) == nonce
 
 
 json_values = st.recursive(

@@ -18,8 +18,8 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
-from famchain.chain.client import connect
-from famchain.chain.contracts import Famchain
+from famchain.chain.rpc import connect
+from famchain import Client, MemberStatus
 from famchain.chain.deployment import Deployment
 from famchain.devnet import DevnetInfo
 from famchain.records.sections import ALL_SECTIONS, Section, section_names
@@ -47,7 +47,7 @@ INSURER_SECTIONS = ["diagnosis", "prescriptions"]
 
 @pytest.fixture(autouse=True)
 def _light_kdf(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("FAMCHAIN_KDF_LIGHT", "1")
+    monkeypatch.setenv("FAMCHAIN_INSECURE_TEST_KEYSTORES", "1")
 
 
 @pytest.fixture
@@ -105,7 +105,7 @@ def test_actor_walkthrough_through_the_cli(cli: Cli, w3: Web3, tmp_path: Path) -
         {"admin": pc.address, "kind": "primary_care"},
         {"admin": hospital.address, "kind": "hospital"},
     ]
-    fc = Famchain(connect(cli.rpc_url), Deployment.load(cli.deployment))
+    chain = Client(connect(cli.rpc_url), Deployment.load(cli.deployment))  # public reads: no account
 
     for account in (pc, hospital, insurer_admin, doctor, specialist, insurer, patient, relayer):
         out = cli.ok(None, "devnet", "fund", account.address, "--eth", "5")
@@ -144,7 +144,7 @@ def test_actor_walkthrough_through_the_cli(cli: Cli, w3: Web3, tmp_path: Path) -
         )
     assert [str(w.message) for w in caught] == []
     assert proposed["executed"] is False
-    assert not fc.consortium.functions.isActiveMember(insurer_admin.address).call()
+    assert chain.consortium.member(insurer_admin.address).status is MemberStatus.NONE
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         voted = cli.json(hospital, "consortium", "vote", str(proposed["proposal"]), "--yes")
@@ -178,7 +178,7 @@ def test_actor_walkthrough_through_the_cli(cli: Cli, w3: Web3, tmp_path: Path) -
     assert theirs["basic_information"] is None
     assert "withheld" in theirs
     assert theirs["profile_cid"] == mine["profile_cid"]
-    assert fc.is_registered(patient.address)
+    assert chain.residents.is_registered(patient.address)
 
     # --- family-doctor agreement: proposed by the doctor, accepted by the resident, renewed ---
     cli.tx(doctor, "agreement", "propose", patient.address, "--sections", "all", "--term-days", "365")
@@ -293,11 +293,11 @@ def test_actor_walkthrough_through_the_cli(cli: Cli, w3: Web3, tmp_path: Path) -
     )
     assert w3.eth.get_transaction_count(patient.address) == before  # signing sends nothing
     message = json.loads(signed.read_text())["typed_data"]["message"]
-    assert fc.grant(patient.address, insurer.address).sections == 0
+    assert chain.consents.grant_of(patient.address, insurer.address).sections == 0
     cli.tx(relayer, "consent", "submit", str(signed))
     assert w3.eth.get_transaction_count(patient.address) == before
-    grant = fc.grant(patient.address, insurer.address)
-    assert (grant.sections, grant.actions, grant.purpose, grant.expires_at) == (
+    grant = chain.consents.grant_of(patient.address, insurer.address)
+    assert (grant.sections, grant.actions, grant.purpose, grant.expiresAt) == (
         int(Section.DIAGNOSIS | Section.PRESCRIPTIONS),
         1,
         3,

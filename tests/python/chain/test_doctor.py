@@ -11,11 +11,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from _chain_support import World
+from _world import World
 from _cli_support import Cli, closed_port
 
 from famchain.chain.deployment import Deployment
-from famchain.devnet import DevnetInfo, anvil_binary
+from conftest import ANVIL
+
+from famchain.devnet import DevnetInfo
 
 CHECKS = ["rpc", "chain-id", "eip-1559", "evm", "finality", "deployment", "contracts", "ipfs", "keystore"]
 
@@ -123,7 +125,7 @@ def test_doctor_store_and_keystore_failures(cli: Cli, world: World) -> None:
 def test_doctor_pre_london_chain_fails_eip1559_and_evm(cli: Cli, world: World) -> None:
     port = closed_port()
     proc = subprocess.Popen(
-        [anvil_binary(), "--host", "127.0.0.1", "--port", str(port), "--hardfork", "berlin", "--silent"]
+        [ANVIL, "--host", "127.0.0.1", "--port", str(port), "--hardfork", "berlin", "--silent"]
     )
     try:
         url = f"http://127.0.0.1:{port}"
@@ -148,7 +150,7 @@ def test_ape_deploy_script_writes_a_deployment_doctor_accepts(cli: Cli, world: W
     repo = Path(__file__).resolve().parents[3]
     ape = Path(sys.executable).parent / "ape"
     port = closed_port()
-    proc = subprocess.Popen([anvil_binary(), "--host", "127.0.0.1", "--port", str(port), "--silent"])
+    proc = subprocess.Popen([ANVIL, "--host", "127.0.0.1", "--port", str(port), "--silent"])
     try:
         url = f"http://127.0.0.1:{port}"
         out = tmp_path / "ape-deployment.json"

@@ -12,21 +12,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from eth_account import Account
+from _world import World, build_world
+from conftest import ANVIL
 
-from famchain.chain.client import connect
-from famchain.chain.contracts import Famchain, InstitutionKind
-from famchain.chain.deploy import deploy
-from famchain.chain.history import History
-from famchain.chain.tx import TransactionSender
-from famchain.crypto.keywrap import public_key_from_private
-from famchain.devnet import DEV_FUNDER_KEY, Devnet
+from famchain import Client, OutboxState, QueuedError, RecordId, parse_record
+from famchain.chain.rpc import connect
+from famchain.devnet import Devnet, dev_account
 from famchain.errors import BlockIntegrityError
-from famchain.records import pipeline
-from famchain.records.model import parse_record
-from famchain.records.outbox import STORED
-from famchain.records.pipeline import Actor, QueuedError
-from famchain.records.sections import ALL_SECTIONS, Action
 from famchain.storage.embedded import EmbeddedStore
 from famchain.storage.kubo import KuboStore
 
@@ -34,81 +26,48 @@ VISIT = {"sections": {"diagnosis": [{"text": "Seasonal allergic rhinitis", "code
 
 
 class Clinic:
-    """One devnet with a deployment, a family doctor and a patient; can rebind after a restart."""
+    """One devnet with the shared test world on it; can rebind its clients after a restart."""
 
     def __init__(self, root: Path, devnet: Devnet) -> None:
         self.devnet = devnet
         self.info = self.devnet.up(persist=True)
         self.home = root / "home"
-        self.keys = {n: Account.create() for n in ("pc", "hospital", "doctor", "patient")}
-        w3 = connect(self.info.rpc_url)
-        funder = TransactionSender(w3, Account.from_key(DEV_FUNDER_KEY))
-        for account in self.keys.values():
-            funder.send_value(account.address, 10**20)
-        founders = [
-            (self.keys["pc"].address, InstitutionKind.PRIMARY_CARE),
-            (self.keys["hospital"].address, InstitutionKind.HOSPITAL),
-        ]
-        self.deployment = deploy(w3, funder, founders)
+        self.world: World = build_world(
+            connect(self.info.rpc_url), dev_account(), KuboStore(self.info.ipfs_url), self.home
+        )
         self.bind()
-        pc, doctor, patient = self.actor("pc"), self.actor("doctor"), self.actor("patient")
-        pc.sender.transact(
-            self.fc.consortium.functions.registerPractitioner(
-                doctor.address, public_key_from_private(doctor.private_key)
-            )
-        )
-        digest, _ = pipeline.seal_profile(patient, {"name": "Han Meimei"})
-        patient.sender.transact(
-            self.fc.residents.functions.register(public_key_from_private(patient.private_key), digest)
-        )
-        both, term = Action.READ | Action.APPEND, 365 * 86400
-        doctor.sender.transact(
-            self.fc.residents.functions.proposeAgreement(patient.address, ALL_SECTIONS, both, term)
-        )
-        patient.sender.transact(
-            self.fc.residents.functions.acceptAgreement(doctor.address, ALL_SECTIONS, both, term)
-        )
 
     def bind(self, receipt_timeout: float = 60.0) -> None:
         """(Re)connect to the current URLs of the chain and the store."""
         self.info = self.devnet.info()  # type: ignore[assignment]
         self.w3 = connect(self.info.rpc_url)
-        self.fc = Famchain(self.w3, self.deployment)
         self.store = KuboStore(self.info.ipfs_url, timeout=(1.0, 10.0))
-        self.receipt_timeout = receipt_timeout
-        self._actors: dict[str, Actor] = {}
+        base = Client(self.w3, self.world.patient.deployment, store=self.store, home=self.home)
+        self.doctor = base.with_account(self.world.family_doctor.account, receipt_timeout=receipt_timeout)
+        self.doctor.sender.resync()
+        self.patient = self.world.patient.address
 
-    def actor(self, name: str) -> Actor:
-        """A party bound to the current connection."""
-        if name not in self._actors:
-            account = self.keys[name]
-            sender = TransactionSender(self.w3, account, receipt_timeout=self.receipt_timeout)
-            sender.resync()
-            self._actors[name] = Actor(self.fc, account, sender, self.store, self.home)
-        return self._actors[name]
-
-    def card_ids(self) -> list[bytes]:
+    def card_ids(self) -> list[RecordId]:
         """Record ids on the patient's card, verified against the on-chain head."""
-        return [r.record_id for r in History(self.fc).card(self.keys["patient"].address)]
+        return [r.record_id for r in self.doctor.records.card(self.patient)]
 
 
 @pytest.fixture
 def clinic(tmp_path: Path) -> Iterator[Clinic]:
-    devnet = Devnet(tmp_path / "devnet")
+    devnet = Devnet(tmp_path / "devnet", anvil=ANVIL)
     try:
         yield Clinic(tmp_path, devnet)
     finally:
         devnet.down()  # also when setting the clinic up failed half-way
 
 
-def _seal(clinic: Clinic, n: int) -> list[bytes]:
-    doctor, patient = clinic.actor("doctor"), clinic.keys["patient"].address
-    return [pipeline.seal_record(doctor, patient, parse_record(VISIT)).record_bytes for _ in range(n)]
+def _seal(clinic: Clinic, n: int) -> list[RecordId]:
+    return [clinic.doctor.records.seal(clinic.patient, parse_record(VISIT)).record_id for _ in range(n)]
 
 
 def test_store_killed_mid_batch_then_restarted_anchors_every_record_once(clinic: Clinic) -> None:
     ids = _seal(clinic, 12)
-    doctor = clinic.actor("doctor")
+    doctor = clinic.doctor
     real_put = clinic.store.put
     calls = {"n": 0}
 
@@ -120,17 +79,17 @@ def test_store_killed_mid_batch_then_restarted_anchors_every_record_once(clinic:
 
     clinic.store.put = put_then_die  # type: ignore[method-assign]
     with pytest.raises(QueuedError, match="queued in the outbox"):
-        pipeline.flush(doctor)
+        doctor.records.flush()
     assert clinic.card_ids() == []  # nothing anchored before every byte was stored
 
     clinic.devnet.restart("store")
     clinic.bind()
-    report = pipeline.flush(clinic.actor("doctor"))
+    report = clinic.doctor.records.flush()
 
     assert sorted(clinic.card_ids()) == sorted(ids)
     assert len(report.anchored) == 12
-    assert clinic.actor("doctor").outbox.pending() == []
-    for entry in clinic.actor("doctor").outbox.done():
+    assert clinic.doctor.records.pending() == []
+    for entry in clinic.doctor.actor.outbox.done():
         assert clinic.store.has(entry.cid)
         assert entry.cid in clinic.store.pins()
 
@@ -148,12 +107,12 @@ def test_rpc_down_then_restarted_from_saved_state_drains_the_outbox(clinic: Clin
     time.sleep(1.2)  # let anvil persist its state (--state-interval 1)
     stop(clinic.info.anvil_pid)
     with pytest.raises(QueuedError, match="unreachable"):
-        pipeline.flush(clinic.actor("doctor"))
-    assert all(e.state == STORED for e in clinic.actor("doctor").outbox.pending())
+        clinic.doctor.records.flush()
+    assert all(e.state is OutboxState.STORED for e in clinic.doctor.records.pending())
 
     clinic.devnet.restart("chain")
     clinic.bind()
-    pipeline.flush(clinic.actor("doctor"))
+    clinic.doctor.records.flush()
 
     assert sorted(clinic.card_ids()) == sorted(ids)
 
@@ -170,7 +129,7 @@ def test_dropped_transaction_is_rebroadcast_not_duplicated(clinic: Clinic) -> No
 
     def run() -> None:
         try:
-            pipeline.flush(clinic.actor("doctor"))
+            clinic.doctor.records.flush()
         except BaseException as exc:
             errors.append(exc)
 
@@ -194,12 +153,12 @@ def test_unmined_transaction_is_unknown_then_reconciled_without_a_duplicate(clin
     _rpc(clinic, "evm_setAutomine", False)
 
     with pytest.raises(QueuedError, match="outcome is unknown"):
-        pipeline.flush(clinic.actor("doctor"))
+        clinic.doctor.records.flush()
     _rpc(clinic, "evm_mine")  # the "lost" transaction is mined after all
     _rpc(clinic, "evm_setAutomine", True)
-    report = pipeline.flush(clinic.actor("doctor"))
+    report = clinic.doctor.records.flush()
 
-    assert [e.record_bytes for e in report.already] == ids
+    assert [e.record_id for e in report.already] == ids
     assert report.transactions == 0
     assert clinic.card_ids() == ids
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from _chain_support import World
+from _world import World
 from _cli_support import Cli
 from fhir.resources.R4B.bundle import Bundle
 
@@ -305,7 +305,7 @@ def test_invalid_bundle_error_names_resource_and_field(
 
 @pytest.fixture
 def cli(world: World, devnet: DevnetInfo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Cli:
-    monkeypatch.setenv("FAMCHAIN_KDF_LIGHT", "1")
+    monkeypatch.setenv("FAMCHAIN_INSECURE_TEST_KEYSTORES", "1")
     path = tmp_path / "deployments" / "world.json"
     world.deployment.save(path)
     return Cli(devnet.rpc_url, devnet.ipfs_url, path, tmp_path / "keystores", world.home)
@@ -365,8 +365,8 @@ def test_fhir_submit_read_consent_and_audit(cli: Cli, world: World, tmp_path: Pa
     assert [c["code"] for c in provision["code"][0]["coding"]] == ["diagnosis", "prescriptions"]
     assert [c["code"] for c in provision["class"]] == ["Condition", "MedicationRequest"]
     assert provision["action"][0]["coding"][0]["code"] == "access"
-    grant = world.fc.grant(patient, world.insurer.address)
-    assert provision["period"]["end"] == fhir._instant(grant.expires_at)
+    grant = world.chain.consents.grant_of(patient, world.insurer.address)
+    assert provision["period"]["end"] == fhir._instant(grant.expiresAt)
 
     cli.tx(world.patient, "consent", "revoke", world.insurer.address)
     revoked = _fhir_out(cli, world.patient, "consent", "list")

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from _chain_support import World
+from _world import World
 from _cli_support import PASSWORD, Cli
 from eth_account import Account
 
@@ -25,6 +25,9 @@ from famchain.crypto.keywrap import public_key_from_private
 from famchain.devnet import DevnetInfo
 from famchain.errors import ContractRevertError
 from famchain.records.sections import ALL_SECTIONS, Action, Purpose
+from famchain.records.sharing import consent_document
+from famchain.services.agreements import SignedAcceptance
+from famchain.services.residents import SignedRegistration
 
 REPO = Path(__file__).resolve().parents[3]
 WALLET = REPO / "tests" / "wallet"
@@ -69,20 +72,20 @@ def _sig(text: str) -> bytes:
 
 @pytest.fixture
 def cli(world: World, devnet: DevnetInfo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Cli:
-    monkeypatch.setenv("FAMCHAIN_KDF_LIGHT", "1")
+    monkeypatch.setenv("FAMCHAIN_INSECURE_TEST_KEYSTORES", "1")
     path = tmp_path / "deployments" / "world.json"
     world.deployment.save(path)
     return Cli(devnet.rpc_url, devnet.ipfs_url, path, tmp_path / "keystores", world.home)
 
 
 def _every_message(world: World) -> dict[str, dict[str, Any]]:
-    fc, patient = world.fc, world.patient
+    fc, patient = world.chain.chain, world.patient
     now = fc.latest_timestamp()
     common = {"chain_id": fc.chain_id, "deadline": now + 3600}
     return {
         "Registration": typed_data.registration(
             resident=patient.address,
-            encryption_key=public_key_from_private(patient.private_key),
+            encryption_key=public_key_from_private(patient.account_key()),
             profile=bytes(range(32)),
             nonce=7,
             verifying_contract=fc.residents.address,
@@ -135,10 +138,10 @@ def test_ethers_signs_every_message_type_exactly_as_famchain(world: World) -> No
     messages = _every_message(world)
     assert sorted(messages) == sorted(typed_data.TYPE_STRINGS)
 
-    signed = ethers_sign(world.patient.private_key, list(messages.values()))
+    signed = ethers_sign(world.patient.account_key(), list(messages.values()))
 
     for (name, data), wallet in zip(messages.items(), signed, strict=True):
-        ours = typed_data.sign_typed_data(world.patient.private_key, data)
+        ours = typed_data.sign_typed_data(world.patient.account_key(), data)
         assert _sig(wallet["signature"]) == ours, name
         assert _sig(wallet["digest"]) == typed_data.hash_typed_data(data), name
         assert wallet["signer"] == world.patient.address, name
@@ -147,24 +150,21 @@ def test_ethers_signs_every_message_type_exactly_as_famchain(world: World) -> No
 
 def test_ethers_signed_consent_is_accepted_by_grant_with_sig(world: World) -> None:
     data = _every_message(world)["Consent"]
-    (wallet,) = ethers_sign(world.patient.private_key, [data])
+    (wallet,) = ethers_sign(world.patient.account_key(), [data])
     m = data["message"]
     args = [
         m[k]
         for k in ("patient", "grantee", "sections", "actions", "purpose", "expiresAt", "nonce", "deadline")
     ]
 
-    tampered = [*args]
-    tampered[2] = ALL_SECTIONS  # the relayer asks for more than the patient signed
+    tampered = {**data, "message": {**m, "sections": ALL_SECTIONS}}  # the relayer asks for more
     with pytest.raises(ContractRevertError) as refused:
-        world.outsider.sender.transact(
-            world.fc.consents.functions.grantWithSig(*tampered, _sig(wallet["signature"]))
-        )
+        world.outsider.consents.relay(consent_document(tampered, _sig(wallet["signature"])))
     assert refused.value.error_name == "SignedMessagesInvalidSigner"
 
-    world.outsider.sender.transact(world.fc.consents.functions.grantWithSig(*args, _sig(wallet["signature"])))
-    grant = world.fc.grant(world.patient.address, world.insurer.address)
-    assert (grant.sections, grant.actions, grant.purpose, grant.expires_at) == (
+    world.outsider.consents.relay(consent_document(data, _sig(wallet["signature"])))
+    grant = world.chain.consents.grant_of(world.patient.address, world.insurer.address)
+    assert (grant.sections, grant.actions, grant.purpose, grant.expiresAt) == (
         m["sections"],
         m["actions"],
         m["purpose"],
@@ -173,8 +173,8 @@ def test_ethers_signed_consent_is_accepted_by_grant_with_sig(world: World) -> No
 
 
 def test_ethers_signed_registration_and_agreement_are_accepted(world: World) -> None:
-    fc, resident = world.fc, world.actor()
-    key = public_key_from_private(resident.private_key)
+    fc, resident = world.chain.chain, world.client()
+    key = public_key_from_private(resident.account_key())
     deadline = fc.latest_timestamp() + 3600
     registration = typed_data.registration(
         resident=resident.address,
@@ -197,22 +197,30 @@ def test_ethers_signed_registration_and_agreement_are_accepted(world: World) -> 
         verifying_contract=fc.residents.address,
     )
     reg_sig, agr_sig = (
-        _sig(s["signature"]) for s in ethers_sign(resident.private_key, [registration, agreement])
+        _sig(s["signature"]) for s in ethers_sign(resident.account_key(), [registration, agreement])
     )
 
     # The resident holds no ether: an institution and the doctor relay the wallet's signatures.
     assert fc.w3.eth.get_balance(resident.address) == 0
-    world.consortium.sender.transact(
-        fc.residents.functions.registerWithSig(resident.address, key, b"\x05" * 32, 0, deadline, reg_sig)
+    world.consortium.residents.relay_registration(
+        SignedRegistration(resident.address, key, b"\x05" * 32, 0, deadline, reg_sig)
     )
-    world.family_doctor.sender.transact(
-        fc.residents.functions.acceptAgreementWithSig(
-            resident.address, ALL_SECTIONS, Action.READ | Action.APPEND, 30 * 86400, 1, deadline, agr_sig
+    world.family_doctor.agreements.accept_signed(
+        SignedAcceptance(
+            resident.address,
+            world.family_doctor.address,
+            ALL_SECTIONS,
+            Action.READ | Action.APPEND,
+            30 * 86400,
+            1,
+            deadline,
+            agr_sig,
         )
     )
-    assert fc.residents.functions.isRegistered(resident.address).call()
-    doctor, sections, _, _ = fc.residents.functions.activeFamilyDoctor(resident.address).call()
-    assert (doctor, sections) == (world.family_doctor.address, ALL_SECTIONS)
+    assert world.chain.residents.is_registered(resident.address)
+    doctor = world.chain.agreements.active(resident.address)
+    assert doctor is not None
+    assert (doctor.doctor, doctor.sections) == (world.family_doctor.address, ALL_SECTIONS)
 
 
 def test_wallet_signs_the_printed_typed_data_and_famchain_relays_it(
@@ -246,7 +254,7 @@ def test_wallet_signs_the_printed_typed_data_and_famchain_relays_it(
 
     # A wallet signs the consent and the key release: the very signatures famchain made.
     consent_sig, release_sig = ethers_sign(
-        world.patient.private_key, [wallet_json, doc["key_release"]["typed_data"]]
+        world.patient.account_key(), [wallet_json, doc["key_release"]["typed_data"]]
     )
     assert consent_sig["signature"] == doc["signature"]
     assert release_sig["signature"] == doc["key_release"]["signature"]
@@ -267,17 +275,13 @@ def test_wallet_signs_the_printed_typed_data_and_famchain_relays_it(
 
 
 @pytest.mark.parametrize("light", [True, False], ids=["light-kdf", "default-kdf"])
-def test_famchain_keystore_opens_in_ethers(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, light: bool
-) -> None:
-    if light:
-        monkeypatch.setenv("FAMCHAIN_KDF_LIGHT", "1")
-    else:
-        monkeypatch.delenv("FAMCHAIN_KDF_LIGHT", raising=False)
+def test_famchain_keystore_opens_in_ethers(tmp_path: Path, light: bool) -> None:
     account = Account.create()
-    info = keystore.create_keystore(PASSWORD, tmp_path, private_key=bytes(account.key))
-    kdf = json.loads(info.path.read_text())["crypto"]["kdf"]
-    assert kdf == ("pbkdf2" if light else "scrypt")
+    kdf = keystore.KdfParams.light() if light else keystore.KdfParams.default()
+    info = keystore.create_keystore(PASSWORD, tmp_path, private_key=bytes(account.key), kdf=kdf)
+    document = json.loads(info.path.read_text())
+    assert document["crypto"]["kdf"] == ("pbkdf2" if light else "scrypt")
+    assert keystore.is_test_only(document) is light
 
     opened = json.loads(_node("keystore.mjs", "decrypt", str(info.path), PASSWORD=PASSWORD))
 
