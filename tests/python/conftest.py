@@ -12,9 +12,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from _world import World, build_world
 from web3 import Web3
 
+from _world import World, build_world
 from famchain.chain.rpc import connect
 from famchain.devnet import Devnet, DevnetInfo, dev_account
 from famchain.storage.kubo import KuboStore

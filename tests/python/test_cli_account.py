@@ -38,6 +38,7 @@ def keystores(tmp_path: Path) -> Path:
 def password_file(tmp_path: Path) -> Path:
     path = tmp_path / "password"
     path.write_text("correct horse\n")
+    path.chmod(0o600)
     return path
 
 
@@ -156,6 +157,7 @@ def test_show_wrong_password_is_a_one_line_error(
     address = _new(runner, keystores, password_file)
     wrong = tmp_path / "wrong"
     wrong.write_text("battery staple\n")
+    wrong.chmod(0o600)
     result = runner.invoke(
         app, ["account", "show", address, "--keystore-dir", str(keystores), "--password-file", str(wrong)]
     )
@@ -184,6 +186,7 @@ def test_import_private_key_file(
     private = os.urandom(32)
     key_file = tmp_path / "key.hex"
     key_file.write_text("0x" + private.hex() + "\n")
+    key_file.chmod(0o600)
     args = ["--keystore-dir", str(keystores), "--password-file", str(password_file)]
     result = runner.invoke(app, ["account", "import", "--private-key-file", str(key_file), *args])
     assert result.exit_code == 0, result.output
@@ -228,6 +231,7 @@ def test_import_bad_private_key(
 ) -> None:
     key_file = tmp_path / "key.hex"
     key_file.write_text("nothex\n")
+    key_file.chmod(0o600)
     args = ["--keystore-dir", str(keystores), "--password-file", str(password_file)]
     result = runner.invoke(app, ["account", "import", "--private-key-file", str(key_file), *args])
     assert result.exit_code == 1
@@ -239,3 +243,94 @@ def test_help(runner: CliRunner, command: str) -> None:
     result = runner.invoke(app, ["account", command, "-h"])
     assert result.exit_code == 0, result.output
     assert "--keystore-dir" in result.stdout
+
+
+# --- keystore hygiene: password files, test-only KDF, weak imports -------------------------------------------
+
+
+def test_world_readable_password_file_gets_a_warning(
+    runner: CliRunner, keystores: Path, password_file: Path
+) -> None:
+    address = _new(runner, keystores, password_file)
+    password_file.chmod(0o644)
+    result = runner.invoke(
+        app,
+        ["account", "show", address, "--keystore-dir", str(keystores), "--password-file", str(password_file)],
+    )
+    assert result.exit_code == 0, result.output
+    assert result.stderr.splitlines() == [
+        f"warning: password file {password_file} is readable by other users (mode 644); "
+        f"run `chmod 600 {password_file}`"
+    ]
+    assert address in result.stdout
+
+
+def test_light_keystores_are_marked_and_refused_outside_tests(
+    runner: CliRunner, keystores: Path, password_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    address = _new(runner, keystores, password_file)  # under the test setting: the light KDF, marked
+    (path,) = keystores.iterdir()
+    document = json.loads(path.read_text())
+    assert document["crypto"]["kdf"] == "pbkdf2"
+    assert document["famchain"] == {"test_only_kdf": True}
+    args = [
+        "account",
+        "show",
+        address,
+        "--keystore-dir",
+        str(keystores),
+        "--password-file",
+        str(password_file),
+    ]
+    assert runner.invoke(app, args).exit_code == 0
+
+    monkeypatch.delenv("FAMCHAIN_INSECURE_TEST_KEYSTORES")
+    refused = runner.invoke(app, args)
+
+    assert refused.exit_code == 1
+    message = _error_line(refused.stderr)
+    assert message.startswith(f"keystore {path} uses the insecure test-only KDF")
+    assert "FAMCHAIN_INSECURE_TEST_KEYSTORES" in message
+
+
+def test_new_keystores_use_the_default_kdf_outside_tests(
+    runner: CliRunner, keystores: Path, password_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("FAMCHAIN_INSECURE_TEST_KEYSTORES")
+    _new(runner, keystores, password_file)
+    (path,) = keystores.iterdir()
+    document = json.loads(path.read_text())
+    assert document["crypto"]["kdf"] == "scrypt"
+    assert document["crypto"]["kdfparams"]["n"] == 1 << 18
+    assert "famchain" not in document
+
+
+def test_import_of_a_weak_keystore_reencrypts_it_outside_tests(
+    runner: CliRunner, keystores: Path, password_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("FAMCHAIN_INSECURE_TEST_KEYSTORES")
+    private = os.urandom(32)
+    source = tmp_path / "exported.json"
+    source.write_text(json.dumps(Account.encrypt(private, "correct horse", kdf="pbkdf2", iterations=16)))
+    args = [
+        "account",
+        "import",
+        str(source),
+        "--keystore-dir",
+        str(keystores),
+        "--password-file",
+        str(password_file),
+    ]
+
+    result = runner.invoke(app, args)
+
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip() == Account.from_key(private).address
+    assert result.stderr.splitlines() == [
+        "re-encrypted with the default KDF: pbkdf2 with 16 rounds is below the default 1000000"
+    ]
+    (path,) = keystores.iterdir()
+    document = json.loads(path.read_text())
+    assert document["crypto"]["kdf"] == "scrypt"
+    assert Account.decrypt(document, "correct horse") == private
+    assert json.loads(source.read_text())["crypto"]["kdf"] == "pbkdf2"  # the source is left as it was

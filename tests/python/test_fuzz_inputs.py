@@ -79,10 +79,7 @@ def test_profile_parser_accepts_or_names_the_problem(document: object) -> None:
 
 @pytest.fixture(scope="module")
 def valid_keystore(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
-    mp = pytest.MonkeyPatch()
-    mp.setenv("FAMCHAIN_INSECURE_TEST_KEYSTORES", "1")
-    info = keystore.create_keystore("pw", tmp_path_factory.mktemp("keys"))
-    mp.undo()
+    info = keystore.create_keystore("pw", tmp_path_factory.mktemp("keys"), kdf=keystore.KdfParams.light())
     document: dict[str, object] = json.loads(info.path.read_text())
     return document
 

@@ -18,7 +18,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -601,13 +601,19 @@ def measure(world: World, sizes: Sizes, progress: Progress) -> BenchResult:
 
 
 def run(
-    *, anvil: str, famchain: Sequence[str], quick: bool = False, progress: Progress | None = None
+    *,
+    anvil: str,
+    famchain: Sequence[str],
+    environment: Mapping[str, str],
+    quick: bool = False,
+    progress: Progress | None = None,
 ) -> BenchResult:
     """Measure startup, then start a fresh devnet, measure everything else, stop it.
 
     Args:
         anvil: the anvil binary for the devnet.
         famchain: the command that runs the CLI (for the startup figures).
+        environment: the environment the startup commands run in.
         quick: small counts (CI): the JSON keys stay the same, the scale and read figures are then for
             ``QUICK`` sizes, not 10,000 / 1,000.
         progress: called with a short label as each phase starts.
@@ -616,7 +622,7 @@ def run(
     say: Progress = progress or (lambda _label: None)
     started = time.perf_counter()
     say("startup: famchain --help and famchain account list against a bare `import typer`")
-    startup = measure_startup(famchain, runs=STARTUP_RUNS_QUICK if quick else STARTUP_RUNS)
+    startup = measure_startup(famchain, environment, runs=STARTUP_RUNS_QUICK if quick else STARTUP_RUNS)
     with tempfile.TemporaryDirectory(prefix="famchain-bench-") as tmp:
         say("starting a fresh devnet")
         devnet = Devnet(Path(tmp) / "devnet", anvil=anvil)
@@ -650,11 +656,16 @@ def _median_seconds(argv: Sequence[str], env: dict[str, str], runs: int) -> floa
     return statistics.median(times)
 
 
-def measure_startup(famchain: Sequence[str], runs: int = STARTUP_RUNS) -> dict[str, Any]:
+def measure_startup(
+    famchain: Sequence[str], environment: Mapping[str, str], runs: int = STARTUP_RUNS
+) -> dict[str, Any]:
     """Wall time (median of ``runs``, interleaved so load affects all three alike) of a bare
-    ``python -c "import typer"``, ``famchain --help`` and ``famchain account list``, with the ratios."""
+    ``python -c "import typer"``, ``famchain --help`` and ``famchain account list``, with the ratios.
+
+    The commands run in ``environment`` without its ``FAMCHAIN_*`` variables, on an empty keystore folder.
+    """
     with tempfile.TemporaryDirectory(prefix="famchain-startup-") as tmp:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("FAMCHAIN_")}
+        env = {k: v for k, v in environment.items() if not k.startswith("FAMCHAIN_")}
         env["FAMCHAIN_KEYSTORE_DIR"] = tmp
         commands = {
             "import_typer_s": [sys.executable, "-c", "import typer"],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sys
 from pathlib import Path
@@ -49,7 +50,8 @@ def bench(
     from famchain.bench.runner import STARTUP_RUNS, STARTUP_RUNS_QUICK, measure_startup, run
 
     if startup:
-        figures = measure_startup(famchain_command(), runs=STARTUP_RUNS_QUICK if quick else STARTUP_RUNS)
+        runs = STARTUP_RUNS_QUICK if quick else STARTUP_RUNS
+        figures = measure_startup(famchain_command(), os.environ, runs=runs)
         if as_json:
             typer.echo(json.dumps({"startup": figures}, indent=2))
         else:
@@ -57,12 +59,18 @@ def bench(
         return
     anvil = settings().anvil_binary()
     if as_json:
-        result = run(anvil=anvil, famchain=famchain_command(), quick=quick)
+        result = run(anvil=anvil, famchain=famchain_command(), environment=os.environ, quick=quick)
         typer.echo(json.dumps(result.figures, indent=2))
         return
     console = Console(stderr=True)
     with console.status("starting") as status:
-        result = run(anvil=anvil, famchain=famchain_command(), quick=quick, progress=status.update)
+        result = run(
+            anvil=anvil,
+            famchain=famchain_command(),
+            environment=os.environ,
+            quick=quick,
+            progress=status.update,
+        )
     print_tables(Console(), result)
 
 

@@ -11,11 +11,11 @@ import sys
 from pathlib import Path
 
 import pytest
-from _world import PROFILE, World
 from _cli_support import PASSWORD, Cli, closed_port, command, one_error_line
 from eth_account import Account
 from web3 import Web3
 
+from _world import PROFILE, World
 from famchain.crypto.keywrap import public_key_from_private
 from famchain.devnet import DevnetInfo
 from famchain.records.sections import Section
@@ -799,7 +799,9 @@ def test_relaying_a_bad_consent_file_sends_nothing(
         message = cli.fail(relayer, "consent", "submit", str(path), "--yes", **env)
         assert message.startswith(expected), (change, message)
         assert w3.eth.get_transaction_count(relayer.address) == nonce, change
-        assert world.chain.consents.grant_of(world.patient.address, world.insurer.address).sections == 0, change
+        assert world.chain.consents.grant_of(world.patient.address, world.insurer.address).sections == 0, (
+            change
+        )
 
     cli.tx(relayer, "consent", "submit", str(signed))
     assert set(cli.json(world.insurer, "record", "read", record)["sections"]) == {

@@ -8,10 +8,10 @@ import json
 from pathlib import Path
 
 import pytest
-from _world import PROFILE, World
 from _cli_support import Cli
 from typer.testing import CliRunner
 
+from _world import PROFILE, World
 from famchain import __version__
 from famchain.cli import app
 from famchain.devnet import DevnetInfo

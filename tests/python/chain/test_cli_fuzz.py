@@ -12,11 +12,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from _world import PROFILE, World
 from _cli_support import Cli, one_error_line
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from _world import PROFILE, World
 from famchain.devnet import DevnetInfo
 
 COMMANDS: list[tuple[str, ...]] = [

@@ -18,9 +18,9 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
-from famchain.chain.rpc import connect
 from famchain import Client, MemberStatus
 from famchain.chain.deployment import Deployment
+from famchain.chain.rpc import connect
 from famchain.devnet import DevnetInfo
 from famchain.records.sections import ALL_SECTIONS, Section, section_names
 

@@ -11,12 +11,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from _world import World
 from _cli_support import Cli, closed_port
 
-from famchain.chain.deployment import Deployment
+from _world import World
 from conftest import ANVIL
-
+from famchain.chain.deployment import Deployment
 from famchain.devnet import DevnetInfo
 
 CHECKS = ["rpc", "chain-id", "eip-1559", "evm", "finality", "deployment", "contracts", "ipfs", "keystore"]

@@ -12,9 +12,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
 from _world import World, build_world
 from conftest import ANVIL
-
 from famchain import Client, OutboxState, QueuedError, RecordId, parse_record
 from famchain.chain.rpc import connect
 from famchain.devnet import Devnet, dev_account

@@ -10,10 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from _world import World
 from _cli_support import Cli
 from fhir.resources.R4B.bundle import Bundle
 
+from _world import World
 from famchain.devnet import DevnetInfo
 from famchain.errors import InputError
 from famchain.records import fhir

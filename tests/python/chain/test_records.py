@@ -6,8 +6,8 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
-from _world import PROFILE, World
 
+from _world import PROFILE, World
 from famchain import (
     ALL_SECTIONS,
     AccessDeniedError,

@@ -7,9 +7,9 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from _world import World
 from eth_account import Account
 
+from _world import World
 from famchain import ALL_SECTIONS, Action, Client, ContractRevertError, InstitutionKind, Purpose
 from famchain.crypto import typed_data
 from famchain.crypto.keywrap import public_key_from_private
@@ -153,7 +153,9 @@ def test_substituted_encryption_key_is_rejected(world: World) -> None:
     )
     admin = world.consortium
     practitioner_error = _refused(
-        lambda: admin.sender.transact(admin.chain.consortium.register_practitioner(resident.address, wrong_key))
+        lambda: admin.sender.transact(
+            admin.chain.consortium.register_practitioner(resident.address, wrong_key)
+        )
     )
 
     assert error.error_name == "ResidentRegistryInvalidEncryptionKey"

@@ -16,10 +16,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from _world import World
 from _cli_support import PASSWORD, Cli
 from eth_account import Account
 
+from _world import World
 from famchain.crypto import keystore, typed_data
 from famchain.crypto.keywrap import public_key_from_private
 from famchain.devnet import DevnetInfo
@@ -152,10 +152,6 @@ def test_ethers_signed_consent_is_accepted_by_grant_with_sig(world: World) -> No
     data = _every_message(world)["Consent"]
     (wallet,) = ethers_sign(world.patient.account_key(), [data])
     m = data["message"]
-    args = [
-        m[k]
-        for k in ("patient", "grantee", "sections", "actions", "purpose", "expiresAt", "nonce", "deadline")
-    ]
 
     tampered = {**data, "message": {**m, "sections": ALL_SECTIONS}}  # the relayer asks for more
     with pytest.raises(ContractRevertError) as refused:

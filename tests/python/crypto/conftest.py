@@ -8,16 +8,8 @@ import pytest
 from _crypto_support import CHAIN_ID, DOCTOR_SECTIONS, REGISTRY, SECTIONS
 
 from famchain.crypto.envelope import EnvelopeContext, Recipient, SealedEnvelope, seal
-from famchain.crypto.keystore import ENV_KDF_LIGHT, ENV_KEYSTORE_DIR, ENV_PASSWORD
 from famchain.crypto.wallet import Wallet
 from famchain.types import Address, RecordId
-
-
-@pytest.fixture(autouse=True)
-def _light_kdf(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(ENV_KDF_LIGHT, "1")
-    monkeypatch.delenv(ENV_PASSWORD, raising=False)
-    monkeypatch.delenv(ENV_KEYSTORE_DIR, raising=False)
 
 
 def _wallet() -> Wallet:

@@ -50,11 +50,6 @@ def test_only_hash_stores_nothing(store: EmbeddedStore) -> None:
     assert store.blocks.count() == (0, 0)
 
 
-def test_store_root_comes_from_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.setenv("FAMCHAIN_IPFS_DIR", str(tmp_path / "from-env"))
-    assert EmbeddedStore().location == str(tmp_path / "from-env")
-
-
 def test_unknown_cid_raises(store: EmbeddedStore) -> None:
     missing = make_cid(b"never stored")
     with pytest.raises(UnknownCidError) as info:

@@ -141,21 +141,13 @@ def test_rpc_add_refuses_other_layouts(served: GatewayServer) -> None:
     assert "cid-version=1" in resp.json()["Message"]
 
 
-def test_open_store_selects_backend_from_env(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, served: GatewayServer
-) -> None:
-    monkeypatch.setenv("FAMCHAIN_IPFS_DIR", str(tmp_path / "env-store"))
-    embedded = open_store()
+def test_open_store_selects_the_configured_backend(tmp_path: Path, served: GatewayServer) -> None:
+    embedded = open_store(StoreConfig("embedded", tmp_path / "store"))
     assert isinstance(embedded, EmbeddedStore)
-    assert embedded.location == str(tmp_path / "env-store")
-    monkeypatch.setenv("FAMCHAIN_IPFS_BACKEND", "kubo")
-    monkeypatch.setenv("FAMCHAIN_IPFS_API", served.url)
-    remote = open_store()
+    assert embedded.location == str(tmp_path / "store")
+    remote = open_store(StoreConfig("kubo", api_url=served.url))
     assert isinstance(remote, KuboStore)
-    assert remote.put(b"via env") == make_cid(b"via env")
-    monkeypatch.setenv("FAMCHAIN_IPFS_BACKEND", "s3")
-    with pytest.raises(Exception, match="unknown FAMCHAIN_IPFS_BACKEND"):
-        StoreConfig.from_env()
+    assert remote.put(b"via config") == make_cid(b"via config")
 
 
 def test_rpc_refuses_chunked_uploads_cleanly(served: GatewayServer) -> None:
