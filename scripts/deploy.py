@@ -21,12 +21,13 @@ import click
 from ape import accounts, chain, project
 from ape.cli import ConnectedProviderCommand
 
-from famchain.chain.contracts import InstitutionKind
 from famchain.chain.deploy import DEFAULT_VOTING_PERIOD
-from famchain.chain.deployment import Deployment, default_path
+from famchain.chain.deployment import Deployment
+from famchain.chain.structs import InstitutionKind
 from famchain.cli._context import days_to_seconds
 from famchain.cli.devnet import parse_founder
 from famchain.errors import FamchainError
+from famchain.settings import Settings
 
 DEV_CHAIN_ID = 31337
 
@@ -97,7 +98,7 @@ def cli(
         start_block=start,
         founders=[{"admin": a, "kind": k.name.lower()} for a, k in founders],
     )
-    path = output or default_path(deployment.chain_id)
+    path = output or Settings.from_env().deployment_path(deployment.chain_id)
     deployment.save(path)
     click.echo(f"deployment written to {path}")
     for name, address in deployment.addresses.items():

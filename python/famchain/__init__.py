@@ -20,6 +20,9 @@ _EXPORTS: dict[str, str] = {
     "Deployment": "famchain.chain.deployment",
     "Settings": "famchain.settings",
     "KdfParams": "famchain.crypto.keystore",
+    "load_account": "famchain.crypto.keystore",
+    "StoreConfig": "famchain.storage.config",
+    "open_store": "famchain.storage.config",
     # domain types
     "Address": "famchain.types",
     "Cid": "famchain.types",
@@ -92,13 +95,16 @@ __all__ = [
     "Section",
     "Settings",
     "StorageError",
+    "StoreConfig",
     "StoreUnavailableError",
     "Strategy",
     "UnknownRecordError",
     "WalletError",
     "WrongPasswordError",
     "__version__",
+    "load_account",
     "load_record",
+    "open_store",
     "parse_record",
 ]
 
@@ -113,7 +119,7 @@ if TYPE_CHECKING:
         ProposalAction,
     )
     from famchain.client import Client
-    from famchain.crypto.keystore import KdfParams
+    from famchain.crypto.keystore import KdfParams, load_account
     from famchain.errors import (
         AccessDeniedError,
         ChainError,
@@ -137,6 +143,7 @@ if TYPE_CHECKING:
     from famchain.records.outbox import OutboxState
     from famchain.records.sections import ALL_SECTIONS, Action, Purpose, Section
     from famchain.settings import Settings
+    from famchain.storage.config import StoreConfig, open_store
     from famchain.types import Address, Cid, RecordId
 
 

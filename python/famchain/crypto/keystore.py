@@ -31,6 +31,8 @@ from famchain.errors import (
 from famchain.types import Address, checksum_address
 
 if TYPE_CHECKING:
+    from eth_account.signers.local import LocalAccount
+
     from famchain.crypto.wallet import Wallet
 
 PRIVATE_KEY_SIZE = 32
@@ -395,3 +397,19 @@ def unlock(
     if not allow_test_kdf and is_test_only(load_keystore(info.path)):
         raise InsecureKeystoreError(str(info.path))
     return Wallet(decrypt_keystore(info.path, password))
+
+
+def load_account(keystore_file: Path | str, password: str, *, allow_test_kdf: bool = False) -> LocalAccount:
+    """The account in one keystore file, unlocked: what :class:`famchain.Client` takes.
+
+    Raises:
+        WrongPasswordError: The password does not open it.
+        InsecureKeystoreError: A test-only keystore and ``allow_test_kdf`` is False.
+        WalletError: The file is not a usable keystore.
+    """
+    from eth_account import Account
+
+    path = Path(keystore_file).expanduser()
+    wallet = unlock(str(path), password, path.parent, allow_test_kdf=allow_test_kdf)
+    account: LocalAccount = Account.from_key(wallet.private_key)
+    return account

@@ -264,3 +264,67 @@ def test_read_output_keeps_attachments_inside_the_folder(cli: Cli, world: World,
     }
     assert [p.name for p in (tmp_path / "out").iterdir()] == ["inner"]
     assert 'attachments: ["attachment-1 (text/plain)"' in result.stdout
+
+
+def test_deploy_never_overwrites_a_live_deployment_without_force(
+    cli: Cli, world: World, tmp_path: Path
+) -> None:
+    before = cli.deployment.read_text()
+    founders = [
+        "--founder",
+        f"hospital:{world.hospital.address}",
+        "--founder",
+        f"insurer:{world.insurer.address}",
+    ]
+    block = world.chain.w3.eth.block_number
+
+    message = cli.fail(None, "deploy", "--dev", "--yes", *founders)
+
+    assert message.startswith(f"{cli.deployment} names contracts that are still deployed on chain 31337")
+    assert "--force" in message
+    assert cli.deployment.read_text() == before
+    assert world.chain.w3.eth.block_number == block  # nothing was deployed
+    assert world.chain.records.card(world.patient.address) == []  # the world's deployment still answers
+
+    forced = cli.json(None, "deploy", "--dev", "--yes", "--force", *founders)
+    assert forced["file"] == str(cli.deployment)
+    assert json.loads(cli.deployment.read_text())["addresses"] == forced["addresses"]
+    assert forced["addresses"] != json.loads(before)["addresses"]
+
+    # A file whose contracts are gone (another chain's, or a devnet that was reset) is replaced freely.
+    stale = tmp_path / "stale.json"
+    document = json.loads(before)
+    document["addresses"] = {name: "0x" + f"{n:040x}" for n, name in enumerate(document["addresses"], 1)}
+    stale.write_text(json.dumps(document))
+    replaced = cli.json(None, "deploy", "--dev", "--yes", "-o", str(stale), *founders)
+    assert json.loads(stale.read_text())["addresses"] == replaced["addresses"]
+
+
+def test_read_output_files_are_private(cli: Cli, world: World, tmp_path: Path) -> None:
+    record = _submit(cli, world, tmp_path)
+    out = tmp_path / "out"
+
+    cli.ok(world.patient, "record", "read", record, "-o", str(out))
+
+    assert out.stat().st_mode & 0o777 == 0o700
+    files = list(out.iterdir())
+    assert {p.name for p in files} == {"present_illness.json", "diagnosis.json", "prescriptions.json"}
+    assert all(p.stat().st_mode & 0o777 == 0o600 for p in files)
+
+
+def test_consent_and_approval_files_are_private(cli: Cli, world: World, tmp_path: Path) -> None:
+    record = _submit(cli, world, tmp_path)
+    signed, approval = tmp_path / "consent.json", tmp_path / "approval.json"
+    cli.ok(world.patient, "consent", "sign", world.insurer.address, "-o", str(signed))
+    cli.ok(
+        world.family_doctor,
+        "record",
+        "update",
+        record,
+        "--file",
+        _file(tmp_path, "amended.json", AMENDED),
+        "-o",
+        str(approval),
+    )
+    for path in (signed, approval):
+        assert path.stat().st_mode & 0o777 == 0o600, path
