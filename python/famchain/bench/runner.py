@@ -662,9 +662,14 @@ def measure_startup(
     """Wall time (median of ``runs``, interleaved so load affects all three alike) of a bare
     ``python -c "import typer"``, ``famchain --help`` and ``famchain account list``, with the ratios.
 
-    The commands run in ``environment`` without its ``FAMCHAIN_*`` variables, on an empty keystore folder.
+    The commands run in ``environment`` without its ``FAMCHAIN_*`` variables; ``account list`` lists a folder
+    of three keystores (it reads each and checksums its address).
     """
+    from famchain.crypto.keystore import KdfParams, create_keystore
+
     with tempfile.TemporaryDirectory(prefix="famchain-startup-") as tmp:
+        for _ in range(3):
+            create_keystore("bench", tmp, kdf=KdfParams.light())
         env = {k: v for k, v in environment.items() if not k.startswith("FAMCHAIN_")}
         env["FAMCHAIN_KEYSTORE_DIR"] = tmp
         commands = {
