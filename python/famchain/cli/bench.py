@@ -52,10 +52,16 @@ def bench(
     if startup:
         runs = STARTUP_RUNS_QUICK if quick else STARTUP_RUNS
         figures = measure_startup(famchain_command(), os.environ, runs=runs)
+        from eth_account import Account
+
+        from famchain.bench.runner import signing_times
+
+        signing = signing_times(Account.create(), chain_id=31337)
         if as_json:
-            typer.echo(json.dumps({"startup": figures}, indent=2))
+            typer.echo(json.dumps({"startup": figures, "signing": signing}, indent=2))
         else:
             print_startup(Console(), figures)
+            print_signing(Console(), signing)
         return
     anvil = settings().anvil_binary()
     if as_json:
@@ -102,6 +108,15 @@ def _verdict(ok: bool) -> str:
     return "[green]met[/green]" if ok else "[red]missed[/red]"
 
 
+def print_signing(console: Console, signing: dict[str, Any]) -> None:
+    """Signing one transaction with each eth-keys backend."""
+    fast = signing["coincurve_ms"]
+    console.print(
+        f"  signing one transaction: {signing['native_ms']:.3f} ms pure Python (eth-keys native), "
+        + (f"{fast:.3f} ms with coincurve (libsecp256k1)" if fast is not None else "coincurve not installed")
+    )
+
+
 def print_tables(console: Console, result: BenchResult) -> None:
     """Render the figures as rich tables."""
     from rich.table import Table
@@ -112,12 +127,7 @@ def print_tables(console: Console, result: BenchResult) -> None:
     d: dict[str, Any] = result.details
     sizes = d["sizes"]
     print_startup(console, f["startup"])
-    signing = f["signing"]
-    fast = signing["coincurve_ms"]
-    console.print(
-        f"  signing one transaction: {signing['native_ms']:.3f} ms pure Python (eth-keys native), "
-        + (f"{fast:.3f} ms with coincurve (libsecp256k1)" if fast is not None else "coincurve not installed")
-    )
+    print_signing(console, f["signing"])
 
     gas = Table(title="Gas per operation (famchain vs naive baseline)")
     for column in ("operation", "famchain", "baseline", "famchain / baseline", "target"):

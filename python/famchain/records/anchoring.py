@@ -54,15 +54,43 @@ class Failure:
     error: ContractRevertError
 
 
-@dataclass
+@dataclass(frozen=True)
 class FlushReport:
-    """What one flush did."""
+    """What one flush did.
+
+    Attributes:
+        anchored: entries this flush anchored.
+        already: entries the chain already held (marked done, nothing sent).
+        waiting_approval: updates still waiting for the patient's signature.
+        failed: entries the chain refused, each with the refusal.
+        transactions: anchor transactions sent.
+    """
+
+    anchored: tuple[OutboxEntry, ...] = ()
+    already: tuple[OutboxEntry, ...] = ()
+    waiting_approval: tuple[OutboxEntry, ...] = ()
+    failed: tuple[Failure, ...] = ()
+    transactions: int = 0
+
+
+@dataclass
+class _Tally:
+    """A flush's report while it runs."""
 
     anchored: list[OutboxEntry] = field(default_factory=list)
     already: list[OutboxEntry] = field(default_factory=list)
     waiting_approval: list[OutboxEntry] = field(default_factory=list)
     failed: list[Failure] = field(default_factory=list)
     transactions: int = 0
+
+    def report(self) -> FlushReport:
+        return FlushReport(
+            tuple(self.anchored),
+            tuple(self.already),
+            tuple(self.waiting_approval),
+            tuple(self.failed),
+            self.transactions,
+        )
 
 
 def anchor_of(entry: OutboxEntry) -> Anchor:
@@ -92,7 +120,7 @@ def store_entry(actor: Actor, entry: OutboxEntry) -> OutboxEntry:
 
 
 def _settle_on_card(
-    actor: Actor, patient: str, entries: list[OutboxEntry], block: int, report: FlushReport
+    actor: Actor, patient: str, entries: list[OutboxEntry], block: int, report: _Tally
 ) -> list[OutboxEntry]:
     """Mark done the entries already on the patient's card at ``block``; return the others."""
     on_card = actor.history.anchors(patient, [e.record_id for e in entries], block)
@@ -105,7 +133,7 @@ def _settle_on_card(
     return [e for e in entries if e.record_id not in on_card]
 
 
-def _mark_anchored(actor: Actor, entry: OutboxEntry, receipt: TxReceipt, report: FlushReport) -> None:
+def _mark_anchored(actor: Actor, entry: OutboxEntry, receipt: TxReceipt, report: _Tally) -> None:
     done = actor.outbox.update(
         entry,
         state=OutboxState.ANCHORED,
@@ -116,7 +144,7 @@ def _mark_anchored(actor: Actor, entry: OutboxEntry, receipt: TxReceipt, report:
     report.anchored.append(done)
 
 
-def _anchor_group(actor: Actor, patient: str, group: list[OutboxEntry], report: FlushReport) -> None:
+def _anchor_group(actor: Actor, patient: str, group: list[OutboxEntry], report: _Tally) -> None:
     """Anchor entries of one patient (all new records, or one update) exactly once."""
     pending = list(group)
     records = actor.fc.records
@@ -153,7 +181,7 @@ def _anchor_group(actor: Actor, patient: str, group: list[OutboxEntry], report: 
 
 
 def _anchor_pipelined(
-    actor: Actor, patient: str, group: list[OutboxEntry], report: FlushReport
+    actor: Actor, patient: str, group: list[OutboxEntry], report: _Tally
 ) -> list[OutboxEntry]:
     """One transaction per record, all signed and broadcast before any receipt is awaited.
 
@@ -190,7 +218,7 @@ def _anchor_pipelined(
     return left
 
 
-def _run_group(actor: Actor, patient: str, group: list[OutboxEntry], report: FlushReport) -> None:
+def _run_group(actor: Actor, patient: str, group: list[OutboxEntry], report: _Tally) -> None:
     try:
         _anchor_group(actor, patient, group, report)
     except ContractRevertError as exc:
@@ -213,7 +241,7 @@ def flush(actor: Actor, *, strategy: Strategy = Strategy.BATCHED) -> FlushReport
     Raises:
         QueuedError: the store or the chain is unreachable; entries stay queued.
     """
-    report = FlushReport()
+    report = _Tally()
     with actor.outbox.locked():
         entries = actor.outbox.pending()
         ready: list[OutboxEntry] = []
@@ -247,7 +275,7 @@ def flush(actor: Actor, *, strategy: Strategy = Strategy.BATCHED) -> FlushReport
                     actor.outbox.save(entry)  # remember that its bytes are stored
             left = len(actor.outbox.pending()) - len(report.waiting_approval)
             raise QueuedError(left, str(exc)) from exc
-    return report
+    return report.report()
 
 
 def drop(actor: Actor, entry: OutboxEntry) -> OutboxEntry:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import base64
 import io
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from web3.exceptions import ContractLogicError, Web3Exception
@@ -69,7 +69,7 @@ class ConsentSummary:
     grantee: str
     grant: Grant
     active: bool
-    events: list[ConsentEvent] = field(default_factory=list)
+    events: tuple[ConsentEvent, ...] = ()
 
     @property
     def sections(self) -> list[str]:
@@ -317,5 +317,5 @@ def consents_of(fc: Famchain, history: History, patient: str) -> list[ConsentSum
     out = []
     for grantee, trail in events.items():
         current = fc.grant(patient, grantee)
-        out.append(ConsentSummary(grantee, current, current.active_at(now), trail))
+        out.append(ConsentSummary(grantee, current, current.active_at(now), tuple(trail)))
     return out

@@ -89,6 +89,10 @@ class ConsentService(Service):
             self._client.chain.consents.request_access(patient, sections, actions, purpose), "request access"
         )
 
+    def withdraw_request(self, patient: str) -> TxInfo:
+        """As a practitioner: withdraw your open access request to ``patient``."""
+        return self._send(self._client.chain.consents.withdraw_request(patient), "withdraw request")
+
     def list(self, patient: str | None = None) -> list[ConsentSummary]:
         """Every grantee and requester of a patient (you by default), with what is in force now."""
         return sharing.consents_of(self._client.chain, self._client.history, patient or self._client.address)

@@ -340,3 +340,24 @@ def test_read_card_opens_every_record_with_bundles_and_rechecks_consent(world: W
     assert all(
         r.sections == {} and set(r.withheld.values()) >= {"consent revoked or expired"} for r in revoked
     )
+
+
+def test_access_request_is_seen_by_the_patient_and_can_be_withdrawn(world: World) -> None:
+    world.insurer.consents.request(world.patient.address, TWO_SECTIONS, purpose=Purpose.INSURANCE_CLAIM)
+
+    request = world.chain.consents.request_of(world.patient.address, world.insurer.address)
+    assert (request.sections, request.actions, request.purpose) == (
+        TWO_SECTIONS,
+        int(Action.READ),
+        int(Purpose.INSURANCE_CLAIM),
+    )
+    (row,) = world.patient.consents.list()
+    assert row.grantee == world.insurer.address
+    assert row.active is False
+    assert [e.event for e in row.events] == ["AccessRequested"]
+
+    world.insurer.consents.withdraw_request(world.patient.address)
+
+    assert world.chain.consents.request_of(world.patient.address, world.insurer.address).sections == 0
+    names = [e.name for e in world.chain.audit.events(world.patient.address)]
+    assert names[-1] == "AccessRequestWithdrawn"
