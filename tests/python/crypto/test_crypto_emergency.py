@@ -292,3 +292,26 @@ def test_recipient_flag_for_custodian_section(
     physician = Wallet(os.urandom(32))
     bundle = release_shares(custodians[0].private_key, physician.encryption_public_key, [(sealed, context)])
     assert open_with_shares(sealed, physician.private_key, context, [bundle]) == {"diagnosis": b"d"}
+
+
+def test_every_mutated_share_byte_is_refused(
+    emergency_envelope: SealedEnvelope, custodians: list[Wallet], physician: Wallet, context: EnvelopeContext
+) -> None:
+    """Flip each byte of one released share: the parser, the consistency checks or the key commitment refuse."""
+    opened = [
+        open_bundle(b, physician.private_key)
+        for b in _bundles(emergency_envelope, context, custodians[:2], physician)
+    ]
+    entry = opened[0].entries[0]
+    name, share = entry.shares[0]
+    raw = share.to_bytes()
+    for index in range(len(raw)):
+        for bit in (0x01, 0x80):
+            try:
+                bent = Share.from_bytes(flip(raw, index, bit))
+            except IntegrityError:
+                continue
+            shares = tuple((n, bent if n == name else s) for n, s in entry.shares)
+            liar = OpenedBundle((dataclasses.replace(entry, shares=shares),))
+            with pytest.raises((IntegrityError, InsufficientSharesError)):
+                open_with_shares(emergency_envelope, physician.private_key, context, [liar, opened[1]])
