@@ -36,7 +36,7 @@ Envelope bytes::
         u8 t (1..N) | u8 N (1..255) | K x u8 section index (strictly increasing, < S)
     u16 R (a power of two, 4..1024): recipient entries
     ---- the header ends here: every byte above is the "prefix" ----
-    R x (tag[16] | wrap[56 + 32 S])         tags strictly increasing
+    R x (tag[16] | wrap[56 + 32 S])         tags strictly increasing (as unsigned byte strings)
     N x (tag[16] | wrap[49 + 32 K])         custodian entries, tags strictly increasing (only when K > 0)
     mac[32]
 
@@ -45,6 +45,7 @@ Derivations (``prefix`` = the envelope bytes from ``"FCEV"`` through ``R``)::
     header_digest = SHA-256("famchain/v2/header" | context | prefix)
     commitment    = HMAC(key, "famchain key commitment v2" | context | lp8(name) | u8 aead_id)
     mac_commitment= HMAC(mac_key, "famchain key commitment v2" | context | 0x00 | 0x00)
+                    (the commitment formula with the empty name and aead id 0)
     section AAD   = "famchain/v2/section" | context | lp8(name) | u8 aead_id | commitment
     ciphertext    = AEAD(aead_id, key, nonce, pad(plaintext), section AAD)        (tag appended)
     mac           = HMAC(mac_key, "famchain/v2/mac" | context | every envelope byte before the mac)
@@ -54,7 +55,7 @@ Derivations (``prefix`` = the envelope bytes from ``"FCEV"`` through ``R``)::
         tag       = HKDF(shared, "famchain recipient tag" | ephemeral_pubkey | P, 16)
         kek|nonce = HKDF(shared, "famchain kek" | header_digest | P, 44)
         wrap      = AES-256-GCM(kek, nonce, blob, aad=tag)
-        blob      = mac_key[32] | mask u64 | S x slot[32]
+        blob      = mac_key[32] | mask u64 (big-endian) | S x slot[32]
                     bit i of mask (value 2^i) set <=> slot i holds the key of section i; other slots are zero
     For custodian number j (0-based, in the order given to seal; its share x-coordinate is j + 1):
         the same with "famchain custodian tag" and "famchain custodian kek", and
@@ -75,9 +76,9 @@ damage is reported as an integrity error rather than as "not a recipient". Only 
 reader's own tag, when altered, hide the entry.
 
 Opening (one ECDH per reader, whatever ``R``): check ``context_digest``; compute the reader's tag and
-binary-search it among the recipient tags; derive the KEK from ``header_digest`` and decrypt the wrap; check ``mac_commitment``
-against the unwrapped MAC key, then the MAC over the whole envelope; for each granted section check its
-``commitment`` against the key (constant time), decrypt, and unpad. Nothing is decrypted before the MAC and
+binary-search it among the recipient tags; derive the KEK from ``header_digest`` and decrypt the wrap; check
+``mac_commitment`` against the unwrapped MAC key, then the MAC over the whole envelope; for each granted
+section check its ``commitment`` against the key (constant time), decrypt, and unpad. Nothing is decrypted before the MAC and
 the key commitments verify, so a sealer cannot make one ciphertext open to two plaintexts for two readers by
 handing them different keys, and no partial plaintext leaks from an altered envelope.
 
