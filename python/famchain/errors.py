@@ -131,6 +131,49 @@ class UnsupportedAlgorithmError(CryptoError, ValueError):
         super().__init__(f"unsupported AEAD algorithm {name!r} (known: {', '.join(known)})")
 
 
+class AlgorithmUnavailableError(UnsupportedAlgorithmError):
+    """The AEAD algorithm is registered but the linked OpenSSL cannot run it (e.g. a build without SM4)."""
+
+    def __init__(self, name: str, reason: str) -> None:
+        self.name = name
+        CryptoError.__init__(self, f"AEAD algorithm {name!r} is not available here: {reason}")
+
+
+class KeyCommitmentError(AuthenticationError):
+    """A key does not match the commitment the envelope carries for it.
+
+    Raised before anything is decrypted: the sealer handed this reader a key other than the one committed (so
+    that one ciphertext could open to different plaintexts for different readers), or the bytes were altered.
+    """
+
+    def __init__(self, what: str) -> None:
+        self.what = what
+        IntegrityError.__init__(
+            self,
+            f"the key for {what} does not match its commitment: altered bytes, or a key other than the sealed "
+            "one was handed out",
+        )
+
+
+class InsufficientSharesError(CryptoError, PermissionError):
+    """Fewer emergency shares than the threshold: nothing is reconstructed or opened."""
+
+    def __init__(self, have: int, need: int, what: str = "the emergency sections") -> None:
+        self.have = have
+        self.need = need
+        super().__init__(
+            f"{have} of the {need} shares needed for {what}: nothing can be opened below the threshold"
+        )
+
+
+class InconsistentSharesError(IntegrityError):
+    """Secret shares that cannot belong to one sharing (mixed thresholds or lengths, or contradicting points)."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(f"inconsistent secret shares: {reason}")
+
+
 class InvalidKeyError(CryptoError, ValueError):
     """A private or public key is not a valid secp256k1 key."""
 

@@ -17,7 +17,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from famchain.crypto import keystore
-from famchain.crypto.envelope import KeyBundle
+from famchain.crypto.bundle import KeyBundle, OpenedBundle
+from famchain.crypto.envelope import SealedEnvelope
+from famchain.crypto.shamir import Share
 from famchain.errors import FamchainError
 from famchain.records.model import parse_record
 from famchain.records.profile import parse_profile
@@ -172,4 +174,20 @@ def test_car_reader_on_mutated_files(car_bytes: bytes, position: int, flip: int,
 @given(st.binary(max_size=500))
 def test_key_bundle_parser_on_random_bytes(data: bytes) -> None:
     with contextlib.suppress(FamchainError):
-        KeyBundle.from_bytes(b"FCKB\x01" + data)
+        KeyBundle.from_bytes(b"FCKB\x02" + data)
+    with contextlib.suppress(FamchainError):
+        OpenedBundle.from_body(data)
+
+
+@FAST
+@given(st.binary(max_size=500))
+def test_envelope_parser_on_random_bytes(data: bytes) -> None:
+    with contextlib.suppress(FamchainError):
+        SealedEnvelope.from_bytes(b"FCEV\x02" + data)
+
+
+@FAST
+@given(st.binary(max_size=80))
+def test_share_parser_on_random_bytes(data: bytes) -> None:
+    with contextlib.suppress(FamchainError):
+        Share.from_bytes(b"\x01" + data)

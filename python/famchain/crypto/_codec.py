@@ -1,8 +1,27 @@
-"""Length-prefixed big-endian encoding helpers shared by the envelope and key-bundle formats."""
+"""Big-endian encoding helpers and section-name rules shared by the envelope, key-bundle and share formats."""
 
 from __future__ import annotations
 
-from famchain.errors import MalformedError
+import re
+
+from famchain.errors import InputError, MalformedError
+
+MAX_SECTIONS = 64
+MAX_SECTION_NAME = 64
+_SECTION_NAME = re.compile(r"[a-z][a-z0-9_]*")
+
+
+def check_section_name(name: str) -> str:
+    """Validates a section name (lowercase ASCII identifier ``[a-z][a-z0-9_]*``, at most 64 characters).
+
+    Raises:
+        InputError: The name is not acceptable.
+    """
+    if not isinstance(name, str) or len(name) > MAX_SECTION_NAME or not _SECTION_NAME.fullmatch(name):
+        raise InputError(
+            f"invalid section name {name!r}: expected [a-z][a-z0-9_]*, at most {MAX_SECTION_NAME}"
+        )
+    return name
 
 
 def u8(value: int) -> bytes:
@@ -26,6 +45,8 @@ class Reader:
     """Consumes a byte string front to back; every shortfall is a :class:`MalformedError`."""
 
     def __init__(self, data: bytes, what: str) -> None:
+        if not isinstance(data, bytes | bytearray | memoryview):
+            raise MalformedError(what, f"expected bytes, got {type(data).__name__}")
         self._data = memoryview(bytes(data))
         self._pos = 0
         self.what = what
@@ -49,6 +70,14 @@ class Reader:
 
     def lp8(self, field: str) -> bytes:
         return self.take(self.uint(1, field), field)
+
+    def section_name(self) -> str:
+        """Reads ``lp8`` ASCII and checks it is a valid section name."""
+        raw = self.lp8("section name")
+        try:
+            return check_section_name(raw.decode("ascii"))
+        except (UnicodeDecodeError, InputError):
+            raise self.fail(f"invalid section name {raw!r}") from None
 
     def end(self) -> None:
         if self.remaining:

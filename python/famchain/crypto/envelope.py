@@ -1,171 +1,234 @@
-"""Sealed record envelopes and key-release bundles.
+"""Sealed record envelopes, version 2: per-section AEAD, key commitment, padding, anonymous recipients.
 
-A record is an ordered mapping of section name to plaintext. :func:`seal` encrypts each section under its own
-random 256-bit key with a registered AEAD, and wraps, for every recipient, a *key blob* (the envelope MAC key
-followed by the keys of the sections that recipient may read) to the recipient's secp256k1 public key with
-:mod:`famchain.crypto.keywrap`. The result is a :class:`SealedEnvelope` with one canonical byte form.
+A record is a mapping of section name to plaintext. :func:`seal` encrypts each section under its own random
+256-bit key with the AEAD a :class:`~famchain.crypto.policy.CipherPolicy` names, and gives every recipient a
+wrapped copy of the envelope MAC key and of the keys of the sections it may read. Optionally the keys of the
+emergency sections are split among custodians (:mod:`famchain.crypto.emergency`). The stored bytes name no
+recipient: no address, no public key, only one ephemeral public key and per-recipient tags that only the
+holder of a recipient's private key can recompute.
 
-Integrity is layered so that any altered byte is detected by every reader, including bytes the reader cannot
-decrypt:
+The reader takes the :class:`EnvelopeContext` from the chain anchor (``salt``, patient, author) and the
+deployment (chain id, registry), never from the envelope, which holds only a digest of it. An envelope copied
+under another record, patient, author, chain or registry opens for nobody.
 
-* each section's AEAD associated data binds the format version, the :class:`EnvelopeContext` (record id,
-  patient, chain id, registry) and the section's name and algorithm, so a ciphertext moved to another section,
-  record, chain or registry does not decrypt;
-* each key blob's associated data binds the *header digest* (SHA-256 over the context, every section's name,
-  algorithm, nonce and ciphertext hash, and every recipient's address and section list) and the recipient's
-  address;
-* the envelope ends with HMAC-SHA256 under the envelope MAC key over every preceding byte (other
-  recipients' wrapped keys included). A reader verifies it before decrypting anything, so no partial
-  plaintext is released.
+Conventions
+-----------
+Integers are unsigned big-endian. ``lp8(x)`` is one length byte then ``x``. ``|`` is concatenation.
+``HKDF(ikm, info, L)`` is HKDF-SHA256 (RFC 5869) with no salt (32 zero bytes). ``HMAC`` is HMAC-SHA256.
+Public keys are 64-byte uncompressed secp256k1 points without the ``0x04`` prefix; ``ECDH(a, B)`` is the
+32-byte x-coordinate of ``a * B`` (noble-curves: ``getSharedSecret(a, B).slice(1, 33)``). Labels are ASCII.
 
-What the envelope does not prove is *who* sealed it: anyone can seal a record to public keys. Authorship and
-"this is the record on the card" come from the chain anchor, so a reader checks :attr:`SealedEnvelope.digest`
-against the anchored ``cidDigest`` (the storage layer does this when it verifies a CID) and takes the
-:class:`EnvelopeContext` from the anchor, never from the envelope.
+Context (124 bytes, never stored)::
 
-Envelope bytes (version 1; integers big-endian; ``lp8`` = one length byte then the bytes)::
+    context        = salt[32] | patient[20] | author[20] | chain_id u256[32] | registry[20]
+    context_digest = SHA-256("famchain/v2/context" | context)
 
-    "FCEV" | u8 version=1
-    record_id[32] | patient[20] | chain_id u256[32] | registry[20]
-    u8 n_sections (1..64), then per section, sorted by name, no duplicates:
-        lp8 name ([a-z][a-z0-9_]*, <= 64) | lp8 algorithm (registry name) | nonce[12]
-        u32 ciphertext_len (16 .. 2^28+16) | ciphertext (tag appended)
-    u16 n_recipients (1..1024), then per recipient, sorted by address, no duplicates:
-        address[20] | u8 n (1..n_sections) | n x u8 section index (strictly increasing)
-        ephemeral_pubkey[64] | nonce[12] | wrapped blob[32 * (n + 1) + 16]
+Envelope bytes::
+
+    "FCEV" | u8 version=2
+    context_digest[32]
+    ephemeral_pubkey[64]                    one secp256k1 key per envelope, shared by every entry
+    u8 S (1..64), then S sections, names strictly increasing (bytewise):
+        lp8 name ([a-z][a-z0-9_]*, 1..64 ASCII bytes) | u8 aead_id (1 aes-256-gcm, 2 chacha20-poly1305,
+        3 sm4-gcm) | commitment[32] | nonce[12] | u32 ct_len | ciphertext[ct_len]
+    mac_commitment[32]
+    u8 K (0..S): emergency sections; when K > 0:
+        u8 t (1..N) | u8 N (1..255) | K x u8 section index (strictly increasing, < S)
+    u16 R (a power of two, 4..1024): recipient entries
+    ---- the header ends here: every byte above is the "prefix" ----
+    R x (tag[16] | wrap[56 + 32 S])         tags strictly increasing (as unsigned byte strings)
+    N x (tag[16] | wrap[49 + 32 K])         custodian entries, tags strictly increasing (only when K > 0)
     mac[32]
 
-A :class:`KeyBundle` releases keys of existing records to one grantee (consent given after the record was
-sealed). Bytes (version 1)::
+Derivations (``prefix`` = the envelope bytes from ``"FCEV"`` through ``R``)::
 
-    "FCKB" | u8 version=1 | grantee[20]
-    u16 n_entries (1..4096), then per entry, sorted by (record_id, envelope_digest), no duplicates:
-        record_id[32] | envelope_digest[32] (SHA-256 of the envelope bytes)
-        u8 n (1..64) | n x lp8 section name (strictly increasing)
-        ephemeral_pubkey[64] | nonce[12] | wrapped blob[32 * (n + 1) + 16]
+    header_digest = SHA-256("famchain/v2/header" | context | prefix)
+    commitment    = HMAC(key, "famchain key commitment v2" | context | lp8(name) | u8 aead_id)
+    mac_commitment= HMAC(mac_key, "famchain key commitment v2" | context | 0x00 | 0x00)
+                    (the commitment formula with the empty name and aead id 0)
+    section AAD   = "famchain/v2/section" | context | lp8(name) | u8 aead_id | commitment
+    ciphertext    = AEAD(aead_id, key, nonce, pad(plaintext), section AAD)        (tag appended)
+    mac           = HMAC(mac_key, "famchain/v2/mac" | context | every envelope byte before the mac)
 
-Each entry's blob is bound (AEAD associated data) to the grantee, record id, envelope digest and section
-names, so it opens only for that grantee and only against that exact envelope.
+    For a recipient with public key P (and private key p):
+        shared    = ECDH(ephemeral, P) = ECDH(p, ephemeral_pubkey)
+        tag       = HKDF(shared, "famchain recipient tag" | ephemeral_pubkey | P, 16)
+        kek|nonce = HKDF(shared, "famchain kek" | header_digest | P, 44)
+        wrap      = AES-256-GCM(kek, nonce, blob, aad=tag)
+        blob      = mac_key[32] | mask u64 (big-endian) | S x slot[32]
+                    bit i of mask (value 2^i) set <=> slot i holds the key of section i; other slots are zero
+    For custodian number j (0-based, in the order given to seal; its share x-coordinate is j + 1):
+        the same with "famchain custodian tag" and "famchain custodian kek", and
+        blob      = mac_key[32] | u8 x | K x y[32]     (y = its Shamir share of each emergency section key,
+                                                        in section order; see famchain.crypto.shamir)
+
+``aead_id`` 3 (SM4-GCM) encrypts under ``HKDF(key, "famchain sm4-gcm key", 16)``; ids 1 and 2 use the key as is
+(:mod:`famchain.crypto.aead`). ``pad`` is Padmé with a 256-byte floor over a u32 length prefix
+(:mod:`famchain.crypto.padding`): ``ct_len - 16`` is always a size class, which the parser checks.
+
+Recipient entries are padded to ``R = max(4, next power of two)`` with dummy entries: a random tag and random
+wrap bytes, indistinguishable from real ones without a recipient's key. Custodian entries are not padded
+(``N`` is in the header).
+
+Tags are unique per envelope through the ephemeral key but do not depend on the header digest: a reader of an
+altered envelope still finds its entry, and the wrap (its key bound to ``header_digest``) then fails, so the
+damage is reported as an integrity error rather than as "not a recipient". Only the ephemeral key or the
+reader's own tag, when altered, hide the entry.
+
+Opening (one ECDH per reader, whatever ``R``): check ``context_digest``; compute the reader's tag and
+binary-search it among the recipient tags; derive the KEK from ``header_digest`` and decrypt the wrap; check
+``mac_commitment`` against the unwrapped MAC key, then the MAC over the whole envelope; for each granted
+section check its ``commitment`` against the key (constant time), decrypt, and unpad. Nothing is decrypted before the MAC and
+the key commitments verify, so a sealer cannot make one ciphertext open to two plaintexts for two readers by
+handing them different keys, and no partial plaintext leaks from an altered envelope.
+
+Randomness is drawn through one hook (:mod:`famchain.crypto._random`) in this order, which the test vectors
+(``famchain/crypto/vectors/envelope-v2.json``) record: for each section in name order its key (32), then for
+each section its nonce (12), the MAC key (32), the ephemeral private key (32, drawn again while not in
+``1 .. n-1``), for each emergency section in name order its Shamir coefficients (``t - 1`` x 32), then for
+each dummy entry its tag (16, drawn again on a collision) and its wrap bytes.
+
+What the envelope does not prove is *who* sealed it: anyone can seal to public keys. Authorship and "this is
+the record on the card" come from the chain anchor, whose ``cidDigest`` the storage layer checks.
 """
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import hmac
 import itertools
-import os
-import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 
 from eth_utils.address import is_address, to_checksum_address
 
 from famchain.crypto import _codec
-from famchain.crypto.aead import DEFAULT_AEAD, KEY_SIZE, NONCE_SIZE, TAG_SIZE, get_aead, is_registered
+from famchain.crypto._codec import MAX_SECTIONS, check_section_name
+from famchain.crypto._random import Entropy, system_entropy
+from famchain.crypto.aead import AES_256_GCM, KEY_SIZE, NONCE_SIZE, TAG_SIZE, Aead, aead_by_id, get_aead
+from famchain.crypto.bundle import (
+    BundleEntry,
+    EntryKind,
+    KeyBundle,
+    OpenedBundle,
+    _seal_bundle,
+    open_bundle,
+)
 from famchain.crypto.keywrap import (
     PUBLIC_KEY_SIZE,
-    WRAP_OVERHEAD,
-    WrappedKey,
+    EphemeralKey,
     address_from_private_key,
-    address_from_public_key,
-    unwrap_key,
-    wrap_key,
+    ecdh,
+    hkdf,
+    is_public_key,
+    parse_public_key,
+    public_key_from_private,
 )
+from famchain.crypto.padding import is_size_class, pad, padded_size, unpad
+from famchain.crypto.policy import CipherPolicy
+from famchain.crypto.shamir import MAX_SHARES, _split
 from famchain.errors import (
     AuthenticationError,
     ContextMismatchError,
+    CryptoError,
     InputError,
+    KeyCommitmentError,
     MalformedError,
     NotARecipientError,
     UnknownSectionError,
 )
-from famchain.types import Address, RecordId
+from famchain.types import Address
 
 ENVELOPE_MAGIC = b"FCEV"
-BUNDLE_MAGIC = b"FCKB"
-FORMAT_VERSION = 1
-MAX_SECTIONS = 64
-MAX_SECTION_NAME = 64
+FORMAT_VERSION = 2
 MAX_SECTION_BYTES = 1 << 28
 """Largest section plaintext (256 MiB); bigger attachments belong in their own stored object."""
 MAX_RECIPIENTS = 1024
-MAX_BUNDLE_ENTRIES = 4096
+MIN_RECIPIENT_ENTRIES = 4
+MAX_CUSTODIANS = MAX_SHARES
+CONTEXT_SIZE = 124
+DIGEST_SIZE = 32
+COMMITMENT_SIZE = 32
 MAC_SIZE = 32
+ENTRY_TAG_SIZE = 16
+MASK_SIZE = 8
 
-_SECTION_NAME = re.compile(r"[a-z][a-z0-9_]*")
+CONTEXT_LABEL = b"famchain/v2/context"
+HEADER_LABEL = b"famchain/v2/header"
+COMMIT_LABEL = b"famchain key commitment v2"
+SECTION_LABEL = b"famchain/v2/section"
+MAC_LABEL = b"famchain/v2/mac"
+RECIPIENT_TAG_INFO = b"famchain recipient tag"
+RECIPIENT_KEK_INFO = b"famchain kek"
+CUSTODIAN_TAG_INFO = b"famchain custodian tag"
+CUSTODIAN_KEK_INFO = b"famchain custodian kek"
+
+_MAX_CIPHERTEXT = padded_size(MAX_SECTION_BYTES) + TAG_SIZE
+_WRAP = get_aead(AES_256_GCM)
 _ENVELOPE = "envelope"
-_BUNDLE = "key bundle"
 
 
 def _raw(address: Address) -> bytes:
-    """The 20 bytes of an address already normalized to checksum form."""
     return bytes.fromhex(address[2:])
 
 
-def _address(value: str, field: str) -> Address:
+def _address(value: str, field_name: str) -> Address:
     if not isinstance(value, str) or not is_address(value):
-        raise InputError(f"{field} is not an Ethereum address: {value!r}")
+        raise InputError(f"{field_name} is not an Ethereum address: {value!r}")
     return Address(to_checksum_address(value))
 
 
-def check_section_name(name: str) -> str:
-    """Validates a section name (lowercase ASCII identifier, at most 64 characters).
-
-    Raises:
-        InputError: The name is not acceptable.
-    """
-    if not isinstance(name, str) or len(name) > MAX_SECTION_NAME or not _SECTION_NAME.fullmatch(name):
-        raise InputError(
-            f"invalid section name {name!r}: expected [a-z][a-z0-9_]*, at most {MAX_SECTION_NAME}"
-        )
-    return name
+# --- context, recipients ---------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class EnvelopeContext:
-    """What a sealed record is bound to; the reader takes it from the chain anchor.
+    """What a sealed record is bound to; the reader takes it from the chain anchor, never from the envelope.
 
     Attributes:
-        record_id: The 32-byte record identifier.
+        salt: The author's random 32-byte salt (an input of the chain's record id).
         patient: The patient's address (normalized to checksum form).
+        author: The author's address (normalized to checksum form).
         chain_id: The chain id (1 .. 2**256 - 1).
         registry: The RecordRegistry contract address (normalized to checksum form).
     """
 
-    record_id: RecordId
+    salt: bytes
     patient: Address
+    author: Address
     chain_id: int
     registry: Address
 
     def __post_init__(self) -> None:
-        if not isinstance(self.record_id, bytes) or len(self.record_id) != 32:
-            raise InputError("record id must be 32 bytes")
+        if not isinstance(self.salt, bytes | bytearray) or len(self.salt) != 32:
+            raise InputError("salt must be 32 bytes")
         if (
             isinstance(self.chain_id, bool)
             or not isinstance(self.chain_id, int)
             or not 0 < self.chain_id < 2**256
         ):
             raise InputError(f"chain id must be a positive uint256, got {self.chain_id!r}")
-        object.__setattr__(self, "record_id", RecordId(bytes(self.record_id)))
+        object.__setattr__(self, "salt", bytes(self.salt))
         object.__setattr__(self, "patient", _address(self.patient, "patient"))
+        object.__setattr__(self, "author", _address(self.author, "author"))
         object.__setattr__(self, "registry", _address(self.registry, "registry"))
 
     def to_bytes(self) -> bytes:
-        """Encodes as ``record_id[32] ‖ patient[20] ‖ chain_id u256 ‖ registry[20]`` (104 bytes)."""
-        return self.record_id + _raw(self.patient) + self.chain_id.to_bytes(32, "big") + _raw(self.registry)
+        """``salt[32] | patient[20] | author[20] | chain_id u256 | registry[20]`` (124 bytes)."""
+        return (
+            self.salt
+            + _raw(self.patient)
+            + _raw(self.author)
+            + self.chain_id.to_bytes(32, "big")
+            + _raw(self.registry)
+        )
 
-    def mismatch(self, other: EnvelopeContext) -> tuple[str, str, str] | None:
-        """Returns ``(field, self value, other value)`` of the first differing field, or None."""
-        for field, mine, theirs in (
-            ("record id", "0x" + self.record_id.hex(), "0x" + other.record_id.hex()),
-            ("patient", self.patient, other.patient),
-            ("chain id", str(self.chain_id), str(other.chain_id)),
-            ("registry", self.registry, other.registry),
-        ):
-            if mine != theirs:
-                return field, mine, theirs
-        return None
+    @property
+    def digest(self) -> bytes:
+        """``SHA-256("famchain/v2/context" | context)``: what the envelope and bundle entries store."""
+        return hashlib.sha256(CONTEXT_LABEL + self.to_bytes()).digest()
 
 
 @dataclass(frozen=True)
@@ -180,43 +243,21 @@ class Recipient:
     public_key: bytes
     sections: frozenset[str] | None = None
 
-    @property
-    def address(self) -> Address:
-        """The address the public key belongs to."""
-        return address_from_public_key(self.public_key)
-
 
 @dataclass(frozen=True)
-class SealedSection:
-    """One encrypted section: name, AEAD algorithm name, nonce and ciphertext with tag."""
+class EmergencyShares:
+    """Asks :func:`seal` to split the keys of the emergency sections among custodians.
 
-    name: str
-    algorithm: str
-    nonce: bytes
-    ciphertext: bytes
+    Attributes:
+        custodian_public_keys: The custodians' 64-byte public keys; custodian ``j`` gets x-coordinate ``j + 1``.
+        threshold: How many custodians' shares open the emergency sections (1 .. number of custodians).
+        sections: The emergency section names; those absent from a record are ignored (no block is written
+            when none is present).
+    """
 
-    def _header(self) -> bytes:
-        return (
-            _codec.lp8(self.name.encode())
-            + _codec.lp8(self.algorithm.encode())
-            + self.nonce
-            + _codec.u32(len(self.ciphertext))
-        )
-
-    def to_bytes(self) -> bytes:
-        return self._header() + self.ciphertext
-
-    def digest_input(self) -> bytes:
-        return self._header() + hashlib.sha256(self.ciphertext).digest()
-
-
-@dataclass(frozen=True)
-class RecipientEntry:
-    """One recipient's wrapped key blob: the envelope MAC key then the keys of ``sections`` in order."""
-
-    address: Address
-    sections: tuple[str, ...]
-    wrapped: WrappedKey
+    custodian_public_keys: Sequence[bytes]
+    threshold: int
+    sections: frozenset[str]
 
 
 @dataclass(frozen=True)
@@ -226,60 +267,142 @@ class Withheld:
     section: str
 
 
+# --- the sealed form -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SealedSection:
+    """One encrypted section.
+
+    Attributes:
+        name: The section name.
+        algorithm: The AEAD registry name.
+        commitment: HMAC commitment to the section key (see the module docstring).
+        nonce: 12 bytes.
+        ciphertext: The padded plaintext, encrypted, with the tag appended.
+    """
+
+    name: str
+    algorithm: str
+    commitment: bytes
+    nonce: bytes
+    ciphertext: bytes
+
+    @property
+    def aead(self) -> Aead:
+        """The registered algorithm."""
+        return get_aead(self.algorithm)
+
+    def to_bytes(self) -> bytes:
+        """``lp8 name | u8 aead_id | commitment | nonce | u32 ct_len | ciphertext``."""
+        return (
+            _codec.lp8(self.name.encode())
+            + _codec.u8(self.aead.ident)
+            + self.commitment
+            + self.nonce
+            + _codec.u32(len(self.ciphertext))
+            + self.ciphertext
+        )
+
+
+@dataclass(frozen=True)
+class EmergencyBlock:
+    """The public part of an emergency sharing.
+
+    Attributes:
+        threshold: Shares needed (t).
+        custodians: Number of custodians (N), one entry each.
+        sections: The emergency section names, in envelope order.
+    """
+
+    threshold: int
+    custodians: int
+    sections: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class WrapEntry:
+    """One anonymous entry: a 16-byte tag and an AES-256-GCM wrap (or random bytes for a dummy)."""
+
+    tag: bytes
+    wrapped: bytes
+
+    def to_bytes(self) -> bytes:
+        return self.tag + self.wrapped
+
+
 @dataclass(frozen=True)
 class SealedEnvelope:
-    """A sealed record. Build with :func:`seal`; parse with :meth:`from_bytes`; the bytes are canonical."""
+    """A sealed record. Build with :func:`seal`; parse with :meth:`from_bytes`; the bytes are canonical.
 
-    context: EnvelopeContext
+    Attributes:
+        context_digest: Digest of the context the envelope is bound to.
+        ephemeral_public_key: The envelope's one-time public key.
+        sections: In name order.
+        mac_commitment: Commitment to the MAC key.
+        emergency: The emergency block, or None.
+        recipients: Recipient entries (dummies included), sorted by tag.
+        custodians: Custodian entries, sorted by tag.
+        mac: HMAC over every preceding byte.
+    """
+
+    context_digest: bytes
+    ephemeral_public_key: bytes
     sections: tuple[SealedSection, ...]
-    recipients: tuple[RecipientEntry, ...]
-    mac: bytes
+    mac_commitment: bytes
+    emergency: EmergencyBlock | None
+    recipients: tuple[WrapEntry, ...]
+    custodians: tuple[WrapEntry, ...]
+    mac: bytes = field(repr=False)
 
     @property
     def section_names(self) -> tuple[str, ...]:
         """Section names in envelope (sorted) order."""
         return tuple(s.name for s in self.sections)
 
-    def recipients_of(self, section: str) -> tuple[Address, ...]:
-        """Addresses that hold a wrapped key for ``section`` in this envelope."""
-        return tuple(r.address for r in self.recipients if section in r.sections)
+    @property
+    def recipient_count(self) -> int:
+        """Recipient entries, dummies included: an upper bound on the real recipients (not recorded)."""
+        return len(self.recipients)
 
-    def _index(self) -> dict[str, int]:
-        return {s.name: i for i, s in enumerate(self.sections)}
+    @property
+    def emergency_sections(self) -> tuple[str, ...]:
+        """Names of the sections whose keys are shared among custodians (empty without a block)."""
+        return () if self.emergency is None else self.emergency.sections
 
-    def header_digest(self) -> bytes:
-        """SHA-256 over the context, section metadata and ciphertext hashes, and recipient list."""
-        index = self._index()
-        parts = [
-            b"famchain/envelope/header",
-            ENVELOPE_MAGIC,
-            _codec.u8(FORMAT_VERSION),
-            self.context.to_bytes(),
-            _codec.u8(len(self.sections)),
-        ]
-        parts.extend(s.digest_input() for s in self.sections)
-        parts.append(_codec.u16(len(self.recipients)))
-        for r in self.recipients:
-            parts.append(_recipient_head(r, index))
-        return hashlib.sha256(b"".join(parts)).digest()
+    def section(self, name: str) -> SealedSection:
+        """The sealed section called ``name``.
 
-    def _body(self) -> bytes:
-        index = self._index()
-        parts = [
-            ENVELOPE_MAGIC,
-            _codec.u8(FORMAT_VERSION),
-            self.context.to_bytes(),
-            _codec.u8(len(self.sections)),
-        ]
-        parts.extend(s.to_bytes() for s in self.sections)
-        parts.append(_codec.u16(len(self.recipients)))
-        for r in self.recipients:
-            parts.append(_recipient_head(r, index) + r.wrapped.to_bytes())
-        return b"".join(parts)
+        Raises:
+            UnknownSectionError: No such section.
+        """
+        for s in self.sections:
+            if s.name == name:
+                return s
+        raise UnknownSectionError(name, self.section_names)
+
+    def prefix(self) -> bytes:
+        """The header bytes (from the magic through the recipient count) that ``header_digest`` covers."""
+        return _encode_prefix(
+            self.context_digest,
+            self.ephemeral_public_key,
+            self.sections,
+            self.mac_commitment,
+            self.emergency,
+            len(self.recipients),
+        )
+
+    def header_digest(self, context: EnvelopeContext) -> bytes:
+        """``SHA-256("famchain/v2/header" | context | prefix)``: every wrap is bound to it."""
+        return _header_digest(context.to_bytes(), self.prefix())
 
     @cached_property
     def _bytes(self) -> bytes:
-        return self._body() + self.mac
+        parts = [self.prefix()]
+        parts.extend(e.to_bytes() for e in self.recipients)
+        parts.extend(e.to_bytes() for e in self.custodians)
+        parts.append(self.mac)
+        return b"".join(parts)
 
     def to_bytes(self) -> bytes:
         """The canonical serialization; the same envelope always gives the same bytes."""
@@ -297,8 +420,9 @@ class SealedEnvelope:
         Only the structure is checked here; authenticity is checked when a reader opens the envelope.
 
         Raises:
-            MalformedError: Bad magic, unknown version, truncation, trailing bytes, an oversize or zero count,
-                unsorted or duplicate sections or recipients, an unknown algorithm or a bad section name.
+            MalformedError: Bad magic, unknown version, truncation, trailing bytes, a count out of range,
+                unsorted or duplicate sections or tags, an unknown algorithm id, a bad section name, a
+                ciphertext length that is not a padded size class, or an ephemeral key off the curve.
         """
         rd = _codec.Reader(data, _ENVELOPE)
         if rd.take(len(ENVELOPE_MAGIC), "magic") != ENVELOPE_MAGIC:
@@ -306,264 +430,539 @@ class SealedEnvelope:
         version = rd.uint(1, "version")
         if version != FORMAT_VERSION:
             raise rd.fail(f"unsupported version {version}")
-        context = _read_context(rd)
+        context_digest = rd.take(DIGEST_SIZE, "context digest")
+        ephemeral = rd.take(PUBLIC_KEY_SIZE, "ephemeral public key")
+        if not is_public_key(ephemeral):
+            raise rd.fail("ephemeral public key is not a secp256k1 point")
         n_sections = rd.uint(1, "section count")
         if not 0 < n_sections <= MAX_SECTIONS:
             raise rd.fail(f"section count {n_sections} not in 1..{MAX_SECTIONS}")
         sections: list[SealedSection] = []
         for _ in range(n_sections):
-            name = _read_name(rd)
-            if sections and name <= sections[-1].name:
-                raise rd.fail(f"section {name!r} out of order or duplicated")
-            algorithm = rd.lp8("algorithm").decode("ascii", "replace")
-            if not is_registered(algorithm):
-                raise rd.fail(f"unknown algorithm {algorithm!r}")
-            nonce = rd.take(NONCE_SIZE, "nonce")
-            size = rd.uint(4, "ciphertext length")
-            if not TAG_SIZE <= size <= MAX_SECTION_BYTES + TAG_SIZE:
-                raise rd.fail(f"ciphertext length {size} out of range")
-            sections.append(SealedSection(name, algorithm, nonce, rd.take(size, "ciphertext")))
+            sections.append(_read_section(rd, sections[-1].name if sections else None))
         names = tuple(s.name for s in sections)
-        n_recipients = rd.uint(2, "recipient count")
-        if not 0 < n_recipients <= MAX_RECIPIENTS:
-            raise rd.fail(f"recipient count {n_recipients} not in 1..{MAX_RECIPIENTS}")
-        recipients: list[RecipientEntry] = []
-        previous = b""
-        for _ in range(n_recipients):
-            raw_address = rd.take(20, "recipient address")
-            if raw_address <= previous:
-                raise rd.fail("recipient out of order or duplicated")
-            previous = raw_address
-            count = rd.uint(1, "recipient section count")
-            if not 0 < count <= n_sections:
-                raise rd.fail(f"recipient section count {count} not in 1..{n_sections}")
-            indices = list(rd.take(count, "recipient section indices"))
-            if any(b <= a for a, b in itertools.pairwise(indices)) or indices[-1] >= n_sections:
-                raise rd.fail("recipient section indices not strictly increasing and in range")
-            wrapped = WrappedKey.from_bytes(rd.take(WRAP_OVERHEAD + KEY_SIZE * (count + 1), "wrapped key"))
-            address = Address(to_checksum_address(raw_address))
-            recipients.append(RecipientEntry(address, tuple(names[i] for i in indices), wrapped))
+        mac_commitment = rd.take(COMMITMENT_SIZE, "mac commitment")
+        emergency = _read_emergency(rd, names)
+        n_entries = rd.uint(2, "recipient entry count")
+        if not (MIN_RECIPIENT_ENTRIES <= n_entries <= MAX_RECIPIENTS and n_entries & (n_entries - 1) == 0):
+            raise rd.fail(
+                f"recipient entry count {n_entries} is not a power of two in "
+                f"{MIN_RECIPIENT_ENTRIES}..{MAX_RECIPIENTS}"
+            )
+        recipients = _read_entries(rd, n_entries, _recipient_wrap_size(n_sections), "recipient")
+        custodians: tuple[WrapEntry, ...] = ()
+        if emergency is not None:
+            size = _custodian_wrap_size(len(emergency.sections))
+            custodians = _read_entries(rd, emergency.custodians, size, "custodian")
         mac = rd.take(MAC_SIZE, "mac")
         rd.end()
-        return cls(context, tuple(sections), tuple(recipients), mac)
+        return cls(
+            context_digest, ephemeral, tuple(sections), mac_commitment, emergency, recipients, custodians, mac
+        )
 
 
-def _recipient_head(entry: RecipientEntry, index: Mapping[str, int]) -> bytes:
-    return (
-        _raw(entry.address) + _codec.u8(len(entry.sections)) + bytes(index[name] for name in entry.sections)
-    )
+def _encode_prefix(
+    context_digest: bytes,
+    ephemeral_public_key: bytes,
+    sections: Sequence[SealedSection],
+    mac_commitment: bytes,
+    emergency: EmergencyBlock | None,
+    n_entries: int,
+) -> bytes:
+    parts = [
+        ENVELOPE_MAGIC,
+        _codec.u8(FORMAT_VERSION),
+        context_digest,
+        ephemeral_public_key,
+        _codec.u8(len(sections)),
+    ]
+    parts.extend(s.to_bytes() for s in sections)
+    parts.append(mac_commitment)
+    if emergency is None:
+        parts.append(_codec.u8(0))
+    else:
+        index = {s.name: i for i, s in enumerate(sections)}
+        parts.append(_codec.u8(len(emergency.sections)))
+        parts.append(_codec.u8(emergency.threshold) + _codec.u8(emergency.custodians))
+        parts.append(bytes(index[n] for n in emergency.sections))
+    parts.append(_codec.u16(n_entries))
+    return b"".join(parts)
 
 
-def _read_context(rd: _codec.Reader) -> EnvelopeContext:
-    record_id = rd.take(32, "record id")
-    patient = rd.take(20, "patient")
-    chain_id = rd.uint(32, "chain id")
-    registry = rd.take(20, "registry")
-    if chain_id == 0:
-        raise rd.fail("chain id is zero")
-    return EnvelopeContext(
-        RecordId(record_id),
-        Address(to_checksum_address(patient)),
-        chain_id,
-        Address(to_checksum_address(registry)),
-    )
+def _read_section(rd: _codec.Reader, previous: str | None) -> SealedSection:
+    name = rd.section_name()
+    if previous is not None and name.encode() <= previous.encode():
+        raise rd.fail(f"section {name!r} out of order or duplicated")
+    ident = rd.uint(1, "aead id")
+    aead = aead_by_id(ident)
+    if aead is None:
+        raise rd.fail(f"unknown aead id {ident}")
+    commitment = rd.take(COMMITMENT_SIZE, "key commitment")
+    nonce = rd.take(NONCE_SIZE, "nonce")
+    size = rd.uint(4, "ciphertext length")
+    if size > _MAX_CIPHERTEXT or not is_size_class(size - TAG_SIZE):
+        raise rd.fail(f"ciphertext length {size} is not a padded size class plus the tag")
+    return SealedSection(name, aead.name, commitment, nonce, rd.take(size, "ciphertext"))
 
 
-def _read_name(rd: _codec.Reader) -> str:
-    raw = rd.lp8("section name")
-    try:
-        return check_section_name(raw.decode("ascii"))
-    except (UnicodeDecodeError, InputError):
-        raise rd.fail(f"invalid section name {raw!r}") from None
+def _read_emergency(rd: _codec.Reader, names: tuple[str, ...]) -> EmergencyBlock | None:
+    count = rd.uint(1, "emergency section count")
+    if count == 0:
+        return None
+    if count > len(names):
+        raise rd.fail(f"emergency section count {count} exceeds the {len(names)} sections")
+    threshold = rd.uint(1, "emergency threshold")
+    custodians = rd.uint(1, "custodian count")
+    if not 1 <= threshold <= custodians:
+        raise rd.fail(f"emergency threshold {threshold} not in 1..{custodians} (custodians)")
+    indices = list(rd.take(count, "emergency section indices"))
+    if any(b <= a for a, b in itertools.pairwise(indices)) or indices[-1] >= len(names):
+        raise rd.fail("emergency section indices not strictly increasing and in range")
+    return EmergencyBlock(threshold, custodians, tuple(names[i] for i in indices))
 
 
-# --- associated data -------------------------------------------------------------------------------------
+def _read_entries(rd: _codec.Reader, count: int, wrap_size: int, kind: str) -> tuple[WrapEntry, ...]:
+    entries: list[WrapEntry] = []
+    for _ in range(count):
+        tag = rd.take(ENTRY_TAG_SIZE, f"{kind} tag")
+        if entries and tag <= entries[-1].tag:
+            raise rd.fail(f"{kind} tags out of order or duplicated")
+        entries.append(WrapEntry(tag, rd.take(wrap_size, f"{kind} wrap")))
+    return tuple(entries)
 
 
-def _section_aad(context: EnvelopeContext, name: str, algorithm: str) -> bytes:
-    return (
-        b"famchain/envelope/section"
-        + _codec.u8(FORMAT_VERSION)
-        + context.to_bytes()
-        + _codec.lp8(name.encode())
-        + _codec.lp8(algorithm.encode())
-    )
+def _recipient_wrap_size(n_sections: int) -> int:
+    return KEY_SIZE + MASK_SIZE + KEY_SIZE * n_sections + TAG_SIZE
 
 
-def _wrap_info(context: EnvelopeContext) -> bytes:
-    return b"famchain/envelope/wrap" + _codec.u8(FORMAT_VERSION) + context.to_bytes()
+def _custodian_wrap_size(n_emergency: int) -> int:
+    return KEY_SIZE + 1 + KEY_SIZE * n_emergency + TAG_SIZE
 
 
-def _wrap_aad(header_digest: bytes, address: Address) -> bytes:
-    return b"famchain/envelope/keys" + header_digest + _raw(address)
+# --- derivations -----------------------------------------------------------------------------------------
 
 
-def _mac(mac_key: bytes, body: bytes) -> bytes:
-    return hmac.new(mac_key, b"famchain/envelope/mac" + body, hashlib.sha256).digest()
+def _header_digest(context: bytes, prefix: bytes) -> bytes:
+    return hashlib.sha256(HEADER_LABEL + context + prefix).digest()
+
+
+def _commit(key: bytes, context: bytes, name: str, aead_id: int) -> bytes:
+    message = COMMIT_LABEL + context + _codec.lp8(name.encode()) + _codec.u8(aead_id)
+    return hmac.new(key, message, hashlib.sha256).digest()
+
+
+def _section_aad(context: bytes, name: str, aead_id: int, commitment: bytes) -> bytes:
+    return SECTION_LABEL + context + _codec.lp8(name.encode()) + _codec.u8(aead_id) + commitment
+
+
+def _mac(mac_key: bytes, context: bytes, body: bytes | memoryview) -> bytes:
+    mac = hmac.new(mac_key, MAC_LABEL + context, hashlib.sha256)
+    mac.update(body)
+    return mac.digest()
+
+
+def _entry_tag(shared: bytes, ephemeral_public_key: bytes, public_key: bytes, *, custodian: bool) -> bytes:
+    info = CUSTODIAN_TAG_INFO if custodian else RECIPIENT_TAG_INFO
+    return hkdf(shared, info + ephemeral_public_key + public_key, ENTRY_TAG_SIZE)
+
+
+def _entry_kek(
+    shared: bytes, header_digest: bytes, public_key: bytes, *, custodian: bool
+) -> tuple[bytes, bytes]:
+    info = CUSTODIAN_KEK_INFO if custodian else RECIPIENT_KEK_INFO
+    okm = hkdf(shared, info + header_digest + public_key, KEY_SIZE + NONCE_SIZE)
+    return okm[:KEY_SIZE], okm[KEY_SIZE:]
+
+
+def _entry_secrets(
+    shared: bytes, ephemeral_public_key: bytes, header_digest: bytes, public_key: bytes, *, custodian: bool
+) -> tuple[bytes, bytes, bytes]:
+    """``(tag, kek, nonce)`` of one recipient or custodian entry."""
+    kek, nonce = _entry_kek(shared, header_digest, public_key, custodian=custodian)
+    return _entry_tag(shared, ephemeral_public_key, public_key, custodian=custodian), kek, nonce
+
+
+def _lookup(entries: Sequence[WrapEntry], tag: bytes) -> WrapEntry | None:
+    at = bisect.bisect_left(entries, tag, key=lambda e: e.tag)
+    if at < len(entries) and hmac.compare_digest(entries[at].tag, tag):
+        return entries[at]
+    return None
 
 
 # --- sealing ---------------------------------------------------------------------------------------------
 
 
-def _as_recipient(value: Recipient | bytes) -> Recipient:
-    return value if isinstance(value, Recipient) else Recipient(bytes(value))
-
-
-def seal(
-    sections: Mapping[str, bytes],
-    recipients: Iterable[Recipient | bytes],
-    context: EnvelopeContext,
-    *,
-    algorithm: str | Mapping[str, str] = DEFAULT_AEAD,
-) -> SealedEnvelope:
-    """Encrypts a record section by section and wraps the section keys for each recipient.
-
-    Args:
-        sections: Section name -> plaintext. Stored in sorted name order.
-        recipients: Who may read what. A bare 64-byte public key means every section. Two entries with the
-            same key are merged.
-        context: What the envelope is bound to.
-        algorithm: One AEAD name for every section, or a mapping section -> name (missing sections use
-            the default).
-
-    Returns:
-        The sealed envelope (fresh random keys and nonces on every call).
-
-    Raises:
-        InputError: No sections, no recipients, a bad section name or an oversize section.
-        UnknownSectionError: A recipient names a section the record does not have.
-        UnsupportedAlgorithmError: An algorithm name is not registered.
-        InvalidKeyError: A public key is malformed.
-    """
-    if not sections:
+def _check_sections(plaintexts: Mapping[str, bytes]) -> tuple[str, ...]:
+    if not isinstance(plaintexts, Mapping) or not plaintexts:
         raise InputError("a record needs at least one section")
-    if len(sections) > MAX_SECTIONS:
-        raise InputError(f"a record has at most {MAX_SECTIONS} sections, got {len(sections)}")
-    names = tuple(sorted(check_section_name(n) for n in sections))
-    algorithms = {
-        n: algorithm if isinstance(algorithm, str) else algorithm.get(n, DEFAULT_AEAD) for n in names
-    }
-    if not isinstance(algorithm, str) and (extra := set(algorithm) - set(names)):
-        raise UnknownSectionError(sorted(extra)[0], names)
+    if len(plaintexts) > MAX_SECTIONS:
+        raise InputError(f"a record has at most {MAX_SECTIONS} sections, got {len(plaintexts)}")
+    names = tuple(sorted(check_section_name(n) for n in plaintexts))
+    for name in names:
+        value = plaintexts[name]
+        if not isinstance(value, bytes | bytearray | memoryview):
+            raise InputError(f"section {name!r} must be bytes, got {type(value).__name__}")
+        if len(value) > MAX_SECTION_BYTES:
+            raise InputError(f"section {name!r} is {len(value)} bytes, more than {MAX_SECTION_BYTES}")
+    return names
 
+
+def _merge_recipients(
+    recipients: Iterable[Recipient | bytes], names: tuple[str, ...]
+) -> list[tuple[bytes, frozenset[str]]]:
     merged: dict[bytes, set[str]] = {}
     for item in recipients:
-        recipient = _as_recipient(item)
-        address_from_public_key(recipient.public_key)
+        recipient = item if isinstance(item, Recipient) else Recipient(bytes(item))
+        public_key = parse_public_key(recipient.public_key)
         wanted = set(names) if recipient.sections is None else set(recipient.sections)
         for name in wanted:
-            if name not in sections:
+            if name not in names:
                 raise UnknownSectionError(name, names)
-        merged.setdefault(bytes(recipient.public_key), set()).update(wanted)
+        merged.setdefault(public_key, set()).update(wanted)
     if not merged:
         raise InputError("an envelope needs at least one recipient")
     if len(merged) > MAX_RECIPIENTS:
         raise InputError(f"an envelope has at most {MAX_RECIPIENTS} recipients, got {len(merged)}")
     if any(not wanted for wanted in merged.values()):
         raise InputError("a recipient must be given at least one section")
+    return [(pub, frozenset(wanted)) for pub, wanted in merged.items()]
 
-    keys = {n: os.urandom(KEY_SIZE) for n in names}
-    sealed: list[SealedSection] = []
-    for name in names:
-        value = sections[name]
-        if not isinstance(value, bytes | bytearray | memoryview):
-            raise InputError(f"section {name!r} must be bytes, got {type(value).__name__}")
-        plaintext = bytes(value)
-        if len(plaintext) > MAX_SECTION_BYTES:
-            raise InputError(f"section {name!r} is {len(plaintext)} bytes, more than {MAX_SECTION_BYTES}")
-        aead = get_aead(algorithms[name])
-        nonce, ciphertext = aead.encrypt(keys[name], plaintext, _section_aad(context, name, aead.name))
-        sealed.append(SealedSection(name, aead.name, nonce, ciphertext))
 
-    ordered = sorted(
-        ((_raw(address_from_public_key(pub)), pub, wanted) for pub, wanted in merged.items()),
+def _check_emergency(
+    emergency: EmergencyShares | None, names: tuple[str, ...]
+) -> tuple[list[bytes], int, tuple[str, ...]]:
+    if emergency is None:
+        return [], 0, ()
+    custodians = [parse_public_key(k) for k in emergency.custodian_public_keys]
+    if not 1 <= len(custodians) <= MAX_CUSTODIANS:
+        raise InputError(f"emergency sharing needs 1..{MAX_CUSTODIANS} custodians, got {len(custodians)}")
+    if len(set(custodians)) != len(custodians):
+        raise InputError("a custodian is listed twice")
+    threshold = emergency.threshold
+    if isinstance(threshold, bool) or not isinstance(threshold, int) or not 1 <= threshold <= len(custodians):
+        raise InputError(f"emergency threshold must be in 1..{len(custodians)}, got {threshold!r}")
+    wanted = {check_section_name(n) for n in emergency.sections}
+    return custodians, threshold, tuple(n for n in names if n in wanted)
+
+
+def _recipient_count_bucket(count: int) -> int:
+    return max(MIN_RECIPIENT_ENTRIES, 1 << (count - 1).bit_length())
+
+
+def seal(
+    plaintexts: Mapping[str, bytes],
+    recipients: Iterable[Recipient | bytes],
+    context: EnvelopeContext,
+    *,
+    policy: CipherPolicy | None = None,
+    emergency: EmergencyShares | None = None,
+) -> SealedEnvelope:
+    """Encrypts a record section by section and wraps the keys for each recipient.
+
+    Args:
+        plaintexts: Section name -> plaintext. Stored in sorted name order.
+        recipients: Who may read what. A bare 64-byte public key means every section. Entries with the same
+            key are merged.
+        context: What the envelope is bound to (the author's fresh salt, patient, author, chain, registry).
+        policy: Which AEAD seals which section; None means AES-256-GCM everywhere.
+        emergency: Custodians, threshold and sections whose keys are split for emergency access.
+
+    Returns:
+        The sealed envelope (fresh random keys, nonces and ephemeral key on every call).
+
+    Raises:
+        InputError: No sections, no recipients, a bad section name, an oversize section, or bad emergency
+            parameters.
+        UnknownSectionError: A recipient names a section the record does not have.
+        InvalidKeyError: A public key is malformed.
+        AlgorithmUnavailableError: The policy names SM4-GCM and the linked OpenSSL lacks it.
+    """
+    return _seal(plaintexts, recipients, context, policy=policy, emergency=emergency, entropy=system_entropy)
+
+
+def _seal(
+    plaintexts: Mapping[str, bytes],
+    recipients: Iterable[Recipient | bytes],
+    context: EnvelopeContext,
+    *,
+    policy: CipherPolicy | None,
+    emergency: EmergencyShares | None,
+    entropy: Entropy,
+) -> SealedEnvelope:
+    names = _check_sections(plaintexts)
+    policy = policy or CipherPolicy()
+    grants = _merge_recipients(recipients, names)
+    custodians, threshold, emergency_names = _check_emergency(emergency, names)
+
+    keys = {n: entropy(KEY_SIZE, f"section key {n}") for n in names}
+    nonces = {n: entropy(NONCE_SIZE, f"section nonce {n}") for n in names}
+    mac_key = entropy(KEY_SIZE, "mac key")
+    ephemeral = EphemeralKey(entropy)
+
+    ctx = context.to_bytes()
+    sections = tuple(
+        _encrypt_section(ctx, n, get_aead(policy.algorithm_for(n)), keys[n], nonces[n], bytes(plaintexts[n]))
+        for n in names
     )
-    placeholder = WrappedKey(b"", b"", b"")
-    heads = [
-        RecipientEntry(Address(to_checksum_address(raw)), tuple(n for n in names if n in wanted), placeholder)
-        for raw, _, wanted in ordered
-    ]
-    header = SealedEnvelope(context, tuple(sealed), tuple(heads), b"").header_digest()
+    block: EmergencyBlock | None = None
+    payloads: list[tuple[bytes, int, list[bytes]]] = []
+    if emergency_names:
+        block = EmergencyBlock(threshold, len(custodians), emergency_names)
+        split = {n: _split(keys[n], threshold, len(custodians), entropy) for n in emergency_names}
+        payloads = [
+            (pub, j + 1, [split[n][j].y for n in emergency_names]) for j, pub in enumerate(custodians)
+        ]
+    return _assemble(
+        context,
+        sections,
+        mac_key,
+        ephemeral,
+        [(pub, {n: keys[n] for n in names if n in granted}) for pub, granted in grants],
+        block,
+        payloads,
+        entropy,
+    )
 
-    mac_key = os.urandom(KEY_SIZE)
-    info = _wrap_info(context)
-    entries = []
-    for head, (_, pub, _) in zip(heads, ordered, strict=True):
-        blob = mac_key + b"".join(keys[n] for n in head.sections)
-        wrapped = wrap_key(blob, pub, info=info, aad=_wrap_aad(header, head.address))
-        entries.append(RecipientEntry(head.address, head.sections, wrapped))
-    unsigned = SealedEnvelope(context, tuple(sealed), tuple(entries), b"")
-    return SealedEnvelope(context, tuple(sealed), tuple(entries), _mac(mac_key, unsigned._body()))
+
+def _encrypt_section(
+    context: bytes, name: str, aead: Aead, key: bytes, nonce: bytes, plaintext: bytes
+) -> SealedSection:
+    commitment = _commit(key, context, name, aead.ident)
+    ciphertext = aead.encrypt(key, nonce, pad(plaintext), _section_aad(context, name, aead.ident, commitment))
+    return SealedSection(name, aead.name, commitment, nonce, ciphertext)
+
+
+def _assemble(
+    context: EnvelopeContext,
+    sections: tuple[SealedSection, ...],
+    mac_key: bytes,
+    ephemeral: EphemeralKey,
+    grants: Sequence[tuple[bytes, Mapping[str, bytes]]],
+    block: EmergencyBlock | None,
+    custodian_payloads: Sequence[tuple[bytes, int, Sequence[bytes]]],
+    entropy: Entropy,
+) -> SealedEnvelope:
+    """Wraps the given keys for each recipient and custodian, adds dummies, and MACs the result.
+
+    ``grants`` pairs each recipient's public key with the section keys it receives. :func:`_seal` passes the
+    true keys; a test can pass others to play a dishonest sealer.
+    """
+    ctx = context.to_bytes()
+    names = [s.name for s in sections]
+    n_entries = _recipient_count_bucket(len(grants))
+    mac_commitment = _commit(mac_key, ctx, "", 0)
+    prefix = _encode_prefix(context.digest, ephemeral.public_key, sections, mac_commitment, block, n_entries)
+    header = _header_digest(ctx, prefix)
+
+    recipients: list[WrapEntry] = []
+    for public_key, granted in grants:
+        tag, kek, nonce = _entry_secrets(
+            ephemeral.exchange(public_key), ephemeral.public_key, header, public_key, custodian=False
+        )
+        mask = sum(1 << i for i, n in enumerate(names) if n in granted)
+        slots = b"".join(granted.get(n, bytes(KEY_SIZE)) for n in names)
+        blob = mac_key + mask.to_bytes(MASK_SIZE, "big") + slots
+        recipients.append(WrapEntry(tag, _WRAP.encrypt(kek, nonce, blob, tag)))
+    tags = {e.tag for e in recipients}
+    if len(tags) != len(recipients):
+        raise CryptoError("two recipient tags collided; seal again")
+    wrap_size = _recipient_wrap_size(len(sections))
+    while len(recipients) < n_entries:
+        tag = entropy(ENTRY_TAG_SIZE, "dummy entry tag")
+        if tag in tags:
+            continue
+        tags.add(tag)
+        recipients.append(WrapEntry(tag, entropy(wrap_size, "dummy entry wrap")))
+
+    custodians: list[WrapEntry] = []
+    for public_key, x, ys in custodian_payloads:
+        tag, kek, nonce = _entry_secrets(
+            ephemeral.exchange(public_key), ephemeral.public_key, header, public_key, custodian=True
+        )
+        blob = mac_key + _codec.u8(x) + b"".join(ys)
+        custodians.append(WrapEntry(tag, _WRAP.encrypt(kek, nonce, blob, tag)))
+    if len({e.tag for e in custodians}) != len(custodians):
+        raise CryptoError("two custodian tags collided; seal again")
+
+    unsigned = SealedEnvelope(
+        context.digest,
+        ephemeral.public_key,
+        sections,
+        mac_commitment,
+        block,
+        tuple(sorted(recipients, key=lambda e: e.tag)),
+        tuple(sorted(custodians, key=lambda e: e.tag)),
+        b"",
+    )
+    mac = _mac(mac_key, ctx, unsigned.to_bytes())
+    return SealedEnvelope(
+        unsigned.context_digest,
+        unsigned.ephemeral_public_key,
+        sections,
+        mac_commitment,
+        block,
+        unsigned.recipients,
+        unsigned.custodians,
+        mac,
+    )
 
 
 # --- opening ---------------------------------------------------------------------------------------------
 
 
-def _split_blob(blob: bytes, sections: Sequence[str]) -> tuple[bytes, dict[str, bytes]]:
-    keys = {name: blob[KEY_SIZE * (i + 1) : KEY_SIZE * (i + 2)] for i, name in enumerate(sections)}
-    return blob[:KEY_SIZE], keys
+@dataclass(frozen=True)
+class _Access:
+    """What one entry gave a reader: the MAC key and section keys (all checked)."""
+
+    mac_key: bytes = field(repr=False)
+    keys: Mapping[str, bytes] = field(repr=False)
 
 
-def _unlock_own(
-    envelope: SealedEnvelope, private_key: bytes, reader: Address
-) -> tuple[bytes, dict[str, bytes]] | None:
-    """Unwraps the reader's own blob and verifies the envelope MAC; None when the reader has no entry."""
-    entry = next((r for r in envelope.recipients if r.address == reader), None)
+def _check_context(envelope: SealedEnvelope, context: EnvelopeContext) -> bytes:
+    if not hmac.compare_digest(context.digest, envelope.context_digest):
+        raise ContextMismatchError(
+            "context digest", "0x" + context.digest.hex(), "0x" + envelope.context_digest.hex()
+        )
+    return context.to_bytes()
+
+
+def _authenticate(envelope: SealedEnvelope, context: bytes, mac_key: bytes) -> None:
+    """Checks the MAC key against its commitment, then the MAC over the whole envelope."""
+    if not hmac.compare_digest(_commit(mac_key, context, "", 0), envelope.mac_commitment):
+        raise KeyCommitmentError("the envelope MAC")
+    body = memoryview(envelope.to_bytes())[:-MAC_SIZE]
+    if not hmac.compare_digest(_mac(mac_key, context, body), envelope.mac):
+        raise AuthenticationError(_ENVELOPE)
+
+
+def _check_key(section: SealedSection, key: bytes, context: bytes) -> None:
+    expected = _commit(key, context, section.name, section.aead.ident)
+    if not hmac.compare_digest(expected, section.commitment):
+        raise KeyCommitmentError(f"section {section.name!r}")
+
+
+def _decrypt(section: SealedSection, key: bytes, context: bytes) -> bytes:
+    _check_key(section, key, context)
+    aead = section.aead
+    aad = _section_aad(context, section.name, aead.ident, section.commitment)
+    padded = aead.decrypt(key, section.nonce, section.ciphertext, aad, f"section {section.name!r}")
+    return unpad(padded, f"section {section.name!r} plaintext")
+
+
+def _unwrap_entry(
+    entries: Sequence[WrapEntry], private_key: bytes, ephemeral: bytes, header: bytes, *, custodian: bool
+) -> bytes | None:
+    """The decrypted blob of the reader's entry, or None when the reader's tag is absent."""
+    public_key = public_key_from_private(private_key)
+    shared = ecdh(private_key, ephemeral)
+    tag = _entry_tag(shared, ephemeral, public_key, custodian=custodian)
+    entry = _lookup(entries, tag)
     if entry is None:
         return None
-    blob = unwrap_key(
-        entry.wrapped,
+    kek, nonce = _entry_kek(shared, header, public_key, custodian=custodian)
+    what = "custodian entry" if custodian else "recipient entry"
+    return _WRAP.decrypt(kek, nonce, entry.wrapped, tag, what)
+
+
+def _own_access(envelope: SealedEnvelope, private_key: bytes, context: bytes) -> _Access | None:
+    """Unwraps the reader's recipient entry and authenticates the envelope; None without an entry."""
+    blob = _unwrap_entry(
+        envelope.recipients,
         private_key,
-        info=_wrap_info(envelope.context),
-        aad=_wrap_aad(envelope.header_digest(), reader),
-        what="envelope key wrap",
+        envelope.ephemeral_public_key,
+        _header_digest(context, envelope.prefix()),
+        custodian=False,
     )
-    mac_key, keys = _split_blob(blob, entry.sections)
-    _verify_mac(envelope, mac_key)
-    return mac_key, keys
+    if blob is None:
+        return None
+    mac_key = blob[:KEY_SIZE]
+    mask = int.from_bytes(blob[KEY_SIZE : KEY_SIZE + MASK_SIZE], "big")
+    n_sections = len(envelope.sections)
+    if mask == 0 or mask >> n_sections:
+        raise MalformedError("recipient entry", f"section mask {mask:#x} does not fit {n_sections} sections")
+    _authenticate(envelope, context, mac_key)
+    keys: dict[str, bytes] = {}
+    for i, section in enumerate(envelope.sections):
+        start = KEY_SIZE + MASK_SIZE + KEY_SIZE * i
+        slot = blob[start : start + KEY_SIZE]
+        if mask >> i & 1:
+            _check_key(section, slot, context)
+            keys[section.name] = slot
+        elif slot != bytes(KEY_SIZE):
+            raise MalformedError("recipient entry", f"slot {i} holds a key the mask does not grant")
+    return _Access(mac_key, keys)
 
 
-def _verify_mac(envelope: SealedEnvelope, mac_key: bytes) -> None:
-    if not hmac.compare_digest(_mac(mac_key, envelope._body()), envelope.mac):
-        raise AuthenticationError(_ENVELOPE)
+def _opened(bundle: KeyBundle | OpenedBundle, private_key: bytes) -> OpenedBundle | None:
+    if isinstance(bundle, OpenedBundle):
+        return bundle
+    try:
+        return open_bundle(bundle, private_key)
+    except AuthenticationError:
+        # The bytes do not name their grantee: a bundle that does not open is someone else's (or altered).
+        return None
+
+
+def _bundle_entries(
+    envelope: SealedEnvelope,
+    private_key: bytes,
+    bundles: Iterable[KeyBundle | OpenedBundle],
+    kind: EntryKind,
+) -> list[BundleEntry]:
+    out: list[BundleEntry] = []
+    for bundle in bundles:
+        opened = _opened(bundle, private_key)
+        if opened is not None:
+            out.extend(
+                e for e in opened.entries_for(envelope.context_digest, envelope.digest) if e.kind is kind
+            )
+    return out
 
 
 def _unlock(
     envelope: SealedEnvelope,
     private_key: bytes,
     context: EnvelopeContext,
-    bundles: Iterable[KeyBundle],
+    bundles: Iterable[KeyBundle | OpenedBundle],
 ) -> dict[str, bytes]:
-    if (diff := context.mismatch(envelope.context)) is not None:
-        raise ContextMismatchError(*diff)
-    reader = address_from_private_key(private_key)
+    ctx = _check_context(envelope, context)
     found = False
     keys: dict[str, bytes] = {}
-    own = _unlock_own(envelope, private_key, reader)
+    own = _own_access(envelope, private_key, ctx)
     if own is not None:
         found = True
-        keys.update(own[1])
-    for bundle in bundles:
-        if bundle.grantee != reader:
-            continue
-        for entry in bundle.entries:
-            if entry.record_id != envelope.context.record_id or entry.envelope_digest != envelope.digest:
-                continue
-            mac_key, released = _split_blob(_unwrap_entry(bundle.grantee, entry, private_key), entry.sections)
-            _verify_mac(envelope, mac_key)
-            if missing := set(entry.sections) - set(envelope.section_names):
-                raise AuthenticationError(f"key bundle entry for section {sorted(missing)[0]!r}")
-            found = True
-            keys.update(released)
+        keys.update(own.keys)
+    for entry in _bundle_entries(envelope, private_key, bundles, EntryKind.KEYS):
+        _authenticate(envelope, ctx, entry.mac_key)
+        for name, key in entry.keys:
+            if name not in envelope.section_names:
+                raise AuthenticationError(f"key bundle entry for section {name!r}")
+            _check_key(envelope.section(name), key, ctx)
+            keys[name] = key
+        found = True
     if not found:
-        raise NotARecipientError(reader, f"record 0x{envelope.context.record_id.hex()}")
+        raise NotARecipientError(address_from_private_key(private_key), _describe(envelope))
     return keys
 
 
-def _decrypt(envelope: SealedEnvelope, section: SealedSection, key: bytes) -> bytes:
-    aead = get_aead(section.algorithm)
-    aad = _section_aad(envelope.context, section.name, section.algorithm)
-    return aead.decrypt(key, section.nonce, section.ciphertext, aad, f"section {section.name!r}")
+def _describe(envelope: SealedEnvelope) -> str:
+    return f"envelope sha256:{envelope.digest.hex()}"
+
+
+def is_recipient(envelope: SealedEnvelope, private_key: bytes, context: EnvelopeContext) -> bool:
+    """Tells whether the envelope holds a recipient entry for this key under this context.
+
+    One ECDH and a tag lookup; nothing is decrypted or authenticated (use :func:`open_all` for that).
+
+    Raises:
+        InvalidKeyError: The private key is not a valid secp256k1 key.
+    """
+    if not hmac.compare_digest(context.digest, envelope.context_digest):
+        return False
+    shared = ecdh(private_key, envelope.ephemeral_public_key)
+    public_key = public_key_from_private(private_key)
+    tag = _entry_tag(shared, envelope.ephemeral_public_key, public_key, custodian=False)
+    return _lookup(envelope.recipients, tag) is not None
 
 
 def open_section(
@@ -572,33 +971,34 @@ def open_section(
     reader_private_key: bytes,
     context: EnvelopeContext,
     *,
-    bundles: Iterable[KeyBundle] = (),
+    bundles: Iterable[KeyBundle | OpenedBundle] = (),
 ) -> bytes:
     """Decrypts one section for a reader.
 
-    The whole envelope is authenticated (MAC under a key only recipients hold) before anything is decrypted.
+    The whole envelope is authenticated (key commitment and MAC under a key only recipients hold) before
+    anything is decrypted.
 
     Args:
         envelope: The sealed record.
         name: The section to open.
         reader_private_key: The reader's 32-byte secp256k1 private key.
-        context: The record the caller expects (from the chain anchor); must equal the envelope's.
-        bundles: Key-release bundles that may hold the reader's keys for this envelope.
+        context: The record the caller expects (from the chain anchor).
+        bundles: Key bundles that may hold the reader's keys for this envelope; bundles that do not open
+            with the reader's key are skipped (the bytes do not say whose they are).
 
     Raises:
         UnknownSectionError: The envelope has no such section.
-        ContextMismatchError: The envelope is bound to another record, patient, chain or registry.
+        ContextMismatchError: The envelope is bound to another context.
         NotARecipientError: No key for the reader in the envelope or bundles, or none for this section.
-        IntegrityError: Any byte of the envelope or bundle entry was altered.
+        KeyCommitmentError: A key handed to the reader is not the committed one.
+        IntegrityError: Any byte of the envelope was altered.
     """
-    sections = {s.name: s for s in envelope.sections}
-    if name not in sections:
-        raise UnknownSectionError(name, envelope.section_names)
+    section = envelope.section(name)
     keys = _unlock(envelope, reader_private_key, context, bundles)
     if name not in keys:
         reader = address_from_private_key(reader_private_key)
-        raise NotARecipientError(reader, f"section {name!r} of record 0x{envelope.context.record_id.hex()}")
-    return _decrypt(envelope, sections[name], keys[name])
+        raise NotARecipientError(reader, f"section {name!r} of {_describe(envelope)}")
+    return _decrypt(section, keys[name], context.to_bytes())
 
 
 def open_all(
@@ -606,7 +1006,7 @@ def open_all(
     reader_private_key: bytes,
     context: EnvelopeContext,
     *,
-    bundles: Iterable[KeyBundle] = (),
+    bundles: Iterable[KeyBundle | OpenedBundle] = (),
 ) -> dict[str, bytes | Withheld]:
     """Decrypts every section released to the reader; the others come back as :class:`Withheld`.
 
@@ -615,8 +1015,8 @@ def open_all(
     Args:
         envelope: The sealed record.
         reader_private_key: The reader's 32-byte private key.
-        context: The record the caller expects; must equal the envelope's.
-        bundles: Key-release bundles that may hold the reader's keys for this envelope.
+        context: The record the caller expects (from the chain anchor).
+        bundles: Key bundles that may hold the reader's keys for this envelope (see :func:`open_section`).
 
     Returns:
         Section name -> plaintext or :class:`Withheld`, in envelope order.
@@ -624,258 +1024,100 @@ def open_all(
     Raises:
         ContextMismatchError: The envelope is bound to another context.
         NotARecipientError: The reader holds no key at all for this envelope.
+        KeyCommitmentError: A key handed to the reader is not the committed one.
         IntegrityError: Any byte was altered.
     """
     keys = _unlock(envelope, reader_private_key, context, bundles)
+    ctx = context.to_bytes()
     out: dict[str, bytes | Withheld] = {}
     for section in envelope.sections:
         key = keys.get(section.name)
-        out[section.name] = Withheld(section.name) if key is None else _decrypt(envelope, section, key)
+        out[section.name] = Withheld(section.name) if key is None else _decrypt(section, key, ctx)
     return out
 
 
-# --- key-release bundles ---------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class BundleEntry:
-    """The keys of some sections of one envelope, wrapped for the bundle's grantee."""
-
-    record_id: RecordId
-    envelope_digest: bytes
-    sections: tuple[str, ...]
-    wrapped: WrappedKey
-
-    def _head(self) -> bytes:
-        return (
-            self.record_id
-            + self.envelope_digest
-            + _codec.u8(len(self.sections))
-            + b"".join(_codec.lp8(n.encode()) for n in self.sections)
-        )
-
-
-@dataclass(frozen=True)
-class KeyBundle:
-    """Section keys of existing records released to one grantee; canonical bytes like the envelope's."""
-
-    grantee: Address
-    entries: tuple[BundleEntry, ...]
-
-    @cached_property
-    def _bytes(self) -> bytes:
-        parts = [
-            BUNDLE_MAGIC,
-            _codec.u8(FORMAT_VERSION),
-            _raw(self.grantee),
-            _codec.u16(len(self.entries)),
-        ]
-        parts.extend(e._head() + e.wrapped.to_bytes() for e in self.entries)
-        return b"".join(parts)
-
-    def to_bytes(self) -> bytes:
-        """The canonical serialization."""
-        return self._bytes
-
-    @cached_property
-    def digest(self) -> bytes:
-        """SHA-256 of :meth:`to_bytes` (the ``bundleDigest`` of a raw-codec CID announced on chain)."""
-        return hashlib.sha256(self._bytes).digest()
-
-    def section_names(self) -> frozenset[str]:
-        """Every section name released by any entry."""
-        return frozenset(n for e in self.entries for n in e.sections)
-
-    def record_ids(self) -> tuple[RecordId, ...]:
-        """Record ids covered, in bundle order (an id repeats if several envelopes of it are covered)."""
-        return tuple(e.record_id for e in self.entries)
-
-    @classmethod
-    def from_bytes(cls, data: bytes) -> KeyBundle:
-        """Parses the canonical serialization.
-
-        Raises:
-            MalformedError: Bad magic or version, truncation, trailing bytes, bad counts, unsorted or
-                duplicate entries or section names.
-        """
-        rd = _codec.Reader(data, _BUNDLE)
-        if rd.take(len(BUNDLE_MAGIC), "magic") != BUNDLE_MAGIC:
-            raise rd.fail("bad magic")
-        version = rd.uint(1, "version")
-        if version != FORMAT_VERSION:
-            raise rd.fail(f"unsupported version {version}")
-        grantee = Address(to_checksum_address(rd.take(20, "grantee")))
-        n_entries = rd.uint(2, "entry count")
-        if not 0 < n_entries <= MAX_BUNDLE_ENTRIES:
-            raise rd.fail(f"entry count {n_entries} not in 1..{MAX_BUNDLE_ENTRIES}")
-        entries: list[BundleEntry] = []
-        previous = b""
-        for _ in range(n_entries):
-            record_id = rd.take(32, "record id")
-            envelope_digest = rd.take(32, "envelope digest")
-            if record_id + envelope_digest <= previous:
-                raise rd.fail("entry out of order or duplicated")
-            previous = record_id + envelope_digest
-            count = rd.uint(1, "section count")
-            if not 0 < count <= MAX_SECTIONS:
-                raise rd.fail(f"section count {count} not in 1..{MAX_SECTIONS}")
-            names: list[str] = []
-            for _ in range(count):
-                name = _read_name(rd)
-                if names and name <= names[-1]:
-                    raise rd.fail(f"section {name!r} out of order or duplicated")
-                names.append(name)
-            wrapped = WrappedKey.from_bytes(rd.take(WRAP_OVERHEAD + KEY_SIZE * (count + 1), "wrapped key"))
-            entries.append(BundleEntry(RecordId(record_id), envelope_digest, tuple(names), wrapped))
-        rd.end()
-        return cls(grantee, tuple(entries))
-
-
-def _bundle_info(record_id: bytes, envelope_digest: bytes) -> bytes:
-    return b"famchain/keybundle/wrap" + _codec.u8(FORMAT_VERSION) + record_id + envelope_digest
-
-
-def _bundle_aad(grantee: Address, entry: BundleEntry) -> bytes:
-    return b"famchain/keybundle/keys" + _raw(grantee) + entry._head()
-
-
-def _unwrap_entry(grantee: Address, entry: BundleEntry, private_key: bytes) -> bytes:
-    return unwrap_key(
-        entry.wrapped,
-        private_key,
-        info=_bundle_info(entry.record_id, entry.envelope_digest),
-        aad=_bundle_aad(grantee, entry),
-        what=f"key bundle entry for record 0x{entry.record_id.hex()}",
-    )
+# --- key release -----------------------------------------------------------------------------------------
 
 
 def release_keys(
-    holder_private_key: bytes,
+    releaser_private_key: bytes,
     grantee_public_key: bytes,
-    grants: Iterable[tuple[SealedEnvelope, Iterable[str] | None]],
+    grants: Iterable[tuple[SealedEnvelope, EnvelopeContext, Iterable[str] | None]],
 ) -> KeyBundle:
     """Re-wraps section keys of existing records for one grantee (consent given after sealing).
 
-    For each ``(envelope, sections)`` the requested sections present in the envelope are released (None means
-    every section); records with none of them are skipped, so one consent mask can be applied to a whole card.
+    For each ``(envelope, context, sections)`` the requested sections present in the envelope are released
+    (None means every section); records with none of them are skipped, so one consent mask can be applied
+    to a whole card. The same envelope given twice releases the union.
 
     Args:
-        holder_private_key: A key that holds the sections in each envelope (normally the patient's).
+        releaser_private_key: A recipient of each envelope holding the sections (patient, author, family
+            doctor).
         grantee_public_key: The grantee's 64-byte encryption public key.
-        grants: The envelopes and the sections to release from each.
+        grants: The envelopes, their contexts (from the anchors) and the sections to release from each.
 
     Returns:
         One bundle for the grantee.
 
     Raises:
         InputError: Nothing to release.
-        NotARecipientError: The holder lacks a key for a requested section that the envelope has.
-        IntegrityError: An envelope fails authentication for the holder.
+        ContextMismatchError: A context does not match its envelope.
+        NotARecipientError: The releaser lacks an entry, or a key for a requested section.
+        IntegrityError: An envelope fails authentication for the releaser.
+        InvalidKeyError: A key is malformed.
     """
-    holder = address_from_private_key(holder_private_key)
-    grantee = address_from_public_key(grantee_public_key)
-    entries: dict[bytes, BundleEntry] = {}
-    for envelope, wanted in grants:
+    return _release_keys(releaser_private_key, grantee_public_key, grants, system_entropy)
+
+
+def _release_keys(
+    releaser_private_key: bytes,
+    grantee_public_key: bytes,
+    grants: Iterable[tuple[SealedEnvelope, EnvelopeContext, Iterable[str] | None]],
+    entropy: Entropy,
+) -> KeyBundle:
+    grantee = parse_public_key(grantee_public_key)
+    releaser = address_from_private_key(releaser_private_key)
+    chosen: dict[bytes, tuple[SealedEnvelope, EnvelopeContext, set[str]]] = {}
+    for envelope, context, wanted in grants:
         present = set(envelope.section_names)
-        chosen = present if wanted is None else {check_section_name(n) for n in wanted} & present
-        if not chosen:
+        names = present if wanted is None else {check_section_name(n) for n in wanted} & present
+        if not names:
             continue
-        own = _unlock_own(envelope, holder_private_key, holder)
-        if own is None:
-            raise NotARecipientError(holder, f"record 0x{envelope.context.record_id.hex()}")
-        mac_key, keys = own
-        if missing := chosen - set(keys):
-            raise NotARecipientError(
-                holder, f"section {sorted(missing)[0]!r} of record 0x{envelope.context.record_id.hex()}"
-            )
-        names = tuple(sorted(chosen))
-        head = BundleEntry(envelope.context.record_id, envelope.digest, names, WrappedKey(b"", b"", b""))
-        blob = mac_key + b"".join(keys[n] for n in names)
-        wrapped = wrap_key(
-            blob,
-            grantee_public_key,
-            info=_bundle_info(head.record_id, head.envelope_digest),
-            aad=_bundle_aad(grantee, head),
-        )
-        entries[head.record_id + head.envelope_digest] = BundleEntry(
-            head.record_id, head.envelope_digest, names, wrapped
-        )
-    if not entries:
-        raise InputError("nothing to release: no requested section is present in the given records")
-    if len(entries) > MAX_BUNDLE_ENTRIES:
-        raise InputError(f"a key bundle holds at most {MAX_BUNDLE_ENTRIES} entries, got {len(entries)}")
-    return KeyBundle(grantee, tuple(entries[k] for k in sorted(entries)))
-
-
-def add_recipients(
-    envelope: SealedEnvelope,
-    holder_private_key: bytes,
-    new_recipient_pubkeys: Iterable[bytes],
-    sections: Iterable[str] | None = None,
-) -> dict[Address, KeyBundle]:
-    """Releases sections of one sealed record to new recipients, one key bundle per recipient.
-
-    The envelope itself never changes (its bytes are content-addressed); the bundles travel separately and
-    are opened together with it (``open_section(..., bundles=[bundle])``).
-
-    Args:
-        envelope: The sealed record.
-        holder_private_key: A key holding the sections (normally the patient's).
-        new_recipient_pubkeys: The grantees' 64-byte public keys.
-        sections: Sections to release; None means every section.
-
-    Returns:
-        Grantee address -> its bundle.
-
-    Raises:
-        UnknownSectionError: A requested section is not in the envelope.
-        NotARecipientError: The holder lacks a requested section.
-        IntegrityError: The envelope fails authentication for the holder.
-    """
-    wanted = None if sections is None else tuple(sections)
-    for name in wanted or ():
-        if name not in envelope.section_names:
-            raise UnknownSectionError(name, envelope.section_names)
-    out: dict[Address, KeyBundle] = {}
-    for pub in new_recipient_pubkeys:
-        bundle = release_keys(holder_private_key, pub, [(envelope, wanted)])
-        out[bundle.grantee] = bundle
-    return out
-
-
-def verify_bundle(bundle: KeyBundle, reader_private_key: bytes) -> None:
-    """Checks that every entry of a bundle opens for the reader (every byte authenticated).
-
-    Raises:
-        NotARecipientError: The bundle is for another grantee.
-        IntegrityError: An entry was altered.
-    """
-    reader = address_from_private_key(reader_private_key)
-    if bundle.grantee != reader:
-        raise NotARecipientError(reader, f"key bundle for {bundle.grantee}")
-    for entry in bundle.entries:
-        _unwrap_entry(bundle.grantee, entry, reader_private_key)
+        key = context.digest + envelope.digest
+        if key in chosen:
+            chosen[key][2].update(names)
+        else:
+            chosen[key] = (envelope, context, names)
+    entries = []
+    for envelope, context, names in chosen.values():
+        access = _own_access(envelope, releaser_private_key, _check_context(envelope, context))
+        if access is None:
+            raise NotARecipientError(releaser, _describe(envelope))
+        if missing := names - set(access.keys):
+            raise NotARecipientError(releaser, f"section {sorted(missing)[0]!r} of {_describe(envelope)}")
+        items = tuple((n, access.keys[n]) for n in sorted(names))
+        entries.append(BundleEntry(context.digest, envelope.digest, EntryKind.KEYS, access.mac_key, items))
+    return _seal_bundle(entries, grantee, entropy)
 
 
 __all__ = [
-    "BUNDLE_MAGIC",
     "ENVELOPE_MAGIC",
     "FORMAT_VERSION",
-    "PUBLIC_KEY_SIZE",
-    "BundleEntry",
+    "EmergencyBlock",
+    "EmergencyShares",
     "EnvelopeContext",
     "KeyBundle",
     "MalformedError",
+    "OpenedBundle",
     "Recipient",
-    "RecipientEntry",
     "SealedEnvelope",
     "SealedSection",
     "Withheld",
-    "add_recipients",
+    "WrapEntry",
     "check_section_name",
+    "is_recipient",
     "open_all",
     "open_section",
     "release_keys",
     "seal",
-    "verify_bundle",
 ]

@@ -1,8 +1,9 @@
-"""ECIES key wrap to a secp256k1 public key, so one Ethereum wallet key both signs and decrypts.
+"""secp256k1 keys for encryption: ECDH and HKDF, so one Ethereum wallet key both signs and decrypts.
 
-A wrap is: a fresh ephemeral secp256k1 key; ECDH with the recipient's public key; HKDF-SHA256 over the shared
-x-coordinate, with ``info`` binding both public keys and the caller's context; AES-256-GCM of the secret under
-the derived key with a random nonce and the caller's associated data.
+The envelope and key-bundle formats (:mod:`famchain.crypto.envelope`, :mod:`famchain.crypto.bundle`) build
+their key wraps from these pieces: :func:`ecdh` (the 32-byte x-coordinate of the shared point, as
+``noble-curves`` ``getSharedSecret(priv, pub).slice(1, 33)`` and OpenSSL's ECDH give it) and :func:`hkdf`
+(HKDF-SHA256, RFC 5869, with no salt, i.e. 32 zero bytes).
 
 Public keys are the 64-byte uncompressed point without the ``0x04`` prefix, the form registered on chain: the
 account's address is the last 20 bytes of its keccak-256 (see docs/protocol.md, "Encryption public keys").
@@ -11,8 +12,6 @@ account's address is the last 20 bytes of its keccak-256 (see docs/protocol.md, 
 from __future__ import annotations
 
 import functools
-import os
-from dataclasses import dataclass
 
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -20,50 +19,16 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 
-from famchain.crypto.aead import AES_256_GCM, NONCE_SIZE, TAG_SIZE, get_aead
-from famchain.errors import AuthenticationError, InvalidKeyError
+from famchain.crypto._random import Entropy
+from famchain.errors import InvalidKeyError
 from famchain.types import Address
 
 PRIVATE_KEY_SIZE = 32
 PUBLIC_KEY_SIZE = 64
-WRAP_OVERHEAD = PUBLIC_KEY_SIZE + NONCE_SIZE + TAG_SIZE
-"""Bytes a wrap adds to the wrapped secret: ephemeral public key, nonce and tag."""
+SHARED_SECRET_SIZE = 32
 
-_HKDF_SALT = b"famchain/keywrap/v1"
 _CURVE = ec.SECP256K1()
 _SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
-
-
-@dataclass(frozen=True)
-class WrappedKey:
-    """A secret wrapped to one recipient.
-
-    Attributes:
-        ephemeral_public_key: The sender's one-time public key (64 bytes).
-        nonce: The AES-256-GCM nonce (12 bytes).
-        ciphertext: The wrapped secret with its 16-byte tag appended.
-    """
-
-    ephemeral_public_key: bytes
-    nonce: bytes
-    ciphertext: bytes
-
-    def to_bytes(self) -> bytes:
-        """Serializes as ``ephemeral_public_key ‖ nonce ‖ ciphertext`` (fixed-size fields first)."""
-        return self.ephemeral_public_key + self.nonce + self.ciphertext
-
-    @classmethod
-    def from_bytes(cls, data: bytes) -> WrappedKey:
-        """Splits the serialized form; the caller has already checked the total length.
-
-        Raises:
-            InvalidKeyError: ``data`` is shorter than the fixed overhead.
-        """
-        if len(data) < WRAP_OVERHEAD:
-            raise InvalidKeyError("wrapped key", f"{len(data)} bytes is shorter than {WRAP_OVERHEAD}")
-        eph = data[:PUBLIC_KEY_SIZE]
-        nonce = data[PUBLIC_KEY_SIZE : PUBLIC_KEY_SIZE + NONCE_SIZE]
-        return cls(eph, nonce, data[PUBLIC_KEY_SIZE + NONCE_SIZE :])
 
 
 def _private_key(private_key: bytes) -> ec.EllipticCurvePrivateKey:
@@ -154,55 +119,52 @@ def parse_public_key(value: str | bytes) -> bytes:
     return raw
 
 
-def _derive(shared: bytes, ephemeral: bytes, recipient: bytes, info: bytes) -> bytes:
-    hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=_HKDF_SALT, info=ephemeral + recipient + info)
-    return hkdf.derive(shared)
-
-
-def wrap_key(secret: bytes, recipient_public_key: bytes, *, info: bytes, aad: bytes) -> WrappedKey:
-    """Wraps ``secret`` so that only the holder of the recipient's private key can unwrap it.
-
-    Args:
-        secret: The bytes to protect (one or several 32-byte keys).
-        recipient_public_key: The recipient's 64-byte public key.
-        info: Context the derived key is bound to (HKDF info, after both public keys).
-        aad: Associated data the AEAD tag binds.
-
-    Raises:
-        InvalidKeyError: The public key is malformed or not on the curve.
-    """
-    recipient = _public_key(recipient_public_key)
-    ephemeral = ec.generate_private_key(_CURVE)
-    eph_pub = _encode_public(ephemeral.public_key())
-    shared = ephemeral.exchange(ec.ECDH(), recipient)
-    kek = _derive(shared, eph_pub, bytes(recipient_public_key), info)
-    nonce = os.urandom(NONCE_SIZE)
-    ciphertext = get_aead(AES_256_GCM).factory(kek).encrypt(nonce, secret, aad)
-    return WrappedKey(eph_pub, nonce, ciphertext)
-
-
-def unwrap_key(
-    wrapped: WrappedKey, private_key: bytes, *, info: bytes, aad: bytes, what: str = "wrapped key"
-) -> bytes:
-    """Unwraps a secret with the recipient's private key.
-
-    Args:
-        wrapped: The wrap.
-        private_key: The recipient's 32-byte private key.
-        info: The ``info`` given at wrap time.
-        aad: The ``aad`` given at wrap time.
-        what: Names the object in the error message.
-
-    Raises:
-        InvalidKeyError: The private key is not a valid secp256k1 key.
-        AuthenticationError: The wrap was altered, made for another key, or bound to another context
-            (an ephemeral key that is not a curve point counts as altered).
-    """
-    priv = _private_key(private_key)
+def is_public_key(value: bytes) -> bool:
+    """Tells whether ``value`` is a 64-byte uncompressed secp256k1 point (the parsers' check)."""
     try:
-        eph = _public_key(wrapped.ephemeral_public_key)
+        _public_key(value)
     except InvalidKeyError:
-        raise AuthenticationError(what) from None
-    shared = priv.exchange(ec.ECDH(), eph)
-    kek = _derive(shared, wrapped.ephemeral_public_key, _public_of(bytes(private_key)), info)
-    return get_aead(AES_256_GCM).decrypt(kek, wrapped.nonce, wrapped.ciphertext, aad, what)
+        return False
+    return True
+
+
+def ecdh(private_key: bytes, public_key: bytes) -> bytes:
+    """The x-coordinate (32 bytes, big-endian) of ``private_key * public_key`` on secp256k1.
+
+    Raises:
+        InvalidKeyError: Either key is malformed.
+    """
+    return _private_key(private_key).exchange(ec.ECDH(), _public_key(public_key))
+
+
+def hkdf(ikm: bytes, info: bytes, length: int) -> bytes:
+    """HKDF-SHA256 (RFC 5869) with no salt."""
+    return HKDF(algorithm=hashes.SHA256(), length=length, salt=None, info=info).derive(ikm)
+
+
+class EphemeralKey:
+    """A one-time secp256k1 key held only by the object (never in the module's key caches).
+
+    Attributes:
+        private_key: The 32-byte scalar (kept for the test-vector generator, which records it).
+        public_key: The 64-byte public key written into the sealed bytes.
+    """
+
+    def __init__(self, entropy: Entropy) -> None:
+        """Draws 32 bytes, again while they are not a scalar in ``1 .. n-1``."""
+        while True:
+            candidate = entropy(PRIVATE_KEY_SIZE, "ephemeral private key")
+            scalar = int.from_bytes(candidate, "big")
+            if 0 < scalar < _SECP256K1_N:
+                break
+        self._key = ec.derive_private_key(scalar, _CURVE)
+        self.private_key = candidate
+        self.public_key = _encode_public(self._key.public_key())
+
+    def exchange(self, public_key: bytes) -> bytes:
+        """ECDH x-coordinate with a recipient's 64-byte public key.
+
+        Raises:
+            InvalidKeyError: The public key is malformed.
+        """
+        return self._key.exchange(ec.ECDH(), _public_key(public_key))
