@@ -8,9 +8,13 @@ with what would identify the patient or tie the record to the sending system tak
 - the narrative ``text``, unless its status is ``additional`` (then it holds clinical content the structured
   elements lack; famchain's own export never writes one);
 - every reference, except a reference to a provider (Practitioner, PractitionerRole, Organization, Location),
-  which is kept as its display name and type only (``{"type": "Practitioner", "display": "Dr. David Brown"}``). The patient is re-attached on
-  export as the famchain account; links between resources (encounter, result, basedOn, ...) are dropped, since
-  each linked resource is an item of its own. A backbone element left without a required reference is dropped.
+  which is kept as its type and display name only (``{"type": "Practitioner", "display": "Dr. David Brown"}``);
+  canonical URLs (``instantiatesCanonical``) are kept, as they name protocols, not people. The patient is re-attached on
+  export as the famchain account. A report's ``result`` and a panel's ``hasMember`` become links to the items
+  those entries became (``item:<section>/<position>``; the export turns them into references between the
+  exported resources, and drops a link to an item the reader may not see). Other links between resources
+  (encounter, basedOn, reasonReference, ...) are dropped, since each linked resource is an item of its own.
+  A backbone element left without a required reference is dropped.
 - the bytes of every Attachment: ``data`` becomes ``sha256`` (hex) and the bytes go to the ``attachments``
   section once, whatever the number of resources that carry them.
 """
@@ -35,6 +39,12 @@ _PEOPLE: Final = frozenset({"Patient", "RelatedPerson", "Person", "Group"})
 
 Resolver = Callable[[Mapping[str, Any]], tuple[str | None, str | None]]
 """A reference -> (target resource type, the target's display name), both None when unknown."""
+
+Linker = Callable[[Mapping[str, Any]], str | None]
+"""A reference -> ``item:<entry index>`` when it points at another entry of the bundle, else None."""
+
+LINK_FIELDS: Final = frozenset({"result", "hasMember"})
+"""References kept as links between items: a report's results and a panel's members (their grouping)."""
 
 AttachmentSink = Callable[[bytes, bytes | None, str], None]
 """Called with the bytes of each attachment met, its declared SHA-1 ``hash`` and where it was
@@ -63,9 +73,10 @@ def has_modifier_extension(node: Any) -> bool:
 class Pruner:
     """Makes fragments (see the module docstring) of validated resources."""
 
-    def __init__(self, resolve: Resolver, on_attachment: AttachmentSink) -> None:
+    def __init__(self, resolve: Resolver, on_attachment: AttachmentSink, link: Linker) -> None:
         self._resolve = resolve
         self._on_attachment = on_attachment
+        self._link = link
 
     def fragment(self, raw: Mapping[str, Any], model: BaseModel) -> dict[str, Any]:
         """The fragment of one resource (raw JSON and its validated model)."""
@@ -89,11 +100,14 @@ class Pruner:
             provider = target in PROVIDER_TYPES
         else:
             provider = bool(allowed) and not (allowed & _PEOPLE) and allowed <= PROVIDER_TYPES | {"Device"}
+        if not provider:
+            return None
         display = ref.get("display") or name
-        if provider and display:
-            # the type keeps the next import (of famchain's own export) deciding the same way
-            return {"type": target, "display": str(display)} if target else {"display": str(display)}
-        return None
+        # the type keeps the next import (of famchain's own export) deciding the same way
+        kept = {"type": target} if target else {}
+        if display:
+            kept["display"] = str(display)
+        return kept or None
 
     def _object(self, raw: Mapping[str, Any], model: BaseModel, where: str, *, root: bool) -> dict[str, Any] | None:
         fields = _fields(type(model))
@@ -108,7 +122,14 @@ class Pruner:
             sub = getattr(model, name, None)
             here = f"{where}.{key}" if where else key
             kept: Any
-            if "enum_reference_types" in extra:
+            if "enum_reference_types" in extra and key in LINK_FIELDS and isinstance(value, list):
+                links = [self._link(v) for v in value if isinstance(v, Mapping)]
+                kept = [{"reference": link} for link in links if link] or None
+            elif "enum_reference_types" in extra and (
+                isinstance(value, str) or (isinstance(value, list) and all(isinstance(v, str) for v in value))
+            ):
+                kept = value  # a canonical URL (a protocol, a plan definition): names no one
+            elif "enum_reference_types" in extra:
                 allowed = frozenset(str(t) for t in extra["enum_reference_types"])
                 if isinstance(value, list):
                     kept = [r for v in value if (r := self._reference(v, allowed)) is not None] or None

@@ -13,6 +13,7 @@ import copy
 import hashlib
 import json
 import re
+import uuid
 from collections.abc import Iterable, Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any, Final
@@ -21,6 +22,7 @@ import pydantic
 from fhir.resources.R4B.bundle import Bundle
 
 from famchain.errors import InputError
+from famchain.fhir._prune import LINK_FIELDS
 from famchain.fhir._common import (
     CONDITION_CATEGORY,
     LOINC,
@@ -296,12 +298,10 @@ class _Exporter:
                 raise InputError(f"unknown section {name!r}")
             for item in value:
                 out.append(self.from_fragment(item["fhir"]) if item.get("fhir") else build(item))
-        resources = [r for r in out if r is not None]
-        for resource in resources:
-            self._stamp(name, resource)
-        return resources
+        return [r for r in out if r is not None]
 
-    def _stamp(self, name: str, resource: dict[str, Any]) -> None:
+    def stamp(self, name: str, resource: dict[str, Any]) -> None:
+        """Name the patient (and the author where the source named nobody) and tag the section."""
         kind = resource["resourceType"]
         if kind in _SUBJECT:
             resource[_SUBJECT[kind]] = self.subject
@@ -313,21 +313,49 @@ class _Exporter:
         resource["meta"] = {"tag": [{"system": SECTION_SYSTEM, "code": name}]}
 
 
+_NAMESPACE: Final = uuid.UUID("6b1d7f4e-3c2a-5e8f-9a41-0c7d2b9e5f13")
+
+
+def _relink(node: Any, urls: Mapping[str, str]) -> None:
+    """Links between items -> references between the exported resources (dropped when not exported)."""
+    if isinstance(node, dict):
+        for key in LINK_FIELDS & set(node):
+            refs = [{"reference": urls[r["reference"]]} for r in node[key] if r.get("reference") in urls]
+            if refs:
+                node[key] = refs
+            else:
+                del node[key]
+        for value in node.values():
+            _relink(value, urls)
+    elif isinstance(node, list):
+        for value in node:
+            _relink(value, urls)
+
+
 def finish(bundle: dict[str, Any]) -> dict[str, Any]:
     """Validate a Bundle famchain built with fhir.resources and return it as plain JSON.
+
+    The JSON returned is the one built, not the model's serialisation: fhir.resources rewrites date-times
+    (``12:11:44.627`` becomes ``12:11:44.627000``), and an export gives values back as they came in.
 
     Raises:
         InputError: it does not validate (a stored item that is not valid FHIR); the message names the entry.
     """
+    data: dict[str, Any] = json.loads(json.dumps(bundle, default=_json_number))
     try:
-        model = Bundle.model_validate(bundle)
+        Bundle.model_validate(data)
     except pydantic.ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
         message = str(first["msg"]).removeprefix("Value error, ")
         raise InputError(one_line(f"the exported Bundle is not valid FHIR at {where}: {message}")) from None
-    data: dict[str, Any] = json.loads(model.model_dump_json(exclude_none=True))
     return data
+
+
+def _json_number(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() and "." not in str(value) else float(value)
+    raise TypeError(f"{type(value).__name__} is not JSON")
 
 
 def bundle_from_sections(
@@ -346,9 +374,20 @@ def bundle_from_sections(
     """
     exporter = _Exporter(sections, account_reference(patient), author)
     entries = []
+    urls: dict[str, str] = {}  # item:<section>/<position> -> fullUrl of its resource
     for name in SECTION_NAMES:
-        if name in sections:
-            entries.extend({"resource": r} for r in exporter.section(name, sections[name]))
+        if name not in sections:
+            continue
+        value = sections[name]
+        for position, item in enumerate(value if isinstance(value, list) else [value]):
+            single = [item] if isinstance(value, list) else value
+            for resource in exporter.section(name, single):
+                exporter.stamp(name, resource)
+                url = "urn:uuid:" + str(uuid.uuid5(_NAMESPACE, f"{record_id}/{name}/{position}/{len(entries)}"))
+                urls.setdefault(f"item:{name}/{position}", url)
+                entries.append({"fullUrl": url, "resource": resource})
+    for entry in entries:
+        _relink(entry["resource"], urls)
     unknown = sorted(set(sections) - set(SECTION_NAMES))
     if unknown:
         raise InputError(f"unknown section {unknown[0]!r}")

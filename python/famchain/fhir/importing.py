@@ -8,6 +8,7 @@ refuses the bundle instead, naming the entry.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 from collections import Counter
 from collections.abc import Mapping
@@ -30,7 +31,7 @@ from famchain.fhir._common import (
     has_code,
     one_line,
 )
-from famchain.fhir._prune import Pruner, has_modifier_extension
+from famchain.fhir._prune import LINK_FIELDS, Pruner, has_modifier_extension
 from famchain.fhir.validation import read_json, validate_bundle
 from famchain.records.model import MAX_ATTACHMENT, Attachment, RecordContent, parse_record
 from famchain.records.sections import SECTION_NAMES
@@ -211,7 +212,7 @@ class _Importer:
                 self.by_url[str(entry["fullUrl"])] = n
             if isinstance(resource, Mapping) and resource.get("id"):
                 self.by_url.setdefault(f"{resource['resourceType']}/{resource['id']}", n)
-        self.pruner = Pruner(self._resolve_reference, self._attachment)
+        self.pruner = Pruner(self._resolve_reference, self._attachment, self._link)
         self._check_references()
         self.patient = self._patient()
         self.visit = self._visit(encounter)
@@ -245,6 +246,10 @@ class _Importer:
                 return reference.rstrip("/").split("/")[-2], None
             return None, None
         return str(target["resourceType"]), _name(target)
+
+    def _link(self, ref: Mapping[str, Any]) -> str | None:
+        target = self._target(ref)
+        return f"item:{target}" if target is not None else None
 
     def _check_references(self) -> None:
         for n, entry in enumerate(self.raw_entries):
@@ -361,6 +366,8 @@ class _Importer:
                     else "context: read for names and drugs, not a section item"
                 )
                 raise _Skip(CONTEXT, reason)
+            if kind == "Binary" and self._is_document_content(n):
+                raise _Skip(CONTEXT, "the bytes of a DocumentReference, recorded through it")
             if kind not in MAPPED_TYPES:
                 raise _Skip(UNMAPPED, "not mapped to a record section")
             if self._entered_in_error(r):
@@ -373,6 +380,15 @@ class _Importer:
             self._skip(n, kind, UNUSABLE, str(exc))
         except _Skip as exc:
             self._skip(n, kind, exc.kind, exc.reason)
+
+    def _is_document_content(self, n: int) -> bool:
+        for m in range(len(self.raw_entries)):
+            resource = self._resource(m) or {}
+            if resource.get("resourceType") == "DocumentReference":
+                for content in resource.get("content") or []:
+                    if self._target({"reference": content.get("attachment", {}).get("url")}) == n:
+                        return True
+        return False
 
     def _section(self, kind: str, r: Mapping[str, Any]) -> str:
         tagged = self._tagged(r, kind)
@@ -431,7 +447,13 @@ class _Importer:
     def _drug(self, r: Mapping[str, Any]) -> Mapping[str, Any] | None:
         if isinstance(r.get("medicationCodeableConcept"), Mapping):
             return r["medicationCodeableConcept"]  # type: ignore[no-any-return]
-        medication = self._resource(self._target(r.get("medicationReference")))
+        ref = r.get("medicationReference")
+        medication = self._resource(self._target(ref))
+        if medication is None and isinstance(ref, Mapping) and str(ref.get("reference", "")).startswith("#"):
+            wanted = str(ref["reference"])[1:]
+            medication = next(
+                (c for c in r.get("contained") or [] if isinstance(c, Mapping) and c.get("id") == wanted), None
+            )
         if medication is not None and isinstance(medication.get("code"), Mapping):
             return medication["code"]  # type: ignore[no-any-return]
         return None
@@ -441,8 +463,9 @@ class _Importer:
         if kind == "DocumentReference":
             self._document(n, r, model)
             return
-        if kind == "DiagnosticReport" and section == "examinations" and not (
-            r.get("conclusion") or r.get("conclusionCode") or r.get("result")
+        if kind == "DiagnosticReport" and (
+            section == "attachments"
+            or (r.get("presentedForm") and not (r.get("conclusion") or r.get("conclusionCode") or r.get("result")))
         ):
             self._report_attachment(n, r, model)
             return
@@ -478,7 +501,35 @@ class _Importer:
             self.blobs[sha] = _Blob(n, data, fields, carried_by=carried_by)
         return self.blobs[sha]
 
+    def _binary(self, url: Any) -> Mapping[str, Any] | None:
+        """The Binary entry an attachment ``url`` points at, when the bundle carries it."""
+        if not isinstance(url, str):
+            return None
+        binary = self._resource(self._target({"reference": url}))
+        if binary is not None and binary.get("resourceType") == "Binary" and binary.get("data"):
+            return binary
+        return None
+
+    def _inline(self, r: Mapping[str, Any], model: BaseModel) -> tuple[Mapping[str, Any], BaseModel]:
+        """A DocumentReference whose attachments point at Binary entries of the bundle, with their bytes
+        inline (the url was the bundle's own link to them)."""
+        if not any(
+            self._binary(c.get("attachment", {}).get("url")) and not c.get("attachment", {}).get("data")
+            for c in r.get("content") or []
+        ):
+            return r, model
+        copied = copy.deepcopy(dict(r))
+        for content in copied["content"]:
+            attachment = content.get("attachment", {})
+            binary = self._binary(attachment.get("url"))
+            if binary is not None and not attachment.get("data"):
+                attachment["data"] = binary["data"]
+                attachment.setdefault("contentType", binary.get("contentType"))
+                del attachment["url"]
+        return copied, type(model).model_validate(copied)
+
     def _document(self, n: int, r: Mapping[str, Any], model: BaseModel) -> None:
+        r, model = self._inline(r, model)
         self._pending = []
         fragment = self.pruner.fragment(r, model)
         if not self._pending:
@@ -517,7 +568,33 @@ class _Importer:
 
     # --- result -------------------------------------------------------------------------------------------
 
+    def _relink(self) -> None:
+        """``item:<entry>`` links -> ``item:<section>/<position>``; links to entries that became no item go."""
+        where: dict[str, str] = {}
+        for name, items in self.items.items():
+            for position, (n, _) in enumerate(sorted(items, key=lambda x: x[0])):
+                where[f"item:{n}"] = f"item:{name}/{position}"
+
+        def patch(node: Any) -> None:
+            if isinstance(node, dict):
+                for key in LINK_FIELDS & set(node):
+                    links = [{"reference": where[r["reference"]]} for r in node[key] if r.get("reference") in where]
+                    if links:
+                        node[key] = links
+                    else:
+                        del node[key]
+                for value in node.values():
+                    patch(value)
+            elif isinstance(node, list):
+                for value in node:
+                    patch(value)
+
+        for items in self.items.values():
+            for _, item in items:
+                patch(item.get("fhir"))
+
     def document_json(self) -> tuple[dict[str, Any], list[Attachment]]:
+        self._relink()
         sections: dict[str, Any] = {}
         for name, items in self.items.items():
             if not items:
