@@ -1,10 +1,12 @@
 """Reading and validating FHIR JSON: one-line errors that name the entry, the resource and the field.
 
 "Valid" here means what ``fhir.resources`` 8.3.0 checks with its R4B (4.3.0) models: every element is one the
-resource type defines, with the right cardinality and datatype, required elements present, primitive values
-matching FHIR's regular expressions, and codes of required bindings within their value set. It does not check
-profiles (US Core or any other), invariants written in FHIRPath, or terminology beyond those enumerations.
-The resources famchain maps are the same in R4 (4.0.1) and R4B.
+resource type defines (no unknown element), with the right cardinality and datatype, required elements present,
+primitive values matching FHIR's regular expressions (dates, decimals, ids, base64), one value per choice
+element. It does not check codes against value sets, not even required bindings (``status: "bogus"`` passes),
+nor profiles (US Core or any other), nor invariants written in FHIRPath, nor that references resolve (the
+importer checks that bundle-internal ``urn:uuid``/``urn:oid`` references do). The resources famchain maps are
+the same in R4 (4.0.1) and R4B.
 """
 
 from __future__ import annotations
