@@ -21,7 +21,7 @@ from famchain.fhir._common import (
 )
 
 
-class Unusable(Exception):  # noqa: N818 - a control-flow signal inside the importer, never raised to callers
+class Unusable(Exception):
     """A mapped resource type that lacks what its section needs; the reason says what."""
 
 
@@ -117,7 +117,9 @@ def timing_text(timing: Any) -> str | None:
         parts.append(f"{number(repeat['count'])} doses")
     bounds = repeat.get("boundsDuration")
     if isinstance(bounds, Mapping) and bounds.get("value") is not None:
-        parts.append(f"for {number(bounds['value'])} {bounds.get('unit') or bounds.get('code') or ''}".strip())
+        parts.append(
+            f"for {number(bounds['value'])} {bounds.get('unit') or bounds.get('code') or ''}".strip()
+        )
     return ", ".join(parts) or None
 
 
@@ -187,7 +189,9 @@ def encounter(r: Mapping[str, Any]) -> dict[str, Any]:
         text += f"; reason: {reasons}"
     period = r.get("period") if isinstance(r.get("period"), Mapping) else {}
     assert isinstance(period, Mapping)
-    return _clean({"text": text, "date": day(period.get("start") or period.get("end")), **_coded(_first(r.get("type")))})
+    return _clean(
+        {"text": text, "date": day(period.get("start") or period.get("end")), **_coded(_first(r.get("type")))}
+    )
 
 
 def _first(items: Any) -> Any:
@@ -277,7 +281,9 @@ def immunization(r: Mapping[str, Any]) -> dict[str, Any]:
 def family_member(r: Mapping[str, Any]) -> dict[str, Any]:
     """``father: Type 2 diabetes`` (with notes in brackets)."""
     relation = concept_text(r.get("relationship")) or "family member"
-    conditions = [t for c in r.get("condition") or [] if isinstance(c, Mapping) and (t := concept_text(c.get("code")))]
+    conditions = [
+        t for c in r.get("condition") or [] if isinstance(c, Mapping) and (t := concept_text(c.get("code")))
+    ]
     notes = _notes(r)
     if conditions:
         text = f"{relation}: {', '.join(conditions)}" + (f" ({notes})" if notes else "")
@@ -301,11 +307,11 @@ def observation(r: Mapping[str, Any]) -> dict[str, Any]:
         if not isinstance(c, Mapping):
             continue
         c_value, c_unit = _value_text(c)
-        components.append(f"{concept_text(c.get('code')) or 'component'} {c_value or '-'}{' ' + c_unit if c_unit else ''}")
-    if value is None and components:
-        value = "; ".join(components)
-    elif components:
-        value += "; " + "; ".join(components)
+        components.append(
+            f"{concept_text(c.get('code')) or 'component'} {c_value or '-'}{' ' + c_unit if c_unit else ''}"
+        )
+    if components:
+        value = "; ".join([value, *components] if value is not None else components)
     if value is None:
         text = r.get("text")
         if isinstance(text, Mapping) and text.get("status") == "additional" and text.get("div"):
@@ -332,7 +338,11 @@ def diagnostic_report(r: Mapping[str, Any]) -> dict[str, Any]:
     name = concept_text(r.get("code")) or "Diagnostic report"
     # Without a conclusion the value must not depend on the results: an export drops the links to results the
     # reader may not see, and the next import has to read the same item.
-    value = r.get("conclusion") or concepts_text(r.get("conclusionCode")) or "no conclusion; results are items of their own"
+    value = (
+        r.get("conclusion")
+        or concepts_text(r.get("conclusionCode"))
+        or "no conclusion; results are items of their own"
+    )
     return _clean(
         {
             "name": name,
@@ -365,7 +375,11 @@ def medication_request(r: Mapping[str, Any], drug: Mapping[str, Any] | None) -> 
     if not dose and isinstance(dose_and_rate, Mapping):
         if isinstance(dose_and_rate.get("doseQuantity"), Mapping):
             value, unit = quantity_text(dose_and_rate["doseQuantity"])
-            dose = f"{number(dose_and_rate['doseQuantity']['value'])}{' ' + unit if unit else ''}" if value else None
+            dose = (
+                f"{number(dose_and_rate['doseQuantity']['value'])}{' ' + unit if unit else ''}"
+                if value
+                else None
+            )
         elif isinstance(dose_and_rate.get("doseRange"), Mapping):
             low, unit = quantity_text(dose_and_rate["doseRange"].get("low"))
             high, _ = quantity_text(dose_and_rate["doseRange"].get("high"))
@@ -455,7 +469,7 @@ def attachment_fields(
     name = attachment.get("title")
     if not name:
         base = " ".join(p for p in (kind or "attachment", date) if p)
-        ext = mimetypes.guess_extension(media.split(";")[0].strip()) or ""
+        ext = mimetypes.guess_extension(media.split(";", maxsplit=1)[0].strip()) or ""
         name = base + ext
     return _clean(
         {

@@ -32,7 +32,16 @@ from pydantic.fields import FieldInfo
 from famchain.fhir._common import ACCOUNT_SYSTEM, PROVIDER_TYPES
 
 _ROOT_DROP: Final = frozenset(
-    {"resourceType", "id", "meta", "implicitRules", "contained", "identifier", "extension", "modifierExtension"}
+    {
+        "resourceType",
+        "id",
+        "meta",
+        "implicitRules",
+        "contained",
+        "identifier",
+        "extension",
+        "modifierExtension",
+    }
 )
 _ELEMENT_DROP: Final = frozenset({"id", "extension", "modifierExtension"})
 _PEOPLE: Final = frozenset({"Patient", "RelatedPerson", "Person", "Group"})
@@ -109,7 +118,9 @@ class Pruner:
             kept["display"] = str(display)
         return kept or None
 
-    def _object(self, raw: Mapping[str, Any], model: BaseModel, where: str, *, root: bool) -> dict[str, Any] | None:
+    def _object(
+        self, raw: Mapping[str, Any], model: BaseModel, where: str, *, root: bool
+    ) -> dict[str, Any] | None:
         fields = _fields(type(model))
         drop = _ROOT_DROP | {"text"} if root else _ELEMENT_DROP
         out: dict[str, Any] = {}

@@ -18,7 +18,6 @@ _PURPOSES: Final[dict[int, tuple[str, str, str]]] = {
 }
 
 
-
 def _section_bits(names: Iterable[str]) -> list[dict[str, Any]]:
     return [{"system": SECTION_SYSTEM, "code": n} for n in names]
 

@@ -22,7 +22,6 @@ import pydantic
 from fhir.resources.R4B.bundle import Bundle
 
 from famchain.errors import InputError
-from famchain.fhir._prune import LINK_FIELDS
 from famchain.fhir._common import (
     CONDITION_CATEGORY,
     LOINC,
@@ -35,6 +34,7 @@ from famchain.fhir._common import (
     one_line,
     system_uri,
 )
+from famchain.fhir._prune import LINK_FIELDS
 from famchain.records.sections import SECTION_NAMES
 
 _SUBJECT: Final[dict[str, str]] = {
@@ -59,9 +59,7 @@ _AUTHOR_FIELDS: Final[dict[str, tuple[str, bool]]] = {
     "Procedure": ("recorder", False),
 }
 
-_DATE_TIME: Final = re.compile(
-    r"\d{4}(-\d{2}(-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2}))?)?)?"
-)
+_DATE_TIME: Final = re.compile(r"\d{4}(-\d{2}(-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2}))?)?)?")
 _CLINICAL_STATUS: Final = frozenset({"active", "recurrence", "relapse", "inactive", "remission", "resolved"})
 _ALLERGY_STATUS: Final = frozenset({"active", "inactive", "resolved"})
 _REQUEST_STATUS: Final = frozenset(
@@ -163,7 +161,10 @@ class _Exporter:
         if d.get("status") in _CLINICAL_STATUS:
             out["clinicalStatus"] = {
                 "coding": [
-                    {"system": "http://terminology.hl7.org/CodeSystem/condition-clinical", "code": d["status"]}
+                    {
+                        "system": "http://terminology.hl7.org/CodeSystem/condition-clinical",
+                        "code": d["status"],
+                    }
                 ]
             }
         if d.get("date"):
@@ -231,7 +232,9 @@ class _Exporter:
                     }
                 ]
             }
-        categories = [c.strip() for c in str(a.get("category", "")).split(",") if c.strip() in _ALLERGY_CATEGORY]
+        categories = [
+            c.strip() for c in str(a.get("category", "")).split(",") if c.strip() in _ALLERGY_CATEGORY
+        ]
         if categories:
             out["category"] = categories
         if a.get("criticality") in _CRITICALITY:
@@ -276,7 +279,7 @@ class _Exporter:
     def section(self, name: str, value: Any) -> list[dict[str, Any]]:
         out: list[dict[str, Any] | None] = []
         if name in NARRATIVE_CODES:
-            items = [{"text": value}] if isinstance(value, str) else list(value)
+            items: list[Mapping[str, Any]] = [{"text": value}] if isinstance(value, str) else list(value)
             for item in items:
                 fragment = item.get("fhir")
                 out.append(self.from_fragment(fragment) if fragment else self.narrative(name, item["text"]))
@@ -373,7 +376,7 @@ def bundle_from_sections(
         InputError: an unknown section, or an item whose stored FHIR does not validate.
     """
     exporter = _Exporter(sections, account_reference(patient), author)
-    entries = []
+    entries: list[dict[str, Any]] = []
     urls: dict[str, str] = {}  # item:<section>/<position> -> fullUrl of its resource
     for name in SECTION_NAMES:
         if name not in sections:
@@ -383,7 +386,9 @@ def bundle_from_sections(
             single = [item] if isinstance(value, list) else value
             for resource in exporter.section(name, single):
                 exporter.stamp(name, resource)
-                url = "urn:uuid:" + str(uuid.uuid5(_NAMESPACE, f"{record_id}/{name}/{position}/{len(entries)}"))
+                url = "urn:uuid:" + str(
+                    uuid.uuid5(_NAMESPACE, f"{record_id}/{name}/{position}/{len(entries)}")
+                )
                 urls.setdefault(f"item:{name}/{position}", url)
                 entries.append({"fullUrl": url, "resource": resource})
     for entry in entries:
@@ -391,7 +396,12 @@ def bundle_from_sections(
     unknown = sorted(set(sections) - set(SECTION_NAMES))
     if unknown:
         raise InputError(f"unknown section {unknown[0]!r}")
-    bundle: dict[str, Any] = {"resourceType": "Bundle", "type": "collection", "timestamp": now(), "entry": entries}
+    bundle: dict[str, Any] = {
+        "resourceType": "Bundle",
+        "type": "collection",
+        "timestamp": now(),
+        "entry": entries,
+    }
     if record_id is not None:
         bundle["identifier"] = {"system": RECORD_SYSTEM, "value": record_id}
     return finish(bundle)

@@ -134,12 +134,16 @@ class ImportResult:
                 continue
             if kind == UNUSABLE:
                 for s in group:
-                    lines.append(f"  {label}: entry {s.index} {s.resource_type or '(no resource)'}: {s.reason}")
+                    lines.append(
+                        f"  {label}: entry {s.index} {s.resource_type or '(no resource)'}: {s.reason}"
+                    )
                 continue
             counts = Counter(s.resource_type or "?" for s in group)
             lines.append(f"  {label}: " + ", ".join(f"{t} x{c}" for t, c in counts.most_common()))
         if self.patient is not None:
-            lines.append("  the Patient is never part of a record (resident register --fhir-patient reads it)")
+            lines.append(
+                "  the Patient is never part of a record (resident register --fhir-patient reads it)"
+            )
         return "\n".join(lines)
 
 
@@ -147,7 +151,7 @@ def _count(value: Any) -> int:
     return len(value) if isinstance(value, list) else 1
 
 
-class _Skip(Exception):  # noqa: N818 - control flow inside the importer
+class _Skip(Exception):
     def __init__(self, kind: str, reason: str) -> None:
         super().__init__(reason)
         self.kind = kind
@@ -264,18 +268,32 @@ class _Importer:
                     )
 
     def _patient(self) -> Mapping[str, Any] | None:
-        patients = [n for n in range(len(self.raw_entries)) if (self._resource(n) or {}).get("resourceType") == "Patient"]
+        patients = [
+            n
+            for n in range(len(self.raw_entries))
+            if (self._resource(n) or {}).get("resourceType") == "Patient"
+        ]
         if len(patients) > 1:
             listed = ", ".join(str(n) for n in patients)
-            raise InputError(f"Bundle holds {len(patients)} Patient resources (entries {listed}): a record is one patient's")
+            raise InputError(
+                f"Bundle holds {len(patients)} Patient resources (entries {listed}): a record is one patient's"
+            )
         return self._resource(patients[0]) if patients else None
 
     def _visit(self, wanted: str | None) -> int | None:
-        encounters = [n for n in range(len(self.raw_entries)) if (self._resource(n) or {}).get("resourceType") == "Encounter"]
+        encounters = [
+            n
+            for n in range(len(self.raw_entries))
+            if (self._resource(n) or {}).get("resourceType") == "Encounter"
+        ]
         if wanted is not None:
             for n in encounters:
                 resource = self._resource(n) or {}
-                if wanted in (resource.get("id"), self.raw_entries[n].get("fullUrl"), f"Encounter/{resource.get('id')}"):
+                if wanted in (
+                    resource.get("id"),
+                    self.raw_entries[n].get("fullUrl"),
+                    f"Encounter/{resource.get('id')}",
+                ):
                     return n
             raise InputError(f"Bundle has no Encounter {wanted!r}")
 
@@ -299,7 +317,7 @@ class _Importer:
             raise InputError(f"{field_}.hash: does not match the SHA-1 of data")
         self._pending.append((data, where))
 
-    def _linked_encounter(self, r: Mapping[str, Any]) -> int | None | bool:
+    def _linked_encounter(self, r: Mapping[str, Any]) -> int | bool | None:
         """The entry index of the Encounter ``r`` belongs to; False when it names none."""
         link = r.get("encounter")
         if link is None and isinstance(r.get("context"), Mapping):
@@ -349,7 +367,9 @@ class _Importer:
                 continue
             kind = str(resource["resourceType"])
             if kind == "DiagnosticReport":
-                reports.append((n, resource, model))  # after every DocumentReference: shared bytes are kept once
+                reports.append(
+                    (n, resource, model)
+                )  # after every DocumentReference: shared bytes are kept once
                 continue
             self._entry(n, kind, resource, model, entry.get("request"))
         for n, resource, model in reports:
@@ -373,7 +393,10 @@ class _Importer:
             if self._entered_in_error(r):
                 raise _Skip(UNUSABLE, "entered in error")
             if has_modifier_extension(r):
-                raise _Skip(UNUSABLE, "carries a modifierExtension, which changes its meaning in a way famchain cannot read")
+                raise _Skip(
+                    UNUSABLE,
+                    "carries a modifierExtension, which changes its meaning in a way famchain cannot read",
+                )
             self._n, self._kind = n, kind
             self._map(n, kind, r, model)
         except inbound.Unusable as exc:
@@ -406,7 +429,12 @@ class _Importer:
             if self._earlier(r):
                 return "past_history"
             date = inbound.procedure(r).get("date")
-            if self._linked_encounter(r) is False and self.visit_start and date and date[:10] < self.visit_start:
+            if (
+                self._linked_encounter(r) is False
+                and self.visit_start
+                and date
+                and date[:10] < self.visit_start
+            ):
                 return "past_history"
             return "examinations"
         if kind == "Observation":
@@ -430,7 +458,9 @@ class _Importer:
         if kind == "Observation" and section in _NARRATIVE:
             return {"text": str(r["valueString"])}
         if kind == "Condition":
-            return inbound.condition_history(r) if section == "past_history" else inbound.condition_diagnosis(r)
+            return (
+                inbound.condition_history(r) if section == "past_history" else inbound.condition_diagnosis(r)
+            )
         if kind == "Procedure":
             return inbound.procedure_history(r) if section == "past_history" else inbound.procedure(r)
         if kind == "MedicationRequest":
@@ -452,7 +482,8 @@ class _Importer:
         if medication is None and isinstance(ref, Mapping) and str(ref.get("reference", "")).startswith("#"):
             wanted = str(ref["reference"])[1:]
             medication = next(
-                (c for c in r.get("contained") or [] if isinstance(c, Mapping) and c.get("id") == wanted), None
+                (c for c in r.get("contained") or [] if isinstance(c, Mapping) and c.get("id") == wanted),
+                None,
             )
         if medication is not None and isinstance(medication.get("code"), Mapping):
             return medication["code"]  # type: ignore[no-any-return]
@@ -465,7 +496,10 @@ class _Importer:
             return
         if kind == "DiagnosticReport" and (
             section == "attachments"
-            or (r.get("presentedForm") and not (r.get("conclusion") or r.get("conclusionCode") or r.get("result")))
+            or (
+                r.get("presentedForm")
+                and not (r.get("conclusion") or r.get("conclusionCode") or r.get("result"))
+            )
         ):
             self._report_attachment(n, r, model)
             return
@@ -485,12 +519,14 @@ class _Importer:
         self.mapped.append(MappedEntry(n, kind, section))
 
     def _presented(self, r: Mapping[str, Any], where: str) -> dict[str, Any]:
-        index = int(where.split("[")[1].split("]")[0]) if "[" in where else 0
+        index = int(where.split("[")[1].split("]", maxsplit=1)[0]) if "[" in where else 0
         attachment = (r.get("presentedForm") or [{}])[index]
         return inbound.attachment_fields(
             attachment,
             kind=concept_text(r.get("code")),
-            date=day(r.get("effectiveDateTime") or (r.get("effectivePeriod") or {}).get("start") or r.get("issued")),
+            date=day(
+                r.get("effectiveDateTime") or (r.get("effectivePeriod") or {}).get("start") or r.get("issued")
+            ),
             author=None,
             description=None,
         )
@@ -533,7 +569,9 @@ class _Importer:
         self._pending = []
         fragment = self.pruner.fragment(r, model)
         if not self._pending:
-            raise _Skip(UNUSABLE, "famchain needs the bytes inline (content[].attachment.data; a url is not fetched)")
+            raise _Skip(
+                UNUSABLE, "famchain needs the bytes inline (content[].attachment.data; a url is not fetched)"
+            )
         authors = "; ".join(str(a["display"]) for a in fragment.get("author") or [] if a.get("display"))
         context = r.get("context") if isinstance(r.get("context"), Mapping) else {}
         assert isinstance(context, Mapping)
@@ -561,7 +599,9 @@ class _Importer:
         if not self._pending:
             raise _Skip(UNUSABLE, "a report needs a conclusion, results or an inline presentedForm")
         for m, (data, where) in enumerate(self._pending):
-            blob = self._blob(n, data, self._presented(r, where), carried_by=None if m == 0 else "attachments")
+            blob = self._blob(
+                n, data, self._presented(r, where), carried_by=None if m == 0 else "attachments"
+            )
             if m == 0:
                 blob.fhir.append(fragment)
         self.mapped.append(MappedEntry(n, "DiagnosticReport", "attachments"))
@@ -578,7 +618,9 @@ class _Importer:
         def patch(node: Any) -> None:
             if isinstance(node, dict):
                 for key in LINK_FIELDS & set(node):
-                    links = [{"reference": where[r["reference"]]} for r in node[key] if r.get("reference") in where]
+                    links = [
+                        {"reference": where[r["reference"]]} for r in node[key] if r.get("reference") in where
+                    ]
                     if links:
                         node[key] = links
                     else:
@@ -639,7 +681,9 @@ def import_bundle(document: Any, *, strict: bool = False, encounter: str | None 
     if not doc["sections"] and not attachments:
         kinds = Counter(s.resource_type or "?" for s in importer.skipped)
         found = ", ".join(f"{t} x{c}" for t, c in kinds.most_common()) or "no entries"
-        raise InputError(f"Bundle holds nothing famchain records ({found}); famchain maps {', '.join(MAPPED_TYPES)}")
+        raise InputError(
+            f"Bundle holds nothing famchain records ({found}); famchain maps {', '.join(MAPPED_TYPES)}"
+        )
     try:
         content = parse_record(doc, attachments)
     except InputError as exc:

@@ -64,7 +64,11 @@ def identifier_choices(patient: Mapping[str, Any]) -> list[IdentifierChoice]:
             continue
         kind = ident.get("type") if isinstance(ident.get("type"), Mapping) else None
         code = next(
-            (str(c["code"]) for c in (kind or {}).get("coding") or [] if isinstance(c, Mapping) and c.get("code")),
+            (
+                str(c["code"])
+                for c in (kind or {}).get("coding") or []
+                if isinstance(c, Mapping) and c.get("code")
+            ),
             None,
         )
         text = concept_text(kind) if kind is not None else None
@@ -111,7 +115,16 @@ def _address(patient: Mapping[str, Any]) -> str | None:
         ordered = [address.get(k) for k in ("country", "state", "city", "district")] + lines
         text = "".join(str(p) for p in ordered if p)
         return text + (f" {address['postalCode']}" if address.get("postalCode") else "")
-    city_line = " ".join(str(p) for p in (address.get("city"), address.get("district"), address.get("state"), address.get("postalCode")) if p)
+    city_line = " ".join(
+        str(p)
+        for p in (
+            address.get("city"),
+            address.get("district"),
+            address.get("state"),
+            address.get("postalCode"),
+        )
+        if p
+    )
     return ", ".join(p for p in (*lines, city_line, address.get("country")) if p) or None
 
 
@@ -174,7 +187,9 @@ def patient_of(document: Any) -> dict[str, Any]:
         found = [
             e["resource"]
             for e in document.get("entry") or []
-            if isinstance(e, dict) and isinstance(e.get("resource"), dict) and e["resource"].get("resourceType") == "Patient"
+            if isinstance(e, dict)
+            and isinstance(e.get("resource"), dict)
+            and e["resource"].get("resourceType") == "Patient"
         ]
         if len(found) != 1:
             raise InputError(f"expected one Patient in the Bundle, found {len(found)}")

@@ -14,9 +14,8 @@ from _chain_support import World
 from _cli_support import Cli
 from fhir.resources.R4B.bundle import Bundle
 
-from famchain.devnet import DevnetInfo
-from famchain.errors import InputError
 from famchain import fhir
+from famchain.devnet import DevnetInfo
 
 PATIENT_REF = {"reference": "urn:uuid:0f1c3b7e-1d8e-4a43-9a61-3c1f7b1e2a01"}
 PDF = b"%PDF-1.4 chest x-ray report\n"
@@ -167,6 +166,7 @@ BUNDLE: dict[str, Any] = {
         },
     ],
 }
+
 
 def _types(bundle: dict[str, Any]) -> list[str]:
     return [e["resource"]["resourceType"] for e in bundle.get("entry", [])]

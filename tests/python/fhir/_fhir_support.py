@@ -14,10 +14,18 @@ from typing import Any
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "fhir"
 
-SYNTHEA = ("synthea/Johnnie679_Hermiston71_2cd30bd6-3a87-4191-af90-6daa70f58f55.json.gz", "synthea/fhiry-cfhir.json.gz")
+SYNTHEA = (
+    "synthea/Johnnie679_Hermiston71_2cd30bd6-3a87-4191-af90-6daa70f58f55.json.gz",
+    "synthea/fhiry-cfhir.json.gz",
+)
 USCORE = ("uscore/Tom_Ratke_10429bc1.json.gz", "uscore/Evelia_Cartwright_e88259f2.json.gz")
 INVALID = "synthea/Luna60_McCullough561_6662f0ca-b617-4e02-8f55-7275e9f49aa0.json.gz"
-HL7_BUNDLES = ("hl7-r4/Bundle-father.json", "hl7-r4/Bundle-xds.json", "hl7-r4/Bundle-lipids.json", "hl7-r4/Bundle-101.json")
+HL7_BUNDLES = (
+    "hl7-r4/Bundle-father.json",
+    "hl7-r4/Bundle-xds.json",
+    "hl7-r4/Bundle-lipids.json",
+    "hl7-r4/Bundle-101.json",
+)
 CONTEXT = frozenset({"Patient", "Practitioner", "PractitionerRole", "Organization", "Location", "Medication"})
 
 
@@ -36,7 +44,11 @@ def load(name: str) -> dict[str, Any]:
 
 def wrap(*resources: Mapping[str, Any]) -> dict[str, Any]:
     """A collection Bundle of single resources (the HL7 examples of one resource type)."""
-    return {"resourceType": "Bundle", "type": "collection", "entry": [{"resource": copy.deepcopy(dict(r))} for r in resources]}
+    return {
+        "resourceType": "Bundle",
+        "type": "collection",
+        "entry": [{"resource": copy.deepcopy(dict(r))} for r in resources],
+    }
 
 
 def _references(node: Any) -> Iterator[str]:
@@ -61,13 +73,20 @@ def visits(bundle: Mapping[str, Any]) -> list[dict[str, Any]]:
         url = encounter["fullUrl"]
         chosen = [e for e in entries if e["resource"]["resourceType"] == "Patient"] + [encounter]
         chosen += [
-            e for e in entries
-            if e is not encounter and e["resource"]["resourceType"] not in CONTEXT and url in set(_references(e["resource"]))
+            e
+            for e in entries
+            if e is not encounter
+            and e["resource"]["resourceType"] not in CONTEXT
+            and url in set(_references(e["resource"]))
         ]
         for e in list(chosen):
             for ref in _references(e["resource"]):
                 target = by_url.get(ref)
-                if target is not None and target not in chosen and target["resource"]["resourceType"] in CONTEXT:
+                if (
+                    target is not None
+                    and target not in chosen
+                    and target["resource"]["resourceType"] in CONTEXT
+                ):
                     chosen.append(target)
         kept = {id(e) for e in chosen}
         visit = [copy.deepcopy(e) for e in entries if id(e) in kept]
@@ -92,7 +111,9 @@ def _relative(node: Any, present: set[str | None]) -> None:
 
 def resources(bundle: Mapping[str, Any], kind: str) -> list[dict[str, Any]]:
     """The resources of one type in a bundle, in order."""
-    return [e["resource"] for e in bundle.get("entry", []) if e.get("resource", {}).get("resourceType") == kind]
+    return [
+        e["resource"] for e in bundle.get("entry", []) if e.get("resource", {}).get("resourceType") == kind
+    ]
 
 
 def attachment_bytes(node: Any) -> list[bytes]:

@@ -46,7 +46,8 @@ def test_visit_bundle_imports_and_accounts_for_every_entry(name: str, n: int) ->
     types = [e["resource"]["resourceType"] for e in bundle["entry"]]
     mapped = {m.index for m in result.mapped}
     skipped = {s.index for s in result.skipped}
-    assert mapped | skipped == set(range(len(types))) and not mapped & skipped
+    assert mapped | skipped == set(range(len(types)))
+    assert not mapped & skipped
     for s in result.skipped:
         assert s.resource_type == types[s.index]
         expected = "context" if types[s.index] in importing.CONTEXT_TYPES else "unmapped"
@@ -54,7 +55,8 @@ def test_visit_bundle_imports_and_accounts_for_every_entry(name: str, n: int) ->
             expected = "unusable"
         assert s.kind == expected, s
     for m in result.mapped:
-        assert m.resource_type == types[m.index] and m.resource_type in importing.MAPPED_TYPES
+        assert m.resource_type == types[m.index]
+        assert m.resource_type in importing.MAPPED_TYPES
     # The machine-readable list names index, type and reason; the text summary counts them.
     listed = result.to_json()["skipped"]
     assert [(s["index"], s["type"]) for s in listed] == [(s.index, s.resource_type) for s in result.skipped]
@@ -67,16 +69,30 @@ def test_unmapped_types_of_the_issue_are_skipped_and_reported(name: str) -> None
     result = fhir.import_bundle(load(name))
     reported = {s.resource_type for s in result.skipped if s.kind == "unmapped"}
     present = {e["resource"]["resourceType"] for e in load(name)["entry"]}
-    expected = present & {"Claim", "ExplanationOfBenefit", "CareTeam", "CarePlan", "Goal", "Provenance", "Coverage", "ImagingStudy", "Device"}
-    assert expected and expected <= reported
-    assert {"Procedure", "Immunization", "AllergyIntolerance", "Encounter"} & present <= {m.resource_type for m in result.mapped}
+    expected = present & {
+        "Claim",
+        "ExplanationOfBenefit",
+        "CareTeam",
+        "CarePlan",
+        "Goal",
+        "Provenance",
+        "Coverage",
+        "ImagingStudy",
+        "Device",
+    }
+    assert expected
+    assert expected <= reported
+    assert {"Procedure", "Immunization", "AllergyIntolerance", "Encounter"} & present <= {
+        m.resource_type for m in result.mapped
+    }
 
 
 @pytest.mark.parametrize("name", USCORE)
 def test_strict_refuses_at_the_first_unmapped_entry(name: str) -> None:
     bundle = load(name)
     first = next(
-        n for n, e in enumerate(bundle["entry"])
+        n
+        for n, e in enumerate(bundle["entry"])
         if e["resource"]["resourceType"] not in {*importing.MAPPED_TYPES, *importing.CONTEXT_TYPES}
     )
     kind = bundle["entry"][first]["resource"]["resourceType"]
@@ -90,7 +106,8 @@ def test_strict_refuses_at_the_first_unmapped_entry(name: str) -> None:
 def test_strict_accepts_a_bundle_of_mapped_and_context_entries_only() -> None:
     bundle = load(USCORE[0])
     bundle["entry"] = [
-        e for e in bundle["entry"]
+        e
+        for e in bundle["entry"]
         if e["resource"]["resourceType"] in {*importing.MAPPED_TYPES, *importing.CONTEXT_TYPES}
     ]
     strict = fhir.import_bundle(bundle, strict=True)
@@ -107,8 +124,11 @@ def test_encounter_without_reason_keeps_date_class_and_type() -> None:
     (item,) = fhir.import_bundle(one).content.sections["present_illness"]
     klass = encounter["class"]
     assert item["date"] == encounter["period"]["start"][:10]
-    assert item["text"].startswith(f"{klass.get('display') or klass['code']} visit: {encounter['type'][0]['text']}")
-    assert item["fhir"]["class"] == klass and item["fhir"]["type"] == encounter["type"]
+    assert item["text"].startswith(
+        f"{klass.get('display') or klass['code']} visit: {encounter['type'][0]['text']}"
+    )
+    assert item["fhir"]["class"] == klass
+    assert item["fhir"]["type"] == encounter["type"]
     assert item["code"] == encounter["type"][0]["coding"][0]["code"]
 
 
@@ -137,7 +157,8 @@ def test_every_observation_keeps_value_unit_range_and_code(name: str, n: int) ->
     assert len(items) == len(observations) > 5
     for source, item in zip(observations, items, strict=True):
         assert item["fhir"]["code"] == source["code"]
-        assert item["code"] == source["code"]["coding"][0]["code"] and item["system"] == "LOINC"
+        assert item["code"] == source["code"]["coding"][0]["code"]
+        assert item["system"] == "LOINC"
         assert item["date"] == source["effectiveDateTime"][:10]
         if "valueQuantity" in source:
             q = source["valueQuantity"]
@@ -157,7 +178,8 @@ def test_reference_range_and_interpretation_are_kept() -> None:
     assert by_name["Cholesterol in HDL"]["reference_range"] == "1.5-"
     culture = load("hl7-r4/Observation-f206.json")
     (item,) = fhir.import_bundle(wrap(culture)).content.sections["examinations"]
-    assert item["interpretation"] == "POS" and item["value"] == "Staphylococcus aureus"
+    assert item["interpretation"] == "POS"
+    assert item["value"] == "Staphylococcus aureus"
     assert item["fhir"]["interpretation"] == culture["interpretation"]
 
 
@@ -173,7 +195,11 @@ def test_medication_request_keeps_timing_route_and_text() -> None:
         assert item["system"] == "RxNorm"
     amoxicillin = next(i for i in items if i["drug"].startswith("Amoxicillin"))
     # {"frequency": 3, "period": 1, "periodUnit": "d"}, a dose of 1, supply 2 weeks: not the bare "1.0" of old
-    assert (amoxicillin["dose"], amoxicillin["frequency"], amoxicillin["days"]) == ("1", "3 times per day", 14)
+    assert (amoxicillin["dose"], amoxicillin["frequency"], amoxicillin["days"]) == (
+        "1",
+        "3 times per day",
+        14,
+    )
     assert amoxicillin["note"].startswith("Take at regular intervals")
 
     text = load("hl7-r4/MedicationRequest-medrx0311.json")  # route, timing code and dosage text
@@ -199,7 +225,11 @@ def test_document_reference_keeps_type_date_author_and_bytes(name: str) -> None:
     documents = resources(bundle, "DocumentReference")
     attachments = result.content.sections["attachments"]
     assert len(attachments) == len(documents)
-    practitioners = {e["fullUrl"]: e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "Practitioner"}
+    practitioners = {
+        e["fullUrl"]: e["resource"]
+        for e in bundle["entry"]
+        if e["resource"]["resourceType"] == "Practitioner"
+    }
     for source, item in zip(documents, attachments, strict=True):
         data = base64.b64decode(source["content"][0]["attachment"]["data"])
         assert base64.b64decode(item["data"]) == data
@@ -221,7 +251,8 @@ def test_document_reference_description_and_binary_in_the_bundle() -> None:
     (binary,) = resources(xds, "Binary")
     assert base64.b64decode(item["data"]) == base64.b64decode(binary["data"])
     assert item["description"] == source["description"]
-    assert item["name"] == "Physical" and item["media_type"] == "text/plain"
+    assert item["name"] == "Physical"
+    assert item["media_type"] == "text/plain"
     assert {s.resource_type: s.kind for s in result.skipped}["Binary"] == "context"
 
 
@@ -230,8 +261,10 @@ def test_presented_form_becomes_an_attachment_byte_for_byte() -> None:
     result = fhir.import_bundle(wrap(report))
     (item,) = result.content.sections["attachments"]
     assert base64.b64decode(item["data"]) == base64.b64decode(report["presentedForm"][0]["data"])
-    assert item["media_type"] == "application/pdf" and item["name"] == report["presentedForm"][0]["title"]
-    assert item["fhir"][0]["resourceType"] == "DiagnosticReport" and "data" not in json.dumps(item["fhir"])
+    assert item["media_type"] == "application/pdf"
+    assert item["name"] == report["presentedForm"][0]["title"]
+    assert item["fhir"][0]["resourceType"] == "DiagnosticReport"
+    assert "data" not in json.dumps(item["fhir"])
 
 
 def test_presented_form_with_the_bytes_of_a_document_is_kept_once() -> None:
@@ -247,7 +280,11 @@ def test_presented_form_with_the_bytes_of_a_document_is_kept_once() -> None:
         "effectiveDateTime": document["date"],
         "presentedForm": [copy.deepcopy(document["content"][0]["attachment"])],
     }
-    with_conclusion = {**copy.deepcopy(note), "conclusion": "Healthy.", "presentedForm": note["presentedForm"]}
+    with_conclusion = {
+        **copy.deepcopy(note),
+        "conclusion": "Healthy.",
+        "presentedForm": note["presentedForm"],
+    }
     bundle["entry"] += [{"resource": note}, {"resource": with_conclusion}]
     result = fhir.import_bundle(bundle)
     (item,) = result.content.sections["attachments"]
@@ -296,17 +333,22 @@ def test_problem_list_conditions_are_past_history() -> None:
     example = load("hl7-r4/Condition-example.json")  # encounter-diagnosis: this visit's
     f201 = load("hl7-r4/Condition-f201.json")  # problem-list-item
     sections = fhir.import_bundle(wrap(example, f201)).content.sections
-    assert [(d["text"], d["code"], d["system"]) for d in sections["diagnosis"]] == [("Burnt Ear", "39065001", "SNOMED CT")]
+    assert [(d["text"], d["code"], d["system"]) for d in sections["diagnosis"]] == [
+        ("Burnt Ear", "39065001", "SNOMED CT")
+    ]
     (history,) = sections["past_history"]
-    assert history["text"].startswith("Fever") and history["fhir"]["code"] == f201["code"]
+    assert history["text"].startswith("Fever")
+    assert history["fhir"]["code"] == f201["code"]
 
 
 def test_narrative_observation_and_father_document() -> None:
     father = load("hl7-r4/Bundle-father.json")
     result = fhir.import_bundle(father)
     kinds = {s.resource_type: s.kind for s in result.skipped}
-    assert kinds["Composition"] == "unmapped" and kinds["MedicationStatement"] == "unmapped"
-    assert kinds["Patient"] == "context" and kinds["Practitioner"] == "context"
+    assert kinds["Composition"] == "unmapped"
+    assert kinds["MedicationStatement"] == "unmapped"
+    assert kinds["Patient"] == "context"
+    assert kinds["Practitioner"] == "context"
     reason = next(i for i in result.content.sections["examinations"] if i["name"] == "Reason for admission")
     assert reason["value"] == "Acute Asthmatic attack. Was wheezing for days prior to admission."
     assert result.content.sections["allergies"][0]["substance"] == "Doxycycline"
@@ -322,7 +364,12 @@ def test_nothing_of_the_patient_reaches_the_record(name: str) -> None:
     (patient,) = resources(bundle, "Patient")
     assert result.patient == patient
     sealed = json.dumps(result.content.sections, ensure_ascii=False)
-    secrets = [patient["id"], patient["name"][0]["family"], *patient["name"][0]["given"], patient["address"][0]["line"][0]]
+    secrets = [
+        patient["id"],
+        patient["name"][0]["family"],
+        *patient["name"][0]["given"],
+        patient["address"][0]["line"][0],
+    ]
     secrets += [i["value"] for i in patient.get("identifier", [])]
     secrets += [t["value"] for t in patient.get("telecom", [])]
     for secret in secrets:
@@ -337,7 +384,10 @@ def test_nothing_of_the_patient_reaches_the_record(name: str) -> None:
 def test_real_world_invalid_bundle_names_entry_and_field() -> None:
     with pytest.raises(InputError) as info:
         fhir.import_bundle(load(INVALID))
-    assert str(info.value) == "Bundle.entry[16].resource(Condition).category: Input should be a valid list (and 1 more)"
+    assert (
+        str(info.value)
+        == "Bundle.entry[16].resource(Condition).category: Input should be a valid list (and 1 more)"
+    )
 
 
 def _broken_reference() -> dict[str, Any]:
@@ -354,7 +404,9 @@ def _oversize(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
 
 def _two_patients() -> dict[str, Any]:
     bundle = _visit(USCORE[0], 10)
-    bundle["entry"].append(copy.deepcopy(bundle["entry"][0]) | {"fullUrl": "urn:uuid:5b0b7c2e-0000-4000-8000-000000000001"})
+    bundle["entry"].append(
+        copy.deepcopy(bundle["entry"][0]) | {"fullUrl": "urn:uuid:5b0b7c2e-0000-4000-8000-000000000001"}
+    )
     return bundle
 
 
@@ -367,15 +419,35 @@ def _bad_hash() -> dict[str, Any]:
 @pytest.mark.parametrize(
     ("make", "message"),
     [
-        (_broken_reference, r"Bundle\.entry\[\d+\]\.resource\(Observation\)\.encounter: reference urn:uuid:0+-0+-4000-8000-0+ resolves to no entry of the bundle"),
-        (_oversize, r"Bundle\.entry\[\d+\]\.resource\(DocumentReference\)\.content\[0\]\.attachment\.data: larger than 0 MiB"),
+        (
+            _broken_reference,
+            r"Bundle\.entry\[\d+\]\.resource\(Observation\)\.encounter: reference urn:uuid:0+-0+-4000-8000-0+ resolves to no entry of the bundle",
+        ),
+        (
+            _oversize,
+            r"Bundle\.entry\[\d+\]\.resource\(DocumentReference\)\.content\[0\]\.attachment\.data: larger than 0 MiB",
+        ),
         (_two_patients, r"Bundle holds 2 Patient resources \(entries 0, \d+\): a record is one patient's"),
-        (_bad_hash, r"Bundle\.entry\[0\]\.resource\(DiagnosticReport\)\.presentedForm\[0\]\.hash: does not match the SHA-1 of data"),
+        (
+            _bad_hash,
+            r"Bundle\.entry\[0\]\.resource\(DiagnosticReport\)\.presentedForm\[0\]\.hash: does not match the SHA-1 of data",
+        ),
         (lambda: load("hl7-r4/Patient-example.json"), r"expected a FHIR Bundle, got 'Patient'"),
-        (lambda: wrap(load("hl7-r4/Patient-example.json")), r"Bundle holds nothing famchain records \(Patient x1\)"),
+        (
+            lambda: wrap(load("hl7-r4/Patient-example.json")),
+            r"Bundle holds nothing famchain records \(Patient x1\)",
+        ),
         (lambda: [1, 2], r"expected a FHIR Bundle, got 'list'"),
     ],
-    ids=["broken-reference", "oversize-attachment", "two-patients", "bad-hash", "a-patient", "nothing", "not-json-object"],
+    ids=[
+        "broken-reference",
+        "oversize-attachment",
+        "two-patients",
+        "bad-hash",
+        "a-patient",
+        "nothing",
+        "not-json-object",
+    ],
 )
 def test_bad_bundle_is_one_line(make: Any, message: str, monkeypatch: pytest.MonkeyPatch) -> None:
     document = make(monkeypatch) if make is _oversize else make()
@@ -412,5 +484,6 @@ def test_load_bundle_prefixes_the_path(tmp_path: Path) -> None:
 
 def test_sections_follow_bit_order() -> None:
     names = fhir.import_bundle(load(USCORE[0])).content.names
-    assert names == [n for n in SECTION_NAMES if n in names] and names[-1] == "allergies"
+    assert names == [n for n in SECTION_NAMES if n in names]
+    assert names[-1] == "allergies"
     assert set(HL7_BUNDLES)  # the HL7 bundles are exercised by the round-trip suite

@@ -46,11 +46,14 @@ def test_us_core_patient_profile(name: str) -> None:
     assert (profile["sex"], profile["birth_date"]) == (patient["gender"], patient["birthDate"])
     assert patient["address"][0]["line"][0] in profile["address"]
     assert patient["telecom"][0]["value"] in profile["contact"]
-    assert set(profile) <= set(FIELDS) and "national_id" not in profile
+    assert set(profile) <= set(FIELDS)
+    assert "national_id" not in profile
     text = json.dumps(profile)
     for ident in patient["identifier"]:
         assert ident["value"] not in text
-    ssn = next(i["value"] for i in patient["identifier"] if i.get("system") == "http://hl7.org/fhir/sid/us-ssn")
+    ssn = next(
+        i["value"] for i in patient["identifier"] if i.get("system") == "http://hl7.org/fhir/sid/us-ssn"
+    )
     choices = fhir.identifier_choices(patient)
     assert {c.type_code for c in choices} >= {"MR", "SS"}
     kept = fhir.profile_from_patient(patient, ["ss"])
@@ -71,8 +74,14 @@ def test_patient_from_a_visit_bundle_and_file(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("document", "message"),
     [
-        ({"resourceType": "Bundle", "type": "collection", "entry": []}, "expected one Patient in the Bundle, found 0"),
-        (load("hl7-r4/Condition-example.json"), "expected a FHIR Patient or a Bundle holding one, got 'Condition'"),
+        (
+            {"resourceType": "Bundle", "type": "collection", "entry": []},
+            "expected one Patient in the Bundle, found 0",
+        ),
+        (
+            load("hl7-r4/Condition-example.json"),
+            "expected a FHIR Patient or a Bundle holding one, got 'Condition'",
+        ),
         ({"resourceType": "Patient", "birthDate": "25/12/1974"}, "Patient.birthDate: "),
         ({"resourceType": "Patient", "active": True}, "profile: at least one field is required"),
     ],
@@ -80,4 +89,5 @@ def test_patient_from_a_visit_bundle_and_file(tmp_path: Path) -> None:
 def test_bad_patient_is_one_line(document: object, message: str) -> None:
     with pytest.raises(InputError) as info:
         fhir.profile_from_patient(fhir.patient_of(document))
-    assert str(info.value).startswith(message) and "\n" not in str(info.value)
+    assert str(info.value).startswith(message)
+    assert "\n" not in str(info.value)

@@ -45,7 +45,9 @@ _IDENTITY = frozenset({"id", "meta", "identifier", "extension", "modifierExtensi
 def _cases() -> list[tuple[str, dict[str, Any]]]:
     out = [(name, load(name)) for name in USCORE + SYNTHEA + HL7_BUNDLES]
     out += [(f"hl7-r4/{n}", wrap(load(f"hl7-r4/{n}.json"))) for n in SINGLES]
-    out += [(f"{name}#visit{k}", v) for name in USCORE[:1] + SYNTHEA[:1] for k, v in enumerate(visits(load(name)))]
+    out += [
+        (f"{name}#visit{k}", v) for name in USCORE[:1] + SYNTHEA[:1] for k, v in enumerate(visits(load(name)))
+    ]
     return out
 
 
@@ -128,7 +130,10 @@ def test_export_is_valid_fhir_with_the_same_clinical_content(name: str, bundle: 
             assert ident["value"] not in text
     for resource in exported:
         subject = resource.get("subject") or resource.get("patient")
-        assert subject == {"identifier": {"system": "urn:famchain:account", "value": PATIENT}, "display": PATIENT}
+        assert subject == {
+            "identifier": {"system": "urn:famchain:account", "value": PATIENT},
+            "display": PATIENT,
+        }
     # Importing the export gives the same record (the section tags put every item back where it was).
     assert fhir.import_bundle(out).content.sections == result.content.sections
 
@@ -148,7 +153,12 @@ def test_export_of_withheld_sections_leaves_out_their_resources_and_links() -> N
     del sections["attachments"]
     only = {k: sections[k] for k in ("diagnosis", "examinations")}
     out = fhir.bundle_from_sections(only, patient=PATIENT)
-    assert {e["resource"]["resourceType"] for e in out["entry"]} == {"Condition", "Observation", "DiagnosticReport", "Procedure"}
+    assert {e["resource"]["resourceType"] for e in out["entry"]} == {
+        "Condition",
+        "Observation",
+        "DiagnosticReport",
+        "Procedure",
+    }
     urls = {e["fullUrl"] for e in out["entry"]}
     for entry in out["entry"]:
         for ref in entry["resource"].get("result", []) + entry["resource"].get("hasMember", []):
@@ -170,6 +180,8 @@ def test_panel_links_survive_the_round_trip() -> None:
 
 def test_an_item_whose_stored_fhir_is_not_valid_gives_one_line() -> None:
     sections = {"diagnosis": [{"text": "x", "fhir": {"resourceType": "Condition", "code": {"text": 7}}}]}
-    with pytest.raises(InputError, match=r"^the exported Bundle is not valid FHIR at entry\.0\.resource\.") as info:
+    with pytest.raises(
+        InputError, match=r"^the exported Bundle is not valid FHIR at entry\.0\.resource\."
+    ) as info:
         fhir.bundle_from_sections(sections, patient=PATIENT)
     assert "\n" not in str(info.value)
