@@ -63,6 +63,17 @@ def _references(node: Any) -> Iterator[str]:
             yield from _references(value)
 
 
+def visits_of(name: str) -> list[dict[str, Any]]:
+    """:func:`visits` of a data file (cut once per session; a fresh copy each call)."""
+    data: list[dict[str, Any]] = json.loads(_visits_json(name))
+    return data
+
+
+@cache
+def _visits_json(name: str) -> str:
+    return json.dumps(visits(load(name)))
+
+
 def visits(bundle: Mapping[str, Any]) -> list[dict[str, Any]]:
     """One bundle per Encounter: the Patient, the Encounter, every resource that names it, and the providers
     and drugs those resources reference (a visit export as an EHR sends it)."""

@@ -11,18 +11,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from _fhir_support import HL7_BUNDLES, INVALID, SYNTHEA, USCORE, load, resources, visits, wrap
+from _fhir_support import HL7_BUNDLES, INVALID, SYNTHEA, USCORE, load, resources, visits_of, wrap
 
 from famchain import fhir
 from famchain.errors import FamchainError, InputError
 from famchain.fhir import importing
 from famchain.records.sections import SECTION_NAMES
 
-VISITS = [(name, n) for name in USCORE + SYNTHEA for n in range(len(visits(load(name))))]
+VISITS = [(name, n) for name in USCORE + SYNTHEA for n in range(len(visits_of(name)))]
 
 
 def _visit(name: str, n: int) -> dict[str, Any]:
-    return visits(load(name))[n]
+    return visits_of(name)[n]
 
 
 def _codes(concept: Any) -> set[tuple[str, str]]:
@@ -119,7 +119,7 @@ def test_strict_accepts_a_bundle_of_mapped_and_context_entries_only() -> None:
 
 
 def test_encounter_without_reason_keeps_date_class_and_type() -> None:
-    one = next(v for v in visits(load(SYNTHEA[0])) if not resources(v, "Encounter")[0].get("reasonCode"))
+    one = next(v for v in visits_of(SYNTHEA[0]) if not resources(v, "Encounter")[0].get("reasonCode"))
     (encounter,) = resources(one, "Encounter")
     (item,) = fhir.import_bundle(one).content.sections["present_illness"]
     klass = encounter["class"]

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
-from _fhir_support import USCORE, load, resources, visits
+from _fhir_support import USCORE, load, resources, visits_of
 
 from famchain import fhir
 from famchain.errors import InputError
@@ -61,7 +61,7 @@ def test_us_core_patient_profile(name: str) -> None:
 
 
 def test_patient_from_a_visit_bundle_and_file(tmp_path: Path) -> None:
-    visit = visits(load(USCORE[0]))[3]
+    visit = visits_of(USCORE[0])[3]
     (patient,) = resources(visit, "Patient")
     assert fhir.patient_of(visit) == patient
     path = tmp_path / "visit.json"

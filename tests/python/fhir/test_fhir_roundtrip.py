@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import pytest
-from _fhir_support import HL7_BUNDLES, SYNTHEA, USCORE, load, resources, visits, wrap
+from _fhir_support import HL7_BUNDLES, SYNTHEA, USCORE, load, resources, visits_of, wrap
 from fhir.resources.R4B.bundle import Bundle
 
 from famchain import fhir
@@ -46,7 +46,7 @@ def _cases() -> list[tuple[str, dict[str, Any]]]:
     out = [(name, load(name)) for name in USCORE + SYNTHEA + HL7_BUNDLES]
     out += [(f"hl7-r4/{n}", wrap(load(f"hl7-r4/{n}.json"))) for n in SINGLES]
     out += [
-        (f"{name}#visit{k}", v) for name in USCORE[:1] + SYNTHEA[:1] for k, v in enumerate(visits(load(name)))
+        (f"{name}#visit{k}", v) for name in USCORE[:1] + SYNTHEA[:1] for k, v in enumerate(visits_of(name))
     ]
     return out
 
@@ -148,7 +148,7 @@ def _bytes(resources_: list[Mapping[str, Any]]) -> list[bytes]:
 
 
 def test_export_of_withheld_sections_leaves_out_their_resources_and_links() -> None:
-    bundle = visits(load(USCORE[0]))[10]
+    bundle = visits_of(USCORE[0])[10]
     sections = dict(fhir.import_bundle(bundle).content.sections)
     del sections["attachments"]
     only = {k: sections[k] for k in ("diagnosis", "examinations")}
