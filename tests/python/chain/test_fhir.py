@@ -6,12 +6,16 @@ from __future__ import annotations
 
 import base64
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 from _chain_support import World
 from _cli_support import Cli
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "fhir"))  # the FHIR suites' published data
+from _fhir_support import USCORE, visits_of
 from fhir.resources.R4B.bundle import Bundle
 
 from famchain import fhir
@@ -302,3 +306,18 @@ def test_fhir_submit_refuses_invalid_bundle_with_one_line(cli: Cli, world: World
 
     both = cli.fail(world.family_doctor, "record", "submit", "--patient", world.patient.address, "--yes")
     assert both == "give the record as --file RECORD.json or --fhir BUNDLE.json (one of them)"
+
+
+def test_fhir_submit_of_a_published_us_core_visit_reads_back_the_same(
+    cli: Cli, world: World, tmp_path: Path
+) -> None:
+    """A whole EHR visit export (PySynthea US Core, tests/data/fhir): Claim, CareTeam and the rest are skipped,
+    the rest is sealed, and the patient reads back a Bundle that maps to the same record."""
+    visit = visits_of(USCORE[0])[10]
+    bundle = tmp_path / "visit.json"
+    bundle.write_text(json.dumps(visit))
+    patient = world.patient.address
+    cli.tx(world.family_doctor, "record", "submit", "--patient", patient, "--fhir", str(bundle))
+    record = cli.json(world.patient, "record", "list", "--patient", patient)["records"][-1]["record"]
+    mine = _fhir_out(cli, world.patient, "record", "read", record)
+    assert fhir.record_from_bundle(mine).sections == fhir.import_bundle(visit).content.sections
