@@ -13,7 +13,7 @@ import json
 import mimetypes
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +24,7 @@ FORMAT_VERSION = 1
 MAX_TEXT = 100_000
 MAX_ITEMS = 500
 MAX_ATTACHMENT = 64 * 1024 * 1024
+MAX_FRAGMENT = 1024 * 1024
 
 _Check = Callable[[Any, str], Any]
 
@@ -83,23 +84,70 @@ def _entries(fields: Mapping[str, tuple[_Check, bool]]) -> _Check:
     return check
 
 
-def _narrative(value: Any, where: str) -> str:
-    return _text(value, where)
+def _fragment(types: tuple[str, ...]) -> _Check:
+    """A FHIR resource kept with an item (docs/record-format.md, "Items from FHIR"): checked here for its
+    type and size; the FHIR export validates it in full."""
+
+    def check(value: Any, where: str) -> dict[str, Any]:
+        if not isinstance(value, dict):
+            raise _fail(where, f"expected a FHIR resource object, got {type(value).__name__}")
+        if value.get("resourceType") not in types:
+            raise _fail(f"{where}.resourceType", f"expected one of {', '.join(types)}")
+        if len(canonical_json(value)) > MAX_FRAGMENT:
+            raise _fail(where, f"larger than {MAX_FRAGMENT // 1024} KiB")
+        return value
+
+    return check
+
+
+def _narrative(types: tuple[str, ...]) -> _Check:
+    """Text, or a list of items ``{text, date?, code?, system?, fhir?}``."""
+    items = _entries(
+        {
+            "text": (_text, True),
+            "date": (_text, False),
+            "code": (_text, False),
+            "system": (_text, False),
+            "fhir": (_fragment(types), False),
+        }
+    )
+
+    def check(value: Any, where: str) -> Any:
+        if isinstance(value, list | dict):
+            return items(value, where)
+        return _text(value, where)
+
+    return check
 
 
 _SECTION_CHECKS: dict[str, _Check] = {
-    "present_illness": _narrative,
-    "past_history": _narrative,
-    "family_history": _narrative,
-    "diagnosis": _entries({"text": (_text, True), "code": (_text, False), "system": (_text, False)}),
+    "present_illness": _narrative(("Encounter", "Observation")),
+    "past_history": _narrative(("Condition", "Procedure", "Immunization", "Encounter", "Observation")),
+    "family_history": _narrative(("FamilyMemberHistory", "Observation")),
+    "diagnosis": _entries(
+        {
+            "text": (_text, True),
+            "code": (_text, False),
+            "system": (_text, False),
+            "status": (_text, False),
+            "date": (_text, False),
+            "note": (_text, False),
+            "fhir": (_fragment(("Condition",)), False),
+        }
+    ),
     "prescriptions": _entries(
         {
             "drug": (_text, True),
+            "code": (_text, False),
+            "system": (_text, False),
             "dose": (_text, False),
             "route": (_text, False),
             "frequency": (_text, False),
             "days": (_number, False),
+            "date": (_text, False),
+            "status": (_text, False),
             "note": (_text, False),
+            "fhir": (_fragment(("MedicationRequest",)), False),
         }
     ),
     "examinations": _entries(
@@ -108,7 +156,27 @@ _SECTION_CHECKS: dict[str, _Check] = {
             "value": (_text, True),
             "unit": (_text, False),
             "reference_range": (_text, False),
+            "interpretation": (_text, False),
+            "code": (_text, False),
+            "system": (_text, False),
+            "date": (_text, False),
+            "status": (_text, False),
             "note": (_text, False),
+            "fhir": (_fragment(("Observation", "DiagnosticReport", "Procedure")), False),
+        }
+    ),
+    "allergies": _entries(
+        {
+            "substance": (_text, True),
+            "code": (_text, False),
+            "system": (_text, False),
+            "category": (_text, False),
+            "criticality": (_text, False),
+            "reaction": (_text, False),
+            "status": (_text, False),
+            "date": (_text, False),
+            "note": (_text, False),
+            "fhir": (_fragment(("AllergyIntolerance",)), False),
         }
     ),
 }
@@ -116,17 +184,23 @@ _SECTION_CHECKS: dict[str, _Check] = {
 
 @dataclass(frozen=True)
 class Attachment:
-    """A file attached to a record (PDF, image, ...), carried inside the ``attachments`` section."""
+    """A file attached to a record (PDF, image, ...), carried inside the ``attachments`` section.
+
+    ``details`` are the descriptive fields an attachment from FHIR brings (``type``, ``date``, ``author``,
+    ``description``, ``fhir``, ``carried_by``; docs/record-format.md).
+    """
 
     name: str
     media_type: str
     data: bytes
+    details: Mapping[str, Any] | None = field(default=None, hash=False)
 
     def to_json(self) -> dict[str, Any]:
         """JSON form with the bytes in base64 and their sha256."""
         return {
             "name": self.name,
             "media_type": self.media_type,
+            **(self.details or {}),
             "sha256": hashlib.sha256(self.data).hexdigest(),
             "data": base64.b64encode(self.data).decode(),
         }

@@ -18,9 +18,10 @@ class Section(IntEnum):
     PRESCRIPTIONS = 0x10
     EXAMINATIONS = 0x20
     ATTACHMENTS = 0x40
+    ALLERGIES = 0x80
 
 
-ALL_SECTIONS = 0x7F
+ALL_SECTIONS = 0xFF
 """Every section bit."""
 
 SECTION_NAMES: dict[str, Section] = {s.name.lower(): s for s in Section if s.name}
@@ -34,6 +35,7 @@ LABELS_ZH = {
     "prescriptions": "处方",
     "examinations": "检查检验结果",
     "attachments": "附件",
+    "allergies": "过敏史",
 }
 
 
