@@ -63,4 +63,3 @@ def test_every_bundled_package_ships_its_licence() -> None:
     for file in MANIFEST["licenses"].values():
         text = (VENDOR / file).read_text(encoding="utf-8")
         assert "Permission is hereby granted" in text, file  # all of them are MIT
-
