@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 from _browser import CHROMIUM_FLAGS, chromium_path, static_server
+from _wallet import TestWallet
 from playwright.sync_api import Browser, Page, Playwright, sync_playwright
+
+WALLET_KEY = bytes.fromhex("11" * 32)
+"""The test wallet's default account key (the crypto vectors' "patient")."""
 
 
 @pytest.fixture(scope="session")
@@ -41,3 +46,33 @@ def page(browser: Browser, base_url: str) -> Iterator[Page]:
     page.goto(f"{base_url}/test/blank.html")
     yield page
     context.close()
+
+
+@pytest.fixture(scope="module")
+def wallet_session(browser: Browser) -> Iterator[tuple[Page, TestWallet]]:
+    """One browser context with a test wallet installed, and its page, shared by a module's tests."""
+    context = browser.new_context()
+    wallet = TestWallet(WALLET_KEY)
+    wallet.install(context)
+    page = context.new_page()
+    yield page, wallet
+    context.close()
+
+
+@pytest.fixture
+def wallet_page(
+    wallet_session: tuple[Page, TestWallet], base_url: str
+) -> Callable[..., tuple[Page, TestWallet]]:
+    """Opens ``path`` (a blank page by default) with the shared test wallet reset, then changed by keywords.
+
+    ``wallet_page("/test/wallet.html", chain_id=1, reject={"eth_signTypedData_v4"})``: the page loads afresh
+    (no connection remembered in the page) and the wallet starts unconnected with an empty request log.
+    """
+    page, wallet = wallet_session
+
+    def _open(path: str = "/test/blank.html", **changes: Any) -> tuple[Page, TestWallet]:
+        wallet.reset(**changes)
+        page.goto(base_url + path)
+        return page, wallet
+
+    return _open
