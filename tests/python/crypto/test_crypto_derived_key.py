@@ -15,6 +15,7 @@ import pytest
 from famchain.crypto.derived_key import (
     PURPOSE,
     SALT,
+    TYPE_STRING,
     derivation_typed_data,
     derive_encryption_key,
     key_from_signature,
@@ -183,3 +184,10 @@ def test_an_ethers_wallet_signature_derives_the_same_key() -> None:
     assert ethers_signature == _signature()
     derived = key_from_signature(ethers_signature, account=account, registry=REGISTRY, chain_id=CHAIN_ID)
     assert derived.private_key.hex() == KNOWN_PRIVATE_KEY
+
+
+def test_docs_protocol_states_the_same_derivation() -> None:
+    text = " ".join((REPO / "docs" / "protocol.md").read_text(encoding="utf-8").split())
+    assert TYPE_STRING in text
+    assert PURPOSE in text
+    assert f'salt = "{SALT.decode()}"' in text
