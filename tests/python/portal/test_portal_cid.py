@@ -13,6 +13,7 @@ from famchain.errors import InputError
 from famchain.storage.cid import DAG_PB, RAW, CidInfo, make_cid, parse_cid
 from famchain.storage.unixfs import CHUNK_SIZE, DagParams, build_dag
 
+pytestmark = pytest.mark.browser
 HARNESS = "const h = await import('/test/harness.js');"
 
 

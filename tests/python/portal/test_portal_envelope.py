@@ -44,6 +44,7 @@ from famchain.errors import FamchainError, KeyCommitmentError
 from famchain.storage.cid import make_cid
 from famchain.types import Address
 
+pytestmark = pytest.mark.browser
 HARNESS = "const h = await import('/test/harness.js');"
 SM4_UNAVAILABLE = "sealed with SM4-GCM, which this browser reader cannot open; use the famchain CLI"
 

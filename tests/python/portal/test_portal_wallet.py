@@ -25,6 +25,7 @@ OTHER_KEY = bytes.fromhex("22" * 32)
 REGISTRY = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
 CONSENT_REGISTRY = "0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512"
 CHAIN_ID = 31337
+pytestmark = pytest.mark.browser
 HARNESS = "const w = await import('/js/eip6963.js'); const k = await import('/js/keys.js');"
 
 OpenPage = Callable[..., tuple[Page, TestWallet]]

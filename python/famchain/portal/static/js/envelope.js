@@ -126,7 +126,9 @@ async function decrypt(section, key, ctx) {
  * @param {Uint8Array|string} privateKey - The reader's 32-byte secp256k1 key (e.g. `keys.js`'s derived key).
  * @param {import("./_envelope.js").EnvelopeContext} context - From the chain anchor.
  * @param {{bundles?: Array<Uint8Array|string|object>}} [options] - Key bundles (bytes, parsed or opened)
- *   that may hold keys for this reader; those that do not open with the reader's key are skipped.
+ *   that may hold keys for this reader; those that do not open with the reader's key are skipped. A sealed
+ *   bundle costs one ECDH per call: when reading a whole card, open each bundle once (`openBundle`) and pass
+ *   the opened ones.
  * @returns {Promise<Record<string, SectionResult>>} By section name, in envelope order.
  * @throws {MalformedError|ContextMismatchError|NotARecipientError|AuthenticationError|KeyCommitmentError}
  */
