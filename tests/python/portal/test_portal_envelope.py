@@ -152,6 +152,24 @@ def test_is_recipient_agrees_with_python_for_every_key(page: Page, name: str) ->
     assert answers.count(True) == len(ENVELOPES[name]["readers"])
 
 
+@pytest.mark.parametrize("algorithm", ["aes-256-gcm", "chacha20-poly1305", SM4_GCM])
+def test_each_aead_seals_and_opens_as_pythons_does(page: Page, algorithm: str) -> None:
+    aead = get_aead(algorithm)
+    key, nonce, aad, plaintext = os.urandom(32), os.urandom(12), b"aad", os.urandom(1000)
+    body = (
+        "const a = await import('/js/aead.js');"
+        "const [id, k, n, p, d, c] = args.map((x) => typeof x === 'string' ? h.unhex(x) : x);"
+        "const sealed = h.hex(await a.aeadEncrypt(id, k, n, p, d));"
+        "const opened = h.hex(await a.aeadDecrypt(id, k, n, c, d, 'x'));"
+        "const bad = c.slice(); bad[0] ^= 1;"
+        "const refused = await h.outcome(() => a.aeadDecrypt(id, k, n, bad, d, 'x'));"
+        "return {sealed, opened, refused: refused.error};"
+    )
+    python = aead.encrypt(key, nonce, plaintext, aad)
+    got = js(page, body, aead.ident, key.hex(), nonce.hex(), plaintext.hex(), aad.hex(), python.hex())
+    assert got == {"sealed": python.hex(), "opened": plaintext.hex(), "refused": "AuthenticationError"}
+
+
 # --- tampering --------------------------------------------------------------------------------------------
 
 
