@@ -16,7 +16,7 @@
  * (`verifyContent`) and name a bundle it created before uploading it (`rawCid` / `fileCid`).
  */
 import { sha256 } from "../vendor/noble.js";
-import { asBytes, concat, equal, toHex } from "./_bytes.js";
+import { asBytes, concat, equal } from "./_bytes.js";
 import { BlockIntegrityError, InputError } from "./errors.js";
 
 export const RAW = 0x55;
@@ -298,7 +298,3 @@ export function verifyContent(bytes, expected) {
   return cid;
 }
 
-/** Lower-case hex of a CID's digest (the on-chain `cidDigest`). */
-export function cidDigestHex(text) {
-  return toHex(parseCid(text).digest);
-}

@@ -108,9 +108,6 @@ export class AlgorithmUnavailableError extends CryptoError {
   }
 }
 
-/** Fewer emergency shares than the threshold (reserved for the emergency reader). */
-export class InsufficientSharesError extends CryptoError {}
-
 /**
  * The wallet refused, is missing, or answered for another account or chain.
  * `code` is the EIP-1193 error code when the wallet gave one (4001: the user rejected the request).
