@@ -12,12 +12,16 @@ export FOUNDRY_DISABLE_NIGHTLY_WARNING := 1
 NPM_STAMP := node_modules/.famchain-installed
 PY_STAMP := $(VENV)/.famchain-installed
 
-.PHONY: help install build artifacts test test-forge test-python test-ape slither lint fmt gas-snapshot demo bench clean
+.PHONY: help install chromium build artifacts portal-vendor test test-forge test-python test-ape slither lint fmt gas-snapshot demo bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
 
-install: $(NPM_STAMP) $(PY_STAMP) ## npm toolchain into node_modules, Python into .venv (idempotent, pinned)
+install: $(NPM_STAMP) $(PY_STAMP) chromium ## npm toolchain into node_modules, Python into .venv, Debian's chromium (idempotent, pinned)
+
+# The portal's browser tests drive Debian's chromium through Python Playwright (no browser download).
+chromium:
+	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
 
 $(NPM_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
@@ -61,6 +65,9 @@ test-python: install
 test-ape: install
 	ape compile
 	ape test tests/ape -o addopts="" -q
+
+portal-vendor: install ## rebuild the portal's vendored JS (python/famchain/portal/static/vendor) from the pinned npm packages
+	node tools/portal-vendor/vendor.mjs
 
 gas-snapshot: install ## rewrite .gas-snapshot
 	forge snapshot
