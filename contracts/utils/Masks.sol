@@ -28,7 +28,7 @@ library Masks {
     uint8 internal constant GUARDIAN_ALL = 0x3f;
 
     /// @dev The secp256k1 field prime.
-    uint256 private constant _P = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEFFFFFC2F;
+    uint256 private constant _P = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEFFFFFC2F;
 
     function validSections(uint32 sections) internal pure returns (bool) {
         return sections != 0 && sections & ~ALL_SECTIONS == 0;
