@@ -208,9 +208,10 @@ contract ConsentRegistry is IConsentRegistry, SignedMessages {
         if (accessor == patient) return true;
         // The pair slot first: one read decides for every accessor that is not a grantee.
         Pair storage g = _pairs[patient][accessor];
-        uint32 enrollment = g.enrollment;
+        (uint32 granted, uint8 allowed, uint64 expiresAt, uint32 enrollment) =
+            (g.sections, g.actions, g.expiresAt, g.enrollment);
         if (
-            g.expiresAt > block.timestamp && Masks.covers(g.sections, sections) && Masks.covers(g.actions, action)
+            expiresAt > block.timestamp && Masks.covers(granted, sections) && Masks.covers(allowed, action)
                 && enrollment != 0 && _consortium.enrollmentOf(accessor) == enrollment
         ) return true;
         // Then the family doctor in force and a READ guardian (ResidentRegistry checks the doctor's enrollment).

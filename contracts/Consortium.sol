@@ -496,10 +496,13 @@ contract Consortium is IConsortium, SignedMessages {
 
     /// @dev Non-zero only while registered, the institution active and in the epoch it was registered under.
     function _enrollmentOf(Practitioner storage p) private view returns (uint32) {
-        if (!p.active) return 0;
-        Member storage m = _members[p.institution];
-        if (m.status != MemberStatus.Active || m.epoch != p.memberEpoch) return 0;
-        return p.enrollment;
+        // Read in one expression each, so that every slot is loaded once.
+        (bool active, address institution, uint32 registeredEpoch, uint32 enrollment) =
+            (p.active, p.institution, p.memberEpoch, p.enrollment);
+        Member storage m = _members[institution];
+        (MemberStatus status, uint32 epoch) = (m.status, m.epoch);
+        if (!active || status != MemberStatus.Active || epoch != registeredEpoch) return 0;
+        return enrollment;
     }
 
     function _checkActiveMember(address account) private view {

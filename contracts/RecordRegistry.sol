@@ -62,7 +62,8 @@ contract RecordRegistry is IRecordRegistry, SignedMessages {
     }
 
     /// @inheritdoc IRecordRegistry
-    function anchor(address patient, bytes24 expectedHead, Anchor calldata a) external {
+    function anchor(address patient, bytes24 expectedHead, Anchor calldata anchor_) external {
+        Anchor memory a = anchor_; // each calldata field decoded once
         _checkAnchor(a);
         bytes32 recordId = _recordId(patient, msg.sender, a);
         if (a.previous != 0) revert RecordRegistryInvalidPrevious(recordId, a.previous);
@@ -77,46 +78,33 @@ contract RecordRegistry is IRecordRegistry, SignedMessages {
         if (n == 0) revert RecordRegistryEmptyBatch();
         uint32 union = 0;
         for (uint256 i = 0; i < n; ++i) {
-            Anchor calldata a = anchors[i];
-            _checkAnchor(a);
-            if (a.previous != 0) revert RecordRegistryInvalidPrevious(_recordId(patient, msg.sender, a), a.previous);
-            union |= a.sections;
+            union |= anchors[i].sections;
         }
         _checkCard(patient);
         _checkAuthor(patient, union);
-
+        Card memory c = _cards[patient];
+        if (c.head != expectedHead) _revertStale(patient, expectedHead, c.head, anchors);
+        // One pass: each record is validated, chained and announced; the head is written once at the end (a
+        // revert anywhere discards the whole batch, its events included).
         uint64 anchoredAt = uint64(block.timestamp);
-        bytes32[] memory ids = new bytes32[](n);
-        bytes24[] memory heads = new bytes24[](n);
+        uint64 index = c.length;
         bytes24 head = expectedHead;
         for (uint256 i = 0; i < n; ++i) {
-            Anchor calldata a = anchors[i];
-            bytes32 recordId = _recordId(patient, msg.sender, a);
-            ids[i] = recordId;
-            head = _next(head, _leaf(recordId, 0, a.sections, a.kind, anchoredAt));
-            heads[i] = head;
+            head = _appendOne(patient, anchors[i], anchoredAt, index++, head);
         }
-        Card memory c = _cards[patient];
-        if (c.head != expectedHead) {
-            if (c.head == head) revert RecordRegistryAlreadyAnchored(ids[0]);
-            revert RecordRegistryStaleHead(patient, expectedHead, c.head);
-        }
-        uint64 index = c.length;
-        _cards[patient] = Card({head: head, length: index + SafeCast.toUint64(n)});
-        for (uint256 i = 0; i < n; ++i) {
-            _emitAnchored(patient, ids[i], anchors[i], anchoredAt, index++, heads[i]);
-        }
+        _cards[patient] = Card({head: head, length: index});
     }
 
     /// @inheritdoc IRecordRegistry
     function anchorUpdate(
         address patient,
         bytes24 expectedHead,
-        Anchor calldata a,
+        Anchor calldata anchor_,
         uint256 nonce,
         uint256 deadline,
         bytes calldata signature
     ) external {
+        Anchor memory a = anchor_;
         _checkAnchor(a);
         bytes32 recordId = _recordId(patient, msg.sender, a);
         if (a.previous == 0) revert RecordRegistryInvalidPrevious(recordId, 0);
@@ -306,7 +294,7 @@ contract RecordRegistry is IRecordRegistry, SignedMessages {
     }
 
     /// @dev Compare-and-swap of the head, then the event. Gas does not depend on the card's length.
-    function _append(address patient, bytes24 expectedHead, Anchor calldata a, bytes32 recordId) private {
+    function _append(address patient, bytes24 expectedHead, Anchor memory a, bytes32 recordId) private {
         Card memory c = _cards[patient];
         uint64 anchoredAt = uint64(block.timestamp);
         bytes24 head = _next(expectedHead, _leaf(recordId, a.previous, a.sections, a.kind, anchoredAt));
@@ -318,10 +306,24 @@ contract RecordRegistry is IRecordRegistry, SignedMessages {
         _emitAnchored(patient, recordId, a, anchoredAt, c.length, head);
     }
 
+    /// @dev Validates, chains and announces one new record of a batch (its calldata decoded once).
+    function _appendOne(address patient, Anchor calldata anchor_, uint64 anchoredAt, uint64 index, bytes24 head)
+        private
+        returns (bytes24)
+    {
+        Anchor memory a = anchor_;
+        _checkAnchor(a);
+        bytes32 recordId = _recordId(patient, msg.sender, a);
+        if (a.previous != 0) revert RecordRegistryInvalidPrevious(recordId, a.previous);
+        head = _next(head, _leaf(recordId, 0, a.sections, a.kind, anchoredAt));
+        _emitAnchored(patient, recordId, a, anchoredAt, index, head);
+        return head;
+    }
+
     function _emitAnchored(
         address patient,
         bytes32 recordId,
-        Anchor calldata a,
+        Anchor memory a,
         uint64 anchoredAt,
         uint64 index,
         bytes24 head
@@ -342,10 +344,25 @@ contract RecordRegistry is IRecordRegistry, SignedMessages {
         );
     }
 
+    /// @dev Reverts `AlreadyAnchored` when this exact batch moved the head from `expectedHead`, else `StaleHead`.
+    function _revertStale(address patient, bytes24 expectedHead, bytes24 current, Anchor[] calldata anchors)
+        private
+        view
+    {
+        uint64 anchoredAt = uint64(block.timestamp);
+        bytes24 head = expectedHead;
+        for (uint256 i = 0; i < anchors.length; ++i) {
+            Anchor memory a = anchors[i];
+            head = _next(head, _leaf(_recordId(patient, msg.sender, a), a.previous, a.sections, a.kind, anchoredAt));
+        }
+        if (current == head) revert RecordRegistryAlreadyAnchored(_recordId(patient, msg.sender, anchors[0]));
+        revert RecordRegistryStaleHead(patient, expectedHead, current);
+    }
+
     function _useUpdateSignature(
         address patient,
         address author,
-        Anchor calldata a,
+        Anchor memory a,
         uint256 nonce,
         uint256 deadline,
         bytes calldata signature
@@ -376,7 +393,7 @@ contract RecordRegistry is IRecordRegistry, SignedMessages {
         );
     }
 
-    function _approve(address patient, address author, Anchor calldata a, uint64 deadline) private {
+    function _approve(address patient, address author, Anchor memory a, uint64 deadline) private {
         _checkAnchor(a);
         bytes32 recordId = _recordId(patient, author, a);
         if (a.previous == 0) revert RecordRegistryInvalidPrevious(recordId, 0);
@@ -423,7 +440,7 @@ contract RecordRegistry is IRecordRegistry, SignedMessages {
         }
     }
 
-    function _checkAnchor(Anchor calldata a) private pure {
+    function _checkAnchor(Anchor memory a) private pure {
         if (!Masks.validSections(a.sections)) revert RecordRegistryInvalidSections(a.sections);
         if (!Masks.validCodec(a.cidCodec)) revert RecordRegistryInvalidCodec(a.cidCodec);
         if (!Masks.validKind(a.kind)) revert RecordRegistryInvalidKind(a.kind);
@@ -434,7 +451,7 @@ contract RecordRegistry is IRecordRegistry, SignedMessages {
         return kind == Masks.KIND_INPATIENT ? _inpatientRetention : _outpatientRetention;
     }
 
-    function _recordId(address patient, address author, Anchor calldata a) private pure returns (bytes32) {
+    function _recordId(address patient, address author, Anchor memory a) private pure returns (bytes32) {
         return keccak256(abi.encode(patient, author, a.salt, a.cidDigest, a.cidCodec));
     }
 
