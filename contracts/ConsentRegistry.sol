@@ -112,10 +112,16 @@ contract ConsentRegistry is IConsentRegistry, SignedMessages {
     }
 
     /// @inheritdoc IConsentRegistry
-    function revokeWithSig(address patient, address grantee, uint256 nonce, uint256 deadline, bytes calldata signature)
-        external
-    {
-        if (_pairs[patient][grantee].sections == 0) revert ConsentRegistryNotGranted(patient, grantee);
+    function revokeWithSig(
+        address patient,
+        address grantee,
+        uint256 nonce,
+        uint256 deadline,
+        bytes calldata signature
+    ) external {
+        if (_pairs[patient][grantee].sections == 0) {
+            revert ConsentRegistryNotGranted(patient, grantee);
+        }
         bytes32 structHash = keccak256(abi.encode(_REVOCATION_TYPEHASH, patient, grantee, nonce, deadline));
         _useSignature(
             patient,
@@ -164,14 +170,18 @@ contract ConsentRegistry is IConsentRegistry, SignedMessages {
 
     /// @inheritdoc IConsentRegistry
     function withdrawRequest(address patient) external {
-        if (_pairs[patient][msg.sender].requestSections == 0) revert ConsentRegistryNoRequest(patient, msg.sender);
+        if (_pairs[patient][msg.sender].requestSections == 0) {
+            revert ConsentRegistryNoRequest(patient, msg.sender);
+        }
         _clearRequest(patient, msg.sender);
         emit AccessRequestWithdrawn(patient, msg.sender);
     }
 
     /// @inheritdoc IConsentRegistry
     function refuseRequest(address grantee) external {
-        if (_pairs[msg.sender][grantee].requestSections == 0) revert ConsentRegistryNoRequest(msg.sender, grantee);
+        if (_pairs[msg.sender][grantee].requestSections == 0) {
+            revert ConsentRegistryNoRequest(msg.sender, grantee);
+        }
         _bumpNonce(msg.sender, _nonceKey(_DOMAIN_CONSENT, grantee));
         _refuse(msg.sender, grantee);
     }
@@ -184,7 +194,9 @@ contract ConsentRegistry is IConsentRegistry, SignedMessages {
         uint256 deadline,
         bytes calldata signature
     ) external {
-        if (_pairs[patient][grantee].requestSections == 0) revert ConsentRegistryNoRequest(patient, grantee);
+        if (_pairs[patient][grantee].requestSections == 0) {
+            revert ConsentRegistryNoRequest(patient, grantee);
+        }
         bytes32 structHash = keccak256(abi.encode(_REFUSAL_TYPEHASH, patient, grantee, nonce, deadline));
         _useSignature(
             patient,
@@ -222,7 +234,10 @@ contract ConsentRegistry is IConsentRegistry, SignedMessages {
     /// @inheritdoc IConsentRegistry
     function grantOf(address patient, address grantee) external view returns (Grant memory) {
         Pair memory p = _pairs[patient][grantee];
-        return Grant({sections: p.sections, actions: p.actions, expiresAt: p.expiresAt, enrollment: p.enrollment});
+        return
+            Grant({
+                sections: p.sections, actions: p.actions, expiresAt: p.expiresAt, enrollment: p.enrollment
+            });
     }
 
     /// @inheritdoc IConsentRegistry
@@ -264,11 +279,11 @@ contract ConsentRegistry is IConsentRegistry, SignedMessages {
         _checkScope(sections, actions);
         if (expiresAt <= block.timestamp) revert ConsentRegistryInvalidExpiry(expiresAt);
         if (terms == 0) revert ConsentRegistryInvalidTerms(terms);
-        if (
-            bundleDigest == 0
+        if (bundleDigest == 0
                 ? bundleCodec != 0
-                : (!Masks.validCodec(bundleCodec) || !Masks.covers(actions, Masks.READ))
-        ) revert ConsentRegistryInvalidBundle(bundleDigest, bundleCodec);
+                : (!Masks.validCodec(bundleCodec) || !Masks.covers(actions, Masks.READ))) revert ConsentRegistryInvalidBundle(
+            bundleDigest, bundleCodec
+        );
         _checkPatient(patient);
         uint32 enrollment = _consortium.enrollmentOf(grantee);
         if (grantee == patient || enrollment == 0) revert ConsentRegistryInvalidGrantee(grantee);

@@ -86,7 +86,8 @@ contract Consortium is IConsortium, SignedMessages {
             if (founder == address(0)) revert ConsortiumZeroAddress();
             _checkKind(kinds[i]);
             if (_members[founder].status != MemberStatus.None) revert ConsortiumDuplicateFounder(founder);
-            _members[founder] = Member({kind: kinds[i], status: MemberStatus.Active, epoch: 1, custodian: false});
+            _members[founder] =
+                Member({kind: kinds[i], status: MemberStatus.Active, epoch: 1, custodian: false});
             emit MemberAdmitted(founder, kinds[i], 1);
         }
         _activeCount = uint32(founders.length);
@@ -193,7 +194,8 @@ contract Consortium is IConsortium, SignedMessages {
         }
         Practitioner storage p = _practitioners[practitioner_];
         if (_enrollmentOf(p) != 0) revert ConsortiumPractitionerActive(practitioner_, p.institution);
-        bytes32 structHash = keccak256(abi.encode(_ENROLLMENT_TYPEHASH, practitioner_, msg.sender, keyNonce, deadline));
+        bytes32 structHash =
+            keccak256(abi.encode(_ENROLLMENT_TYPEHASH, practitioner_, msg.sender, keyNonce, deadline));
         _useSignature(
             practitioner_,
             0,
@@ -491,7 +493,9 @@ contract Consortium is IConsortium, SignedMessages {
             valid = m.custodian;
         }
         if (!valid) revert ConsortiumInvalidTransition(action, institution, status);
-        if (leavesActive && _activeCount <= _MIN_ACTIVE_MEMBERS) revert ConsortiumTooFewActiveMembers(_activeCount);
+        if (leavesActive && _activeCount <= _MIN_ACTIVE_MEMBERS) {
+            revert ConsortiumTooFewActiveMembers(_activeCount);
+        }
     }
 
     /// @dev Non-zero only while registered, the institution active and in the epoch it was registered under.

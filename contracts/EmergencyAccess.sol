@@ -16,8 +16,9 @@ import {SignedMessages} from "./utils/SignedMessages.sol";
 contract EmergencyAccess is IEmergencyAccess, SignedMessages {
     bytes32 private constant _EMERGENCY_CHOICE_TYPEHASH =
         keccak256("EmergencyChoice(address resident,uint32 sections,uint256 nonce,uint256 deadline)");
-    bytes32 private constant _EMERGENCY_REVIEW_TYPEHASH =
-        keccak256("EmergencyReview(address patient,uint256 id,bool contested,uint256 nonce,uint256 deadline)");
+    bytes32 private constant _EMERGENCY_REVIEW_TYPEHASH = keccak256(
+        "EmergencyReview(address patient,uint256 id,bool contested,uint256 nonce,uint256 deadline)"
+    );
 
     uint8 private constant _REVIEW_ACCEPTED = 1;
     uint8 private constant _REVIEW_CONTESTED = 2;
@@ -77,8 +78,9 @@ contract EmergencyAccess is IEmergencyAccess, SignedMessages {
         uint256 deadline,
         bytes calldata signature
     ) external {
-        bytes32 structHash =
-            keccak256(abi.encode(_EMERGENCY_CHOICE_TYPEHASH, resident, sections, nonce, deadline));
+        bytes32 structHash = keccak256(
+            abi.encode(_EMERGENCY_CHOICE_TYPEHASH, resident, sections, nonce, deadline)
+        );
         _useSignature(
             resident,
             Masks.GUARDIAN_EMERGENCY,
@@ -93,7 +95,8 @@ contract EmergencyAccess is IEmergencyAccess, SignedMessages {
 
     /// @inheritdoc IEmergencyAccess
     function declare(address patient, uint8 reason) external returns (uint256 id) {
-        (address institution, IConsortium.InstitutionKind kind, bool active,) = _consortium.practitioner(msg.sender);
+        (address institution, IConsortium.InstitutionKind kind, bool active,) =
+            _consortium.practitioner(msg.sender);
         if (!active || kind != IConsortium.InstitutionKind.Hospital) {
             revert EmergencyAccessNotHospitalPhysician(msg.sender);
         }
@@ -152,10 +155,13 @@ contract EmergencyAccess is IEmergencyAccess, SignedMessages {
         Emergency storage e = _known(id);
         address patient = e.patient;
         if (msg.sender != patient) {
-            bool guardian = _residentRegistry.guardianScope(patient, msg.sender) & Masks.GUARDIAN_EMERGENCY != 0;
+            bool guardian =
+                _residentRegistry.guardianScope(patient, msg.sender) & Masks.GUARDIAN_EMERGENCY != 0;
             if (!guardian) {
                 (address doctor,,,) = _residentRegistry.activeFamilyDoctor(patient);
-                if (doctor != msg.sender || doctor == address(0)) revert EmergencyAccessNotReviewer(id, msg.sender);
+                if (doctor != msg.sender || doctor == address(0)) {
+                    revert EmergencyAccessNotReviewer(id, msg.sender);
+                }
             }
         }
         _review(e, id, msg.sender, contested);

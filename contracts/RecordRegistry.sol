@@ -116,7 +116,9 @@ contract RecordRegistry is IRecordRegistry, SignedMessages {
             if (ap.deadline == 0 || ap.sections != a.sections || ap.kind != a.kind) {
                 revert RecordRegistryUpdateNotApproved(patient, recordId);
             }
-            if (block.timestamp > ap.deadline) revert RecordRegistryApprovalExpired(patient, recordId, ap.deadline);
+            if (block.timestamp > ap.deadline) {
+                revert RecordRegistryApprovalExpired(patient, recordId, ap.deadline);
+            }
             delete _approvals[patient][key];
         } else {
             _useUpdateSignature(patient, msg.sender, a, nonce, deadline, signature);
@@ -157,8 +159,9 @@ contract RecordRegistry is IRecordRegistry, SignedMessages {
         uint256 deadline,
         bytes calldata signature
     ) external {
-        bytes32 structHash =
-            keccak256(abi.encode(_UPDATE_REFUSAL_TYPEHASH, patient, previous, recordId, nonce, deadline));
+        bytes32 structHash = keccak256(
+            abi.encode(_UPDATE_REFUSAL_TYPEHASH, patient, previous, recordId, nonce, deadline)
+        );
         _useSignature(
             patient,
             Masks.GUARDIAN_RECORDS,
@@ -179,7 +182,9 @@ contract RecordRegistry is IRecordRegistry, SignedMessages {
         uint8 bundleCodec,
         uint32 sections
     ) external {
-        if (msg.sender != patient && !_consentRegistry.isAuthorized(patient, msg.sender, sections, Masks.READ)) {
+        if (
+            msg.sender != patient && !_consentRegistry.isAuthorized(patient, msg.sender, sections, Masks.READ)
+        ) {
             revert RecordRegistryReleaserUnauthorized(patient, msg.sender, sections);
         }
         _release(patient, grantee, msg.sender, bundleDigest, bundleCodec, sections);
@@ -264,7 +269,11 @@ contract RecordRegistry is IRecordRegistry, SignedMessages {
     }
 
     /// @inheritdoc IRecordRegistry
-    function approvalOf(address patient, bytes32 recordId, bytes32 previous) external view returns (Approval memory) {
+    function approvalOf(address patient, bytes32 recordId, bytes32 previous)
+        external
+        view
+        returns (Approval memory)
+    {
         return _approvals[patient][_approvalKey(recordId, previous)];
     }
 
@@ -307,10 +316,13 @@ contract RecordRegistry is IRecordRegistry, SignedMessages {
     }
 
     /// @dev Validates, chains and announces one new record of a batch (its calldata decoded once).
-    function _appendOne(address patient, Anchor calldata anchor_, uint64 anchoredAt, uint64 index, bytes24 head)
-        private
-        returns (bytes24)
-    {
+    function _appendOne(
+        address patient,
+        Anchor calldata anchor_,
+        uint64 anchoredAt,
+        uint64 index,
+        bytes24 head
+    ) private returns (bytes24) {
         Anchor memory a = anchor_;
         _checkAnchor(a);
         bytes32 recordId = _recordId(patient, msg.sender, a);
@@ -353,9 +365,13 @@ contract RecordRegistry is IRecordRegistry, SignedMessages {
         bytes24 head = expectedHead;
         for (uint256 i = 0; i < anchors.length; ++i) {
             Anchor memory a = anchors[i];
-            head = _next(head, _leaf(_recordId(patient, msg.sender, a), a.previous, a.sections, a.kind, anchoredAt));
+            head = _next(
+                head, _leaf(_recordId(patient, msg.sender, a), a.previous, a.sections, a.kind, anchoredAt)
+            );
         }
-        if (current == head) revert RecordRegistryAlreadyAnchored(_recordId(patient, msg.sender, anchors[0]));
+        if (current == head) {
+            revert RecordRegistryAlreadyAnchored(_recordId(patient, msg.sender, anchors[0]));
+        }
         revert RecordRegistryStaleHead(patient, expectedHead, current);
     }
 
@@ -417,7 +433,9 @@ contract RecordRegistry is IRecordRegistry, SignedMessages {
         uint8 bundleCodec,
         uint32 sections
     ) private {
-        if (!Masks.validSections(sections)) revert RecordRegistryInvalidSections(sections);
+        if (!Masks.validSections(sections)) {
+            revert RecordRegistryInvalidSections(sections);
+        }
         if (!Masks.validCodec(bundleCodec)) revert RecordRegistryInvalidCodec(bundleCodec);
         if (bundleDigest == 0) revert RecordRegistryInvalidBundle(bundleDigest);
         _checkCard(patient);

@@ -162,8 +162,8 @@ contract ResidentRegistry is IResidentRegistry, SignedMessages {
     /// @inheritdoc IResidentRegistry
     function proposeAgreement(address counterparty, uint32 sections, uint8 actions, uint64 term) external {
         _checkTerms(sections, actions, term);
-        bool residentProposes =
-            counterparty != msg.sender && _states[msg.sender].registered && _enrollmentAsFamilyDoctor(counterparty) != 0;
+        bool residentProposes = counterparty != msg.sender && _states[msg.sender].registered
+            && _enrollmentAsFamilyDoctor(counterparty) != 0;
         if (
             !residentProposes
                 && (counterparty == msg.sender
@@ -232,7 +232,9 @@ contract ResidentRegistry is IResidentRegistry, SignedMessages {
         bool callerIsResident = _pending[msg.sender][counterparty].expiresAt != 0;
         (address resident, address doctor) =
             callerIsResident ? (msg.sender, counterparty) : (counterparty, msg.sender);
-        if (_pending[resident][doctor].expiresAt == 0) revert ResidentRegistryNoPendingAgreement(resident, doctor);
+        if (_pending[resident][doctor].expiresAt == 0) {
+            revert ResidentRegistryNoPendingAgreement(resident, doctor);
+        }
         _bumpNonce(resident, _nonceKey(_DOMAIN_AGREEMENT, doctor));
         _withdraw(resident, doctor, msg.sender);
     }
@@ -245,7 +247,9 @@ contract ResidentRegistry is IResidentRegistry, SignedMessages {
         uint256 deadline,
         bytes calldata signature
     ) external {
-        if (_pending[resident][doctor].expiresAt == 0) revert ResidentRegistryNoPendingAgreement(resident, doctor);
+        if (_pending[resident][doctor].expiresAt == 0) {
+            revert ResidentRegistryNoPendingAgreement(resident, doctor);
+        }
         bytes32 structHash =
             keccak256(abi.encode(_AGREEMENT_WITHDRAWAL_TYPEHASH, resident, doctor, nonce, deadline));
         _useSignature(
@@ -283,9 +287,12 @@ contract ResidentRegistry is IResidentRegistry, SignedMessages {
     }
 
     /// @inheritdoc IResidentRegistry
-    function terminateAgreementWithSig(address resident, uint256 nonce, uint256 deadline, bytes calldata signature)
-        external
-    {
+    function terminateAgreementWithSig(
+        address resident,
+        uint256 nonce,
+        uint256 deadline,
+        bytes calldata signature
+    ) external {
         address doctor = _agreementNotEnded(resident);
         bytes32 structHash = keccak256(abi.encode(_TERMINATION_TYPEHASH, resident, doctor, nonce, deadline));
         _useSignature(
@@ -344,8 +351,9 @@ contract ResidentRegistry is IResidentRegistry, SignedMessages {
         uint256 deadline,
         bytes calldata signature
     ) external {
-        bytes32 structHash =
-            keccak256(abi.encode(_GUARDIAN_REMOVAL_TYPEHASH, resident, guardian, nonce, deadline));
+        bytes32 structHash = keccak256(
+            abi.encode(_GUARDIAN_REMOVAL_TYPEHASH, resident, guardian, nonce, deadline)
+        );
         _useSignature(
             resident, 0, structHash, nonce, _nonceKey(_DOMAIN_GUARDIAN, guardian), deadline, signature
         );
@@ -383,8 +391,9 @@ contract ResidentRegistry is IResidentRegistry, SignedMessages {
         uint256 deadline,
         bytes calldata signature
     ) external {
-        bytes32 structHash =
-            keccak256(abi.encode(_DELETION_REQUEST_TYPEHASH, resident, recordId, nonce, deadline));
+        bytes32 structHash = keccak256(
+            abi.encode(_DELETION_REQUEST_TYPEHASH, resident, recordId, nonce, deadline)
+        );
         _useSignature(
             resident,
             Masks.GUARDIAN_RECORDS,
@@ -432,7 +441,11 @@ contract ResidentRegistry is IResidentRegistry, SignedMessages {
     }
 
     /// @inheritdoc IResidentRegistry
-    function accessOf(address patient, address accessor) external view returns (uint32 sections, uint8 actions) {
+    function accessOf(address patient, address accessor)
+        external
+        view
+        returns (uint32 sections, uint8 actions)
+    {
         StoredAgreement memory a = _agreements[patient];
         if (a.doctor == accessor && accessor != address(0) && _inForce(a)) return (a.sections, a.actions);
         Guardianship memory g = _guardians[patient][accessor];
@@ -455,7 +468,11 @@ contract ResidentRegistry is IResidentRegistry, SignedMessages {
     }
 
     /// @inheritdoc IResidentRegistry
-    function pendingAgreement(address resident, address doctor) external view returns (PendingAgreement memory) {
+    function pendingAgreement(address resident, address doctor)
+        external
+        view
+        returns (PendingAgreement memory)
+    {
         return _pending[resident][doctor];
     }
 
@@ -531,7 +548,9 @@ contract ResidentRegistry is IResidentRegistry, SignedMessages {
         if (p.expiresAt == 0 || p.byResident != byResident || doctor == address(0)) {
             revert ResidentRegistryNoPendingAgreement(resident, doctor);
         }
-        if (block.timestamp >= p.expiresAt) revert ResidentRegistryProposalExpired(resident, doctor, p.expiresAt);
+        if (block.timestamp >= p.expiresAt) {
+            revert ResidentRegistryProposalExpired(resident, doctor, p.expiresAt);
+        }
         if (p.sections != sections || p.actions != actions || p.term != term) {
             revert ResidentRegistryTermsMismatch(resident, doctor);
         }
@@ -574,7 +593,9 @@ contract ResidentRegistry is IResidentRegistry, SignedMessages {
     /// @dev The doctor of `resident`'s agreement that has not ended by time (its enrollment may be gone).
     function _agreementNotEnded(address resident) private view returns (address doctor) {
         StoredAgreement memory a = _agreements[resident];
-        if (a.doctor == address(0) || a.endsAt <= block.timestamp) revert ResidentRegistryNoActiveAgreement(resident);
+        if (a.doctor == address(0) || a.endsAt <= block.timestamp) {
+            revert ResidentRegistryNoActiveAgreement(resident);
+        }
         return a.doctor;
     }
 
@@ -584,18 +605,25 @@ contract ResidentRegistry is IResidentRegistry, SignedMessages {
         emit AgreementTerminated(resident, doctor, by);
     }
 
-    function _appoint(address resident, address guardian, uint8 scope, uint64 expiresAt, bool dependent) private {
+    function _appoint(address resident, address guardian, uint8 scope, uint64 expiresAt, bool dependent)
+        private
+    {
         _checkRegistered(resident);
-        if (guardian == address(0) || guardian == resident) revert ResidentRegistryInvalidGuardian(resident, guardian);
+        if (guardian == address(0) || guardian == resident) {
+            revert ResidentRegistryInvalidGuardian(resident, guardian);
+        }
         if (!Masks.validGuardianScope(scope)) revert ResidentRegistryInvalidGuardianScope(scope);
         if (expiresAt <= block.timestamp) revert ResidentRegistryInvalidGuardianExpiry(expiresAt);
         _checkNotDependent(resident, guardian);
-        _guardians[resident][guardian] = Guardianship({scope: scope, expiresAt: expiresAt, dependent: dependent});
+        _guardians[resident][guardian] =
+            Guardianship({scope: scope, expiresAt: expiresAt, dependent: dependent});
         emit GuardianAppointed(resident, guardian, scope, expiresAt, dependent);
     }
 
     function _removeGuardian(address resident, address guardian, address by) private {
-        if (_guardians[resident][guardian].scope == 0) revert ResidentRegistryNoGuardianship(resident, guardian);
+        if (_guardians[resident][guardian].scope == 0) {
+            revert ResidentRegistryNoGuardianship(resident, guardian);
+        }
         if (by == resident) _checkNotDependent(resident, guardian);
         delete _guardians[resident][guardian];
         emit GuardianRemoved(resident, guardian, by);
@@ -613,7 +641,9 @@ contract ResidentRegistry is IResidentRegistry, SignedMessages {
         _checkRegistered(resident);
         uint64 now_ = uint64(block.timestamp);
         if (recordId == 0) {
-            if (_states[resident].lockedAt != 0) revert ResidentRegistryDeletionAlreadyRequested(resident, 0);
+            if (_states[resident].lockedAt != 0) {
+                revert ResidentRegistryDeletionAlreadyRequested(resident, 0);
+            }
             _states[resident].lockedAt = now_;
             emit DeletionRequested(resident, 0, now_);
             StoredAgreement memory a = _agreements[resident];
@@ -633,7 +663,8 @@ contract ResidentRegistry is IResidentRegistry, SignedMessages {
     /// @dev In force: not ended by block time, and the doctor still an active PrimaryCare practitioner under the
     /// enrollment the agreement was made with.
     function _inForce(StoredAgreement memory a) private view returns (bool) {
-        return a.endsAt > block.timestamp && a.enrollment != 0 && _enrollmentAsFamilyDoctor(a.doctor) == a.enrollment;
+        return a.endsAt > block.timestamp && a.enrollment != 0
+            && _enrollmentAsFamilyDoctor(a.doctor) == a.enrollment;
     }
 
     /// @dev The doctor's enrollment when it is an active practitioner of an active PrimaryCare member, else 0.

@@ -146,8 +146,13 @@ interface IConsentRegistry is ISignedMessages {
 
     /// @notice Same as `revoke`, on the patient's (or a CONSENT guardian's) `Revocation` signature (which consumes
     /// the `Consent/grantee` nonce). Caller: anyone.
-    function revokeWithSig(address patient, address grantee, uint256 nonce, uint256 deadline, bytes calldata signature)
-        external;
+    function revokeWithSig(
+        address patient,
+        address grantee,
+        uint256 nonce,
+        uint256 deadline,
+        bytes calldata signature
+    ) external;
 
     /// @notice `revoke` for each grantee that has a stored grant (the others are skipped). Caller: the patient.
     function revokeMany(address[] calldata grantees) external;

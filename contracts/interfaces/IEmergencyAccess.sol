@@ -124,7 +124,9 @@ interface IEmergencyAccess is ISignedMessages {
     event EmergencyOpened(address indexed patient, uint256 indexed id);
 
     /// @notice `reviewer` reviewed emergency `id` (`contested` or accepted).
-    event EmergencyReviewed(address indexed patient, uint256 indexed id, address indexed reviewer, bool contested);
+    event EmergencyReviewed(
+        address indexed patient, uint256 indexed id, address indexed reviewer, bool contested
+    );
 
     /// @notice Sets the sections an emergency may open (`0` opts out). Caller: the registered resident.
     function setEmergencySections(uint32 sections) external;

@@ -282,7 +282,10 @@ interface IRecordRegistry is ISignedMessages {
         returns (bytes32);
 
     /// @notice The stored approval of the update `recordId` of `previous` by `patient` (all zero when none).
-    function approvalOf(address patient, bytes32 recordId, bytes32 previous) external view returns (Approval memory);
+    function approvalOf(address patient, bytes32 recordId, bytes32 previous)
+        external
+        view
+        returns (Approval memory);
 
     /// @notice The retention period of a record kind, in seconds.
     function retention(uint8 kind) external view returns (uint64);

@@ -288,8 +288,12 @@ interface IResidentRegistry is ISignedMessages {
 
     /// @notice Same as `terminateAgreement` by the resident, on its (or an AGREEMENT guardian's) `Termination`
     /// signature naming the doctor of the agreement. Caller: anyone.
-    function terminateAgreementWithSig(address resident, uint256 nonce, uint256 deadline, bytes calldata signature)
-        external;
+    function terminateAgreementWithSig(
+        address resident,
+        uint256 nonce,
+        uint256 deadline,
+        bytes calldata signature
+    ) external;
 
     /// @notice Appoints (or re-appoints with new terms) `guardian`. Refused over an unexpired dependent
     /// guardianship. Caller: the registered resident.
@@ -365,13 +369,19 @@ interface IResidentRegistry is ISignedMessages {
     /// @notice What `accessor` may do on `patient`'s records by this registry's rules: the agreement's terms when
     /// `accessor` is the family doctor in force; else `(ALL_SECTIONS, READ)` for an unexpired guardian with READ
     /// scope; else zeros.
-    function accessOf(address patient, address accessor) external view returns (uint32 sections, uint8 actions);
+    function accessOf(address patient, address accessor)
+        external
+        view
+        returns (uint32 sections, uint8 actions);
 
     /// @notice The stored agreement of `resident`, in force or not.
     function agreement(address resident) external view returns (Agreement memory);
 
     /// @notice The pending proposal of the pair (possibly expired).
-    function pendingAgreement(address resident, address doctor) external view returns (PendingAgreement memory);
+    function pendingAgreement(address resident, address doctor)
+        external
+        view
+        returns (PendingAgreement memory);
 
     /// @notice The scope of `guardian` for `resident` now (0 when none or expired).
     function guardianScope(address resident, address guardian) external view returns (uint8);

@@ -12,7 +12,8 @@ import {ISignedMessages} from "../interfaces/ISignedMessages.sol";
 /// @notice EIP-712 verification shared by the famchain contracts: deadline, then signature (ECDSA for an EOA, with
 /// the resident's guardians; ERC-1271 for a signer with code), then the keyed nonce the message requires.
 abstract contract SignedMessages is ISignedMessages, EIP712, NoncesKeyed {
-    bytes32 private constant _CANCEL_TYPEHASH = keccak256("Cancel(address owner,uint256 keyNonce,uint256 deadline)");
+    bytes32 private constant _CANCEL_TYPEHASH =
+        keccak256("Cancel(address owner,uint256 keyNonce,uint256 deadline)");
 
     /// @dev `guardianScope` value meaning "a guardian with any scope" (only for `Cancel`).
     uint8 internal constant _ANY_GUARDIAN = type(uint8).max;
@@ -102,7 +103,8 @@ abstract contract SignedMessages is ISignedMessages, EIP712, NoncesKeyed {
         if (recovered == signer) return signer;
         if (guardianScope != 0) {
             uint8 scope = _guardianScope(signer, recovered);
-            bool covered = guardianScope == _ANY_GUARDIAN ? scope != 0 : scope & guardianScope == guardianScope;
+            bool covered =
+                guardianScope == _ANY_GUARDIAN ? scope != 0 : scope & guardianScope == guardianScope;
             if (covered) {
                 emit GuardianActed(signer, recovered, guardianScope == _ANY_GUARDIAN ? scope : guardianScope);
                 return recovered;

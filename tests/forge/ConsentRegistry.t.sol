@@ -43,29 +43,41 @@ contract ConsentRegistryTest is Fixture {
         uint64 expiresAt = uint64(block.timestamp + 1 days);
         bytes32 terms = _terms();
         vm.startPrank(patient);
-        vm.expectRevert(abi.encodeWithSelector(IConsentRegistry.ConsentRegistryInvalidSections.selector, 0x100));
+        vm.expectRevert(
+            abi.encodeWithSelector(IConsentRegistry.ConsentRegistryInvalidSections.selector, 0x100)
+        );
         consent.grant(hospitalDoctor, 0x100, READ, expiresAt, terms, 0, 0);
         vm.expectRevert(abi.encodeWithSelector(IConsentRegistry.ConsentRegistryInvalidActions.selector, 0));
         consent.grant(hospitalDoctor, DIAGNOSIS, 0, expiresAt, terms, 0, 0);
         vm.expectRevert(
-            abi.encodeWithSelector(IConsentRegistry.ConsentRegistryInvalidExpiry.selector, uint64(block.timestamp))
+            abi.encodeWithSelector(
+                IConsentRegistry.ConsentRegistryInvalidExpiry.selector, uint64(block.timestamp)
+            )
         );
         consent.grant(hospitalDoctor, DIAGNOSIS, READ, uint64(block.timestamp), terms, 0, 0);
-        vm.expectRevert(abi.encodeWithSelector(IConsentRegistry.ConsentRegistryInvalidTerms.selector, bytes32(0)));
+        vm.expectRevert(
+            abi.encodeWithSelector(IConsentRegistry.ConsentRegistryInvalidTerms.selector, bytes32(0))
+        );
         consent.grant(hospitalDoctor, DIAGNOSIS, READ, expiresAt, 0, 0, 0);
         vm.expectRevert(
             abi.encodeWithSelector(IConsentRegistry.ConsentRegistryInvalidBundle.selector, bytes32(0), RAW)
         );
         consent.grant(hospitalDoctor, DIAGNOSIS, READ, expiresAt, terms, 0, RAW);
         vm.expectRevert(
-            abi.encodeWithSelector(IConsentRegistry.ConsentRegistryInvalidBundle.selector, keccak256("b"), 0x71)
+            abi.encodeWithSelector(
+                IConsentRegistry.ConsentRegistryInvalidBundle.selector, keccak256("b"), 0x71
+            )
         );
         consent.grant(hospitalDoctor, DIAGNOSIS, READ, expiresAt, terms, keccak256("b"), 0x71);
         vm.expectRevert(
-            abi.encodeWithSelector(IConsentRegistry.ConsentRegistryInvalidBundle.selector, keccak256("b"), RAW)
+            abi.encodeWithSelector(
+                IConsentRegistry.ConsentRegistryInvalidBundle.selector, keccak256("b"), RAW
+            )
         );
         consent.grant(hospitalDoctor, DIAGNOSIS, APPEND, expiresAt, terms, keccak256("b"), RAW);
-        vm.expectRevert(abi.encodeWithSelector(IConsentRegistry.ConsentRegistryInvalidGrantee.selector, stranger));
+        vm.expectRevert(
+            abi.encodeWithSelector(IConsentRegistry.ConsentRegistryInvalidGrantee.selector, stranger)
+        );
         consent.grant(stranger, DIAGNOSIS, READ, expiresAt, terms, 0, 0);
         vm.stopPrank();
         vm.prank(stranger);
@@ -105,7 +117,9 @@ contract ConsentRegistryTest is Fixture {
         m.terms = _termsOf("research", keccak256("salt"));
         vm.expectRevert(
             abi.encodeWithSelector(
-                ISignedMessages.SignedMessagesInvalidSigner.selector, patient, _recover(_consentDigest(m), sig)
+                ISignedMessages.SignedMessagesInvalidSigner.selector,
+                patient,
+                _recover(_consentDigest(m), sig)
             )
         );
         _grantWithSig(m, sig);
@@ -113,7 +127,9 @@ contract ConsentRegistryTest is Fixture {
         m.bundleDigest = keccak256("another bundle");
         vm.expectRevert(
             abi.encodeWithSelector(
-                ISignedMessages.SignedMessagesInvalidSigner.selector, patient, _recover(_consentDigest(m), sig)
+                ISignedMessages.SignedMessagesInvalidSigner.selector,
+                patient,
+                _recover(_consentDigest(m), sig)
             )
         );
         _grantWithSig(m, sig);
@@ -218,7 +234,9 @@ contract ConsentRegistryTest is Fixture {
         assertTrue(consent.isAuthorized(address(wallet), hospitalDoctor, DIAGNOSIS, READ));
         ConsentMsg memory n = _consentMsg(address(wallet), insurerStaff);
         vm.expectRevert(
-            abi.encodeWithSelector(ISignedMessages.SignedMessagesInvalidSigner.selector, address(wallet), address(0))
+            abi.encodeWithSelector(
+                ISignedMessages.SignedMessagesInvalidSigner.selector, address(wallet), address(0)
+            )
         );
         _grantWithSig(n, _signConsent(PATIENT_PK, n));
     }
@@ -243,7 +261,9 @@ contract ConsentRegistryTest is Fixture {
     function test_revoke_reverts_whenNotGranted() public {
         vm.prank(patient);
         vm.expectRevert(
-            abi.encodeWithSelector(IConsentRegistry.ConsentRegistryNotGranted.selector, patient, hospitalDoctor)
+            abi.encodeWithSelector(
+                IConsentRegistry.ConsentRegistryNotGranted.selector, patient, hospitalDoctor
+            )
         );
         consent.revoke(hospitalDoctor);
     }
@@ -292,13 +312,15 @@ contract ConsentRegistryTest is Fixture {
         ConsentMsg memory m = _consentMsg(patient, hospitalDoctor);
         bytes memory sig = _signConsent(PATIENT_PK, m);
         uint256 deadline = block.timestamp + 1 hours;
-        bytes memory byStranger = _cancelSig(STRANGER_PK, CONSENT_NAME, address(consent), patient, m.nonce, deadline);
+        bytes memory byStranger =
+            _cancelSig(STRANGER_PK, CONSENT_NAME, address(consent), patient, m.nonce, deadline);
         vm.expectRevert(
             abi.encodeWithSelector(ISignedMessages.SignedMessagesInvalidSigner.selector, patient, stranger)
         );
         consent.cancelNonceWithSig(patient, m.nonce, deadline, byStranger);
         _appointGuardian(patient, guardian, G_READ, uint64(block.timestamp + YEAR), false);
-        bytes memory byGuardian = _cancelSig(GUARDIAN_PK, CONSENT_NAME, address(consent), patient, m.nonce, deadline);
+        bytes memory byGuardian =
+            _cancelSig(GUARDIAN_PK, CONSENT_NAME, address(consent), patient, m.nonce, deadline);
         vm.expectEmit(address(consent));
         emit ISignedMessages.GuardianActed(patient, guardian, G_READ);
         vm.prank(stranger);
@@ -306,7 +328,8 @@ contract ConsentRegistryTest is Fixture {
         vm.expectRevert(abi.encodeWithSelector(Nonces.InvalidAccountNonce.selector, patient, m.nonce + 1));
         _grantWithSig(m, sig);
         // The patient's own signed cancel of the next one.
-        bytes memory own = _cancelSig(PATIENT_PK, CONSENT_NAME, address(consent), patient, m.nonce + 1, deadline);
+        bytes memory own =
+            _cancelSig(PATIENT_PK, CONSENT_NAME, address(consent), patient, m.nonce + 1, deadline);
         consent.cancelNonceWithSig(patient, m.nonce + 1, deadline, own);
         assertEq(_consentNonce(patient, hospitalDoctor), m.nonce + 2);
     }
@@ -333,10 +356,14 @@ contract ConsentRegistryTest is Fixture {
 
     function test_requestAccess_reverts_whenInvalid() public {
         vm.prank(stranger);
-        vm.expectRevert(abi.encodeWithSelector(IConsentRegistry.ConsentRegistryInvalidGrantee.selector, stranger));
+        vm.expectRevert(
+            abi.encodeWithSelector(IConsentRegistry.ConsentRegistryInvalidGrantee.selector, stranger)
+        );
         consent.requestAccess(patient, DIAGNOSIS, READ, 1 days, keccak256("t"));
         vm.prank(hospitalDoctor);
-        vm.expectRevert(abi.encodeWithSelector(IConsentRegistry.ConsentRegistryInvalidTerms.selector, bytes32(0)));
+        vm.expectRevert(
+            abi.encodeWithSelector(IConsentRegistry.ConsentRegistryInvalidTerms.selector, bytes32(0))
+        );
         consent.requestAccess(patient, DIAGNOSIS, READ, 1 days, 0);
         vm.prank(hospitalDoctor);
         vm.expectRevert(
@@ -359,7 +386,9 @@ contract ConsentRegistryTest is Fixture {
         consent.withdrawRequest(patient);
         vm.prank(hospitalDoctor);
         vm.expectRevert(
-            abi.encodeWithSelector(IConsentRegistry.ConsentRegistryNoRequest.selector, patient, hospitalDoctor)
+            abi.encodeWithSelector(
+                IConsentRegistry.ConsentRegistryNoRequest.selector, patient, hospitalDoctor
+            )
         );
         consent.withdrawRequest(patient);
     }
@@ -383,7 +412,8 @@ contract ConsentRegistryTest is Fixture {
         vm.prank(hospitalDoctor);
         consent.requestAccess(patient, DIAGNOSIS, READ, 1 days, keccak256("t"));
         uint256 nonce = _consentNonce(patient, hospitalDoctor);
-        bytes32 structHash = keccak256(abi.encode(REFUSAL_TYPEHASH, patient, hospitalDoctor, nonce, block.timestamp));
+        bytes32 structHash =
+            keccak256(abi.encode(REFUSAL_TYPEHASH, patient, hospitalDoctor, nonce, block.timestamp));
         bytes memory sig = _sign(GUARDIAN_PK, CONSENT_NAME, address(consent), structHash);
         consent.refuseRequestWithSig(patient, hospitalDoctor, nonce, block.timestamp, sig);
         assertEq(consent.requestOf(patient, hospitalDoctor).sections, 0);

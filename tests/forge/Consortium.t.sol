@@ -16,9 +16,11 @@ contract ConsortiumTest is Fixture {
     IConsortium.ProposalAction internal constant REMOVE = IConsortium.ProposalAction.Remove;
     IConsortium.ProposalAction internal constant SET_THRESHOLD = IConsortium.ProposalAction.SetThreshold;
     IConsortium.ProposalAction internal constant ADD_CUSTODIAN = IConsortium.ProposalAction.AddCustodian;
-    IConsortium.ProposalAction internal constant REMOVE_CUSTODIAN = IConsortium.ProposalAction.RemoveCustodian;
+    IConsortium.ProposalAction internal constant REMOVE_CUSTODIAN =
+    IConsortium.ProposalAction.RemoveCustodian;
     IConsortium.ProposalAction internal constant SET_PARAMETER = IConsortium.ProposalAction.SetParameter;
-    IConsortium.ProposalAction internal constant END_GUARDIANSHIP = IConsortium.ProposalAction.EndGuardianship;
+    IConsortium.ProposalAction internal constant END_GUARDIANSHIP =
+    IConsortium.ProposalAction.EndGuardianship;
     IConsortium.InstitutionKind internal constant NONE = IConsortium.InstitutionKind.None;
     IConsortium.InstitutionKind internal constant HOSPITAL = IConsortium.InstitutionKind.Hospital;
     IConsortium.InstitutionKind internal constant RESEARCH = IConsortium.InstitutionKind.Research;
@@ -43,7 +45,9 @@ contract ConsortiumTest is Fixture {
         returns (uint256 id)
     {
         vm.prank(by);
-        id = consortium.propose(action, institution, address(0), action == ADMIT ? RESEARCH : NONE, NO_PARAM, 0);
+        id = consortium.propose(
+            action, institution, address(0), action == ADMIT ? RESEARCH : NONE, NO_PARAM, 0
+        );
     }
 
     function _vote(address by, uint256 id) internal {
@@ -124,7 +128,10 @@ contract ConsortiumTest is Fixture {
         consortium.propose(ADMIT, newcomer, address(0), NONE, NO_PARAM, 0);
         vm.expectRevert(
             abi.encodeWithSelector(
-                IConsortium.ConsortiumInvalidTransition.selector, ADMIT, hospitalAdmin, IConsortium.MemberStatus.Active
+                IConsortium.ConsortiumInvalidTransition.selector,
+                ADMIT,
+                hospitalAdmin,
+                IConsortium.MemberStatus.Active
             )
         );
         consortium.propose(ADMIT, hospitalAdmin, address(0), HOSPITAL, NO_PARAM, 0);
@@ -175,7 +182,15 @@ contract ConsortiumTest is Fixture {
     function test_propose_storesProposalAndCountsProposer() public {
         vm.expectEmit(address(consortium));
         emit IConsortium.ProposalCreated(
-            1, pcAdmin, ADMIT, newcomer, address(0), RESEARCH, NO_PARAM, 0, uint64(block.timestamp) + VOTING_PERIOD
+            1,
+            pcAdmin,
+            ADMIT,
+            newcomer,
+            address(0),
+            RESEARCH,
+            NO_PARAM,
+            0,
+            uint64(block.timestamp) + VOTING_PERIOD
         );
         uint256 id = _propose(pcAdmin, ADMIT, newcomer);
         IConsortium.Proposal memory p = consortium.proposal(id);
@@ -219,7 +234,9 @@ contract ConsortiumTest is Fixture {
         vm.warp(block.timestamp + VOTING_PERIOD + 1);
         uint64 expiresAt = consortium.proposal(late).expiresAt;
         vm.prank(hospitalAdmin);
-        vm.expectRevert(abi.encodeWithSelector(IConsortium.ConsortiumProposalExpired.selector, late, expiresAt));
+        vm.expectRevert(
+            abi.encodeWithSelector(IConsortium.ConsortiumProposalExpired.selector, late, expiresAt)
+        );
         consortium.vote(late);
     }
 
@@ -320,7 +337,9 @@ contract ConsortiumTest is Fixture {
         _vote(fifth, sybil);
         _vote(pcAdmin, sybil);
         assertFalse(consortium.isActiveMember(stranger));
-        vm.expectRevert(abi.encodeWithSelector(IConsortium.ConsortiumNotEnoughApprovals.selector, sybil, 3, 4));
+        vm.expectRevert(
+            abi.encodeWithSelector(IConsortium.ConsortiumNotEnoughApprovals.selector, sybil, 3, 4)
+        );
         consortium.execute(sybil);
     }
 
@@ -350,7 +369,9 @@ contract ConsortiumTest is Fixture {
         _vote(hospitalAdmin, id);
         assertEq(consortium.thresholdBps(), 6000);
         vm.prank(pcAdmin);
-        id = consortium.propose(SET_PARAMETER, address(0), address(0), NONE, IConsortium.Parameter.EmergencyDuration, 2 hours);
+        id = consortium.propose(
+            SET_PARAMETER, address(0), address(0), NONE, IConsortium.Parameter.EmergencyDuration, 2 hours
+        );
         vm.expectEmit(address(consortium));
         emit IConsortium.ParameterChanged(IConsortium.Parameter.EmergencyDuration, 24 hours, 2 hours);
         _vote(hospitalAdmin, id);
@@ -462,7 +483,9 @@ contract ConsortiumTest is Fixture {
         );
         consortium.registerPractitioner(familyDoctor, key, 0, block.timestamp, "");
         vm.prank(hospitalAdmin);
-        vm.expectRevert(abi.encodeWithSelector(IConsortium.ConsortiumInvalidEncryptionKey.selector, researcher));
+        vm.expectRevert(
+            abi.encodeWithSelector(IConsortium.ConsortiumInvalidEncryptionKey.selector, researcher)
+        );
         consortium.registerPractitioner(researcher, key, 0, block.timestamp, "");
         vm.prank(stranger);
         vm.expectRevert(abi.encodeWithSelector(IConsortium.ConsortiumNotActiveMember.selector, stranger));
@@ -508,7 +531,9 @@ contract ConsortiumTest is Fixture {
     function test_deactivatePractitioner_reverts_whenNotOwn() public {
         vm.prank(hospitalAdmin);
         vm.expectRevert(
-            abi.encodeWithSelector(IConsortium.ConsortiumNotOwnPractitioner.selector, familyDoctor, hospitalAdmin)
+            abi.encodeWithSelector(
+                IConsortium.ConsortiumNotOwnPractitioner.selector, familyDoctor, hospitalAdmin
+            )
         );
         consortium.deactivatePractitioner(familyDoctor);
     }

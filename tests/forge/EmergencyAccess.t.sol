@@ -32,7 +32,14 @@ contract EmergencyAccessTest is Fixture {
     }
 
     function _setParameter(IConsortium.Parameter which, uint64 value) internal {
-        _pass(IConsortium.ProposalAction.SetParameter, address(0), address(0), IConsortium.InstitutionKind.None, which, value);
+        _pass(
+            IConsortium.ProposalAction.SetParameter,
+            address(0),
+            address(0),
+            IConsortium.InstitutionKind.None,
+            which,
+            value
+        );
     }
 
     // ----- choice -----
@@ -55,17 +62,22 @@ contract EmergencyAccessTest is Fixture {
 
     function test_setEmergencySections_reverts_whenInvalidOrUnregistered() public {
         vm.prank(patient);
-        vm.expectRevert(abi.encodeWithSelector(IEmergencyAccess.EmergencyAccessInvalidSections.selector, 0x100));
+        vm.expectRevert(
+            abi.encodeWithSelector(IEmergencyAccess.EmergencyAccessInvalidSections.selector, 0x100)
+        );
         emergency.setEmergencySections(0x100);
         vm.prank(stranger);
-        vm.expectRevert(abi.encodeWithSelector(IEmergencyAccess.EmergencyAccessNotRegistered.selector, stranger));
+        vm.expectRevert(
+            abi.encodeWithSelector(IEmergencyAccess.EmergencyAccessNotRegistered.selector, stranger)
+        );
         emergency.setEmergencySections(ALLERGIES);
     }
 
     function test_setEmergencySectionsWithSig_byEmergencyGuardian() public {
         _appointGuardian(patient, guardian, G_EMERGENCY, uint64(block.timestamp + YEAR), false);
         uint256 nonce = emergency.nonces(patient, _key(D_EMERGENCY, address(0)));
-        bytes32 structHash = keccak256(abi.encode(EMERGENCY_CHOICE_TYPEHASH, patient, uint32(0), nonce, block.timestamp));
+        bytes32 structHash =
+            keccak256(abi.encode(EMERGENCY_CHOICE_TYPEHASH, patient, uint32(0), nonce, block.timestamp));
         bytes memory sig = _sign(GUARDIAN_PK, EMERGENCY_NAME, address(emergency), structHash);
         vm.expectEmit(address(emergency));
         emit ISignedMessages.GuardianActed(patient, guardian, G_EMERGENCY);
@@ -114,7 +126,9 @@ contract EmergencyAccessTest is Fixture {
         _passMember(IConsortium.ProposalAction.Suspend, hospitalAdmin);
         vm.prank(hospitalDoctor);
         vm.expectRevert(
-            abi.encodeWithSelector(IEmergencyAccess.EmergencyAccessNotHospitalPhysician.selector, hospitalDoctor)
+            abi.encodeWithSelector(
+                IEmergencyAccess.EmergencyAccessNotHospitalPhysician.selector, hospitalDoctor
+            )
         );
         emergency.declare(patient, REASON);
     }
@@ -129,10 +143,14 @@ contract EmergencyAccessTest is Fixture {
         vm.prank(otherPatient);
         residents.requestDeletion(0);
         vm.prank(hospitalDoctor);
-        vm.expectRevert(abi.encodeWithSelector(IEmergencyAccess.EmergencyAccessCardLocked.selector, otherPatient));
+        vm.expectRevert(
+            abi.encodeWithSelector(IEmergencyAccess.EmergencyAccessCardLocked.selector, otherPatient)
+        );
         emergency.declare(otherPatient, REASON);
         vm.prank(hospitalDoctor);
-        vm.expectRevert(abi.encodeWithSelector(IEmergencyAccess.EmergencyAccessNotRegistered.selector, stranger));
+        vm.expectRevert(
+            abi.encodeWithSelector(IEmergencyAccess.EmergencyAccessNotRegistered.selector, stranger)
+        );
         emergency.declare(stranger, REASON);
         vm.prank(hospitalDoctor);
         vm.expectRevert(abi.encodeWithSelector(IEmergencyAccess.EmergencyAccessInvalidReason.selector));
@@ -149,7 +167,9 @@ contract EmergencyAccessTest is Fixture {
             0
         );
         vm.prank(hospitalDoctor);
-        vm.expectRevert(abi.encodeWithSelector(IEmergencyAccess.EmergencyAccessTooFewCustodians.selector, 1, 2));
+        vm.expectRevert(
+            abi.encodeWithSelector(IEmergencyAccess.EmergencyAccessTooFewCustodians.selector, 1, 2)
+        );
         emergency.declare(patient, REASON);
     }
 
@@ -174,7 +194,9 @@ contract EmergencyAccessTest is Fixture {
         _declare();
         vm.prank(secondPhysician);
         vm.expectRevert(
-            abi.encodeWithSelector(IEmergencyAccess.EmergencyAccessInstitutionLimit.selector, hospitalAdmin, 1)
+            abi.encodeWithSelector(
+                IEmergencyAccess.EmergencyAccessInstitutionLimit.selector, hospitalAdmin, 1
+            )
         );
         emergency.declare(patient, REASON);
     }
@@ -201,11 +223,15 @@ contract EmergencyAccessTest is Fixture {
     function test_approve_reverts_whenNotCustodianRemovedTwiceOrExpired() public {
         uint256 id = _declare();
         vm.prank(hospitalAdmin);
-        vm.expectRevert(abi.encodeWithSelector(IEmergencyAccess.EmergencyAccessNotCustodian.selector, hospitalAdmin));
+        vm.expectRevert(
+            abi.encodeWithSelector(IEmergencyAccess.EmergencyAccessNotCustodian.selector, hospitalAdmin)
+        );
         emergency.approve(id, BUNDLE, RAW);
         _approve(pcAdmin, id);
         vm.prank(pcAdmin);
-        vm.expectRevert(abi.encodeWithSelector(IEmergencyAccess.EmergencyAccessAlreadyApproved.selector, id, pcAdmin));
+        vm.expectRevert(
+            abi.encodeWithSelector(IEmergencyAccess.EmergencyAccessAlreadyApproved.selector, id, pcAdmin)
+        );
         emergency.approve(id, BUNDLE, RAW);
         _pass(
             IConsortium.ProposalAction.RemoveCustodian,
@@ -216,12 +242,16 @@ contract EmergencyAccessTest is Fixture {
             0
         );
         vm.prank(insurerAdmin);
-        vm.expectRevert(abi.encodeWithSelector(IEmergencyAccess.EmergencyAccessNotCustodian.selector, insurerAdmin));
+        vm.expectRevert(
+            abi.encodeWithSelector(IEmergencyAccess.EmergencyAccessNotCustodian.selector, insurerAdmin)
+        );
         emergency.approve(id, BUNDLE, RAW);
         uint64 expiresAt = emergency.emergency(id).expiresAt;
         vm.warp(expiresAt);
         vm.prank(pcAdmin);
-        vm.expectRevert(abi.encodeWithSelector(IEmergencyAccess.EmergencyAccessExpired.selector, id, expiresAt));
+        vm.expectRevert(
+            abi.encodeWithSelector(IEmergencyAccess.EmergencyAccessExpired.selector, id, expiresAt)
+        );
         emergency.approve(id, BUNDLE, RAW);
     }
 
@@ -229,14 +259,18 @@ contract EmergencyAccessTest is Fixture {
         uint256 id = _declare();
         _passMember(IConsortium.ProposalAction.Suspend, insurerAdmin);
         vm.prank(insurerAdmin);
-        vm.expectRevert(abi.encodeWithSelector(IEmergencyAccess.EmergencyAccessNotCustodian.selector, insurerAdmin));
+        vm.expectRevert(
+            abi.encodeWithSelector(IEmergencyAccess.EmergencyAccessNotCustodian.selector, insurerAdmin)
+        );
         emergency.approve(id, BUNDLE, RAW);
     }
 
     function test_approve_reverts_whenPhysicianGoneLockedOptedOutOrBadBundle() public {
         uint256 id = _declare();
         vm.prank(pcAdmin);
-        vm.expectRevert(abi.encodeWithSelector(IEmergencyAccess.EmergencyAccessInvalidBundle.selector, bytes32(0), RAW));
+        vm.expectRevert(
+            abi.encodeWithSelector(IEmergencyAccess.EmergencyAccessInvalidBundle.selector, bytes32(0), RAW)
+        );
         emergency.approve(id, 0, RAW);
         vm.prank(pcAdmin);
         vm.expectRevert(abi.encodeWithSelector(IEmergencyAccess.EmergencyAccessUnknown.selector, 9));
@@ -255,7 +289,9 @@ contract EmergencyAccessTest is Fixture {
         consortium.resign();
         vm.prank(pcAdmin);
         vm.expectRevert(
-            abi.encodeWithSelector(IEmergencyAccess.EmergencyAccessPhysicianInactive.selector, id, hospitalDoctor)
+            abi.encodeWithSelector(
+                IEmergencyAccess.EmergencyAccessPhysicianInactive.selector, id, hospitalDoctor
+            )
         );
         emergency.approve(id, BUNDLE, RAW);
     }
@@ -285,20 +321,27 @@ contract EmergencyAccessTest is Fixture {
     function test_review_reverts_forStrangerOrOutOfScopeGuardian() public {
         uint256 id = _declare();
         vm.prank(stranger);
-        vm.expectRevert(abi.encodeWithSelector(IEmergencyAccess.EmergencyAccessNotReviewer.selector, id, stranger));
+        vm.expectRevert(
+            abi.encodeWithSelector(IEmergencyAccess.EmergencyAccessNotReviewer.selector, id, stranger)
+        );
         emergency.review(id, true);
         _appointGuardian(patient, guardian, G_READ, uint64(block.timestamp + YEAR), false);
         vm.prank(guardian);
-        vm.expectRevert(abi.encodeWithSelector(IEmergencyAccess.EmergencyAccessNotReviewer.selector, id, guardian));
+        vm.expectRevert(
+            abi.encodeWithSelector(IEmergencyAccess.EmergencyAccessNotReviewer.selector, id, guardian)
+        );
         emergency.review(id, true);
     }
 
     function test_reviewWithSig_byPatient_andWrongPatient() public {
         uint256 id = _declare();
         uint256 nonce = emergency.nonces(patient, _key(D_EMERGENCY, address(0)));
-        bytes32 structHash = keccak256(abi.encode(EMERGENCY_REVIEW_TYPEHASH, patient, id, true, nonce, block.timestamp));
+        bytes32 structHash =
+            keccak256(abi.encode(EMERGENCY_REVIEW_TYPEHASH, patient, id, true, nonce, block.timestamp));
         bytes memory sig = _sign(PATIENT_PK, EMERGENCY_NAME, address(emergency), structHash);
-        vm.expectRevert(abi.encodeWithSelector(IEmergencyAccess.EmergencyAccessWrongPatient.selector, id, otherPatient));
+        vm.expectRevert(
+            abi.encodeWithSelector(IEmergencyAccess.EmergencyAccessWrongPatient.selector, id, otherPatient)
+        );
         emergency.reviewWithSig(otherPatient, id, true, nonce, block.timestamp, sig);
         vm.prank(stranger);
         emergency.reviewWithSig(patient, id, true, nonce, block.timestamp, sig);

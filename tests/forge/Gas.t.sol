@@ -206,7 +206,8 @@ contract GasTest is Fixture {
         uint256 nonce = consortium.nonces(account, _key(D_ENROLLMENT, hospitalAdmin));
         uint256 deadline = block.timestamp + 1 hours;
         bytes memory sig = _enrollmentSig(pk, hospitalAdmin, nonce, deadline);
-        bytes memory data = abi.encodeCall(IConsortium.registerPractitioner, (account, key, nonce, deadline, sig));
+        bytes memory data =
+            abi.encodeCall(IConsortium.registerPractitioner, (account, key, nonce, deadline, sig));
         _freshTx(address(consortium));
         vm.prank(hospitalAdmin);
         consortium.registerPractitioner(account, key, nonce, deadline, sig);

@@ -99,7 +99,9 @@ contract RecordRegistryTest is Fixture {
     function test_anchor_reverts_whenStrangerOnRegisteredCard() public {
         vm.prank(stranger);
         vm.expectRevert(
-            abi.encodeWithSelector(IRecordRegistry.RecordRegistryUnauthorized.selector, patient, stranger, DIAGNOSIS)
+            abi.encodeWithSelector(
+                IRecordRegistry.RecordRegistryUnauthorized.selector, patient, stranger, DIAGNOSIS
+            )
         );
         records.anchor(patient, bytes24(0), _anchorOf(1, DIAGNOSIS));
     }
@@ -157,13 +159,17 @@ contract RecordRegistryTest is Fixture {
         records.anchor(patient, 0, a);
         a.kind = OUTPATIENT;
         a.cidDigest = 0;
-        vm.expectRevert(abi.encodeWithSelector(IRecordRegistry.RecordRegistryInvalidAnchor.selector, bytes32(0)));
+        vm.expectRevert(
+            abi.encodeWithSelector(IRecordRegistry.RecordRegistryInvalidAnchor.selector, bytes32(0))
+        );
         records.anchor(patient, 0, a);
         a = _anchorOf(1, DIAGNOSIS);
         a.previous = keccak256("p");
         vm.expectRevert(
             abi.encodeWithSelector(
-                IRecordRegistry.RecordRegistryInvalidPrevious.selector, _recordId(patient, familyDoctor, a), a.previous
+                IRecordRegistry.RecordRegistryInvalidPrevious.selector,
+                _recordId(patient, familyDoctor, a),
+                a.previous
             )
         );
         records.anchor(patient, 0, a);
@@ -179,7 +185,9 @@ contract RecordRegistryTest is Fixture {
         bytes24 head = _head(patient);
         vm.prank(familyDoctor);
         vm.expectRevert(
-            abi.encodeWithSelector(IRecordRegistry.RecordRegistryStaleHead.selector, patient, bytes24(0), head)
+            abi.encodeWithSelector(
+                IRecordRegistry.RecordRegistryStaleHead.selector, patient, bytes24(0), head
+            )
         );
         records.anchor(patient, bytes24(0), _anchorOf(2, DIAGNOSIS));
     }
@@ -198,7 +206,10 @@ contract RecordRegistryTest is Fixture {
         bytes24 head = bytes24(0);
         for (uint256 i = 0; i < 3; ++i) {
             batch[i] = _anchorOf(i, DIAGNOSIS);
-            head = _next(head, _leaf(_recordId(patient, familyDoctor, batch[i]), 0, DIAGNOSIS, 0, uint64(block.timestamp)));
+            head = _next(
+                head,
+                _leaf(_recordId(patient, familyDoctor, batch[i]), 0, DIAGNOSIS, 0, uint64(block.timestamp))
+            );
         }
         vm.prank(familyDoctor);
         records.anchorBatch(patient, bytes24(0), batch);
@@ -207,7 +218,8 @@ contract RecordRegistryTest is Fixture {
         vm.prank(familyDoctor);
         vm.expectRevert(
             abi.encodeWithSelector(
-                IRecordRegistry.RecordRegistryAlreadyAnchored.selector, _recordId(patient, familyDoctor, batch[0])
+                IRecordRegistry.RecordRegistryAlreadyAnchored.selector,
+                _recordId(patient, familyDoctor, batch[0])
             )
         );
         records.anchorBatch(patient, bytes24(0), batch);
@@ -234,7 +246,9 @@ contract RecordRegistryTest is Fixture {
         vm.prank(otherPatient);
         residents.requestDeletion(0);
         vm.prank(otherPatient);
-        vm.expectRevert(abi.encodeWithSelector(IRecordRegistry.RecordRegistryCardLocked.selector, otherPatient));
+        vm.expectRevert(
+            abi.encodeWithSelector(IRecordRegistry.RecordRegistryCardLocked.selector, otherPatient)
+        );
         records.anchorBatch(otherPatient, 0, batch);
     }
 
@@ -288,7 +302,9 @@ contract RecordRegistryTest is Fixture {
         vm.prank(familyDoctor);
         vm.expectRevert(
             abi.encodeWithSelector(
-                IRecordRegistry.RecordRegistryInvalidPrevious.selector, _recordId(patient, familyDoctor, u), bytes32(0)
+                IRecordRegistry.RecordRegistryInvalidPrevious.selector,
+                _recordId(patient, familyDoctor, u),
+                bytes32(0)
             )
         );
         records.anchorUpdate(patient, 0, u, 0, 0, "");
@@ -296,7 +312,9 @@ contract RecordRegistryTest is Fixture {
         vm.prank(familyDoctor);
         vm.expectRevert(
             abi.encodeWithSelector(
-                IRecordRegistry.RecordRegistryUpdateNotApproved.selector, patient, _recordId(patient, familyDoctor, u)
+                IRecordRegistry.RecordRegistryUpdateNotApproved.selector,
+                patient,
+                _recordId(patient, familyDoctor, u)
             )
         );
         records.anchorUpdate(patient, 0, u, 0, 0, "");
@@ -330,7 +348,9 @@ contract RecordRegistryTest is Fixture {
         vm.prank(hospitalDoctor);
         vm.expectRevert(
             abi.encodeWithSelector(
-                IRecordRegistry.RecordRegistryUpdateNotApproved.selector, patient, _recordId(patient, hospitalDoctor, u)
+                IRecordRegistry.RecordRegistryUpdateNotApproved.selector,
+                patient,
+                _recordId(patient, hospitalDoctor, u)
             )
         );
         records.anchorUpdate(patient, head, u, 0, 0, "");
@@ -340,7 +360,9 @@ contract RecordRegistryTest is Fixture {
         vm.prank(familyDoctor);
         vm.expectRevert(
             abi.encodeWithSelector(
-                IRecordRegistry.RecordRegistryUpdateNotApproved.selector, patient, _recordId(patient, familyDoctor, v)
+                IRecordRegistry.RecordRegistryUpdateNotApproved.selector,
+                patient,
+                _recordId(patient, familyDoctor, v)
             )
         );
         records.anchorUpdate(patient, head, v, 0, 0, "");
@@ -348,13 +370,17 @@ contract RecordRegistryTest is Fixture {
         v = _update(previous, 2);
         v.sections = ALL_SECTIONS;
         vm.prank(familyDoctor);
-        vm.expectRevert(abi.encodeWithSelector(IRecordRegistry.RecordRegistryUpdateNotApproved.selector, patient, id));
+        vm.expectRevert(
+            abi.encodeWithSelector(IRecordRegistry.RecordRegistryUpdateNotApproved.selector, patient, id)
+        );
         records.anchorUpdate(patient, head, v, 0, 0, "");
         vm.prank(familyDoctor);
         records.anchorUpdate(patient, head, u, 0, 0, "");
         head = _head(patient);
         vm.prank(familyDoctor);
-        vm.expectRevert(abi.encodeWithSelector(IRecordRegistry.RecordRegistryUpdateNotApproved.selector, patient, id));
+        vm.expectRevert(
+            abi.encodeWithSelector(IRecordRegistry.RecordRegistryUpdateNotApproved.selector, patient, id)
+        );
         records.anchorUpdate(patient, head, u, 0, 0, "");
     }
 
@@ -377,7 +403,9 @@ contract RecordRegistryTest is Fixture {
         );
         records.anchorUpdate(patient, head, u, 0, 0, "");
         vm.prank(patient);
-        vm.expectRevert(abi.encodeWithSelector(IRecordRegistry.RecordRegistryInvalidDeadline.selector, deadline));
+        vm.expectRevert(
+            abi.encodeWithSelector(IRecordRegistry.RecordRegistryInvalidDeadline.selector, deadline)
+        );
         records.approveUpdate(familyDoctor, u, deadline);
     }
 
@@ -389,7 +417,8 @@ contract RecordRegistryTest is Fixture {
         bytes memory sig = _recordUpdateSig(PATIENT_PK, patient, familyDoctor, u, nonce, deadline);
         vm.prank(stranger);
         records.approveUpdateWithSig(patient, familyDoctor, u, nonce, deadline, sig);
-        IRecordRegistry.Approval memory ap = records.approvalOf(patient, _recordId(patient, familyDoctor, u), previous);
+        IRecordRegistry.Approval memory ap =
+            records.approvalOf(patient, _recordId(patient, familyDoctor, u), previous);
         assertEq(ap.deadline, deadline);
         assertEq(ap.sections, DIAGNOSIS);
         bytes24 head = _head(patient);
@@ -413,7 +442,9 @@ contract RecordRegistryTest is Fixture {
         assertEq(records.approvalOf(patient, id, previous).deadline, 0);
         bytes24 head = _head(patient);
         vm.prank(familyDoctor);
-        vm.expectRevert(abi.encodeWithSelector(IRecordRegistry.RecordRegistryUpdateNotApproved.selector, patient, id));
+        vm.expectRevert(
+            abi.encodeWithSelector(IRecordRegistry.RecordRegistryUpdateNotApproved.selector, patient, id)
+        );
         records.anchorUpdate(patient, head, u, 0, 0, "");
         vm.prank(familyDoctor);
         vm.expectRevert(abi.encodeWithSelector(Nonces.InvalidAccountNonce.selector, patient, nonce + 1));
@@ -427,7 +458,8 @@ contract RecordRegistryTest is Fixture {
         vm.prank(patient);
         records.approveUpdate(familyDoctor, u, uint64(block.timestamp + 1 days));
         uint256 nonce = _updateNonce(previous);
-        bytes32 structHash = keccak256(abi.encode(UPDATE_REFUSAL_TYPEHASH, patient, previous, id, nonce, block.timestamp));
+        bytes32 structHash =
+            keccak256(abi.encode(UPDATE_REFUSAL_TYPEHASH, patient, previous, id, nonce, block.timestamp));
         bytes memory sig = _sign(PATIENT_PK, RECORDS_NAME, address(records), structHash);
         vm.prank(stranger);
         records.refuseUpdateWithSig(patient, previous, id, nonce, block.timestamp, sig);
@@ -440,7 +472,8 @@ contract RecordRegistryTest is Fixture {
         bytes32 previous = _anchor(familyDoctor, patient, _anchorOf(1, DIAGNOSIS));
         IRecordRegistry.Anchor memory u = _update(previous, 2);
         uint256 updateNonce = _updateNonce(previous);
-        bytes memory updateSig = _recordUpdateSig(PATIENT_PK, patient, familyDoctor, u, updateNonce, block.timestamp);
+        bytes memory updateSig =
+            _recordUpdateSig(PATIENT_PK, patient, familyDoctor, u, updateNonce, block.timestamp);
         ConsentMsg memory m = _consentMsg(patient, hospitalDoctor);
         bytes memory consentSig = _signConsent(PATIENT_PK, m);
         uint256 releaseNonce = records.nonces(patient, _key(D_KEY_RELEASE, hospitalDoctor));
@@ -459,7 +492,8 @@ contract RecordRegistryTest is Fixture {
         bytes32 otherPrevious = _anchor(familyDoctor, otherPatient, _anchorOf(3, DIAGNOSIS));
         IRecordRegistry.Anchor memory w = _update(otherPrevious, 4);
         uint256 n2 = records.nonces(otherPatient, _key(D_UPDATE, otherPrevious));
-        bytes memory sig2 = _recordUpdateSig(OTHER_PATIENT_PK, otherPatient, familyDoctor, w, n2, block.timestamp);
+        bytes memory sig2 =
+            _recordUpdateSig(OTHER_PATIENT_PK, otherPatient, familyDoctor, w, n2, block.timestamp);
         ConsentMsg memory m2 = _consentMsg(otherPatient, hospitalDoctor);
         _grantWithSig(m2, _signConsent(OTHER_PATIENT_PK, m2));
         bytes24 head = _head(otherPatient);
@@ -503,7 +537,10 @@ contract RecordRegistryTest is Fixture {
         vm.prank(patient);
         vm.expectRevert(
             abi.encodeWithSelector(
-                IRecordRegistry.RecordRegistryGranteeUnauthorized.selector, patient, hospitalDoctor, ALL_SECTIONS
+                IRecordRegistry.RecordRegistryGranteeUnauthorized.selector,
+                patient,
+                hospitalDoctor,
+                ALL_SECTIONS
             )
         );
         records.releaseKeys(patient, hospitalDoctor, BUNDLE, RAW, ALL_SECTIONS);
@@ -516,7 +553,9 @@ contract RecordRegistryTest is Fixture {
         records.releaseKeys(patient, hospitalDoctor, BUNDLE, RAW, 0);
         vm.expectRevert(abi.encodeWithSelector(IRecordRegistry.RecordRegistryInvalidCodec.selector, 0));
         records.releaseKeys(patient, hospitalDoctor, BUNDLE, 0, DIAGNOSIS);
-        vm.expectRevert(abi.encodeWithSelector(IRecordRegistry.RecordRegistryInvalidBundle.selector, bytes32(0)));
+        vm.expectRevert(
+            abi.encodeWithSelector(IRecordRegistry.RecordRegistryInvalidBundle.selector, bytes32(0))
+        );
         records.releaseKeys(patient, hospitalDoctor, 0, RAW, DIAGNOSIS);
         residents.requestDeletion(0);
         vm.expectRevert(abi.encodeWithSelector(IRecordRegistry.RecordRegistryCardLocked.selector, patient));
@@ -527,26 +566,34 @@ contract RecordRegistryTest is Fixture {
     function test_releaseKeysWithSig_namesPatient_andSignsCodec() public {
         _grant(patient, hospitalDoctor, DIAGNOSIS, READ, uint64(block.timestamp + 30 days));
         uint256 nonce = records.nonces(patient, _key(D_KEY_RELEASE, hospitalDoctor));
-        bytes memory sig =
-            _keyReleaseSig(PATIENT_PK, patient, hospitalDoctor, BUNDLE, RAW, DIAGNOSIS, nonce, block.timestamp);
+        bytes memory sig = _keyReleaseSig(
+            PATIENT_PK, patient, hospitalDoctor, BUNDLE, RAW, DIAGNOSIS, nonce, block.timestamp
+        );
         vm.prank(stranger);
         vm.expectPartialRevert(ISignedMessages.SignedMessagesInvalidSigner.selector);
-        records.releaseKeysWithSig(patient, hospitalDoctor, BUNDLE, DAG_PB, DIAGNOSIS, nonce, block.timestamp, sig);
+        records.releaseKeysWithSig(
+            patient, hospitalDoctor, BUNDLE, DAG_PB, DIAGNOSIS, nonce, block.timestamp, sig
+        );
         vm.expectEmit(address(records));
         emit IRecordRegistry.KeysReleased(patient, hospitalDoctor, patient, BUNDLE, RAW, DIAGNOSIS);
         vm.prank(stranger);
-        records.releaseKeysWithSig(patient, hospitalDoctor, BUNDLE, RAW, DIAGNOSIS, nonce, block.timestamp, sig);
+        records.releaseKeysWithSig(
+            patient, hospitalDoctor, BUNDLE, RAW, DIAGNOSIS, nonce, block.timestamp, sig
+        );
     }
 
     function test_releaseKeysWithSig_byConsentGuardian() public {
         _grant(patient, hospitalDoctor, DIAGNOSIS, READ, uint64(block.timestamp + 30 days));
         _appointGuardian(patient, guardian, G_CONSENT, uint64(block.timestamp + YEAR), false);
         uint256 nonce = records.nonces(patient, _key(D_KEY_RELEASE, hospitalDoctor));
-        bytes memory sig =
-            _keyReleaseSig(GUARDIAN_PK, patient, hospitalDoctor, BUNDLE, RAW, DIAGNOSIS, nonce, block.timestamp);
+        bytes memory sig = _keyReleaseSig(
+            GUARDIAN_PK, patient, hospitalDoctor, BUNDLE, RAW, DIAGNOSIS, nonce, block.timestamp
+        );
         vm.expectEmit(address(records));
         emit ISignedMessages.GuardianActed(patient, guardian, G_CONSENT);
-        records.releaseKeysWithSig(patient, hospitalDoctor, BUNDLE, RAW, DIAGNOSIS, nonce, block.timestamp, sig);
+        records.releaseKeysWithSig(
+            patient, hospitalDoctor, BUNDLE, RAW, DIAGNOSIS, nonce, block.timestamp, sig
+        );
     }
 
     // ----- erasure -----
@@ -571,7 +618,9 @@ contract RecordRegistryTest is Fixture {
         residents.requestDeletion(0);
         uint64 endsAt = times[0] + OUTPATIENT_RETENTION;
         vm.warp(endsAt - 1);
-        vm.expectRevert(abi.encodeWithSelector(IRecordRegistry.RecordRegistryRetentionNotOver.selector, ids[0], endsAt));
+        vm.expectRevert(
+            abi.encodeWithSelector(IRecordRegistry.RecordRegistryRetentionNotOver.selector, ids[0], endsAt)
+        );
         records.erase(patient, _proofOf(0));
         vm.warp(endsAt);
         records.erase(patient, _proofOf(0)); // the whole-card request covers it
@@ -596,19 +645,27 @@ contract RecordRegistryTest is Fixture {
         residents.requestDeletion(0);
         IRecordRegistry.ErasureProof memory p = _proofOf(1);
         p.anchoredAt -= 1;
-        vm.expectRevert(abi.encodeWithSelector(IRecordRegistry.RecordRegistryBadProof.selector, patient, ids[1]));
+        vm.expectRevert(
+            abi.encodeWithSelector(IRecordRegistry.RecordRegistryBadProof.selector, patient, ids[1])
+        );
         records.erase(patient, p);
         p = _proofOf(1);
         p.kind = INPATIENT;
-        vm.expectRevert(abi.encodeWithSelector(IRecordRegistry.RecordRegistryBadProof.selector, patient, ids[1]));
+        vm.expectRevert(
+            abi.encodeWithSelector(IRecordRegistry.RecordRegistryBadProof.selector, patient, ids[1])
+        );
         records.erase(patient, p);
         p = _proofOf(0);
         bytes32[] memory shorter = new bytes32[](1);
         shorter[0] = p.laterLeaves[0];
         p.laterLeaves = shorter;
-        vm.expectRevert(abi.encodeWithSelector(IRecordRegistry.RecordRegistryBadProof.selector, patient, ids[0]));
+        vm.expectRevert(
+            abi.encodeWithSelector(IRecordRegistry.RecordRegistryBadProof.selector, patient, ids[0])
+        );
         records.erase(patient, p);
-        vm.expectRevert(abi.encodeWithSelector(IRecordRegistry.RecordRegistryBadProof.selector, otherPatient, ids[1]));
+        vm.expectRevert(
+            abi.encodeWithSelector(IRecordRegistry.RecordRegistryBadProof.selector, otherPatient, ids[1])
+        );
         records.erase(otherPatient, _proofOf(1));
     }
 
@@ -621,7 +678,9 @@ contract RecordRegistryTest is Fixture {
         vm.warp(times[0] + OUTPATIENT_RETENTION);
         vm.expectRevert(
             abi.encodeWithSelector(
-                IRecordRegistry.RecordRegistryRetentionNotOver.selector, ids[0], times[0] + INPATIENT_RETENTION
+                IRecordRegistry.RecordRegistryRetentionNotOver.selector,
+                ids[0],
+                times[0] + INPATIENT_RETENTION
             )
         );
         records.erase(patient, p);
@@ -641,12 +700,16 @@ contract RecordRegistryTest is Fixture {
         if (p.laterLeaves.length > 0) {
             IRecordRegistry.ErasureProof memory bad = _proofOf(index);
             bad.laterLeaves[bound(tamper, 0, bad.laterLeaves.length - 1)] ^= bytes32(uint256(1));
-            vm.expectRevert(abi.encodeWithSelector(IRecordRegistry.RecordRegistryBadProof.selector, patient, ids[index]));
+            vm.expectRevert(
+                abi.encodeWithSelector(IRecordRegistry.RecordRegistryBadProof.selector, patient, ids[index])
+            );
             records.erase(patient, bad);
         }
         IRecordRegistry.ErasureProof memory wrongIndex = _proofOf(index);
         wrongIndex.index += 1;
-        vm.expectRevert(abi.encodeWithSelector(IRecordRegistry.RecordRegistryBadProof.selector, patient, ids[index]));
+        vm.expectRevert(
+            abi.encodeWithSelector(IRecordRegistry.RecordRegistryBadProof.selector, patient, ids[index])
+        );
         records.erase(patient, wrongIndex);
         records.erase(patient, p);
         assertTrue(records.isErased(ids[index]));

@@ -29,8 +29,9 @@ contract ResidentRegistryTest is Fixture {
         view
         returns (bytes memory)
     {
-        bytes32 structHash =
-            keccak256(abi.encode(REGISTRATION_TYPEHASH, vm.addr(pk), keccak256(key), profile, nonce, deadline));
+        bytes32 structHash = keccak256(
+            abi.encode(REGISTRATION_TYPEHASH, vm.addr(pk), keccak256(key), profile, nonce, deadline)
+        );
         return _sign(pk, RESIDENTS_NAME, address(residents), structHash);
     }
 
@@ -58,13 +59,17 @@ contract ResidentRegistryTest is Fixture {
         key[63] = key[63] ^ 0x01;
         vm.prank(newResident);
         vm.expectRevert(
-            abi.encodeWithSelector(IResidentRegistry.ResidentRegistryInvalidEncryptionKey.selector, newResident)
+            abi.encodeWithSelector(
+                IResidentRegistry.ResidentRegistryInvalidEncryptionKey.selector, newResident
+            )
         );
         residents.register(key, _profileOf(newResident));
         bytes memory short = new bytes(63);
         vm.prank(newResident);
         vm.expectRevert(
-            abi.encodeWithSelector(IResidentRegistry.ResidentRegistryInvalidEncryptionKey.selector, newResident)
+            abi.encodeWithSelector(
+                IResidentRegistry.ResidentRegistryInvalidEncryptionKey.selector, newResident
+            )
         );
         residents.register(short, _profileOf(newResident));
     }
@@ -84,7 +89,9 @@ contract ResidentRegistryTest is Fixture {
         vm.assume(!onCurve);
         vm.prank(otherPatient);
         vm.expectRevert(
-            abi.encodeWithSelector(IResidentRegistry.ResidentRegistryInvalidEncryptionKey.selector, otherPatient)
+            abi.encodeWithSelector(
+                IResidentRegistry.ResidentRegistryInvalidEncryptionKey.selector, otherPatient
+            )
         );
         residents.setEncryptionKey(junk);
     }
@@ -95,7 +102,9 @@ contract ResidentRegistryTest is Fixture {
         vm.expectRevert(abi.encodeWithSelector(IResidentRegistry.ResidentRegistryInvalidProfile.selector));
         residents.register(key, 0);
         vm.prank(patient);
-        vm.expectRevert(abi.encodeWithSelector(IResidentRegistry.ResidentRegistryAlreadyRegistered.selector, patient));
+        vm.expectRevert(
+            abi.encodeWithSelector(IResidentRegistry.ResidentRegistryAlreadyRegistered.selector, patient)
+        );
         residents.register(key, _profileOf(patient));
     }
 
@@ -138,7 +147,9 @@ contract ResidentRegistryTest is Fixture {
         residents.updateProfile(profile);
         assertEq(vm.getRecordedLogs().length, 0);
         vm.prank(stranger);
-        vm.expectRevert(abi.encodeWithSelector(IResidentRegistry.ResidentRegistryNotRegistered.selector, stranger));
+        vm.expectRevert(
+            abi.encodeWithSelector(IResidentRegistry.ResidentRegistryNotRegistered.selector, stranger)
+        );
         residents.updateProfile(profile);
     }
 
@@ -147,7 +158,8 @@ contract ResidentRegistryTest is Fixture {
         view
         returns (bytes memory)
     {
-        bytes32 structHash = keccak256(abi.encode(PROFILE_TYPEHASH, resident, profile, nonce, block.timestamp));
+        bytes32 structHash =
+            keccak256(abi.encode(PROFILE_TYPEHASH, resident, profile, nonce, block.timestamp));
         return _sign(pk, RESIDENTS_NAME, address(residents), structHash);
     }
 
@@ -227,7 +239,9 @@ contract ResidentRegistryTest is Fixture {
     function test_proposeAgreement_reverts_whenInvalidCounterpartyOrTerms() public {
         vm.prank(stranger);
         vm.expectRevert(
-            abi.encodeWithSelector(IResidentRegistry.ResidentRegistryInvalidCounterparty.selector, stranger, patient)
+            abi.encodeWithSelector(
+                IResidentRegistry.ResidentRegistryInvalidCounterparty.selector, stranger, patient
+            )
         );
         residents.proposeAgreement(patient, ALL_SECTIONS, READ, YEAR);
         vm.prank(patient);
@@ -238,7 +252,9 @@ contract ResidentRegistryTest is Fixture {
         );
         residents.proposeAgreement(hospitalDoctor, ALL_SECTIONS, READ, YEAR);
         vm.prank(patient);
-        vm.expectRevert(abi.encodeWithSelector(IResidentRegistry.ResidentRegistryInvalidSections.selector, 0x100));
+        vm.expectRevert(
+            abi.encodeWithSelector(IResidentRegistry.ResidentRegistryInvalidSections.selector, 0x100)
+        );
         residents.proposeAgreement(familyDoctor, 0x100, READ, YEAR);
         vm.prank(patient);
         vm.expectRevert(abi.encodeWithSelector(IResidentRegistry.ResidentRegistryInvalidActions.selector, 4));
@@ -253,7 +269,12 @@ contract ResidentRegistryTest is Fixture {
         residents.proposeAgreement(familyDoctor, ALL_SECTIONS, READ_APPEND, YEAR);
         vm.expectEmit(address(residents));
         emit IResidentRegistry.AgreementAccepted(
-            patient, familyDoctor, ALL_SECTIONS, READ_APPEND, uint64(block.timestamp), uint64(block.timestamp + YEAR)
+            patient,
+            familyDoctor,
+            ALL_SECTIONS,
+            READ_APPEND,
+            uint64(block.timestamp),
+            uint64(block.timestamp + YEAR)
         );
         vm.prank(familyDoctor);
         residents.acceptAgreement(patient, ALL_SECTIONS, READ_APPEND, YEAR);
@@ -268,7 +289,9 @@ contract ResidentRegistryTest is Fixture {
         residents.proposeAgreement(patient, ALL_SECTIONS, READ_APPEND, YEAR);
         vm.prank(patient);
         vm.expectRevert(
-            abi.encodeWithSelector(IResidentRegistry.ResidentRegistryTermsMismatch.selector, patient, familyDoctor)
+            abi.encodeWithSelector(
+                IResidentRegistry.ResidentRegistryTermsMismatch.selector, patient, familyDoctor
+            )
         );
         residents.acceptAgreement(familyDoctor, ALL_SECTIONS, READ_APPEND, 2 * YEAR);
         // The proposer cannot accept its own proposal.
@@ -290,7 +313,9 @@ contract ResidentRegistryTest is Fixture {
         _registerPractitioner(pcAdmin, FAMILY_DOCTOR_PK);
         vm.prank(patient);
         vm.expectRevert(
-            abi.encodeWithSelector(IResidentRegistry.ResidentRegistryEnrollmentChanged.selector, familyDoctor, 1, 2)
+            abi.encodeWithSelector(
+                IResidentRegistry.ResidentRegistryEnrollmentChanged.selector, familyDoctor, 1, 2
+            )
         );
         residents.acceptAgreement(familyDoctor, ALL_SECTIONS, READ_APPEND, YEAR);
     }
@@ -315,7 +340,9 @@ contract ResidentRegistryTest is Fixture {
         residents.proposeAgreement(patient, ALL_SECTIONS, READ, YEAR);
         vm.prank(patient);
         vm.expectRevert(
-            abi.encodeWithSelector(IResidentRegistry.ResidentRegistryAgreementInForce.selector, patient, familyDoctor)
+            abi.encodeWithSelector(
+                IResidentRegistry.ResidentRegistryAgreementInForce.selector, patient, familyDoctor
+            )
         );
         residents.acceptAgreement(secondDoctor, ALL_SECTIONS, READ, YEAR);
     }
@@ -367,7 +394,9 @@ contract ResidentRegistryTest is Fixture {
         vm.expectEmit(address(residents));
         emit ISignedMessages.GuardianActed(patient, guardian, G_AGREEMENT);
         vm.prank(familyDoctor);
-        residents.acceptAgreementWithSig(patient, familyDoctor, ALL_SECTIONS, READ, YEAR, nonce, block.timestamp, sig);
+        residents.acceptAgreementWithSig(
+            patient, familyDoctor, ALL_SECTIONS, READ, YEAR, nonce, block.timestamp, sig
+        );
         (address doctor,,,) = residents.activeFamilyDoctor(patient);
         assertEq(doctor, familyDoctor);
     }
@@ -395,7 +424,9 @@ contract ResidentRegistryTest is Fixture {
         residents.withdrawProposal(patient);
         vm.prank(stranger);
         vm.expectRevert(
-            abi.encodeWithSelector(IResidentRegistry.ResidentRegistryNoPendingAgreement.selector, patient, stranger)
+            abi.encodeWithSelector(
+                IResidentRegistry.ResidentRegistryNoPendingAgreement.selector, patient, stranger
+            )
         );
         residents.withdrawProposal(patient);
     }
@@ -404,8 +435,9 @@ contract ResidentRegistryTest is Fixture {
         vm.prank(familyDoctor);
         residents.proposeAgreement(patient, ALL_SECTIONS, READ_APPEND, YEAR);
         uint256 nonce = _agreementNonce(patient, familyDoctor);
-        bytes32 structHash =
-            keccak256(abi.encode(AGREEMENT_WITHDRAWAL_TYPEHASH, patient, familyDoctor, nonce, block.timestamp));
+        bytes32 structHash = keccak256(
+            abi.encode(AGREEMENT_WITHDRAWAL_TYPEHASH, patient, familyDoctor, nonce, block.timestamp)
+        );
         bytes memory sig = _sign(PATIENT_PK, RESIDENTS_NAME, address(residents), structHash);
         vm.prank(stranger);
         residents.withdrawProposalWithSig(patient, familyDoctor, nonce, block.timestamp, sig);
@@ -419,7 +451,14 @@ contract ResidentRegistryTest is Fixture {
         // An unsubmitted renewal signature and a fresh proposal by the resident, both outstanding.
         uint256 nonce = _agreementNonce(patient, familyDoctor);
         bytes memory sig = _agreementDigestSig(
-            PATIENT_PK, patient, familyDoctor, ALL_SECTIONS, READ_APPEND, YEAR, nonce, block.timestamp + 1 days
+            PATIENT_PK,
+            patient,
+            familyDoctor,
+            ALL_SECTIONS,
+            READ_APPEND,
+            YEAR,
+            nonce,
+            block.timestamp + 1 days
         );
         vm.prank(patient);
         residents.proposeAgreement(familyDoctor, ALL_SECTIONS, READ_APPEND, YEAR);
@@ -443,12 +482,16 @@ contract ResidentRegistryTest is Fixture {
 
     function test_terminateAgreement_reverts_whenStrangerOrNone() public {
         vm.prank(patient);
-        vm.expectRevert(abi.encodeWithSelector(IResidentRegistry.ResidentRegistryNoActiveAgreement.selector, patient));
+        vm.expectRevert(
+            abi.encodeWithSelector(IResidentRegistry.ResidentRegistryNoActiveAgreement.selector, patient)
+        );
         residents.terminateAgreement(patient);
         _agree(patient, familyDoctor, ALL_SECTIONS, READ_APPEND, YEAR);
         vm.prank(stranger);
         vm.expectRevert(
-            abi.encodeWithSelector(IResidentRegistry.ResidentRegistryNotAgreementParty.selector, patient, stranger)
+            abi.encodeWithSelector(
+                IResidentRegistry.ResidentRegistryNotAgreementParty.selector, patient, stranger
+            )
         );
         residents.terminateAgreement(patient);
     }
@@ -483,16 +526,24 @@ contract ResidentRegistryTest is Fixture {
     function test_appointGuardian_reverts_whenInvalid() public {
         vm.startPrank(patient);
         vm.expectRevert(
-            abi.encodeWithSelector(IResidentRegistry.ResidentRegistryInvalidGuardian.selector, patient, patient)
+            abi.encodeWithSelector(
+                IResidentRegistry.ResidentRegistryInvalidGuardian.selector, patient, patient
+            )
         );
         residents.appointGuardian(patient, G_ALL, uint64(block.timestamp + 1), false);
         vm.expectRevert(
-            abi.encodeWithSelector(IResidentRegistry.ResidentRegistryInvalidGuardian.selector, patient, address(0))
+            abi.encodeWithSelector(
+                IResidentRegistry.ResidentRegistryInvalidGuardian.selector, patient, address(0)
+            )
         );
         residents.appointGuardian(address(0), G_ALL, uint64(block.timestamp + 1), false);
-        vm.expectRevert(abi.encodeWithSelector(IResidentRegistry.ResidentRegistryInvalidGuardianScope.selector, 0));
+        vm.expectRevert(
+            abi.encodeWithSelector(IResidentRegistry.ResidentRegistryInvalidGuardianScope.selector, 0)
+        );
         residents.appointGuardian(guardian, 0, uint64(block.timestamp + 1), false);
-        vm.expectRevert(abi.encodeWithSelector(IResidentRegistry.ResidentRegistryInvalidGuardianScope.selector, 0x40));
+        vm.expectRevert(
+            abi.encodeWithSelector(IResidentRegistry.ResidentRegistryInvalidGuardianScope.selector, 0x40)
+        );
         residents.appointGuardian(guardian, 0x40, uint64(block.timestamp + 1), false);
         vm.expectRevert(
             abi.encodeWithSelector(
@@ -502,7 +553,9 @@ contract ResidentRegistryTest is Fixture {
         residents.appointGuardian(guardian, G_ALL, uint64(block.timestamp), false);
         vm.stopPrank();
         vm.prank(stranger);
-        vm.expectRevert(abi.encodeWithSelector(IResidentRegistry.ResidentRegistryNotRegistered.selector, stranger));
+        vm.expectRevert(
+            abi.encodeWithSelector(IResidentRegistry.ResidentRegistryNotRegistered.selector, stranger)
+        );
         residents.appointGuardian(guardian, G_ALL, uint64(block.timestamp + 1), false);
     }
 
@@ -521,11 +574,14 @@ contract ResidentRegistryTest is Fixture {
         assertEq(sections, 0);
     }
 
-    function _guardianSig(uint256 pk, address resident, address who, uint8 scope, uint64 expiresAt, bool dependent)
-        internal
-        view
-        returns (bytes memory sig, uint256 nonce)
-    {
+    function _guardianSig(
+        uint256 pk,
+        address resident,
+        address who,
+        uint8 scope,
+        uint64 expiresAt,
+        bool dependent
+    ) internal view returns (bytes memory sig, uint256 nonce) {
         nonce = residents.nonces(resident, _key(D_GUARDIAN, who));
         bytes32 structHash = keccak256(
             abi.encode(GUARDIAN_TYPEHASH, resident, who, scope, expiresAt, dependent, nonce, block.timestamp)
@@ -535,9 +591,12 @@ contract ResidentRegistryTest is Fixture {
 
     function test_appointGuardianWithSig_byResidentOnly() public {
         uint64 expiresAt = uint64(block.timestamp + YEAR);
-        (bytes memory sig, uint256 nonce) = _guardianSig(PATIENT_PK, patient, guardian, G_ALL, expiresAt, false);
+        (bytes memory sig, uint256 nonce) =
+            _guardianSig(PATIENT_PK, patient, guardian, G_ALL, expiresAt, false);
         vm.prank(stranger);
-        residents.appointGuardianWithSig(patient, guardian, G_ALL, expiresAt, false, nonce, block.timestamp, sig);
+        residents.appointGuardianWithSig(
+            patient, guardian, G_ALL, expiresAt, false, nonce, block.timestamp, sig
+        );
         assertEq(residents.guardianScope(patient, guardian), G_ALL);
         // A guardian (even with every scope) cannot appoint another guardian.
         address second = vm.addr(0x6B6B);
@@ -545,31 +604,40 @@ contract ResidentRegistryTest is Fixture {
         vm.expectRevert(
             abi.encodeWithSelector(ISignedMessages.SignedMessagesInvalidSigner.selector, patient, guardian)
         );
-        residents.appointGuardianWithSig(patient, second, G_ALL, expiresAt, false, nonce, block.timestamp, sig);
+        residents.appointGuardianWithSig(
+            patient, second, G_ALL, expiresAt, false, nonce, block.timestamp, sig
+        );
     }
 
     function test_removeGuardian_byResidentOrGuardian_killsAppointmentSignature() public {
         uint64 expiresAt = uint64(block.timestamp + YEAR);
         _appointGuardian(patient, guardian, G_ALL, expiresAt, false);
-        (bytes memory sig, uint256 nonce) = _guardianSig(PATIENT_PK, patient, guardian, G_ALL, expiresAt, false);
+        (bytes memory sig, uint256 nonce) =
+            _guardianSig(PATIENT_PK, patient, guardian, G_ALL, expiresAt, false);
         vm.expectEmit(address(residents));
         emit IResidentRegistry.GuardianRemoved(patient, guardian, patient);
         vm.prank(patient);
         residents.removeGuardian(patient, guardian);
         assertEq(residents.guardianScope(patient, guardian), 0);
         vm.expectRevert(abi.encodeWithSelector(Nonces.InvalidAccountNonce.selector, patient, nonce + 1));
-        residents.appointGuardianWithSig(patient, guardian, G_ALL, expiresAt, false, nonce, block.timestamp, sig);
+        residents.appointGuardianWithSig(
+            patient, guardian, G_ALL, expiresAt, false, nonce, block.timestamp, sig
+        );
         _appointGuardian(patient, guardian, G_ALL, expiresAt, false);
         vm.prank(guardian);
         residents.removeGuardian(patient, guardian);
         vm.prank(stranger);
         vm.expectRevert(
-            abi.encodeWithSelector(IResidentRegistry.ResidentRegistryNotGuardianshipParty.selector, patient, stranger)
+            abi.encodeWithSelector(
+                IResidentRegistry.ResidentRegistryNotGuardianshipParty.selector, patient, stranger
+            )
         );
         residents.removeGuardian(patient, guardian);
         vm.prank(patient);
         vm.expectRevert(
-            abi.encodeWithSelector(IResidentRegistry.ResidentRegistryNoGuardianship.selector, patient, guardian)
+            abi.encodeWithSelector(
+                IResidentRegistry.ResidentRegistryNoGuardianship.selector, patient, guardian
+            )
         );
         residents.removeGuardian(patient, guardian);
     }
@@ -684,17 +752,26 @@ contract ResidentRegistryTest is Fixture {
         assertEq(doctor, address(0));
         // No agreement can be put in force again.
         vm.prank(familyDoctor);
-        vm.expectRevert(abi.encodeWithSelector(IResidentRegistry.ResidentRegistryCardLocked.selector, patient));
+        vm.expectRevert(
+            abi.encodeWithSelector(IResidentRegistry.ResidentRegistryCardLocked.selector, patient)
+        );
         residents.proposeAgreement(patient, ALL_SECTIONS, READ, YEAR);
         uint256 nonce = _agreementNonce(patient, familyDoctor);
-        bytes memory sig =
-            _agreementDigestSig(PATIENT_PK, patient, familyDoctor, ALL_SECTIONS, READ, YEAR, nonce, block.timestamp);
+        bytes memory sig = _agreementDigestSig(
+            PATIENT_PK, patient, familyDoctor, ALL_SECTIONS, READ, YEAR, nonce, block.timestamp
+        );
         vm.prank(familyDoctor);
-        vm.expectRevert(abi.encodeWithSelector(IResidentRegistry.ResidentRegistryCardLocked.selector, patient));
-        residents.acceptAgreementWithSig(patient, familyDoctor, ALL_SECTIONS, READ, YEAR, nonce, block.timestamp, sig);
+        vm.expectRevert(
+            abi.encodeWithSelector(IResidentRegistry.ResidentRegistryCardLocked.selector, patient)
+        );
+        residents.acceptAgreementWithSig(
+            patient, familyDoctor, ALL_SECTIONS, READ, YEAR, nonce, block.timestamp, sig
+        );
         vm.prank(patient);
         vm.expectRevert(
-            abi.encodeWithSelector(IResidentRegistry.ResidentRegistryDeletionAlreadyRequested.selector, patient, 0)
+            abi.encodeWithSelector(
+                IResidentRegistry.ResidentRegistryDeletionAlreadyRequested.selector, patient, 0
+            )
         );
         residents.requestDeletion(0);
     }
@@ -713,7 +790,9 @@ contract ResidentRegistryTest is Fixture {
 
     function test_requestDeletion_reverts_whenNotRegistered() public {
         vm.prank(stranger);
-        vm.expectRevert(abi.encodeWithSelector(IResidentRegistry.ResidentRegistryNotRegistered.selector, stranger));
+        vm.expectRevert(
+            abi.encodeWithSelector(IResidentRegistry.ResidentRegistryNotRegistered.selector, stranger)
+        );
         residents.requestDeletion(0);
     }
 

@@ -63,7 +63,8 @@ abstract contract Fixture is Test {
 
     bytes32 internal constant DOMAIN_TYPEHASH =
         keccak256("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)");
-    bytes32 internal constant CANCEL_TYPEHASH = keccak256("Cancel(address owner,uint256 keyNonce,uint256 deadline)");
+    bytes32 internal constant CANCEL_TYPEHASH =
+        keccak256("Cancel(address owner,uint256 keyNonce,uint256 deadline)");
     bytes32 internal constant ENROLLMENT_TYPEHASH =
         keccak256("Enrollment(address practitioner,address institution,uint256 nonce,uint256 deadline)");
     bytes32 internal constant REGISTRATION_TYPEHASH = keccak256(
@@ -108,8 +109,9 @@ abstract contract Fixture is Test {
     );
     bytes32 internal constant EMERGENCY_CHOICE_TYPEHASH =
         keccak256("EmergencyChoice(address resident,uint32 sections,uint256 nonce,uint256 deadline)");
-    bytes32 internal constant EMERGENCY_REVIEW_TYPEHASH =
-        keccak256("EmergencyReview(address patient,uint256 id,bool contested,uint256 nonce,uint256 deadline)");
+    bytes32 internal constant EMERGENCY_REVIEW_TYPEHASH = keccak256(
+        "EmergencyReview(address patient,uint256 id,bool contested,uint256 nonce,uint256 deadline)"
+    );
 
     string internal constant CONSORTIUM_NAME = "famchain Consortium";
     string internal constant RESIDENTS_NAME = "famchain ResidentRegistry";
@@ -206,11 +208,14 @@ abstract contract Fixture is Test {
         return signDigest(pk, _typedDigest(name, verifyingContract, structHash));
     }
 
-    function _cancelSig(uint256 pk, string memory name, address target, address owner, uint256 keyNonce, uint256 deadline)
-        internal
-        view
-        returns (bytes memory)
-    {
+    function _cancelSig(
+        uint256 pk,
+        string memory name,
+        address target,
+        address owner,
+        uint256 keyNonce,
+        uint256 deadline
+    ) internal view returns (bytes memory) {
         return _sign(pk, name, target, keccak256(abi.encode(CANCEL_TYPEHASH, owner, keyNonce, deadline)));
     }
 
@@ -221,7 +226,8 @@ abstract contract Fixture is Test {
         view
         returns (bytes memory)
     {
-        bytes32 structHash = keccak256(abi.encode(ENROLLMENT_TYPEHASH, vm.addr(pk), institution, nonce, deadline));
+        bytes32 structHash =
+            keccak256(abi.encode(ENROLLMENT_TYPEHASH, vm.addr(pk), institution, nonce, deadline));
         return _sign(pk, CONSORTIUM_NAME, address(consortium), structHash);
     }
 
@@ -270,7 +276,9 @@ abstract contract Fixture is Test {
         return _sign(pk, RESIDENTS_NAME, address(residents), structHash);
     }
 
-    function _appointGuardian(address resident, address who, uint8 scope, uint64 expiresAt, bool dependent) internal {
+    function _appointGuardian(address resident, address who, uint8 scope, uint64 expiresAt, bool dependent)
+        internal
+    {
         vm.prank(resident);
         residents.appointGuardian(who, scope, expiresAt, dependent);
     }
@@ -358,7 +366,9 @@ abstract contract Fixture is Test {
         return _termsOf("referral", keccak256("salt"));
     }
 
-    function _grant(address patient_, address grantee, uint32 sections, uint8 actions, uint64 expiresAt) internal {
+    function _grant(address patient_, address grantee, uint32 sections, uint8 actions, uint64 expiresAt)
+        internal
+    {
         vm.prank(patient_);
         consent.grant(grantee, sections, actions, expiresAt, _terms(), 0, 0);
     }
@@ -472,7 +482,10 @@ abstract contract Fixture is Test {
     }
 
     /// @dev Anchors `a` on `patient_`'s card as `author` at the current head; returns the record id.
-    function _anchor(address author, address patient_, IRecordRegistry.Anchor memory a) internal returns (bytes32) {
+    function _anchor(address author, address patient_, IRecordRegistry.Anchor memory a)
+        internal
+        returns (bytes32)
+    {
         bytes24 head = _head(patient_);
         vm.prank(author);
         records.anchor(patient_, head, a);
@@ -516,7 +529,9 @@ abstract contract Fixture is Test {
         uint256 deadline
     ) internal view returns (bytes memory) {
         bytes32 structHash = keccak256(
-            abi.encode(KEY_RELEASE_TYPEHASH, patient_, grantee, bundleDigest, bundleCodec, sections, nonce, deadline)
+            abi.encode(
+                KEY_RELEASE_TYPEHASH, patient_, grantee, bundleDigest, bundleCodec, sections, nonce, deadline
+            )
         );
         return _sign(pk, RECORDS_NAME, address(records), structHash);
     }
