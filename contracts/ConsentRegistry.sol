@@ -279,11 +279,11 @@ contract ConsentRegistry is IConsentRegistry, SignedMessages {
         _checkScope(sections, actions);
         if (expiresAt <= block.timestamp) revert ConsentRegistryInvalidExpiry(expiresAt);
         if (terms == 0) revert ConsentRegistryInvalidTerms(terms);
-        if (bundleDigest == 0
-                ? bundleCodec != 0
-                : (!Masks.validCodec(bundleCodec) || !Masks.covers(actions, Masks.READ))) revert ConsentRegistryInvalidBundle(
-            bundleDigest, bundleCodec
-        );
+        // No bundle: no codec. A bundle: a valid codec, and a grant that may read what it releases.
+        bool validBundle = bundleDigest == 0
+            ? bundleCodec == 0
+            : Masks.validCodec(bundleCodec) && Masks.covers(actions, Masks.READ);
+        if (!validBundle) revert ConsentRegistryInvalidBundle(bundleDigest, bundleCodec);
         _checkPatient(patient);
         uint32 enrollment = _consortium.enrollmentOf(grantee);
         if (grantee == patient || enrollment == 0) revert ConsentRegistryInvalidGrantee(grantee);

@@ -307,16 +307,12 @@ contract Consortium is IConsortium, SignedMessages {
     }
 
     /// @inheritdoc IConsortium
-    function practitioner(address account)
-        external
-        view
-        returns (address institution, InstitutionKind kind, bool active, uint32 enrollment)
-    {
+    function practitioner(address account) external view returns (PractitionerStatus memory status) {
         Practitioner storage p = _practitioners[account];
-        institution = p.institution;
-        kind = _members[institution].kind;
-        enrollment = _enrollmentOf(p);
-        active = enrollment != 0;
+        status.institution = p.institution;
+        status.kind = _members[status.institution].kind;
+        status.enrollment = _enrollmentOf(p);
+        status.active = status.enrollment != 0;
     }
 
     /// @inheritdoc IConsortium
@@ -475,8 +471,8 @@ contract Consortium is IConsortium, SignedMessages {
     function _checkTransition(ProposalAction action, address institution) private view {
         Member storage m = _members[institution];
         MemberStatus status = m.status;
-        bool valid;
-        bool leavesActive;
+        bool valid = false;
+        bool leavesActive = false;
         if (action == ProposalAction.Admit) {
             valid = status == MemberStatus.None || status == MemberStatus.Removed;
         } else if (action == ProposalAction.Suspend) {
@@ -518,7 +514,7 @@ contract Consortium is IConsortium, SignedMessages {
     }
 
     function _checkParameter(Parameter which, uint64 value) private pure {
-        bool valid;
+        bool valid = false;
         if (which == Parameter.CustodianThreshold) valid = value >= 1 && value <= _MAX_CUSTODIAN_THRESHOLD;
         else if (which == Parameter.EmergencyDuration) valid = value >= 1 && value <= _MAX_EMERGENCY_DURATION;
         else if (which != Parameter.None) valid = value >= 1;

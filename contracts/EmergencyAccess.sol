@@ -95,9 +95,9 @@ contract EmergencyAccess is IEmergencyAccess, SignedMessages {
 
     /// @inheritdoc IEmergencyAccess
     function declare(address patient, uint8 reason) external returns (uint256 id) {
-        (address institution, IConsortium.InstitutionKind kind, bool active,) =
-            _consortium.practitioner(msg.sender);
-        if (!active || kind != IConsortium.InstitutionKind.Hospital) {
+        IConsortium.PractitionerStatus memory physician = _consortium.practitioner(msg.sender);
+        address institution = physician.institution;
+        if (!physician.active || physician.kind != IConsortium.InstitutionKind.Hospital) {
             revert EmergencyAccessNotHospitalPhysician(msg.sender);
         }
         if (reason == 0) revert EmergencyAccessInvalidReason();
@@ -108,7 +108,7 @@ contract EmergencyAccess is IEmergencyAccess, SignedMessages {
         uint256 custodianCount = _consortium.custodians().length;
         if (custodianCount < threshold) revert EmergencyAccessTooFewCustodians(custodianCount, threshold);
         _countDeclaration(msg.sender, institution);
-        (, uint64 cardLength) = _recordRegistry.card(patient);
+        (bytes24 cardHead, uint64 cardLength) = _recordRegistry.card(patient);
         uint64 expiresAt =
             uint64(block.timestamp) + _consortium.parameter(IConsortium.Parameter.EmergencyDuration);
         id = ++_emergencyCount;
@@ -125,7 +125,9 @@ contract EmergencyAccess is IEmergencyAccess, SignedMessages {
             institution: institution,
             cardLength: cardLength
         });
-        emit EmergencyDeclared(patient, id, msg.sender, institution, reason, sections, cardLength, expiresAt);
+        emit EmergencyDeclared(
+            patient, id, msg.sender, institution, reason, sections, cardLength, cardHead, expiresAt
+        );
     }
 
     /// @inheritdoc IEmergencyAccess
@@ -139,8 +141,10 @@ contract EmergencyAccess is IEmergencyAccess, SignedMessages {
         }
         address patient = e.patient;
         address physician = e.physician;
-        (address institution,, bool active,) = _consortium.practitioner(physician);
-        if (!active || institution != e.institution) revert EmergencyAccessPhysicianInactive(id, physician);
+        IConsortium.PractitionerStatus memory p = _consortium.practitioner(physician);
+        if (!p.active || p.institution != e.institution) {
+            revert EmergencyAccessPhysicianInactive(id, physician);
+        }
         _checkPatient(patient);
         if (_sectionsOf(patient) == 0) revert EmergencyAccessOptedOut(patient);
         _approved[id][msg.sender] = true;
@@ -158,7 +162,7 @@ contract EmergencyAccess is IEmergencyAccess, SignedMessages {
             bool guardian =
                 _residentRegistry.guardianScope(patient, msg.sender) & Masks.GUARDIAN_EMERGENCY != 0;
             if (!guardian) {
-                (address doctor,,,) = _residentRegistry.activeFamilyDoctor(patient);
+                address doctor = _residentRegistry.familyDoctorOf(patient);
                 if (doctor != msg.sender || doctor == address(0)) {
                     revert EmergencyAccessNotReviewer(id, msg.sender);
                 }
@@ -270,7 +274,7 @@ contract EmergencyAccess is IEmergencyAccess, SignedMessages {
 
     /// @dev Counts one declaration on `day`; false when the day's count already reached `limit`.
     function _bump(Daily storage d, uint64 day, uint64 limit) private returns (bool) {
-        uint64 count = d.day == day ? d.count : 0;
+        uint64 count = d.day != day ? 0 : d.count;
         if (count >= limit) return false;
         d.day = day;
         d.count = count + 1;
@@ -278,7 +282,7 @@ contract EmergencyAccess is IEmergencyAccess, SignedMessages {
     }
 
     function _today(Daily storage d) private view returns (uint256) {
-        return d.day == block.timestamp / 1 days ? d.count : 0;
+        return d.day != block.timestamp / 1 days ? 0 : d.count;
     }
 
     function _review(Emergency storage e, uint256 id, address reviewer, bool contested) private {

@@ -308,8 +308,9 @@ contract RecordRegistry is IRecordRegistry, SignedMessages {
         uint64 anchoredAt = uint64(block.timestamp);
         bytes24 head = _next(expectedHead, _leaf(recordId, a.previous, a.sections, a.kind, anchoredAt));
         if (c.head != expectedHead) {
-            if (c.head == head) revert RecordRegistryAlreadyAnchored(recordId);
-            revert RecordRegistryStaleHead(patient, expectedHead, c.head);
+            // The head moved: by this very record in this block (a replay), or by other records.
+            if (c.head != head) revert RecordRegistryStaleHead(patient, expectedHead, c.head);
+            revert RecordRegistryAlreadyAnchored(recordId);
         }
         _cards[patient] = Card({head: head, length: c.length + 1});
         _emitAnchored(patient, recordId, a, anchoredAt, c.length, head);
@@ -369,10 +370,8 @@ contract RecordRegistry is IRecordRegistry, SignedMessages {
                 head, _leaf(_recordId(patient, msg.sender, a), a.previous, a.sections, a.kind, anchoredAt)
             );
         }
-        if (current == head) {
-            revert RecordRegistryAlreadyAnchored(_recordId(patient, msg.sender, anchors[0]));
-        }
-        revert RecordRegistryStaleHead(patient, expectedHead, current);
+        if (current != head) revert RecordRegistryStaleHead(patient, expectedHead, current);
+        revert RecordRegistryAlreadyAnchored(_recordId(patient, msg.sender, anchors[0]));
     }
 
     function _useUpdateSignature(

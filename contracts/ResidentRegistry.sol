@@ -162,13 +162,13 @@ contract ResidentRegistry is IResidentRegistry, SignedMessages {
     /// @inheritdoc IResidentRegistry
     function proposeAgreement(address counterparty, uint32 sections, uint8 actions, uint64 term) external {
         _checkTerms(sections, actions, term);
-        bool residentProposes = counterparty != msg.sender && _states[msg.sender].registered
-            && _enrollmentAsFamilyDoctor(counterparty) != 0;
+        bool residentProposes =
+            counterparty != msg.sender && _states[msg.sender].registered && _isFamilyDoctor(counterparty);
         if (
             !residentProposes
                 && (counterparty == msg.sender
                     || !_states[counterparty].registered
-                    || _enrollmentAsFamilyDoctor(msg.sender) == 0)
+                    || !_isFamilyDoctor(msg.sender))
         ) revert ResidentRegistryInvalidCounterparty(msg.sender, counterparty);
         (address resident, address doctor) =
             residentProposes ? (msg.sender, counterparty) : (counterparty, msg.sender);
@@ -441,6 +441,12 @@ contract ResidentRegistry is IResidentRegistry, SignedMessages {
     }
 
     /// @inheritdoc IResidentRegistry
+    function familyDoctorOf(address resident) external view returns (address) {
+        StoredAgreement memory a = _agreements[resident];
+        return _inForce(a) ? a.doctor : address(0);
+    }
+
+    /// @inheritdoc IResidentRegistry
     function accessOf(address patient, address accessor)
         external
         view
@@ -565,8 +571,7 @@ contract ResidentRegistry is IResidentRegistry, SignedMessages {
     {
         _checkRegistered(resident);
         _checkUnlocked(resident);
-        uint32 enrollment = _enrollmentAsFamilyDoctor(doctor);
-        if (enrollment == 0) revert ResidentRegistryNotFamilyDoctor(doctor);
+        uint32 enrollment = _requireFamilyDoctor(doctor);
         StoredAgreement memory current = _agreements[resident];
         if (current.doctor != doctor && _inForce(current)) {
             revert ResidentRegistryAgreementInForce(resident, current.doctor);
@@ -663,14 +668,27 @@ contract ResidentRegistry is IResidentRegistry, SignedMessages {
     /// @dev In force: not ended by block time, and the doctor still an active PrimaryCare practitioner under the
     /// enrollment the agreement was made with.
     function _inForce(StoredAgreement memory a) private view returns (bool) {
+        // Slither's context-insensitive taint ties these enrollment counters to block.timestamp; comparing two
+        // counters for equality is exactly what is meant here.
+        // slither-disable-next-line incorrect-equality
         return a.endsAt > block.timestamp && a.enrollment != 0
             && _enrollmentAsFamilyDoctor(a.doctor) == a.enrollment;
     }
 
+    function _isFamilyDoctor(address doctor) private view returns (bool) {
+        return _enrollmentAsFamilyDoctor(doctor) != 0;
+    }
+
+    function _requireFamilyDoctor(address doctor) private view returns (uint32 enrollment) {
+        enrollment = _enrollmentAsFamilyDoctor(doctor);
+        if (enrollment != 0) return enrollment;
+        revert ResidentRegistryNotFamilyDoctor(doctor);
+    }
+
     /// @dev The doctor's enrollment when it is an active practitioner of an active PrimaryCare member, else 0.
     function _enrollmentAsFamilyDoctor(address doctor) private view returns (uint32) {
-        (, IConsortium.InstitutionKind kind,, uint32 enrollment) = _consortium.practitioner(doctor);
-        return kind == IConsortium.InstitutionKind.PrimaryCare ? enrollment : 0;
+        IConsortium.PractitionerStatus memory p = _consortium.practitioner(doctor);
+        return p.kind != IConsortium.InstitutionKind.PrimaryCare ? 0 : p.enrollment;
     }
 
     function _checkRegistered(address resident) private view {

@@ -86,6 +86,18 @@ interface IConsortium is ISignedMessages {
         address proposer;
     }
 
+    /// @notice A practitioner's standing now.
+    /// @param institution The member that registered it last (zero when never registered).
+    /// @param kind That member's institution kind.
+    /// @param active Whether it counts now: registered, institution active, same member epoch.
+    /// @param enrollment Its enrollment number while active, else 0.
+    struct PractitionerStatus {
+        address institution;
+        InstitutionKind kind;
+        bool active;
+        uint32 enrollment;
+    }
+
     /// @notice Fewer than two founders, or `founders` and `kinds` differ in length.
     error ConsortiumInvalidFounders(uint256 founders, uint256 kinds);
 
@@ -297,10 +309,7 @@ interface IConsortium is ISignedMessages {
 
     /// @notice The practitioner's institution, its kind, whether the practitioner counts now (registered,
     /// institution active, same member epoch), and its enrollment number when it counts (else 0).
-    function practitioner(address account)
-        external
-        view
-        returns (address institution, InstitutionKind kind, bool active, uint32 enrollment);
+    function practitioner(address account) external view returns (PractitionerStatus memory);
 
     /// @notice The enrollment number of `account` while it is an active practitioner, else 0. Grants and
     /// agreements made under an enrollment count only while it is the current one.

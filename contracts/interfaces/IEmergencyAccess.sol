@@ -97,7 +97,8 @@ interface IEmergencyAccess is ISignedMessages {
     /// @notice `resident` chose the sections an emergency may open (0 = opted out).
     event EmergencySectionsSet(address indexed resident, uint32 sections);
 
-    /// @notice `physician` of `institution` declared emergency `id` for `patient`.
+    /// @notice `physician` of `institution` declared emergency `id` for `patient`; the records it may open are the
+    /// card's first `cardLength`, whose head was `cardHead`.
     event EmergencyDeclared(
         address indexed patient,
         uint256 indexed id,
@@ -106,6 +107,7 @@ interface IEmergencyAccess is ISignedMessages {
         uint8 reason,
         uint32 sections,
         uint64 cardLength,
+        bytes24 cardHead,
         uint64 expiresAt
     );
 

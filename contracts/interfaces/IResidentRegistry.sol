@@ -366,6 +366,9 @@ interface IResidentRegistry is ISignedMessages {
         view
         returns (address doctor, uint32 sections, uint8 actions, uint64 endsAt);
 
+    /// @notice The family doctor in force for `resident` (zero when none): `activeFamilyDoctor`'s doctor alone.
+    function familyDoctorOf(address resident) external view returns (address);
+
     /// @notice What `accessor` may do on `patient`'s records by this registry's rules: the agreement's terms when
     /// `accessor` is the family doctor in force; else `(ALL_SECTIONS, READ)` for an unexpired guardian with READ
     /// scope; else zeros.

@@ -94,7 +94,10 @@ abstract contract SignedMessages is ISignedMessages, EIP712, NoncesKeyed {
             return signer;
         }
         (address recovered, ECDSA.RecoverError error, bytes32 errorArg) = ECDSA.tryRecover(digest, signature);
+        // Enum comparisons, not balances or times (Slither's taint reaches them through ResidentRegistry's storage).
+        // slither-disable-next-line incorrect-equality
         if (error == ECDSA.RecoverError.InvalidSignatureS) revert SignedMessagesMalleable(errorArg);
+        // slither-disable-next-line incorrect-equality
         if (error == ECDSA.RecoverError.InvalidSignatureLength) {
             revert SignedMessagesInvalidLength(uint256(errorArg));
         }

@@ -397,10 +397,10 @@ contract ConsortiumTest is Fixture {
         _passMember(ADMIT, insurerAdmin);
         assertEq(consortium.memberEpoch(insurerAdmin), 2);
         assertFalse(consortium.isActivePractitioner(insurerStaff));
-        (address institution,, bool active, uint32 enrollment) = consortium.practitioner(insurerStaff);
-        assertEq(institution, insurerAdmin);
-        assertFalse(active);
-        assertEq(enrollment, 0);
+        IConsortium.PractitionerStatus memory status = consortium.practitioner(insurerStaff);
+        assertEq(status.institution, insurerAdmin);
+        assertFalse(status.active);
+        assertEq(status.enrollment, 0);
         // Registered again (with a new signature) it gets a new enrollment.
         _registerPractitioner(insurerAdmin, INSURER_STAFF_PK);
         assertEq(consortium.enrollmentOf(insurerStaff), 2);
@@ -423,9 +423,9 @@ contract ConsortiumTest is Fixture {
         consortium.registerPractitioner(researcher, key, nonce, block.timestamp, sig);
         assertEq(consortium.enrollmentOf(researcher), 1);
         assertEq(consortium.encryptionKeyOf(researcher), key);
-        (address institution, IConsortium.InstitutionKind kind,,) = consortium.practitioner(researcher);
-        assertEq(institution, hospitalAdmin);
-        assertTrue(kind == HOSPITAL);
+        IConsortium.PractitionerStatus memory status = consortium.practitioner(researcher);
+        assertEq(status.institution, hospitalAdmin);
+        assertTrue(status.kind == HOSPITAL);
     }
 
     /// @dev Attack: a member claims another institution's doctor (or a doctor who never agreed): the
@@ -524,8 +524,7 @@ contract ConsortiumTest is Fixture {
         assertEq(consortium.enrollmentOf(insurerStaff), 0);
         _registerPractitioner(hospitalAdmin, INSURER_STAFF_PK);
         assertEq(consortium.enrollmentOf(insurerStaff), 2);
-        (address institution,,,) = consortium.practitioner(insurerStaff);
-        assertEq(institution, hospitalAdmin);
+        assertEq(consortium.practitioner(insurerStaff).institution, hospitalAdmin);
     }
 
     function test_deactivatePractitioner_reverts_whenNotOwn() public {

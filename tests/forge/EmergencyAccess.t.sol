@@ -93,7 +93,7 @@ contract EmergencyAccessTest is Fixture {
         uint64 expiresAt = uint64(block.timestamp + 24 hours);
         vm.expectEmit(address(emergency));
         emit IEmergencyAccess.EmergencyDeclared(
-            patient, 1, hospitalDoctor, hospitalAdmin, REASON, DEFAULT_EMERGENCY, 1, expiresAt
+            patient, 1, hospitalDoctor, hospitalAdmin, REASON, DEFAULT_EMERGENCY, 1, _head(patient), expiresAt
         );
         uint256 id = _declare();
         IEmergencyAccess.Emergency memory e = emergency.emergency(id);
