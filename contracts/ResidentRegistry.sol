@@ -415,7 +415,7 @@ contract ResidentRegistry is IResidentRegistry, SignedMessages {
 
     /// @inheritdoc IResidentRegistry
     function residentStatus(address resident) external view returns (bool registered, bool locked) {
-        ResidentState memory s = _states[resident];
+        ResidentState storage s = _states[resident];
         return (s.registered, s.lockedAt != 0);
     }
 
