@@ -24,6 +24,8 @@ contract AgreementHandler is Fixture {
     Signed[] internal _signed;
     mapping(address doctor => uint256) public terminations;
     mapping(address doctor => uint256) public proposalEpoch;
+    mapping(address doctor => uint64) internal _lastTerm;
+    mapping(address doctor => bool) internal _lastByResident;
     bool public staleRevived;
     /// @dev The doctor whose agreement the ghost believes is in force (zero after a termination).
     address public ghostDoctor;
@@ -48,12 +50,17 @@ contract AgreementHandler is Fixture {
         vm.prank(byResident ? patient : d);
         try residents.proposeAgreement(byResident ? d : patient, ALL_SECTIONS, READ_APPEND, t) {
             proposalEpoch[d] = terminations[d];
+            _lastTerm[d] = t;
+            _lastByResident[d] = byResident;
         } catch {}
     }
 
+    /// @dev Mostly accepts the pair's last proposal as the other side (so that agreements do come into force),
+    /// sometimes with random terms or side.
     function accept(uint256 di, bool byResident, uint8 term) external {
         address d = _doctor(di);
         uint64 t = uint64(bound(term, 1, 30)) * 1 days;
+        if (term % 4 != 0 && _lastTerm[d] != 0) (t, byResident) = (_lastTerm[d], !_lastByResident[d]);
         vm.prank(byResident ? patient : d);
         try residents.acceptAgreement(byResident ? d : patient, ALL_SECTIONS, READ_APPEND, t) {
             if (proposalEpoch[d] != terminations[d]) staleRevived = true;
