@@ -5,44 +5,80 @@ import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 
 import {IConsortium} from "./interfaces/IConsortium.sol";
 import {IResidentRegistry} from "./interfaces/IResidentRegistry.sol";
-import {Masks} from "./utils/Masks.sol";
 import {ISignedMessages} from "./interfaces/ISignedMessages.sol";
+import {Masks} from "./utils/Masks.sol";
 import {SignedMessages} from "./utils/SignedMessages.sol";
 
 /// @title ResidentRegistry
-/// @notice Resident registration and family-doctor agreements.
+/// @notice Resident registration, family-doctor agreements, guardians and deletion requests.
 contract ResidentRegistry is IResidentRegistry, SignedMessages {
     bytes32 private constant _REGISTRATION_TYPEHASH = keccak256(
         "Registration(address resident,bytes encryptionKey,bytes32 profile,uint256 nonce,uint256 deadline)"
     );
+    bytes32 private constant _PROFILE_TYPEHASH =
+        keccak256("Profile(address resident,bytes32 profile,uint256 nonce,uint256 deadline)");
+    bytes32 private constant _ENCRYPTION_KEY_TYPEHASH =
+        keccak256("EncryptionKey(address resident,bytes encryptionKey,uint256 nonce,uint256 deadline)");
     bytes32 private constant _AGREEMENT_TYPEHASH = keccak256(
         "Agreement(address resident,address doctor,uint32 sections,uint8 actions,uint64 term,uint256 nonce,uint256 deadline)"
     );
+    bytes32 private constant _AGREEMENT_WITHDRAWAL_TYPEHASH =
+        keccak256("AgreementWithdrawal(address resident,address doctor,uint256 nonce,uint256 deadline)");
+    bytes32 private constant _TERMINATION_TYPEHASH =
+        keccak256("Termination(address resident,address doctor,uint256 nonce,uint256 deadline)");
+    bytes32 private constant _GUARDIAN_TYPEHASH = keccak256(
+        "Guardian(address resident,address guardian,uint8 scope,uint64 expiresAt,bool dependent,uint256 nonce,uint256 deadline)"
+    );
+    bytes32 private constant _GUARDIAN_REMOVAL_TYPEHASH =
+        keccak256("GuardianRemoval(address resident,address guardian,uint256 nonce,uint256 deadline)");
+    bytes32 private constant _DELETION_REQUEST_TYPEHASH =
+        keccak256("DeletionRequest(address resident,bytes32 recordId,uint256 nonce,uint256 deadline)");
 
-    /// @dev The agreement in one slot (20 + 4 + 1 + 5 bytes): 40-bit seconds last until the year 36812.
+    /// @inheritdoc IResidentRegistry
+    uint64 public constant PROPOSAL_TTL = 30 days;
+
+    /// @dev The hot checks' slot: registered, and when the whole card was locked (0 = not locked).
+    struct ResidentState {
+        bool registered;
+        uint64 lockedAt;
+    }
+
+    /// @dev The agreement in one slot (20 + 2 + 1 + 5 + 4 bytes): 40-bit seconds last until the year 36812.
     struct StoredAgreement {
         address doctor;
-        uint32 sections;
+        uint16 sections;
         uint8 actions;
         uint40 endsAt;
+        uint32 enrollment;
     }
 
     IConsortium private immutable _consortium;
 
+    mapping(address resident => ResidentState) private _states;
     mapping(address resident => bytes32) private _profiles;
     mapping(address resident => bytes) private _encryptionKeys;
     mapping(address resident => StoredAgreement) private _agreements;
-    mapping(address resident => PendingAgreement) private _pending;
+    mapping(address resident => mapping(address doctor => PendingAgreement)) private _pending;
+    mapping(address resident => mapping(address guardian => Guardianship)) private _guardians;
+    mapping(address resident => mapping(bytes32 recordId => uint64)) private _deletions;
+    mapping(uint256 proposalId => bool) private _consumedProposals;
 
-    /// @param consortium_ The consortium whose practitioners can be family doctors and relayers.
+    /// @param consortium_ The consortium whose practitioners can be family doctors.
     constructor(IConsortium consortium_) SignedMessages("famchain ResidentRegistry") {
         _consortium = consortium_;
     }
 
     /// @inheritdoc ISignedMessages
-    function nonces(address owner) public view override(ISignedMessages, SignedMessages) returns (uint256) {
-        return super.nonces(owner);
+    function nonces(address owner, uint192 key)
+        public
+        view
+        override(ISignedMessages, SignedMessages)
+        returns (uint256)
+    {
+        return super.nonces(owner, key);
     }
+
+    // ----- registration and profile -----
 
     /// @inheritdoc IResidentRegistry
     function register(bytes calldata encryptionKey, bytes32 profile) external {
@@ -58,69 +94,111 @@ contract ResidentRegistry is IResidentRegistry, SignedMessages {
         uint256 deadline,
         bytes calldata signature
     ) external {
-        if (!_consortium.isActiveMember(msg.sender) && !_consortium.isActivePractitioner(msg.sender)) {
-            revert ResidentRegistryUnauthorizedRelayer(msg.sender);
-        }
         bytes32 structHash = keccak256(
             abi.encode(_REGISTRATION_TYPEHASH, resident, keccak256(encryptionKey), profile, nonce, deadline)
         );
-        _useSignature(resident, structHash, nonce, deadline, signature);
+        _useSignature(
+            resident, 0, structHash, nonce, _nonceKey(_DOMAIN_REGISTRATION, address(0)), deadline, signature
+        );
         _register(resident, encryptionKey, profile);
     }
 
     /// @inheritdoc IResidentRegistry
     function updateProfile(bytes32 profile) external {
-        bytes32 current = _profiles[msg.sender];
-        if (current == 0) revert ResidentRegistryNotRegistered(msg.sender);
-        if (profile == 0) revert ResidentRegistryInvalidProfile();
-        if (profile == current) return;
-        _profiles[msg.sender] = profile;
-        emit ProfileUpdated(msg.sender, profile);
+        _updateProfile(msg.sender, profile);
     }
+
+    /// @inheritdoc IResidentRegistry
+    function updateProfileWithSig(
+        address resident,
+        bytes32 profile,
+        uint256 nonce,
+        uint256 deadline,
+        bytes calldata signature
+    ) external {
+        bytes32 structHash = keccak256(abi.encode(_PROFILE_TYPEHASH, resident, profile, nonce, deadline));
+        _useSignature(
+            resident,
+            Masks.GUARDIAN_PROFILE,
+            structHash,
+            nonce,
+            _nonceKey(_DOMAIN_PROFILE, address(0)),
+            deadline,
+            signature
+        );
+        _updateProfile(resident, profile);
+    }
+
+    /// @inheritdoc IResidentRegistry
+    function setEncryptionKey(bytes calldata encryptionKey) external {
+        _setEncryptionKey(msg.sender, encryptionKey);
+    }
+
+    /// @inheritdoc IResidentRegistry
+    function setEncryptionKeyWithSig(
+        address resident,
+        bytes calldata encryptionKey,
+        uint256 nonce,
+        uint256 deadline,
+        bytes calldata signature
+    ) external {
+        bytes32 structHash = keccak256(
+            abi.encode(_ENCRYPTION_KEY_TYPEHASH, resident, keccak256(encryptionKey), nonce, deadline)
+        );
+        _useSignature(
+            resident,
+            Masks.GUARDIAN_PROFILE,
+            structHash,
+            nonce,
+            _nonceKey(_DOMAIN_PROFILE, address(0)),
+            deadline,
+            signature
+        );
+        _setEncryptionKey(resident, encryptionKey);
+    }
+
+    // ----- agreements -----
 
     /// @inheritdoc IResidentRegistry
     function proposeAgreement(address counterparty, uint32 sections, uint8 actions, uint64 term) external {
         _checkTerms(sections, actions, term);
         bool residentProposes =
-            counterparty != msg.sender && _profiles[msg.sender] != 0 && _isFamilyDoctor(counterparty);
+            counterparty != msg.sender && _states[msg.sender].registered && _isFamilyDoctor(counterparty);
         if (
             !residentProposes
                 && (counterparty == msg.sender
-                    || _profiles[counterparty] == 0
+                    || !_states[counterparty].registered
                     || !_isFamilyDoctor(msg.sender))
         ) revert ResidentRegistryInvalidCounterparty(msg.sender, counterparty);
         (address resident, address doctor) =
             residentProposes ? (msg.sender, counterparty) : (counterparty, msg.sender);
-        _pending[resident] = PendingAgreement({
-            doctor: doctor, proposer: msg.sender, sections: sections, actions: actions, term: term
+        _checkUnlocked(resident);
+        uint64 expiresAt = uint64(block.timestamp) + PROPOSAL_TTL;
+        _pending[resident][doctor] = PendingAgreement({
+            byResident: residentProposes,
+            sections: sections,
+            actions: actions,
+            term: term,
+            expiresAt: expiresAt,
+            enrollment: _enrollmentAsFamilyDoctor(doctor)
         });
-        emit AgreementProposed(resident, doctor, msg.sender, sections, actions, term);
+        emit AgreementProposed(resident, doctor, msg.sender, sections, actions, term, expiresAt);
     }
 
     /// @inheritdoc IResidentRegistry
     function acceptAgreement(address counterparty, uint32 sections, uint8 actions, uint64 term) external {
-        address resident;
-        address doctor;
-        PendingAgreement memory p = _pending[msg.sender];
-        if (p.proposer == counterparty && p.doctor == counterparty && counterparty != address(0)) {
-            (resident, doctor) = (msg.sender, counterparty);
-        } else {
-            p = _pending[counterparty];
-            if (p.proposer != counterparty || p.doctor != msg.sender || counterparty == address(0)) {
-                revert ResidentRegistryNoPendingAgreement(msg.sender, counterparty);
-            }
-            (resident, doctor) = (counterparty, msg.sender);
-        }
-        if (p.sections != sections || p.actions != actions || p.term != term) {
-            revert ResidentRegistryTermsMismatch(resident, doctor);
-        }
-        _checkTerm(term);
-        _putInForce(resident, doctor, sections, actions, term);
+        // The caller is the resident when the counterparty (the doctor) proposed to it, else the doctor.
+        bool callerIsResident = _pending[msg.sender][counterparty].expiresAt != 0
+            && !_pending[msg.sender][counterparty].byResident;
+        (address resident, address doctor) =
+            callerIsResident ? (msg.sender, counterparty) : (counterparty, msg.sender);
+        _acceptPending(resident, doctor, !callerIsResident, sections, actions, term);
     }
 
     /// @inheritdoc IResidentRegistry
     function acceptAgreementWithSig(
         address resident,
+        address doctor,
         uint32 sections,
         uint8 actions,
         uint64 term,
@@ -130,10 +208,60 @@ contract ResidentRegistry is IResidentRegistry, SignedMessages {
     ) external {
         _checkTerms(sections, actions, term);
         bytes32 structHash = keccak256(
-            abi.encode(_AGREEMENT_TYPEHASH, resident, msg.sender, sections, actions, term, nonce, deadline)
+            abi.encode(_AGREEMENT_TYPEHASH, resident, doctor, sections, actions, term, nonce, deadline)
         );
-        _useSignature(resident, structHash, nonce, deadline, signature);
-        _putInForce(resident, msg.sender, sections, actions, term);
+        _useSignature(
+            resident,
+            Masks.GUARDIAN_AGREEMENT,
+            structHash,
+            nonce,
+            _nonceKey(_DOMAIN_AGREEMENT, doctor),
+            deadline,
+            signature
+        );
+        if (msg.sender == doctor) {
+            _putInForce(resident, doctor, sections, actions, term);
+        } else {
+            // Relayed: the resident accepts the doctor's proposal with exactly the signed terms.
+            _acceptPending(resident, doctor, false, sections, actions, term);
+        }
+    }
+
+    /// @inheritdoc IResidentRegistry
+    function withdrawProposal(address counterparty) external {
+        bool callerIsResident = _pending[msg.sender][counterparty].expiresAt != 0;
+        (address resident, address doctor) =
+            callerIsResident ? (msg.sender, counterparty) : (counterparty, msg.sender);
+        if (_pending[resident][doctor].expiresAt == 0) {
+            revert ResidentRegistryNoPendingAgreement(resident, doctor);
+        }
+        _bumpNonce(resident, _nonceKey(_DOMAIN_AGREEMENT, doctor));
+        _withdraw(resident, doctor, msg.sender);
+    }
+
+    /// @inheritdoc IResidentRegistry
+    function withdrawProposalWithSig(
+        address resident,
+        address doctor,
+        uint256 nonce,
+        uint256 deadline,
+        bytes calldata signature
+    ) external {
+        if (_pending[resident][doctor].expiresAt == 0) {
+            revert ResidentRegistryNoPendingAgreement(resident, doctor);
+        }
+        bytes32 structHash =
+            keccak256(abi.encode(_AGREEMENT_WITHDRAWAL_TYPEHASH, resident, doctor, nonce, deadline));
+        _useSignature(
+            resident,
+            Masks.GUARDIAN_AGREEMENT,
+            structHash,
+            nonce,
+            _nonceKey(_DOMAIN_AGREEMENT, doctor),
+            deadline,
+            signature
+        );
+        _withdraw(resident, doctor, resident);
     }
 
     /// @inheritdoc IResidentRegistry
@@ -150,20 +278,145 @@ contract ResidentRegistry is IResidentRegistry, SignedMessages {
 
     /// @inheritdoc IResidentRegistry
     function terminateAgreement(address resident) external {
-        StoredAgreement memory a = _agreements[resident];
-        if (a.doctor == address(0) || a.endsAt <= block.timestamp) {
-            revert ResidentRegistryNoActiveAgreement(resident);
-        }
-        if (msg.sender != resident && msg.sender != a.doctor) {
+        address doctor = _agreementNotEnded(resident);
+        if (msg.sender != resident && msg.sender != doctor) {
             revert ResidentRegistryNotAgreementParty(resident, msg.sender);
         }
-        delete _agreements[resident];
-        emit AgreementTerminated(resident, a.doctor, msg.sender);
+        _bumpNonce(resident, _nonceKey(_DOMAIN_AGREEMENT, doctor));
+        _terminate(resident, doctor, msg.sender);
     }
 
     /// @inheritdoc IResidentRegistry
+    function terminateAgreementWithSig(
+        address resident,
+        uint256 nonce,
+        uint256 deadline,
+        bytes calldata signature
+    ) external {
+        address doctor = _agreementNotEnded(resident);
+        bytes32 structHash = keccak256(abi.encode(_TERMINATION_TYPEHASH, resident, doctor, nonce, deadline));
+        _useSignature(
+            resident,
+            Masks.GUARDIAN_AGREEMENT,
+            structHash,
+            nonce,
+            _nonceKey(_DOMAIN_AGREEMENT, doctor),
+            deadline,
+            signature
+        );
+        _terminate(resident, doctor, resident);
+    }
+
+    // ----- guardians -----
+
+    /// @inheritdoc IResidentRegistry
+    function appointGuardian(address guardian, uint8 scope, uint64 expiresAt, bool dependent) external {
+        _appoint(msg.sender, guardian, scope, expiresAt, dependent);
+    }
+
+    /// @inheritdoc IResidentRegistry
+    function appointGuardianWithSig(
+        address resident,
+        address guardian,
+        uint8 scope,
+        uint64 expiresAt,
+        bool dependent,
+        uint256 nonce,
+        uint256 deadline,
+        bytes calldata signature
+    ) external {
+        bytes32 structHash = keccak256(
+            abi.encode(_GUARDIAN_TYPEHASH, resident, guardian, scope, expiresAt, dependent, nonce, deadline)
+        );
+        _useSignature(
+            resident, 0, structHash, nonce, _nonceKey(_DOMAIN_GUARDIAN, guardian), deadline, signature
+        );
+        _appoint(resident, guardian, scope, expiresAt, dependent);
+    }
+
+    /// @inheritdoc IResidentRegistry
+    function removeGuardian(address resident, address guardian) external {
+        if (msg.sender != resident && msg.sender != guardian) {
+            revert ResidentRegistryNotGuardianshipParty(resident, msg.sender);
+        }
+        _bumpNonce(resident, _nonceKey(_DOMAIN_GUARDIAN, guardian));
+        _removeGuardian(resident, guardian, msg.sender);
+    }
+
+    /// @inheritdoc IResidentRegistry
+    function removeGuardianWithSig(
+        address resident,
+        address guardian,
+        uint256 nonce,
+        uint256 deadline,
+        bytes calldata signature
+    ) external {
+        bytes32 structHash = keccak256(
+            abi.encode(_GUARDIAN_REMOVAL_TYPEHASH, resident, guardian, nonce, deadline)
+        );
+        _useSignature(
+            resident, 0, structHash, nonce, _nonceKey(_DOMAIN_GUARDIAN, guardian), deadline, signature
+        );
+        _removeGuardian(resident, guardian, resident);
+    }
+
+    /// @inheritdoc IResidentRegistry
+    function endGuardianship(uint256 proposalId) external {
+        if (_consumedProposals[proposalId]) revert ResidentRegistryEndGuardianshipConsumed(proposalId);
+        IConsortium.Proposal memory p = _consortium.proposal(proposalId);
+        if (p.action != IConsortium.ProposalAction.EndGuardianship || !p.executed) {
+            revert ResidentRegistryInvalidEndGuardianship(proposalId);
+        }
+        _consumedProposals[proposalId] = true;
+        (address resident, address guardian) = (p.subject, p.institution);
+        if (_guardians[resident][guardian].scope != 0) {
+            delete _guardians[resident][guardian];
+            _bumpNonce(resident, _nonceKey(_DOMAIN_GUARDIAN, guardian));
+            emit GuardianRemoved(resident, guardian, address(_consortium));
+        }
+    }
+
+    // ----- deletion requests -----
+
+    /// @inheritdoc IResidentRegistry
+    function requestDeletion(bytes32 recordId) external {
+        _requestDeletion(msg.sender, recordId);
+    }
+
+    /// @inheritdoc IResidentRegistry
+    function requestDeletionWithSig(
+        address resident,
+        bytes32 recordId,
+        uint256 nonce,
+        uint256 deadline,
+        bytes calldata signature
+    ) external {
+        bytes32 structHash = keccak256(
+            abi.encode(_DELETION_REQUEST_TYPEHASH, resident, recordId, nonce, deadline)
+        );
+        _useSignature(
+            resident,
+            Masks.GUARDIAN_RECORDS,
+            structHash,
+            nonce,
+            _nonceKey(_DOMAIN_DELETION, recordId),
+            deadline,
+            signature
+        );
+        _requestDeletion(resident, recordId);
+    }
+
+    // ----- views -----
+
+    /// @inheritdoc IResidentRegistry
     function isRegistered(address resident) external view returns (bool) {
-        return _profiles[resident] != 0;
+        return _states[resident].registered;
+    }
+
+    /// @inheritdoc IResidentRegistry
+    function residentStatus(address resident) external view returns (bool registered, bool locked) {
+        ResidentState storage s = _states[resident];
+        return (s.registered, s.lockedAt != 0);
     }
 
     /// @inheritdoc IResidentRegistry
@@ -188,14 +441,66 @@ contract ResidentRegistry is IResidentRegistry, SignedMessages {
     }
 
     /// @inheritdoc IResidentRegistry
-    function agreement(address resident) external view returns (Agreement memory) {
+    function familyDoctorOf(address resident) external view returns (address) {
         StoredAgreement memory a = _agreements[resident];
-        return Agreement({doctor: a.doctor, sections: a.sections, actions: a.actions, endsAt: a.endsAt});
+        return _inForce(a) ? a.doctor : address(0);
     }
 
     /// @inheritdoc IResidentRegistry
-    function pendingAgreement(address resident) external view returns (PendingAgreement memory) {
-        return _pending[resident];
+    function accessOf(address patient, address accessor)
+        external
+        view
+        returns (uint32 sections, uint8 actions)
+    {
+        StoredAgreement memory a = _agreements[patient];
+        if (a.doctor == accessor && accessor != address(0) && _inForce(a)) return (a.sections, a.actions);
+        Guardianship memory g = _guardians[patient][accessor];
+        if (g.scope & Masks.GUARDIAN_READ != 0 && g.expiresAt > block.timestamp) {
+            return (Masks.ALL_SECTIONS, Masks.READ);
+        }
+        return (0, 0);
+    }
+
+    /// @inheritdoc IResidentRegistry
+    function agreement(address resident) external view returns (Agreement memory) {
+        StoredAgreement memory a = _agreements[resident];
+        return Agreement({
+            doctor: a.doctor,
+            sections: a.sections,
+            actions: a.actions,
+            endsAt: a.endsAt,
+            enrollment: a.enrollment
+        });
+    }
+
+    /// @inheritdoc IResidentRegistry
+    function pendingAgreement(address resident, address doctor)
+        external
+        view
+        returns (PendingAgreement memory)
+    {
+        return _pending[resident][doctor];
+    }
+
+    /// @inheritdoc IResidentRegistry
+    function guardianScope(address resident, address guardian) external view returns (uint8) {
+        return _guardianScope(resident, guardian);
+    }
+
+    /// @inheritdoc IResidentRegistry
+    function guardianship(address resident, address guardian) external view returns (Guardianship memory) {
+        return _guardians[resident][guardian];
+    }
+
+    /// @inheritdoc IResidentRegistry
+    function deletionRequestedAt(address resident, bytes32 recordId) external view returns (uint64) {
+        if (recordId == 0) return _states[resident].lockedAt;
+        return _deletions[resident][recordId];
+    }
+
+    /// @inheritdoc IResidentRegistry
+    function isEndGuardianshipConsumed(uint256 proposalId) external view returns (bool) {
+        return _consumedProposals[proposalId];
     }
 
     /// @inheritdoc IResidentRegistry
@@ -203,43 +508,195 @@ contract ResidentRegistry is IResidentRegistry, SignedMessages {
         return address(_consortium);
     }
 
+    // ----- internals -----
+
+    function _guardianScope(address resident, address guardian) internal view override returns (uint8) {
+        Guardianship memory g = _guardians[resident][guardian];
+        return g.expiresAt > block.timestamp ? g.scope : 0;
+    }
+
     function _register(address resident, bytes calldata encryptionKey, bytes32 profile) private {
-        if (!Masks.isKeyOf(encryptionKey, resident)) revert ResidentRegistryInvalidEncryptionKey(resident);
+        if (!Masks.isOnCurve(encryptionKey)) revert ResidentRegistryInvalidEncryptionKey(resident);
         if (profile == 0) revert ResidentRegistryInvalidProfile();
-        if (_profiles[resident] != 0) revert ResidentRegistryAlreadyRegistered(resident);
+        if (_states[resident].registered) revert ResidentRegistryAlreadyRegistered(resident);
+        _states[resident].registered = true;
         _profiles[resident] = profile;
         _encryptionKeys[resident] = encryptionKey;
         emit ResidentRegistered(resident, encryptionKey, profile);
     }
 
+    function _updateProfile(address resident, bytes32 profile) private {
+        _checkRegistered(resident);
+        if (profile == 0) revert ResidentRegistryInvalidProfile();
+        if (profile == _profiles[resident]) return;
+        _profiles[resident] = profile;
+        emit ProfileUpdated(resident, profile);
+    }
+
+    function _setEncryptionKey(address resident, bytes calldata encryptionKey) private {
+        _checkRegistered(resident);
+        if (!Masks.isOnCurve(encryptionKey)) revert ResidentRegistryInvalidEncryptionKey(resident);
+        if (keccak256(encryptionKey) == keccak256(_encryptionKeys[resident])) return;
+        _encryptionKeys[resident] = encryptionKey;
+        emit EncryptionKeyChanged(resident, encryptionKey);
+    }
+
+    /// @dev Accepts the pair's unexpired proposal made by the resident (`byResident`) or the doctor.
+    function _acceptPending(
+        address resident,
+        address doctor,
+        bool byResident,
+        uint32 sections,
+        uint8 actions,
+        uint64 term
+    ) private {
+        PendingAgreement memory p = _pending[resident][doctor];
+        if (p.expiresAt == 0 || p.byResident != byResident || doctor == address(0)) {
+            revert ResidentRegistryNoPendingAgreement(resident, doctor);
+        }
+        if (block.timestamp >= p.expiresAt) {
+            revert ResidentRegistryProposalExpired(resident, doctor, p.expiresAt);
+        }
+        if (p.sections != sections || p.actions != actions || p.term != term) {
+            revert ResidentRegistryTermsMismatch(resident, doctor);
+        }
+        uint32 current = _enrollmentAsFamilyDoctor(doctor);
+        if (current != p.enrollment) revert ResidentRegistryEnrollmentChanged(doctor, p.enrollment, current);
+        _checkTerm(term);
+        _putInForce(resident, doctor, sections, actions, term);
+    }
+
     function _putInForce(address resident, address doctor, uint32 sections, uint8 actions, uint64 term)
         private
     {
-        if (_profiles[resident] == 0) revert ResidentRegistryNotRegistered(resident);
-        if (!_isFamilyDoctor(doctor)) revert ResidentRegistryNotFamilyDoctor(doctor);
+        _checkRegistered(resident);
+        _checkUnlocked(resident);
+        uint32 enrollment = _requireFamilyDoctor(doctor);
         StoredAgreement memory current = _agreements[resident];
         if (current.doctor != doctor && _inForce(current)) {
             revert ResidentRegistryAgreementInForce(resident, current.doctor);
         }
         uint40 endsAt = SafeCast.toUint40(block.timestamp + term);
-        _agreements[resident] =
-            StoredAgreement({doctor: doctor, sections: sections, actions: actions, endsAt: endsAt});
-        if (_pending[resident].doctor == doctor) delete _pending[resident];
+        _agreements[resident] = StoredAgreement({
+            doctor: doctor,
+            // Valid sections fit in 8 bits (checked by `_checkTerms`).
+            // forge-lint: disable-next-line(unsafe-typecast)
+            sections: uint16(sections),
+            actions: actions,
+            endsAt: endsAt,
+            enrollment: enrollment
+        });
+        if (_pending[resident][doctor].expiresAt != 0) delete _pending[resident][doctor];
         emit AgreementAccepted(resident, doctor, sections, actions, uint64(block.timestamp), endsAt);
     }
 
-    /// @dev In force: not ended by block time, and the doctor still an active PrimaryCare practitioner.
+    function _withdraw(address resident, address doctor, address by) private {
+        delete _pending[resident][doctor];
+        emit AgreementProposalWithdrawn(resident, doctor, by);
+    }
+
+    /// @dev The doctor of `resident`'s agreement that has not ended by time (its enrollment may be gone).
+    function _agreementNotEnded(address resident) private view returns (address doctor) {
+        StoredAgreement memory a = _agreements[resident];
+        if (a.doctor == address(0) || a.endsAt <= block.timestamp) {
+            revert ResidentRegistryNoActiveAgreement(resident);
+        }
+        return a.doctor;
+    }
+
+    function _terminate(address resident, address doctor, address by) private {
+        delete _agreements[resident];
+        if (_pending[resident][doctor].expiresAt != 0) delete _pending[resident][doctor];
+        emit AgreementTerminated(resident, doctor, by);
+    }
+
+    function _appoint(address resident, address guardian, uint8 scope, uint64 expiresAt, bool dependent)
+        private
+    {
+        _checkRegistered(resident);
+        if (guardian == address(0) || guardian == resident) {
+            revert ResidentRegistryInvalidGuardian(resident, guardian);
+        }
+        if (!Masks.validGuardianScope(scope)) revert ResidentRegistryInvalidGuardianScope(scope);
+        if (expiresAt <= block.timestamp) revert ResidentRegistryInvalidGuardianExpiry(expiresAt);
+        _checkNotDependent(resident, guardian);
+        _guardians[resident][guardian] =
+            Guardianship({scope: scope, expiresAt: expiresAt, dependent: dependent});
+        emit GuardianAppointed(resident, guardian, scope, expiresAt, dependent);
+    }
+
+    function _removeGuardian(address resident, address guardian, address by) private {
+        if (_guardians[resident][guardian].scope == 0) {
+            revert ResidentRegistryNoGuardianship(resident, guardian);
+        }
+        if (by == resident) _checkNotDependent(resident, guardian);
+        delete _guardians[resident][guardian];
+        emit GuardianRemoved(resident, guardian, by);
+    }
+
+    /// @dev A dependent cannot dismiss (or replace the terms of) its guardian before the guardianship expires.
+    function _checkNotDependent(address resident, address guardian) private view {
+        Guardianship memory g = _guardians[resident][guardian];
+        if (g.dependent && g.expiresAt > block.timestamp) {
+            revert ResidentRegistryDependentGuardianship(resident, guardian, g.expiresAt);
+        }
+    }
+
+    function _requestDeletion(address resident, bytes32 recordId) private {
+        _checkRegistered(resident);
+        uint64 now_ = uint64(block.timestamp);
+        if (recordId == 0) {
+            if (_states[resident].lockedAt != 0) {
+                revert ResidentRegistryDeletionAlreadyRequested(resident, 0);
+            }
+            _states[resident].lockedAt = now_;
+            emit DeletionRequested(resident, 0, now_);
+            StoredAgreement memory a = _agreements[resident];
+            if (a.doctor != address(0) && a.endsAt > block.timestamp) {
+                _bumpNonce(resident, _nonceKey(_DOMAIN_AGREEMENT, a.doctor));
+                _terminate(resident, a.doctor, resident);
+            }
+        } else {
+            if (_deletions[resident][recordId] != 0) {
+                revert ResidentRegistryDeletionAlreadyRequested(resident, recordId);
+            }
+            _deletions[resident][recordId] = now_;
+            emit DeletionRequested(resident, recordId, now_);
+        }
+    }
+
+    /// @dev In force: not ended by block time, and the doctor still an active PrimaryCare practitioner under the
+    /// enrollment the agreement was made with.
     function _inForce(StoredAgreement memory a) private view returns (bool) {
-        return a.endsAt > block.timestamp && _isFamilyDoctor(a.doctor);
+        // Slither's context-insensitive taint ties these enrollment counters to block.timestamp; comparing two
+        // counters for equality is exactly what is meant here.
+        // slither-disable-next-line incorrect-equality
+        return a.endsAt > block.timestamp && a.enrollment != 0
+            && _enrollmentAsFamilyDoctor(a.doctor) == a.enrollment;
     }
 
     function _isFamilyDoctor(address doctor) private view returns (bool) {
-        (address institution, IConsortium.InstitutionKind kind, bool active) =
-            _consortium.practitioner(doctor);
-        if (!active || institution == address(0) || kind != IConsortium.InstitutionKind.PrimaryCare) {
-            return false;
-        }
-        return true;
+        return _enrollmentAsFamilyDoctor(doctor) != 0;
+    }
+
+    function _requireFamilyDoctor(address doctor) private view returns (uint32 enrollment) {
+        enrollment = _enrollmentAsFamilyDoctor(doctor);
+        if (enrollment != 0) return enrollment;
+        revert ResidentRegistryNotFamilyDoctor(doctor);
+    }
+
+    /// @dev The doctor's enrollment when it is an active practitioner of an active PrimaryCare member, else 0.
+    function _enrollmentAsFamilyDoctor(address doctor) private view returns (uint32) {
+        IConsortium.PractitionerStatus memory p = _consortium.practitioner(doctor);
+        return p.kind != IConsortium.InstitutionKind.PrimaryCare ? 0 : p.enrollment;
+    }
+
+    function _checkRegistered(address resident) private view {
+        if (!_states[resident].registered) revert ResidentRegistryNotRegistered(resident);
+    }
+
+    function _checkUnlocked(address resident) private view {
+        if (_states[resident].lockedAt != 0) revert ResidentRegistryCardLocked(resident);
     }
 
     function _checkTerms(uint32 sections, uint8 actions, uint64 term) private view {

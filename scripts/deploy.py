@@ -1,8 +1,11 @@
 """`ape run deploy`: what `famchain deploy` does, from ape.
 
-Deploys Consortium, ResidentRegistry, ConsentRegistry and RecordRegistry (compiled by ape-solidity from
-``contracts/``) with the founding institutions, and writes the deployment file in famchain's format
-(``deployments/<chainId>.json``, see ``famchain.chain.deployment``), so every ``famchain`` command can use it::
+Deploys, in this order, Consortium(founders, kinds, threshold, voting period) -> ResidentRegistry(consortium) ->
+ConsentRegistry(consortium, residents) -> RecordRegistry(consents, residents, outpatient retention, inpatient
+retention) -> EmergencyAccess(consortium, residents, records) (compiled by ape-solidity from ``contracts/``) with
+the founding institutions, and writes the deployment file in famchain's format (``deployments/<chainId>.json``, see
+``famchain.chain.deployment``; the EmergencyAccess address is written too), so every ``famchain`` command can use
+it::
 
     ape run deploy --network ethereum:local:foundry \
         --founder primary-care:0x7099… --founder hospital:0x3C44…
@@ -30,6 +33,10 @@ from famchain.errors import FamchainError
 from famchain.settings import Settings
 
 DEV_CHAIN_ID = 31337
+YEAR = 365 * 24 * 3600
+# Retention of medical records in China: 15 years for outpatient records, 30 for inpatient ones (deploy defaults).
+DEFAULT_OUTPATIENT_RETENTION_YEARS = 15
+DEFAULT_INPATIENT_RETENTION_YEARS = 30
 
 
 def _founders(given: tuple[str, ...]) -> list[tuple[str, InstitutionKind]]:
@@ -52,6 +59,18 @@ def _founders(given: tuple[str, ...]) -> list[tuple[str, InstitutionKind]]:
 @click.option(
     "--voting-period-days", type=float, default=DEFAULT_VOTING_PERIOD / 86400, help="Days a vote is open."
 )
+@click.option(
+    "--outpatient-retention-years",
+    type=click.IntRange(0, 200),
+    default=DEFAULT_OUTPATIENT_RETENTION_YEARS,
+    help="Years an outpatient record is kept before it may be erased.",
+)
+@click.option(
+    "--inpatient-retention-years",
+    type=click.IntRange(0, 200),
+    default=DEFAULT_INPATIENT_RETENTION_YEARS,
+    help="Years an inpatient record is kept before it may be erased.",
+)
 @click.option("--account", "alias", default=None, help="Ape account alias that pays [local: test account 0].")
 @click.option(
     "-o", "--output", type=click.Path(path_type=Path), default=None, help="Deployment file to write."
@@ -60,10 +79,12 @@ def cli(
     founder: tuple[str, ...],
     threshold_bps: int,
     voting_period_days: float,
+    outpatient_retention_years: int,
+    inpatient_retention_years: int,
     alias: str | None,
     output: Path | None,
 ) -> None:
-    """Deploy the four famchain contracts and write deployments/<chainId>.json."""
+    """Deploy the five famchain contracts and write deployments/<chainId>.json."""
     try:
         founders = _founders(founder)
         voting_period = days_to_seconds(voting_period_days, "--voting-period-days")
@@ -86,7 +107,16 @@ def cli(
     )
     residents = deployer.deploy(project.ResidentRegistry, consortium.address)
     consents = deployer.deploy(project.ConsentRegistry, consortium.address, residents.address)
-    records = deployer.deploy(project.RecordRegistry, consents.address)
+    records = deployer.deploy(
+        project.RecordRegistry,
+        consents.address,
+        residents.address,
+        outpatient_retention_years * YEAR,
+        inpatient_retention_years * YEAR,
+    )
+    emergency = deployer.deploy(
+        project.EmergencyAccess, consortium.address, residents.address, records.address
+    )
     deployment = Deployment(
         chain_id=chain.chain_id,
         addresses={
@@ -94,6 +124,7 @@ def cli(
             "ResidentRegistry": str(residents.address),
             "ConsentRegistry": str(consents.address),
             "RecordRegistry": str(records.address),
+            "EmergencyAccess": str(emergency.address),
         },
         start_block=start,
         founders=[{"admin": a, "kind": k.name.lower()} for a, k in founders],

@@ -4,456 +4,530 @@ pragma solidity 0.8.28;
 import {Fixture} from "./utils/Fixture.sol";
 import {Consortium} from "../../contracts/Consortium.sol";
 import {IConsortium} from "../../contracts/interfaces/IConsortium.sol";
+import {ISignedMessages} from "../../contracts/interfaces/ISignedMessages.sol";
+import {Nonces} from "@openzeppelin/contracts/utils/Nonces.sol";
 
+/// @notice Governance (votes of members active at execution, the target never needed), member epochs,
+/// practitioner enrollment by the practitioner's own signature, member keys, custodians and parameters.
 contract ConsortiumTest is Fixture {
-    address internal newcomer = address(0xA4);
+    IConsortium.ProposalAction internal constant ADMIT = IConsortium.ProposalAction.Admit;
+    IConsortium.ProposalAction internal constant SUSPEND = IConsortium.ProposalAction.Suspend;
+    IConsortium.ProposalAction internal constant REINSTATE = IConsortium.ProposalAction.Reinstate;
+    IConsortium.ProposalAction internal constant REMOVE = IConsortium.ProposalAction.Remove;
+    IConsortium.ProposalAction internal constant SET_THRESHOLD = IConsortium.ProposalAction.SetThreshold;
+    IConsortium.ProposalAction internal constant ADD_CUSTODIAN = IConsortium.ProposalAction.AddCustodian;
+    IConsortium.ProposalAction internal constant REMOVE_CUSTODIAN =
+    IConsortium.ProposalAction.RemoveCustodian;
+    IConsortium.ProposalAction internal constant SET_PARAMETER = IConsortium.ProposalAction.SetParameter;
+    IConsortium.ProposalAction internal constant END_GUARDIANSHIP =
+    IConsortium.ProposalAction.EndGuardianship;
+    IConsortium.InstitutionKind internal constant NONE = IConsortium.InstitutionKind.None;
+    IConsortium.InstitutionKind internal constant HOSPITAL = IConsortium.InstitutionKind.Hospital;
+    IConsortium.InstitutionKind internal constant RESEARCH = IConsortium.InstitutionKind.Research;
+    IConsortium.Parameter internal constant NO_PARAM = IConsortium.Parameter.None;
+
+    uint256 internal constant NEWCOMER_PK = 0xA4;
+    uint256 internal constant FIFTH_PK = 0xA5;
+    uint256 internal constant RESEARCHER_PK = 0xD0C4;
+    address internal newcomer;
+    address internal fifth;
+    address internal researcher;
+
+    function setUp() public override {
+        super.setUp();
+        newcomer = vm.addr(NEWCOMER_PK);
+        fifth = vm.addr(FIFTH_PK);
+        researcher = vm.addr(RESEARCHER_PK);
+    }
 
     function _propose(address by, IConsortium.ProposalAction action, address institution)
         internal
-        returns (uint256)
+        returns (uint256 id)
     {
         vm.prank(by);
-        return consortium.propose(action, institution, IConsortium.InstitutionKind.Research, 0);
+        id = consortium.propose(
+            action, institution, address(0), action == ADMIT ? RESEARCH : NONE, NO_PARAM, 0
+        );
     }
 
-    function _admitNewcomer() internal {
-        uint256 id = _propose(pcAdmin, IConsortium.ProposalAction.Admit, newcomer);
-        vm.prank(hospitalAdmin);
+    function _vote(address by, uint256 id) internal {
+        vm.prank(by);
         consortium.vote(id);
+    }
+
+    /// @dev Admits `newcomer` (Research) so that four members are active.
+    function _admitNewcomer() internal {
+        uint256 id = _propose(pcAdmin, ADMIT, newcomer);
+        _vote(hospitalAdmin, id);
+        assertTrue(consortium.isActiveMember(newcomer));
     }
 
     // ----- constructor -----
 
-    function test_constructor_succeeds_withFounders() public view {
+    function test_constructor_setsFoundersEpochsAndParameters() public view {
         assertEq(consortium.activeMemberCount(), 3);
-        assertEq(consortium.thresholdBps(), 5001);
-        assertEq(consortium.votingPeriod(), VOTING_PERIOD);
-        assertTrue(consortium.isActiveMember(pcAdmin));
-        (IConsortium.InstitutionKind kind, IConsortium.MemberStatus status) = consortium.member(hospitalAdmin);
-        assertTrue(kind == IConsortium.InstitutionKind.Hospital);
+        (IConsortium.InstitutionKind kind, IConsortium.MemberStatus status, uint32 epoch, bool custodian) =
+            consortium.member(hospitalAdmin);
+        assertTrue(kind == HOSPITAL);
         assertTrue(status == IConsortium.MemberStatus.Active);
+        assertEq(epoch, 1);
+        assertFalse(custodian);
+        assertEq(consortium.thresholdBps(), 5001);
+        assertEq(consortium.parameter(IConsortium.Parameter.CustodianThreshold), 2);
+        assertEq(consortium.parameter(IConsortium.Parameter.EmergencyDuration), 24 hours);
+        assertEq(consortium.parameter(IConsortium.Parameter.PhysicianDailyLimit), 3);
+        assertEq(consortium.parameter(IConsortium.Parameter.InstitutionDailyLimit), 20);
+        assertEq(consortium.votingPeriod(), VOTING_PERIOD);
     }
 
-    function _founders(uint256 n)
-        internal
-        pure
-        returns (address[] memory f, IConsortium.InstitutionKind[] memory k)
-    {
-        f = new address[](n);
-        k = new IConsortium.InstitutionKind[](n);
-        for (uint256 i = 0; i < n; ++i) {
-            f[i] = address(uint160(0x100 + i));
-            k[i] = IConsortium.InstitutionKind.Hospital;
+    function test_constructor_reverts_whenOneFounder() public {
+        address[] memory founders = new address[](1);
+        founders[0] = pcAdmin;
+        IConsortium.InstitutionKind[] memory kinds = new IConsortium.InstitutionKind[](1);
+        kinds[0] = HOSPITAL;
+        vm.expectRevert(abi.encodeWithSelector(IConsortium.ConsortiumInvalidFounders.selector, 1, 1));
+        new Consortium(founders, kinds, 0, VOTING_PERIOD);
+    }
+
+    function test_constructor_reverts_whenInvalidThresholdOrPeriodOrFounder() public {
+        address[] memory founders = new address[](2);
+        founders[0] = pcAdmin;
+        founders[1] = hospitalAdmin;
+        IConsortium.InstitutionKind[] memory kinds = new IConsortium.InstitutionKind[](2);
+        kinds[0] = HOSPITAL;
+        kinds[1] = HOSPITAL;
+        vm.expectRevert(abi.encodeWithSelector(IConsortium.ConsortiumInvalidThreshold.selector, 5000));
+        new Consortium(founders, kinds, 5000, VOTING_PERIOD);
+        vm.expectRevert(abi.encodeWithSelector(IConsortium.ConsortiumInvalidVotingPeriod.selector));
+        new Consortium(founders, kinds, 0, 0);
+        kinds[1] = NONE;
+        vm.expectRevert(abi.encodeWithSelector(IConsortium.ConsortiumInvalidKind.selector, NONE));
+        new Consortium(founders, kinds, 0, VOTING_PERIOD);
+        kinds[1] = HOSPITAL;
+        founders[1] = pcAdmin;
+        vm.expectRevert(abi.encodeWithSelector(IConsortium.ConsortiumDuplicateFounder.selector, pcAdmin));
+        new Consortium(founders, kinds, 0, VOTING_PERIOD);
+        founders[1] = address(0);
+        vm.expectRevert(abi.encodeWithSelector(IConsortium.ConsortiumZeroAddress.selector));
+        new Consortium(founders, kinds, 0, VOTING_PERIOD);
+    }
+
+    // ----- propose -----
+
+    function test_propose_reverts_whenStranger() public {
+        vm.prank(stranger);
+        vm.expectRevert(abi.encodeWithSelector(IConsortium.ConsortiumNotActiveMember.selector, stranger));
+        consortium.propose(ADMIT, stranger, address(0), HOSPITAL, NO_PARAM, 0);
+    }
+
+    function test_propose_reverts_whenInvalidArguments() public {
+        vm.startPrank(pcAdmin);
+        vm.expectRevert(abi.encodeWithSelector(IConsortium.ConsortiumZeroAddress.selector));
+        consortium.propose(ADMIT, address(0), address(0), HOSPITAL, NO_PARAM, 0);
+        vm.expectRevert(abi.encodeWithSelector(IConsortium.ConsortiumInvalidKind.selector, NONE));
+        consortium.propose(ADMIT, newcomer, address(0), NONE, NO_PARAM, 0);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IConsortium.ConsortiumInvalidTransition.selector,
+                ADMIT,
+                hospitalAdmin,
+                IConsortium.MemberStatus.Active
+            )
+        );
+        consortium.propose(ADMIT, hospitalAdmin, address(0), HOSPITAL, NO_PARAM, 0);
+        vm.expectRevert(abi.encodeWithSelector(IConsortium.ConsortiumInvalidThreshold.selector, 10_001));
+        consortium.propose(SET_THRESHOLD, address(0), address(0), NONE, NO_PARAM, 10_001);
+        vm.expectRevert(abi.encodeWithSelector(IConsortium.ConsortiumZeroAddress.selector));
+        consortium.propose(END_GUARDIANSHIP, guardian, address(0), NONE, NO_PARAM, 0);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IConsortium.ConsortiumInvalidTransition.selector,
+                ADD_CUSTODIAN,
+                hospitalAdmin,
+                IConsortium.MemberStatus.Active
+            )
+        );
+        consortium.propose(ADD_CUSTODIAN, hospitalAdmin, address(0), NONE, NO_PARAM, 0); // no member key
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IConsortium.ConsortiumInvalidTransition.selector,
+                REMOVE_CUSTODIAN,
+                hospitalAdmin,
+                IConsortium.MemberStatus.Active
+            )
+        );
+        consortium.propose(REMOVE_CUSTODIAN, hospitalAdmin, address(0), NONE, NO_PARAM, 0);
+        vm.stopPrank();
+    }
+
+    function test_propose_reverts_whenParameterOutOfRange() public {
+        IConsortium.Parameter[6] memory params = [
+            IConsortium.Parameter.None,
+            IConsortium.Parameter.CustodianThreshold,
+            IConsortium.Parameter.CustodianThreshold,
+            IConsortium.Parameter.EmergencyDuration,
+            IConsortium.Parameter.EmergencyDuration,
+            IConsortium.Parameter.PhysicianDailyLimit
+        ];
+        uint64[6] memory values = [uint64(1), 0, 256, 0, 24 hours + 1, 0];
+        for (uint256 i = 0; i < params.length; ++i) {
+            vm.prank(pcAdmin);
+            vm.expectRevert(
+                abi.encodeWithSelector(IConsortium.ConsortiumInvalidParameter.selector, params[i], values[i])
+            );
+            consortium.propose(SET_PARAMETER, address(0), address(0), NONE, params[i], values[i]);
         }
     }
 
-    function test_constructor_reverts_withOneFounder() public {
-        (address[] memory f, IConsortium.InstitutionKind[] memory k) = _founders(1);
-        vm.expectRevert(abi.encodeWithSelector(IConsortium.ConsortiumInvalidFounders.selector, 1, 1));
-        new Consortium(f, k, 0, VOTING_PERIOD);
-    }
-
-    function test_constructor_reverts_withLengthMismatch() public {
-        (address[] memory f,) = _founders(2);
-        (, IConsortium.InstitutionKind[] memory k) = _founders(3);
-        vm.expectRevert(abi.encodeWithSelector(IConsortium.ConsortiumInvalidFounders.selector, 2, 3));
-        new Consortium(f, k, 0, VOTING_PERIOD);
-    }
-
-    function test_constructor_reverts_withMinorityThreshold() public {
-        (address[] memory f, IConsortium.InstitutionKind[] memory k) = _founders(2);
-        vm.expectRevert(abi.encodeWithSelector(IConsortium.ConsortiumInvalidThreshold.selector, uint16(5000)));
-        new Consortium(f, k, 5000, VOTING_PERIOD);
-        vm.expectRevert(
-            abi.encodeWithSelector(IConsortium.ConsortiumInvalidThreshold.selector, uint16(10_001))
-        );
-        new Consortium(f, k, 10_001, VOTING_PERIOD);
-    }
-
-    function test_constructor_reverts_withZeroVotingPeriod() public {
-        (address[] memory f, IConsortium.InstitutionKind[] memory k) = _founders(2);
-        vm.expectRevert(abi.encodeWithSelector(IConsortium.ConsortiumInvalidVotingPeriod.selector));
-        new Consortium(f, k, 0, 0);
-    }
-
-    function test_constructor_reverts_withZeroFounder() public {
-        (address[] memory f, IConsortium.InstitutionKind[] memory k) = _founders(2);
-        f[1] = address(0);
-        vm.expectRevert(abi.encodeWithSelector(IConsortium.ConsortiumZeroAddress.selector));
-        new Consortium(f, k, 0, VOTING_PERIOD);
-    }
-
-    function test_constructor_reverts_withKindNone() public {
-        (address[] memory f, IConsortium.InstitutionKind[] memory k) = _founders(2);
-        k[0] = IConsortium.InstitutionKind.None;
-        vm.expectRevert(
-            abi.encodeWithSelector(
-                IConsortium.ConsortiumInvalidKind.selector, IConsortium.InstitutionKind.None
-            )
-        );
-        new Consortium(f, k, 0, VOTING_PERIOD);
-    }
-
-    function test_constructor_reverts_withDuplicateFounder() public {
-        (address[] memory f, IConsortium.InstitutionKind[] memory k) = _founders(2);
-        f[1] = f[0];
-        vm.expectRevert(abi.encodeWithSelector(IConsortium.ConsortiumDuplicateFounder.selector, f[0]));
-        new Consortium(f, k, 0, VOTING_PERIOD);
-    }
-
-    // ----- propose / vote -----
-
-    function test_propose_succeeds_countsProposerVote() public {
+    function test_propose_storesProposalAndCountsProposer() public {
         vm.expectEmit(address(consortium));
         emit IConsortium.ProposalCreated(
             1,
             pcAdmin,
-            IConsortium.ProposalAction.Admit,
+            ADMIT,
             newcomer,
-            IConsortium.InstitutionKind.Research,
+            address(0),
+            RESEARCH,
+            NO_PARAM,
             0,
-            uint64(START) + VOTING_PERIOD
+            uint64(block.timestamp) + VOTING_PERIOD
         );
-        uint256 id = _propose(pcAdmin, IConsortium.ProposalAction.Admit, newcomer);
-        assertEq(id, 1);
-        assertEq(consortium.proposalCount(), 1);
+        uint256 id = _propose(pcAdmin, ADMIT, newcomer);
         IConsortium.Proposal memory p = consortium.proposal(id);
-        assertEq(p.approvals, 1);
-        assertEq(p.institution, newcomer);
+        assertEq(id, 1);
+        assertEq(p.votes, 1);
         assertEq(p.proposer, pcAdmin);
-        assertFalse(p.executed);
+        assertEq(p.institution, newcomer);
         assertTrue(consortium.hasVoted(id, pcAdmin));
-        assertFalse(consortium.isActiveMember(newcomer), "one vote never changes membership");
-    }
-
-    function test_propose_reverts_whenNotMember() public {
-        vm.expectRevert(abi.encodeWithSelector(IConsortium.ConsortiumNotActiveMember.selector, stranger));
-        _propose(stranger, IConsortium.ProposalAction.Admit, newcomer);
-    }
-
-    function test_propose_reverts_whenZeroInstitution() public {
-        vm.expectRevert(abi.encodeWithSelector(IConsortium.ConsortiumZeroAddress.selector));
-        _propose(pcAdmin, IConsortium.ProposalAction.Admit, address(0));
-    }
-
-    function test_propose_reverts_whenAdmitKindNone() public {
-        vm.prank(pcAdmin);
-        vm.expectRevert(
-            abi.encodeWithSelector(
-                IConsortium.ConsortiumInvalidKind.selector, IConsortium.InstitutionKind.None
-            )
-        );
-        consortium.propose(IConsortium.ProposalAction.Admit, newcomer, IConsortium.InstitutionKind.None, 0);
-    }
-
-    function test_propose_reverts_whenAdmittingActiveMember() public {
-        vm.expectRevert(
-            abi.encodeWithSelector(
-                IConsortium.ConsortiumInvalidTransition.selector,
-                IConsortium.ProposalAction.Admit,
-                hospitalAdmin,
-                IConsortium.MemberStatus.Active
-            )
-        );
-        _propose(pcAdmin, IConsortium.ProposalAction.Admit, hospitalAdmin);
-    }
-
-    function test_propose_reverts_whenReinstatingActiveMember() public {
-        vm.expectRevert(
-            abi.encodeWithSelector(
-                IConsortium.ConsortiumInvalidTransition.selector,
-                IConsortium.ProposalAction.Reinstate,
-                hospitalAdmin,
-                IConsortium.MemberStatus.Active
-            )
-        );
-        _propose(pcAdmin, IConsortium.ProposalAction.Reinstate, hospitalAdmin);
-    }
-
-    function test_propose_reverts_whenInvalidThreshold() public {
-        vm.prank(pcAdmin);
-        vm.expectRevert(abi.encodeWithSelector(IConsortium.ConsortiumInvalidThreshold.selector, uint16(4000)));
-        consortium.propose(
-            IConsortium.ProposalAction.SetThreshold, address(0), IConsortium.InstitutionKind.None, 4000
-        );
-    }
-
-    function test_vote_succeeds_executesAdmitAtMajority() public {
-        uint256 id = _propose(pcAdmin, IConsortium.ProposalAction.Admit, newcomer);
-        vm.expectEmit(address(consortium));
-        emit IConsortium.MemberAdmitted(newcomer, IConsortium.InstitutionKind.Research);
-        vm.prank(hospitalAdmin);
-        consortium.vote(id);
-        assertTrue(consortium.isActiveMember(newcomer));
-        assertEq(consortium.activeMemberCount(), 4);
-        assertTrue(consortium.proposal(id).executed);
-    }
-
-    function test_vote_succeeds_belowThresholdDoesNotExecute() public {
-        _admitNewcomer(); // 4 active: ceil(4 * 0.5001) = 3 approvals
-        uint256 id = _propose(pcAdmin, IConsortium.ProposalAction.Suspend, insurerAdmin);
-        vm.prank(hospitalAdmin);
-        consortium.vote(id);
-        assertFalse(consortium.proposal(id).executed);
-        assertTrue(consortium.isActiveMember(insurerAdmin));
-        vm.expectEmit(address(consortium));
-        emit IConsortium.MemberSuspended(insurerAdmin);
-        vm.prank(newcomer);
-        consortium.vote(id);
-        assertFalse(consortium.isActiveMember(insurerAdmin));
-        assertEq(consortium.activeMemberCount(), 3);
-    }
-
-    function test_vote_succeeds_suspendReinstateRemove() public {
-        _admitNewcomer();
-        uint256 id = _propose(pcAdmin, IConsortium.ProposalAction.Suspend, newcomer);
-        vm.prank(hospitalAdmin);
-        consortium.vote(id);
-        vm.prank(insurerAdmin);
-        consortium.vote(id);
-        (, IConsortium.MemberStatus status) = consortium.member(newcomer);
-        assertTrue(status == IConsortium.MemberStatus.Suspended);
-
-        id = _propose(pcAdmin, IConsortium.ProposalAction.Reinstate, newcomer);
-        vm.expectEmit(address(consortium));
-        emit IConsortium.MemberReinstated(newcomer);
-        vm.prank(hospitalAdmin);
-        consortium.vote(id);
-        assertTrue(consortium.isActiveMember(newcomer));
-
-        id = _propose(pcAdmin, IConsortium.ProposalAction.Remove, newcomer);
-        vm.prank(hospitalAdmin);
-        consortium.vote(id);
-        vm.expectEmit(address(consortium));
-        emit IConsortium.MemberRemoved(newcomer);
-        vm.prank(insurerAdmin);
-        consortium.vote(id);
-        (, status) = consortium.member(newcomer);
-        assertTrue(status == IConsortium.MemberStatus.Removed);
-        assertEq(consortium.activeMemberCount(), 3);
-    }
-
-    function test_vote_succeeds_removesSuspendedMemberWithoutCountChange() public {
-        uint256 id = _propose(pcAdmin, IConsortium.ProposalAction.Suspend, insurerAdmin);
-        vm.prank(hospitalAdmin);
-        consortium.vote(id);
-        assertEq(consortium.activeMemberCount(), 2);
-        id = _propose(pcAdmin, IConsortium.ProposalAction.Remove, insurerAdmin);
-        vm.prank(hospitalAdmin);
-        consortium.vote(id);
-        (, IConsortium.MemberStatus status) = consortium.member(insurerAdmin);
-        assertTrue(status == IConsortium.MemberStatus.Removed);
-        assertEq(consortium.activeMemberCount(), 2);
-    }
-
-    function test_vote_succeeds_setsThreshold() public {
-        vm.prank(pcAdmin);
-        uint256 id = consortium.propose(
-            IConsortium.ProposalAction.SetThreshold, address(0), IConsortium.InstitutionKind.None, 10_000
-        );
-        vm.expectEmit(address(consortium));
-        emit IConsortium.ThresholdChanged(5001, 10_000);
-        vm.prank(hospitalAdmin);
-        consortium.vote(id);
-        assertEq(consortium.thresholdBps(), 10_000);
-        // Unanimity now: two of three no longer admit.
-        id = _propose(pcAdmin, IConsortium.ProposalAction.Admit, newcomer);
-        vm.prank(hospitalAdmin);
-        consortium.vote(id);
+        assertEq(consortium.voters(id).length, 1);
+        assertEq(consortium.activeApprovals(id), 1);
+        assertEq(consortium.requiredApprovals(id), 2);
         assertFalse(consortium.isActiveMember(newcomer));
-        vm.prank(insurerAdmin);
-        consortium.vote(id);
-        assertTrue(consortium.isActiveMember(newcomer));
     }
 
-    function test_vote_reverts_whenNotMember() public {
-        uint256 id = _propose(pcAdmin, IConsortium.ProposalAction.Admit, newcomer);
-        vm.prank(newcomer);
-        vm.expectRevert(abi.encodeWithSelector(IConsortium.ConsortiumNotActiveMember.selector, newcomer));
-        consortium.vote(id);
+    // ----- vote / execute -----
+
+    function test_vote_executes_atThreshold() public {
+        uint256 id = _propose(pcAdmin, ADMIT, newcomer);
+        vm.expectEmit(address(consortium));
+        emit IConsortium.ProposalExecuted(id, 2, 2);
+        _vote(hospitalAdmin, id);
+        assertTrue(consortium.proposal(id).executed);
+        (,, uint32 epoch,) = consortium.member(newcomer);
+        assertEq(epoch, 1);
+        assertEq(consortium.activeMemberCount(), 4);
     }
 
-    function test_vote_reverts_whenUnknown() public {
+    function test_vote_reverts_whenUnknownExecutedExpiredOrTwice() public {
         vm.prank(pcAdmin);
-        vm.expectRevert(abi.encodeWithSelector(IConsortium.ConsortiumUnknownProposal.selector, 7));
-        consortium.vote(7);
-    }
-
-    function test_vote_reverts_whenAlreadyVoted() public {
-        _admitNewcomer();
-        uint256 id = _propose(pcAdmin, IConsortium.ProposalAction.Suspend, insurerAdmin);
+        vm.expectRevert(abi.encodeWithSelector(IConsortium.ConsortiumUnknownProposal.selector, 9));
+        consortium.vote(9);
+        uint256 id = _propose(pcAdmin, ADMIT, newcomer);
         vm.prank(pcAdmin);
         vm.expectRevert(abi.encodeWithSelector(IConsortium.ConsortiumAlreadyVoted.selector, id, pcAdmin));
         consortium.vote(id);
-    }
-
-    function test_vote_reverts_whenExpired() public {
-        uint256 id = _propose(pcAdmin, IConsortium.ProposalAction.Admit, newcomer);
-        uint64 expiresAt = uint64(START) + VOTING_PERIOD;
-        vm.warp(expiresAt + 1);
-        vm.prank(hospitalAdmin);
-        vm.expectRevert(abi.encodeWithSelector(IConsortium.ConsortiumProposalExpired.selector, id, expiresAt));
-        consortium.vote(id);
-    }
-
-    function test_vote_succeeds_atExpiryInstant() public {
-        uint256 id = _propose(pcAdmin, IConsortium.ProposalAction.Admit, newcomer);
-        vm.warp(uint64(START) + VOTING_PERIOD);
-        vm.prank(hospitalAdmin);
-        consortium.vote(id);
-        assertTrue(consortium.isActiveMember(newcomer));
-    }
-
-    function test_vote_reverts_whenExecuted() public {
-        uint256 id = _propose(pcAdmin, IConsortium.ProposalAction.Admit, newcomer);
-        vm.prank(hospitalAdmin);
-        consortium.vote(id);
+        uint256 late = _propose(pcAdmin, ADMIT, fifth);
+        _vote(hospitalAdmin, id);
         vm.prank(insurerAdmin);
         vm.expectRevert(abi.encodeWithSelector(IConsortium.ConsortiumProposalExecuted.selector, id));
         consortium.vote(id);
+        vm.warp(block.timestamp + VOTING_PERIOD + 1);
+        uint64 expiresAt = consortium.proposal(late).expiresAt;
+        vm.prank(hospitalAdmin);
+        vm.expectRevert(
+            abi.encodeWithSelector(IConsortium.ConsortiumProposalExpired.selector, late, expiresAt)
+        );
+        consortium.vote(late);
     }
 
-    function test_propose_reverts_whenDroppingBelowTwoActive() public {
-        uint256 id = _propose(pcAdmin, IConsortium.ProposalAction.Suspend, insurerAdmin);
-        vm.prank(hospitalAdmin);
-        consortium.vote(id);
-        vm.expectRevert(abi.encodeWithSelector(IConsortium.ConsortiumTooFewActiveMembers.selector, 2));
-        _propose(pcAdmin, IConsortium.ProposalAction.Remove, hospitalAdmin);
-    }
-
-    function test_vote_reverts_whenExecutionWouldDropBelowTwoActive() public {
-        // Two proposals made while three are active; after the first passes the second may not.
-        uint256 first = _propose(pcAdmin, IConsortium.ProposalAction.Suspend, insurerAdmin);
-        uint256 second = _propose(pcAdmin, IConsortium.ProposalAction.Remove, hospitalAdmin);
-        vm.prank(hospitalAdmin);
-        consortium.vote(first);
-        vm.prank(hospitalAdmin);
-        vm.expectRevert(abi.encodeWithSelector(IConsortium.ConsortiumTooFewActiveMembers.selector, 2));
-        consortium.vote(second);
-    }
-
-    function test_vote_reverts_whenTransitionNoLongerValid() public {
-        uint256 first = _propose(pcAdmin, IConsortium.ProposalAction.Admit, newcomer);
-        uint256 second = _propose(hospitalAdmin, IConsortium.ProposalAction.Admit, newcomer);
-        vm.prank(hospitalAdmin);
-        consortium.vote(first);
-        vm.prank(pcAdmin);
-        consortium.vote(second); // 2 of 4 active: below threshold
+    function test_vote_reverts_whenSuspendedMember() public {
+        _admitNewcomer();
+        _passMember(SUSPEND, insurerAdmin);
+        uint256 id = _propose(pcAdmin, ADMIT, fifth);
         vm.prank(insurerAdmin);
+        vm.expectRevert(abi.encodeWithSelector(IConsortium.ConsortiumNotActiveMember.selector, insurerAdmin));
+        consortium.vote(id);
+    }
+
+    function test_execute_reverts_whenApprovalsShort() public {
+        uint256 id = _propose(pcAdmin, ADMIT, newcomer);
+        vm.prank(stranger);
+        vm.expectRevert(abi.encodeWithSelector(IConsortium.ConsortiumNotEnoughApprovals.selector, id, 1, 2));
+        consortium.execute(id);
+    }
+
+    /// @dev Attack: a member votes, is then removed; its earlier vote no longer counts.
+    function test_execute_ignoresVote_ofRemovedMember() public {
+        _admitNewcomer(); // four members: required for an admission is ceil(4 * 0.5001) = 3
+        uint256 id = _propose(newcomer, ADMIT, fifth);
+        _vote(insurerAdmin, id);
+        assertEq(consortium.activeApprovals(id), 2);
+        // The others remove the newcomer (its vote is not needed for its own removal).
+        uint256 removal = _propose(pcAdmin, REMOVE, newcomer);
+        _vote(hospitalAdmin, removal);
+        assertFalse(consortium.isActiveMember(newcomer));
+        // Three active members: two approvals needed, only the insurer's counts now.
+        assertEq(consortium.activeApprovals(id), 1);
+        assertEq(consortium.requiredApprovals(id), 2);
+        vm.prank(stranger);
+        vm.expectRevert(abi.encodeWithSelector(IConsortium.ConsortiumNotEnoughApprovals.selector, id, 1, 2));
+        consortium.execute(id);
+        _vote(pcAdmin, id);
+        assertTrue(consortium.isActiveMember(fifth));
+    }
+
+    /// @dev A removal of a non-voter lowers the bar; `execute` by anyone applies the now-passing proposal.
+    function test_execute_succeeds_afterElectorateShrinks() public {
+        _admitNewcomer();
+        uint256 id = _propose(pcAdmin, ADMIT, fifth);
+        _vote(hospitalAdmin, id);
+        assertEq(consortium.requiredApprovals(id), 3);
+        uint256 removal = _propose(pcAdmin, REMOVE, newcomer);
+        _vote(insurerAdmin, removal);
+        assertEq(consortium.requiredApprovals(id), 2);
+        vm.prank(stranger);
+        consortium.execute(id);
+        assertTrue(consortium.isActiveMember(fifth));
+    }
+
+    /// @dev Attack: at threshold 10000 the target of a removal could block it by not voting; its vote is never
+    /// needed.
+    function test_vote_removesMember_withoutItsVote_atThreshold10000() public {
+        address[] memory founders = new address[](3);
+        (founders[0], founders[1], founders[2]) = (pcAdmin, hospitalAdmin, insurerAdmin);
+        IConsortium.InstitutionKind[] memory kinds = new IConsortium.InstitutionKind[](3);
+        (kinds[0], kinds[1], kinds[2]) = (HOSPITAL, HOSPITAL, HOSPITAL);
+        Consortium strict = new Consortium(founders, kinds, 10_000, VOTING_PERIOD);
+        vm.prank(pcAdmin);
+        uint256 id = strict.propose(REMOVE, insurerAdmin, address(0), NONE, NO_PARAM, 0);
+        assertEq(strict.requiredApprovals(id), 2);
+        vm.prank(hospitalAdmin);
+        strict.vote(id);
+        (, IConsortium.MemberStatus status,,) = strict.member(insurerAdmin);
+        assertTrue(status == IConsortium.MemberStatus.Removed);
+    }
+
+    /// @dev The target voting for (or against by abstaining) its own suspension changes nothing.
+    function test_vote_targetsVote_neverCounts() public {
+        _admitNewcomer();
+        uint256 id = _propose(pcAdmin, SUSPEND, newcomer);
+        _vote(newcomer, id);
+        assertEq(consortium.activeApprovals(id), 1);
+        assertEq(consortium.requiredApprovals(id), 2); // electorate 3 without the target
+        assertTrue(consortium.isActiveMember(newcomer));
+        _vote(hospitalAdmin, id);
+        assertFalse(consortium.isActiveMember(newcomer));
+    }
+
+    /// @dev Attack: colluding members below the threshold (2 of 5 at 5001, 3 of 5 at 7500) pass nothing.
+    function test_execute_reverts_forCollusionBelowThreshold() public {
+        _admitNewcomer();
+        uint256 admitFifth = _propose(pcAdmin, ADMIT, fifth);
+        _vote(hospitalAdmin, admitFifth);
+        _vote(insurerAdmin, admitFifth);
+        assertEq(consortium.activeMemberCount(), 5);
+        vm.prank(pcAdmin);
+        uint256 t = consortium.propose(SET_THRESHOLD, address(0), address(0), NONE, NO_PARAM, 7500);
+        _vote(hospitalAdmin, t);
+        _vote(insurerAdmin, t);
+        assertEq(consortium.thresholdBps(), 7500);
+        // Three colluders try to admit a sybil: required ceil(5 * 0.75) = 4.
+        vm.prank(newcomer);
+        uint256 sybil = consortium.propose(ADMIT, stranger, address(0), HOSPITAL, NO_PARAM, 0);
+        _vote(fifth, sybil);
+        _vote(pcAdmin, sybil);
+        assertFalse(consortium.isActiveMember(stranger));
+        vm.expectRevert(
+            abi.encodeWithSelector(IConsortium.ConsortiumNotEnoughApprovals.selector, sybil, 3, 4)
+        );
+        consortium.execute(sybil);
+    }
+
+    function test_vote_reverts_whenTooFewActiveMembersWouldRemain() public {
+        _passMember(SUSPEND, insurerAdmin);
+        vm.prank(pcAdmin);
+        vm.expectRevert(abi.encodeWithSelector(IConsortium.ConsortiumTooFewActiveMembers.selector, 2));
+        consortium.propose(REMOVE, hospitalAdmin, address(0), NONE, NO_PARAM, 0);
+    }
+
+    function test_vote_reinstatesAndRemovesSuspended() public {
+        _passMember(SUSPEND, insurerAdmin);
+        assertEq(consortium.activeMemberCount(), 2);
+        _passMember(REINSTATE, insurerAdmin);
+        assertEq(consortium.activeMemberCount(), 3);
+        _passMember(SUSPEND, insurerAdmin);
+        _passMember(REMOVE, insurerAdmin);
+        (, IConsortium.MemberStatus status,,) = consortium.member(insurerAdmin);
+        assertTrue(status == IConsortium.MemberStatus.Removed);
+    }
+
+    function test_vote_setsThresholdAndParameter() public {
+        vm.prank(pcAdmin);
+        uint256 id = consortium.propose(SET_THRESHOLD, address(0), address(0), NONE, NO_PARAM, 6000);
+        vm.expectEmit(address(consortium));
+        emit IConsortium.ThresholdChanged(5001, 6000);
+        _vote(hospitalAdmin, id);
+        assertEq(consortium.thresholdBps(), 6000);
+        vm.prank(pcAdmin);
+        id = consortium.propose(
+            SET_PARAMETER, address(0), address(0), NONE, IConsortium.Parameter.EmergencyDuration, 2 hours
+        );
+        vm.expectEmit(address(consortium));
+        emit IConsortium.ParameterChanged(IConsortium.Parameter.EmergencyDuration, 24 hours, 2 hours);
+        _vote(hospitalAdmin, id);
+        assertEq(consortium.parameter(IConsortium.Parameter.EmergencyDuration), 2 hours);
+    }
+
+    function test_vote_passesEndGuardianship() public {
+        uint256 id = _pass(END_GUARDIANSHIP, guardian, patient, NONE, NO_PARAM, 0);
+        IConsortium.Proposal memory p = consortium.proposal(id);
+        assertTrue(p.executed);
+        assertEq(p.institution, guardian);
+        assertEq(p.subject, patient);
+    }
+
+    // ----- epochs and practitioners -----
+
+    /// @dev Attack: a removed institution is re-admitted; its old practitioners must not come back.
+    function test_readmission_doesNotReactivatePractitioners() public {
+        assertTrue(consortium.isActivePractitioner(insurerStaff));
+        _passMember(REMOVE, insurerAdmin);
+        assertFalse(consortium.isActivePractitioner(insurerStaff));
+        assertEq(consortium.enrollmentOf(insurerStaff), 0);
+        _passMember(ADMIT, insurerAdmin);
+        assertEq(consortium.memberEpoch(insurerAdmin), 2);
+        assertFalse(consortium.isActivePractitioner(insurerStaff));
+        IConsortium.PractitionerStatus memory status = consortium.practitioner(insurerStaff);
+        assertEq(status.institution, insurerAdmin);
+        assertFalse(status.active);
+        assertEq(status.enrollment, 0);
+        // Registered again (with a new signature) it gets a new enrollment.
+        _registerPractitioner(insurerAdmin, INSURER_STAFF_PK);
+        assertEq(consortium.enrollmentOf(insurerStaff), 2);
+    }
+
+    function test_suspension_pausesPractitioners_untilReinstated() public {
+        _passMember(SUSPEND, insurerAdmin);
+        assertFalse(consortium.isActivePractitioner(insurerStaff));
+        _passMember(REINSTATE, insurerAdmin);
+        assertEq(consortium.enrollmentOf(insurerStaff), 1);
+    }
+
+    function test_registerPractitioner_storesEnrollmentAndKey() public {
+        bytes memory key = publicKeyOf(RESEARCHER_PK);
+        uint256 nonce = consortium.nonces(researcher, _key(D_ENROLLMENT, hospitalAdmin));
+        bytes memory sig = _enrollmentSig(RESEARCHER_PK, hospitalAdmin, nonce, block.timestamp);
+        vm.expectEmit(address(consortium));
+        emit IConsortium.PractitionerRegistered(hospitalAdmin, researcher, 1, key);
+        vm.prank(hospitalAdmin);
+        consortium.registerPractitioner(researcher, key, nonce, block.timestamp, sig);
+        assertEq(consortium.enrollmentOf(researcher), 1);
+        assertEq(consortium.encryptionKeyOf(researcher), key);
+        IConsortium.PractitionerStatus memory status = consortium.practitioner(researcher);
+        assertEq(status.institution, hospitalAdmin);
+        assertTrue(status.kind == HOSPITAL);
+    }
+
+    /// @dev Attack: a member claims another institution's doctor (or a doctor who never agreed): the
+    /// practitioner's signature names the institution it joins.
+    function test_registerPractitioner_reverts_whenSignatureNamesOtherInstitution() public {
+        bytes memory key = publicKeyOf(RESEARCHER_PK);
+        // The researcher signed to join the hospital; the insurer replays it under its own key domain.
+        uint256 hospitalNonce = consortium.nonces(researcher, _key(D_ENROLLMENT, hospitalAdmin));
+        bytes memory sig = _enrollmentSig(RESEARCHER_PK, hospitalAdmin, hospitalNonce, block.timestamp);
+        vm.prank(insurerAdmin);
+        // The digest names the insurer, so the key recovered is not the researcher's.
+        vm.expectPartialRevert(ISignedMessages.SignedMessagesInvalidSigner.selector);
+        consortium.registerPractitioner(researcher, key, hospitalNonce, block.timestamp, sig);
+        // With a nonce of the insurer's key the signature does not match either.
+        uint256 insurerNonce = consortium.nonces(researcher, _key(D_ENROLLMENT, insurerAdmin));
+        vm.prank(insurerAdmin);
+        vm.expectPartialRevert(ISignedMessages.SignedMessagesInvalidSigner.selector);
+        consortium.registerPractitioner(researcher, key, insurerNonce, block.timestamp, sig);
+        assertFalse(consortium.isActivePractitioner(researcher));
+    }
+
+    function test_registerPractitioner_reverts_whenNonceKeyOfOtherInstitution() public {
+        bytes memory key = publicKeyOf(RESEARCHER_PK);
+        uint256 wrong = consortium.nonces(researcher, _key(D_ENROLLMENT, insurerAdmin));
+        bytes memory sig = _enrollmentSig(RESEARCHER_PK, hospitalAdmin, wrong, block.timestamp);
+        vm.prank(hospitalAdmin);
         vm.expectRevert(
             abi.encodeWithSelector(
-                IConsortium.ConsortiumInvalidTransition.selector,
-                IConsortium.ProposalAction.Admit,
-                newcomer,
-                IConsortium.MemberStatus.Active
+                ISignedMessages.SignedMessagesWrongNonceKey.selector,
+                _key(D_ENROLLMENT, hospitalAdmin),
+                _key(D_ENROLLMENT, insurerAdmin)
             )
         );
-        consortium.vote(second);
+        consortium.registerPractitioner(researcher, key, wrong, block.timestamp, sig);
     }
 
-    function test_vote_reverts_whenSuspendedMemberVotes() public {
-        _admitNewcomer();
-        uint256 id = _propose(pcAdmin, IConsortium.ProposalAction.Suspend, newcomer);
+    function test_registerPractitioner_reverts_whenSignatureReplayedAfterDeactivation() public {
+        bytes memory key = publicKeyOf(RESEARCHER_PK);
+        uint256 nonce = consortium.nonces(researcher, _key(D_ENROLLMENT, hospitalAdmin));
+        bytes memory sig = _enrollmentSig(RESEARCHER_PK, hospitalAdmin, nonce, block.timestamp + 1 days);
         vm.prank(hospitalAdmin);
-        consortium.vote(id);
-        vm.prank(insurerAdmin);
-        consortium.vote(id);
-        uint256 other = _propose(pcAdmin, IConsortium.ProposalAction.Admit, address(0xA5));
-        vm.prank(newcomer);
-        vm.expectRevert(abi.encodeWithSelector(IConsortium.ConsortiumNotActiveMember.selector, newcomer));
-        consortium.vote(other);
-    }
-
-    function testFuzz_requiredApprovals_isStrictMajorityAtLeastTwo(uint16 bps, uint8 extra) public {
-        bps = uint16(bound(bps, 5001, 10_000));
-        uint256 members = bound(extra, 0, 6) + 2;
-        (address[] memory f, IConsortium.InstitutionKind[] memory k) = _founders(members);
-        Consortium c = new Consortium(f, k, bps, VOTING_PERIOD);
-        vm.prank(f[0]);
-        uint256 id =
-            c.propose(IConsortium.ProposalAction.Admit, newcomer, IConsortium.InstitutionKind.Research, 0);
-        uint256 required = (members * bps + 9999) / 10_000;
-        assertGe(required, 2, "required approvals");
-        for (uint256 i = 1; i < required; ++i) {
-            assertFalse(c.isActiveMember(newcomer), "executed too early");
-            vm.prank(f[i]);
-            c.vote(id);
-        }
-        assertTrue(c.isActiveMember(newcomer), "not executed at threshold");
-        assertGe(required * 2, members + 1, "not a strict majority");
-    }
-
-    // ----- practitioners -----
-
-    function test_registerPractitioner_succeeds_byOwnInstitution() public {
-        bytes memory key = publicKeyOf(STRANGER_PK);
-        vm.expectEmit(address(consortium));
-        emit IConsortium.PractitionerRegistered(hospitalAdmin, stranger, key);
+        consortium.registerPractitioner(researcher, key, nonce, block.timestamp + 1 days, sig);
         vm.prank(hospitalAdmin);
-        consortium.registerPractitioner(stranger, key);
-        (address institution, IConsortium.InstitutionKind kind, bool active) =
-            consortium.practitioner(stranger);
-        assertEq(institution, hospitalAdmin);
-        assertTrue(kind == IConsortium.InstitutionKind.Hospital);
-        assertTrue(active);
-        assertEq(consortium.encryptionKeyOf(stranger), key);
-    }
-
-    function test_registerPractitioner_reverts_whenNotMember() public {
-        bytes memory key = publicKeyOf(STRANGER_PK);
-        vm.prank(stranger);
-        vm.expectRevert(abi.encodeWithSelector(IConsortium.ConsortiumNotActiveMember.selector, stranger));
-        consortium.registerPractitioner(stranger, key);
-    }
-
-    function test_registerPractitioner_reverts_whenKeyNotOwn() public {
-        bytes memory key = publicKeyOf(PATIENT_PK);
+        consortium.deactivatePractitioner(researcher);
         vm.prank(hospitalAdmin);
-        vm.expectRevert(abi.encodeWithSelector(IConsortium.ConsortiumInvalidEncryptionKey.selector, stranger));
-        consortium.registerPractitioner(stranger, key);
+        vm.expectRevert(abi.encodeWithSelector(Nonces.InvalidAccountNonce.selector, researcher, nonce + 1));
+        consortium.registerPractitioner(researcher, key, nonce, block.timestamp + 1 days, sig);
     }
 
-    function test_registerPractitioner_reverts_whenKeyWrongLength() public {
-        bytes memory key = abi.encodePacked(bytes1(0x04), publicKeyOf(STRANGER_PK));
-        vm.prank(hospitalAdmin);
-        vm.expectRevert(abi.encodeWithSelector(IConsortium.ConsortiumInvalidEncryptionKey.selector, stranger));
-        consortium.registerPractitioner(stranger, key);
-    }
-
-    function test_registerPractitioner_reverts_whenZeroAddress() public {
-        vm.prank(hospitalAdmin);
-        vm.expectRevert(abi.encodeWithSelector(IConsortium.ConsortiumZeroAddress.selector));
-        consortium.registerPractitioner(address(0), "");
-    }
-
-    function test_registerPractitioner_reverts_whenActiveElsewhere() public {
+    function test_registerPractitioner_reverts_whenActiveBadKeyOrStranger() public {
         bytes memory key = publicKeyOf(FAMILY_DOCTOR_PK);
         vm.prank(hospitalAdmin);
         vm.expectRevert(
             abi.encodeWithSelector(IConsortium.ConsortiumPractitionerActive.selector, familyDoctor, pcAdmin)
         );
-        consortium.registerPractitioner(familyDoctor, key);
+        consortium.registerPractitioner(familyDoctor, key, 0, block.timestamp, "");
+        vm.prank(hospitalAdmin);
+        vm.expectRevert(
+            abi.encodeWithSelector(IConsortium.ConsortiumInvalidEncryptionKey.selector, researcher)
+        );
+        consortium.registerPractitioner(researcher, key, 0, block.timestamp, "");
+        vm.prank(stranger);
+        vm.expectRevert(abi.encodeWithSelector(IConsortium.ConsortiumNotActiveMember.selector, stranger));
+        consortium.registerPractitioner(researcher, publicKeyOf(RESEARCHER_PK), 0, block.timestamp, "");
+        vm.prank(hospitalAdmin);
+        vm.expectRevert(abi.encodeWithSelector(IConsortium.ConsortiumZeroAddress.selector));
+        consortium.registerPractitioner(address(0), key, 0, block.timestamp, "");
     }
 
-    function test_registerPractitioner_succeeds_afterDeactivationAtOtherInstitution() public {
-        vm.prank(pcAdmin);
-        consortium.deactivatePractitioner(familyDoctor);
-        _registerPractitioner(hospitalAdmin, FAMILY_DOCTOR_PK);
-        (address institution,, bool active) = consortium.practitioner(familyDoctor);
-        assertEq(institution, hospitalAdmin);
-        assertTrue(active);
+    function test_registerPractitioner_reverts_whenExpired() public {
+        uint256 nonce = consortium.nonces(researcher, _key(D_ENROLLMENT, hospitalAdmin));
+        uint256 deadline = block.timestamp - 1;
+        bytes memory sig = _enrollmentSig(RESEARCHER_PK, hospitalAdmin, nonce, deadline);
+        bytes memory key = publicKeyOf(RESEARCHER_PK);
+        vm.prank(hospitalAdmin);
+        vm.expectRevert(abi.encodeWithSelector(ISignedMessages.SignedMessagesExpired.selector, deadline));
+        consortium.registerPractitioner(researcher, key, nonce, deadline, sig);
     }
 
-    function test_deactivatePractitioner_succeeds_byOwnInstitution() public {
+    function test_cancelNonce_killsEnrollmentSignature() public {
+        uint256 nonce = consortium.nonces(researcher, _key(D_ENROLLMENT, hospitalAdmin));
+        bytes memory sig = _enrollmentSig(RESEARCHER_PK, hospitalAdmin, nonce, block.timestamp);
         vm.expectEmit(address(consortium));
-        emit IConsortium.PractitionerDeactivated(pcAdmin, familyDoctor);
-        vm.prank(pcAdmin);
-        consortium.deactivatePractitioner(familyDoctor);
-        (,, bool active) = consortium.practitioner(familyDoctor);
-        assertFalse(active);
+        emit ISignedMessages.NonceCancelled(researcher, nonce);
+        vm.prank(researcher);
+        consortium.cancelNonce(nonce);
+        bytes memory key = publicKeyOf(RESEARCHER_PK);
+        vm.prank(hospitalAdmin);
+        vm.expectRevert(abi.encodeWithSelector(Nonces.InvalidAccountNonce.selector, researcher, nonce + 1));
+        consortium.registerPractitioner(researcher, key, nonce, block.timestamp, sig);
     }
 
-    function test_deactivatePractitioner_reverts_whenOtherInstitution() public {
+    function test_reRegistration_incrementsEnrollment_atAnotherInstitution() public {
+        vm.prank(insurerAdmin);
+        consortium.deactivatePractitioner(insurerStaff);
+        assertEq(consortium.enrollmentOf(insurerStaff), 0);
+        _registerPractitioner(hospitalAdmin, INSURER_STAFF_PK);
+        assertEq(consortium.enrollmentOf(insurerStaff), 2);
+        assertEq(consortium.practitioner(insurerStaff).institution, hospitalAdmin);
+    }
+
+    function test_deactivatePractitioner_reverts_whenNotOwn() public {
         vm.prank(hospitalAdmin);
         vm.expectRevert(
             abi.encodeWithSelector(
@@ -463,41 +537,61 @@ contract ConsortiumTest is Fixture {
         consortium.deactivatePractitioner(familyDoctor);
     }
 
-    function test_deactivatePractitioner_reverts_whenAlreadyInactive() public {
-        vm.prank(pcAdmin);
-        consortium.deactivatePractitioner(familyDoctor);
-        vm.prank(pcAdmin);
+    function test_resign_deactivates() public {
+        vm.expectEmit(address(consortium));
+        emit IConsortium.PractitionerResigned(pcAdmin, familyDoctor);
+        vm.prank(familyDoctor);
+        consortium.resign();
+        assertFalse(consortium.isActivePractitioner(familyDoctor));
+        vm.prank(familyDoctor);
         vm.expectRevert(
             abi.encodeWithSelector(IConsortium.ConsortiumNotOwnPractitioner.selector, familyDoctor, pcAdmin)
         );
-        consortium.deactivatePractitioner(familyDoctor);
+        consortium.resign();
     }
 
-    function test_deactivatePractitioner_reverts_whenNotMember() public {
+    // ----- member keys, custodians -----
+
+    function test_publishMemberKey_reverts_whenKeyNotAdmins() public {
+        bytes memory key = publicKeyOf(HOSPITAL_ADMIN_PK);
+        vm.prank(pcAdmin);
+        vm.expectRevert(abi.encodeWithSelector(IConsortium.ConsortiumInvalidEncryptionKey.selector, pcAdmin));
+        consortium.publishMemberKey(key);
         vm.prank(stranger);
         vm.expectRevert(abi.encodeWithSelector(IConsortium.ConsortiumNotActiveMember.selector, stranger));
-        consortium.deactivatePractitioner(familyDoctor);
+        consortium.publishMemberKey(key);
     }
 
-    function test_practitioner_isInactive_whenInstitutionSuspended() public {
-        uint256 id = _propose(pcAdmin, IConsortium.ProposalAction.Suspend, insurerAdmin);
-        vm.prank(hospitalAdmin);
-        consortium.vote(id);
-        (address institution,, bool active) = consortium.practitioner(insurerStaff);
-        assertEq(institution, insurerAdmin);
-        assertFalse(active);
-        // And the suspended admin can no longer register practitioners.
-        bytes memory key = publicKeyOf(STRANGER_PK);
-        vm.prank(insurerAdmin);
-        vm.expectRevert(abi.encodeWithSelector(IConsortium.ConsortiumNotActiveMember.selector, insurerAdmin));
-        consortium.registerPractitioner(stranger, key);
+    function test_custodians_addListAndDropOnSuspension() public {
+        _setUpCustodians();
+        address[] memory list = consortium.custodians();
+        assertEq(list.length, 2);
+        assertTrue(consortium.isCustodian(pcAdmin));
+        assertEq(consortium.memberKeyOf(pcAdmin), publicKeyOf(PC_ADMIN_PK));
+        _passMember(SUSPEND, insurerAdmin);
+        assertEq(consortium.custodians().length, 1);
+        assertFalse(consortium.isCustodian(insurerAdmin));
+        _passMember(REINSTATE, insurerAdmin);
+        assertTrue(consortium.isCustodian(insurerAdmin));
     }
 
-    function test_practitioner_returnsZero_whenUnknown() public view {
-        (address institution, IConsortium.InstitutionKind kind, bool active) =
-            consortium.practitioner(stranger);
-        assertEq(institution, address(0));
-        assertTrue(kind == IConsortium.InstitutionKind.None);
-        assertFalse(active);
+    function test_custodians_removedMemberLosesFlag_evenIfReadmitted() public {
+        _setUpCustodians();
+        uint256 id = _propose(pcAdmin, REMOVE, insurerAdmin);
+        vm.expectEmit(address(consortium));
+        emit IConsortium.CustodianRemoved(insurerAdmin);
+        _vote(hospitalAdmin, id);
+        _passMember(ADMIT, insurerAdmin);
+        assertFalse(consortium.isCustodian(insurerAdmin));
+        assertEq(consortium.custodians().length, 1);
+    }
+
+    function test_removeCustodian_byVote() public {
+        _setUpCustodians();
+        _pass(REMOVE_CUSTODIAN, pcAdmin, address(0), NONE, NO_PARAM, 0);
+        assertFalse(consortium.isCustodian(pcAdmin));
+        address[] memory list = consortium.custodians();
+        assertEq(list.length, 1);
+        assertEq(list[0], insurerAdmin);
     }
 }

@@ -7,316 +7,336 @@ import {IResidentRegistry} from "../../contracts/interfaces/IResidentRegistry.so
 import {ISignedMessages} from "../../contracts/interfaces/ISignedMessages.sol";
 import {Nonces} from "@openzeppelin/contracts/utils/Nonces.sol";
 
+/// @notice Registration with any on-curve key, per-pair expiring proposals, termination that kills old proposals
+/// and signatures, agreements bound to the doctor's enrollment, guardians (incl. dependents), deletion requests and
+/// the card lock, and `accessOf`.
 contract ResidentRegistryTest is Fixture {
-    bytes32 internal constant PROFILE = keccak256("sealed profile block");
+    uint256 internal constant SECOND_DOCTOR_PK = 0xD0C5;
+    uint256 internal constant NEW_RESIDENT_PK = 0xBA81;
+    uint256 internal constant BROWSER_KEY_PK = 0xB0B0;
+    address internal secondDoctor;
+    address internal newResident;
 
-    // ----- register -----
-
-    function test_register_succeeds_withOwnKey() public {
-        bytes memory key = publicKeyOf(STRANGER_PK);
-        vm.expectEmit(address(residents));
-        emit IResidentRegistry.ResidentRegistered(stranger, key, PROFILE);
-        vm.prank(stranger);
-        residents.register(key, PROFILE);
-        assertTrue(residents.isRegistered(stranger));
-        assertEq(residents.encryptionKeyOf(stranger), key);
-        assertEq(residents.profileOf(stranger), PROFILE);
+    function setUp() public override {
+        super.setUp();
+        secondDoctor = vm.addr(SECOND_DOCTOR_PK);
+        newResident = vm.addr(NEW_RESIDENT_PK);
+        _registerPractitioner(pcAdmin, SECOND_DOCTOR_PK);
     }
 
-    function test_register_reverts_whenKeyNotOwn() public {
-        bytes memory key = publicKeyOf(PATIENT_PK);
-        vm.prank(stranger);
-        vm.expectRevert(
-            abi.encodeWithSelector(IResidentRegistry.ResidentRegistryInvalidEncryptionKey.selector, stranger)
-        );
-        residents.register(key, PROFILE);
-    }
-
-    function test_register_reverts_whenKeyTruncated() public {
-        bytes memory full = publicKeyOf(STRANGER_PK);
-        bytes memory key = new bytes(63);
-        for (uint256 i = 0; i < 63; ++i) {
-            key[i] = full[i];
-        }
-        vm.prank(stranger);
-        vm.expectRevert(
-            abi.encodeWithSelector(IResidentRegistry.ResidentRegistryInvalidEncryptionKey.selector, stranger)
-        );
-        residents.register(key, PROFILE);
-    }
-
-    function test_register_reverts_whenZeroProfile() public {
-        bytes memory key = publicKeyOf(STRANGER_PK);
-        vm.prank(stranger);
-        vm.expectRevert(abi.encodeWithSelector(IResidentRegistry.ResidentRegistryInvalidProfile.selector));
-        residents.register(key, bytes32(0));
-    }
-
-    function test_register_reverts_whenAlreadyRegistered() public {
-        bytes memory key = publicKeyOf(PATIENT_PK);
-        vm.prank(patient);
-        vm.expectRevert(
-            abi.encodeWithSelector(IResidentRegistry.ResidentRegistryAlreadyRegistered.selector, patient)
-        );
-        residents.register(key, PROFILE);
-    }
-
-    // ----- registerWithSig -----
-
-    function _registrationSig(uint256 pk, bytes memory key, uint256 nonce, uint256 deadline)
+    function _registrationSig(uint256 pk, bytes memory key, bytes32 profile, uint256 nonce, uint256 deadline)
         internal
         view
         returns (bytes memory)
     {
-        return signDigest(
-            pk, _registrationDigest(address(residents), vm.addr(pk), key, PROFILE, nonce, deadline)
+        bytes32 structHash = keccak256(
+            abi.encode(REGISTRATION_TYPEHASH, vm.addr(pk), keccak256(key), profile, nonce, deadline)
         );
+        return _sign(pk, RESIDENTS_NAME, address(residents), structHash);
     }
 
-    function test_registerWithSig_succeeds_relayedByMember() public {
-        bytes memory key = publicKeyOf(STRANGER_PK);
-        bytes memory sig = _registrationSig(STRANGER_PK, key, 0, START + 1 hours);
-        vm.prank(pcAdmin);
-        residents.registerWithSig(stranger, key, PROFILE, 0, START + 1 hours, sig);
-        assertTrue(residents.isRegistered(stranger));
-        assertEq(residents.nonces(stranger), 1);
+    function _agreementNonce(address resident, address doctor) internal view returns (uint256) {
+        return residents.nonces(resident, _key(D_AGREEMENT, doctor));
     }
 
-    function test_registerWithSig_succeeds_relayedByPractitioner() public {
-        bytes memory key = publicKeyOf(STRANGER_PK);
-        bytes memory sig = _registrationSig(STRANGER_PK, key, 0, START + 1 hours);
-        vm.prank(familyDoctor);
-        residents.registerWithSig(stranger, key, PROFILE, 0, START + 1 hours, sig);
-        assertTrue(residents.isRegistered(stranger));
-    }
+    // ----- registration -----
 
-    function test_registerWithSig_reverts_whenRelayerNotConsortium() public {
-        bytes memory key = publicKeyOf(STRANGER_PK);
-        bytes memory sig = _registrationSig(STRANGER_PK, key, 0, START + 1 hours);
-        vm.prank(patient);
-        vm.expectRevert(
-            abi.encodeWithSelector(IResidentRegistry.ResidentRegistryUnauthorizedRelayer.selector, patient)
-        );
-        residents.registerWithSig(stranger, key, PROFILE, 0, START + 1 hours, sig);
-    }
-
-    function test_registerWithSig_reverts_whenSignedOverOtherKey() public {
-        bytes memory key = publicKeyOf(STRANGER_PK);
-        bytes memory sig = _registrationSig(STRANGER_PK, key, 0, START + 1 hours);
-        bytes memory otherKey = publicKeyOf(PATIENT_PK);
-        bytes32 digest =
-            _registrationDigest(address(residents), stranger, otherKey, PROFILE, 0, START + 1 hours);
-        address recovered = ecrecoverSig(digest, sig);
-        vm.prank(pcAdmin);
-        vm.expectRevert(
-            abi.encodeWithSelector(ISignedMessages.SignedMessagesInvalidSigner.selector, stranger, recovered)
-        );
-        residents.registerWithSig(stranger, otherKey, PROFILE, 0, START + 1 hours, sig);
-    }
-
-    function test_registerWithSig_reverts_whenNonceReused() public {
-        bytes memory key = publicKeyOf(STRANGER_PK);
-        bytes memory sig = _registrationSig(STRANGER_PK, key, 1, START + 1 hours);
-        vm.prank(pcAdmin);
-        vm.expectRevert(abi.encodeWithSelector(Nonces.InvalidAccountNonce.selector, stranger, 0));
-        residents.registerWithSig(stranger, key, PROFILE, 1, START + 1 hours, sig);
-    }
-
-    function test_registerWithSig_reverts_whenExpired() public {
-        bytes memory key = publicKeyOf(STRANGER_PK);
-        bytes memory sig = _registrationSig(STRANGER_PK, key, 0, START - 1);
-        vm.prank(pcAdmin);
-        vm.expectRevert(abi.encodeWithSelector(ISignedMessages.SignedMessagesExpired.selector, START - 1));
-        residents.registerWithSig(stranger, key, PROFILE, 0, START - 1, sig);
-    }
-
-    function ecrecoverSig(bytes32 digest, bytes memory sig) internal pure returns (address) {
-        (bytes32 r, bytes32 s) = abi.decode(sig, (bytes32, bytes32));
-        return ecrecover(digest, uint8(sig[64]), r, s);
-    }
-
-    // ----- updateProfile -----
-
-    function test_updateProfile_succeeds_byResident() public {
+    /// @dev A key derived in the browser (not the account's own) is accepted when it is a curve point.
+    function test_register_succeeds_withBrowserDerivedKey() public {
+        bytes memory key = publicKeyOf(BROWSER_KEY_PK);
         vm.expectEmit(address(residents));
-        emit IResidentRegistry.ProfileUpdated(patient, PROFILE);
-        vm.prank(patient);
-        residents.updateProfile(PROFILE);
-        assertEq(residents.profileOf(patient), PROFILE);
+        emit IResidentRegistry.ResidentRegistered(newResident, key, _profileOf(newResident));
+        vm.prank(newResident);
+        residents.register(key, _profileOf(newResident));
+        assertEq(residents.encryptionKeyOf(newResident), key);
+        (bool registered, bool locked) = residents.residentStatus(newResident);
+        assertTrue(registered);
+        assertFalse(locked);
     }
 
-    function test_updateProfile_emitsNothing_whenUnchanged() public {
-        bytes32 current = residents.profileOf(patient);
+    function test_register_reverts_whenKeyOffCurve() public {
+        bytes memory key = publicKeyOf(BROWSER_KEY_PK);
+        key[63] = key[63] ^ 0x01;
+        vm.prank(newResident);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IResidentRegistry.ResidentRegistryInvalidEncryptionKey.selector, newResident
+            )
+        );
+        residents.register(key, _profileOf(newResident));
+        bytes memory short = new bytes(63);
+        vm.prank(newResident);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IResidentRegistry.ResidentRegistryInvalidEncryptionKey.selector, newResident
+            )
+        );
+        residents.register(short, _profileOf(newResident));
+    }
+
+    /// @dev Any 64 bytes that are not a point are refused; every real public key is accepted.
+    function testFuzz_register_acceptsOnlyCurvePoints(uint256 pk, bytes32 x, bytes32 y) public {
+        pk = bound(pk, 1, 2 ** 128);
+        bytes memory key = publicKeyOf(pk);
+        vm.prank(newResident);
+        residents.register(key, _profileOf(newResident));
+        bytes memory junk = abi.encodePacked(x, y);
+        vm.assume(keccak256(junk) != keccak256(key));
+        uint256 p = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEFFFFFC2F;
+        uint256 ux = uint256(x);
+        uint256 uy = uint256(y);
+        bool onCurve = ux < p && uy < p && mulmod(uy, uy, p) == addmod(mulmod(mulmod(ux, ux, p), ux, p), 7, p);
+        vm.assume(!onCurve);
+        vm.prank(otherPatient);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IResidentRegistry.ResidentRegistryInvalidEncryptionKey.selector, otherPatient
+            )
+        );
+        residents.setEncryptionKey(junk);
+    }
+
+    function test_register_reverts_whenZeroProfileOrTwice() public {
+        bytes memory key = publicKeyOf(PATIENT_PK);
+        vm.prank(newResident);
+        vm.expectRevert(abi.encodeWithSelector(IResidentRegistry.ResidentRegistryInvalidProfile.selector));
+        residents.register(key, 0);
+        vm.prank(patient);
+        vm.expectRevert(
+            abi.encodeWithSelector(IResidentRegistry.ResidentRegistryAlreadyRegistered.selector, patient)
+        );
+        residents.register(key, _profileOf(patient));
+    }
+
+    function test_registerWithSig_succeeds_relayedByAnyone() public {
+        bytes memory key = publicKeyOf(BROWSER_KEY_PK);
+        bytes32 profile = _profileOf(newResident);
+        uint256 nonce = residents.nonces(newResident, _key(D_REGISTRATION, address(0)));
+        bytes memory sig = _registrationSig(NEW_RESIDENT_PK, key, profile, nonce, block.timestamp);
+        vm.prank(stranger);
+        residents.registerWithSig(newResident, key, profile, nonce, block.timestamp, sig);
+        assertTrue(residents.isRegistered(newResident));
+        assertEq(residents.profileOf(newResident), profile);
+    }
+
+    function test_registerWithSig_reverts_whenNonceKeyOfAnotherDomain() public {
+        bytes memory key = publicKeyOf(BROWSER_KEY_PK);
+        bytes32 profile = _profileOf(newResident);
+        uint256 nonce = residents.nonces(newResident, _key(D_PROFILE, address(0)));
+        bytes memory sig = _registrationSig(NEW_RESIDENT_PK, key, profile, nonce, block.timestamp);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                ISignedMessages.SignedMessagesWrongNonceKey.selector,
+                _key(D_REGISTRATION, address(0)),
+                _key(D_PROFILE, address(0))
+            )
+        );
+        residents.registerWithSig(newResident, key, profile, nonce, block.timestamp, sig);
+    }
+
+    // ----- profile and key -----
+
+    function test_updateProfile_emitsOnlyOnChange() public {
+        bytes32 profile = keccak256("new");
+        vm.expectEmit(address(residents));
+        emit IResidentRegistry.ProfileUpdated(patient, profile);
+        vm.prank(patient);
+        residents.updateProfile(profile);
         vm.recordLogs();
         vm.prank(patient);
-        residents.updateProfile(current);
+        residents.updateProfile(profile);
         assertEq(vm.getRecordedLogs().length, 0);
-    }
-
-    function test_updateProfile_reverts_whenNotRegistered() public {
         vm.prank(stranger);
         vm.expectRevert(
             abi.encodeWithSelector(IResidentRegistry.ResidentRegistryNotRegistered.selector, stranger)
         );
-        residents.updateProfile(PROFILE);
+        residents.updateProfile(profile);
     }
 
-    function test_updateProfile_reverts_whenZero() public {
-        vm.prank(patient);
-        vm.expectRevert(abi.encodeWithSelector(IResidentRegistry.ResidentRegistryInvalidProfile.selector));
-        residents.updateProfile(bytes32(0));
+    function _profileSig(uint256 pk, address resident, bytes32 profile, uint256 nonce)
+        internal
+        view
+        returns (bytes memory)
+    {
+        bytes32 structHash =
+            keccak256(abi.encode(PROFILE_TYPEHASH, resident, profile, nonce, block.timestamp));
+        return _sign(pk, RESIDENTS_NAME, address(residents), structHash);
     }
 
-    // ----- proposeAgreement / acceptAgreement -----
-
-    function test_proposeAgreement_succeeds_byResident() public {
+    /// @dev Guardian within scope: a PROFILE guardian signs the profile update; the audit gets `GuardianActed`.
+    function test_updateProfileWithSig_succeeds_byProfileGuardian() public {
+        _appointGuardian(patient, guardian, G_PROFILE, uint64(block.timestamp + YEAR), false);
+        bytes32 profile = keccak256("by guardian");
+        uint256 nonce = residents.nonces(patient, _key(D_PROFILE, address(0)));
+        bytes memory sig = _profileSig(GUARDIAN_PK, patient, profile, nonce);
         vm.expectEmit(address(residents));
-        emit IResidentRegistry.AgreementProposed(
-            patient, familyDoctor, patient, ALL_SECTIONS, READ_APPEND, YEAR
-        );
-        vm.prank(patient);
-        residents.proposeAgreement(familyDoctor, ALL_SECTIONS, READ_APPEND, YEAR);
-        IResidentRegistry.PendingAgreement memory p = residents.pendingAgreement(patient);
-        assertEq(p.doctor, familyDoctor);
-        assertEq(p.proposer, patient);
-        assertEq(p.term, YEAR);
+        emit ISignedMessages.GuardianActed(patient, guardian, G_PROFILE);
+        vm.prank(stranger);
+        residents.updateProfileWithSig(patient, profile, nonce, block.timestamp, sig);
+        assertEq(residents.profileOf(patient), profile);
     }
 
-    function test_acceptAgreement_succeeds_byDoctorAfterResidentProposal() public {
-        vm.prank(patient);
-        residents.proposeAgreement(familyDoctor, ALL_SECTIONS, READ_APPEND, YEAR);
-        vm.expectEmit(address(residents));
-        emit IResidentRegistry.AgreementAccepted(
-            patient, familyDoctor, ALL_SECTIONS, READ_APPEND, uint64(START), uint64(START) + YEAR
+    /// @dev Guardian outside its scope, and an expired guardian: refused.
+    function test_updateProfileWithSig_reverts_whenGuardianOutOfScopeOrExpired() public {
+        _appointGuardian(patient, guardian, G_CONSENT, uint64(block.timestamp + 1 days), false);
+        uint256 nonce = residents.nonces(patient, _key(D_PROFILE, address(0)));
+        bytes memory sig = _profileSig(GUARDIAN_PK, patient, keccak256("x"), nonce);
+        vm.expectRevert(
+            abi.encodeWithSelector(ISignedMessages.SignedMessagesInvalidSigner.selector, patient, guardian)
         );
+        residents.updateProfileWithSig(patient, keccak256("x"), nonce, block.timestamp, sig);
+        _appointGuardian(patient, guardian, G_PROFILE, uint64(block.timestamp + 1 days), false);
+        vm.warp(block.timestamp + 1 days);
+        sig = _profileSig(GUARDIAN_PK, patient, keccak256("x"), nonce);
+        vm.expectRevert(
+            abi.encodeWithSelector(ISignedMessages.SignedMessagesInvalidSigner.selector, patient, guardian)
+        );
+        residents.updateProfileWithSig(patient, keccak256("x"), nonce, block.timestamp, sig);
+    }
+
+    function test_setEncryptionKey_rotates() public {
+        bytes memory key = publicKeyOf(BROWSER_KEY_PK);
+        vm.expectEmit(address(residents));
+        emit IResidentRegistry.EncryptionKeyChanged(patient, key);
+        vm.prank(patient);
+        residents.setEncryptionKey(key);
+        assertEq(residents.encryptionKeyOf(patient), key);
+    }
+
+    function test_setEncryptionKeyWithSig_succeeds_byResident() public {
+        bytes memory key = publicKeyOf(BROWSER_KEY_PK);
+        uint256 nonce = residents.nonces(patient, _key(D_PROFILE, address(0)));
+        bytes32 structHash =
+            keccak256(abi.encode(ENCRYPTION_KEY_TYPEHASH, patient, keccak256(key), nonce, block.timestamp));
+        bytes memory sig = _sign(PATIENT_PK, RESIDENTS_NAME, address(residents), structHash);
+        vm.prank(stranger);
+        residents.setEncryptionKeyWithSig(patient, key, nonce, block.timestamp, sig);
+        assertEq(residents.encryptionKeyOf(patient), key);
+    }
+
+    // ----- agreements -----
+
+    function test_proposeAgreement_isPerPair_andExpires() public {
         vm.prank(familyDoctor);
-        residents.acceptAgreement(patient, ALL_SECTIONS, READ_APPEND, YEAR);
-        (address doctor, uint32 sections, uint8 actions, uint64 endsAt) =
-            residents.activeFamilyDoctor(patient);
-        assertEq(doctor, familyDoctor);
-        assertEq(sections, ALL_SECTIONS);
-        assertEq(actions, READ_APPEND);
-        assertEq(endsAt, START + YEAR);
-        assertEq(residents.pendingAgreement(patient).doctor, address(0));
+        residents.proposeAgreement(patient, ALL_SECTIONS, READ_APPEND, YEAR);
+        vm.prank(secondDoctor);
+        residents.proposeAgreement(patient, DIAGNOSIS, READ, YEAR);
+        IResidentRegistry.PendingAgreement memory p = residents.pendingAgreement(patient, familyDoctor);
+        assertFalse(p.byResident);
+        assertEq(p.expiresAt, block.timestamp + 30 days);
+        assertEq(p.enrollment, 1);
+        assertEq(residents.pendingAgreement(patient, secondDoctor).sections, DIAGNOSIS);
+        vm.warp(block.timestamp + 30 days);
+        vm.prank(patient);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IResidentRegistry.ResidentRegistryProposalExpired.selector, patient, familyDoctor, p.expiresAt
+            )
+        );
+        residents.acceptAgreement(familyDoctor, ALL_SECTIONS, READ_APPEND, YEAR);
     }
 
-    function test_acceptAgreement_succeeds_byResidentAfterDoctorProposal() public {
-        _agree(patient, familyDoctor, DIAGNOSIS, READ, YEAR);
-        IResidentRegistry.Agreement memory a = residents.agreement(patient);
-        assertEq(a.doctor, familyDoctor);
-        assertEq(a.sections, DIAGNOSIS);
-        assertEq(a.actions, READ);
-    }
-
-    function test_proposeAgreement_reverts_whenDoctorNotPrimaryCare() public {
+    function test_proposeAgreement_reverts_whenInvalidCounterpartyOrTerms() public {
+        vm.prank(stranger);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IResidentRegistry.ResidentRegistryInvalidCounterparty.selector, stranger, patient
+            )
+        );
+        residents.proposeAgreement(patient, ALL_SECTIONS, READ, YEAR);
         vm.prank(patient);
         vm.expectRevert(
             abi.encodeWithSelector(
                 IResidentRegistry.ResidentRegistryInvalidCounterparty.selector, patient, hospitalDoctor
             )
         );
-        residents.proposeAgreement(hospitalDoctor, ALL_SECTIONS, READ_APPEND, YEAR);
-    }
-
-    function test_proposeAgreement_reverts_whenResidentNotRegistered() public {
-        vm.prank(familyDoctor);
-        vm.expectRevert(
-            abi.encodeWithSelector(
-                IResidentRegistry.ResidentRegistryInvalidCounterparty.selector, familyDoctor, stranger
-            )
-        );
-        residents.proposeAgreement(stranger, ALL_SECTIONS, READ_APPEND, YEAR);
-    }
-
-    function test_proposeAgreement_reverts_whenInvalidSections() public {
+        residents.proposeAgreement(hospitalDoctor, ALL_SECTIONS, READ, YEAR);
         vm.prank(patient);
         vm.expectRevert(
-            abi.encodeWithSelector(IResidentRegistry.ResidentRegistryInvalidSections.selector, 0x80)
+            abi.encodeWithSelector(IResidentRegistry.ResidentRegistryInvalidSections.selector, 0x100)
         );
-        residents.proposeAgreement(familyDoctor, 0x80, READ, YEAR);
-        vm.prank(patient);
-        vm.expectRevert(abi.encodeWithSelector(IResidentRegistry.ResidentRegistryInvalidSections.selector, 0));
-        residents.proposeAgreement(familyDoctor, 0, READ, YEAR);
-    }
-
-    function test_proposeAgreement_reverts_whenInvalidActions() public {
+        residents.proposeAgreement(familyDoctor, 0x100, READ, YEAR);
         vm.prank(patient);
         vm.expectRevert(abi.encodeWithSelector(IResidentRegistry.ResidentRegistryInvalidActions.selector, 4));
         residents.proposeAgreement(familyDoctor, ALL_SECTIONS, 4, YEAR);
-    }
-
-    function test_proposeAgreement_reverts_whenZeroTerm() public {
         vm.prank(patient);
         vm.expectRevert(abi.encodeWithSelector(IResidentRegistry.ResidentRegistryInvalidTerm.selector, 0));
         residents.proposeAgreement(familyDoctor, ALL_SECTIONS, READ, 0);
     }
 
-    function test_proposeAgreement_reverts_whenTermOverflows() public {
-        uint64 term = type(uint64).max;
-        vm.prank(patient);
-        vm.expectRevert(abi.encodeWithSelector(IResidentRegistry.ResidentRegistryInvalidTerm.selector, term));
-        residents.proposeAgreement(familyDoctor, ALL_SECTIONS, READ, term);
-    }
-
-    function test_acceptAgreement_reverts_whenNoProposal() public {
-        vm.prank(familyDoctor);
-        vm.expectRevert(
-            abi.encodeWithSelector(
-                IResidentRegistry.ResidentRegistryNoPendingAgreement.selector, familyDoctor, patient
-            )
-        );
-        residents.acceptAgreement(patient, ALL_SECTIONS, READ_APPEND, YEAR);
-    }
-
-    function test_acceptAgreement_reverts_whenProposerAccepts() public {
+    function test_acceptAgreement_putsInForce_residentProposes() public {
         vm.prank(patient);
         residents.proposeAgreement(familyDoctor, ALL_SECTIONS, READ_APPEND, YEAR);
-        vm.prank(patient);
-        vm.expectRevert(
-            abi.encodeWithSelector(
-                IResidentRegistry.ResidentRegistryNoPendingAgreement.selector, patient, familyDoctor
-            )
+        vm.expectEmit(address(residents));
+        emit IResidentRegistry.AgreementAccepted(
+            patient,
+            familyDoctor,
+            ALL_SECTIONS,
+            READ_APPEND,
+            uint64(block.timestamp),
+            uint64(block.timestamp + YEAR)
         );
-        residents.acceptAgreement(familyDoctor, ALL_SECTIONS, READ_APPEND, YEAR);
+        vm.prank(familyDoctor);
+        residents.acceptAgreement(patient, ALL_SECTIONS, READ_APPEND, YEAR);
+        (address doctor,,,) = residents.activeFamilyDoctor(patient);
+        assertEq(doctor, familyDoctor);
+        assertEq(residents.pendingAgreement(patient, familyDoctor).expiresAt, 0);
+        assertEq(residents.agreement(patient).enrollment, 1);
     }
 
-    function test_acceptAgreement_reverts_whenTermsDiffer() public {
-        vm.prank(patient);
-        residents.proposeAgreement(familyDoctor, DIAGNOSIS, READ, YEAR);
+    function test_acceptAgreement_reverts_whenTermsDifferOrNoProposal() public {
         vm.prank(familyDoctor);
+        residents.proposeAgreement(patient, ALL_SECTIONS, READ_APPEND, YEAR);
+        vm.prank(patient);
         vm.expectRevert(
             abi.encodeWithSelector(
                 IResidentRegistry.ResidentRegistryTermsMismatch.selector, patient, familyDoctor
             )
         );
-        residents.acceptAgreement(patient, ALL_SECTIONS, READ, YEAR);
-    }
-
-    function test_acceptAgreement_reverts_whenDoctorDeactivatedMeanwhile() public {
-        vm.prank(patient);
-        residents.proposeAgreement(familyDoctor, DIAGNOSIS, READ, YEAR);
-        vm.prank(pcAdmin);
-        consortium.deactivatePractitioner(familyDoctor);
-        vm.prank(patient); // the proposer cannot accept its own proposal
+        residents.acceptAgreement(familyDoctor, ALL_SECTIONS, READ_APPEND, 2 * YEAR);
+        // The proposer cannot accept its own proposal.
+        vm.prank(familyDoctor);
         vm.expectRevert(
             abi.encodeWithSelector(
                 IResidentRegistry.ResidentRegistryNoPendingAgreement.selector, patient, familyDoctor
             )
         );
-        residents.acceptAgreement(familyDoctor, DIAGNOSIS, READ, YEAR);
-        vm.prank(familyDoctor);
-        vm.expectRevert(
-            abi.encodeWithSelector(IResidentRegistry.ResidentRegistryNotFamilyDoctor.selector, familyDoctor)
-        );
-        residents.acceptAgreement(patient, DIAGNOSIS, READ, YEAR);
+        residents.acceptAgreement(patient, ALL_SECTIONS, READ_APPEND, YEAR);
     }
 
-    function test_acceptAgreement_reverts_whenOtherDoctorInForce() public {
-        _agree(patient, familyDoctor, ALL_SECTIONS, READ_APPEND, YEAR);
-        bytes memory key = publicKeyOf(STRANGER_PK);
+    /// @dev Attack: the doctor is re-registered between proposal and acceptance; the old proposal is dead.
+    function test_acceptAgreement_reverts_whenDoctorReRegistered() public {
+        vm.prank(familyDoctor);
+        residents.proposeAgreement(patient, ALL_SECTIONS, READ_APPEND, YEAR);
         vm.prank(pcAdmin);
-        consortium.registerPractitioner(stranger, key);
-        vm.prank(stranger);
+        consortium.deactivatePractitioner(familyDoctor);
+        _registerPractitioner(pcAdmin, FAMILY_DOCTOR_PK);
+        vm.prank(patient);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IResidentRegistry.ResidentRegistryEnrollmentChanged.selector, familyDoctor, 1, 2
+            )
+        );
+        residents.acceptAgreement(familyDoctor, ALL_SECTIONS, READ_APPEND, YEAR);
+    }
+
+    /// @dev Attack: a re-registered practitioner does not inherit the agreement it had.
+    function test_activeFamilyDoctor_none_afterDoctorReRegistered() public {
+        _agree(patient, familyDoctor, ALL_SECTIONS, READ_APPEND, YEAR);
+        vm.prank(familyDoctor);
+        consortium.resign();
+        _registerPractitioner(pcAdmin, FAMILY_DOCTOR_PK);
+        (address doctor,,,) = residents.activeFamilyDoctor(patient);
+        assertEq(doctor, address(0));
+        (uint32 sections, uint8 actions) = residents.accessOf(patient, familyDoctor);
+        assertEq(sections, 0);
+        assertEq(actions, 0);
+        assertFalse(consent.isAuthorized(patient, familyDoctor, DIAGNOSIS, READ));
+    }
+
+    function test_acceptAgreement_reverts_whenAnotherDoctorInForce() public {
+        _agree(patient, familyDoctor, ALL_SECTIONS, READ_APPEND, YEAR);
+        vm.prank(secondDoctor);
         residents.proposeAgreement(patient, ALL_SECTIONS, READ, YEAR);
         vm.prank(patient);
         vm.expectRevert(
@@ -324,139 +344,148 @@ contract ResidentRegistryTest is Fixture {
                 IResidentRegistry.ResidentRegistryAgreementInForce.selector, patient, familyDoctor
             )
         );
-        residents.acceptAgreement(stranger, ALL_SECTIONS, READ, YEAR);
+        residents.acceptAgreement(secondDoctor, ALL_SECTIONS, READ, YEAR);
     }
 
-    function test_acceptAgreement_succeeds_otherDoctorAfterExpiry() public {
-        _agree(patient, familyDoctor, ALL_SECTIONS, READ_APPEND, YEAR);
-        bytes memory key = publicKeyOf(STRANGER_PK);
-        vm.prank(pcAdmin);
-        consortium.registerPractitioner(stranger, key);
-        vm.warp(START + YEAR);
-        _agree(patient, stranger, ALL_SECTIONS, READ, YEAR);
+    function test_acceptAgreementWithSig_byDoctor_needsNoProposal() public {
+        uint256 nonce = _agreementNonce(patient, familyDoctor);
+        bytes memory sig = _agreementDigestSig(
+            PATIENT_PK, patient, familyDoctor, ALL_SECTIONS, READ_APPEND, YEAR, nonce, block.timestamp
+        );
+        vm.prank(familyDoctor);
+        residents.acceptAgreementWithSig(
+            patient, familyDoctor, ALL_SECTIONS, READ_APPEND, YEAR, nonce, block.timestamp, sig
+        );
         (address doctor,,,) = residents.activeFamilyDoctor(patient);
-        assertEq(doctor, stranger);
+        assertEq(doctor, familyDoctor);
     }
 
-    // ----- acceptAgreementWithSig -----
-
-    function _agreementSig(uint32 sections, uint8 actions, uint64 term, uint256 nonce, uint256 deadline)
-        internal
-        view
-        returns (bytes memory)
-    {
-        return signDigest(
-            PATIENT_PK,
-            _agreementDigest(
-                address(residents), patient, familyDoctor, sections, actions, term, nonce, deadline
+    /// @dev Relayed by anyone else, the signature only accepts the doctor's pending proposal with these terms.
+    function test_acceptAgreementWithSig_relayed_acceptsDoctorsProposalOnly() public {
+        uint256 nonce = _agreementNonce(patient, familyDoctor);
+        bytes memory sig = _agreementDigestSig(
+            PATIENT_PK, patient, familyDoctor, ALL_SECTIONS, READ_APPEND, YEAR, nonce, block.timestamp
+        );
+        vm.prank(stranger);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IResidentRegistry.ResidentRegistryNoPendingAgreement.selector, patient, familyDoctor
             )
         );
-    }
-
-    function test_acceptAgreementWithSig_succeeds_withoutProposal() public {
-        bytes memory sig = _agreementSig(ALL_SECTIONS, READ_APPEND, YEAR, 0, START + 1 hours);
+        residents.acceptAgreementWithSig(
+            patient, familyDoctor, ALL_SECTIONS, READ_APPEND, YEAR, nonce, block.timestamp, sig
+        );
         vm.prank(familyDoctor);
-        residents.acceptAgreementWithSig(patient, ALL_SECTIONS, READ_APPEND, YEAR, 0, START + 1 hours, sig);
-        (address doctor,,, uint64 endsAt) = residents.activeFamilyDoctor(patient);
+        residents.proposeAgreement(patient, ALL_SECTIONS, READ_APPEND, YEAR);
+        vm.prank(stranger);
+        residents.acceptAgreementWithSig(
+            patient, familyDoctor, ALL_SECTIONS, READ_APPEND, YEAR, nonce, block.timestamp, sig
+        );
+        (address doctor,,,) = residents.activeFamilyDoctor(patient);
         assertEq(doctor, familyDoctor);
-        assertEq(endsAt, START + YEAR);
-        assertEq(residents.nonces(patient), 1);
     }
 
-    function test_acceptAgreementWithSig_succeeds_renewsSameDoctor() public {
-        _agree(patient, familyDoctor, DIAGNOSIS, READ, YEAR);
-        vm.warp(START + 100 days);
-        bytes memory sig = _agreementSig(ALL_SECTIONS, READ_APPEND, YEAR, 0, START + 101 days);
-        vm.prank(familyDoctor);
-        residents.acceptAgreementWithSig(patient, ALL_SECTIONS, READ_APPEND, YEAR, 0, START + 101 days, sig);
-        (, uint32 sections,, uint64 endsAt) = residents.activeFamilyDoctor(patient);
-        assertEq(sections, ALL_SECTIONS);
-        assertEq(endsAt, START + 100 days + YEAR);
-    }
-
-    function test_acceptAgreementWithSig_reverts_whenOtherDoctorSubmits() public {
-        bytes memory sig = _agreementSig(ALL_SECTIONS, READ_APPEND, YEAR, 0, START + 1 hours);
-        bytes32 digest = _agreementDigest(
-            address(residents), patient, hospitalDoctor, ALL_SECTIONS, READ_APPEND, YEAR, 0, START + 1 hours
+    function test_acceptAgreementWithSig_byAgreementGuardian() public {
+        _appointGuardian(patient, guardian, G_AGREEMENT, uint64(block.timestamp + YEAR), false);
+        uint256 nonce = _agreementNonce(patient, familyDoctor);
+        bytes memory sig = _agreementDigestSig(
+            GUARDIAN_PK, patient, familyDoctor, ALL_SECTIONS, READ, YEAR, nonce, block.timestamp
         );
-        address recovered = ecrecoverSig(digest, sig);
-        vm.prank(hospitalDoctor);
-        vm.expectRevert(
-            abi.encodeWithSelector(ISignedMessages.SignedMessagesInvalidSigner.selector, patient, recovered)
-        );
-        residents.acceptAgreementWithSig(patient, ALL_SECTIONS, READ_APPEND, YEAR, 0, START + 1 hours, sig);
-    }
-
-    function test_acceptAgreementWithSig_reverts_whenNotPrimaryCare() public {
-        bytes32 digest = _agreementDigest(
-            address(residents), patient, hospitalDoctor, ALL_SECTIONS, READ, YEAR, 0, START + 1 hours
-        );
-        bytes memory sig = signDigest(PATIENT_PK, digest);
-        vm.prank(hospitalDoctor);
-        vm.expectRevert(
-            abi.encodeWithSelector(IResidentRegistry.ResidentRegistryNotFamilyDoctor.selector, hospitalDoctor)
-        );
-        residents.acceptAgreementWithSig(patient, ALL_SECTIONS, READ, YEAR, 0, START + 1 hours, sig);
-    }
-
-    // ----- renew / terminate -----
-
-    function test_renewAgreement_succeeds_byResident() public {
-        _agree(patient, familyDoctor, ALL_SECTIONS, READ_APPEND, YEAR);
-        vm.warp(START + 300 days);
         vm.expectEmit(address(residents));
-        emit IResidentRegistry.AgreementRenewed(patient, familyDoctor, uint64(START + 300 days + YEAR));
-        vm.prank(patient);
-        residents.renewAgreement(YEAR);
-        (,,, uint64 endsAt) = residents.activeFamilyDoctor(patient);
-        assertEq(endsAt, START + 300 days + YEAR);
+        emit ISignedMessages.GuardianActed(patient, guardian, G_AGREEMENT);
+        vm.prank(familyDoctor);
+        residents.acceptAgreementWithSig(
+            patient, familyDoctor, ALL_SECTIONS, READ, YEAR, nonce, block.timestamp, sig
+        );
+        (address doctor,,,) = residents.activeFamilyDoctor(patient);
+        assertEq(doctor, familyDoctor);
     }
 
-    function test_renewAgreement_emitsNothing_whenUnchanged() public {
-        _agree(patient, familyDoctor, ALL_SECTIONS, READ_APPEND, YEAR);
-        vm.recordLogs();
+    function test_withdrawProposal_byEitherSide_killsOutstandingSignature() public {
+        uint256 nonce = _agreementNonce(patient, familyDoctor);
+        bytes memory sig = _agreementDigestSig(
+            PATIENT_PK, patient, familyDoctor, ALL_SECTIONS, READ_APPEND, YEAR, nonce, block.timestamp
+        );
+        vm.prank(familyDoctor);
+        residents.proposeAgreement(patient, ALL_SECTIONS, READ_APPEND, YEAR);
+        vm.expectEmit(address(residents));
+        emit IResidentRegistry.AgreementProposalWithdrawn(patient, familyDoctor, patient);
         vm.prank(patient);
-        residents.renewAgreement(YEAR);
-        assertEq(vm.getRecordedLogs().length, 0);
+        residents.withdrawProposal(familyDoctor);
+        assertEq(residents.pendingAgreement(patient, familyDoctor).expiresAt, 0);
+        vm.prank(familyDoctor);
+        vm.expectRevert(abi.encodeWithSelector(Nonces.InvalidAccountNonce.selector, patient, nonce + 1));
+        residents.acceptAgreementWithSig(
+            patient, familyDoctor, ALL_SECTIONS, READ_APPEND, YEAR, nonce, block.timestamp, sig
+        );
+        vm.prank(patient);
+        residents.proposeAgreement(secondDoctor, ALL_SECTIONS, READ, YEAR);
+        vm.prank(secondDoctor);
+        residents.withdrawProposal(patient);
+        vm.prank(stranger);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IResidentRegistry.ResidentRegistryNoPendingAgreement.selector, patient, stranger
+            )
+        );
+        residents.withdrawProposal(patient);
     }
 
-    function test_renewAgreement_reverts_whenExpired() public {
+    function test_withdrawProposalWithSig_refusesForPortal() public {
+        vm.prank(familyDoctor);
+        residents.proposeAgreement(patient, ALL_SECTIONS, READ_APPEND, YEAR);
+        uint256 nonce = _agreementNonce(patient, familyDoctor);
+        bytes32 structHash = keccak256(
+            abi.encode(AGREEMENT_WITHDRAWAL_TYPEHASH, patient, familyDoctor, nonce, block.timestamp)
+        );
+        bytes memory sig = _sign(PATIENT_PK, RESIDENTS_NAME, address(residents), structHash);
+        vm.prank(stranger);
+        residents.withdrawProposalWithSig(patient, familyDoctor, nonce, block.timestamp, sig);
+        assertEq(residents.pendingAgreement(patient, familyDoctor).expiresAt, 0);
+    }
+
+    /// @dev Attack: after termination, neither the old proposal nor an unsubmitted signature brings the agreement
+    /// back.
+    function test_terminateAgreement_killsOldProposalAndUnsubmittedSignature() public {
         _agree(patient, familyDoctor, ALL_SECTIONS, READ_APPEND, YEAR);
-        vm.warp(START + YEAR);
+        // An unsubmitted renewal signature and a fresh proposal by the resident, both outstanding.
+        uint256 nonce = _agreementNonce(patient, familyDoctor);
+        bytes memory sig = _agreementDigestSig(
+            PATIENT_PK,
+            patient,
+            familyDoctor,
+            ALL_SECTIONS,
+            READ_APPEND,
+            YEAR,
+            nonce,
+            block.timestamp + 1 days
+        );
+        vm.prank(patient);
+        residents.proposeAgreement(familyDoctor, ALL_SECTIONS, READ_APPEND, YEAR);
+        vm.prank(familyDoctor);
+        residents.terminateAgreement(patient);
+        (address doctor,,,) = residents.activeFamilyDoctor(patient);
+        assertEq(doctor, address(0));
+        vm.prank(familyDoctor);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IResidentRegistry.ResidentRegistryNoPendingAgreement.selector, patient, familyDoctor
+            )
+        );
+        residents.acceptAgreement(patient, ALL_SECTIONS, READ_APPEND, YEAR);
+        vm.prank(familyDoctor);
+        vm.expectRevert(abi.encodeWithSelector(Nonces.InvalidAccountNonce.selector, patient, nonce + 1));
+        residents.acceptAgreementWithSig(
+            patient, familyDoctor, ALL_SECTIONS, READ_APPEND, YEAR, nonce, block.timestamp + 1 days, sig
+        );
+    }
+
+    function test_terminateAgreement_reverts_whenStrangerOrNone() public {
         vm.prank(patient);
         vm.expectRevert(
             abi.encodeWithSelector(IResidentRegistry.ResidentRegistryNoActiveAgreement.selector, patient)
         );
-        residents.renewAgreement(YEAR);
-    }
-
-    function test_renewAgreement_reverts_whenCalledByDoctor() public {
-        _agree(patient, familyDoctor, ALL_SECTIONS, READ_APPEND, YEAR);
-        vm.prank(familyDoctor);
-        vm.expectRevert(
-            abi.encodeWithSelector(IResidentRegistry.ResidentRegistryNoActiveAgreement.selector, familyDoctor)
-        );
-        residents.renewAgreement(YEAR);
-    }
-
-    function test_terminateAgreement_succeeds_byResident() public {
-        _agree(patient, familyDoctor, ALL_SECTIONS, READ_APPEND, YEAR);
-        vm.expectEmit(address(residents));
-        emit IResidentRegistry.AgreementTerminated(patient, familyDoctor, patient);
-        vm.prank(patient);
         residents.terminateAgreement(patient);
-        (address doctor,,,) = residents.activeFamilyDoctor(patient);
-        assertEq(doctor, address(0));
-    }
-
-    function test_terminateAgreement_succeeds_byDoctor() public {
-        _agree(patient, familyDoctor, ALL_SECTIONS, READ_APPEND, YEAR);
-        vm.prank(familyDoctor);
-        residents.terminateAgreement(patient);
-        assertEq(residents.agreement(patient).doctor, address(0));
-    }
-
-    function test_terminateAgreement_reverts_whenStranger() public {
         _agree(patient, familyDoctor, ALL_SECTIONS, READ_APPEND, YEAR);
         vm.prank(stranger);
         vm.expectRevert(
@@ -467,75 +496,318 @@ contract ResidentRegistryTest is Fixture {
         residents.terminateAgreement(patient);
     }
 
-    function test_terminateAgreement_reverts_whenNone() public {
+    function test_terminateAgreementWithSig_byResident() public {
+        _agree(patient, familyDoctor, ALL_SECTIONS, READ_APPEND, YEAR);
+        uint256 nonce = _agreementNonce(patient, familyDoctor);
+        bytes32 structHash =
+            keccak256(abi.encode(TERMINATION_TYPEHASH, patient, familyDoctor, nonce, block.timestamp));
+        bytes memory sig = _sign(PATIENT_PK, RESIDENTS_NAME, address(residents), structHash);
+        vm.expectEmit(address(residents));
+        emit IResidentRegistry.AgreementTerminated(patient, familyDoctor, patient);
+        vm.prank(stranger);
+        residents.terminateAgreementWithSig(patient, nonce, block.timestamp, sig);
+        assertEq(residents.agreement(patient).doctor, address(0));
+    }
+
+    function test_renewAgreement_movesEnd() public {
+        _agree(patient, familyDoctor, ALL_SECTIONS, READ_APPEND, YEAR);
+        vm.prank(patient);
+        residents.renewAgreement(2 * YEAR);
+        assertEq(residents.agreement(patient).endsAt, block.timestamp + 2 * YEAR);
+        vm.prank(otherPatient);
+        vm.expectRevert(
+            abi.encodeWithSelector(IResidentRegistry.ResidentRegistryNoActiveAgreement.selector, otherPatient)
+        );
+        residents.renewAgreement(YEAR);
+    }
+
+    // ----- guardians -----
+
+    function test_appointGuardian_reverts_whenInvalid() public {
+        vm.startPrank(patient);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IResidentRegistry.ResidentRegistryInvalidGuardian.selector, patient, patient
+            )
+        );
+        residents.appointGuardian(patient, G_ALL, uint64(block.timestamp + 1), false);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IResidentRegistry.ResidentRegistryInvalidGuardian.selector, patient, address(0)
+            )
+        );
+        residents.appointGuardian(address(0), G_ALL, uint64(block.timestamp + 1), false);
+        vm.expectRevert(
+            abi.encodeWithSelector(IResidentRegistry.ResidentRegistryInvalidGuardianScope.selector, 0)
+        );
+        residents.appointGuardian(guardian, 0, uint64(block.timestamp + 1), false);
+        vm.expectRevert(
+            abi.encodeWithSelector(IResidentRegistry.ResidentRegistryInvalidGuardianScope.selector, 0x40)
+        );
+        residents.appointGuardian(guardian, 0x40, uint64(block.timestamp + 1), false);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IResidentRegistry.ResidentRegistryInvalidGuardianExpiry.selector, uint64(block.timestamp)
+            )
+        );
+        residents.appointGuardian(guardian, G_ALL, uint64(block.timestamp), false);
+        vm.stopPrank();
+        vm.prank(stranger);
+        vm.expectRevert(
+            abi.encodeWithSelector(IResidentRegistry.ResidentRegistryNotRegistered.selector, stranger)
+        );
+        residents.appointGuardian(guardian, G_ALL, uint64(block.timestamp + 1), false);
+    }
+
+    function test_guardianScope_zeroAfterExpiry() public {
+        uint64 expiresAt = uint64(block.timestamp + 1 days);
+        vm.expectEmit(address(residents));
+        emit IResidentRegistry.GuardianAppointed(patient, guardian, G_READ | G_CONSENT, expiresAt, false);
+        _appointGuardian(patient, guardian, G_READ | G_CONSENT, expiresAt, false);
+        assertEq(residents.guardianScope(patient, guardian), G_READ | G_CONSENT);
+        (uint32 sections, uint8 actions) = residents.accessOf(patient, guardian);
+        assertEq(sections, ALL_SECTIONS);
+        assertEq(actions, READ);
+        vm.warp(expiresAt);
+        assertEq(residents.guardianScope(patient, guardian), 0);
+        (sections, actions) = residents.accessOf(patient, guardian);
+        assertEq(sections, 0);
+    }
+
+    function _guardianSig(
+        uint256 pk,
+        address resident,
+        address who,
+        uint8 scope,
+        uint64 expiresAt,
+        bool dependent
+    ) internal view returns (bytes memory sig, uint256 nonce) {
+        nonce = residents.nonces(resident, _key(D_GUARDIAN, who));
+        bytes32 structHash = keccak256(
+            abi.encode(GUARDIAN_TYPEHASH, resident, who, scope, expiresAt, dependent, nonce, block.timestamp)
+        );
+        sig = _sign(pk, RESIDENTS_NAME, address(residents), structHash);
+    }
+
+    function test_appointGuardianWithSig_byResidentOnly() public {
+        uint64 expiresAt = uint64(block.timestamp + YEAR);
+        (bytes memory sig, uint256 nonce) =
+            _guardianSig(PATIENT_PK, patient, guardian, G_ALL, expiresAt, false);
+        vm.prank(stranger);
+        residents.appointGuardianWithSig(
+            patient, guardian, G_ALL, expiresAt, false, nonce, block.timestamp, sig
+        );
+        assertEq(residents.guardianScope(patient, guardian), G_ALL);
+        // A guardian (even with every scope) cannot appoint another guardian.
+        address second = vm.addr(0x6B6B);
+        (sig, nonce) = _guardianSig(GUARDIAN_PK, patient, second, G_ALL, expiresAt, false);
+        vm.expectRevert(
+            abi.encodeWithSelector(ISignedMessages.SignedMessagesInvalidSigner.selector, patient, guardian)
+        );
+        residents.appointGuardianWithSig(
+            patient, second, G_ALL, expiresAt, false, nonce, block.timestamp, sig
+        );
+    }
+
+    function test_removeGuardian_byResidentOrGuardian_killsAppointmentSignature() public {
+        uint64 expiresAt = uint64(block.timestamp + YEAR);
+        _appointGuardian(patient, guardian, G_ALL, expiresAt, false);
+        (bytes memory sig, uint256 nonce) =
+            _guardianSig(PATIENT_PK, patient, guardian, G_ALL, expiresAt, false);
+        vm.expectEmit(address(residents));
+        emit IResidentRegistry.GuardianRemoved(patient, guardian, patient);
+        vm.prank(patient);
+        residents.removeGuardian(patient, guardian);
+        assertEq(residents.guardianScope(patient, guardian), 0);
+        vm.expectRevert(abi.encodeWithSelector(Nonces.InvalidAccountNonce.selector, patient, nonce + 1));
+        residents.appointGuardianWithSig(
+            patient, guardian, G_ALL, expiresAt, false, nonce, block.timestamp, sig
+        );
+        _appointGuardian(patient, guardian, G_ALL, expiresAt, false);
+        vm.prank(guardian);
+        residents.removeGuardian(patient, guardian);
+        vm.prank(stranger);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IResidentRegistry.ResidentRegistryNotGuardianshipParty.selector, patient, stranger
+            )
+        );
+        residents.removeGuardian(patient, guardian);
         vm.prank(patient);
         vm.expectRevert(
-            abi.encodeWithSelector(IResidentRegistry.ResidentRegistryNoActiveAgreement.selector, patient)
+            abi.encodeWithSelector(
+                IResidentRegistry.ResidentRegistryNoGuardianship.selector, patient, guardian
+            )
         );
-        residents.terminateAgreement(patient);
+        residents.removeGuardian(patient, guardian);
     }
 
-    // ----- activeFamilyDoctor -----
-
-    function test_activeFamilyDoctor_returnsZero_afterEnd() public {
-        _agree(patient, familyDoctor, ALL_SECTIONS, READ_APPEND, YEAR);
-        vm.warp(START + YEAR - 1);
-        (address doctor,,,) = residents.activeFamilyDoctor(patient);
-        assertEq(doctor, familyDoctor);
-        vm.warp(START + YEAR);
-        (doctor,,,) = residents.activeFamilyDoctor(patient);
-        assertEq(doctor, address(0));
-    }
-
-    function test_activeFamilyDoctor_returnsZero_whenInstitutionSuspended() public {
-        _agree(patient, familyDoctor, ALL_SECTIONS, READ_APPEND, YEAR);
-        vm.prank(hospitalAdmin);
-        uint256 id = consortium.propose(
-            IConsortium.ProposalAction.Suspend, pcAdmin, IConsortium.InstitutionKind.None, 0
-        );
-        vm.prank(insurerAdmin);
-        consortium.vote(id);
-        (address doctor,,,) = residents.activeFamilyDoctor(patient);
-        assertEq(doctor, address(0));
-    }
-
-    function testFuzz_register_bindsKeyToAccount(uint256 pk, uint256 otherPk) public {
-        pk = bound(pk, 1, 2 ** 160);
-        otherPk = bound(otherPk, 1, 2 ** 160);
-        vm.assume(pk != otherPk);
-        address resident = vm.addr(pk);
-        vm.assume(!residents.isRegistered(resident));
-        bytes memory otherKey = publicKeyOf(otherPk);
-        vm.prank(resident);
+    /// @dev Attack: a child (dependent) tries to dismiss its parent, or to rewrite the guardianship first.
+    function test_removeGuardian_reverts_whenDependentDismissesParent() public {
+        uint64 expiresAt = uint64(block.timestamp + 10 * YEAR);
+        _appointGuardian(patient, guardian, G_ALL, expiresAt, true);
+        vm.prank(patient);
         vm.expectRevert(
-            abi.encodeWithSelector(IResidentRegistry.ResidentRegistryInvalidEncryptionKey.selector, resident)
+            abi.encodeWithSelector(
+                IResidentRegistry.ResidentRegistryDependentGuardianship.selector, patient, guardian, expiresAt
+            )
         );
-        residents.register(otherKey, PROFILE);
-        bytes memory key = publicKeyOf(pk);
-        vm.prank(resident);
-        residents.register(key, PROFILE);
-        assertEq(residents.encryptionKeyOf(resident), key);
+        residents.removeGuardian(patient, guardian);
+        vm.prank(patient);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IResidentRegistry.ResidentRegistryDependentGuardianship.selector, patient, guardian, expiresAt
+            )
+        );
+        residents.appointGuardian(guardian, G_READ, uint64(block.timestamp + 1), false);
+        uint256 nonce = residents.nonces(patient, _key(D_GUARDIAN, guardian));
+        bytes32 structHash =
+            keccak256(abi.encode(GUARDIAN_REMOVAL_TYPEHASH, patient, guardian, nonce, block.timestamp));
+        bytes memory sig = _sign(PATIENT_PK, RESIDENTS_NAME, address(residents), structHash);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IResidentRegistry.ResidentRegistryDependentGuardianship.selector, patient, guardian, expiresAt
+            )
+        );
+        residents.removeGuardianWithSig(patient, guardian, nonce, block.timestamp, sig);
+        // After it expires the resident may end it.
+        vm.warp(expiresAt);
+        vm.prank(patient);
+        residents.removeGuardian(patient, guardian);
     }
 
-    function testFuzz_activeFamilyDoctor_endsExactlyAtTerm(uint64 term, uint256 later) public {
-        term = uint64(bound(term, 1, 50 * YEAR));
-        _agree(patient, familyDoctor, ALL_SECTIONS, READ_APPEND, term);
-        vm.warp(START + term - 1);
+    /// @dev The consortium ends a dependent's guardianship by vote; the proposal is consumed once.
+    function test_endGuardianship_byConsortiumVote() public {
+        _appointGuardian(patient, guardian, G_ALL, uint64(block.timestamp + 10 * YEAR), true);
+        uint256 id = _pass(
+            IConsortium.ProposalAction.EndGuardianship,
+            guardian,
+            patient,
+            IConsortium.InstitutionKind.None,
+            IConsortium.Parameter.None,
+            0
+        );
+        vm.expectEmit(address(residents));
+        emit IResidentRegistry.GuardianRemoved(patient, guardian, address(consortium));
+        vm.prank(stranger);
+        residents.endGuardianship(id);
+        assertEq(residents.guardianScope(patient, guardian), 0);
+        assertTrue(residents.isEndGuardianshipConsumed(id));
+        vm.expectRevert(
+            abi.encodeWithSelector(IResidentRegistry.ResidentRegistryEndGuardianshipConsumed.selector, id)
+        );
+        residents.endGuardianship(id);
+    }
+
+    function test_endGuardianship_reverts_whenNotExecutedOrOtherAction() public {
+        vm.prank(pcAdmin);
+        uint256 pending = consortium.propose(
+            IConsortium.ProposalAction.EndGuardianship,
+            guardian,
+            patient,
+            IConsortium.InstitutionKind.None,
+            IConsortium.Parameter.None,
+            0
+        );
+        vm.expectRevert(
+            abi.encodeWithSelector(IResidentRegistry.ResidentRegistryInvalidEndGuardianship.selector, pending)
+        );
+        residents.endGuardianship(pending);
+        uint256 other = _passMember(IConsortium.ProposalAction.Admit, vm.addr(0xA9));
+        vm.expectRevert(
+            abi.encodeWithSelector(IResidentRegistry.ResidentRegistryInvalidEndGuardianship.selector, other)
+        );
+        residents.endGuardianship(other);
+    }
+
+    // ----- deletion requests -----
+
+    function test_requestDeletion_recordsOnce() public {
+        bytes32 recordId = keccak256("r");
+        vm.expectEmit(address(residents));
+        emit IResidentRegistry.DeletionRequested(patient, recordId, uint64(block.timestamp));
+        vm.prank(patient);
+        residents.requestDeletion(recordId);
+        assertEq(residents.deletionRequestedAt(patient, recordId), block.timestamp);
+        (, bool locked) = residents.residentStatus(patient);
+        assertFalse(locked);
+        vm.prank(patient);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IResidentRegistry.ResidentRegistryDeletionAlreadyRequested.selector, patient, recordId
+            )
+        );
+        residents.requestDeletion(recordId);
+    }
+
+    function test_requestDeletion_wholeCard_locksAndEndsAgreement() public {
+        _agree(patient, familyDoctor, ALL_SECTIONS, READ_APPEND, YEAR);
+        vm.expectEmit(address(residents));
+        emit IResidentRegistry.AgreementTerminated(patient, familyDoctor, patient);
+        vm.prank(patient);
+        residents.requestDeletion(0);
+        (, bool locked) = residents.residentStatus(patient);
+        assertTrue(locked);
         (address doctor,,,) = residents.activeFamilyDoctor(patient);
-        assertEq(doctor, familyDoctor);
-        vm.warp(bound(later, START + term, START + term + 100 * YEAR));
-        (doctor,,,) = residents.activeFamilyDoctor(patient);
         assertEq(doctor, address(0));
-        assertFalse(consent.isAuthorized(patient, familyDoctor, DIAGNOSIS, READ));
+        // No agreement can be put in force again.
+        vm.prank(familyDoctor);
+        vm.expectRevert(
+            abi.encodeWithSelector(IResidentRegistry.ResidentRegistryCardLocked.selector, patient)
+        );
+        residents.proposeAgreement(patient, ALL_SECTIONS, READ, YEAR);
+        uint256 nonce = _agreementNonce(patient, familyDoctor);
+        bytes memory sig = _agreementDigestSig(
+            PATIENT_PK, patient, familyDoctor, ALL_SECTIONS, READ, YEAR, nonce, block.timestamp
+        );
+        vm.prank(familyDoctor);
+        vm.expectRevert(
+            abi.encodeWithSelector(IResidentRegistry.ResidentRegistryCardLocked.selector, patient)
+        );
+        residents.acceptAgreementWithSig(
+            patient, familyDoctor, ALL_SECTIONS, READ, YEAR, nonce, block.timestamp, sig
+        );
+        vm.prank(patient);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IResidentRegistry.ResidentRegistryDeletionAlreadyRequested.selector, patient, 0
+            )
+        );
+        residents.requestDeletion(0);
     }
 
-    function test_views_returnWiring() public view {
-        assertEq(residents.consortium(), address(consortium));
-        (, string memory name, string memory version, uint256 chainId, address verifying,,) =
-            residents.eip712Domain();
-        assertEq(name, "famchain ResidentRegistry");
-        assertEq(version, "1");
-        assertEq(chainId, block.chainid);
-        assertEq(verifying, address(residents));
+    function test_requestDeletionWithSig_byRecordsGuardian() public {
+        _appointGuardian(patient, guardian, G_RECORDS, uint64(block.timestamp + YEAR), false);
+        bytes32 recordId = keccak256("r");
+        uint256 nonce = residents.nonces(patient, _key(D_DELETION, recordId));
+        bytes32 structHash =
+            keccak256(abi.encode(DELETION_REQUEST_TYPEHASH, patient, recordId, nonce, block.timestamp));
+        bytes memory sig = _sign(GUARDIAN_PK, RESIDENTS_NAME, address(residents), structHash);
+        vm.prank(stranger);
+        residents.requestDeletionWithSig(patient, recordId, nonce, block.timestamp, sig);
+        assertEq(residents.deletionRequestedAt(patient, recordId), block.timestamp);
+    }
+
+    function test_requestDeletion_reverts_whenNotRegistered() public {
+        vm.prank(stranger);
+        vm.expectRevert(
+            abi.encodeWithSelector(IResidentRegistry.ResidentRegistryNotRegistered.selector, stranger)
+        );
+        residents.requestDeletion(0);
+    }
+
+    // ----- accessOf -----
+
+    function test_accessOf_familyDoctorTerms_strangerNothing() public {
+        _agree(patient, familyDoctor, DIAGNOSIS, READ_APPEND, YEAR);
+        (uint32 sections, uint8 actions) = residents.accessOf(patient, familyDoctor);
+        assertEq(sections, DIAGNOSIS);
+        assertEq(actions, READ_APPEND);
+        (sections, actions) = residents.accessOf(patient, stranger);
+        assertEq(sections, 0);
+        assertEq(actions, 0);
+        vm.warp(block.timestamp + YEAR);
+        (sections,) = residents.accessOf(patient, familyDoctor);
+        assertEq(sections, 0);
     }
 }

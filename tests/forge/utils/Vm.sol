@@ -30,6 +30,8 @@ interface Vm {
     function startPrank(address sender) external;
     function stopPrank() external;
     function expectRevert(bytes calldata revertData) external;
+    /// @dev Matches a revert by its selector only (custom errors whose arguments a test cannot know).
+    function expectPartialRevert(bytes4 selector) external;
     function expectEmit(address emitter) external;
     function sign(uint256 privateKey, bytes32 digest) external pure returns (uint8 v, bytes32 r, bytes32 s);
     function addr(uint256 privateKey) external pure returns (address);
