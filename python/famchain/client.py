@@ -8,7 +8,8 @@ Example::
     client.records.submit(patient, content)
 
 Like web3.py's ``w3.eth``, each domain is an attribute: :attr:`Client.consortium`, :attr:`Client.residents`,
-:attr:`Client.agreements`, :attr:`Client.consents`, :attr:`Client.records`, :attr:`Client.audit`. Every
+:attr:`Client.agreements`, :attr:`Client.consents`, :attr:`Client.records`, :attr:`Client.guardians`,
+:attr:`Client.emergency`, :attr:`Client.audit`. Every
 argument is explicit: the library reads no environment variable and no current directory.
 """
 
@@ -17,12 +18,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
 from famchain.chain.contracts import Famchain
-from famchain.chain.deploy import DEFAULT_VOTING_PERIOD, deploy
+from famchain.chain.deploy import (
+    DEFAULT_INPATIENT_RETENTION,
+    DEFAULT_OUTPATIENT_RETENTION,
+    DEFAULT_VOTING_PERIOD,
+    deploy,
+)
 from famchain.chain.deployment import Deployment
 from famchain.chain.history import History
 from famchain.chain.rpc import connect
@@ -35,6 +42,8 @@ from famchain.services import (
     AuditService,
     ConsentService,
     ConsortiumService,
+    EmergencyService,
+    GuardianService,
     RecordService,
     ResidentService,
     TxInfo,
@@ -48,7 +57,7 @@ class Client:
 
     Args:
         w3: a web3 connection, or the JSON-RPC URL to open one.
-        deployment: where the four contracts live (:meth:`Deployment.load`).
+        deployment: where the five contracts live (:meth:`Deployment.load`).
         account: who signs and decrypts; None for reads that need no key (cards, audit, consents in force).
         store: the content store holding sealed records (needed to submit or read records).
         home: the folder of this account's outboxes (needed to submit or update records).
@@ -97,6 +106,10 @@ class Client:
         """Consents and access requests."""
         self.records = RecordService(self)
         """Visit records and the outbox."""
+        self.guardians = GuardianService(self)
+        """Guardians who act for residents."""
+        self.emergency = EmergencyService(self)
+        """Emergency access (chain access)."""
         self.audit = AuditService(self)
         """Patients' audit trails."""
 
@@ -109,10 +122,13 @@ class Client:
         *,
         threshold_bps: int = 0,
         voting_period: int = DEFAULT_VOTING_PERIOD,
+        outpatient_retention: int = DEFAULT_OUTPATIENT_RETENTION,
+        inpatient_retention: int = DEFAULT_INPATIENT_RETENTION,
+        cipher_policy: dict[str, Any] | None = None,
         store: ContentStore | None = None,
         home: Path | None = None,
     ) -> Client:
-        """Deploy the four contracts with their founding members; returns a client of ``payer`` on them.
+        """Deploy the five contracts with their founding members; returns a client of ``payer`` on them.
 
         Raises:
             InputError: fewer than two founders, or one listed twice.
@@ -125,6 +141,9 @@ class Client:
             founders,
             threshold_bps=threshold_bps,
             voting_period=voting_period,
+            outpatient_retention=outpatient_retention,
+            inpatient_retention=inpatient_retention,
+            cipher_policy=cipher_policy,
         )
         return cls(w3, deployment, payer, store=store, home=home)
 

@@ -111,9 +111,9 @@ def build_world(
         for role, account in accounts.items()
     }
     for person, institution in PRACTITIONERS.items():
-        clients[institution].consortium.register_practitioner(
-            clients[person].address, encryption_key(accounts[person])
-        )
+        # The practitioner signs its own enrollment naming the institution; the institution's admin submits it.
+        enrollment = clients[person].consortium.sign_enrollment(clients[institution].address)
+        clients[institution].consortium.register_practitioner(enrollment)
     patient, doctor = clients["patient"], clients["family_doctor"]
     patient.residents.register(PROFILE)
     doctor.agreements.propose(patient.address, ALL_SECTIONS, BOTH, YEAR)

@@ -16,7 +16,7 @@ from typing import Any
 
 from famchain.errors import ConfigError
 
-DEPLOYABLE = ("Consortium", "ResidentRegistry", "ConsentRegistry", "RecordRegistry")
+DEPLOYABLE = ("Consortium", "ResidentRegistry", "ConsentRegistry", "RecordRegistry", "EmergencyAccess")
 """The contracts famchain deploys, in deployment order."""
 
 COMPILER_SETTINGS: dict[str, Any] = {

@@ -1,11 +1,13 @@
-"""Typed views over the four deployed contracts: the one place that touches contract functions.
+"""Typed views over the five deployed contracts: the one place that touches contract functions.
 
 :class:`Famchain` binds a web3 connection to one :class:`~famchain.chain.deployment.Deployment`. Each
-contract has a wrapper (``fc.consortium``, ``fc.residents``, ``fc.consents``, ``fc.records``) whose read
-methods return the dataclasses of :mod:`famchain.chain.structs`, decoded by the ABI's own names (never by
-position), and whose write methods return a :data:`~famchain.chain.tx.Call` that a
-:class:`~famchain.chain.tx.TransactionSender` signs and sends. Adapting famchain to a new contract ABI means
-changing this module (and the structs), nothing above it.
+contract has a wrapper (``fc.consortium``, ``fc.residents``, ``fc.consents``, ``fc.records``, ``fc.emergency``)
+whose read methods return the dataclasses of :mod:`famchain.chain.structs`, decoded by the ABI's own names
+(never by position), and whose write methods return a :data:`~famchain.chain.tx.Call` that a
+:class:`~famchain.chain.tx.TransactionSender` signs and sends. Every external function of the five contracts
+has its method here. Arguments are passed positionally: the implementations' ABI keeps trailing underscores in
+some parameter names (``anchor_``, ``practitioner_``). Adapting famchain to a new contract ABI means changing
+this module (and the structs), nothing above it.
 """
 
 from __future__ import annotations
@@ -23,20 +25,29 @@ from web3.types import TxReceipt
 
 from famchain.chain import artifacts
 from famchain.chain.deployment import Deployment
+from famchain.chain.nonces import NonceDomain, nonce_key
 from famchain.chain.structs import (
     ZERO_ADDRESS,
+    Access,
     Agreement,
     Anchor,
+    Approval,
     Card,
+    Emergency,
+    ErasureProof,
     FamilyDoctor,
     Grant,
+    Guardianship,
     InstitutionKind,
     Member,
+    Parameter,
     PendingAgreement,
-    Practitioner,
+    PractitionerStatus,
     Proposal,
     ProposalAction,
+    RecordKind,
     Request,
+    ResidentStatus,
 )
 from famchain.errors import ConfigError
 from famchain.types import RecordId
@@ -46,9 +57,11 @@ T = TypeVar("T")
 __all__ = [
     "ConsentContract",
     "ConsortiumContract",
+    "EmergencyContract",
     "Famchain",
     "RecordContract",
     "ResidentContract",
+    "Signing",
 ]
 
 
@@ -72,6 +85,8 @@ def _convert(value: Any, hint: Any) -> Any:
         return bool(value)
     if hint is int:
         return int(value)
+    if hint is str:
+        return str(value)
     return value
 
 
@@ -91,11 +106,20 @@ def _decode(cls: type[T], fn: ContractFunction, value: Any) -> T:
         raise ConfigError(f"{fn.fn_name} answered {len(values)} values for {len(names)} named outputs")
     hints = _hints(cls)
     by_name = dict(zip(names, values, strict=True))
+    missing = [name for name in hints if name not in by_name]
+    if missing:
+        raise ConfigError(
+            f"{fn.fn_name} has no output named {missing[0]!r} (is the ABI newer than famchain?)"
+        )
     return cls(**{name: _convert(by_name[name], hints[name]) for name in hints})
 
 
 def _view(fn: ContractFunction, cls: type[T], block: Any = "latest") -> T:
     return _decode(cls, fn, fn.call(block_identifier=block))
+
+
+def _b32(value: bytes) -> bytes:
+    return bytes(value)
 
 
 class _Bound:
@@ -110,30 +134,97 @@ class _Bound:
         """The ABI-encoded input of a call to this contract (bulk setup, gas arithmetic)."""
         return bytes.fromhex(self._c.encode_abi(call.fn_name, args=list(call.args))[2:])
 
-    def nonces(self, owner: str) -> int:
-        """The owner's next EIP-712 nonce (``Nonces.nonces``), for contracts that take signatures."""
-        return int(self._c.functions.nonces(owner).call())
-
     def _events(self, receipt: TxReceipt, event: str) -> list[dict[str, Any]]:
         logs = self._c.events[event]().process_receipt(receipt, errors=DISCARD)
         return [dict(log["args"]) for log in logs]
 
+    def _address_view(self, fn: ContractFunction) -> str:
+        return str(fn.call())
 
-class ConsortiumContract(_Bound):
-    """``Consortium``: member institutions by vote, and the practitioners each registers."""
+
+class Signing(_Bound):
+    """A contract that verifies EIP-712 signatures with keyed nonces (every famchain contract)."""
+
+    def nonce(self, owner: str, domain: NonceDomain, subject: str | bytes | int = 0) -> int:
+        """The owner's current keyed nonce of ``domain``/``subject``: what a new signature must carry.
+
+        Args:
+            owner: the signer (the resident, patient or practitioner the message is from).
+            domain: what the signature is for.
+            subject: the key's subject (doctor, grantee, guardian, institution, record id, or 0).
+        """
+        return self.nonce_of_key(owner, nonce_key(domain, subject))
+
+    def nonce_of_key(self, owner: str, key: int) -> int:
+        """``nonces(owner, key)``: the full keyed nonce (key in the upper 192 bits)."""
+        fn = self._c.get_function_by_signature("nonces(address,uint192)")
+        return int(fn(owner, key).call())
+
+    def legacy_nonce(self, owner: str) -> int:
+        """``nonces(owner)``: OpenZeppelin's unkeyed nonce (key 0); famchain never uses it."""
+        fn = self._c.get_function_by_signature("nonces(address)")
+        return int(fn(owner).call())
+
+    def eip712_domain(self) -> dict[str, Any]:
+        """ERC-5267 ``eip712Domain()``: name, version, chain id and verifying contract."""
+        fields = self._c.functions.eip712Domain().call()
+        return {
+            "name": fields[1],
+            "version": fields[2],
+            "chainId": int(fields[3]),
+            "verifyingContract": fields[4],
+        }
+
+    def cancel_nonce(self, key_nonce: int) -> ContractFunction:
+        """``cancelNonce``: the owner kills the outstanding signature that carries ``key_nonce``."""
+        return self._c.functions.cancelNonce(key_nonce)
+
+    def cancel_nonce_with_sig(
+        self, owner: str, key_nonce: int, deadline: int, signature: bytes
+    ) -> ContractFunction:
+        """``cancelNonceWithSig``: anyone relays the owner's (or a guardian's) ``Cancel`` signature."""
+        return self._c.functions.cancelNonceWithSig(owner, key_nonce, deadline, signature)
+
+
+class ConsortiumContract(Signing):
+    """``Consortium``: member institutions by vote, custodians, parameters, and the practitioners each registers."""
 
     # --- reads ---
     def member(self, institution: str) -> Member:
-        """Kind and status of an institution (by its admin address)."""
+        """Kind, status, epoch and custodian flag of an institution (by its admin address)."""
         return _view(self._c.functions.member(institution), Member)
 
-    def practitioner(self, account: str) -> Practitioner:
-        """Institution, kind and standing of a practitioner (inactive and zero institution when unknown)."""
-        return _view(self._c.functions.practitioner(account), Practitioner)
+    def member_epoch(self, institution: str) -> int:
+        """The admission epoch of an institution (0 when never admitted)."""
+        return int(self._c.functions.memberEpoch(institution).call())
+
+    def member_key_of(self, institution: str) -> bytes:
+        """A member's published encryption key (empty when none): custodian shares are wrapped to it."""
+        return bytes(self._c.functions.memberKeyOf(institution).call())
+
+    def practitioner(self, account: str) -> PractitionerStatus:
+        """Institution, kind, standing and enrollment of a practitioner (zeros when unknown)."""
+        return _view(self._c.functions.practitioner(account), PractitionerStatus)
+
+    def enrollment_of(self, account: str) -> int:
+        """The practitioner's current enrollment while it counts, else 0."""
+        return int(self._c.functions.enrollmentOf(account).call())
+
+    def is_active_practitioner(self, account: str) -> bool:
+        """True while the practitioner counts (active, institution active, same member epoch)."""
+        return bool(self._c.functions.isActivePractitioner(account).call())
 
     def is_active_member(self, account: str) -> bool:
         """True for an active member institution."""
         return bool(self._c.functions.isActiveMember(account).call())
+
+    def is_custodian(self, institution: str) -> bool:
+        """True for an active member with the custodian flag."""
+        return bool(self._c.functions.isCustodian(institution).call())
+
+    def custodians(self) -> list[str]:
+        """The custodians now (active members with the flag)."""
+        return [str(a) for a in self._c.functions.custodians().call()]
 
     def active_member_count(self) -> int:
         """Number of active members."""
@@ -143,9 +234,37 @@ class ConsortiumContract(_Bound):
         """Share of active members whose votes carry a proposal, in basis points."""
         return int(self._c.functions.thresholdBps().call())
 
+    def voting_period(self) -> int:
+        """Seconds a proposal stays open."""
+        return int(self._c.functions.votingPeriod().call())
+
+    def parameter(self, which: Parameter) -> int:
+        """A consortium parameter's value."""
+        return int(self._c.functions.parameter(int(which)).call())
+
+    def proposal_count(self) -> int:
+        """Number of proposals ever made (ids are 1..count)."""
+        return int(self._c.functions.proposalCount().call())
+
     def proposal(self, proposal_id: int) -> Proposal:
-        """A proposal and its tally."""
+        """A proposal as stored."""
         return _view(self._c.functions.proposal(proposal_id), Proposal)
+
+    def active_approvals(self, proposal_id: int) -> int:
+        """Recorded voters that are active members now (the target excluded)."""
+        return int(self._c.functions.activeApprovals(proposal_id).call())
+
+    def required_approvals(self, proposal_id: int) -> int:
+        """Approvals the proposal needs now."""
+        return int(self._c.functions.requiredApprovals(proposal_id).call())
+
+    def has_voted(self, proposal_id: int, voter: str) -> bool:
+        """True when ``voter`` voted for the proposal."""
+        return bool(self._c.functions.hasVoted(proposal_id, voter).call())
+
+    def voters(self, proposal_id: int) -> list[str]:
+        """Everyone who voted for the proposal (active or not now)."""
+        return [str(a) for a in self._c.functions.voters(proposal_id).call()]
 
     def encryption_key_of(self, practitioner: str) -> bytes:
         """A practitioner's registered encryption key (empty when none)."""
@@ -153,22 +272,46 @@ class ConsortiumContract(_Bound):
 
     # --- writes ---
     def propose(
-        self, action: ProposalAction, institution: str, kind: InstitutionKind, new_threshold_bps: int
+        self,
+        action: ProposalAction,
+        institution: str = ZERO_ADDRESS,
+        subject: str = ZERO_ADDRESS,
+        kind: InstitutionKind = InstitutionKind.NONE,
+        parameter: Parameter = Parameter.NONE,
+        value: int = 0,
     ) -> ContractFunction:
-        """``propose``: a membership change; the proposer's vote counts."""
-        return self._c.functions.propose(int(action), institution, int(kind), new_threshold_bps)
+        """``propose``: a consortium change; the proposer's vote counts."""
+        return self._c.functions.propose(
+            int(action), institution, subject, int(kind), int(parameter), int(value)
+        )
 
     def vote(self, proposal_id: int) -> ContractFunction:
-        """``vote`` for a proposal."""
+        """``vote`` for a proposal (executes it when the tally passes)."""
         return self._c.functions.vote(proposal_id)
 
-    def register_practitioner(self, practitioner: str, encryption_key: bytes) -> ContractFunction:
-        """``registerPractitioner`` (caller: the institution's admin key)."""
-        return self._c.functions.registerPractitioner(practitioner, encryption_key)
+    def execute(self, proposal_id: int) -> ContractFunction:
+        """``execute``: anyone carries a proposal whose tally passes now."""
+        return self._c.functions.execute(proposal_id)
+
+    def publish_member_key(self, key: bytes) -> ContractFunction:
+        """``publishMemberKey`` (caller: an active member's admin; the key hashes to it)."""
+        return self._c.functions.publishMemberKey(key)
+
+    def register_practitioner(
+        self, practitioner: str, encryption_key: bytes, key_nonce: int, deadline: int, signature: bytes
+    ) -> ContractFunction:
+        """``registerPractitioner`` (caller: the institution's admin) with the practitioner's ``Enrollment``."""
+        return self._c.functions.registerPractitioner(
+            practitioner, encryption_key, key_nonce, deadline, signature
+        )
 
     def deactivate_practitioner(self, practitioner: str) -> ContractFunction:
         """``deactivatePractitioner`` (caller: the practitioner's institution)."""
         return self._c.functions.deactivatePractitioner(practitioner)
+
+    def resign(self) -> ContractFunction:
+        """``resign`` (caller: the practitioner)."""
+        return self._c.functions.resign()
 
     # --- receipts ---
     def created_proposal(self, receipt: TxReceipt) -> int:
@@ -187,12 +330,17 @@ class ConsortiumContract(_Bound):
         return bool(self._events(receipt, "ProposalExecuted"))
 
 
-class ResidentContract(_Bound):
-    """``ResidentRegistry``: residents and family-doctor agreements."""
+class ResidentContract(Signing):
+    """``ResidentRegistry``: residents, family-doctor agreements, guardians and deletion requests."""
 
+    # --- reads ---
     def is_registered(self, resident: str) -> bool:
         """True when the resident has registered."""
         return bool(self._c.functions.isRegistered(resident).call())
+
+    def resident_status(self, resident: str) -> ResidentStatus:
+        """Registered, and whether the card is locked by a whole-card deletion request."""
+        return _view(self._c.functions.residentStatus(resident), ResidentStatus)
 
     def encryption_key_of(self, resident: str) -> bytes:
         """A resident's registered encryption key (empty when none)."""
@@ -202,20 +350,54 @@ class ResidentContract(_Bound):
         """Digest of the resident's sealed profile (zero when unregistered)."""
         return bytes(self._c.functions.profileOf(resident).call())
 
-    def active_family_doctor(self, resident: str) -> FamilyDoctor | None:
+    def active_family_doctor(self, resident: str, block: Any = "latest") -> FamilyDoctor | None:
         """The agreement in force, or None."""
-        doctor = _view(self._c.functions.activeFamilyDoctor(resident), FamilyDoctor)
+        doctor = _view(self._c.functions.activeFamilyDoctor(resident), FamilyDoctor, block)
         return None if doctor.doctor == ZERO_ADDRESS else doctor
+
+    def family_doctor_of(self, resident: str) -> str | None:
+        """The doctor of the agreement in force, or None."""
+        doctor = str(self._c.functions.familyDoctorOf(resident).call())
+        return None if doctor == ZERO_ADDRESS else doctor
+
+    def access_of(self, patient: str, accessor: str) -> Access:
+        """What the agreement in force (or a READ guardianship) lets ``accessor`` do."""
+        return _view(self._c.functions.accessOf(patient, accessor), Access)
 
     def agreement(self, resident: str) -> Agreement:
         """The stored agreement, in force or not."""
         return _view(self._c.functions.agreement(resident), Agreement)
 
-    def pending_agreement(self, resident: str) -> PendingAgreement | None:
-        """The proposal waiting for acceptance, or None."""
-        pending = _view(self._c.functions.pendingAgreement(resident), PendingAgreement)
-        return None if pending.proposer == ZERO_ADDRESS else pending
+    def pending_agreement(self, resident: str, doctor: str) -> PendingAgreement | None:
+        """The pair's proposal waiting for acceptance, or None."""
+        pending = _view(self._c.functions.pendingAgreement(resident, doctor), PendingAgreement)
+        return None if pending.sections == 0 else pending
 
+    def proposal_ttl(self) -> int:
+        """Seconds an agreement proposal can be accepted (``PROPOSAL_TTL``)."""
+        return int(self._c.functions.PROPOSAL_TTL().call())
+
+    def guardian_scope(self, resident: str, guardian: str, block: Any = "latest") -> int:
+        """The guardian's scope now (0 when none or expired)."""
+        return int(self._c.functions.guardianScope(resident, guardian).call(block_identifier=block))
+
+    def guardianship(self, resident: str, guardian: str) -> Guardianship:
+        """The stored guardianship (all zero when none)."""
+        return _view(self._c.functions.guardianship(resident, guardian), Guardianship)
+
+    def deletion_requested_at(self, resident: str, record_id: bytes) -> int:
+        """When a deletion of ``record_id`` (zero id: the whole card) was requested, or 0."""
+        return int(self._c.functions.deletionRequestedAt(resident, _b32(record_id)).call())
+
+    def is_end_guardianship_consumed(self, proposal_id: int) -> bool:
+        """True when an ``EndGuardianship`` proposal was applied."""
+        return bool(self._c.functions.isEndGuardianshipConsumed(proposal_id).call())
+
+    def consortium_address(self) -> str:
+        """The Consortium this registry reads."""
+        return self._address_view(self._c.functions.consortium())
+
+    # --- writes: registration and profile ---
     def register(self, encryption_key: bytes, profile: bytes) -> ContractFunction:
         """``register`` (caller: the resident)."""
         return self._c.functions.register(encryption_key, profile)
@@ -238,6 +420,23 @@ class ResidentContract(_Bound):
         """``updateProfile`` (caller: the resident)."""
         return self._c.functions.updateProfile(profile)
 
+    def update_profile_with_sig(
+        self, resident: str, profile: bytes, nonce: int, deadline: int, signature: bytes
+    ) -> ContractFunction:
+        """``updateProfileWithSig``: the resident's (or a PROFILE guardian's) ``Profile`` signature."""
+        return self._c.functions.updateProfileWithSig(resident, profile, nonce, deadline, signature)
+
+    def set_encryption_key(self, encryption_key: bytes) -> ContractFunction:
+        """``setEncryptionKey`` (caller: the resident)."""
+        return self._c.functions.setEncryptionKey(encryption_key)
+
+    def set_encryption_key_with_sig(
+        self, resident: str, encryption_key: bytes, nonce: int, deadline: int, signature: bytes
+    ) -> ContractFunction:
+        """``setEncryptionKeyWithSig``: the resident's ``EncryptionKey`` signature."""
+        return self._c.functions.setEncryptionKeyWithSig(resident, encryption_key, nonce, deadline, signature)
+
+    # --- writes: agreements ---
     def propose_agreement(
         self, counterparty: str, sections: int, actions: int, term: int
     ) -> ContractFunction:
@@ -251,6 +450,7 @@ class ResidentContract(_Bound):
     def accept_agreement_with_sig(
         self,
         resident: str,
+        doctor: str,
         sections: int,
         actions: int,
         term: int,
@@ -258,10 +458,20 @@ class ResidentContract(_Bound):
         deadline: int,
         signature: bytes,
     ) -> ContractFunction:
-        """``acceptAgreementWithSig`` (caller: the doctor, with the resident's ``Agreement`` signature)."""
+        """``acceptAgreementWithSig``: the resident's ``Agreement`` signature (sent by the doctor or anyone)."""
         return self._c.functions.acceptAgreementWithSig(
-            resident, int(sections), int(actions), term, nonce, deadline, signature
+            resident, doctor, int(sections), int(actions), term, nonce, deadline, signature
         )
+
+    def withdraw_proposal(self, counterparty: str) -> ContractFunction:
+        """``withdrawProposal`` (either side of the pair)."""
+        return self._c.functions.withdrawProposal(counterparty)
+
+    def withdraw_proposal_with_sig(
+        self, resident: str, doctor: str, nonce: int, deadline: int, signature: bytes
+    ) -> ContractFunction:
+        """``withdrawProposalWithSig``: the resident's ``AgreementWithdrawal`` signature."""
+        return self._c.functions.withdrawProposalWithSig(resident, doctor, nonce, deadline, signature)
 
     def renew_agreement(self, term: int) -> ContractFunction:
         """``renewAgreement`` (caller: the resident)."""
@@ -271,31 +481,106 @@ class ResidentContract(_Bound):
         """``terminateAgreement`` (either side)."""
         return self._c.functions.terminateAgreement(resident)
 
+    def terminate_agreement_with_sig(
+        self, resident: str, nonce: int, deadline: int, signature: bytes
+    ) -> ContractFunction:
+        """``terminateAgreementWithSig``: the resident's ``Termination`` signature."""
+        return self._c.functions.terminateAgreementWithSig(resident, nonce, deadline, signature)
 
-class ConsentContract(_Bound):
-    """``ConsentRegistry``: grants, revocations and access requests."""
+    # --- writes: guardians ---
+    def appoint_guardian(
+        self, guardian: str, scope: int, expires_at: int, dependent: bool
+    ) -> ContractFunction:
+        """``appointGuardian`` (caller: the resident)."""
+        return self._c.functions.appointGuardian(guardian, int(scope), expires_at, dependent)
 
-    def grant_of(self, patient: str, grantee: str) -> Grant:
+    def appoint_guardian_with_sig(
+        self,
+        resident: str,
+        guardian: str,
+        scope: int,
+        expires_at: int,
+        dependent: bool,
+        nonce: int,
+        deadline: int,
+        signature: bytes,
+    ) -> ContractFunction:
+        """``appointGuardianWithSig``: the resident's own ``Guardian`` signature."""
+        return self._c.functions.appointGuardianWithSig(
+            resident, guardian, int(scope), expires_at, dependent, nonce, deadline, signature
+        )
+
+    def remove_guardian(self, resident: str, guardian: str) -> ContractFunction:
+        """``removeGuardian`` (caller: the guardian, or the resident)."""
+        return self._c.functions.removeGuardian(resident, guardian)
+
+    def remove_guardian_with_sig(
+        self, resident: str, guardian: str, nonce: int, deadline: int, signature: bytes
+    ) -> ContractFunction:
+        """``removeGuardianWithSig``: the resident's own ``GuardianRemoval`` signature."""
+        return self._c.functions.removeGuardianWithSig(resident, guardian, nonce, deadline, signature)
+
+    def end_guardianship(self, proposal_id: int) -> ContractFunction:
+        """``endGuardianship``: anyone applies an executed ``EndGuardianship`` proposal once."""
+        return self._c.functions.endGuardianship(proposal_id)
+
+    # --- writes: deletion ---
+    def request_deletion(self, record_id: bytes) -> ContractFunction:
+        """``requestDeletion`` (caller: the resident; the zero id locks the whole card)."""
+        return self._c.functions.requestDeletion(_b32(record_id))
+
+    def request_deletion_with_sig(
+        self, resident: str, record_id: bytes, nonce: int, deadline: int, signature: bytes
+    ) -> ContractFunction:
+        """``requestDeletionWithSig``: the resident's (or a RECORDS guardian's) ``DeletionRequest``."""
+        return self._c.functions.requestDeletionWithSig(resident, _b32(record_id), nonce, deadline, signature)
+
+
+class ConsentContract(Signing):
+    """``ConsentRegistry``: grants (with committed terms and a key bundle), revocations and access requests."""
+
+    # --- reads ---
+    def grant_of(self, patient: str, grantee: str, block: Any = "latest") -> Grant:
         """The stored consent (all zero when none)."""
-        return _view(self._c.functions.grantOf(patient, grantee), Grant)
+        return _view(self._c.functions.grantOf(patient, grantee), Grant, block)
 
     def request_of(self, patient: str, grantee: str) -> Request:
         """The grantee's open request (all zero when none)."""
         return _view(self._c.functions.requestOf(patient, grantee), Request)
 
-    def is_authorized(self, patient: str, accessor: str, sections: int, action: int) -> bool:
+    def is_authorized(
+        self, patient: str, accessor: str, sections: int, action: int, block: Any = "latest"
+    ) -> bool:
         """The contract's own answer: may ``accessor`` do ``action`` on ``sections`` of ``patient``?"""
-        return bool(self.is_authorized_call(patient, accessor, sections, action).call())
+        return bool(self.is_authorized_call(patient, accessor, sections, action).call(block_identifier=block))
 
     def is_authorized_call(self, patient: str, accessor: str, sections: int, action: int) -> ContractFunction:
         """The ``isAuthorized`` view as a call (to measure its gas)."""
         return self._c.functions.isAuthorized(patient, accessor, int(sections), int(action))
 
+    def consortium_address(self) -> str:
+        """The Consortium this registry reads."""
+        return self._address_view(self._c.functions.consortium())
+
+    def resident_registry_address(self) -> str:
+        """The ResidentRegistry this registry reads."""
+        return self._address_view(self._c.functions.residentRegistry())
+
+    # --- writes ---
     def grant(
-        self, grantee: str, sections: int, actions: int, purpose: int, expires_at: int
+        self,
+        grantee: str,
+        sections: int,
+        actions: int,
+        expires_at: int,
+        terms: bytes,
+        bundle_digest: bytes,
+        bundle_codec: int,
     ) -> ContractFunction:
-        """``grant`` (caller: the patient)."""
-        return self._c.functions.grant(grantee, int(sections), int(actions), int(purpose), expires_at)
+        """``grant`` (caller: the patient): the committed terms and the key bundle announced with it."""
+        return self._c.functions.grant(
+            grantee, int(sections), int(actions), expires_at, _b32(terms), _b32(bundle_digest), bundle_codec
+        )
 
     def grant_with_sig(
         self,
@@ -303,8 +588,10 @@ class ConsentContract(_Bound):
         grantee: str,
         sections: int,
         actions: int,
-        purpose: int,
         expires_at: int,
+        terms: bytes,
+        bundle_digest: bytes,
+        bundle_codec: int,
         nonce: int,
         deadline: int,
         signature: bytes,
@@ -315,33 +602,95 @@ class ConsentContract(_Bound):
             grantee,
             int(sections),
             int(actions),
-            int(purpose),
             expires_at,
+            _b32(terms),
+            _b32(bundle_digest),
+            bundle_codec,
             nonce,
             deadline,
             signature,
         )
 
     def revoke(self, grantee: str) -> ContractFunction:
-        """``revoke`` (caller: the patient)."""
+        """``revoke`` (caller: the patient; a stored grant is required)."""
         return self._c.functions.revoke(grantee)
 
-    def request_access(self, patient: str, sections: int, actions: int, purpose: int) -> ContractFunction:
-        """``requestAccess`` (caller: a practitioner)."""
-        return self._c.functions.requestAccess(patient, int(sections), int(actions), int(purpose))
+    def revoke_many(self, grantees: Sequence[str]) -> ContractFunction:
+        """``revokeMany`` (caller: the patient; grantees without a grant are skipped)."""
+        return self._c.functions.revokeMany(list(grantees))
+
+    def revoke_with_sig(
+        self, patient: str, grantee: str, nonce: int, deadline: int, signature: bytes
+    ) -> ContractFunction:
+        """``revokeWithSig``: the patient's ``Revocation`` signature."""
+        return self._c.functions.revokeWithSig(patient, grantee, nonce, deadline, signature)
+
+    def request_access(
+        self, patient: str, sections: int, actions: int, duration: int, terms: bytes
+    ) -> ContractFunction:
+        """``requestAccess`` (caller: a practitioner; ``terms`` is the digest of the sealed request terms)."""
+        return self._c.functions.requestAccess(patient, int(sections), int(actions), duration, _b32(terms))
 
     def withdraw_request(self, patient: str) -> ContractFunction:
         """``withdrawRequest`` (caller: the requester)."""
         return self._c.functions.withdrawRequest(patient)
 
+    def refuse_request(self, grantee: str) -> ContractFunction:
+        """``refuseRequest`` (caller: the patient)."""
+        return self._c.functions.refuseRequest(grantee)
 
-class RecordContract(_Bound):
-    """``RecordRegistry``: visit cards, updates and key releases."""
+    def refuse_request_with_sig(
+        self, patient: str, grantee: str, nonce: int, deadline: int, signature: bytes
+    ) -> ContractFunction:
+        """``refuseRequestWithSig``: the patient's ``Refusal`` signature."""
+        return self._c.functions.refuseRequestWithSig(patient, grantee, nonce, deadline, signature)
 
+
+class RecordContract(Signing):
+    """``RecordRegistry``: visit cards, updates, key releases and erasure."""
+
+    # --- reads ---
     def card(self, patient: str, block: Any = "latest") -> Card:
         """Head hash and length of the patient's visit card."""
         return _view(self._c.functions.card(patient), Card, block)
 
+    def record_id_of(
+        self, patient: str, author: str, salt: bytes, cid_digest: bytes, cid_codec: int
+    ) -> RecordId:
+        """``recordIdOf``: the contract's own derivation of a record id."""
+        value = self._c.functions.recordIdOf(patient, author, _b32(salt), _b32(cid_digest), cid_codec).call()
+        return RecordId(bytes(value))
+
+    def leaf_of(
+        self, record_id: bytes, previous: bytes, sections: int, kind: RecordKind, anchored_at: int
+    ) -> bytes:
+        """``leafOf``: the contract's own card leaf."""
+        value = self._c.functions.leafOf(
+            _b32(record_id), _b32(previous), int(sections), int(kind), anchored_at
+        ).call()
+        return bytes(value)
+
+    def approval_of(self, patient: str, record_id: bytes, previous: bytes) -> Approval:
+        """A stored update approval (all zero when none)."""
+        return _view(self._c.functions.approvalOf(patient, _b32(record_id), _b32(previous)), Approval)
+
+    def retention(self, kind: RecordKind) -> int:
+        """Seconds a record of ``kind`` is kept before it may be erased."""
+        return int(self._c.functions.retention(int(kind)).call())
+
+    def is_erased(self, record_id: bytes) -> bool:
+        """True once a record was erased."""
+        return bool(self._c.functions.isErased(_b32(record_id)).call())
+
+    def consent_registry_address(self) -> str:
+        """The ConsentRegistry this registry reads."""
+        return self._address_view(self._c.functions.consentRegistry())
+
+    def resident_registry_address(self) -> str:
+        """The ResidentRegistry this registry reads."""
+        return self._address_view(self._c.functions.residentRegistry())
+
+    # --- writes ---
     def anchor(self, patient: str, expected_head: bytes, anchor: Anchor) -> ContractFunction:
         """``anchor`` one new record on the card whose head is ``expected_head``."""
         return self._c.functions.anchor(patient, expected_head, anchor.to_abi())
@@ -353,16 +702,42 @@ class RecordContract(_Bound):
     def anchor_update(
         self, patient: str, expected_head: bytes, anchor: Anchor, nonce: int, deadline: int, signature: bytes
     ) -> ContractFunction:
-        """``anchorUpdate`` with the patient's ``RecordUpdate`` signature."""
+        """``anchorUpdate`` with the patient's ``RecordUpdate`` signature (or an empty one and a stored approval)."""
         return self._c.functions.anchorUpdate(
             patient, expected_head, anchor.to_abi(), nonce, deadline, signature
         )
 
-    def release_keys(
-        self, grantee: str, bundle_digest: bytes, bundle_codec: int, sections: int
+    def approve_update(self, author: str, anchor: Anchor, deadline: int) -> ContractFunction:
+        """``approveUpdate`` (caller: the patient): store an approval of exactly this update."""
+        return self._c.functions.approveUpdate(author, anchor.to_abi(), deadline)
+
+    def approve_update_with_sig(
+        self, patient: str, author: str, anchor: Anchor, nonce: int, deadline: int, signature: bytes
     ) -> ContractFunction:
-        """``releaseKeys`` (caller: the patient)."""
-        return self._c.functions.releaseKeys(grantee, bundle_digest, bundle_codec, int(sections))
+        """``approveUpdateWithSig``: store the approval the patient's ``RecordUpdate`` signature gives."""
+        return self._c.functions.approveUpdateWithSig(
+            patient, author, anchor.to_abi(), nonce, deadline, signature
+        )
+
+    def withdraw_approval(self, previous: bytes, record_id: bytes) -> ContractFunction:
+        """``withdrawApproval`` (caller: the patient): kills the stored approval and the Update nonce."""
+        return self._c.functions.withdrawApproval(_b32(previous), _b32(record_id))
+
+    def refuse_update_with_sig(
+        self, patient: str, previous: bytes, record_id: bytes, nonce: int, deadline: int, signature: bytes
+    ) -> ContractFunction:
+        """``refuseUpdateWithSig``: the patient's ``UpdateRefusal`` signature."""
+        return self._c.functions.refuseUpdateWithSig(
+            patient, _b32(previous), _b32(record_id), nonce, deadline, signature
+        )
+
+    def release_keys(
+        self, patient: str, grantee: str, bundle_digest: bytes, bundle_codec: int, sections: int
+    ) -> ContractFunction:
+        """``releaseKeys`` (caller: the patient, or a party authorized to READ those sections)."""
+        return self._c.functions.releaseKeys(
+            patient, grantee, _b32(bundle_digest), bundle_codec, int(sections)
+        )
 
     def release_keys_with_sig(
         self,
@@ -377,8 +752,100 @@ class RecordContract(_Bound):
     ) -> ContractFunction:
         """``releaseKeysWithSig``: anyone relays the patient's ``KeyRelease`` signature."""
         return self._c.functions.releaseKeysWithSig(
-            patient, grantee, bundle_digest, bundle_codec, int(sections), nonce, deadline, signature
+            patient, grantee, _b32(bundle_digest), bundle_codec, int(sections), nonce, deadline, signature
         )
+
+    def erase(self, patient: str, proof: ErasureProof) -> ContractFunction:
+        """``erase`` (anyone): a record with a deletion request whose retention is over."""
+        return self._c.functions.erase(patient, proof.to_abi())
+
+
+class EmergencyContract(Signing):
+    """``EmergencyAccess``: residents' emergency choices, declarations, custodians' share releases, reviews."""
+
+    # --- reads ---
+    def emergency_sections(self, resident: str) -> int:
+        """The sections an emergency may open for ``resident`` (0: opted out)."""
+        return int(self._c.functions.emergencySections(resident).call())
+
+    def emergency(self, emergency_id: int) -> Emergency:
+        """A declared emergency."""
+        return _view(self._c.functions.emergency(emergency_id), Emergency)
+
+    def emergency_count(self) -> int:
+        """Number of emergencies ever declared (ids are 1..count)."""
+        return int(self._c.functions.emergencyCount().call())
+
+    def is_open(self, emergency_id: int) -> bool:
+        """True while the emergency has its approvals and has not expired."""
+        return bool(self._c.functions.isOpen(emergency_id).call())
+
+    def has_approved(self, emergency_id: int, custodian: str) -> bool:
+        """True when ``custodian`` released its shares for the emergency."""
+        return bool(self._c.functions.hasApproved(emergency_id, custodian).call())
+
+    def declarations_today(self, physician: str) -> int:
+        """The physician's declarations in the current UTC day."""
+        return int(self._c.functions.declarationsToday(physician).call())
+
+    def institution_declarations_today(self, institution: str) -> int:
+        """The institution's declarations in the current UTC day."""
+        return int(self._c.functions.institutionDeclarationsToday(institution).call())
+
+    def consortium_address(self) -> str:
+        """The Consortium this contract reads."""
+        return self._address_view(self._c.functions.consortium())
+
+    def resident_registry_address(self) -> str:
+        """The ResidentRegistry this contract reads."""
+        return self._address_view(self._c.functions.residentRegistry())
+
+    def record_registry_address(self) -> str:
+        """The RecordRegistry this contract reads."""
+        return self._address_view(self._c.functions.recordRegistry())
+
+    # --- writes ---
+    def set_emergency_sections(self, sections: int) -> ContractFunction:
+        """``setEmergencySections`` (caller: the resident; 0 opts out)."""
+        return self._c.functions.setEmergencySections(int(sections))
+
+    def set_emergency_sections_with_sig(
+        self, resident: str, sections: int, nonce: int, deadline: int, signature: bytes
+    ) -> ContractFunction:
+        """``setEmergencySectionsWithSig``: the resident's (or an EMERGENCY guardian's) ``EmergencyChoice``."""
+        return self._c.functions.setEmergencySectionsWithSig(
+            resident, int(sections), nonce, deadline, signature
+        )
+
+    def declare(self, patient: str, reason: int) -> ContractFunction:
+        """``declare`` (caller: an active hospital physician)."""
+        return self._c.functions.declare(patient, int(reason))
+
+    def approve(self, emergency_id: int, bundle_digest: bytes, bundle_codec: int) -> ContractFunction:
+        """``approve`` (caller: a custodian): announce its share bundle for the physician."""
+        return self._c.functions.approve(emergency_id, _b32(bundle_digest), bundle_codec)
+
+    def review(self, emergency_id: int, contested: bool) -> ContractFunction:
+        """``review`` (caller: the patient, an EMERGENCY guardian, or the family doctor in force)."""
+        return self._c.functions.review(emergency_id, contested)
+
+    def review_with_sig(
+        self, patient: str, emergency_id: int, contested: bool, nonce: int, deadline: int, signature: bytes
+    ) -> ContractFunction:
+        """``reviewWithSig``: the patient's (or an EMERGENCY guardian's) ``EmergencyReview`` signature."""
+        return self._c.functions.reviewWithSig(patient, emergency_id, contested, nonce, deadline, signature)
+
+    # --- receipts ---
+    def declared(self, receipt: TxReceipt) -> int:
+        """The id of the emergency a ``declare`` transaction created.
+
+        Raises:
+            ConfigError: the receipt carries no ``EmergencyDeclared`` event.
+        """
+        declared = self._events(receipt, "EmergencyDeclared")
+        if not declared:
+            raise ConfigError("the declare transaction emitted no EmergencyDeclared event")
+        return int(declared[0]["id"])
 
 
 class Famchain:
@@ -413,38 +880,52 @@ class Famchain:
         self.residents = ResidentContract(w3, "ResidentRegistry", deployment.address("ResidentRegistry"))
         self.consents = ConsentContract(w3, "ConsentRegistry", deployment.address("ConsentRegistry"))
         self.records = RecordContract(w3, "RecordRegistry", deployment.address("RecordRegistry"))
+        self.emergency = EmergencyContract(w3, "EmergencyAccess", deployment.address("EmergencyAccess"))
         self._keys: dict[str, bytes] = {}
+
+    def signing(self, name: str) -> Signing:
+        """A contract by its deployment name (``ConsentRegistry``...), for what every contract has (nonces,
+        cancel).
+
+        Raises:
+            ConfigError: no such contract.
+        """
+        for contract in (self.consortium, self.residents, self.consents, self.records, self.emergency):
+            if contract.name == name or contract.address.lower() == name.lower():
+                return contract
+        raise ConfigError(f"no famchain contract named {name!r} in this deployment")
 
     def wiring(self) -> dict[str, tuple[str, str]]:
         """Each contract's pointer to another, as (found, expected): ``famchain doctor`` checks them."""
         c = self
         return {
-            "ResidentRegistry.consortium": (
-                c.residents._c.functions.consortium().call(),
-                c.consortium.address,
-            ),
-            "ConsentRegistry.consortium": (c.consents._c.functions.consortium().call(), c.consortium.address),
-            "ConsentRegistry.residentRegistry": (
-                c.consents._c.functions.residentRegistry().call(),
+            "ResidentRegistry.consortium": (c.residents.consortium_address(), c.consortium.address),
+            "ConsentRegistry.consortium": (c.consents.consortium_address(), c.consortium.address),
+            "ConsentRegistry.residentRegistry": (c.consents.resident_registry_address(), c.residents.address),
+            "RecordRegistry.consentRegistry": (c.records.consent_registry_address(), c.consents.address),
+            "RecordRegistry.residentRegistry": (c.records.resident_registry_address(), c.residents.address),
+            "EmergencyAccess.consortium": (c.emergency.consortium_address(), c.consortium.address),
+            "EmergencyAccess.residentRegistry": (
+                c.emergency.resident_registry_address(),
                 c.residents.address,
             ),
-            "RecordRegistry.consentRegistry": (
-                c.records._c.functions.consentRegistry().call(),
-                c.consents.address,
-            ),
+            "EmergencyAccess.recordRegistry": (c.emergency.record_registry_address(), c.records.address),
         }
 
-    # --- conveniences over the four contracts ---
+    # --- conveniences over the contracts ---
 
     def encryption_key(self, account: str) -> bytes | None:
         """Registered encryption public key of a resident or practitioner (64 bytes), or None.
 
-        Found keys are cached: the contracts accept only the key whose keccak is the account's address, so
-        an account's key can never change.
+        A practitioner's key hashes to its account and never changes, so it is cached; a resident's key can
+        be replaced (``setEncryptionKey``), so it is read each time.
         """
         if account in self._keys:
             return self._keys[account]
-        key = self.residents.encryption_key_of(account) or self.consortium.encryption_key_of(account)
+        key = self.residents.encryption_key_of(account)
+        if key:
+            return key
+        key = self.consortium.encryption_key_of(account)
         if key:
             self._keys[account] = key
         return key or None
@@ -453,7 +934,7 @@ class Famchain:
         """Kind and status of an institution."""
         return self.consortium.member(institution)
 
-    def practitioner(self, account: str) -> Practitioner:
+    def practitioner(self, account: str) -> PractitionerStatus:
         """A practitioner's institution and standing."""
         return self.consortium.practitioner(account)
 
@@ -465,17 +946,19 @@ class Famchain:
         """Digest of the resident's sealed profile (zero when unregistered)."""
         return self.residents.profile_of(resident)
 
-    def family_doctor(self, resident: str) -> FamilyDoctor | None:
+    def family_doctor(self, resident: str, block: Any = "latest") -> FamilyDoctor | None:
         """The active family-doctor agreement, or None."""
-        return self.residents.active_family_doctor(resident)
+        return self.residents.active_family_doctor(resident, block)
 
     def grant(self, patient: str, grantee: str) -> Grant:
         """The stored consent from ``patient`` to ``grantee``."""
         return self.consents.grant_of(patient, grantee)
 
-    def is_authorized(self, patient: str, accessor: str, sections: int, action: int) -> bool:
+    def is_authorized(
+        self, patient: str, accessor: str, sections: int, action: int, block: Any = "latest"
+    ) -> bool:
         """May ``accessor`` do ``action`` on ``sections`` of ``patient``?"""
-        return self.consents.is_authorized(patient, accessor, sections, action)
+        return self.consents.is_authorized(patient, accessor, sections, action, block)
 
     def card(self, patient: str, block: Any = "latest") -> Card:
         """Head hash and length of the patient's visit card."""

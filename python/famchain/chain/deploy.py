@@ -1,8 +1,9 @@
-"""Deploy the four contracts from the packaged artifacts and bootstrap the founding members."""
+"""Deploy the five contracts from the packaged artifacts and bootstrap the founding members."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from web3 import Web3
 
@@ -10,9 +11,15 @@ from famchain.chain import artifacts
 from famchain.chain.deployment import Deployment
 from famchain.chain.structs import InstitutionKind
 from famchain.chain.tx import TransactionSender
+from famchain.crypto.policy import CipherPolicy
 from famchain.errors import ChainError, InputError
 
 DEFAULT_VOTING_PERIOD = 7 * 24 * 3600
+YEAR = 365 * 24 * 3600
+DEFAULT_OUTPATIENT_RETENTION = 15 * YEAR
+"""Seconds an outpatient record is kept before it may be erased (15 years of 365 days)."""
+DEFAULT_INPATIENT_RETENTION = 30 * YEAR
+"""Seconds an inpatient record is kept (30 years of 365 days)."""
 
 
 def check_founders(founders: Sequence[tuple[str, InstitutionKind]]) -> None:
@@ -34,8 +41,11 @@ def deploy(
     *,
     threshold_bps: int = 0,
     voting_period: int = DEFAULT_VOTING_PERIOD,
+    outpatient_retention: int = DEFAULT_OUTPATIENT_RETENTION,
+    inpatient_retention: int = DEFAULT_INPATIENT_RETENTION,
+    cipher_policy: dict[str, Any] | None = None,
 ) -> Deployment:
-    """Deploy Consortium, ResidentRegistry, ConsentRegistry and RecordRegistry, in that order.
+    """Deploy Consortium, ResidentRegistry, ConsentRegistry, RecordRegistry and EmergencyAccess, in that order.
 
     Args:
         w3: connection.
@@ -43,12 +53,23 @@ def deploy(
         founders: admin address and kind of each founding institution (at least two).
         threshold_bps: share of active members whose votes carry a proposal; 0 means a strict majority.
         voting_period: seconds a proposal stays open.
+        outpatient_retention: seconds an outpatient record is kept before a deletion request may erase it.
+        inpatient_retention: the same for inpatient records.
+        cipher_policy: the deployment's section cipher policy (``CipherPolicy.to_dict()``), written to the
+            deployment file; None seals every section with AES-256-GCM.
 
     Raises:
         InputError: fewer than two founders, or a founder listed twice.
         ContractRevertError: a constructor refused its arguments.
     """
     check_founders(founders)
+    for name, value in (("outpatient", outpatient_retention), ("inpatient", inpatient_retention)):
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**64:
+            raise InputError(
+                f"{name} retention must be a number of seconds that fits a uint64, not {value!r}"
+            )
+    if cipher_policy is not None:
+        CipherPolicy.from_dict(cipher_policy)  # refuse a bad policy before anything is sent
     start = w3.eth.block_number
     addresses: dict[str, str] = {}
 
@@ -67,12 +88,14 @@ def deploy(
     )
     residents = create("ResidentRegistry", consortium)
     consents = create("ConsentRegistry", consortium, residents)
-    create("RecordRegistry", consents)
+    records = create("RecordRegistry", consents, residents, outpatient_retention, inpatient_retention)
+    create("EmergencyAccess", consortium, residents, records)
     return Deployment(
         chain_id=w3.eth.chain_id,
         addresses=addresses,
         start_block=start,
         founders=[{"admin": a, "kind": InstitutionKind(k).name.lower()} for a, k in founders],
+        cipher_policy=cipher_policy,
     )
 
 

@@ -15,12 +15,18 @@ from famchain.errors import ConfigError
 
 @dataclass(frozen=True)
 class Deployment:
-    """Addresses of the four contracts on one chain, and the block to start reading events from."""
+    """Addresses of the five contracts on one chain, the block to start reading events from, and the
+    deployment's settings that every client follows (the section cipher policy).
+
+    Attributes:
+        cipher_policy: which AEAD seals which section (``CipherPolicy.to_dict()``); None: AES-256-GCM.
+    """
 
     chain_id: int
     addresses: dict[str, str]
     start_block: int
     founders: list[dict[str, Any]] = field(default_factory=list)
+    cipher_policy: dict[str, Any] | None = None
 
     def address(self, name: str) -> str:
         """Address of a deployed contract by name."""
@@ -50,8 +56,15 @@ class Deployment:
             raise ConfigError(f"cannot read deployment file {path}: {exc}") from None
         try:
             addresses = {name: str(to_checksum_address(data["addresses"][name])) for name in DEPLOYABLE}
+            policy = data.get("cipher_policy")
+            if policy is not None and not isinstance(policy, dict):
+                raise TypeError("cipher_policy")
             return cls(
-                int(data["chain_id"]), addresses, int(data["start_block"]), list(data.get("founders", []))
+                int(data["chain_id"]),
+                addresses,
+                int(data["start_block"]),
+                list(data.get("founders", [])),
+                policy,
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise ConfigError(f"deployment file {path} is malformed: missing or bad {exc}") from None

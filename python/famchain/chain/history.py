@@ -1,6 +1,6 @@
 """A patient's history read from chain events alone, and the card verified against its on-chain head.
 
-Every per-patient event of the registries carries the patient as its first indexed argument, so one
+Every per-patient event of the five contracts (EmergencyAccess included) carries the patient as its first indexed argument, so one
 ``eth_getLogs`` filter per block range returns the whole history; ranges are paged (and halved when a node
 refuses a large answer), so the number of RPC calls grows with the span of blocks, not with the records.
 """
@@ -19,7 +19,7 @@ from web3.exceptions import Web3RPCError
 from famchain.chain import artifacts
 from famchain.chain.artifacts import DEPLOYABLE
 from famchain.chain.contracts import Famchain
-from famchain.chain.structs import ZERO_HEAD, Anchor
+from famchain.chain.structs import ZERO_HEAD, Anchor, RecordKind
 from famchain.errors import IntegrityError
 from famchain.storage.cid import cid_from_digest
 from famchain.types import Cid, RecordId
@@ -60,20 +60,24 @@ def _jsonable(value: Any) -> Any:
 
 @dataclass(frozen=True)
 class AnchoredRecord:
-    """A record on a visit card, from its ``RecordAnchored`` event: the anchor and where it landed."""
+    """A record on a visit card, from its ``RecordAnchored`` event: what was anchored, by whom, and where.
+
+    Attributes:
+        record_id: ``keccak256(abi.encode(patient, author, salt, cidDigest, cidCodec))`` (checked on decoding).
+        anchor: the anchored fields (salt, previous, CID digest and codec, sections, kind).
+        anchored_at: the anchoring block's timestamp (part of the card leaf; chooses the retention end).
+        index: the position on the card; ``head``: the card head after this record.
+    """
 
     patient: str
-    anchor: Anchor
+    record_id: RecordId
     author: str
+    anchor: Anchor
+    anchored_at: int
     index: int
     head: bytes
     block: int
     tx_hash: str
-
-    @property
-    def record_id(self) -> RecordId:
-        """The record's id."""
-        return self.anchor.recordId
 
     @property
     def previous(self) -> RecordId:
@@ -81,9 +85,19 @@ class AnchoredRecord:
         return self.anchor.previous
 
     @property
+    def salt(self) -> bytes:
+        """The author's salt (the envelope context's first field)."""
+        return self.anchor.salt
+
+    @property
     def sections(self) -> int:
         """Bitmask of the sections present."""
         return self.anchor.sections
+
+    @property
+    def kind(self) -> RecordKind:
+        """Outpatient or inpatient."""
+        return self.anchor.kind
 
     @property
     def cid(self) -> Cid:
@@ -95,18 +109,37 @@ class AnchoredRecord:
         """True when this record is a new version of an earlier one."""
         return self.anchor.is_update
 
+    @property
+    def leaf(self) -> bytes:
+        """This record's card leaf."""
+        return leaf_hash(self.record_id, self.previous, self.sections, self.kind, self.anchored_at)
+
 
 def address_topic(address: str) -> str:
     """An address as an indexed-event topic (left-padded to 32 bytes), for ``eth_getLogs`` filters."""
     return "0x" + abi_encode(["address"], [address]).hex()
 
 
-def leaf_hash(anchor: Anchor, author: str) -> bytes:
-    """The card leaf of one anchor by ``author`` (must equal RecordRegistry's)."""
+def record_id_of(patient: str, author: str, salt: bytes, cid_digest: bytes, cid_codec: int) -> RecordId:
+    """``keccak256(abi.encode(patient, author, salt, cidDigest, cidCodec))``: a record id as RecordRegistry
+    derives it (``author`` is the account that sends the anchor)."""
+    return RecordId(
+        keccak(
+            abi_encode(
+                ["address", "address", "bytes32", "bytes32", "uint8"],
+                [patient, author, bytes(salt), bytes(cid_digest), cid_codec],
+            )
+        )
+    )
+
+
+def leaf_hash(record_id: bytes, previous: bytes, sections: int, kind: int, anchored_at: int) -> bytes:
+    """``keccak256(abi.encode(recordId, previous, uint32 sections, uint8 kind, uint64 anchoredAt))``: the card
+    leaf of one record (must equal RecordRegistry's ``leafOf``)."""
     return keccak(
         abi_encode(
-            ["bytes32", "bytes32", "bytes32", "uint32", "uint8", "address"],
-            [anchor.recordId, anchor.previous, anchor.cidDigest, anchor.sections, anchor.cidCodec, author],
+            ["bytes32", "bytes32", "uint32", "uint8", "uint64"],
+            [bytes(record_id), bytes(previous), int(sections), int(kind), int(anchored_at)],
         )
     )
 
@@ -131,6 +164,8 @@ class History:
                     types = ",".join(i["type"] for i in item["inputs"])
                     event: ContractEvent = decoder.events[item["name"]]()
                     self._abis[keccak(text=f"{item['name']}({types})")] = (contract_name, event)
+        # Events every signing contract shares (GuardianActed, NonceCancelled) are named by the emitter.
+        self._names = {address.lower(): name for name, address in fc.deployment.addresses.items()}
 
     def _get_logs(self, params: dict[str, Any], start: int, end: int) -> Iterator[dict[str, Any]]:
         step = self.page
@@ -148,19 +183,28 @@ class History:
             lo = hi + 1
 
     def events(
-        self, topics: list[Any], contracts: list[str] | None = None, to_block: int | None = None
+        self,
+        topics: list[Any],
+        contracts: list[str] | None = None,
+        to_block: int | None = None,
+        from_block: int | None = None,
     ) -> list[ChainEvent]:
-        """Decoded events matching ``topics`` from the deployment's start block, in chain order."""
+        """Decoded events matching ``topics`` from the deployment's start block (or ``from_block``), in chain
+        order."""
         addresses = contracts or list(self.fc.deployment.addresses.values())
         end = self.fc.w3.eth.block_number if to_block is None else to_block
+        start = (
+            self.fc.deployment.start_block
+            if from_block is None
+            else max(from_block, self.fc.deployment.start_block)
+        )
         out = []
-        for log in self._get_logs(
-            {"address": addresses, "topics": topics}, self.fc.deployment.start_block, end
-        ):
+        for log in self._get_logs({"address": addresses, "topics": topics}, start, end):
             known = self._abis.get(bytes(log["topics"][0])) if log["topics"] else None
             if known is None:
                 continue
             contract_name, event = known
+            contract_name = self._names.get(str(log["address"]).lower(), contract_name)
             data = event.process_log(log)
             out.append(
                 ChainEvent(
@@ -175,13 +219,20 @@ class History:
         out.sort(key=lambda e: (e.block, e.log_index))
         return out
 
-    def patient_events(self, patient: str, to_block: int | None = None) -> list[ChainEvent]:
-        """Every event whose first indexed argument is ``patient``: the patient's whole audit trail."""
+    def patient_events(
+        self, patient: str, to_block: int | None = None, *, from_block: int | None = None
+    ) -> list[ChainEvent]:
+        """Every event whose first indexed argument is ``patient``: the patient's whole audit trail (records,
+        consents, agreements, guardians, deletion requests, emergencies, cancelled signatures)."""
         topic = address_topic(patient)
-        return self.events([None, topic], to_block=to_block)
+        return self.events([None, topic], to_block=to_block, from_block=from_block)
 
     def card(self, patient: str) -> list[AnchoredRecord]:
         """The patient's visit card in order, verified against the on-chain head and length.
+
+        Every record id is recomputed from its event's patient, author, salt, digest and codec, and every leaf
+        from the id, ``previous``, sections, kind and anchoring time, so a node that forges or drops an event
+        is caught.
 
         Raises:
             IntegrityError: the events do not reproduce the stored head (missing or forged history).
@@ -194,8 +245,8 @@ class History:
         records = [anchored_from_event(e) for e in events]
         head = ZERO_HEAD
         for n, rec in enumerate(records):
-            head = next_head(head, leaf_hash(rec.anchor, rec.author))
-            if rec.index != n or rec.head != head:
+            head = next_head(head, rec.leaf)
+            if rec.patient != patient or rec.index != n or rec.head != head:
                 raise IntegrityError(
                     f"visit card of {patient} breaks at record {n}: the event history is not the card"
                 )
@@ -209,16 +260,25 @@ class History:
     def anchors(
         self, patient: str | None, record_ids: list[bytes], to_block: int | None = None
     ) -> dict[RecordId, AnchoredRecord]:
-        """Anchors of the given record ids (on ``patient``'s card, or any card when None), by record id."""
+        """Anchors of the given record ids (on ``patient``'s card, or any card when None), by record id.
+
+        An id that appears twice (the same author anchoring the same content twice) maps to its first
+        occurrence. Each event's id is recomputed from its fields.
+        """
+        if not record_ids:
+            return {}
         patient_topic = None if patient is None else address_topic(patient)
         topics = [
             "0x" + self.topic("RecordAnchored").hex(),
             patient_topic,
-            ["0x" + i.hex() for i in record_ids],
+            ["0x" + bytes(i).hex() for i in record_ids],
         ]
         found = self.events(topics, [self.fc.records.address], to_block=to_block)
-        anchored = (anchored_from_event(e) for e in found)
-        return {a.record_id: a for a in anchored}
+        out: dict[RecordId, AnchoredRecord] = {}
+        for event in found:
+            anchored = anchored_from_event(event)
+            out.setdefault(anchored.record_id, anchored)
+        return out
 
     def topic(self, name: str) -> bytes:
         """Topic 0 of an event by name."""
@@ -229,15 +289,42 @@ class History:
 
 
 def anchored_from_event(event: ChainEvent) -> AnchoredRecord:
-    """Typed view of a ``RecordAnchored`` event."""
+    """Typed view of a ``RecordAnchored`` event, its record id recomputed from its fields.
+
+    Raises:
+        IntegrityError: the event's record id is not the one its patient, author, salt, digest and codec give
+            (a forged event: RecordRegistry always derives it).
+    """
     a = event.args
+    try:
+        kind = RecordKind(int(a["kind"]))
+    except ValueError:
+        raise IntegrityError(f"record {a['recordId']!r} has an unknown kind {a['kind']}") from None
     anchor = Anchor(
-        recordId=RecordId(a["recordId"]),
+        salt=bytes(a["salt"]),
         previous=RecordId(a["previous"]),
         cidDigest=bytes(a["cidDigest"]),
         sections=int(a["sections"]),
         cidCodec=int(a["cidCodec"]),
+        kind=kind,
     )
+    record_id = RecordId(a["recordId"])
+    derived = record_id_of(
+        str(a["patient"]), str(a["author"]), anchor.salt, anchor.cidDigest, anchor.cidCodec
+    )
+    if derived != record_id:
+        raise IntegrityError(
+            f"record {record_id} on the card of {a['patient']}: its id is not the one its author, salt and "
+            "content give (a forged event)"
+        )
     return AnchoredRecord(
-        a["patient"], anchor, a["author"], int(a["index"]), bytes(a["head"]), event.block, event.tx_hash
+        str(a["patient"]),
+        record_id,
+        str(a["author"]),
+        anchor,
+        int(a["anchoredAt"]),
+        int(a["index"]),
+        bytes(a["head"]),
+        event.block,
+        event.tx_hash,
     )

@@ -965,6 +965,26 @@ def is_recipient(envelope: SealedEnvelope, private_key: bytes, context: Envelope
     return _lookup(envelope.recipients, tag) is not None
 
 
+def granted_sections(
+    envelope: SealedEnvelope, private_key: bytes, context: EnvelopeContext
+) -> frozenset[str] | None:
+    """The sections whose keys the envelope itself wraps for this key (what it can release), checked.
+
+    The reader's entry is unwrapped, the envelope authenticated (MAC and key commitments) and nothing
+    decrypted: a cheap check, before a key release, that the releaser really holds what it would hand out.
+
+    Returns:
+        The section names, or None when the envelope has no entry for this key.
+
+    Raises:
+        ContextMismatchError: The envelope is bound to another context.
+        KeyCommitmentError: A wrapped key is not the committed one.
+        IntegrityError: Any byte of the envelope was altered.
+    """
+    access = _own_access(envelope, private_key, _check_context(envelope, context))
+    return None if access is None else frozenset(access.keys)
+
+
 def open_section(
     envelope: SealedEnvelope,
     name: str,
@@ -1115,6 +1135,7 @@ __all__ = [
     "Withheld",
     "WrapEntry",
     "check_section_name",
+    "granted_sections",
     "is_recipient",
     "open_all",
     "open_section",

@@ -13,9 +13,10 @@ from famchain.chain.contracts import Famchain
 from famchain.chain.history import History
 from famchain.chain.tx import TransactionSender
 from famchain.crypto.envelope import EnvelopeContext
+from famchain.crypto.policy import CipherPolicy
 from famchain.records.outbox import Outbox
 from famchain.storage.api import ContentStore
-from famchain.types import Address, RecordId
+from famchain.types import Address
 
 if TYPE_CHECKING:
     from famchain.records.entitlements import Entitlements
@@ -56,8 +57,23 @@ class Actor:
         """This actor's outbox for this deployment."""
         return Outbox.for_author(self.home, self.fc.chain_id, self.fc.records.address, self.address)
 
-    def context(self, record_id: RecordId, patient: str) -> EnvelopeContext:
-        """What a record of ``patient`` is bound to on this deployment."""
+    @cached_property
+    def policy(self) -> CipherPolicy | None:
+        """The deployment's section cipher policy (None: AES-256-GCM everywhere).
+
+        Raises:
+            ConfigError: the deployment file's policy is malformed.
+        """
+        data = self.fc.deployment.cipher_policy
+        return None if data is None else CipherPolicy.from_dict(data)
+
+    def context(self, salt: bytes, patient: str, author: str | None = None) -> EnvelopeContext:
+        """What a record of ``patient`` by ``author`` (this actor by default) is bound to on this deployment:
+        the author's salt, patient, author, chain and RecordRegistry (the same fields the record id hashes)."""
         return EnvelopeContext(
-            record_id, Address(patient), self.fc.chain_id, Address(self.fc.records.address)
+            bytes(salt),
+            Address(patient),
+            Address(author or self.address),
+            self.fc.chain_id,
+            Address(self.fc.records.address),
         )

@@ -5,15 +5,27 @@
 - **pipelined**: one ``anchor`` per record, all signed and broadcast before any receipt is awaited, each
   naming as ``expectedHead`` the head the previous one will leave.
 
-Exactly-once: before any anchor transaction the flush reads, at one block ``N``, both the card head and which
-of its record ids are already on the card; it then anchors the rest with ``expectedHead`` = the head at
-``N``. The contract's compare-and-swap lets only one transaction built on a given head succeed, so a retried
-or duplicated submission can never put a record on the card twice. Nothing is anchored before its bytes are
-stored and pinned.
+Exactly-once: record ids are derived (``keccak256(abi.encode(patient, author, salt, cidDigest, cidCodec))``),
+so the author knows each id before it sends anything, and nobody else can anchor under it: another party that
+anchors the same sealed bytes gets its own id. Before any anchor transaction the flush reads, at one block
+``N``, both the card head and which of its ids are already on the card (an event counts only when its id,
+recomputed from its patient, author, salt, digest and codec, is the entry's); it then anchors the rest with
+``expectedHead`` = the head at ``N``. The contract's compare-and-swap lets only one transaction built on a given
+head succeed, so a retried or duplicated submission can never put a record on the card twice. Nothing is
+anchored before its bytes are stored and pinned.
+
+The card leaf includes the anchoring block's timestamp, so a pipelined flush predicts it (the latest block's
+time, or the clock when that is later); a wrong guess only costs a reverted anchor that the one-at-a-time path
+then retries on the real head.
+
+After a flush, a party entitled at the anchoring block that the record was not sealed for (a consent that came
+into force between sealing and anchoring) gets the record's keys from the author at once
+(:func:`famchain.records.sharing.release_to_late_readers`).
 """
 
 from __future__ import annotations
 
+import time
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -29,6 +41,7 @@ from famchain.errors import ChainError, ContractRevertError, QueuedError, RpcUna
 from famchain.records.actor import Actor
 from famchain.records.outbox import OutboxEntry, OutboxState
 from famchain.storage.cid import digest_and_codec
+from famchain.types import Cid, RecordId
 
 MAX_BATCH = 50
 STORE_WORKERS = 4
@@ -64,6 +77,7 @@ class FlushReport:
         waiting_approval: updates still waiting for the patient's signature.
         failed: entries the chain refused, each with the refusal.
         transactions: anchor transactions sent.
+        late_releases: key releases to parties that became entitled between sealing and anchoring.
     """
 
     anchored: tuple[OutboxEntry, ...] = ()
@@ -71,6 +85,19 @@ class FlushReport:
     waiting_approval: tuple[OutboxEntry, ...] = ()
     failed: tuple[Failure, ...] = ()
     transactions: int = 0
+    late_releases: tuple[LateRelease, ...] = ()
+
+
+@dataclass(frozen=True)
+class LateRelease:
+    """Keys of an anchored record released by its author to a party entitled at the anchoring block that the
+    record was not sealed for; ``error`` says why it could not be done (the patient can still release them)."""
+
+    record_id: RecordId
+    grantee: str
+    sections: int
+    bundle_cid: Cid | None = None
+    error: str | None = None
 
 
 @dataclass
@@ -97,12 +124,18 @@ def anchor_of(entry: OutboxEntry) -> Anchor:
     """The ``IRecordRegistry.Anchor`` of an outbox entry."""
     digest, codec = digest_and_codec(entry.cid)
     return Anchor(
-        recordId=entry.record_id,
+        salt=entry.salt,
         previous=entry.previous,
         cidDigest=digest,
         sections=entry.sections,
         cidCodec=codec,
+        kind=entry.kind,
     )
+
+
+def predicted_timestamp(actor: Actor) -> int:
+    """The timestamp the next blocks will most likely carry: the latest block's, or the clock when later."""
+    return max(actor.fc.latest_timestamp(), int(time.time()))
 
 
 def store_entry(actor: Actor, entry: OutboxEntry) -> OutboxEntry:
@@ -122,15 +155,21 @@ def store_entry(actor: Actor, entry: OutboxEntry) -> OutboxEntry:
 def _settle_on_card(
     actor: Actor, patient: str, entries: list[OutboxEntry], block: int, report: _Tally
 ) -> list[OutboxEntry]:
-    """Mark done the entries already on the patient's card at ``block``; return the others."""
+    """Mark done the entries already on the patient's card at ``block``; return the others.
+
+    An entry counts as anchored only when an event of this card carries its derived id (recomputed from the
+    event's patient, author, salt, digest and codec), which binds this author and these bytes: another party
+    anchoring the same sealed bytes under its own address never settles it.
+    """
     on_card = actor.history.anchors(patient, [e.record_id for e in entries], block)
     for entry in entries:
         rec = on_card.get(entry.record_id)
-        if rec is not None:
+        if rec is not None and rec.patient == patient and rec.author == actor.address:
             report.already.append(
                 actor.outbox.update(entry, state=OutboxState.ANCHORED, tx_hash=rec.tx_hash, block=rec.block)
             )
-    return [e for e in entries if e.record_id not in on_card]
+    done = {e.record_id for e in report.already}
+    return [e for e in entries if e.record_id not in done]
 
 
 def _mark_anchored(actor: Actor, entry: OutboxEntry, receipt: TxReceipt, report: _Tally) -> None:
@@ -196,6 +235,7 @@ def _anchor_pipelined(
     block = actor.fc.block_number()
     pending = _settle_on_card(actor, patient, group, block, report)
     head = actor.fc.card(patient, block).head
+    at = predicted_timestamp(actor)
     signed = []
     with actor.sender.one_fee_lookup():
         for entry in pending:
@@ -203,7 +243,8 @@ def _anchor_pipelined(
             call = actor.fc.records.anchor(patient, head, anchor)
             tx = actor.sender.sign(call, f"anchor {entry.record_id}", gas=PIPELINED_ANCHOR_GAS)
             signed.append((entry, tx))
-            head = next_head(head, leaf_hash(anchor, actor.address))
+            leaf = leaf_hash(entry.record_id, entry.previous, entry.sections, entry.kind, at)
+            head = next_head(head, leaf)
     for _, tx in signed:
         actor.sender.broadcast(tx)
     left = []
@@ -275,7 +316,12 @@ def flush(actor: Actor, *, strategy: Strategy = Strategy.BATCHED) -> FlushReport
                     actor.outbox.save(entry)  # remember that its bytes are stored
             left = len(actor.outbox.pending()) - len(report.waiting_approval)
             raise QueuedError(left, str(exc)) from exc
-    return report.report()
+    result = report.report()
+    if result.anchored:
+        from famchain.records.sharing import release_to_late_readers
+
+        result = replace(result, late_releases=tuple(release_to_late_readers(actor, result.anchored)))
+    return result
 
 
 def drop(actor: Actor, entry: OutboxEntry) -> OutboxEntry:
@@ -285,7 +331,7 @@ def drop(actor: Actor, entry: OutboxEntry) -> OutboxEntry:
     """
     with actor.outbox.locked():
         on_card = actor.history.anchors(entry.patient, [entry.record_id]).get(entry.record_id)
-        if on_card is not None:
+        if on_card is not None and on_card.author == actor.address:
             return actor.outbox.update(
                 entry, state=OutboxState.ANCHORED, tx_hash=on_card.tx_hash, block=on_card.block
             )

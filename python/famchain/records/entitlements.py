@@ -1,20 +1,23 @@
-"""Who is entitled to a patient's new records at this moment, as the chain says.
+"""Who is entitled to a patient's new records at one block, as the chain says.
 
 Section keys are wrapped, at sealing time, for the patient, the author, the active family doctor (for the
-sections of the agreement) and every current grantee with READ on the section. Nobody else is wrapped in, so
-a revoked grantee or a former family doctor never receives a key to a new record.
+sections of the agreement, with READ), every grantee whose consent is in force with READ on the section (its
+enrollment still the one it was granted under), and every guardian with the READ scope. Nobody else is wrapped
+in, so a revoked grantee, a re-registered practitioner or a former family doctor never receives a key to a new
+record.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
-from famchain.chain.structs import FamilyDoctor
+from famchain.chain.structs import FamilyDoctor, GuardianScope
 from famchain.crypto.envelope import Recipient
 from famchain.errors import AccessDeniedError, InputError
 from famchain.records.actor import Actor
-from famchain.records.sections import Action, section_names
+from famchain.records.sections import ALL_SECTIONS, Action, section_names
 
 
 @dataclass(frozen=True)
@@ -25,22 +28,54 @@ class Entitlements:
     doctor: FamilyDoctor | None
     grantees: dict[str, tuple[int, int]]
     """Grantee -> (sections, actions) of every consent in force."""
+    guardians: tuple[str, ...] = ()
+    """Guardians with the READ scope now (they read every section)."""
     appendable: dict[int, bool] = field(default_factory=dict)
     """Section mask -> whether the author may append it (filled on demand)."""
 
+    def readers(self) -> dict[str, int]:
+        """Every party (besides patient and author) entitled to read, with the sections it may read."""
+        out: dict[str, int] = {}
+        if self.doctor is not None and self.doctor.actions & Action.READ:
+            out[self.doctor.doctor] = self.doctor.sections
+        for grantee, (sections, actions) in self.grantees.items():
+            if actions & Action.READ:
+                out[grantee] = out.get(grantee, 0) | sections
+        for guardian in self.guardians:
+            out[guardian] = ALL_SECTIONS
+        return out
 
-def current_grantees(actor: Actor, patient: str) -> dict[str, tuple[int, int]]:
-    """Grantee -> (sections, actions) of every consent of ``patient`` in force now (checked on chain)."""
-    candidates = {
-        str(e.args["grantee"]) for e in actor.history.patient_events(patient) if e.name == "ConsentGranted"
+
+def _parties(actor: Actor, patient: str, event: str, argument: str, to_block: int) -> list[str]:
+    found = {
+        str(e.args[argument]) for e in actor.history.patient_events(patient, to_block) if e.name == event
     }
-    now = actor.fc.latest_timestamp()
+    return sorted(found)
+
+
+def current_grantees(actor: Actor, patient: str, block: Any = "latest") -> dict[str, tuple[int, int]]:
+    """Grantee -> (sections, actions) of every consent of ``patient`` in force at ``block`` (checked on chain:
+    unexpired, and the grantee still enrolled as it was when granted)."""
+    number = actor.fc.block_number() if block == "latest" else int(block)
+    now = actor.fc.block_timestamp(number)
     out = {}
-    for grantee in sorted(candidates):
-        grant = actor.fc.grant(patient, grantee)
-        if grant.active_at(now) and actor.fc.practitioner(grantee).active:
+    for grantee in _parties(actor, patient, "ConsentGranted", "grantee", number):
+        grant = actor.fc.consents.grant_of(patient, grantee, number)
+        if not grant.active_at(now) or grant.enrollment == 0:
+            continue
+        if actor.fc.consortium.practitioner(grantee).enrollment == grant.enrollment:
             out[grantee] = (grant.sections, grant.actions)
     return out
+
+
+def current_guardians(actor: Actor, patient: str, block: Any = "latest") -> tuple[str, ...]:
+    """Guardians of ``patient`` whose scope includes READ at ``block``."""
+    number = actor.fc.block_number() if block == "latest" else int(block)
+    return tuple(
+        g
+        for g in _parties(actor, patient, "GuardianAppointed", "guardian", number)
+        if actor.fc.residents.guardian_scope(patient, g, number) & GuardianScope.READ
+    )
 
 
 def public_key(actor: Actor, account: str) -> bytes:
@@ -55,6 +90,16 @@ def public_key(actor: Actor, account: str) -> bytes:
     return key
 
 
+def entitlements_at(actor: Actor, patient: str, block: int) -> Entitlements:
+    """The patient's entitlements as of ``block``."""
+    return Entitlements(
+        block,
+        actor.fc.family_doctor(patient, block),
+        current_grantees(actor, patient, block),
+        current_guardians(actor, patient, block),
+    )
+
+
 def entitlements(actor: Actor, patient: str) -> Entitlements:
     """The patient's entitlements at the latest block; reused while no new block arrives.
 
@@ -65,40 +110,57 @@ def entitlements(actor: Actor, patient: str) -> Entitlements:
     cached = actor.entitlements_cache.get(patient)
     if cached is not None and cached.block == block:
         return cached
-    view = Entitlements(block, actor.fc.family_doctor(patient), current_grantees(actor, patient))
+    view = entitlements_at(actor, patient, block)
     actor.entitlements_cache[patient] = view
     return view
 
 
-def entitled_recipients(actor: Actor, patient: str, names: Iterable[str]) -> list[Recipient]:
-    """Recipients of a new record of ``patient`` with sections ``names``, as of the latest block."""
+@dataclass(frozen=True)
+class Sealed:
+    """Whom a record is sealed for: the recipients and their addresses (the author's outbox keeps these)."""
+
+    recipients: list[Recipient]
+    addresses: tuple[str, ...]
+    block: int
+
+
+def entitled_recipients(actor: Actor, patient: str, names: Iterable[str]) -> Sealed:
+    """Recipients of a new record of ``patient`` with sections ``names``, as of the latest block.
+
+    Parties without a registered encryption key (a guardian that is no resident or practitioner) cannot be
+    wrapped in and are left out.
+    """
     names = list(names)
     view = entitlements(actor, patient)
     recipients = [Recipient(public_key(actor, patient)), Recipient(public_key(actor, actor.address))]
-    doctor = view.doctor
-    if doctor is not None and doctor.actions & Action.READ:
-        visible = frozenset(n for n in names if n in section_names(doctor.sections))
-        if visible:
-            recipients.append(Recipient(public_key(actor, doctor.doctor), visible))
-    for grantee, (sections, actions) in view.grantees.items():
-        if actions & Action.READ:
-            visible = frozenset(n for n in names if n in section_names(sections))
-            if visible:
-                recipients.append(Recipient(public_key(actor, grantee), visible))
-    return recipients
+    addresses = [patient, actor.address]
+    for party, sections in view.readers().items():
+        if party in addresses:
+            continue
+        visible = frozenset(n for n in names if n in section_names(sections))
+        key = actor.fc.encryption_key(party)
+        if visible and key is not None:
+            recipients.append(Recipient(key, visible))
+            addresses.append(party)
+    return Sealed(recipients, tuple(dict.fromkeys(addresses)), view.block)
 
 
 def check_author(actor: Actor, patient: str, mask: int) -> None:
     """Refuse, before anything is sealed, an author the chain would not let append ``mask``.
 
     Raises:
-        InputError: the patient is not registered.
+        InputError: the patient is not registered, or the card is locked by a deletion request.
         AccessDeniedError: no agreement or consent lets the author append these sections.
     """
     view = entitlements(actor, patient)
     if mask not in view.appendable:
-        if not actor.fc.is_registered(patient):
+        status = actor.fc.residents.resident_status(patient)
+        if not status.registered:
             raise InputError(f"{patient} is not a registered resident")
+        if status.locked:
+            raise AccessDeniedError(
+                f"the card of {patient} is locked by the resident's deletion request: no record can be added"
+            )
         view.appendable[mask] = actor.fc.is_authorized(patient, actor.address, mask, Action.APPEND)
     if not view.appendable[mask]:
         raise AccessDeniedError(

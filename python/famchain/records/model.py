@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from famchain.chain.structs import RecordKind
 from famchain.errors import InputError
 from famchain.records.sections import SECTION_NAMES
 
@@ -225,9 +226,11 @@ class Attachment:
 
 @dataclass(frozen=True)
 class RecordContent:
-    """A validated record: section name -> JSON value, in section bit order."""
+    """A validated record: section name -> JSON value, in section bit order, and the record's kind (which
+    chooses how long the chain keeps it before a deletion request may erase it)."""
 
     sections: dict[str, Any]
+    kind: RecordKind = RecordKind.OUTPATIENT
 
     def plaintexts(self) -> dict[str, bytes]:
         """Canonical bytes of each section, ready to seal."""
@@ -252,9 +255,9 @@ def parse_record(document: Any, attachments: list[Attachment] | None = None) -> 
     """
     if not isinstance(document, dict):
         raise _fail("record", f"expected a JSON object, got {type(document).__name__}")
-    unknown = sorted(set(document) - {"version", "sections"})
+    unknown = sorted(set(document) - {"version", "kind", "sections"})
     if unknown:
-        raise _fail(unknown[0], "unknown field; a record has 'version' and 'sections'")
+        raise _fail(unknown[0], "unknown field; a record has 'version', 'kind' and 'sections'")
     version = document.get("version", FORMAT_VERSION)
     if version != FORMAT_VERSION:
         raise _fail("version", f"unsupported record format {version!r}; expected {FORMAT_VERSION}")
@@ -276,7 +279,21 @@ def parse_record(document: Any, attachments: list[Attachment] | None = None) -> 
     if not out:
         raise _fail("sections", "a record needs at least one section")
     ordered = {name: out[name] for name in SECTION_NAMES if name in out}
-    return RecordContent(ordered)
+    return RecordContent(ordered, parse_kind(document.get("kind", RecordKind.OUTPATIENT.label), "kind"))
+
+
+def parse_kind(value: Any, where: str = "kind") -> RecordKind:
+    """``outpatient`` (the default) or ``inpatient``.
+
+    Raises:
+        InputError: anything else.
+    """
+    kinds = {k.label: k for k in RecordKind}
+    if isinstance(value, RecordKind):
+        return value
+    if not isinstance(value, str) or value.strip().lower() not in kinds:
+        raise _fail(where, f"expected one of {', '.join(kinds)}, got {value!r}")
+    return kinds[value.strip().lower()]
 
 
 def load_record(path: Path, attachments: list[Path] | None = None) -> RecordContent:

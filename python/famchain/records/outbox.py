@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from famchain._files import PRIVATE_FILE, private_dir
+from famchain.chain.structs import RecordKind
 from famchain.errors import ConfigError, InputError
 from famchain.storage.blockstore import atomic_write
 from famchain.types import Cid, RecordId
@@ -41,7 +42,7 @@ class OutboxState(StrEnum):
 
 @dataclass(frozen=True)
 class Approval:
-    """The patient's EIP-712 ``RecordUpdate`` signature for an update."""
+    """The patient's EIP-712 ``RecordUpdate`` signature for an update (its nonce keyed Update/previous)."""
 
     nonce: int
     deadline: int
@@ -49,17 +50,30 @@ class Approval:
 
     def to_json(self) -> dict[str, Any]:
         """Serializable form (signature as 0x hex)."""
-        return {"nonce": self.nonce, "deadline": self.deadline, "signature": "0x" + self.signature.hex()}
+        return {"nonce": str(self.nonce), "deadline": self.deadline, "signature": "0x" + self.signature.hex()}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Approval:
         """Inverse of :meth:`to_json`."""
-        return cls(int(data["nonce"]), int(data["deadline"]), bytes.fromhex(str(data["signature"])[2:]))
+        return cls(
+            int(data["nonce"]),
+            int(data["deadline"]),
+            bytes.fromhex(str(data["signature"]).removeprefix("0x")),
+        )
 
 
 @dataclass(frozen=True)
 class OutboxEntry:
-    """One record on its way to the chain."""
+    """One record on its way to the chain.
+
+    Attributes:
+        record_id: derived exactly as RecordRegistry will derive it from (patient, author, salt, digest,
+            codec): known before anything is sent, and the only thing a retry settles by.
+        salt: the author's random salt (the envelope context's and the record id's first input).
+        kind: outpatient or inpatient.
+        recipients: the addresses the record was sealed for (the stored envelope names nobody).
+        sealed_block: the block whose entitlements chose the recipients.
+    """
 
     record_id: RecordId
     patient: str
@@ -69,6 +83,10 @@ class OutboxEntry:
     sections: int
     previous: RecordId
     cid: Cid
+    salt: bytes
+    kind: RecordKind = RecordKind.OUTPATIENT
+    recipients: tuple[str, ...] = ()
+    sealed_block: int = 0
     state: OutboxState = OutboxState.SEALED
     created: float = field(default_factory=time.time)
     attempts: int = 0
@@ -93,6 +111,10 @@ class OutboxEntry:
             "sections": self.sections,
             "previous": self.previous.to_0x_hex(),
             "cid": str(self.cid),
+            "salt": "0x" + self.salt.hex(),
+            "kind": self.kind.label,
+            "recipients": list(self.recipients),
+            "sealed_block": self.sealed_block,
             "state": self.state.value,
             "created": self.created,
             "attempts": self.attempts,
@@ -106,6 +128,7 @@ class OutboxEntry:
     def from_json(cls, data: dict[str, Any]) -> OutboxEntry:
         """Inverse of :meth:`to_json`."""
         approval = data.get("approval")
+        kinds = {k.label: k for k in RecordKind}
         return cls(
             record_id=RecordId.from_hex(data["record_id"]),
             patient=data["patient"],
@@ -115,6 +138,10 @@ class OutboxEntry:
             sections=int(data["sections"]),
             previous=RecordId.from_hex(data["previous"]),
             cid=Cid(data["cid"]),
+            salt=bytes.fromhex(str(data["salt"]).removeprefix("0x")),
+            kind=kinds[str(data.get("kind", "outpatient"))],
+            recipients=tuple(str(a) for a in data.get("recipients", [])),
+            sealed_block=int(data.get("sealed_block", 0)),
             state=OutboxState(data.get("state", "sealed")),
             created=float(data.get("created", 0.0)),
             attempts=int(data.get("attempts", 0)),

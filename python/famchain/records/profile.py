@@ -12,13 +12,13 @@ from eth_utils.crypto import keccak
 
 from famchain.chain.structs import CODEC_RAW
 from famchain.crypto import envelope as env
-from famchain.crypto.envelope import Recipient, SealedEnvelope
+from famchain.crypto.envelope import EnvelopeContext, Recipient, SealedEnvelope
 from famchain.crypto.keywrap import public_key_from_private
 from famchain.errors import AccessDeniedError, InputError, NotARecipientError
 from famchain.records.actor import Actor
 from famchain.records.entitlements import is_family_doctor, public_key
 from famchain.records.model import canonical_json, decode_section
-from famchain.records.reading import bundles_for
+from famchain.records.reading import announced_bundles
 from famchain.storage.cid import cid_from_digest, digest_and_codec
 from famchain.types import Cid, RecordId
 
@@ -70,8 +70,13 @@ PROFILE_SECTION = "basic_info"
 
 
 def profile_record_id(resident: str) -> RecordId:
-    """The fixed record id a resident's profile envelope is bound to."""
+    """The fixed id a resident's profile envelope is bound to: its context's salt (the author is the resident)."""
     return RecordId(keccak(b"famchain.profile" + bytes.fromhex(to_checksum_address(resident)[2:])))
+
+
+def profile_context(actor: Actor, resident: str) -> EnvelopeContext:
+    """The context of a resident's sealed profile: salt = :func:`profile_record_id`, author = the resident."""
+    return actor.context(profile_record_id(resident), resident, resident)
 
 
 def seal_profile(actor: Actor, profile: dict[str, Any], resident: str | None = None) -> tuple[bytes, Cid]:
@@ -92,7 +97,8 @@ def seal_profile(actor: Actor, profile: dict[str, Any], resident: str | None = N
     sealed = env.seal(
         {PROFILE_SECTION: canonical_json(profile)},
         recipients,
-        actor.context(profile_record_id(resident), resident),
+        profile_context(actor, resident),
+        policy=actor.policy,
     )
     cid = actor.store.put(sealed.to_bytes(), pin=True)
     digest, codec = digest_and_codec(cid)
@@ -119,14 +125,10 @@ def read_profile(actor: Actor, resident: str) -> dict[str, Any]:
     sealed = profile_envelope(actor, resident)
     if sealed is None:
         raise InputError(f"{resident} is not a registered resident")
-    bundles = bundles_for(actor, resident, actor.address) if actor.address != resident else []
+    bundles = announced_bundles(actor, resident, actor.address) if actor.address != resident else []
     try:
         plain = env.open_section(
-            sealed,
-            PROFILE_SECTION,
-            actor.private_key,
-            actor.context(profile_record_id(resident), resident),
-            bundles=bundles,
+            sealed, PROFILE_SECTION, actor.private_key, profile_context(actor, resident), bundles=bundles
         )
     except NotARecipientError:
         raise AccessDeniedError(

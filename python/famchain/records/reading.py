@@ -1,12 +1,23 @@
-"""Reading: fetch by CID, verify against the anchor, decrypt what the reader may see, now.
+"""Reading: find a record on its patient's verified card, fetch it by CID, check it against the anchor, decrypt
+what the reader may see, now.
 
-Sections are released only when the reader holds their key (wrapped at sealing time, or in a key-release
-bundle announced on chain) AND the chain still authorizes the reader: revocation takes effect on the next
-check. The others are reported withheld, with the reason, not as errors.
+The reader's checks (the client's second line behind the contracts):
+
+- A record is resolved within its patient's card only: the card is replayed from its events up to the head
+  stored on chain, each record id recomputed from its event's patient, author, salt, digest and codec; when the
+  same id appears twice, the first occurrence is the record.
+- The envelope's context (salt, patient, author, chain, registry) comes from the anchor, never from the
+  envelope; bytes are checked against the anchored digest and codec; an envelope holding a section the anchor
+  does not list is refused.
+- Keys come from the envelope's own entry for the reader, or from key bundles announced on chain for the
+  reader (a ``ConsentGranted`` naming a bundle, or ``KeysReleased``), never from a file.
+- A section is released only when the chain still authorizes the reader: revocation takes effect on the next
+  check. The others are reported withheld, with the reason, not as errors.
 """
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -14,26 +25,65 @@ from typing import Any
 
 from famchain.chain.history import AnchoredRecord
 from famchain.crypto import envelope as env
-from famchain.crypto.envelope import KeyBundle, SealedEnvelope, Withheld
-from famchain.errors import AccessDeniedError, NotARecipientError, UnknownRecordError
+from famchain.crypto.bundle import OpenedBundle, open_bundle
+from famchain.crypto.envelope import EnvelopeContext, KeyBundle, SealedEnvelope, Withheld
+from famchain.errors import (
+    AccessDeniedError,
+    AuthenticationError,
+    CryptoError,
+    FamchainError,
+    InputError,
+    IntegrityError,
+    NotARecipientError,
+    StorageError,
+    StoreUnavailableError,
+    UnknownRecordError,
+)
 from famchain.records.actor import Actor
 from famchain.records.model import decode_section
-from famchain.records.sections import Action, section_mask
+from famchain.records.sections import Action, section_mask, section_names
 from famchain.storage.cid import cid_from_digest
-from famchain.types import RecordId
+from famchain.storage.unixfs import build_dag
+from famchain.types import Address, RecordId
 
 NO_KEY = "no key released to this reader"
 REVOKED = "consent revoked or expired"
 READ_WORKERS = 8
 
 
+class KeyNotReleasedError(AccessDeniedError):
+    """The chain lets the reader read the record, but no key to it has been released to the reader yet (the
+    record was anchored after the consent was signed, say): the patient or the record's author can release it."""
+
+    def __init__(self, reader: str, patient: str, author: str, record_id: object) -> None:
+        self.reader = reader
+        super().__init__(
+            f"{reader} may read record {record_id}, but {not_released(reader, patient, author, record_id)}"
+        )
+
+
+def not_released(reader: str, patient: str, author: str, record_id: object) -> str:
+    """Why a section the reader may read is withheld, and who can fix it."""
+    return (
+        f"no key to it has been released to {reader} yet: the patient {patient} can release it "
+        f"(`famchain consent sync {reader}`), or its author {author} "
+        f"(`famchain record share {record_id} --to {reader}`)"
+    )
+
+
 @dataclass(frozen=True)
 class ReadResult:
-    """A decrypted record: readable sections as JSON values, the others withheld with the reason."""
+    """A decrypted record: readable sections as JSON values, the others withheld with the reason.
+
+    Attributes:
+        error: set when the record itself is unusable (its bytes are missing, altered, or not sealed for its
+            anchor): then nothing is readable.
+    """
 
     anchor: AnchoredRecord
     sections: dict[str, Any]
     withheld: dict[str, str]
+    error: str | None = None
 
     @property
     def record_id(self) -> RecordId:
@@ -43,37 +93,130 @@ class ReadResult:
     def to_json(self) -> dict[str, Any]:
         """Machine-readable form."""
         a = self.anchor
-        return {
+        out = {
             "record": a.record_id.to_0x_hex(),
             "patient": a.patient,
             "author": a.author,
             "previous": a.previous.to_0x_hex() if a.is_update else None,
+            "kind": a.kind.label,
             "cid": str(a.cid),
             "block": a.block,
+            "anchored_at": a.anchored_at,
             "sections": self.sections,
             "withheld": self.withheld,
         }
+        if self.error is not None:
+            out["error"] = self.error
+        return out
 
 
-def find_anchor(actor: Actor, record_id: RecordId) -> AnchoredRecord:
-    """The anchor of a record by id, on any patient's card.
+def context_of(actor: Actor, anchor: AnchoredRecord) -> EnvelopeContext:
+    """A record's envelope context, from its anchor and the deployment (never from the envelope)."""
+    return EnvelopeContext(
+        anchor.salt,
+        Address(anchor.patient),
+        Address(anchor.author),
+        actor.fc.chain_id,
+        Address(actor.fc.records.address),
+    )
+
+
+def first_occurrences(card: Iterable[AnchoredRecord]) -> list[AnchoredRecord]:
+    """The card with later repeats of an id dropped (the first occurrence is the record)."""
+    seen: set[RecordId] = set()
+    out = []
+    for record in card:
+        if record.record_id not in seen:
+            seen.add(record.record_id)
+            out.append(record)
+    return out
+
+
+def find_anchor(actor: Actor, record_id: RecordId, patient: str | None = None) -> AnchoredRecord:
+    """A record as its patient's verified card holds it (the first occurrence of the id).
+
+    Args:
+        actor: the reader.
+        record_id: the record.
+        patient: whose card (found from the record's event when None).
 
     Raises:
-        UnknownRecordError: no such record on this deployment.
+        UnknownRecordError: no such record on this deployment (or not on that patient's card).
+        IntegrityError: the card's events do not reproduce its on-chain head.
     """
-    found = actor.history.anchors(None, [record_id])
-    if record_id not in found:
-        raise UnknownRecordError(record_id)
-    return found[record_id]
+    if patient is None:
+        found = actor.history.anchors(None, [record_id])
+        if record_id not in found:
+            raise UnknownRecordError(record_id)
+        patient = found[record_id].patient
+    for record in actor.history.card(patient):
+        if record.record_id == record_id:
+            return record
+    raise UnknownRecordError(record_id)
 
 
-def bundles_for(actor: Actor, patient: str, reader: str) -> list[KeyBundle]:
-    """Key-release bundles published on chain for ``reader`` by ``patient`` (fetched and verified)."""
+def check_bytes(anchor: AnchoredRecord, data: bytes) -> SealedEnvelope:
+    """The envelope in ``data``, checked against its anchor: the bytes hash to the anchored digest under the
+    anchored codec, and every section it holds is one the anchor lists.
+
+    Raises:
+        IntegrityError: the bytes are not the anchored ones, do not parse, or hold an unanchored section.
+    """
+    if str(build_dag(io.BytesIO(data)).cid) != str(anchor.cid):
+        raise IntegrityError(
+            f"the stored bytes of record {anchor.record_id} are not the anchored {anchor.cid}"
+        )
+    sealed = SealedEnvelope.from_bytes(data)
+    extra = sorted(set(sealed.section_names) - set(section_names(anchor.sections)))
+    if extra:
+        raise IntegrityError(
+            f"record {anchor.record_id} holds section {extra[0]!r}, which its anchor does not list "
+            f"({', '.join(section_names(anchor.sections))})"
+        )
+    return sealed
+
+
+def fetch_envelope(actor: Actor, anchor: AnchoredRecord) -> SealedEnvelope:
+    """Fetch a record's sealed bytes and check them against the anchor (:func:`check_bytes`).
+
+    Raises:
+        StorageError: the store does not have them or cannot be reached.
+        IntegrityError: see :func:`check_bytes`.
+    """
+    return check_bytes(anchor, actor.store.get(anchor.cid))
+
+
+def announced_bundles(actor: Actor, patient: str, reader: str) -> list[KeyBundle]:
+    """Key bundles announced on chain for ``reader`` on ``patient``'s card: a ``ConsentGranted`` naming a bundle
+    (released by the patient with the consent) and ``KeysReleased`` (by the patient or a party the chain let
+    release), fetched. A bundle that is missing or malformed is skipped (it opens nothing)."""
     out = []
     for event in actor.history.patient_events(patient):
-        if event.name == "KeysReleased" and event.args["grantee"] == reader:
-            cid = cid_from_digest(bytes(event.args["bundleDigest"]), int(event.args["bundleCodec"]))
+        if event.args.get("grantee") != reader:
+            continue
+        if event.name not in ("ConsentGranted", "KeysReleased") or not any(bytes(event.args["bundleDigest"])):
+            continue
+        cid = cid_from_digest(bytes(event.args["bundleDigest"]), int(event.args["bundleCodec"]))
+        try:
             out.append(KeyBundle.from_bytes(actor.store.get(cid)))
+        except StoreUnavailableError:
+            raise
+        except FamchainError:
+            continue
+    return out
+
+
+def opened_bundles(actor: Actor, bundles: Sequence[KeyBundle | OpenedBundle]) -> list[OpenedBundle]:
+    """The bundles that open with the reader's key, opened once (each then serves every record)."""
+    out = []
+    for bundle in bundles:
+        if isinstance(bundle, OpenedBundle):
+            out.append(bundle)
+            continue
+        try:
+            out.append(open_bundle(bundle, actor.private_key))
+        except (AuthenticationError, IntegrityError):
+            continue
     return out
 
 
@@ -81,19 +224,24 @@ def _open(
     actor: Actor,
     anchor: AnchoredRecord,
     sealed: SealedEnvelope,
-    bundles: list[KeyBundle],
+    bundles: Sequence[OpenedBundle],
     authorized: Callable[[str], bool],
 ) -> ReadResult:
-    context = actor.context(anchor.record_id, anchor.patient)
     try:
-        opened = env.open_all(sealed, actor.private_key, context, bundles=bundles)
+        opened = env.open_all(sealed, actor.private_key, context_of(actor, anchor), bundles=bundles)
     except NotARecipientError:
         opened = {name: Withheld(name) for name in sealed.section_names}
+    reader = actor.address
+    own = reader in (anchor.patient, anchor.author)
     sections: dict[str, Any] = {}
     withheld: dict[str, str] = {}
     for name, value in opened.items():
         if isinstance(value, Withheld):
-            withheld[name] = NO_KEY
+            withheld[name] = (
+                not_released(reader, anchor.patient, anchor.author, anchor.record_id)
+                if not own and authorized(name)
+                else NO_KEY
+            )
         elif not authorized(name):
             withheld[name] = REVOKED
         else:
@@ -101,77 +249,115 @@ def _open(
     return ReadResult(anchor, sections, withheld)
 
 
-def _authorizer(actor: Actor, anchor: AnchoredRecord) -> Callable[[str], bool]:
-    """Whether the chain lets the reader READ a section of this patient now (asked once per section)."""
-    reader = actor.address
-    if reader in (anchor.patient, anchor.author):
-        return lambda _name: True
-    answers: dict[str, bool] = {}
+class _Authorizer:
+    """Whether the chain lets the reader READ a section of a patient now (asked once per section)."""
 
-    def authorized(name: str) -> bool:
-        if name not in answers:
-            answers[name] = actor.fc.is_authorized(anchor.patient, reader, section_mask([name]), Action.READ)
-        return answers[name]
+    def __init__(self, actor: Actor, patient: str) -> None:
+        self.actor = actor
+        self.patient = patient
+        self.answers: dict[str, bool] = {}
 
-    return authorized
+    def __call__(self, name: str) -> bool:
+        if self.actor.address == self.patient:
+            return True
+        if name not in self.answers:
+            self.answers[name] = self.actor.fc.is_authorized(
+                self.patient, self.actor.address, section_mask([name]), Action.READ
+            )
+        return self.answers[name]
+
+    def for_record(self, anchor: AnchoredRecord) -> Callable[[str], bool]:
+        """The check for one record: its author reads it always (it wrote it)."""
+        return _always if self.actor.address == anchor.author else self
 
 
-def read_record(actor: Actor, record_id: RecordId, *, bundles: list[KeyBundle] | None = None) -> ReadResult:
+def _always(_name: str) -> bool:
+    return True
+
+
+def read_record(
+    actor: Actor,
+    record_id: RecordId,
+    *,
+    patient: str | None = None,
+    bundles: Sequence[KeyBundle | OpenedBundle] | None = None,
+) -> ReadResult:
     """Fetch, verify and decrypt what the reader may see of one record.
 
     Raises:
-        UnknownRecordError: unknown record.
+        UnknownRecordError: unknown record (or not on ``patient``'s card).
+        KeyNotReleasedError: the chain lets the reader read it, but no key has been released to it yet.
         AccessDeniedError: the reader may see no section of this record.
-        IntegrityError: the stored bytes do not match the anchor.
+        IntegrityError: the card's history or the stored bytes do not match the chain, or the envelope is not
+            sealed for its anchor.
     """
-    anchor = find_anchor(actor, record_id)
-    sealed = SealedEnvelope.from_bytes(actor.store.get(anchor.cid))
+    anchor = find_anchor(actor, record_id, patient)
+    sealed = fetch_envelope(actor, anchor)
     if bundles is None:
-        bundles = bundles_for(actor, anchor.patient, actor.address) if actor.address != anchor.patient else []
-    result = _open(actor, anchor, sealed, bundles, _authorizer(actor, anchor))
-    if not result.sections:
-        why = (
-            f"the consent of {anchor.patient} was revoked or has expired"
-            if REVOKED in result.withheld.values()
-            else f"no consent from {anchor.patient} covers it"
+        bundles = (
+            announced_bundles(actor, anchor.patient, actor.address) if actor.address != anchor.patient else []
         )
+    authorizer = _Authorizer(actor, anchor.patient)
+    result = _open(actor, anchor, sealed, opened_bundles(actor, bundles), authorizer.for_record(anchor))
+    if not result.sections:
+        reasons = set(result.withheld.values())
+        if REVOKED in reasons:
+            why = f"the consent of {anchor.patient} was revoked or has expired"
+        elif reasons - {NO_KEY}:
+            raise KeyNotReleasedError(actor.address, anchor.patient, anchor.author, record_id)
+        else:
+            why = f"no consent from {anchor.patient} covers it"
         raise AccessDeniedError(f"{actor.address} may read no section of record {record_id}: {why}")
     return result
+
+
+def _fetch(actor: Actor, anchor: AnchoredRecord) -> bytes | FamchainError:
+    try:
+        return actor.store.get(anchor.cid)
+    except StoreUnavailableError:
+        raise
+    except FamchainError as exc:
+        return exc
 
 
 def read_card(
     actor: Actor, patient: str, records: Sequence[AnchoredRecord] | None = None
 ) -> list[ReadResult]:
     """Open a whole visit card: the verified history, every envelope fetched and checked against its anchor,
-    decrypted with the reader's own keys and key-release bundles, each section re-checked on chain.
+    decrypted with the reader's own keys and the key bundles announced for it, each section re-checked on chain.
 
-    The card and the bundles are read once; the chain is asked about each (author, section) once, so the
-    JSON-RPC calls do not grow with the number of records. Records the reader may not see come back with
-    every section withheld (not as errors).
+    The card and the bundles are read once; the chain is asked about each section once, so the JSON-RPC calls
+    do not grow with the number of records. Records the reader may not see come back with every section
+    withheld; a record whose bytes are missing, altered or not sealed for its anchor comes back with its
+    ``error`` (one bad record never hides the others). A repeated id is shown once (its first occurrence).
 
     Raises:
-        IntegrityError: the events do not reproduce the card's head, or a stored envelope was altered.
+        IntegrityError: the events do not reproduce the card's head.
+        StoreUnavailableError: the store cannot be reached.
     """
-    card = list(records) if records is not None else actor.history.card(patient)
-    bundles = bundles_for(actor, patient, actor.address) if actor.address != patient and card else []
+    card = first_occurrences(records if records is not None else actor.history.card(patient))
+    bundles = (
+        opened_bundles(actor, announced_bundles(actor, patient, actor.address))
+        if actor.address != patient and card
+        else []
+    )
     with ThreadPoolExecutor(max_workers=READ_WORKERS) as pool:
-        blobs = list(pool.map(lambda r: actor.store.get(r.cid), card))
-    answers: dict[str, bool] = {}
-
-    def check(name: str) -> bool:
-        if name not in answers:
-            answers[name] = actor.fc.is_authorized(patient, actor.address, section_mask([name]), Action.READ)
-        return answers[name]
-
+        blobs = list(pool.map(lambda r: _fetch(actor, r), card))
+    authorizer = _Authorizer(actor, patient)
     out = []
     for record, blob in zip(card, blobs, strict=True):
-        allow = _always if actor.address in (patient, record.author) else check
-        out.append(_open(actor, record, SealedEnvelope.from_bytes(blob), bundles, allow))
+        try:
+            if isinstance(blob, FamchainError):
+                raise blob
+            sealed = check_bytes(record, blob)
+            out.append(_open(actor, record, sealed, bundles, authorizer.for_record(record)))
+        except (IntegrityError, InputError, CryptoError, StorageError) as exc:
+            if isinstance(exc, StoreUnavailableError):
+                raise
+            reason = f"unusable record: {exc}"
+            withheld = dict.fromkeys(section_names(record.sections), reason)
+            out.append(ReadResult(record, {}, withheld, str(exc)))
     return out
-
-
-def _always(_name: str) -> bool:
-    return True
 
 
 def readable(results: Iterable[ReadResult]) -> list[ReadResult]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from enum import IntEnum
+from enum import IntEnum, StrEnum
 
 from famchain.errors import InputError
 
@@ -46,13 +46,14 @@ class Action(IntEnum):
     APPEND = 0x02
 
 
-class Purpose(IntEnum):
-    """Why a grantee asks for access; recorded on chain with the consent."""
+class Purpose(StrEnum):
+    """The usual purposes of a consent. A purpose is text in the committed consent terms (never on chain in
+    clear); these are the names the command line knows, any other text is kept as written."""
 
-    TREATMENT = 1
-    REFERRAL = 2
-    INSURANCE_CLAIM = 3
-    RESEARCH = 4
+    TREATMENT = "treatment"
+    REFERRAL = "referral"
+    INSURANCE_CLAIM = "insurance-claim"
+    RESEARCH = "research"
 
 
 def section_mask(names: Iterable[str]) -> int:
@@ -104,12 +105,24 @@ def action_names(mask: int) -> list[str]:
     return [a.name.lower() for a in Action if a.name and mask & a]
 
 
-def parse_purpose(name: str) -> Purpose:
-    """``treatment``, ``referral``, ``insurance-claim`` or ``research``."""
-    key = name.strip().upper().replace("-", "_")
-    try:
-        return Purpose[key]
-    except KeyError:
+MAX_PURPOSE_TEXT = 500
+
+
+def parse_purpose(name: str) -> str:
+    """A consent's purpose: ``treatment``, ``referral``, ``insurance-claim``, ``research`` (any spelling of these
+    names is normalized), or other text as written (it goes, committed, into the consent terms).
+
+    Raises:
+        InputError: empty, longer than 500 characters, or holding control characters.
+    """
+    text = name.strip() if isinstance(name, str) else ""
+    key = text.upper().replace("-", "_").replace(" ", "_")
+    if key in Purpose.__members__:
+        return Purpose[key].value
+    if not text:
         raise InputError(
-            f"unknown purpose {name!r}; use treatment, referral, insurance-claim, research"
-        ) from None
+            "a purpose is required (treatment, referral, insurance-claim, research, or a sentence)"
+        )
+    if len(text) > MAX_PURPOSE_TEXT or any(ord(c) < 32 for c in text):
+        raise InputError(f"a purpose is one line of at most {MAX_PURPOSE_TEXT} characters")
+    return text

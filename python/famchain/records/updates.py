@@ -14,6 +14,7 @@ from eth_keys.exceptions import BadSignature
 from eth_utils.address import to_checksum_address
 from eth_utils.exceptions import ValidationError
 
+from famchain.chain.nonces import NonceDomain
 from famchain.crypto import typed_data
 from famchain.errors import FamchainError, InputError
 from famchain.records.actor import Actor
@@ -46,26 +47,34 @@ def prepare_update(
     entry = seal_record(actor, previous.patient, content, previous=record_id)
     try:
         entry = store_entry(actor, entry)
-        nonce = actor.fc.records.nonces(previous.patient)
+        nonce = actor.fc.records.nonce(previous.patient, NonceDomain.UPDATE, bytes(record_id))
         deadline = actor.fc.latest_timestamp() + ttl
     except FamchainError:
         # No approval request was handed out, so nobody could ever approve this entry: drop it.
         actor.outbox.discard(entry)
         raise
-    digest, _ = digest_and_codec(entry.cid)
-    data = typed_data.record_update(
-        patient=previous.patient,
-        record_id=entry.record_id,
-        previous=record_id,
-        cid_digest=digest,
-        sections=entry.sections,
-        nonce=nonce,
-        deadline=deadline,
-        chain_id=actor.fc.chain_id,
-        verifying_contract=actor.fc.records.address,
-    )
+    data = update_typed_data(entry, nonce, deadline)
     request = {"kind": APPROVAL_KIND, "record": entry.record_id.to_0x_hex(), "typed_data": data}
     return entry, request
+
+
+def update_typed_data(entry: OutboxEntry, nonce: int, deadline: int) -> dict[str, Any]:
+    """The ``RecordUpdate`` message of a waiting update, as this outbox holds it."""
+    digest, codec = digest_and_codec(entry.cid)
+    return typed_data.record_update(
+        patient=entry.patient,
+        author=entry.author,
+        previous=entry.previous,
+        salt=entry.salt,
+        cid_digest=digest,
+        cid_codec=codec,
+        sections=entry.sections,
+        kind=int(entry.kind),
+        nonce=nonce,
+        deadline=deadline,
+        chain_id=entry.chain_id,
+        verifying_contract=entry.registry,
+    )
 
 
 def approve_request(private_key: bytes, request: dict[str, Any]) -> dict[str, Any]:
@@ -117,18 +126,7 @@ def apply_approval(actor: Actor, signed: dict[str, Any]) -> OutboxEntry:
         raise InputError(f"the approval file is malformed ({type(exc).__name__}: {exc})") from None
     # Check the signature against the update as this outbox holds it (not as the file describes it), so a
     # tampered or mistaken approval is refused here instead of failing every later flush.
-    digest, _ = digest_and_codec(entry.cid)
-    expected = typed_data.record_update(
-        patient=entry.patient,
-        record_id=entry.record_id,
-        previous=entry.previous,
-        cid_digest=digest,
-        sections=entry.sections,
-        nonce=nonce,
-        deadline=deadline,
-        chain_id=entry.chain_id,
-        verifying_contract=entry.registry,
-    )
+    expected = update_typed_data(entry, nonce, deadline)
     try:
         signer: str | None = typed_data.recover_typed_data_signer(expected, signature)
     except (ValueError, ValidationError, BadSignature):

@@ -1,5 +1,6 @@
 """The client's services, one per domain: ``client.consortium``, ``.residents``, ``.agreements``,
-``.consents``, ``.records``, ``.audit``. Each is built by :class:`famchain.Client`; use them through it."""
+``.consents``, ``.records``, ``.guardians``, ``.emergency``, ``.audit``. Each is built by
+:class:`famchain.Client`; use them through it."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ from famchain.services.agreements import AgreementService
 from famchain.services.audit import AuditService
 from famchain.services.consents import ConsentService
 from famchain.services.consortium import ConsortiumService
+from famchain.services.emergency import EmergencyService
+from famchain.services.guardians import GuardianService
 from famchain.services.records import RecordService
 from famchain.services.residents import ResidentService
 from famchain.services.results import TxInfo
@@ -16,6 +19,8 @@ __all__ = [
     "AuditService",
     "ConsentService",
     "ConsortiumService",
+    "EmergencyService",
+    "GuardianService",
     "RecordService",
     "ResidentService",
     "TxInfo",

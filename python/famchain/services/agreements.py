@@ -1,11 +1,13 @@
 """``client.agreements``: family-doctor agreements (家庭医生签约): proposed by one side, accepted by the other,
 renewed by the resident, terminated by either; while one is in force the doctor reads the basic information
-and the card and may append records."""
+and the card and may append records. A termination (or a withdrawn proposal) consumes the resident's
+Agreement/doctor nonce, so no signature made before it can bring the agreement back."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from famchain.chain.nonces import NonceDomain
 from famchain.chain.structs import FamilyDoctor, PendingAgreement
 from famchain.crypto import typed_data
 from famchain.errors import InputError, StorageError
@@ -29,7 +31,11 @@ class Accepted:
 
 @dataclass(frozen=True)
 class SignedAcceptance:
-    """A resident's ``Agreement`` signature accepting a doctor, for the doctor to send."""
+    """A resident's ``Agreement`` signature accepting a doctor, for the doctor (or anyone) to send.
+
+    Attributes:
+        nonce: the keyed nonce (Agreement/doctor) the signature carries.
+    """
 
     resident: str
     doctor: str
@@ -41,16 +47,26 @@ class SignedAcceptance:
     signature: bytes
 
 
+@dataclass(frozen=True)
+class Waiting:
+    """A proposal that waits for the caller: the pair, who proposed it, and its terms."""
+
+    resident: str
+    doctor: str
+    proposer: str
+    proposal: PendingAgreement
+
+
 class AgreementService(Service):
     """Family-doctor agreements."""
 
     def active(self, resident: str) -> FamilyDoctor | None:
-        """The agreement in force for ``resident`` (its doctor an active practitioner), or None."""
+        """The agreement in force for ``resident`` (its doctor still enrolled as when it began), or None."""
         return self._client.chain.family_doctor(resident)
 
-    def pending(self, resident: str) -> PendingAgreement | None:
-        """The proposal waiting for acceptance, or None."""
-        return self._client.chain.residents.pending_agreement(resident)
+    def pending(self, resident: str, doctor: str) -> PendingAgreement | None:
+        """The (resident, doctor) pair's proposal waiting for acceptance, or None."""
+        return self._client.chain.residents.pending_agreement(resident, doctor)
 
     def propose(self, counterparty: str, sections: int, actions: int, term: int) -> TxInfo:
         """Propose an agreement (doctor to resident or resident to doctor) for ``term`` seconds."""
@@ -59,22 +75,22 @@ class AgreementService(Service):
             "propose agreement",
         )
 
-    def waiting(self, counterparty: str) -> tuple[str, PendingAgreement]:
-        """The proposal ``counterparty`` made that waits for the caller, and the resident it concerns.
+    def waiting(self, counterparty: str) -> Waiting:
+        """The proposal ``counterparty`` made that waits for the caller.
 
         Raises:
             InputError: no proposal from ``counterparty`` is waiting for the caller.
         """
         me: str = self._client.address
-        mine = self.pending(me)
-        pending: PendingAgreement | None
-        if mine is not None and mine.proposer == counterparty:
-            resident, pending = me, mine
-        else:
-            resident, pending = counterparty, self.pending(counterparty)
-        if pending is None or pending.proposer != counterparty or me not in (resident, pending.doctor):
-            raise InputError(f"no agreement proposed by {counterparty} is waiting for {me}")
-        return resident, pending
+        # The caller is the resident of the pair when the counterparty proposed as the doctor, and the other
+        # way round; try both and keep the one the counterparty proposed.
+        as_resident = self.pending(me, counterparty)
+        if as_resident is not None and not as_resident.byResident:
+            return Waiting(me, counterparty, counterparty, as_resident)
+        as_doctor = self.pending(counterparty, me)
+        if as_doctor is not None and as_doctor.byResident:
+            return Waiting(counterparty, me, counterparty, as_doctor)
+        raise InputError(f"no agreement proposed by {counterparty} is waiting for {me}")
 
     def accept(self, counterparty: str, *, share: bool = True) -> Accepted:
         """Accept the agreement ``counterparty`` proposed, with exactly the proposed terms.
@@ -86,15 +102,14 @@ class AgreementService(Service):
             InputError: no proposal from ``counterparty`` is waiting for the caller.
             StorageError: the agreement is in force but the release could not be stored (run :meth:`share`).
         """
-        resident, pending = self.waiting(counterparty)
+        waiting = self.waiting(counterparty)
+        p = waiting.proposal
         tx = self._send(
-            self._client.chain.residents.accept_agreement(
-                counterparty, pending.sections, pending.actions, pending.term
-            ),
+            self._client.chain.residents.accept_agreement(counterparty, p.sections, p.actions, p.term),
             "accept agreement",
         )
         release = None
-        if resident == self._client.address and share:
+        if waiting.resident == self._client.address and share:
             try:
                 release = self.share()
             except StorageError as exc:
@@ -102,9 +117,13 @@ class AgreementService(Service):
                     f"the agreement is in force, but your records are not shared with the doctor yet ({exc}); "
                     "run `famchain agreement share` when the store is reachable"
                 ) from exc
-        return Accepted(resident, pending.doctor, release, tx)
+        return Accepted(waiting.resident, waiting.doctor, release, tx)
 
-    def share(self) -> Release | None:
+    def withdraw(self, counterparty: str) -> TxInfo:
+        """Withdraw (or, as the other side, refuse) the proposal of your pair with ``counterparty``."""
+        return self._send(self._client.chain.residents.withdraw_proposal(counterparty), "withdraw proposal")
+
+    def share(self) -> Release:
         """As the resident: release the basic information and the card's records to the active family doctor.
 
         Raises:
@@ -114,14 +133,15 @@ class AgreementService(Service):
         doctor = self.active(actor.address)
         if doctor is None:
             raise InputError(f"{actor.address} has no active family doctor")
-        return sharing.release_existing(actor, doctor.doctor, doctor.sections)
+        return sharing.release_existing(actor, doctor.doctor, doctor.sections, include_profile=True)
 
     def sign_acceptance(
         self, doctor: str, sections: int, actions: int, term: int, *, ttl: int = DEFAULT_SIGNATURE_TTL
     ) -> SignedAcceptance:
         """As the resident: sign the acceptance of ``doctor`` for the doctor to send (gasless for you)."""
         fc, me = self._client.chain, self._client.address
-        nonce, deadline = fc.residents.nonces(me), fc.latest_timestamp() + ttl
+        nonce = fc.residents.nonce(me, NonceDomain.AGREEMENT, doctor)
+        deadline = fc.latest_timestamp() + ttl
         message = typed_data.agreement(
             resident=me,
             doctor=doctor,
@@ -133,13 +153,14 @@ class AgreementService(Service):
             chain_id=fc.chain_id,
             verifying_contract=fc.residents.address,
         )
-        signature = typed_data.sign_typed_data(self._client.actor.private_key, message)
+        signature = typed_data.sign_typed_data(self._client.account_key(), message)
         return SignedAcceptance(me, doctor, sections, actions, term, nonce, deadline, signature)
 
     def accept_signed(self, signed: SignedAcceptance) -> TxInfo:
         """As the doctor: put in force an agreement the resident signed (``acceptAgreementWithSig``)."""
         call = self._client.chain.residents.accept_agreement_with_sig(
             signed.resident,
+            signed.doctor,
             signed.sections,
             signed.actions,
             signed.term,
@@ -155,6 +176,7 @@ class AgreementService(Service):
         return self.active(self._client.address)
 
     def terminate(self, resident: str | None = None) -> TxInfo:
-        """End the agreement of ``resident`` (yours by default); either side may."""
+        """End the agreement of ``resident`` (yours by default); either side may. Every outstanding
+        ``Agreement`` signature of the resident for that doctor dies with it (its nonce is consumed)."""
         who = resident or self._client.address
         return self._send(self._client.chain.residents.terminate_agreement(who), "terminate agreement")

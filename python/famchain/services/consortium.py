@@ -1,16 +1,31 @@
-"""``client.consortium``: member institutions (admitted, suspended, reinstated, removed by vote) and the
-practitioners each institution registers."""
+"""``client.consortium``: member institutions (admitted, suspended, reinstated, removed by vote, their votes
+counted only while they are active), custodians and parameters, and the practitioners each institution
+registers with the practitioner's own ``Enrollment`` signature."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from famchain.chain.history import address_topic
-from famchain.chain.structs import InstitutionKind, MemberStatus, Practitioner, Proposal, ProposalAction
-from famchain.crypto.keywrap import address_from_public_key
+from famchain.chain.nonces import NonceDomain
+from famchain.chain.structs import (
+    ZERO_ADDRESS,
+    InstitutionKind,
+    MemberStatus,
+    Parameter,
+    PractitionerStatus,
+    Proposal,
+    ProposalAction,
+)
+from famchain.crypto import typed_data
+from famchain.crypto.keywrap import address_from_public_key, public_key_from_private
 from famchain.errors import InputError
 from famchain.services._base import Service
 from famchain.services.results import TxInfo
+
+ENROLLMENT_KIND = "famchain.enrollment"
+DEFAULT_ENROLLMENT_TTL = 7 * 86_400
 
 
 @dataclass(frozen=True)
@@ -24,7 +39,7 @@ class ProposalOutcome:
 
 @dataclass(frozen=True)
 class VoteOutcome:
-    """A vote just cast: the proposal's approvals now and whether it was carried."""
+    """A vote just cast: the proposal's approvals from active members now and whether it was carried."""
 
     proposal_id: int
     approvals: int
@@ -39,6 +54,8 @@ class MemberInfo:
     institution: str
     kind: InstitutionKind
     status: MemberStatus
+    epoch: int = 0
+    custodian: bool = False
 
 
 @dataclass(frozen=True)
@@ -49,35 +66,103 @@ class PractitionerInfo:
     active: bool
 
 
+@dataclass(frozen=True)
+class SignedEnrollment:
+    """A practitioner's ``Enrollment`` signature naming the institution that may register it, with its
+    encryption key: the file the practitioner hands to the institution's admin.
+
+    Attributes:
+        nonce: the keyed nonce (Enrollment/institution) the signature carries.
+    """
+
+    practitioner: str
+    institution: str
+    encryption_key: bytes
+    nonce: int
+    deadline: int
+    signature: bytes
+    chain_id: int
+    consortium: str
+
+    def to_json(self) -> dict[str, Any]:
+        """The enrollment file's content."""
+        return {
+            "kind": ENROLLMENT_KIND,
+            "practitioner": self.practitioner,
+            "institution": self.institution,
+            "encryption_key": "0x" + self.encryption_key.hex(),
+            "nonce": str(self.nonce),
+            "deadline": self.deadline,
+            "signature": "0x" + self.signature.hex(),
+            "chain_id": self.chain_id,
+            "consortium": self.consortium,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> SignedEnrollment:
+        """Inverse of :meth:`to_json`.
+
+        Raises:
+            InputError: not an enrollment file, or a malformed field.
+        """
+        if not isinstance(data, dict) or data.get("kind") != ENROLLMENT_KIND:
+            raise InputError(
+                "not a famchain enrollment (expected the output of `famchain institution enroll-sign`)"
+            )
+        try:
+            return cls(
+                str(data["practitioner"]),
+                str(data["institution"]),
+                bytes.fromhex(str(data["encryption_key"]).removeprefix("0x")),
+                int(data["nonce"]),
+                int(data["deadline"]),
+                bytes.fromhex(str(data["signature"]).removeprefix("0x")),
+                int(data["chain_id"]),
+                str(data["consortium"]),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise InputError(f"the enrollment file is malformed ({type(exc).__name__}: {exc})") from None
+
+
 class ConsortiumService(Service):
     """Membership votes (any member's admin key) and practitioners (an institution's admin key)."""
 
     def propose(
         self,
         action: ProposalAction,
-        institution: str,
+        institution: str = ZERO_ADDRESS,
         *,
         kind: InstitutionKind = InstitutionKind.NONE,
         threshold_bps: int = 0,
+        subject: str = ZERO_ADDRESS,
+        parameter: Parameter = Parameter.NONE,
+        value: int = 0,
     ) -> ProposalOutcome:
-        """Propose a membership change; the proposal counts as the proposer's vote.
+        """Propose a consortium change; the proposal counts as the proposer's vote.
 
         Args:
-            action: admit, suspend, reinstate, remove or set-threshold.
-            institution: the institution's admin address (ignored for set-threshold).
+            action: admit, suspend, reinstate, remove, set-threshold, add-custodian, remove-custodian,
+                set-parameter, end-guardianship.
+            institution: the institution's admin address (for end-guardianship: the guardian).
             kind: the kind of institution to admit.
             threshold_bps: the new vote share, for set-threshold.
+            subject: the resident, for end-guardianship.
+            parameter: which parameter, for set-parameter.
+            value: its new value, for set-parameter.
 
         Raises:
-            InputError: admit without a kind.
+            InputError: admit without a kind, set-parameter without a parameter.
             ContractRevertError: the caller is not an active member, or the change is not allowed.
         """
         if action is ProposalAction.ADMIT and kind is InstitutionKind.NONE:
             raise InputError("admit needs --kind")
+        if action is ProposalAction.SET_PARAMETER and parameter is Parameter.NONE:
+            raise InputError("set-parameter needs --parameter")
+        if action is ProposalAction.SET_THRESHOLD:
+            value = threshold_bps
         fc = self._client.chain
-        receipt = self._client.sender.transact(
-            fc.consortium.propose(action, institution, kind, threshold_bps), "propose"
-        )
+        call = fc.consortium.propose(action, institution, subject, kind, parameter, value)
+        receipt = self._client.sender.transact(call, "propose")
         return ProposalOutcome(
             fc.consortium.created_proposal(receipt),
             fc.consortium.executed(receipt),
@@ -88,19 +173,32 @@ class ConsortiumService(Service):
         """Vote for a proposal; it is carried as soon as enough active members agree."""
         fc = self._client.chain
         receipt = self._client.sender.transact(fc.consortium.vote(proposal_id), "vote")
-        approvals = fc.consortium.proposal(proposal_id).approvals
+        approvals = fc.consortium.active_approvals(proposal_id)
         return VoteOutcome(
             proposal_id, approvals, fc.consortium.executed(receipt), TxInfo.from_receipt(receipt)
         )
 
+    def execute(self, proposal_id: int) -> TxInfo:
+        """Carry a proposal whose tally passes now (anyone may; useful after a voter left the consortium).
+
+        Raises:
+            ContractRevertError: not enough approvals from active members, expired, or executed.
+        """
+        return self._send(self._client.chain.consortium.execute(proposal_id), "execute proposal")
+
     def proposal(self, proposal_id: int) -> Proposal:
-        """A proposal and its tally."""
+        """A proposal as stored."""
         return self._client.chain.consortium.proposal(proposal_id)
 
+    def tally(self, proposal_id: int) -> tuple[int, int]:
+        """(approvals from active members now, approvals required now)."""
+        fc = self._client.chain
+        return fc.consortium.active_approvals(proposal_id), fc.consortium.required_approvals(proposal_id)
+
     def member(self, institution: str) -> MemberInfo:
-        """An institution's kind and status (``NONE`` when it never was a member)."""
+        """An institution's kind, status, epoch and custodian flag (``NONE`` when it never was a member)."""
         m = self._client.chain.member(institution)
-        return MemberInfo(institution, m.kind, m.status)
+        return MemberInfo(institution, m.kind, m.status, m.epoch, m.custodian)
 
     def members(self) -> list[MemberInfo]:
         """Every institution that ever was a member, in order of first appearance, with its status now."""
@@ -119,24 +217,77 @@ class ConsortiumService(Service):
         """Number of active members."""
         return self._client.chain.consortium.active_member_count()
 
-    def register_practitioner(self, practitioner: str, encryption_key: bytes) -> TxInfo:
-        """Register a practitioner of the caller's institution with their encryption key.
+    def parameter(self, which: Parameter) -> int:
+        """A consortium parameter's value."""
+        return self._client.chain.consortium.parameter(which)
+
+    def custodians(self) -> list[str]:
+        """The emergency custodians now (active members with the flag)."""
+        return self._client.chain.consortium.custodians()
+
+    def publish_member_key(self) -> TxInfo:
+        """As a member's admin: publish your encryption key (custodian shares are wrapped to it)."""
+        key = public_key_from_private(self._client.account_key())
+        return self._send(self._client.chain.consortium.publish_member_key(key), "publish member key")
+
+    # --- practitioners ---
+
+    def sign_enrollment(self, institution: str, *, ttl: int = DEFAULT_ENROLLMENT_TTL) -> SignedEnrollment:
+        """As a practitioner: sign your ``Enrollment`` naming the institution that may register you (with your
+        encryption key); sends nothing. The institution's admin submits it with :meth:`register_practitioner`.
+        """
+        fc, me = self._client.chain, self._client.address
+        nonce = fc.consortium.nonce(me, NonceDomain.ENROLLMENT, institution)
+        deadline = fc.latest_timestamp() + ttl
+        message = typed_data.enrollment(
+            practitioner=me,
+            institution=institution,
+            nonce=nonce,
+            deadline=deadline,
+            chain_id=fc.chain_id,
+            verifying_contract=fc.consortium.address,
+        )
+        signature = typed_data.sign_typed_data(self._client.account_key(), message)
+        key = public_key_from_private(self._client.account_key())
+        return SignedEnrollment(
+            me,
+            str(message["message"]["institution"]),
+            key,
+            nonce,
+            deadline,
+            signature,
+            fc.chain_id,
+            fc.consortium.address,
+        )
+
+    def register_practitioner(self, enrollment: SignedEnrollment) -> TxInfo:
+        """As an institution's admin: register a practitioner who signed an enrollment naming you.
 
         Raises:
-            InputError: the key is not the practitioner's (64 bytes whose keccak gives the address).
-            ContractRevertError: the caller is not an active member.
+            InputError: the enrollment names another institution, chain or consortium, or its key is not the
+                practitioner's (64 bytes whose keccak gives the address).
+            ContractRevertError: the caller is not an active member, or the chain refuses the signature.
         """
-        if (
-            len(encryption_key) != 64
-            or address_from_public_key(encryption_key).lower() != practitioner.lower()
-        ):
+        fc, me = self._client.chain, self._client.address
+        if enrollment.institution.lower() != me.lower():
             raise InputError(
-                f"--encryption-key is not the key of {practitioner} (64 bytes whose keccak gives the address)"
+                f"this enrollment lets {enrollment.institution} register {enrollment.practitioner}, not {me}"
             )
-        return self._send(
-            self._client.chain.consortium.register_practitioner(practitioner, encryption_key),
-            "register practitioner",
+        if (
+            enrollment.chain_id != fc.chain_id
+            or enrollment.consortium.lower() != fc.consortium.address.lower()
+        ):
+            raise InputError("this enrollment was signed for another chain or consortium")
+        key = enrollment.encryption_key
+        if len(key) != 64 or address_from_public_key(key).lower() != enrollment.practitioner.lower():
+            raise InputError(
+                f"the enrollment's encryption key is not the key of {enrollment.practitioner} "
+                "(64 bytes whose keccak gives the address)"
+            )
+        call = fc.consortium.register_practitioner(
+            enrollment.practitioner, key, enrollment.nonce, enrollment.deadline, enrollment.signature
         )
+        return self._send(call, "register practitioner")
 
     def deactivate_practitioner(self, practitioner: str) -> TxInfo:
         """Deactivate one of the caller's institution's practitioners."""
@@ -144,8 +295,12 @@ class ConsortiumService(Service):
             self._client.chain.consortium.deactivate_practitioner(practitioner), "deactivate practitioner"
         )
 
-    def practitioner(self, account: str) -> Practitioner:
-        """A practitioner's institution, its kind, and whether the practitioner is active."""
+    def resign(self) -> TxInfo:
+        """As a practitioner: stop being one (your grants and agreements stop counting)."""
+        return self._send(self._client.chain.consortium.resign(), "resign")
+
+    def practitioner(self, account: str) -> PractitionerStatus:
+        """A practitioner's institution, its kind, whether the practitioner counts now, and its enrollment."""
         return self._client.chain.practitioner(account)
 
     def practitioners(self, institution: str) -> list[PractitionerInfo]:

@@ -7,13 +7,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from famchain.chain.history import AnchoredRecord
+from famchain.chain.structs import ZERO_HEAD, ErasureProof, RecordKind
 from famchain.errors import InputError
-from famchain.records import anchoring, reading, sealing, updates
+from famchain.records import anchoring, reading, sealing, sharing, updates
 from famchain.records.anchoring import FlushReport, Strategy
 from famchain.records.model import RecordContent
 from famchain.records.outbox import OutboxEntry, OutboxState
 from famchain.records.reading import ReadResult
+from famchain.records.sharing import Release
 from famchain.services._base import Service
+from famchain.services.results import TxInfo
 from famchain.types import RecordId
 
 
@@ -44,17 +47,22 @@ class RecordService(Service):
     # --- authors ---
 
     def submit(
-        self, patient: str, content: RecordContent, *, strategy: Strategy = Strategy.BATCHED
+        self,
+        patient: str,
+        content: RecordContent,
+        *,
+        strategy: Strategy = Strategy.BATCHED,
+        kind: RecordKind | None = None,
     ) -> Submitted:
         """Seal a visit record for everyone entitled to it now, store and pin it, and anchor it on the card
-        (earlier queued records of this author are flushed with it).
+        (earlier queued records of this author are flushed with it). ``kind`` overrides the record's own.
 
         Raises:
             AccessDeniedError: the author may not append these sections (nothing is queued).
             QueuedError: sealed and queued, but the store or the chain is down; a later flush finishes.
             ContractRevertError: the chain refused the anchor (the record stays queued with the reason).
         """
-        entry = sealing.seal_record(self._client.actor, patient, content)
+        entry = sealing.seal_record(self._client.actor, patient, content, kind=kind)
         report = self.flush(strategy=strategy)
         for failure in report.failed:
             if failure.entry.record_id == entry.record_id:
@@ -62,15 +70,18 @@ class RecordService(Service):
         done = self._client.actor.outbox.get(entry.record_id) or entry
         return Submitted(done, report)
 
-    def seal(self, patient: str, content: RecordContent, *, check: bool = True) -> OutboxEntry:
+    def seal(
+        self, patient: str, content: RecordContent, *, kind: RecordKind | None = None, check: bool = True
+    ) -> OutboxEntry:
         """Seal a record into the outbox without sending anything (:meth:`flush` stores and anchors it).
 
         Args:
             patient: whose card.
             content: the sections.
+            kind: outpatient or inpatient [default: the record's own].
             check: refuse an author the chain would refuse (False only to test the contract's own check).
         """
-        return sealing.seal_record(self._client.actor, patient, content, check=check)
+        return sealing.seal_record(self._client.actor, patient, content, kind=kind, check=check)
 
     def flush(self, *, strategy: Strategy = Strategy.BATCHED) -> FlushReport:
         """Store and anchor every queued record exactly once.
@@ -133,23 +144,75 @@ class RecordService(Service):
         """The patient's visit card in order, verified against the head stored on chain."""
         return self._client.history.card(patient)
 
-    def find(self, record_id: RecordId) -> AnchoredRecord:
-        """A record's anchor, on any card.
+    def find(self, record_id: RecordId, patient: str | None = None) -> AnchoredRecord:
+        """A record as its patient's verified card holds it (the first occurrence of its id).
 
         Raises:
-            UnknownRecordError: no such record on this deployment.
+            UnknownRecordError: no such record on this deployment (or not on ``patient``'s card).
         """
-        return reading.find_anchor(self._client.actor, record_id)
+        return reading.find_anchor(self._client.actor, record_id, patient)
 
-    def read(self, record_id: RecordId) -> ReadResult:
+    def read(self, record_id: RecordId, patient: str | None = None) -> ReadResult:
         """Fetch, verify and decrypt the sections you may read now; the rest come back withheld.
 
         Raises:
             UnknownRecordError: no such record.
+            KeyNotReleasedError: the chain lets you read it but no key has been released to you yet (the
+                message says who can release it).
             AccessDeniedError: you may read no section of it.
-            IntegrityError: the stored bytes do not match the anchor.
+            IntegrityError: the stored bytes do not match the anchor, or are not sealed for it.
         """
-        return reading.read_record(self._client.actor, record_id)
+        return reading.read_record(self._client.actor, record_id, patient=patient)
+
+    def share(self, record_id: RecordId, grantee: str) -> Release:
+        """As the record's author (or the patient, or any party the chain lets read it): release the keys of
+        one record to ``grantee`` for the sections the chain lets it read now (``releaseKeys``; you are the
+        releaser on the audit trail).
+
+        Raises:
+            AccessDeniedError: ``grantee`` may read none of it, or you may not release it.
+        """
+        return sharing.share_record(self._client.actor, record_id, grantee)
+
+    def erasure_proof(self, record_id: RecordId, patient: str | None = None) -> ErasureProof:
+        """The proof ``erase`` needs, from the verified card: the record's leaf fields, the head before it
+        and every later leaf.
+
+        Raises:
+            UnknownRecordError: no such record.
+        """
+        record = self.find(record_id, patient)
+        card = self._client.history.card(record.patient)
+        before = card[record.index - 1].head if record.index else ZERO_HEAD
+        return ErasureProof(
+            index=record.index,
+            headBefore=before,
+            recordId=record.record_id,
+            previous=record.previous,
+            sections=record.sections,
+            kind=record.kind,
+            anchoredAt=record.anchored_at,
+            laterLeaves=tuple(r.leaf for r in card[record.index + 1 :]),
+        )
+
+    def erase(self, record_id: RecordId, patient: str | None = None) -> TxInfo:
+        """Erase a record (anyone may) whose deletion was requested and whose retention period is over; member
+        stores then delete its sealed bytes on the ``RecordErased`` event.
+
+        Raises:
+            ContractRevertError: no deletion request, retention not over, or already erased.
+        """
+        proof = self.erasure_proof(record_id, patient)
+        record = self.find(record_id, patient)
+        return self._send(self._client.chain.records.erase(record.patient, proof), "erase record")
+
+    def retention(self, kind: RecordKind) -> int:
+        """Seconds a record of ``kind`` is kept before a deletion request may erase it."""
+        return self._client.chain.records.retention(kind)
+
+    def is_erased(self, record_id: RecordId) -> bool:
+        """True once the record was erased."""
+        return self._client.chain.records.is_erased(record_id)
 
     def read_card(self, patient: str) -> list[ReadResult]:
         """Open a whole card as the reader (records you may not see come back fully withheld)."""

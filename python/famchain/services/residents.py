@@ -7,7 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from famchain.chain.structs import CODEC_RAW
+from famchain.chain.nonces import NonceDomain
+from famchain.chain.structs import CODEC_RAW, ResidentStatus
 from famchain.crypto import typed_data
 from famchain.crypto.keywrap import public_key_from_private
 from famchain.errors import InputError
@@ -15,7 +16,7 @@ from famchain.records import profile as profiles
 from famchain.services._base import Service
 from famchain.services.results import TxInfo
 from famchain.storage.cid import cid_from_digest
-from famchain.types import Cid
+from famchain.types import Cid, RecordId
 
 DEFAULT_SIGNATURE_TTL = 86_400
 
@@ -52,6 +53,17 @@ class ResidentInfo:
     encryption_key: bytes
     profile_cid: Cid | None
     family_doctor: str | None
+    locked: bool = False
+
+
+@dataclass(frozen=True)
+class DeletionRequest:
+    """A deletion request on chain: the record (None: the whole card, which locks it) and when."""
+
+    resident: str
+    record_id: RecordId | None
+    requested_at: int
+    tx: TxInfo | None = None
 
 
 class ResidentService(Service):
@@ -84,7 +96,8 @@ class ResidentService(Service):
         actor, fc = self._client.actor, self._client.chain
         digest, cid = profiles.seal_profile(actor, data)
         key = public_key_from_private(actor.private_key)
-        nonce, deadline = fc.residents.nonces(actor.address), fc.latest_timestamp() + ttl
+        nonce = fc.residents.nonce(actor.address, NonceDomain.REGISTRATION)
+        deadline = fc.latest_timestamp() + ttl
         message = typed_data.registration(
             resident=actor.address,
             encryption_key=key,
@@ -123,16 +136,39 @@ class ResidentService(Service):
     def show(self, resident: str) -> ResidentInfo:
         """The resident's registration as the chain holds it (no decryption)."""
         fc = self._client.chain
-        registered = fc.is_registered(resident)
+        status = fc.residents.resident_status(resident)
         digest = fc.profile_digest(resident)
         doctor = fc.family_doctor(resident)
         return ResidentInfo(
             resident,
-            registered,
-            fc.encryption_key(resident) or b"",
+            status.registered,
+            fc.residents.encryption_key_of(resident),
             cid_from_digest(digest, CODEC_RAW) if any(digest) else None,
             doctor.doctor if doctor else None,
+            status.locked,
         )
+
+    def status(self, resident: str) -> ResidentStatus:
+        """Registered, and whether the card is locked by a whole-card deletion request."""
+        return self._client.chain.residents.resident_status(resident)
+
+    def request_deletion(self, record_id: RecordId | None = None) -> DeletionRequest:
+        """As the resident: ask that a record (None: every record of your card) be erased once its retention
+        period is over (PIPL art. 47). Irrevocable. A whole-card request also locks the card at once: the
+        agreement ends, and no grant, request, anchor, key release or emergency is accepted any more.
+
+        Raises:
+            ContractRevertError: not registered, or already requested.
+        """
+        fc, me = self._client.chain, self._client.address
+        target = record_id if record_id is not None else RecordId.zero()
+        tx = self._send(fc.residents.request_deletion(target), "request deletion")
+        return DeletionRequest(me, record_id, fc.residents.deletion_requested_at(me, target), tx)
+
+    def deletion_requested_at(self, resident: str, record_id: RecordId | None = None) -> int:
+        """When the deletion of ``record_id`` (None: the whole card) was requested, or 0."""
+        target = record_id if record_id is not None else RecordId.zero()
+        return self._client.chain.residents.deletion_requested_at(resident, target)
 
     def read_profile(self, resident: str | None = None) -> dict[str, Any]:
         """Decrypt a resident's basic information (yours by default; a family doctor reads their patient's).
