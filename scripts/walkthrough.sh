@@ -23,10 +23,13 @@ for who in $pc $hospital $insurer $doctor $specialist $claims $patient; do famch
 
 # --- consortium: deploy with three founders; each institution registers its practitioners ---------------
 famchain deploy --dev --yes --founder "primary-care:$pc" --founder "hospital:$hospital" --founder "insurer:$insurer"
-key() { famchain account show "$1" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["encryption_public_key"])'; }
-famchain institution add-doctor "$doctor" --encryption-key "$(key "$doctor")" --keystore "$pc" --yes
-famchain institution add-doctor "$specialist" --encryption-key "$(key "$specialist")" --keystore "$hospital" --yes
-famchain institution add-doctor "$claims" --encryption-key "$(key "$claims")" --keystore "$insurer" --yes
+# each practitioner signs its own enrollment naming its institution; the institution's admin submits it
+famchain institution enroll-sign --institution "$pc" -o "$work/doctor.enrollment.json" --keystore "$doctor"
+famchain institution add-doctor "$doctor" --enrollment "$work/doctor.enrollment.json" --keystore "$pc" --yes
+famchain institution enroll-sign --institution "$hospital" -o "$work/specialist.enrollment.json" --keystore "$specialist"
+famchain institution add-doctor "$specialist" --enrollment "$work/specialist.enrollment.json" --keystore "$hospital" --yes
+famchain institution enroll-sign --institution "$insurer" -o "$work/claims.enrollment.json" --keystore "$claims"
+famchain institution add-doctor "$claims" --enrollment "$work/claims.enrollment.json" --keystore "$insurer" --yes
 famchain consortium members
 
 # --- resident: register, then sign the family-doctor agreement ------------------------------------------
@@ -44,7 +47,7 @@ famchain record list --patient "$patient"
 famchain consent grant "$specialist" --sections all --purpose referral --days 30 --keystore "$patient" --yes
 famchain record read "$record" --keystore "$specialist"
 famchain consent sign "$claims" --sections diagnosis,prescriptions --purpose insurance-claim --days 30 \
-  -o "$work/consent.json" --keystore "$patient"
+  --recipient "claims office, Example Insurance" --contact claims@example.org -o "$work/consent.json" --keystore "$patient"
 famchain consent submit "$work/consent.json" --keystore "$claims" --yes
 famchain record read "$record" --keystore "$claims"
 

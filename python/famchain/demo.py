@@ -23,7 +23,7 @@ from eth_account import Account
 
 from famchain.chain.structs import InstitutionKind, MemberStatus, ProposalAction
 from famchain.client import Client
-from famchain.crypto.envelope import SealedEnvelope
+from famchain.crypto.envelope import EnvelopeContext, SealedEnvelope, is_recipient
 from famchain.crypto.keywrap import public_key_from_private
 from famchain.devnet import Devnet, dev_account
 from famchain.errors import AccessDeniedError, ContractRevertError, FamchainError
@@ -31,7 +31,7 @@ from famchain.records.anchoring import anchor_of
 from famchain.records.model import Attachment, parse_record
 from famchain.records.sections import ALL_SECTIONS, Action, Purpose, Section
 from famchain.storage.kubo import KuboStore
-from famchain.types import RecordId
+from famchain.types import Address, RecordId
 
 DAY = 86400
 
@@ -209,15 +209,18 @@ class Demo:
             ("insurer", "claims"),
             ("research", "researcher"),
         ):
-            self.client(inst).consortium.register_practitioner(self.addr(person), self._key(person))
+            # The practitioner signs its own enrollment naming the institution; the institution submits it.
+            enrollment = self.client(person).consortium.sign_enrollment(self.addr(inst))
+            self.client(inst).consortium.register_practitioner(enrollment)
+        resident = self.client("resident")
         outsider = self.refused(
-            lambda: self.client("resident").consortium.register_practitioner(
-                self.addr("resident"), self._key("resident")
+            lambda: resident.consortium.register_practitioner(
+                resident.consortium.sign_enrollment(resident.address)
             )
         )
         self.check(
             "institutions",
-            "each institution registers its practitioners; a non-member cannot",
+            "each institution registers its practitioners with their own enrollment signature; a non-member cannot",
             all(
                 consortium.practitioner(self.addr(p)).active
                 for p in ("doctor", "specialist", "claims", "researcher")
@@ -228,6 +231,20 @@ class Demo:
 
     def _key(self, name: str) -> bytes:
         return public_key_from_private(bytes(self.keys[name].key))
+
+    def sealed_for(self, record_id: RecordId) -> set[str]:
+        """The parties whose keys open a record's envelope (the demo holds every key; the envelope names none)."""
+        resident = self.client("resident")
+        anchor = resident.records.find(record_id)
+        sealed = SealedEnvelope.from_bytes(self.store.get(anchor.cid))
+        context = EnvelopeContext(
+            anchor.salt,
+            Address(anchor.patient),
+            Address(anchor.author),
+            resident.chain_id,
+            Address(resident.chain.records.address),
+        )
+        return {name for name, key in self.keys.items() if is_recipient(sealed, bytes(key.key), context)}
 
     def register_resident(self) -> None:
         """The resident signs a registration that the primary-care centre relays (the resident pays no gas)."""
@@ -283,27 +300,49 @@ class Demo:
         granted = resident.consents.grant(
             self.addr("specialist"), ALL_SECTIONS, purpose=Purpose.REFERRAL, expires_at=expires
         )
+        announced = [
+            e
+            for e in resident.audit.events(resident.address)
+            if e.name == "ConsentGranted" and e.args["grantee"] == self.addr("specialist")
+        ]
         self.check(
             "resident",
-            "the resident consents to the hospital specialist on referral: all sections, 30 days",
+            "the resident consents to the hospital specialist on referral: all sections, 30 days; the keys of the "
+            "existing records go in the same transaction",
             resident.consents.is_authorized(resident.address, self.addr("specialist"), ALL_SECTIONS)
-            and granted.release is not None,
-            f"granted; keys of the existing records released to the specialist in "
-            f"{granted.release.bundle_cid if granted.release else None}",
+            and granted.release.bundle_cid is not None
+            and len(announced) == 1
+            and any(bytes(announced[0].args["bundleDigest"])),
+            f"granted; ConsentGranted names the key bundle {granted.release.bundle_cid}; the purpose is on chain "
+            f"only inside the salted terms hash 0x{bytes(announced[0].args['terms']).hex()[:16]}…",
         )
         insurer_sections = int(Section.DIAGNOSIS | Section.PRESCRIPTIONS)
-        doc = resident.consents.sign(
+        signed = resident.consents.sign(
             self.addr("claims"), insurer_sections, purpose=Purpose.INSURANCE_CLAIM, expires_at=expires
         )
         balance = self.balance("resident")
-        relayed = self.client("claims").consents.relay(doc)
+        relayed = self.client("claims").consents.relay(signed.document)
         self.check(
             "resident, insurer",
             "the resident signs a consent for the insurer (diagnosis, prescriptions; insurance claim); the insurer relays it",
             resident.consents.grant_of(resident.address, self.addr("claims")).sections == insurer_sections
             and self.balance("resident") == balance
-            and relayed.bundle_cid is not None,
-            f"consent in force exactly as signed; key release {relayed.bundle_cid}; the resident paid no gas",
+            and relayed.bundle_cid is not None
+            and set(signed.document) == {"kind", "typed_data", "signature"},
+            f"consent in force exactly as signed, key bundle {relayed.bundle_cid} announced with it; the file held "
+            "no key; the resident paid no gas",
+        )
+        stale = resident.consents.sign(
+            self.addr("researcher"), int(Section.DIAGNOSIS), purpose=Purpose.RESEARCH, expires_at=expires
+        )
+        resident.consents.cancel(self.addr("researcher"))
+        cancelled = self.refused(lambda: self.client("researcher").consents.relay(stale.document))
+        self.check(
+            "resident, researcher",
+            "a consent signature the resident handed out and then cancelled can no longer be relayed",
+            bool(cancelled)
+            and resident.consents.grant_of(resident.address, self.addr("researcher")).sections == 0,
+            cancelled,
         )
 
     def read_as_each_party(self) -> None:
@@ -359,14 +398,13 @@ class Demo:
         resident, doctor, claims = self.client("resident"), self.client("doctor"), self.client("claims")
         resident.consents.revoke(claims.address)
         e3 = doctor.records.submit(resident.address, parse_record(VISIT_3)).entry
-        sealed = SealedEnvelope.from_bytes(self.store.get(e3.cid))
-        wrapped_for = {a for s in sealed.section_names for a in sealed.recipients_of(s)}
+        wrapped_for = self.sealed_for(e3.record_id)
         denied = self.refused(lambda: claims.records.read(e3.record_id), AccessDeniedError)
         self.check(
             "resident, doctor, insurer",
             "after revocation the doctor adds a third visit and the insurer cannot read it",
-            claims.address not in wrapped_for and bool(denied),
-            f"record {e3.record_id.short()} sealed for {len(wrapped_for)} parties, none of them the insurer; {denied}",
+            "claims" not in wrapped_for and bool(denied),
+            f"record {e3.record_id.short()} opens for {', '.join(sorted(wrapped_for))}, not the insurer; {denied}",
         )
         old = self.refused(lambda: claims.records.read(self.records["visit1"]), AccessDeniedError)
         self.check(

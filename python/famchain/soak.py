@@ -21,11 +21,11 @@ from pathlib import Path
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 
+from famchain.chain.history import AnchoredRecord
 from famchain.chain.structs import InstitutionKind
 from famchain.client import Client
 from famchain.crypto import envelope as env
 from famchain.crypto.envelope import SealedEnvelope, Withheld
-from famchain.crypto.keywrap import public_key_from_private
 from famchain.devnet import Devnet, dev_account
 from famchain.errors import NotARecipientError
 from famchain.records.model import parse_record
@@ -99,12 +99,14 @@ class Soak:
         for account in admins + self.doctor_keys + self.grantee_keys + self.patient_keys:
             self.funder.transfer(account.address, 10**19)
         pc, hospital = self._client(admins[0]), self._client(admins[1])
-        for d in self.doctor_keys:
-            pc.consortium.register_practitioner(d.address, _public_key(d))
-        for g in self.grantee_keys:
-            hospital.consortium.register_practitioner(g.address, _public_key(g))
         self.doctors = [self._client(d) for d in self.doctor_keys]
         self.grantees = [self._client(g) for g in self.grantee_keys]
+        # Each practitioner signs its own enrollment naming its institution; the institution submits it.
+        for institution, practitioners in ((pc, self.doctors), (hospital, self.grantees)):
+            for practitioner in practitioners:
+                institution.consortium.register_practitioner(
+                    practitioner.consortium.sign_enrollment(institution.address)
+                )
         self.patients = [self._client(p) for p in self.patient_keys]
         self.by_address: dict[str, Client] = {p.address: p for p in self.patients}
         self.family: dict[str, Client] = {}
@@ -161,18 +163,28 @@ class Soak:
             doctor.records.flush()
 
     def verify(self) -> None:
-        """Every sealed record on its patient's card exactly once, stored, and opening for exactly who it should."""
+        """Every sealed record on its patient's card exactly once, stored, and opening (from its envelope alone)
+        for exactly who it should: the patient, the author, and the grantees in force when it was sealed."""
         seen: dict[RecordId, int] = defaultdict(int)
+        anchors: dict[RecordId, AnchoredRecord] = {}
         for patient in self.patients:
             for record in self.funder.records.card(patient.address):
                 seen[record.record_id] += 1
+                anchors.setdefault(record.record_id, record)
         self.report.records_anchored = sum(1 for r in self.sealed if seen.get(r))
         self.report.records_lost = sum(1 for r in self.sealed if not seen.get(r))
         self.report.duplicates = sum(n - 1 for n in seen.values() if n > 1)
         readers: dict[str, Client] = {c.address: c for c in [*self.patients, *self.doctors, *self.grantees]}
         stranger = self.stranger.address
         chain = self.funder.chain
+        # The envelope names nobody: every practitioner is tried, with the expected parties, a few other
+        # patients and a stranger.
+        practitioners = {c.address for c in [*self.doctors, *self.grantees]}
+        patients = [p.address for p in self.patients]
         for record_id, (patient_address, cid) in self.sealed.items():
+            anchor = anchors.get(record_id)
+            if anchor is None:
+                continue  # counted as lost above
             try:
                 sealed = SealedEnvelope.from_bytes(self.store.get(cid))
             except Exception as exc:
@@ -180,10 +192,14 @@ class Soak:
                 self.report.problems.append(f"record {record_id}: {exc}")
                 continue
             expected = self.expected[record_id]
-            wrapped = {a for s in sealed.section_names for a in sealed.recipients_of(s)}
-            candidates = set(expected) | (wrapped & set(readers)) | {stranger}
+            others = set(self.rng.sample(patients, min(3, len(patients))))
+            candidates = set(expected) | practitioners | others | {stranger}
             context = env.EnvelopeContext(
-                record_id, Address(patient_address), chain.chain_id, Address(chain.records.address)
+                anchor.salt,
+                Address(patient_address),
+                Address(anchor.author),
+                chain.chain_id,
+                Address(chain.records.address),
             )
             for address in sorted(candidates):
                 key = bytes(self.stranger.key) if address == stranger else readers[address].account_key()
@@ -196,10 +212,6 @@ class Soak:
                 if got != expected.get(address, set()):
                     self.report.wrong_decryptions += 1
                     self.report.problems.append(f"record {record_id}: {address} opens {sorted(got)}")
-
-
-def _public_key(account: LocalAccount) -> bytes:
-    return public_key_from_private(bytes(account.key))
 
 
 def run_soak(

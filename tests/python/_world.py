@@ -12,9 +12,12 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
-from famchain import ALL_SECTIONS, Action, Client, InstitutionKind
+from famchain import ALL_SECTIONS, Action, Client, InstitutionKind, RecordId
+from famchain.crypto.envelope import EnvelopeContext, SealedEnvelope, Withheld, open_all
 from famchain.crypto.keywrap import public_key_from_private
+from famchain.errors import NotARecipientError
 from famchain.storage.api import ContentStore
+from famchain.types import Address
 
 PROFILE = {"name": "Li Lei", "birth_date": "1970-02-03", "national_id": "110101197002030011"}
 BOTH = Action.READ | Action.APPEND
@@ -85,6 +88,32 @@ class World:
     def client(self, account: LocalAccount | None = None) -> Client:
         """A client of a new account (fresh key unless given), not funded."""
         return self.patient.with_account(account or Account.create())
+
+    def roles(self) -> dict[str, Client]:
+        """Every role's client by name."""
+        return {role: getattr(self, role) for role in ROLES}
+
+    def opens(self, record_id: RecordId) -> dict[str, set[str]]:
+        """Judged from the store: for each role, the sections of a record its key opens from the envelope alone
+        (no key bundle), under the context the record's anchor gives. The envelope names nobody, so every
+        role's key is tried."""
+        anchor = self.chain.records.find(record_id)
+        sealed = SealedEnvelope.from_bytes(self.store.get(anchor.cid))
+        context = EnvelopeContext(
+            anchor.salt,
+            Address(anchor.patient),
+            Address(anchor.author),
+            self.patient.chain_id,
+            Address(self.patient.chain.records.address),
+        )
+        out = {}
+        for client in self.roles().values():
+            try:
+                opened = open_all(sealed, client.account_key(), context)
+            except NotARecipientError:
+                continue
+            out[client.address] = {name for name, value in opened.items() if not isinstance(value, Withheld)}
+        return out
 
 
 def fund(funder: Client, addresses: Iterable[str], wei: int = 10**20) -> None:

@@ -33,9 +33,10 @@ from web3 import Web3
 from web3.types import RPCEndpoint, TxParams, TxReceipt, Wei
 
 from famchain.chain.baseline import NaiveBaseline
-from famchain.chain.history import leaf_hash, next_head
+from famchain.chain.contracts import RecordContract
+from famchain.chain.nonces import NonceDomain, keyed_nonce, nonce_key
 from famchain.chain.rpc import connect, rpc_calls
-from famchain.chain.structs import CODEC_RAW, ZERO_HEAD, Anchor, InstitutionKind
+from famchain.chain.structs import CODEC_RAW, Anchor, InstitutionKind
 from famchain.chain.tx import Call, SignedTx, TransactionSender
 from famchain.client import Client
 from famchain.crypto import typed_data
@@ -46,6 +47,7 @@ from famchain.records.anchoring import MAX_BATCH, Strategy
 from famchain.records.model import RecordContent, parse_record
 from famchain.records.sections import ALL_SECTIONS, Action, Purpose
 from famchain.records.sharing import consent_document
+from famchain.records.terms import default_terms
 from famchain.storage.cid import cid_from_digest
 from famchain.storage.kubo import KuboStore
 from famchain.types import RecordId
@@ -154,9 +156,9 @@ def pipelined(
 
 
 def random_anchor(sections: int = ALL_SECTIONS) -> Anchor:
-    """A new-visit anchor with a random record id and CID digest (gas does not depend on the bytes)."""
+    """A new-visit anchor with a random salt and CID digest (gas does not depend on the bytes)."""
     return Anchor(
-        recordId=RecordId.random(),
+        salt=os.urandom(32),
         previous=RecordId.zero(),
         cidDigest=os.urandom(32),
         sections=sections,
@@ -164,11 +166,10 @@ def random_anchor(sections: int = ALL_SECTIONS) -> Anchor:
     )
 
 
-def fold(head: bytes, anchors: Iterable[Anchor], author: str) -> bytes:
-    """The card head after appending ``anchors`` by ``author`` (the contract's hash chain, client side)."""
-    for anchor in anchors:
-        head = next_head(head, leaf_hash(anchor, author))
-    return head
+def anchor_now(sender: TransactionSender, records: RecordContract, patient: str, call: Any) -> TxReceipt:
+    """Send one anchor call built on the card's head now (read from the chain, never predicted: the leaf holds
+    the anchoring block's time)."""
+    return sender.transact(call(records.card(patient).head))
 
 
 def cid_string(digest: bytes) -> str:
@@ -252,8 +253,8 @@ class World:
         self.deployer = Client.deploy(self.w3, dev_account(), founders, store=self.store, home=self.home)
         self.fund(self.address(n) for n in self.accounts)
         for institution, person in (("pc", "doctor"), ("hospital", "specialist")):
-            key = public_key_from_private(bytes(self.accounts[person].key))
-            self.client(institution).consortium.register_practitioner(self.address(person), key)
+            enrollment = self.client(person).consortium.sign_enrollment(self.address(institution))
+            self.client(institution).consortium.register_practitioner(enrollment)
         return self.deployer
 
     def register(self, name: str) -> int:
@@ -284,26 +285,35 @@ def famchain_gas(world: World) -> dict[str, int]:
     chain = patient.chain
     gas: dict[str, int] = {"register": world.register("patient"), "agreement": world.agree("patient")}
 
-    first = random_anchor()
-    doctor.sender.transact(chain.records.anchor(patient.address, ZERO_HEAD, first))
-    head = fold(ZERO_HEAD, [first], doctor.address)
+    records, who = chain.records, patient.address
+    anchor_now(doctor.sender, records, who, lambda head: records.anchor(who, head, random_anchor()))
     # A card that already holds records is the common case; the first anchor is in ``scale``.
-    second = random_anchor()
-    gas["anchor"] = gas_used(doctor.sender.transact(chain.records.anchor(patient.address, head, second)))
-    head = fold(head, [second], doctor.address)
+    gas["anchor"] = gas_used(
+        anchor_now(doctor.sender, records, who, lambda head: records.anchor(who, head, random_anchor()))
+    )
     batch = [random_anchor() for _ in range(BATCH)]
-    receipt = doctor.sender.transact(chain.records.anchor_batch(patient.address, head, batch))
+    receipt = anchor_now(doctor.sender, records, who, lambda head: records.anchor_batch(who, head, batch))
     gas["anchor_batch_per_record"] = gas_used(receipt) // BATCH
 
     expires = patient.now() + 30 * DAY
-    consent = typed_data.consent(
-        patient=patient.address,
+    terms = default_terms(
         grantee=specialist,
+        institution=None,
         sections=ALL_SECTIONS,
         actions=Action.READ,
         purpose=Purpose.REFERRAL,
+    )
+    # A relayed consent that names its key bundle (the usual case: the card holds records).
+    consent = typed_data.consent(
+        patient=who,
+        grantee=specialist,
+        sections=ALL_SECTIONS,
+        actions=Action.READ,
         expires_at=expires,
-        nonce=chain.consents.nonces(patient.address),
+        terms=terms,
+        bundle_digest=os.urandom(32),
+        bundle_codec=CODEC_RAW,
+        nonce=chain.consents.nonce(who, NonceDomain.CONSENT, specialist),
         deadline=expires,
         chain_id=chain.chain_id,
         verifying_contract=chain.consents.address,
@@ -312,7 +322,7 @@ def famchain_gas(world: World) -> dict[str, int]:
     gas["grant_relayed"] = hospital.consents.relay(consent_document(consent, signature)).grant_tx.gas_used
     gas["key_release"] = gas_used(
         patient.sender.transact(
-            chain.records.release_keys(specialist, os.urandom(32), CODEC_RAW, ALL_SECTIONS)
+            records.release_keys(who, specialist, os.urandom(32), CODEC_RAW, ALL_SECTIONS)
         )
     )
     call = chain.consents.is_authorized_call(patient.address, specialist, ALL_SECTIONS, Action.READ)
@@ -430,25 +440,23 @@ def timed_read(world: World, name: str) -> dict[str, Any]:
 
 
 def anchor_history(world: World, name: str, total: int) -> tuple[int, int]:
-    """Gas of the 1st and the ``total``-th single anchor on one card; the ones between go in pipelined batches."""
+    """Gas of the 1st and the ``total``-th single anchor on one card; the ones between go in batches of 50,
+    each built on the head the chain holds (the leaf has the anchoring block's time: nothing is predicted)."""
     doctor, patient = world.client("doctor"), world.address(name)
     records = doctor.chain.records
-    one = random_anchor()
-    first = gas_used(doctor.sender.transact(records.anchor(patient, ZERO_HEAD, one)))
-    head = fold(ZERO_HEAD, [one], doctor.address)
+    first = gas_used(
+        anchor_now(doctor.sender, records, patient, lambda h: records.anchor(patient, h, random_anchor()))
+    )
     middle = total - 2
-    calls: list[tuple[Call, int]] = []
-    limit = 0
-    for start in range(0, middle, BATCH):
-        batch = [random_anchor() for _ in range(min(BATCH, middle - start))]
-        call = records.anchor_batch(patient, head, batch)
-        if not limit:
-            limit = int(call.estimate_gas({"from": doctor.address})) * 3 // 2
-        calls.append((call, limit))
-        head = fold(head, batch, doctor.address)
-    pipelined(doctor.sender, calls)
-    last = random_anchor()
-    nth = gas_used(doctor.sender.transact(records.anchor(patient, head, last)))
+    with doctor.sender.one_fee_lookup():
+        for start in range(0, middle, BATCH):
+            batch = [random_anchor() for _ in range(min(BATCH, middle - start))]
+            anchor_now(
+                doctor.sender, records, patient, lambda h, b=batch: records.anchor_batch(patient, h, b)
+            )
+    nth = gas_used(
+        anchor_now(doctor.sender, records, patient, lambda h: records.anchor(patient, h, random_anchor()))
+    )
     length = records.card(patient).length
     if length != total:
         raise ChainError(f"the scale card holds {length} records, expected {total}")
@@ -514,15 +522,39 @@ def grants_at_scale(world: World, count: int) -> int:
     """``isAuthorized`` execution gas once ``count`` grants are in force (one patient, many grantees)."""
     hospital, patient = world.client("hospital"), world.client("patient")
     chain = patient.chain
-    keys = [public_key_from_private(os.urandom(32)) for _ in range(count)]
+    privates = [os.urandom(32) for _ in range(count)]
+    keys = [public_key_from_private(p) for p in privates]
     grantees = [str(address_from_public_key(key)) for key in keys]
-    calls = [chain.consortium.register_practitioner(g, k) for g, k in zip(grantees, keys, strict=True)]
+    # Each practitioner's own Enrollment signature (a fresh account: sequence 0 of its Enrollment/hospital key).
+    nonce = keyed_nonce(nonce_key(NonceDomain.ENROLLMENT, hospital.address), 0)
+    deadline = patient.now() + 30 * DAY
+    calls = []
+    for private, grantee, key in zip(privates, grantees, keys, strict=True):
+        message = typed_data.enrollment(
+            practitioner=grantee,
+            institution=hospital.address,
+            nonce=nonce,
+            deadline=deadline,
+            chain_id=chain.chain_id,
+            verifying_contract=chain.consortium.address,
+        )
+        signature = typed_data.sign_typed_data(private, message)
+        calls.append(chain.consortium.register_practitioner(grantee, key, nonce, deadline, signature))
     limit = int(calls[0].estimate_gas({"from": hospital.address})) * 3 // 2
     bulk(
         world, hospital.sender, chain.consortium.address, [chain.consortium.calldata(c) for c in calls], limit
     )
     expires = patient.now() + 30 * DAY
-    grants = [chain.consents.grant(g, ALL_SECTIONS, Action.READ, Purpose.RESEARCH, expires) for g in grantees]
+    terms = default_terms(
+        grantee=grantees[0],
+        institution=None,
+        sections=ALL_SECTIONS,
+        actions=Action.READ,
+        purpose=Purpose.RESEARCH,
+    ).hash_struct()
+    grants = [
+        chain.consents.grant(g, ALL_SECTIONS, Action.READ, expires, terms, b"\x00" * 32, 0) for g in grantees
+    ]
     limit = int(grants[0].estimate_gas({"from": patient.address})) * 3 // 2
     bulk(world, patient.sender, chain.consents.address, [chain.consents.calldata(c) for c in grants], limit)
     probe = grantees[count // 2]

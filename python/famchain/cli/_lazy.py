@@ -50,6 +50,9 @@ COMMANDS: dict[str, LazyCommand] = {
         "famchain.cli.devnet", "app", "A throwaway local chain (anvil) and IPFS store on loopback."
     ),
     "doctor": LazyCommand("famchain.cli.doctor", "app", "Check the chain, deployment, store and keystore."),
+    "guardian": LazyCommand(
+        "famchain.cli.guardian", "app", "Guardians: who may act for a resident, in what, until when."
+    ),
     "institution": LazyCommand(
         "famchain.cli.consortium", "institution_app", "An institution's practitioners (its admin key)."
     ),

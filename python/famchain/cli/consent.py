@@ -1,10 +1,14 @@
-"""`famchain consent`: requests, grants (by transaction or offline signature), revocations, listing."""
+"""`famchain consent`: requests, grants (by transaction or offline signature), revocations, cancelled
+signatures, key syncs, listing."""
 
 from __future__ import annotations
 
+import calendar
 import json
+import re
+import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -18,57 +22,199 @@ from famchain.cli._context import (
     read_json,
     write_private,
 )
-from famchain.records.sections import action_mask, action_names, parse_purpose, section_mask, section_names
+from famchain.errors import InputError
+from famchain.records.sections import (
+    ALL_SECTIONS,
+    action_mask,
+    action_names,
+    parse_purpose,
+    section_mask,
+    section_names,
+)
+
+if TYPE_CHECKING:
+    from famchain.client import Client
+    from famchain.records.sharing import Release
+    from famchain.services.consents import TermsOptions
 
 app = typer.Typer(
     help="Consent: who may read or append which sections of your records, why, until when.",
     no_args_is_help=True,
 )
 
-Sections = Annotated[list[str], typer.Option("--sections", help="Section names, comma separated, or `all`.")]
-Actions = Annotated[list[str], typer.Option("--actions", help="read, append (comma separated).")]
-PurposeOpt = Annotated[str, typer.Option("--purpose", help="treatment, referral, insurance-claim, research.")]
-Days = Annotated[float, typer.Option("--days", help="Days until the consent expires.")]
+Sections = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--sections", help="Section names, comma separated, or `all` [default: the request's, else all]."
+    ),
+]
+Actions = Annotated[
+    list[str] | None,
+    typer.Option("--actions", help="read, append (comma separated) [default: the request's, else read]."),
+]
+PurposeOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--purpose",
+        help="Why: treatment, referral, insurance-claim, research, or a sentence (committed on chain as a salted "
+        "hash) [default: the request's, else treatment].",
+    ),
+]
+Days = Annotated[
+    float | None,
+    typer.Option("--days", help="Days until the consent expires [default: the request's, else 30]."),
+]
+Recipient = Annotated[
+    str | None,
+    typer.Option("--recipient", help="Who receives the data [default: the grantee and its institution]."),
+]
+Contact = Annotated[str, typer.Option("--contact", help="How to reach the recipient.")]
+Data = Annotated[str | None, typer.Option("--data", help="What data [default: the section names].")]
+Method = Annotated[
+    str | None, typer.Option("--method", help="How it is processed [default: the actions, through famchain].")
+]
+RecordsFrom = Annotated[
+    str | None,
+    typer.Option(
+        "--records-from", help="Only records anchored from this date (YYYY-MM-DD, UTC) or unix time."
+    ),
+]
+RecordsUntil = Annotated[
+    str | None,
+    typer.Option(
+        "--records-until", help="Only records anchored until this date (YYYY-MM-DD, UTC) or unix time."
+    ),
+]
+
+_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
+
+
+def parse_time(text: str | None, option: str, *, end_of_day: bool = False) -> int:
+    """A date ``YYYY-MM-DD`` (UTC; the end of that day with ``end_of_day``) or unix seconds; 0 when not given.
+
+    Raises:
+        InputError: neither form, or out of range.
+    """
+    if text is None:
+        return 0
+    raw = text.strip()
+    match = _DATE.fullmatch(raw)
+    try:
+        if match:
+            year, month, day = (int(g) for g in match.groups())
+            start = calendar.timegm((year, month, day, 0, 0, 0, 0, 0, 0))
+            if (year, month, day) != tuple(time.gmtime(start)[:3]):
+                raise ValueError(raw)
+            value = start + 86_399 if end_of_day else start
+        else:
+            value = int(raw)
+    except (ValueError, OverflowError):
+        raise InputError(f"{option} {text!r} is not a date (YYYY-MM-DD) or unix time") from None
+    if not 0 <= value < 2**64:
+        raise InputError(f"{option} {text!r} is out of range")
+    return value
+
+
+def _options(
+    purpose: str | None,
+    recipient: str | None,
+    contact: str,
+    data: str | None,
+    method: str | None,
+    records_from: str | None,
+    records_until: str | None,
+) -> TermsOptions:
+    from famchain.services.consents import TermsOptions
+
+    return TermsOptions(
+        parse_purpose(purpose) if purpose is not None else None,
+        recipient,
+        contact,
+        data,
+        method,
+        parse_time(records_from, "--records-from"),
+        parse_time(records_until, "--records-until", end_of_day=True),
+    )
+
+
+def _scope(
+    client: Client, grantee: str, sections: list[str] | None, actions: list[str] | None, days: float | None
+) -> tuple[int, int, int]:
+    """Sections, actions and seconds: as given, else the grantee's open request's, else all/read/30 days."""
+    request = client.consents.request_of(client.address, grantee)
+    asked = request if request.is_open else None
+    mask = section_mask(sections) if sections else (asked.sections if asked else ALL_SECTIONS)
+    acts = action_mask(actions) if actions else (asked.actions if asked else action_mask(["read"]))
+    seconds = (
+        days_to_seconds(days, "--days") if days is not None else (asked.duration if asked else 30 * 86400)
+    )
+    return mask, acts, seconds
+
+
+def _print_release(release: Release) -> None:
+    for skipped in release.skipped:
+        typer.echo(f"skipped record {skipped.record_id}: {skipped.reason}")
 
 
 @chain_command(app, "request")
 def request(
     s: Session,
     patient: Annotated[str, typer.Argument(help="The patient whose records you ask for.")],
-    sections: Sections = ["all"],  # noqa: B006 - typer reads the default, never mutates it
-    actions: Actions = ["read"],  # noqa: B006
-    purpose: PurposeOpt = "treatment",
+    sections: Sections = None,
+    actions: Actions = None,
+    purpose: PurposeOpt = None,
+    days: Annotated[float, typer.Option("--days", help="Days of access you ask for.")] = 30,
+    recipient: Recipient = None,
+    contact: Contact = "",
+    data: Data = None,
+    method: Method = None,
+    records_from: RecordsFrom = None,
+    records_until: RecordsUntil = None,
 ) -> None:
-    """As a practitioner: ask a patient for access (the patient sees it in `consent list`)."""
+    """As a practitioner: ask a patient for access; the terms are sealed to the patient and you (the patient
+    sees them in `consent list`)."""
     who = address_arg(patient, "patient")
-    mask, acts, why = section_mask(sections), action_mask(actions), parse_purpose(purpose)
+    mask = section_mask(sections or ["all"])
+    acts = action_mask(actions or ["read"])
+    options = _options(purpose or "treatment", recipient, contact, data, method, records_from, records_until)
+    duration = days_to_seconds(days, "--days")
     client = s.client
     s.confirm(f"request access to {who}")
-    client.consents.request(who, mask, actions=acts, purpose=why)
-    typer.echo(f"asked {who} for {', '.join(section_names(mask))} ({why.name.lower()})")
+    client.consents.request(who, mask, actions=acts, duration=duration, terms=options)
+    typer.echo(f"asked {who} for {', '.join(section_names(mask))} ({options.purpose}) for {days:g} day(s)")
 
 
 @chain_command(app, "grant")
 def grant(
     s: Session,
     grantee: Annotated[str, typer.Argument(help="The practitioner to grant.")],
-    sections: Sections = ["all"],  # noqa: B006
-    actions: Actions = ["read"],  # noqa: B006
-    purpose: PurposeOpt = "treatment",
-    days: Days = 30,
+    sections: Sections = None,
+    actions: Actions = None,
+    purpose: PurposeOpt = None,
+    days: Days = None,
+    recipient: Recipient = None,
+    contact: Contact = "",
+    data: Data = None,
+    method: Method = None,
+    records_from: RecordsFrom = None,
+    records_until: RecordsUntil = None,
 ) -> None:
-    """As the patient: grant consent, then re-wrap the keys of your existing covered records for the grantee."""
+    """As the patient: grant consent; the keys of your existing covered records go in the same transaction."""
     who = address_arg(grantee, "grantee")
-    mask, acts, why = section_mask(sections), action_mask(actions), parse_purpose(purpose)
+    options = _options(purpose, recipient, contact, data, method, records_from, records_until)
     client = s.client
-    expires = client.now() + days_to_seconds(days, "--days")
+    mask, acts, seconds = _scope(client, who, sections, actions, days)
+    expires = client.now() + seconds
     s.confirm(f"grant {who} {', '.join(section_names(mask))}")
-    done = client.consents.grant(who, mask, actions=acts, purpose=why, expires_at=expires)
-    bundle = done.release.bundle_cid if done.release else None
+    done = client.consents.grant(
+        who, mask, actions=acts, expires_at=expires, terms=options if options.given else None
+    )
+    bundle = done.release.bundle_cid
     typer.echo(
-        f"granted {who}: {', '.join(section_names(mask))}; {', '.join(action_names(acts))}; {why.name.lower()}; "
+        f"granted {who}: {', '.join(section_names(mask))}; {', '.join(action_names(acts))}; {done.terms.purpose}; "
         f"until {expires}" + (f"; existing records released in {bundle}" if bundle else "")
     )
+    _print_release(done.release)
 
 
 @chain_command(app, "sign")
@@ -76,23 +222,34 @@ def sign(
     s: Session,
     grantee: Annotated[str, typer.Argument(help="The practitioner to grant.")],
     output: Annotated[Path, typer.Option("-o", "--output", help="Where to write the signed consent.")],
-    sections: Sections = ["all"],  # noqa: B006
-    actions: Actions = ["read"],  # noqa: B006
-    purpose: PurposeOpt = "treatment",
-    days: Days = 30,
+    sections: Sections = None,
+    actions: Actions = None,
+    purpose: PurposeOpt = None,
+    days: Days = None,
+    recipient: Recipient = None,
+    contact: Contact = "",
+    data: Data = None,
+    method: Method = None,
+    records_from: RecordsFrom = None,
+    records_until: RecordsUntil = None,
     print_typed_data: Annotated[
         bool, typer.Option(help="Also print the EIP-712 JSON a wallet signs.")
     ] = False,
 ) -> None:
-    """As the patient: sign a consent (and its key release) for anyone to relay; sends nothing."""
+    """As the patient: store the key bundle of your covered records, then sign a consent naming it for anyone to
+    relay; sends nothing. The file holds the signature and the terms, no key."""
     who = address_arg(grantee, "grantee")
-    mask, acts, why = section_mask(sections), action_mask(actions), parse_purpose(purpose)
+    options = _options(purpose, recipient, contact, data, method, records_from, records_until)
     client = s.client
-    expires = client.now() + days_to_seconds(days, "--days")
-    doc = client.consents.sign(who, mask, actions=acts, purpose=why, expires_at=expires)
-    write_private(output, json.dumps(doc, indent=2) + "\n")
+    mask, acts, seconds = _scope(client, who, sections, actions, days)
+    expires = client.now() + seconds
+    signed = client.consents.sign(
+        who, mask, actions=acts, expires_at=expires, terms=options if options.given else None
+    )
+    write_private(output, json.dumps(signed.document, indent=2) + "\n")
     if print_typed_data:
-        typer.echo(json.dumps(doc["typed_data"], indent=2))
+        typer.echo(json.dumps(signed.document["typed_data"], indent=2))
+    _print_release(signed.release)
     typer.echo(
         f"signed consent for {who} written to {output}; relay it with `famchain consent submit {output}`"
     )
@@ -100,7 +257,8 @@ def sign(
 
 @chain_command(app, "submit")
 def submit(s: Session, file: Annotated[Path, typer.Argument(help="A signed consent file.")]) -> None:
-    """Relay a signed consent (anyone may pay the gas): grants exactly what the patient signed."""
+    """Relay a signed consent (anyone may pay the gas): grants exactly what the patient signed and announces
+    its key bundle in the same transaction."""
     doc = read_json(file)
     client = s.client
     s.confirm("relay a signed consent")
@@ -113,12 +271,51 @@ def submit(s: Session, file: Annotated[Path, typer.Argument(help="A signed conse
 
 @chain_command(app, "revoke")
 def revoke(s: Session, grantee: Annotated[str, typer.Argument(help="The grantee to revoke.")]) -> None:
-    """As the patient: revoke a consent; the grantee is wrapped into no new record from now on."""
+    """As the patient: revoke a consent; the grantee is wrapped into no new record from now on, and any consent
+    signature for it you handed out dies."""
     who = address_arg(grantee, "grantee")
     client = s.client
     s.confirm(f"revoke {who}")
     client.consents.revoke(who)
     typer.echo(f"revoked {who}")
+
+
+@chain_command(app, "cancel")
+def cancel(
+    s: Session, grantee: Annotated[str, typer.Argument(help="The grantee of the signed consent.")]
+) -> None:
+    """As the patient: kill the consent signature for a grantee you handed out and do not want relayed (its
+    keyed nonce is consumed on chain)."""
+    who = address_arg(grantee, "grantee")
+    client = s.client
+    s.confirm(f"cancel the outstanding consent signature for {who}")
+    client.consents.cancel(who)
+    typer.echo(f"cancelled: no consent signature for {who} made before now can be relayed")
+
+
+@chain_command(app, "sync")
+def sync(s: Session, grantee: Annotated[str, typer.Argument(help="A grantee of yours.")]) -> None:
+    """As the patient: release to a grantee the keys of every record its consent covers (records anchored after
+    you signed the consent included)."""
+    who = address_arg(grantee, "grantee")
+    client = s.client
+    s.confirm(f"release keys to {who}")
+    release = client.consents.sync(who)
+    if release.bundle_cid is None:
+        typer.echo(f"nothing to release to {who}")
+    else:
+        typer.echo(f"released keys of {release.covered} record(s) to {who} in {release.bundle_cid}")
+    _print_release(release)
+
+
+@chain_command(app, "refuse")
+def refuse(s: Session, grantee: Annotated[str, typer.Argument(help="Who asked for access.")]) -> None:
+    """As the patient: refuse an access request."""
+    who = address_arg(grantee, "grantee")
+    client = s.client
+    s.confirm(f"refuse the request of {who}")
+    client.consents.refuse(who)
+    typer.echo(f"refused the request of {who}")
 
 
 @chain_command(app, "list")
@@ -130,17 +327,29 @@ def list_consents(
         bool, typer.Option("--fhir", help="Print FHIR R4 Consent resources (a Bundle).")
     ] = False,
 ) -> None:
-    """Every grantee and requester of a patient, with what is in force now."""
+    """Every grantee and requester of a patient, with what is in force now, the purpose (when your client
+    holds the terms; else `committed`) and open requests with their terms."""
     who = address_arg(patient, "patient") if patient is not None else s.account.address
-    rows = [c.to_json() for c in s.reader.consents.list(who)]
+    client = s.client if s.config.keystore else s.reader
+    rows = [c.to_json() for c in client.consents.list(who)]
     if as_fhir:
-        from famchain.records import fhir
+        from famchain import fhir
 
         typer.echo(json.dumps(fhir.consents_to_bundle(who, rows), indent=2))
         return
-    lines = [
-        f"{r['grantee']}  {'ACTIVE' if r['active'] else 'inactive':8} {','.join(r['sections']) or '-'}"
-        f"  {','.join(r['actions']) or '-'}  until {r['expires_at'] or '-'}"
-        for r in rows
-    ]
+    lines = []
+    for r in rows:
+        lines.append(
+            f"{r['grantee']}  {'ACTIVE' if r['active'] else 'inactive':8} {','.join(r['sections']) or '-'}"
+            f"  {','.join(r['actions']) or '-'}  until {r['expires_at'] or '-'}  purpose {r['purpose'] or '-'}"
+        )
+        ask = r["request"]
+        if ask is not None:
+            terms = ask["terms"]
+            why = terms.get("purpose", "?") if isinstance(terms, dict) else terms
+            lines.append(
+                f"  asks for {','.join(ask['sections'])} ({','.join(ask['actions'])}) for "
+                f"{ask['duration'] / 86400:g} day(s); purpose {why}"
+                + (f"; recipient {terms.get('recipient')}" if isinstance(terms, dict) else "")
+            )
     emit({"patient": who, "consents": rows}, as_json, "\n".join(lines) or f"{who} has granted nothing")

@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from famchain.chain.structs import InstitutionKind, MemberStatus, ProposalAction
-from famchain.cli._context import Json, Session, address_arg, chain_command, emit
+from famchain.chain.structs import ZERO_ADDRESS, InstitutionKind, MemberStatus, Parameter, ProposalAction
+from famchain.cli._context import (
+    Json,
+    Session,
+    address_arg,
+    chain_command,
+    days_to_seconds,
+    emit,
+    read_json,
+    write_private,
+)
 from famchain.errors import InputError
 
 consortium_app = typer.Typer(
@@ -19,6 +30,16 @@ institution_app = typer.Typer(
 
 _ACTIONS = {a.label: a for a in ProposalAction}
 _KINDS = {k.label: k for k in InstitutionKind if k}
+_PARAMETERS = {p.label: p for p in Parameter if p}
+
+
+def _parameter(text: str | None) -> Parameter:
+    if text is None:
+        return Parameter.NONE
+    try:
+        return _PARAMETERS[text.strip().lower()]
+    except KeyError:
+        raise InputError(f"unknown parameter {text!r}; use one of {', '.join(_PARAMETERS)}") from None
 
 
 def _action(text: str) -> ProposalAction:
@@ -42,22 +63,44 @@ def propose(
     s: Session,
     action: Annotated[str, typer.Argument(help=f"One of: {', '.join(_ACTIONS)}.")],
     institution: Annotated[
-        str, typer.Argument(help="The institution's admin address (any for set-threshold).")
-    ],
+        str,
+        typer.Argument(
+            help="The institution's admin address (the guardian for end-guardianship; any for set-threshold "
+            "and set-parameter)."
+        ),
+    ] = ZERO_ADDRESS,
     kind: Annotated[str | None, typer.Option(help=f"For admit: {', '.join(_KINDS)}.")] = None,
     threshold_bps: Annotated[
         int, typer.Option(help="For set-threshold: new vote share in basis points.", min=0, max=10_000)
     ] = 0,
+    parameter: Annotated[
+        str | None, typer.Option(help=f"For set-parameter: {', '.join(_PARAMETERS)}.")
+    ] = None,
+    value: Annotated[int, typer.Option(help="For set-parameter: the new value.", min=0, max=2**64 - 1)] = 0,
+    subject: Annotated[
+        str | None, typer.Option(help="For end-guardianship: the resident whose guardian it ends.")
+    ] = None,
     as_json: Json = False,
 ) -> None:
-    """Propose a membership change; your proposal counts as your vote."""
+    """Propose a consortium change; your proposal counts as your vote."""
     act = _action(action)
     target = address_arg(institution, "institution")
     if act == ProposalAction.ADMIT and kind is None:
         raise InputError("admit needs --kind")
+    if act == ProposalAction.END_GUARDIANSHIP and subject is None:
+        raise InputError("end-guardianship needs --subject RESIDENT")
+    resident = address_arg(subject, "subject") if subject is not None else ZERO_ADDRESS
     client = s.client
-    s.confirm(f"propose {act.name.lower()} {target}")
-    done = client.consortium.propose(act, target, kind=_kind(kind), threshold_bps=threshold_bps)
+    s.confirm(f"propose {act.label} {target}")
+    done = client.consortium.propose(
+        act,
+        target,
+        kind=_kind(kind),
+        threshold_bps=threshold_bps,
+        subject=resident,
+        parameter=_parameter(parameter),
+        value=value,
+    )
     emit(
         {"proposal": done.proposal_id, "executed": done.executed, "tx": done.tx.tx_hash},
         as_json,
@@ -84,6 +127,18 @@ def vote(
     )
 
 
+@chain_command(consortium_app, "execute")
+def execute(
+    s: Session,
+    proposal: Annotated[int, typer.Argument(help="Proposal number.", min=0, max=2**256 - 1)],
+) -> None:
+    """Carry a proposal whose tally of active members passes now (anyone may)."""
+    client = s.client
+    s.confirm(f"execute proposal {proposal}")
+    client.consortium.execute(proposal)
+    typer.echo(f"proposal {proposal} carried")
+
+
 @chain_command(consortium_app, "members")
 def members(s: Session, as_json: Json = False) -> None:
     """List institutions and their status (from chain events)."""
@@ -99,29 +154,47 @@ def members(s: Session, as_json: Json = False) -> None:
     emit({"members": rows, "active": active, "threshold_bps": threshold}, as_json, human)
 
 
+@chain_command(institution_app, "enroll-sign")
+def enroll_sign(
+    s: Session,
+    institution: Annotated[
+        str, typer.Option("--institution", help="Admin address of the institution that will register you.")
+    ],
+    output: Annotated[Path, typer.Option("-o", "--output", help="Where to write the signed enrollment.")],
+    days: Annotated[float, typer.Option("--days", help="Days the signature stays valid.")] = 7,
+) -> None:
+    """As a practitioner: sign your enrollment (with your encryption key) for an institution to submit."""
+    who = address_arg(institution, "institution")
+    ttl = days_to_seconds(days, "--days")
+    signed = s.client.consortium.sign_enrollment(who, ttl=ttl)
+    write_private(output, json.dumps(signed.to_json(), indent=2) + "\n")
+    typer.echo(
+        f"enrollment of {signed.practitioner} for {who} written to {output}; the institution runs "
+        f"`famchain institution add-doctor {signed.practitioner} --enrollment {output}`"
+    )
+
+
 @chain_command(institution_app, "add-doctor")
 def add_doctor(
     s: Session,
     practitioner: Annotated[str, typer.Argument(help="The practitioner's address.")],
-    encryption_key: Annotated[
-        str, typer.Option(help="Their encryption public key (`famchain account show` prints it).")
+    enrollment: Annotated[
+        Path,
+        typer.Option(
+            "--enrollment", help="The practitioner's signed enrollment (`famchain institution enroll-sign`)."
+        ),
     ],
 ) -> None:
-    """Register a practitioner of your institution with their encryption key."""
-    from famchain.crypto.keywrap import address_from_public_key
+    """Register a practitioner of your institution, with the enrollment they signed naming you."""
+    from famchain.services.consortium import SignedEnrollment
 
     who = address_arg(practitioner, "practitioner")
-    try:
-        key = bytes.fromhex(encryption_key.strip().removeprefix("0x"))
-    except ValueError:
-        raise InputError("--encryption-key is not hex") from None
-    if len(key) != 64 or address_from_public_key(key) != who:
-        raise InputError(
-            f"--encryption-key is not the key of {who} (64 bytes whose keccak gives the address)"
-        )
+    signed = SignedEnrollment.from_json(read_json(enrollment))
+    if signed.practitioner.lower() != who.lower():
+        raise InputError(f"{enrollment} is the enrollment of {signed.practitioner}, not of {who}")
     client = s.client
     s.confirm(f"register practitioner {who}")
-    client.consortium.register_practitioner(who, key)
+    client.consortium.register_practitioner(signed)
     typer.echo(f"registered practitioner {who}")
 
 

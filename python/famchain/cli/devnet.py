@@ -17,6 +17,7 @@ from famchain.cli._context import (
     days_to_seconds,
     emit,
     info,
+    read_json,
     settings,
 )
 from famchain.errors import ConfigError, InputError
@@ -128,6 +129,26 @@ def deploy_command(
     voting_period_days: Annotated[
         float, typer.Option(help="Days a proposal stays open.")
     ] = DEFAULT_VOTING_PERIOD_DAYS,
+    outpatient_retention_years: Annotated[
+        int,
+        typer.Option(
+            help="Years an outpatient record is kept before a deletion request may erase it.", min=0, max=200
+        ),
+    ] = 15,
+    inpatient_retention_years: Annotated[
+        int,
+        typer.Option(
+            help="Years an inpatient record is kept before a deletion request may erase it.", min=0, max=200
+        ),
+    ] = 30,
+    cipher_policy: Annotated[
+        Path | None,
+        typer.Option(
+            "--cipher-policy",
+            help='JSON {"default": AEAD, "sections": {SECTION: AEAD}} every client seals with (aes-256-gcm, '
+            "chacha20-poly1305, sm4-gcm); written to the deployment file.",
+        ),
+    ] = None,
     output: Annotated[Path | None, typer.Option("-o", "--output", help="Where to write the file.")] = None,
     dev: Annotated[bool, typer.Option("--dev", help="Pay with anvil's public dev account (devnet).")] = False,
     force: Annotated[
@@ -140,16 +161,18 @@ def deploy_command(
     as_json: Json = False,
 ) -> None:
     """Deploy the contracts from the packaged artifacts and bootstrap the founding members."""
-    from famchain.chain.deploy import check_founders, is_live
+    from famchain.chain.deploy import YEAR, check_founders, is_live
     from famchain.chain.deployment import Deployment
     from famchain.client import Client
+    from famchain.crypto.policy import CipherPolicy
 
     founders = [parse_founder(f) for f in founder]
     check_founders(founders)
     voting_period = days_to_seconds(voting_period_days, "--voting-period-days")
+    policy = CipherPolicy.from_dict(read_json(cipher_policy)).to_dict() if cipher_policy is not None else None
     payer = deployer_account(s, dev)
     path = output or s.config.deployment_path(s.w3.eth.chain_id)
-    s.confirm(f"deploy 4 contracts with {len(founders)} founders from {payer.address}")
+    s.confirm(f"deploy 5 contracts with {len(founders)} founders from {payer.address}")
     if path.exists() and not force:
         try:
             existing: Deployment | None = Deployment.load(path)
@@ -160,7 +183,16 @@ def deploy_command(
                 f"{path} names contracts that are still deployed on chain {existing.chain_id}; overwriting it "
                 "would orphan every visit card they hold: write elsewhere with -o, or pass --force"
             )
-    client = Client.deploy(s.w3, payer, founders, threshold_bps=threshold_bps, voting_period=voting_period)
+    client = Client.deploy(
+        s.w3,
+        payer,
+        founders,
+        threshold_bps=threshold_bps,
+        voting_period=voting_period,
+        outpatient_retention=outpatient_retention_years * YEAR,
+        inpatient_retention=inpatient_retention_years * YEAR,
+        cipher_policy=policy,
+    )
     deployment = client.deployment
     deployment.save(path)
     info(f"deployment written to {path}")

@@ -43,6 +43,7 @@ def _entry_json(entry: OutboxEntry) -> dict[str, Any]:
         "record": str(entry.record_id),
         "patient": entry.patient,
         "cid": str(entry.cid),
+        "kind": entry.kind.label,
         "sections": section_names(entry.sections),
         "state": entry.state.value,
         "tx": entry.tx_hash or None,
@@ -50,6 +51,15 @@ def _entry_json(entry: OutboxEntry) -> dict[str, Any]:
         "previous": str(entry.previous) if entry.is_update else None,
         "last_error": entry.last_error or None,
     }
+
+
+KindOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--kind",
+        help="outpatient or inpatient (chooses the retention) [default: the record's, else outpatient].",
+    ),
+]
 
 
 @chain_command(record_app, "submit")
@@ -64,32 +74,60 @@ def submit(
         Path | None,
         typer.Option("--fhir", help="A FHIR R4 Bundle instead of --file."),
     ] = None,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="With --fhir: refuse a bundle with an entry no section takes.")
+    ] = False,
+    encounter: Annotated[
+        str | None,
+        typer.Option(
+            "--encounter", help="With --fhir: the Encounter id of this visit [default: the latest]."
+        ),
+    ] = None,
+    kind: KindOpt = None,
     as_json: Json = False,
 ) -> None:
     """Seal a visit record for everyone entitled to it, store and pin it, then anchor it on the card."""
-    from famchain.records.model import load_record
+    from famchain.records.model import load_record, parse_kind
 
     who = address_arg(patient, "patient")
     if (file is None) == (fhir_bundle is None):
         raise InputError("give the record as --file RECORD.json or --fhir BUNDLE.json (one of them)")
+    if fhir_bundle is None and (strict or encounter is not None):
+        raise InputError("--strict and --encounter go with --fhir")
+    mapped: dict[str, Any] | None = None
     if fhir_bundle is not None:
         if attach:
             raise InputError("--attach does not combine with --fhir: put files in DocumentReference entries")
-        from famchain.records import fhir
+        from famchain import fhir
 
-        content = fhir.load_bundle(fhir_bundle)
+        imported = fhir.load_bundle(fhir_bundle, strict=strict, encounter=encounter)
+        info(imported.summary())
+        content = imported.content
+        mapped = imported.to_json()
     else:
         assert file is not None
         content = load_record(file, attach)
+    chosen = parse_kind(kind, "--kind") if kind is not None else None
     s.confirm(f"anchor a record on the card of {who}")
-    done = s.client.records.submit(who, content)
+    done = s.client.records.submit(who, content, kind=chosen)
     extra = len(done.report.anchored) + len(done.report.already) - 1
     if extra > 0:
         info(f"also anchored {extra} earlier queued record(s)")
+    _late(done.report)
     entry = done.entry
-    emit(
-        _entry_json(entry), as_json, f"record {entry.record_id} anchored in block {entry.block} ({entry.cid})"
-    )
+    out = _entry_json(entry)
+    if mapped is not None:
+        out["fhir"] = mapped
+    emit(out, as_json, f"record {entry.record_id} anchored in block {entry.block} ({entry.cid})")
+
+
+def _late(report: Any) -> None:
+    for late in report.late_releases:
+        records = ", ".join(str(r) for r in late.record_ids)
+        if late.error is None:
+            info(f"released record(s) {records} to {late.grantee} (entitled since they were sealed)")
+        else:
+            info(f"could not release record(s) {records} to {late.grantee}: {late.error}")
 
 
 @chain_command(record_app, "list")
@@ -106,6 +144,8 @@ def list_records(
             "index": r.index,
             "record": str(r.record_id),
             "author": r.author,
+            "kind": r.kind.label,
+            "anchored_at": r.anchored_at,
             "sections": section_names(r.sections),
             "updates": str(r.previous) if r.is_update else None,
             "cid": str(r.cid),
@@ -139,7 +179,7 @@ def read(
 
     result = s.client.records.read(record_arg(record))
     if as_fhir:
-        from famchain.records import fhir
+        from famchain import fhir
 
         typer.echo(json.dumps(fhir.record_to_bundle(result.to_json()), indent=2, ensure_ascii=False))
         return
@@ -155,10 +195,39 @@ def read(
         info(f"wrote {len(result.sections)} section(s) and {len(files)} attachment(s) to {output}")
     lines = [f"record {record} by {result.anchor.author} for {result.anchor.patient}"]
     for name, value in result.sections.items():
-        shown = value if name != "attachments" else [f"{f} ({media})" for f, media, _ in files]
+        shown = _without_fhir(value) if name != "attachments" else [f"{f} ({media})" for f, media, _ in files]
         lines.append(f"  {name}: {json.dumps(shown, ensure_ascii=False)}")
     lines += [f"  {name}: withheld ({why})" for name, why in result.withheld.items()]
     emit(result.to_json(), as_json, "\n".join(lines))
+
+
+def _without_fhir(value: Any) -> Any:
+    """A section as people read it: items keep their FHIR resource for `--json` and `--fhir`, not for the eye."""
+    if isinstance(value, list):
+        return [
+            {k: v for k, v in item.items() if k != "fhir"} if isinstance(item, dict) else item
+            for item in value
+        ]
+    return value
+
+
+@chain_command(record_app, "share")
+def share(
+    s: Session,
+    record: Annotated[str, typer.Argument(help="Record id (0x + 64 hex).")],
+    to: Annotated[str, typer.Option("--to", help="The reader to release it to (a grantee of the patient).")],
+) -> None:
+    """As the record's author (or the patient): release one record's keys to a reader the chain lets read it
+    (a consent signed before the record was anchored, say)."""
+    who = address_arg(to, "--to")
+    record_id = record_arg(record)
+    client = s.client
+    s.confirm(f"release record {record_id} to {who}")
+    release = client.records.share(record_id, who)
+    typer.echo(
+        f"released {', '.join(section_names(release.sections))} of record {record_id} to {who} "
+        f"in {release.bundle_cid}"
+    )
 
 
 def _attachment_files(value: Any) -> list[tuple[str, str, bytes]]:
@@ -199,6 +268,7 @@ def update(
     output: Annotated[
         Path | None, typer.Option("-o", "--output", help="Where to write the approval request.")
     ] = None,
+    kind: KindOpt = None,
 ) -> None:
     """Amend a record: prepare the new version (patient must approve), or relay the signed approval."""
     from famchain.records.model import load_record
@@ -211,7 +281,14 @@ def update(
         return
     if record is None or file is None:
         raise InputError("give RECORD_ID and --file to prepare an update, or --approval FILE to relay one")
-    prepared = s.client.records.prepare_update(record_arg(record), load_record(file))
+    from dataclasses import replace
+
+    from famchain.records.model import parse_kind
+
+    content = load_record(file)
+    if kind is not None:
+        content = replace(content, kind=parse_kind(kind, "--kind"))
+    prepared = s.client.records.prepare_update(record_arg(record), content)
     entry = prepared.entry
     path = output or Path(f"approval-{str(entry.record_id)[:10]}.json")
     write_private(path, json.dumps(prepared.request, indent=2) + "\n")
@@ -243,7 +320,7 @@ def approve(
     target = output or file
     write_private(target, json.dumps(signed, indent=2) + "\n")
     message = signed["typed_data"]["message"]
-    typer.echo(f"approved update {message['recordId']} of record {message['previous']}; signed file {target}")
+    typer.echo(f"approved update {signed['record']} of record {message['previous']}; signed file {target}")
 
 
 @chain_command(outbox_app, "flush")
@@ -261,6 +338,7 @@ def flush(
     if ready:
         s.confirm(f"store and anchor {len(ready)} queued record(s)")
     report = client.records.flush(strategy=Strategy.BATCHED if batch else Strategy.PIPELINED)
+    _late(report)
     out = {
         "anchored": [_entry_json(e) for e in report.anchored],
         "already_anchored": [_entry_json(e) for e in report.already],

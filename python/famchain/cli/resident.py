@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from famchain.cli._context import Json, Session, address_arg, chain_command, days_to_seconds, emit, info
+from famchain.cli._context import (
+    Json,
+    Session,
+    address_arg,
+    chain_command,
+    days_to_seconds,
+    emit,
+    info,
+    read_json,
+)
 from famchain.errors import AccessDeniedError, InputError
 from famchain.records.profile import load_profile
 from famchain.records.sections import action_mask, action_names, section_mask, section_names
@@ -18,17 +28,65 @@ resident_app = typer.Typer(
 agreement_app = typer.Typer(help="Family-doctor agreements (家庭医生签约).", no_args_is_help=True)
 
 ProfileFile = Annotated[
-    Path, typer.Option("--profile", help="Basic information as JSON (see docs/record-format.md).")
+    Path | None, typer.Option("--profile", help="Basic information as JSON (see docs/record-format.md).")
 ]
+FhirPatient = Annotated[
+    Path | None,
+    typer.Option("--fhir-patient", help="A FHIR R4 Patient (or a Bundle holding one) instead of --profile."),
+]
+KeepIdentifier = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--keep-identifier",
+        help="With --fhir-patient: keep this identifier (type code, type text or system; repeatable); the "
+        "others are left out.",
+    ),
+]
+ListIdentifiers = Annotated[
+    bool,
+    typer.Option("--list-identifiers", help="With --fhir-patient: print the Patient's identifiers and stop."),
+]
+
+
+def _profile_input(
+    profile: Path | None, fhir_patient: Path | None, keep: list[str] | None, list_identifiers: bool
+) -> dict[str, str] | None:
+    """The basic information from --profile or --fhir-patient (None after --list-identifiers printed them)."""
+    if (profile is None) == (fhir_patient is None):
+        raise InputError(
+            "give the basic information as --profile PROFILE.json or --fhir-patient FILE (one of them)"
+        )
+    if profile is not None:
+        if keep or list_identifiers:
+            raise InputError("--keep-identifier and --list-identifiers go with --fhir-patient")
+        return load_profile(profile)
+    assert fhir_patient is not None
+    from famchain import fhir
+
+    if list_identifiers:
+        choices = fhir.identifier_choices(fhir.patient_of(read_json(fhir_patient)))
+        typer.echo(json.dumps([c.to_json() for c in choices], indent=2, ensure_ascii=False))
+        return None
+    return fhir.load_patient_profile(fhir_patient, keep or [])
+
+
 Sections = Annotated[list[str], typer.Option("--sections", help="Section names, comma separated, or `all`.")]
 Actions = Annotated[list[str], typer.Option("--actions", help="read, append (comma separated).")]
 TermDays = Annotated[float, typer.Option("--term-days", help="Length of the agreement in days.")]
 
 
 @chain_command(resident_app, "register")
-def register(s: Session, profile: ProfileFile) -> None:
+def register(
+    s: Session,
+    profile: ProfileFile = None,
+    fhir_patient: FhirPatient = None,
+    keep_identifier: KeepIdentifier = None,
+    list_identifiers: ListIdentifiers = False,
+) -> None:
     """Register yourself: your encryption key and a commitment to your sealed basic information."""
-    data = load_profile(profile)
+    data = _profile_input(profile, fhir_patient, keep_identifier, list_identifiers)
+    if data is None:
+        return
     client = s.client
     if client.residents.is_registered(client.address):
         raise InputError(f"{client.address} is already registered; use `resident update-profile`")
@@ -38,9 +96,17 @@ def register(s: Session, profile: ProfileFile) -> None:
 
 
 @chain_command(resident_app, "update-profile")
-def update_profile(s: Session, profile: ProfileFile) -> None:
+def update_profile(
+    s: Session,
+    profile: ProfileFile = None,
+    fhir_patient: FhirPatient = None,
+    keep_identifier: KeepIdentifier = None,
+    list_identifiers: ListIdentifiers = False,
+) -> None:
     """Replace your basic information (only you can)."""
-    data = load_profile(profile)
+    data = _profile_input(profile, fhir_patient, keep_identifier, list_identifiers)
+    if data is None:
+        return
     client = s.client
     s.confirm("update basic information")
     done = client.residents.update_profile(data)
@@ -63,6 +129,7 @@ def show(
         "encryption_key": "0x" + shown.encryption_key.hex(),
         "profile_cid": str(shown.profile_cid),
         "family_doctor": shown.family_doctor,
+        "locked": shown.locked,
     }
     try:
         out["basic_information"] = s.client.residents.read_profile(who)
@@ -75,9 +142,39 @@ def show(
     emit(out, as_json, "\n".join(lines))
 
 
+@chain_command(resident_app, "delete-request")
+def delete_request(
+    s: Session,
+    record: Annotated[
+        str | None, typer.Argument(help="The record to erase after its retention period.")
+    ] = None,
+    card: Annotated[
+        bool, typer.Option("--card", help="Every record of your card; locks the card at once (irrevocable).")
+    ] = False,
+) -> None:
+    """As the resident: ask that a record (or your whole card) be erased once its retention period is over
+    (PIPL art. 47). Irrevocable; a whole-card request also ends your agreement and locks the card."""
+    from famchain.cli._context import record_arg
+
+    if (record is None) == (not card):
+        raise InputError("give a RECORD id or --card (one of them)")
+    target = record_arg(record) if record is not None else None
+    client = s.client
+    s.confirm(
+        "request deletion of " + (f"record {target}" if target is not None else "your whole card (locks it)")
+    )
+    done = client.residents.request_deletion(target)
+    what = f"record {target}" if target is not None else "every record of your card (the card is locked now)"
+    typer.echo(
+        f"deletion of {what} requested at {done.requested_at}; erased once its retention period is over"
+    )
+
+
 def _released(release: Any, doctor: str) -> None:
-    if release is not None:
+    if release is not None and release.bundle_cid is not None:
         info(f"released keys of {release.covered} sealed object(s) to {doctor} (bundle {release.bundle_cid})")
+    for skipped in getattr(release, "skipped", ()):
+        info(f"skipped record {skipped.record_id}: {skipped.reason}")
 
 
 @chain_command(agreement_app, "propose")
@@ -154,8 +251,8 @@ def show_agreement(
     who = address_arg(resident, "resident") if resident is not None else s.account.address
     client = s.reader
     doctor = client.agreements.active(who)
-    pending = client.agreements.pending(who)
-    out: dict[str, Any] = {"resident": who, "active": None, "pending": None}
+    proposals = client.agreements.proposals(who)
+    out: dict[str, Any] = {"resident": who, "active": None, "pending": []}
     if doctor:
         out["active"] = {
             "doctor": doctor.doctor,
@@ -163,12 +260,15 @@ def show_agreement(
             "actions": action_names(doctor.actions),
             "ends_at": doctor.endsAt,
         }
-    if pending is not None:
-        out["pending"] = {
-            "doctor": pending.doctor,
-            "proposer": pending.proposer,
-            "sections": section_names(pending.sections),
-        }
+    for waiting in proposals:
+        out["pending"].append(
+            {
+                "doctor": waiting.doctor,
+                "proposer": waiting.proposer,
+                "sections": section_names(waiting.proposal.sections),
+                "expires_at": waiting.proposal.expiresAt,
+            }
+        )
     human = f"{who}: " + (
         f"family doctor {doctor.doctor} until {doctor.endsAt}" if doctor else "no active agreement"
     )

@@ -259,6 +259,44 @@ def load_keystore(path: Path | str) -> dict[str, Any]:
     return document
 
 
+MAX_PBKDF2_ITERATIONS = 10_000_000
+MAX_SCRYPT_N = 1 << 20
+MAX_SCRYPT_R = 32
+MAX_SCRYPT_P = 16
+
+
+def _check_kdf_bounds(document: dict[str, Any], path: Path | str) -> None:
+    """Refuse KDF parameters no wallet writes before deriving anything: a mangled or hostile keystore must not
+    make the key derivation run for hours (or overflow)."""
+    crypto = document.get("crypto") or document.get("Crypto")
+    if not isinstance(crypto, dict):
+        return  # the decryption reports the missing section
+    params = crypto.get("kdfparams")
+    kdf = str(crypto.get("kdf", "")).lower()
+    if not isinstance(params, dict):
+        return
+    try:
+        if kdf == "pbkdf2":
+            c = int(params.get("c", 0))
+            ok = 1 <= c <= MAX_PBKDF2_ITERATIONS
+        elif kdf == "scrypt":
+            n, r, p = int(params.get("n", 0)), int(params.get("r", 0)), int(params.get("p", 0))
+            ok = (
+                2 <= n <= MAX_SCRYPT_N
+                and n & (n - 1) == 0
+                and 1 <= r <= MAX_SCRYPT_R
+                and 1 <= p <= MAX_SCRYPT_P
+            )
+        else:
+            return
+        dklen = int(params.get("dklen", 32))
+        ok = ok and 32 <= dklen <= 64
+    except (TypeError, ValueError, OverflowError):
+        ok = False
+    if not ok:
+        raise WalletError(f"keystore {path} has {kdf} parameters no wallet writes (out of bounds): refused")
+
+
 def _declared_address(document: dict[str, Any]) -> Address | None:
     raw = document.get("address")
     if not isinstance(raw, str) or not _HEX_ADDRESS.fullmatch(raw):
@@ -280,13 +318,14 @@ def decrypt_keystore(path: Path | str, password: str) -> bytes:
 
     document = load_keystore(path)
     declared = _declared_address(document)
+    _check_kdf_bounds(document, path)
     try:
         key = bytes(Account.decrypt(document, password))
     except ValueError as exc:
         if "MAC mismatch" in str(exc):
             raise WrongPasswordError(declared) from None
         raise WalletError(f"cannot decrypt keystore {path}: {exc}") from None
-    except (KeyError, TypeError) as exc:
+    except (KeyError, TypeError, OverflowError) as exc:
         raise WalletError(f"not a V3 keystore: {path} ({exc})") from None
     actual = address_from_private_key(key)
     if declared is not None and declared != actual:

@@ -9,12 +9,12 @@ from famchain.fhir._common import PURPOSE_SYSTEM, SECTION_SYSTEM, account_refere
 from famchain.fhir.exporting import finish
 from famchain.fhir.importing import SECTION_RESOURCES
 
-_PURPOSES: Final[dict[int, tuple[str, str, str]]] = {
-    # famchain purpose -> (famchain code, v3 ActReason code, display)
-    1: ("treatment", "TREAT", "treatment"),
-    2: ("referral", "TREAT", "treatment (referral)"),
-    3: ("insurance-claim", "CLMATTCH", "claim attachment"),
-    4: ("research", "HRESCH", "healthcare research"),
+_PURPOSES: Final[dict[str, tuple[str, str]]] = {
+    # famchain purpose -> (v3 ActReason code, display); other purposes are text (the consent terms')
+    "treatment": ("TREAT", "treatment"),
+    "referral": ("TREAT", "treatment (referral)"),
+    "insurance-claim": ("CLMATTCH", "claim attachment"),
+    "research": ("HRESCH", "healthcare research"),
 }
 
 
@@ -54,7 +54,8 @@ def consents_to_bundle(patient: str, rows: list[dict[str, Any]]) -> dict[str, An
             },
         }
         if granted:
-            purpose = _PURPOSES.get(int(row.get("purpose") or 0))
+            text = row.get("purpose")
+            known = _PURPOSES.get(str(text)) if text else None
             actions = [
                 {
                     "coding": [
@@ -89,16 +90,19 @@ def consents_to_bundle(patient: str, rows: list[dict[str, Any]]) -> dict[str, An
                 "class": [{"system": "http://hl7.org/fhir/resource-types", "code": t} for t in classes],
                 "code": [{"coding": _section_bits(row["sections"])}],
             }
-            if purpose is not None:
-                code, v3, display = purpose
+            if known is not None:
+                v3, display = known
                 provision["purpose"] = [
                     {
                         "system": "http://terminology.hl7.org/CodeSystem/v3-ActReason",
                         "code": v3,
                         "display": display,
                     },
-                    {"system": PURPOSE_SYSTEM, "code": code},
+                    {"system": PURPOSE_SYSTEM, "code": str(text)},
                 ]
+            elif text and text != "committed":
+                # A purpose in the patient's own words: kept as text (FHIR Coding.display alone).
+                provision["purpose"] = [{"system": PURPOSE_SYSTEM, "display": str(text)}]
             consent["provision"] = provision
         else:
             # Revoked (the grant is gone from the chain) or only requested: who, without a scope.

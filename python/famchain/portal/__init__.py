@@ -8,10 +8,11 @@ server and the screens come later (issue #12).
 
 from __future__ import annotations
 
+from importlib import resources
 from pathlib import Path
 from typing import Final
 
-STATIC_DIR: Final = Path(__file__).with_name("static")
+STATIC_DIR: Final = Path(str(resources.files("famchain.portal").joinpath("static")))
 """The directory the portal serves at ``/``: ``js/`` and ``vendor/``."""
 
 __all__ = ["STATIC_DIR"]

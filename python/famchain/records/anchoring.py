@@ -90,10 +90,10 @@ class FlushReport:
 
 @dataclass(frozen=True)
 class LateRelease:
-    """Keys of an anchored record released by its author to a party entitled at the anchoring block that the
-    record was not sealed for; ``error`` says why it could not be done (the patient can still release them)."""
+    """Keys of anchored records released by their author to a party entitled at the anchoring block that the
+    records were not sealed for; ``error`` says why it could not be done (the patient can still release them)."""
 
-    record_id: RecordId
+    record_ids: tuple[RecordId, ...]
     grantee: str
     sections: int
     bundle_cid: Cid | None = None

@@ -23,7 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from famchain.chain.history import AnchoredRecord
+from famchain.chain.history import AnchoredRecord, History
 from famchain.crypto import envelope as env
 from famchain.crypto.bundle import OpenedBundle, open_bundle
 from famchain.crypto.envelope import EnvelopeContext, KeyBundle, SealedEnvelope, Withheld
@@ -132,11 +132,11 @@ def first_occurrences(card: Iterable[AnchoredRecord]) -> list[AnchoredRecord]:
     return out
 
 
-def find_anchor(actor: Actor, record_id: RecordId, patient: str | None = None) -> AnchoredRecord:
+def find_anchor(history: History, record_id: RecordId, patient: str | None = None) -> AnchoredRecord:
     """A record as its patient's verified card holds it (the first occurrence of the id).
 
     Args:
-        actor: the reader.
+        history: the deployment's event reader.
         record_id: the record.
         patient: whose card (found from the record's event when None).
 
@@ -145,11 +145,11 @@ def find_anchor(actor: Actor, record_id: RecordId, patient: str | None = None) -
         IntegrityError: the card's events do not reproduce its on-chain head.
     """
     if patient is None:
-        found = actor.history.anchors(None, [record_id])
+        found = history.anchors(None, [record_id])
         if record_id not in found:
             raise UnknownRecordError(record_id)
         patient = found[record_id].patient
-    for record in actor.history.card(patient):
+    for record in history.card(patient):
         if record.record_id == record_id:
             return record
     raise UnknownRecordError(record_id)
@@ -291,7 +291,7 @@ def read_record(
         IntegrityError: the card's history or the stored bytes do not match the chain, or the envelope is not
             sealed for its anchor.
     """
-    anchor = find_anchor(actor, record_id, patient)
+    anchor = find_anchor(actor.history, record_id, patient)
     sealed = fetch_envelope(actor, anchor)
     if bundles is None:
         bundles = (

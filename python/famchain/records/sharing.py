@@ -332,7 +332,7 @@ def share_record(actor: Actor, record_id: RecordId, grantee: str) -> Release:
         UnknownRecordError: no such record.
         AccessDeniedError: ``grantee`` may read none of its sections, or the caller may not release them.
     """
-    record = find_anchor(actor, record_id)
+    record = find_anchor(actor.history, record_id)
     patient = record.patient
     allowed = [
         n
@@ -357,8 +357,9 @@ def share_record(actor: Actor, record_id: RecordId, grantee: str) -> Release:
 def release_to_late_readers(actor: Actor, anchored: Sequence[OutboxEntry]) -> list[LateRelease]:
     """As the author, right after a flush: release each anchored record to every party entitled to read it at
     its anchoring block that it was not sealed for (a consent or agreement that came into force, or a READ
-    guardian appointed, between sealing and anchoring). Failures are reported, not raised: the patient can
-    always release the keys (``famchain consent sync``)."""
+    guardian appointed, between sealing and anchoring): one bundle and one ``releaseKeys`` per (patient,
+    party). Failures are reported, not raised: the patient can always release the keys
+    (``famchain consent sync``)."""
     out: list[LateRelease] = []
     by_patient: dict[str, list[OutboxEntry]] = {}
     for entry in anchored:
@@ -370,36 +371,40 @@ def release_to_late_readers(actor: Actor, anchored: Sequence[OutboxEntry]) -> li
         events = actor.history.patient_events(patient, until, from_block=since)
         if not any(e.name in changes for e in events):
             continue
-        views = {}
+        views: dict[int, dict[str, int]] = {}
+        owed: dict[str, list[tuple[OutboxEntry, list[str]]]] = {}
         for entry in entries:
             if entry.block not in views:
-                views[entry.block] = entitlements_at(actor, patient, entry.block)
-            out += _late(actor, entry, views[entry.block].readers())
+                views[entry.block] = entitlements_at(actor, patient, entry.block).readers()
+            for party, readable in views[entry.block].items():
+                if party in entry.recipients or party in (entry.patient, entry.author):
+                    continue
+                names = [n for n in section_names(entry.sections) if n in section_names(readable)]
+                if names:
+                    owed.setdefault(party, []).append((entry, names))
+        for party, items in owed.items():
+            out.append(_late(actor, patient, party, items))
     return out
 
 
-def _late(actor: Actor, entry: OutboxEntry, readers: dict[str, int]) -> list[LateRelease]:
-    out = []
-    for party, readable in readers.items():
-        if party in entry.recipients or party in (entry.patient, entry.author):
-            continue
-        names = [n for n in section_names(entry.sections) if n in section_names(readable)]
-        if not names:
-            continue
-        mask = section_mask(names)
-        try:
-            if not actor.fc.is_authorized(entry.patient, actor.address, mask, Action.READ):
-                raise AccessDeniedError(
-                    f"the author may not read {', '.join(names)}; the patient can release them with "
-                    f"`famchain consent sync {party}`"
-                )
-            sealed = check_bytes_of(actor, entry)
-            cid = store_bundle(actor, party, [(sealed, actor.context(entry.salt, entry.patient), names)])
-            release = announce(actor, entry.patient, party, Release(cid, 1, mask))
-            out.append(LateRelease(entry.record_id, party, mask, release.bundle_cid))
-        except FamchainError as exc:
-            out.append(LateRelease(entry.record_id, party, mask, None, str(exc)))
-    return out
+def _late(actor: Actor, patient: str, party: str, items: list[tuple[OutboxEntry, list[str]]]) -> LateRelease:
+    ids = tuple(entry.record_id for entry, _ in items)
+    mask = section_mask([n for _, names in items for n in names])
+    try:
+        if not actor.fc.is_authorized(patient, actor.address, mask, Action.READ):
+            raise AccessDeniedError(
+                f"the author may not read {', '.join(section_names(mask))}; the patient can release them with "
+                f"`famchain consent sync {party}`"
+            )
+        grants: Grants = [
+            (check_bytes_of(actor, entry), actor.context(entry.salt, patient), names)
+            for entry, names in items
+        ]
+        cid = store_bundle(actor, party, grants)
+        release = announce(actor, patient, party, Release(cid, len(grants), mask))
+        return LateRelease(ids, party, mask, release.bundle_cid)
+    except FamchainError as exc:
+        return LateRelease(ids, party, mask, None, str(exc))
 
 
 def check_bytes_of(actor: Actor, entry: OutboxEntry) -> SealedEnvelope:

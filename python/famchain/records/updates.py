@@ -43,7 +43,7 @@ def prepare_update(
         AccessDeniedError: the author may not append these sections.
         StorageError: the store is down (nothing is left queued: nobody could approve it).
     """
-    previous = find_anchor(actor, record_id)
+    previous = find_anchor(actor.history, record_id)
     entry = seal_record(actor, previous.patient, content, previous=record_id)
     try:
         entry = store_entry(actor, entry)

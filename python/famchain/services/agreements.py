@@ -68,6 +68,20 @@ class AgreementService(Service):
         """The (resident, doctor) pair's proposal waiting for acceptance, or None."""
         return self._client.chain.residents.pending_agreement(resident, doctor)
 
+    def proposals(self, resident: str) -> list[Waiting]:
+        """The resident's proposals waiting for acceptance (one per doctor), from the chain."""
+        client = self._client
+        doctors: dict[str, None] = {}
+        for event in client.history.patient_events(resident):
+            if event.name == "AgreementProposed":
+                doctors[str(event.args["doctor"])] = None
+        out = []
+        for doctor in doctors:
+            pending = self.pending(resident, doctor)
+            if pending is not None:
+                out.append(Waiting(resident, doctor, resident if pending.byResident else doctor, pending))
+        return out
+
     def propose(self, counterparty: str, sections: int, actions: int, term: int) -> TxInfo:
         """Propose an agreement (doctor to resident or resident to doctor) for ``term`` seconds."""
         return self._send(

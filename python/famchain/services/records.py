@@ -150,7 +150,7 @@ class RecordService(Service):
         Raises:
             UnknownRecordError: no such record on this deployment (or not on ``patient``'s card).
         """
-        return reading.find_anchor(self._client.actor, record_id, patient)
+        return reading.find_anchor(self._client.history, record_id, patient)
 
     def read(self, record_id: RecordId, patient: str | None = None) -> ReadResult:
         """Fetch, verify and decrypt the sections you may read now; the rest come back withheld.

@@ -23,7 +23,6 @@ from famchain import (
     parse_record,
 )
 from famchain.chain.structs import ZERO_HEAD
-from famchain.crypto.envelope import SealedEnvelope
 from famchain.records import anchoring
 from famchain.records.anchoring import anchor_of
 from famchain.records.sections import section_mask
@@ -38,9 +37,9 @@ VISIT = {
 TWO_SECTIONS = int(Section.DIAGNOSIS | Section.PRESCRIPTIONS)
 
 
-def _sealed_for(world: World, cid: str) -> set[str]:
-    sealed = SealedEnvelope.from_bytes(world.store.get(cid))
-    return {a for s in sealed.section_names for a in sealed.recipients_of(s)}
+def _sealed_for(world: World, record_id: RecordId) -> set[str]:
+    """The parties whose keys open the record's envelope (judged from the store with every role's key)."""
+    return set(world.opens(record_id))
 
 
 def _expires(world: World, days: int = 30) -> int:
@@ -77,10 +76,12 @@ def test_record_is_sealed_only_for_parties_entitled_at_that_moment(world: World)
 
     submitted = world.family_doctor.records.submit(world.patient.address, parse_record(VISIT))
 
-    sealed = SealedEnvelope.from_bytes(world.store.get(submitted.entry.cid))
-    assert world.insurer.address in sealed.recipients_of("diagnosis")
-    assert world.insurer.address not in sealed.recipients_of("present_illness")
-    assert world.stranger.address not in _sealed_for(world, submitted.entry.cid)
+    opens = world.opens(submitted.record_id)
+    assert opens[world.insurer.address] == {"diagnosis", "prescriptions"}
+    assert opens[world.patient.address] == opens[world.family_doctor.address] == set(VISIT["sections"])
+    assert world.stranger.address not in opens
+    # The outbox keeps whom it wrapped (the stored envelope names nobody).
+    assert set(submitted.entry.recipients) == set(opens)
 
 
 def test_revoked_grantee_gets_no_key_to_new_records_and_loses_old_ones(world: World) -> None:
@@ -93,7 +94,7 @@ def test_revoked_grantee_gets_no_key_to_new_records_and_loses_old_ones(world: Wo
     world.patient.consents.revoke(world.insurer.address)
     new = world.family_doctor.records.submit(world.patient.address, parse_record(VISIT))
 
-    assert world.insurer.address not in _sealed_for(world, new.entry.cid)
+    assert world.insurer.address not in _sealed_for(world, new.record_id)
     with pytest.raises(AccessDeniedError, match="no consent"):
         world.insurer.records.read(new.record_id)
     with pytest.raises(AccessDeniedError, match="revoked or has expired"):
@@ -114,7 +115,7 @@ def test_terminated_family_doctor_is_wrapped_into_no_new_record(world: World) ->
     )
     submitted = world.specialist.records.submit(world.patient.address, parse_record(VISIT))
 
-    assert world.family_doctor.address not in _sealed_for(world, submitted.entry.cid)
+    assert world.family_doctor.address not in _sealed_for(world, submitted.record_id)
 
 
 def test_grant_releases_existing_records_to_the_grantee(world: World) -> None:
@@ -126,10 +127,14 @@ def test_grant_releases_existing_records_to_the_grantee(world: World) -> None:
         world.specialist.address, ALL_SECTIONS, purpose=Purpose.REFERRAL, expires_at=_expires(world)
     )
 
-    assert granted.release is not None
+    assert granted.release.bundle_cid is not None
     assert world.specialist.records.read(record).sections == VISIT["sections"]
-    releases = [e for e in world.chain.audit.events(world.patient.address) if e.name == "KeysReleased"]
-    assert releases[-1].args["grantee"] == world.specialist.address
+    # v2: the grant itself announces the bundle (one transaction), so the patient is the releaser on record.
+    (event,) = [e for e in world.chain.audit.events(world.patient.address) if e.name == "ConsentGranted"]
+    assert event.args["grantee"] == world.specialist.address
+    digest, codec = granted.release.digest_and_codec
+    assert (bytes(event.args["bundleDigest"]), event.args["bundleCodec"]) == (digest, codec)
+    assert world.store.has(granted.release.bundle_cid)
 
 
 def test_grantee_scoped_to_some_sections_cannot_decrypt_the_others(world: World) -> None:
@@ -201,17 +206,30 @@ def test_flush_after_success_anchors_nothing_twice(world: World) -> None:
     assert len(_card(world)) == 1
 
 
-def test_contract_rejects_the_same_anchor_twice_with_its_own_error(world: World) -> None:
+@pytest.mark.parametrize(
+    ("delay", "error"),
+    [(0, "RecordRegistryAlreadyAnchored"), (10, "RecordRegistryStaleHead")],
+    ids=["same-time", "later"],
+)
+def test_contract_rejects_the_same_anchor_twice_with_its_own_error(
+    world: World, delay: int, error: str
+) -> None:
+    """v2: the leaf holds the anchoring time, so the contract recognises its own record only for a replay at
+    the same time (AlreadyAnchored, as in v1); a later replay is a stale head. The card is unchanged."""
     entry = world.family_doctor.records.seal(world.patient.address, parse_record(VISIT))
     world.family_doctor.records.flush()
     doctor = world.family_doctor
+    anchored_at = world.chain.records.card(world.patient.address)[0].anchored_at
+    if delay:  # a later block (anvil's test RPC); else the replay is checked at the anchoring block's time
+        doctor.w3.provider.make_request("evm_mine", [anchored_at + delay])  # type: ignore[arg-type]
 
     with pytest.raises(ContractRevertError) as info:
         doctor.sender.transact(
             doctor.chain.records.anchor(world.patient.address, ZERO_HEAD, anchor_of(entry))
         )
 
-    assert info.value.error_name == "RecordRegistryAlreadyAnchored"
+    assert info.value.error_name == error
+    assert _card(world) == [entry.record_id]
 
 
 def test_update_waits_for_the_patients_signature(world: World) -> None:
@@ -343,18 +361,22 @@ def test_read_card_opens_every_record_with_bundles_and_rechecks_consent(world: W
 
 
 def test_access_request_is_seen_by_the_patient_and_can_be_withdrawn(world: World) -> None:
-    world.insurer.consents.request(world.patient.address, TWO_SECTIONS, purpose=Purpose.INSURANCE_CLAIM)
+    world.insurer.consents.request(
+        world.patient.address, TWO_SECTIONS, purpose=Purpose.INSURANCE_CLAIM, duration=30 * 86400
+    )
 
     request = world.chain.consents.request_of(world.patient.address, world.insurer.address)
-    assert (request.sections, request.actions, request.purpose) == (
+    assert (request.sections, request.actions, request.duration) == (
         TWO_SECTIONS,
         int(Action.READ),
-        int(Purpose.INSURANCE_CLAIM),
+        30 * 86400,
     )
     (row,) = world.patient.consents.list()
     assert row.grantee == world.insurer.address
     assert row.active is False
     assert [e.event for e in row.events] == ["AccessRequested"]
+    assert row.request_terms is not None
+    assert row.request_terms["purpose"] == "insurance-claim"
 
     world.insurer.consents.withdraw_request(world.patient.address)
 

@@ -14,10 +14,21 @@ from famchain import ALL_SECTIONS, Action, Client, ContractRevertError, Institut
 from famchain.crypto import typed_data
 from famchain.crypto.keywrap import public_key_from_private
 from famchain.devnet import dev_account
+from famchain.chain.nonces import NonceDomain, key_of, nonce_key
 from famchain.records.sharing import consent_document
+from famchain.records.terms import default_terms
 
 SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 DIAGNOSIS = 0x08
+
+
+TERMS = default_terms(
+    grantee="0x0000000000000000000000000000000000000001",
+    institution=None,
+    sections=DIAGNOSIS,
+    actions=int(Action.READ),
+    purpose=Purpose.INSURANCE_CLAIM,
+)
 
 
 def _consent(world: World, on: Client | None = None, **overrides: Any) -> tuple[dict[str, Any], bytes]:
@@ -27,9 +38,11 @@ def _consent(world: World, on: Client | None = None, **overrides: Any) -> tuple[
         "grantee": world.insurer.address,
         "sections": DIAGNOSIS,
         "actions": int(Action.READ),
-        "purpose": int(Purpose.INSURANCE_CLAIM),
         "expires_at": chain.latest_timestamp() + 86400,
-        "nonce": chain.consents.nonces(world.patient.address),
+        "terms": TERMS,
+        "bundle_digest": b"\x00" * 32,
+        "bundle_codec": 0,
+        "nonce": chain.consents.nonce(world.patient.address, NonceDomain.CONSENT, world.insurer.address),
         "deadline": chain.latest_timestamp() + 3600,
         "chain_id": chain.chain_id,
         "verifying_contract": chain.consents.address,
@@ -56,12 +69,10 @@ def test_python_consent_relayed_by_a_third_party_grants_exactly_what_was_signed(
 
     grant = world.chain.consents.grant_of(world.patient.address, world.insurer.address)
     m = data["message"]
-    assert (grant.sections, grant.actions, grant.purpose, grant.expiresAt) == (
-        m["sections"],
-        m["actions"],
-        m["purpose"],
-        m["expiresAt"],
-    )
+    assert (grant.sections, grant.actions, grant.expiresAt) == (m["sections"], m["actions"], m["expiresAt"])
+    # The chain holds the terms only as their salted hash (announced in the event), never the purpose.
+    (event,) = [e for e in world.chain.audit.events(world.patient.address) if e.name == "ConsentGranted"]
+    assert bytes(event.args["terms"]) == TERMS.hash_struct()
     assert typed_data.hash_typed_data(data) != b"\x00" * 32
 
 
@@ -77,7 +88,9 @@ def test_python_agreement_and_registration_signatures_are_accepted(world: World)
     world.family_doctor.agreements.accept_signed(acceptance)
 
     assert world.chain.residents.is_registered(resident.address)
-    assert acceptance.nonce == signed.nonce + 1
+    # Keyed nonces: each signature carries the key of what it signs, sequence 0 of each.
+    assert key_of(signed.nonce) == nonce_key(NonceDomain.REGISTRATION, 0)
+    assert key_of(acceptance.nonce) == nonce_key(NonceDomain.AGREEMENT, world.family_doctor.address)
     doctor = world.chain.agreements.active(resident.address)
     assert doctor is not None
     assert doctor.doctor == world.family_doctor.address
@@ -142,22 +155,30 @@ def test_high_s_twin_of_a_valid_signature_is_refused_as_malleable(world: World) 
 
 
 def test_substituted_encryption_key_is_rejected(world: World) -> None:
+    """v2 changes what a resident's key must be: any valid curve point bound by the resident's own transaction or
+    signature (a key derived in a browser does not hash to the account), so a non-point is refused; a
+    practitioner's key must still hash to the practitioner."""
     someone_else = Account.create()
     resident = world.client()
     world.consortium.transfer(resident.address, 10**18)
     wrong_key = public_key_from_private(bytes(someone_else.key))
+    not_on_curve = b"\x01" * 64
 
-    # Sent as raw contract calls: the client itself never offers another account's key.
+    # Sent as raw contract calls: the client itself never offers such a key.
     error = _refused(
-        lambda: resident.sender.transact(resident.chain.residents.register(wrong_key, b"\x02" * 32))
+        lambda: resident.sender.transact(resident.chain.residents.register(not_on_curve, b"\x02" * 32))
     )
     admin = world.consortium
+    enrollment = resident.consortium.sign_enrollment(admin.address)
     practitioner_error = _refused(
         lambda: admin.sender.transact(
-            admin.chain.consortium.register_practitioner(resident.address, wrong_key)
+            admin.chain.consortium.register_practitioner(
+                resident.address, wrong_key, enrollment.nonce, enrollment.deadline, enrollment.signature
+            )
         )
     )
 
     assert error.error_name == "ResidentRegistryInvalidEncryptionKey"
     assert practitioner_error.error_name == "ConsortiumInvalidEncryptionKey"
     assert not world.chain.residents.is_registered(resident.address)
+    assert not world.chain.consortium.practitioner(resident.address).active

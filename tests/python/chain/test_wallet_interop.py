@@ -24,8 +24,11 @@ from famchain.crypto import keystore, typed_data
 from famchain.crypto.keywrap import public_key_from_private
 from famchain.devnet import DevnetInfo
 from famchain.errors import ContractRevertError
-from famchain.records.sections import ALL_SECTIONS, Action, Purpose
+from famchain.chain.nonces import NonceDomain, keyed_nonce, nonce_key
+from famchain.crypto.typed_data import ConsentTerms
+from famchain.records.sections import ALL_SECTIONS, Action
 from famchain.records.sharing import consent_document
+from famchain.storage.cid import cid_from_digest
 from famchain.services.agreements import SignedAcceptance
 from famchain.services.residents import SignedRegistration
 
@@ -78,57 +81,184 @@ def cli(world: World, devnet: DevnetInfo, tmp_path: Path, monkeypatch: pytest.Mo
     return Cli(devnet.rpc_url, devnet.ipfs_url, path, tmp_path / "keystores", world.home)
 
 
+def _nonce(domain: NonceDomain, subject: str | bytes | int = 0, sequence: int = 0) -> int:
+    return keyed_nonce(nonce_key(domain, subject), sequence)
+
+
+TERMS = ConsentTerms.new(
+    recipient="claims officer, Ping An insurance",
+    contact="claims@example.org",
+    purpose="insurance-claim",
+    data="diagnosis, prescriptions",
+    method="read through famchain",
+    recordsFrom=1_700_000_000,
+    recordsUntil=0,
+)
+
+
 def _every_message(world: World) -> dict[str, dict[str, Any]]:
+    """One of every v2 message type, as famchain builds it (keyed nonces: 256-bit numbers, as JSON strings)."""
     fc, patient = world.chain.chain, world.patient
     now = fc.latest_timestamp()
     common = {"chain_id": fc.chain_id, "deadline": now + 3600}
+    doctor, insurer, specialist = world.family_doctor.address, world.insurer.address, world.specialist.address
+    previous = b"\x22" * 32
     return {
+        "Cancel": typed_data.cancel(
+            owner=patient.address,
+            key_nonce=_nonce(NonceDomain.CONSENT, insurer, 3),
+            contract="ConsentRegistry",
+            verifying_contract=fc.consents.address,
+            **common,
+        ),
+        "Enrollment": typed_data.enrollment(
+            practitioner=patient.address,
+            institution=world.hospital.address,
+            nonce=_nonce(NonceDomain.ENROLLMENT, world.hospital.address),
+            verifying_contract=fc.consortium.address,
+            **common,
+        ),
         "Registration": typed_data.registration(
             resident=patient.address,
             encryption_key=public_key_from_private(patient.account_key()),
             profile=bytes(range(32)),
-            nonce=7,
+            nonce=_nonce(NonceDomain.REGISTRATION, 0, 7),
+            verifying_contract=fc.residents.address,
+            **common,
+        ),
+        "Profile": typed_data.profile(
+            resident=patient.address,
+            profile=b"\x09" * 32,
+            nonce=_nonce(NonceDomain.PROFILE),
+            verifying_contract=fc.residents.address,
+            **common,
+        ),
+        "EncryptionKey": typed_data.encryption_key(
+            resident=patient.address,
+            encryption_key=public_key_from_private(b"\x07" * 32),
+            nonce=_nonce(NonceDomain.PROFILE, 0, 1),
             verifying_contract=fc.residents.address,
             **common,
         ),
         "Agreement": typed_data.agreement(
             resident=patient.address,
-            doctor=world.family_doctor.address,
+            doctor=doctor,
             sections=ALL_SECTIONS,
             actions=Action.READ | Action.APPEND,
             term=365 * 86400,
-            nonce=1,
+            nonce=_nonce(NonceDomain.AGREEMENT, doctor, 1),
+            verifying_contract=fc.residents.address,
+            **common,
+        ),
+        "AgreementWithdrawal": typed_data.agreement_withdrawal(
+            resident=patient.address,
+            doctor=doctor,
+            nonce=_nonce(NonceDomain.AGREEMENT, doctor, 2),
+            verifying_contract=fc.residents.address,
+            **common,
+        ),
+        "Termination": typed_data.termination(
+            resident=patient.address,
+            doctor=doctor,
+            nonce=_nonce(NonceDomain.AGREEMENT, doctor, 3),
+            verifying_contract=fc.residents.address,
+            **common,
+        ),
+        "Guardian": typed_data.guardian(
+            resident=patient.address,
+            guardian=world.outsider.address,
+            scope=0x11,
+            expires_at=now + 86400,
+            dependent=True,
+            nonce=_nonce(NonceDomain.GUARDIAN, world.outsider.address),
+            verifying_contract=fc.residents.address,
+            **common,
+        ),
+        "GuardianRemoval": typed_data.guardian_removal(
+            resident=patient.address,
+            guardian=world.outsider.address,
+            nonce=_nonce(NonceDomain.GUARDIAN, world.outsider.address, 1),
+            verifying_contract=fc.residents.address,
+            **common,
+        ),
+        "DeletionRequest": typed_data.deletion_request(
+            resident=patient.address,
+            record_id=b"\x33" * 32,
+            nonce=_nonce(NonceDomain.DELETION, b"\x33" * 32),
             verifying_contract=fc.residents.address,
             **common,
         ),
         "Consent": typed_data.consent(
             patient=patient.address,
-            grantee=world.insurer.address,
+            grantee=insurer,
             sections=0x18,
             actions=int(Action.READ),
-            purpose=int(Purpose.INSURANCE_CLAIM),
             expires_at=now + 30 * 86400,
-            nonce=0,
+            terms=TERMS,
+            bundle_digest=b"\x44" * 32,
+            bundle_codec=0x55,
+            nonce=_nonce(NonceDomain.CONSENT, insurer),
+            verifying_contract=fc.consents.address,
+            **common,
+        ),
+        "Revocation": typed_data.revocation(
+            patient=patient.address,
+            grantee=insurer,
+            nonce=_nonce(NonceDomain.CONSENT, insurer, 1),
+            verifying_contract=fc.consents.address,
+            **common,
+        ),
+        "Refusal": typed_data.refusal(
+            patient=patient.address,
+            grantee=specialist,
+            nonce=_nonce(NonceDomain.CONSENT, specialist),
             verifying_contract=fc.consents.address,
             **common,
         ),
         "RecordUpdate": typed_data.record_update(
             patient=patient.address,
-            record_id=b"\x11" * 32,
-            previous=b"\x22" * 32,
+            author=doctor,
+            previous=previous,
+            salt=b"\x11" * 32,
             cid_digest=b"\x33" * 32,
+            cid_codec=0x70,
             sections=0x29,
-            nonce=2,
+            kind=1,
+            nonce=_nonce(NonceDomain.UPDATE, previous, 2),
+            verifying_contract=fc.records.address,
+            **common,
+        ),
+        "UpdateRefusal": typed_data.update_refusal(
+            patient=patient.address,
+            previous=previous,
+            record_id=b"\x55" * 32,
+            nonce=_nonce(NonceDomain.UPDATE, previous, 3),
             verifying_contract=fc.records.address,
             **common,
         ),
         "KeyRelease": typed_data.key_release(
             patient=patient.address,
-            grantee=world.specialist.address,
+            grantee=specialist,
             bundle_digest=b"\x44" * 32,
+            bundle_codec=0x70,
             sections=ALL_SECTIONS,
-            nonce=3,
+            nonce=_nonce(NonceDomain.KEY_RELEASE, specialist, 3),
             verifying_contract=fc.records.address,
+            **common,
+        ),
+        "EmergencyChoice": typed_data.emergency_choice(
+            resident=patient.address,
+            sections=0,
+            nonce=_nonce(NonceDomain.EMERGENCY),
+            verifying_contract=fc.emergency.address,
+            **common,
+        ),
+        "EmergencyReview": typed_data.emergency_review(
+            patient=patient.address,
+            emergency_id=1,
+            contested=True,
+            nonce=_nonce(NonceDomain.EMERGENCY, 0, 1),
+            verifying_contract=fc.emergency.address,
             **common,
         ),
     }
@@ -160,23 +290,23 @@ def test_ethers_signed_consent_is_accepted_by_grant_with_sig(world: World) -> No
 
     world.outsider.consents.relay(consent_document(data, _sig(wallet["signature"])))
     grant = world.chain.consents.grant_of(world.patient.address, world.insurer.address)
-    assert (grant.sections, grant.actions, grant.purpose, grant.expiresAt) == (
-        m["sections"],
-        m["actions"],
-        m["purpose"],
-        m["expiresAt"],
-    )
+    assert (grant.sections, grant.actions, grant.expiresAt) == (m["sections"], m["actions"], m["expiresAt"])
+    (event,) = [e for e in world.chain.audit.events(world.patient.address) if e.name == "ConsentGranted"]
+    assert bytes(event.args["terms"]) == TERMS.hash_struct()
+    assert bytes(event.args["bundleDigest"]) == b"\x44" * 32
 
 
 def test_ethers_signed_registration_and_agreement_are_accepted(world: World) -> None:
     fc, resident = world.chain.chain, world.client()
     key = public_key_from_private(resident.account_key())
     deadline = fc.latest_timestamp() + 3600
+    registration_nonce = fc.residents.nonce(resident.address, NonceDomain.REGISTRATION)
+    agreement_nonce = fc.residents.nonce(resident.address, NonceDomain.AGREEMENT, world.family_doctor.address)
     registration = typed_data.registration(
         resident=resident.address,
         encryption_key=key,
         profile=b"\x05" * 32,
-        nonce=0,
+        nonce=registration_nonce,
         deadline=deadline,
         chain_id=fc.chain_id,
         verifying_contract=fc.residents.address,
@@ -187,7 +317,7 @@ def test_ethers_signed_registration_and_agreement_are_accepted(world: World) -> 
         sections=ALL_SECTIONS,
         actions=Action.READ | Action.APPEND,
         term=30 * 86400,
-        nonce=1,
+        nonce=agreement_nonce,
         deadline=deadline,
         chain_id=fc.chain_id,
         verifying_contract=fc.residents.address,
@@ -199,7 +329,7 @@ def test_ethers_signed_registration_and_agreement_are_accepted(world: World) -> 
     # The resident holds no ether: an institution and the doctor relay the wallet's signatures.
     assert fc.w3.eth.get_balance(resident.address) == 0
     world.consortium.residents.relay_registration(
-        SignedRegistration(resident.address, key, b"\x05" * 32, 0, deadline, reg_sig)
+        SignedRegistration(resident.address, key, b"\x05" * 32, registration_nonce, deadline, reg_sig)
     )
     world.family_doctor.agreements.accept_signed(
         SignedAcceptance(
@@ -208,7 +338,7 @@ def test_ethers_signed_registration_and_agreement_are_accepted(world: World) -> 
             ALL_SECTIONS,
             Action.READ | Action.APPEND,
             30 * 86400,
-            1,
+            agreement_nonce,
             deadline,
             agr_sig,
         )
@@ -246,18 +376,20 @@ def test_wallet_signs_the_printed_typed_data_and_famchain_relays_it(
     wallet_json = json.loads(printed + "}")
     doc = json.loads(signed.read_text())
     assert wallet_json == doc["typed_data"]
-    assert doc["key_release"] is not None
-
-    # A wallet signs the consent and the key release: the very signatures famchain made.
-    consent_sig, release_sig = ethers_sign(
-        world.patient.account_key(), [wallet_json, doc["key_release"]["typed_data"]]
+    # The file holds the signed message (terms and the bundle's digest) and the signature: no key material.
+    assert set(doc) == {"kind", "typed_data", "signature"}
+    bundle = cid_from_digest(
+        bytes.fromhex(wallet_json["message"]["bundleDigest"][2:]), int(wallet_json["message"]["bundleCodec"])
     )
+    assert world.store.has(bundle)  # stored and pinned before the patient signed
+    assert wallet_json["message"]["terms"]["purpose"] == "insurance-claim"
+
+    # A wallet signs the consent (the nested ConsentTerms, a 256-bit keyed nonce): the very signature famchain made.
+    (consent_sig,) = ethers_sign(world.patient.account_key(), [wallet_json])
     assert consent_sig["signature"] == doc["signature"]
-    assert release_sig["signature"] == doc["key_release"]["signature"]
 
     # Relay the wallet-signed document: the insurer can then read exactly the consented sections.
     doc["signature"] = consent_sig["signature"]
-    doc["key_release"]["signature"] = release_sig["signature"]
     signed.write_text(json.dumps(doc))
     cli.tx(world.insurer, "consent", "submit", str(signed))
     record = cli.json(world.patient, "record", "list", "--patient", world.patient.address)["records"][0][

@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Sequence
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +44,8 @@ from famchain.crypto.padding import padded_size
 from famchain.crypto.policy import CipherPolicy
 from famchain.types import Address
 
-VECTORS_FILE = Path(__file__).with_name("envelope-v2.json")
+VECTORS_FILE = Path(str(resources.files("famchain.crypto.vectors").joinpath("envelope-v2.json")))
+"""The packaged vectors (package data, not a source checkout)."""
 
 
 class ScriptedEntropy:
