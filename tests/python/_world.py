@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
@@ -129,11 +130,12 @@ def build_world(
     home: Path,
     *,
     receipt_timeout: float = 60.0,
+    **deploy_options: Any,
 ) -> World:
-    """Deploy and populate a world through the client API only."""
+    """Deploy and populate a world through the client API only (``deploy_options`` go to ``Client.deploy``)."""
     accounts = {role: Account.create() for role in ROLES}
     founders = [(accounts[role].address, kind) for role, kind in FOUNDERS.items()]
-    deployer = Client.deploy(w3, funder, founders, store=store, home=home)
+    deployer = Client.deploy(w3, funder, founders, store=store, home=home, **deploy_options)
     fund(deployer, (a.address for a in accounts.values()))
     clients = {
         role: deployer.with_account(account, receipt_timeout=receipt_timeout)

@@ -317,6 +317,8 @@ class ConsentTerms:
                 int(message["recordsUntil"]),
                 bytes.fromhex(str(message["salt"]).removeprefix("0x")),
             )
+        except InputError:
+            raise
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise InputError(f"consent terms are malformed ({type(exc).__name__}: {exc})") from None
 

@@ -3,7 +3,6 @@ non-zero exit, and nothing lost or half-done (checked on chain and in the outbox
 
 from __future__ import annotations
 
-import base64
 import json
 import os
 import subprocess
@@ -16,7 +15,6 @@ from eth_account import Account
 from web3 import Web3
 
 from _world import PROFILE, World
-from famchain.crypto.keywrap import public_key_from_private
 from famchain.devnet import DevnetInfo
 from famchain.records.sections import Section
 
@@ -491,7 +489,17 @@ def test_transactions_need_yes_without_a_terminal(
     profile = tmp_path / "profile.json"
     profile.write_text(json.dumps(PROFILE))
     p, d, s = world.patient, world.family_doctor, world.specialist
-    outsider_key = "0x" + public_key_from_private(world.outsider.account_key()).hex()
+    enrollment = tmp_path / "enrollment.json"
+    # Signing an enrollment sends nothing (no --yes needed); registering with it is a transaction.
+    cli.ok(
+        world.outsider,
+        "institution",
+        "enroll-sign",
+        "--institution",
+        world.consortium.address,
+        "-o",
+        str(enrollment),
+    )
     cases = [
         (
             None,
@@ -508,7 +516,7 @@ def test_transactions_need_yes_without_a_terminal(
         (world.consortium, ("consortium", "vote", "0")),
         (
             world.consortium,
-            ("institution", "add-doctor", world.outsider.address, "--encryption-key", outsider_key),
+            ("institution", "add-doctor", world.outsider.address, "--enrollment", str(enrollment)),
         ),
         (world.consortium, ("institution", "remove-doctor", d.address)),
         (world.outsider, ("resident", "register", "--profile", str(profile))),
@@ -539,6 +547,12 @@ def test_transactions_need_yes_without_a_terminal(
         (s, ("consent", "request", p.address)),
         (p, ("consent", "grant", s.address)),
         (p, ("consent", "revoke", s.address)),
+        (p, ("consent", "cancel", s.address)),
+        (p, ("consent", "sync", s.address)),
+        (p, ("consent", "refuse", s.address)),
+        (p, ("guardian", "appoint", world.outsider.address, "--scope", "read")),
+        (p, ("guardian", "remove", world.outsider.address)),
+        (p, ("resident", "delete-request", "--card")),
     ]
     for who, args in cases:
         sender = who.address if who is not None else "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"
@@ -769,41 +783,49 @@ def test_relaying_a_bad_consent_file_sends_nothing(
     signed = tmp_path / "consent.json"
     _sign(cli, world, signed)
     good = json.loads(signed.read_text())
-    assert good["key_release"] is not None
+    # v2: the file carries the signed message (terms, bundle digest) and the signature, no key material.
+    assert set(good) == {"kind", "typed_data", "signature"}
     relayer = world.outsider
     down = f"http://127.0.0.1:{closed_port()}"
 
     def bad(change: str) -> dict[str, object]:
         doc = json.loads(json.dumps(good))
-        if change == "bundle":
-            doc["key_release"]["bundle"] = base64.b64encode(b"FCKB\x01 not the signed bundle").decode()
-        elif change == "no release signature":
-            del doc["key_release"]["signature"]
+        message = doc["typed_data"]["message"]
+        if change == "purpose":
+            message["terms"]["purpose"] = "marketing"
+        elif change == "bundle":
+            message["bundleDigest"] = "0x" + "11" * 32
+        elif change == "no terms":
+            del message["terms"]
         elif change == "huge sections":
-            doc["typed_data"]["message"]["sections"] = 2**40
-        elif change == "not base64":
-            doc["key_release"]["bundle"] = "%%%"
+            message["sections"] = 2**40
+        elif change == "short salt":
+            message["terms"]["salt"] = "0x1234"
+        elif change == "no signature":
+            del doc["signature"]
         return doc
 
     cases = [
-        ("bundle", {}, "the key bundle in the consent file is not the one the patient signed"),
-        ("no release signature", {}, "signed consent is malformed: KeyError"),
-        ("huge sections", {}, "signed consent is malformed"),
-        ("not base64", {}, "signed consent is malformed"),
-        ("", {"FAMCHAIN_IPFS_API": down}, f"content store at {down} is unreachable"),
+        ("purpose", "signed messages invalid signer"),  # the relayer cannot change what the patient agreed to
+        ("bundle", "signed messages invalid signer"),  # nor the key bundle the consent names
+        ("no terms", "signed consent is malformed: KeyError"),
+        ("huge sections", "signed consent is malformed"),
+        ("short salt", "consent terms: salt must be 32 bytes"),
+        ("no signature", "not a signed famchain consent"),
     ]
-    for change, env, expected in cases:
+    for change, expected in cases:
         path = tmp_path / "bad.json"
         path.write_text(json.dumps(bad(change)))
         nonce = w3.eth.get_transaction_count(relayer.address)
-        message = cli.fail(relayer, "consent", "submit", str(path), "--yes", **env)
-        assert message.startswith(expected), (change, message)
+        message = cli.fail(relayer, "consent", "submit", str(path), "--yes")
+        assert message.lower().startswith(expected.lower()), (change, message)
         assert w3.eth.get_transaction_count(relayer.address) == nonce, change
         assert world.chain.consents.grant_of(world.patient.address, world.insurer.address).sections == 0, (
             change
         )
 
-    cli.tx(relayer, "consent", "submit", str(signed))
+    # v2: relaying needs no store (the patient stored the bundle before signing): it works with the store down.
+    cli.tx(relayer, "consent", "submit", str(signed), FAMCHAIN_IPFS_API=down)
     assert set(cli.json(world.insurer, "record", "read", record)["sections"]) == {
         "diagnosis",
         "prescriptions",

@@ -129,7 +129,7 @@ def test_resident_proposes_doctor_accepts_then_resident_shares(
     cli.tx(doctor, "agreement", "accept", resident.address)
     shown = cli.json(doctor, "agreement", "show", resident.address)
     assert shown["active"]["doctor"] == doctor.address
-    assert shown["pending"] is None
+    assert shown["pending"] == []  # v2: proposals are per (resident, doctor) pair, listed
     # the doctor's client holds no key yet: only the resident's client can release it
     assert cli.json(doctor, "resident", "show", resident.address)["basic_information"] is None
     cli.tx(resident, "agreement", "share")
@@ -217,10 +217,13 @@ def test_human_output(cli: Cli, world: World, tmp_path: Path) -> None:
     assert "Sore throat" not in read
     consents = cli.ok(p, "consent", "list").stdout
     assert f"{world.insurer.address}  ACTIVE   diagnosis  read" in consents
+    assert "purpose insurance-claim" in consents  # the patient's client keeps the terms' opening
     audit = cli.ok(p, "audit", "--patient", p.address).stdout
     assert "ResidentRegistered" in audit
     assert f"record {record} (new record; present_illness,diagnosis,prescriptions) by {d.address}" in audit
-    assert f"keys of diagnosis released to {world.insurer.address}" in audit
+    # v2: the grant itself names the key bundle (one transaction), so the audit says so on the grant.
+    assert f"consent to {world.insurer.address}: diagnosis until " in audit
+    assert "with the keys of the existing records" in audit
     members = cli.ok(p, "consortium", "members").stdout
     assert "4 active; proposals carry at 50.01% of active members" in members
     assert (

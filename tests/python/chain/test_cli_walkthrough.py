@@ -100,6 +100,7 @@ def test_actor_walkthrough_through_the_cli(cli: Cli, w3: Web3, tmp_path: Path) -
         "ResidentRegistry",
         "ConsentRegistry",
         "RecordRegistry",
+        "EmergencyAccess",
     }
     assert deployed["founders"] == [
         {"admin": pc.address, "kind": "primary_care"},
@@ -112,20 +113,29 @@ def test_actor_walkthrough_through_the_cli(cli: Cli, w3: Web3, tmp_path: Path) -
         assert account.address in out.stdout
         assert w3.eth.get_balance(account.address) == 5 * 10**18
 
-    # --- practitioners, registered with the key `account show` prints ---
-    def encryption_key(who: LocalAccount) -> str:
+    # --- practitioners: each signs its enrollment (with the key `account show` prints); the admin submits it ---
+    def enrollment(who: LocalAccount, institution: LocalAccount) -> str:
+        path = tmp_path / f"{who.address}.enrollment.json"
+        cli.ok(who, "institution", "enroll-sign", "--institution", institution.address, "-o", str(path))
         shown = cli.json(None, "account", "show", cli.key(who))
-        assert shown["address"] == who.address
-        return str(shown["encryption_public_key"])
+        signed = json.loads(path.read_text())
+        assert signed["encryption_key"] == shown["encryption_public_key"]
+        assert path.stat().st_mode & 0o777 == 0o600
+        return str(path)
 
-    cli.tx(pc, "institution", "add-doctor", doctor.address, "--encryption-key", encryption_key(doctor))
+    # an enrollment names its institution: another institution cannot use it
+    stolen = enrollment(doctor, pc)
+    assert "lets " in cli.fail(
+        hospital, "institution", "add-doctor", doctor.address, "--enrollment", stolen, "--yes"
+    )
+    cli.tx(pc, "institution", "add-doctor", doctor.address, "--enrollment", stolen)
     cli.tx(
         hospital,
         "institution",
         "add-doctor",
         specialist.address,
-        "--encryption-key",
-        encryption_key(specialist),
+        "--enrollment",
+        enrollment(specialist, hospital),
     )
     doctors = cli.json(pc, "institution", "doctors")
     assert doctors == {
@@ -163,8 +173,8 @@ def test_actor_walkthrough_through_the_cli(cli: Cli, w3: Web3, tmp_path: Path) -
         "institution",
         "add-doctor",
         insurer.address,
-        "--encryption-key",
-        encryption_key(insurer),
+        "--enrollment",
+        enrollment(insurer, insurer_admin),
     )
 
     # --- the resident registers; only they read their basic information ---
@@ -184,9 +194,10 @@ def test_actor_walkthrough_through_the_cli(cli: Cli, w3: Web3, tmp_path: Path) -
     cli.tx(doctor, "agreement", "propose", patient.address, "--sections", "all", "--term-days", "365")
     pending = cli.json(patient, "agreement", "show")
     assert pending["active"] is None
-    assert pending["pending"]["doctor"] == doctor.address
-    assert pending["pending"]["proposer"] == doctor.address
-    assert pending["pending"]["sections"] == section_names(ALL_SECTIONS)
+    (proposal,) = pending["pending"]  # v2: one proposal per (resident, doctor) pair
+    assert proposal["doctor"] == doctor.address
+    assert proposal["proposer"] == doctor.address
+    assert proposal["sections"] == section_names(ALL_SECTIONS)
     cli.tx(patient, "agreement", "accept", doctor.address)
     active = cli.json(doctor, "agreement", "show", patient.address)["active"]
     assert active["doctor"] == doctor.address
@@ -297,12 +308,12 @@ def test_actor_walkthrough_through_the_cli(cli: Cli, w3: Web3, tmp_path: Path) -
     cli.tx(relayer, "consent", "submit", str(signed))
     assert w3.eth.get_transaction_count(patient.address) == before
     grant = chain.consents.grant_of(patient.address, insurer.address)
-    assert (grant.sections, grant.actions, grant.purpose, grant.expiresAt) == (
+    assert (grant.sections, grant.actions, grant.expiresAt) == (
         int(Section.DIAGNOSIS | Section.PRESCRIPTIONS),
         1,
-        3,
         int(message["expiresAt"]),
     )
+    assert message["terms"]["purpose"] == "insurance-claim"  # in the signed terms; on chain only their hash
     claim = cli.json(insurer, "record", "read", record)
     assert set(claim["sections"]) == set(INSURER_SECTIONS)
     assert set(claim["withheld"]) == {"present_illness", "past_history", "examinations", "attachments"}
@@ -323,7 +334,11 @@ def test_actor_walkthrough_through_the_cli(cli: Cli, w3: Web3, tmp_path: Path) -
     assert consents[specialist.address]["active"] is True
     assert consents[specialist.address]["sections"] == section_names(ALL_SECTIONS)
     assert consents[insurer.address]["sections"] == INSURER_SECTIONS
-    assert consents[insurer.address]["purpose"] == 3
+    assert consents[insurer.address]["purpose"] == "insurance-claim"  # the patient's client holds the opening
+    assert (
+        consents[insurer.address]["request"]["terms"]["purpose"] == "insurance-claim"
+    )  # sealed to the patient
+    assert consents[insurer.address]["request"]["sections"] == ["examinations"]
     assert [e["event"] for e in consents[insurer.address]["events"]] == ["ConsentGranted", "AccessRequested"]
     cli.tx(patient, "consent", "revoke", insurer.address)
     consents = {
@@ -331,6 +346,9 @@ def test_actor_walkthrough_through_the_cli(cli: Cli, w3: Web3, tmp_path: Path) -
     }
     assert consents[insurer.address]["active"] is False
     assert consents[specialist.address]["active"] is True
+    # the doctor's client holds no opening of these terms: it sees that they are committed, not what they say
+    assert consents[specialist.address]["purpose"] == "committed"
+    assert consents[insurer.address]["request"]["terms"] == "committed"
     assert "revoked or has expired" in cli.fail(insurer, "record", "read", record)
 
     # --- the audit trail, from chain events alone, in chain order ---
@@ -342,8 +360,15 @@ def test_actor_walkthrough_through_the_cli(cli: Cli, w3: Web3, tmp_path: Path) -
     assert names.count("RecordAnchored") == 2
     assert names.count("ConsentRevoked") == 1
     assert names.index("RecordAnchored") < names.index("ConsentGranted") < names.index("ConsentRevoked")
+    # v2: a grant names its key bundle (ConsentGranted), a release to the family doctor is KeysReleased.
     released_to = [e["args"]["grantee"] for e in events if e["event"] == "KeysReleased"]
-    assert released_to == [doctor.address, specialist.address, insurer.address]
+    assert released_to == [doctor.address]
+    bundles_to = [
+        e["args"]["grantee"]
+        for e in events
+        if e["event"] == "ConsentGranted" and int(e["args"]["bundleDigest"], 16) != 0
+    ]
+    assert bundles_to == [specialist.address, insurer.address]
     anchored = [e["args"]["recordId"] for e in events if e["event"] == "RecordAnchored"]
     assert anchored == [record, request["record"]]
 

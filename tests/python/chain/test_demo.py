@@ -12,13 +12,14 @@ from famchain.cli import app
 from famchain.demo import Step, run_demo
 from famchain.devnet import DevnetInfo
 
-STEPS = 18
+STEPS = 19
 ACTORS_OF_KEY_STEPS = {
     1: "deployer",
     8: "doctor",
-    12: "insurer",
-    13: "researcher",
-    14: "doctor",
+    11: "resident, researcher",
+    13: "insurer",
+    14: "researcher",
+    15: "doctor",
 }
 
 
@@ -34,7 +35,8 @@ def test_run_demo_every_step_behaves_as_stated(devnet: DevnetInfo) -> None:
     assert all(s.title and s.outcome for s in steps)
     for number, actor in ACTORS_OF_KEY_STEPS.items():
         assert steps[number - 1].actor == actor
-    assert "refused" in steps[13].title
+    assert "cancelled" in steps[10].title
+    assert "refused" in steps[14].title
     audit = steps[-1].outcome
     assert "card of 4 records verified against the on-chain head" in audit
     for event in (

@@ -18,7 +18,6 @@ from _fhir_support import USCORE, visits_of
 from fhir.resources.R4B.bundle import Bundle
 
 from _world import World
-
 from famchain import fhir
 from famchain.devnet import DevnetInfo
 

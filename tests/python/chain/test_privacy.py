@@ -2,7 +2,8 @@
 
 The demo scenario runs on a fresh deployment; then every transaction's input, every log (topics and data)
 and every storage slot of the whole chain state (``anvil_dumpState``) is searched for the scenario's names,
-birth date, national ID, phone number and record text, raw, as UTF-8 hex, and as unsalted keccak256 / sha256.
+birth date, national ID, phone number and record text, and (v2: consent terms are committed) for the consent
+purposes and the other terms' text, raw, as UTF-8 hex, and as unsalted keccak256 / sha256.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from eth_utils.crypto import keccak
 from web3 import Web3
 
 from famchain.demo import AMENDMENT, PROFILE, VISIT_1, VISIT_2, VISIT_3, run_demo
+from famchain.records.sections import Purpose
 from famchain.devnet import DevnetInfo
 
 
@@ -35,6 +37,9 @@ def _texts() -> list[str]:
 
     for record in (VISIT_1, VISIT_2, VISIT_3, AMENDMENT):
         texts += [t for t in walk(record) if len(t) >= 6]
+    # The consents' terms: purposes and the plain defaults the demo's grants carry (committed, never in clear).
+    texts += [p.value for p in Purpose]
+    texts += ["diagnosis, prescriptions", "read through famchain", "referral", "insurance claim"]
     return texts
 
 
@@ -100,9 +105,10 @@ def test_the_scan_catches_each_form_of_a_leak() -> None:
         ("hex", b"\x01" + secret.encode().hex().encode()),
         ("keccak", b"\x02" * 32 + keccak(secret.encode())),
         ("sha256", hashlib.sha256(PROFILE["name"].encode()).digest()),
+        ("purpose", b"\x04" * 3 + keccak(Purpose.INSURANCE_CLAIM.value.encode())),
         ("clean", b"\x03" * 64),
     ]
 
     _, found = _find(iter(leaks))
 
-    assert {f.rsplit(" in ", 1)[1] for f in found} == {"raw", "hex", "keccak", "sha256"}
+    assert {f.rsplit(" in ", 1)[1] for f in found} == {"raw", "hex", "keccak", "sha256", "purpose"}

@@ -11,10 +11,10 @@ from eth_account import Account
 
 from _world import World
 from famchain import ALL_SECTIONS, Action, Client, ContractRevertError, InstitutionKind, Purpose
+from famchain.chain.nonces import NonceDomain, key_of, nonce_key
 from famchain.crypto import typed_data
 from famchain.crypto.keywrap import public_key_from_private
 from famchain.devnet import dev_account
-from famchain.chain.nonces import NonceDomain, key_of, nonce_key
 from famchain.records.sharing import consent_document
 from famchain.records.terms import default_terms
 

@@ -20,17 +20,17 @@ from _cli_support import PASSWORD, Cli
 from eth_account import Account
 
 from _world import World
+from famchain.chain.nonces import NonceDomain, keyed_nonce, nonce_key
 from famchain.crypto import keystore, typed_data
 from famchain.crypto.keywrap import public_key_from_private
+from famchain.crypto.typed_data import ConsentTerms
 from famchain.devnet import DevnetInfo
 from famchain.errors import ContractRevertError
-from famchain.chain.nonces import NonceDomain, keyed_nonce, nonce_key
-from famchain.crypto.typed_data import ConsentTerms
 from famchain.records.sections import ALL_SECTIONS, Action
 from famchain.records.sharing import consent_document
-from famchain.storage.cid import cid_from_digest
 from famchain.services.agreements import SignedAcceptance
 from famchain.services.residents import SignedRegistration
+from famchain.storage.cid import cid_from_digest
 
 REPO = Path(__file__).resolve().parents[3]
 WALLET = REPO / "tests" / "wallet"
