@@ -32,7 +32,7 @@ from famchain.fhir._common import (
     one_line,
 )
 from famchain.fhir._prune import LINK_FIELDS, Pruner, has_modifier_extension
-from famchain.fhir.validation import read_json, validate_bundle
+from famchain.fhir.validation import read_json, validate_bundle, validate_resource
 from famchain.records.model import MAX_ATTACHMENT, Attachment, RecordContent, parse_record
 from famchain.records.sections import SECTION_NAMES
 
@@ -181,6 +181,32 @@ def _walk_references(node: Any, where: str) -> list[tuple[str, str]]:
     return out
 
 
+def _strings(value: Any) -> list[Any]:
+    """A FHIR list of strings, or nothing when the element is absent or malformed."""
+    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
+
+
+def _empty(value: Any) -> bool:
+    return value is None or (isinstance(value, Mapping | list) and not value)
+
+
+def _without_nulls(node: Any) -> Any:
+    """A resource as its pruned fragment will be: nulls, empty objects and empty lists removed (FHIR has none of
+    them; such an element is absent, so a required one makes the resource invalid)."""
+    if isinstance(node, Mapping):
+        cleaned = {k: _without_nulls(v) for k, v in node.items()}
+        return {k: v for k, v in cleaned.items() if not _empty(v)}
+    if isinstance(node, list):
+        cleaned_items = [_without_nulls(v) for v in node]
+        return [v for v in cleaned_items if not _empty(v)]
+    return node
+
+
+def _attachment(content: Any) -> Mapping[str, Any]:
+    value = content.get("attachment") if isinstance(content, Mapping) else None
+    return value if isinstance(value, Mapping) else {}
+
+
 def _name(resource: Mapping[str, Any]) -> str | None:
     """A provider's display name (Practitioner, Organization, Location, PractitionerRole's code)."""
     name = resource.get("name")
@@ -190,7 +216,12 @@ def _name(resource: Mapping[str, Any]) -> str | None:
         n = name[0]
         if n.get("text"):
             return str(n["text"])
-        parts = [*n.get("prefix", []), *n.get("given", []), n.get("family") or "", *n.get("suffix", [])]
+        parts = [
+            *_strings(n.get("prefix")),
+            *_strings(n.get("given")),
+            n.get("family") or "",
+            *_strings(n.get("suffix")),
+        ]
         return " ".join(str(p) for p in parts if p) or None
     if resource.get("resourceType") == "PractitionerRole":
         return concept_text((resource.get("code") or [None])[0])
@@ -249,7 +280,8 @@ class _Importer:
             if isinstance(reference, str) and "/" in reference and not reference.startswith("urn:"):
                 return reference.rstrip("/").split("/")[-2], None
             return None, None
-        return str(target["resourceType"]), _name(target)
+        kind = target.get("resourceType")
+        return (str(kind) if isinstance(kind, str) else None), _name(target)
 
     def _link(self, ref: Mapping[str, Any]) -> str | None:
         target = self._target(ref)
@@ -362,7 +394,11 @@ class _Importer:
             model_entry = self.model.entry[n] if self.model.entry else None
             resource = entry.get("resource") if isinstance(entry, Mapping) else None
             model = getattr(model_entry, "resource", None)
-            if not isinstance(resource, Mapping) or not isinstance(model, BaseModel):
+            if (
+                not isinstance(resource, Mapping)
+                or not isinstance(model, BaseModel)
+                or not isinstance(resource.get("resourceType"), str)
+            ):
                 self._skip(n, None, UNUSABLE, "no resource (famchain reads resources, not requests)")
                 continue
             kind = str(resource["resourceType"])
@@ -397,6 +433,12 @@ class _Importer:
                     UNUSABLE,
                     "carries a modifierExtension, which changes its meaning in a way famchain cannot read",
                 )
+            try:
+                # The bundle's model accepts an element set to null; its pruned fragment (no nulls) must be
+                # valid FHIR on its own, since the export validates it.
+                validate_resource(_without_nulls(r))
+            except InputError as exc:
+                raise _Skip(UNUSABLE, f"not valid FHIR: {exc}") from None
             self._n, self._kind = n, kind
             self._map(n, kind, r, model)
         except inbound.Unusable as exc:
@@ -409,7 +451,7 @@ class _Importer:
             resource = self._resource(m) or {}
             if resource.get("resourceType") == "DocumentReference":
                 for content in resource.get("content") or []:
-                    if self._target({"reference": content.get("attachment", {}).get("url")}) == n:
+                    if self._target({"reference": _attachment(content).get("url")}) == n:
                         return True
         return False
 
@@ -550,7 +592,7 @@ class _Importer:
         """A DocumentReference whose attachments point at Binary entries of the bundle, with their bytes
         inline (the url was the bundle's own link to them)."""
         if not any(
-            self._binary(c.get("attachment", {}).get("url")) and not c.get("attachment", {}).get("data")
+            self._binary(_attachment(c).get("url")) and not _attachment(c).get("data")
             for c in r.get("content") or []
         ):
             return r, model

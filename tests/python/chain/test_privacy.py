@@ -18,8 +18,8 @@ from eth_utils.crypto import keccak
 from web3 import Web3
 
 from famchain.demo import AMENDMENT, PROFILE, VISIT_1, VISIT_2, VISIT_3, run_demo
-from famchain.records.sections import Purpose
 from famchain.devnet import DevnetInfo
+from famchain.records.sections import Purpose
 
 
 def _texts() -> list[str]:

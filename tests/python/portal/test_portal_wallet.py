@@ -16,6 +16,7 @@ from eth_account import Account
 from eth_account.messages import encode_defunct
 from playwright.sync_api import Browser, Page
 
+from famchain.chain.nonces import NonceDomain, keyed_nonce, nonce_key
 from famchain.crypto import typed_data
 from famchain.crypto.derived_key import derivation_typed_data, derive_encryption_key, key_from_signature
 from famchain.crypto.keywrap import address_from_private_key
@@ -59,14 +60,24 @@ def js(page: Page, body: str, *args: Any) -> Any:
 
 
 def consent(patient: str) -> dict[str, Any]:
+    """A v2 Consent: nested ConsentTerms, a bundle digest, a 256-bit keyed nonce (a decimal string in JSON)."""
+    grantee = address_from_private_key(OTHER_KEY)
     return typed_data.consent(
         patient=patient,
-        grantee=address_from_private_key(OTHER_KEY),
+        grantee=grantee,
         sections=0x05,
         actions=0x01,
-        purpose=2,
         expires_at=2_000_000_000,
-        nonce=0,
+        terms=typed_data.ConsentTerms.new(
+            recipient="a referral hospital",
+            contact="",
+            purpose="referral",
+            data="past history",
+            method="read",
+        ),
+        bundle_digest=b"\x07" * 32,
+        bundle_codec=0x55,
+        nonce=keyed_nonce(nonce_key(NonceDomain.CONSENT, grantee), 0),
         deadline=1_900_000_000,
         chain_id=CHAIN_ID,
         verifying_contract=CONSENT_REGISTRY,
