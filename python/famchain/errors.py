@@ -95,6 +95,29 @@ class AccessDeniedError(FamchainError, PermissionError):
     """The caller has no consent or role for what it asked."""
 
 
+class KeyNotReleasedError(AccessDeniedError):
+    """The chain lets the reader read a record, but no key to it has been released to the reader yet (the
+    record was anchored after the consent was signed, say): the patient or the record's author can release it."""
+
+    def __init__(self, reader: str, patient: str, author: str, record_id: object) -> None:
+        self.reader = reader
+        self.patient = patient
+        self.author = author
+        self.record_id = record_id
+        super().__init__(
+            f"{reader} may read record {record_id}, but {self.why(reader, patient, author, record_id)}"
+        )
+
+    @staticmethod
+    def why(reader: str, patient: str, author: str, record_id: object) -> str:
+        """Why nothing opens yet, and who can release it (also the withheld reason of each such section)."""
+        return (
+            f"no key to it has been released to {reader} yet: the patient {patient} can release it "
+            f"(`famchain consent sync {reader}`), or its author {author} "
+            f"(`famchain record share {record_id} --to {reader}`)"
+        )
+
+
 # --- crypto ---
 
 

@@ -755,6 +755,17 @@ class RecordContract(Signing):
             patient, grantee, _b32(bundle_digest), bundle_codec, int(sections), nonce, deadline, signature
         )
 
+    def anchored_head(self, receipt: TxReceipt) -> bytes:
+        """The card head after the last record an anchor transaction put on a card (its ``RecordAnchored`` event).
+
+        Raises:
+            ConfigError: the receipt carries no ``RecordAnchored`` event.
+        """
+        anchored = self._events(receipt, "RecordAnchored")
+        if not anchored:
+            raise ConfigError("the anchor transaction emitted no RecordAnchored event")
+        return bytes(anchored[-1]["head"])
+
     def erase(self, patient: str, proof: ErasureProof) -> ContractFunction:
         """``erase`` (anyone): a record with a deletion request whose retention is over."""
         return self._c.functions.erase(patient, proof.to_abi())

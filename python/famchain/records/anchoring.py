@@ -2,8 +2,8 @@
 
 - **single**: one ``anchor`` transaction per record, waited for before the next.
 - **batched**: up to :data:`MAX_BATCH` records of one patient in one ``anchorBatch`` transaction.
-- **pipelined**: one ``anchor`` per record, all signed and broadcast before any receipt is awaited, each
-  naming as ``expectedHead`` the head the previous one will leave.
+- **pipelined**: one ``anchor`` per record, in rounds: the next record of every patient signed and broadcast
+  at once, each on its card's current head, before any receipt is awaited.
 
 Exactly-once: record ids are derived (``keccak256(abi.encode(patient, author, salt, cidDigest, cidCodec))``),
 so the author knows each id before it sends anything, and nobody else can anchor under it: another party that
@@ -14,9 +14,8 @@ recomputed from its patient, author, salt, digest and codec, is the entry's); it
 head succeed, so a retried or duplicated submission can never put a record on the card twice. Nothing is
 anchored before its bytes are stored and pinned.
 
-The card leaf includes the anchoring block's timestamp, so a pipelined flush predicts it (the latest block's
-time, or the clock when that is later); a wrong guess only costs a reverted anchor that the one-at-a-time path
-then retries on the real head.
+The card leaf includes the anchoring block's timestamp, so the head after an anchor is known only once it is
+mined: a pipelined flush runs patients side by side, and one patient's records one after another.
 
 After a flush, a party entitled at the anchoring block that the record was not sealed for (a consent that came
 into force between sealing and anchoring) gets the record's keys from the author at once
@@ -25,7 +24,6 @@ into force between sealing and anchoring) gets the record's keys from the author
 
 from __future__ import annotations
 
-import time
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -34,7 +32,6 @@ from typing import Any
 
 from web3.types import TxReceipt
 
-from famchain.chain.history import leaf_hash, next_head
 from famchain.chain.structs import Anchor
 from famchain.chain.tx import TransactionUnknownError
 from famchain.errors import ChainError, ContractRevertError, QueuedError, RpcUnavailableError, StorageError
@@ -133,11 +130,6 @@ def anchor_of(entry: OutboxEntry) -> Anchor:
     )
 
 
-def predicted_timestamp(actor: Actor) -> int:
-    """The timestamp the next blocks will most likely carry: the latest block's, or the clock when later."""
-    return max(actor.fc.latest_timestamp(), int(time.time()))
-
-
 def store_entry(actor: Actor, entry: OutboxEntry) -> OutboxEntry:
     """Store and pin the sealed bytes of an entry (idempotent: same bytes, same CID).
 
@@ -220,42 +212,45 @@ def _anchor_group(actor: Actor, patient: str, group: list[OutboxEntry], report: 
 
 
 def _anchor_pipelined(
-    actor: Actor, patient: str, group: list[OutboxEntry], report: _Tally
-) -> list[OutboxEntry]:
-    """One transaction per record, all signed and broadcast before any receipt is awaited.
+    actor: Actor, groups: dict[str, list[OutboxEntry]], report: _Tally
+) -> dict[str, list[OutboxEntry]]:
+    """One transaction per record, in rounds: each round signs and broadcasts the next record of every patient
+    at once, each on the head its card holds (read at one block first, then taken from the previous round's
+    receipt), and only then awaits the receipts.
 
-    Each anchor names as ``expectedHead`` the head the previous one will leave (computed locally from the
-    same leaf the contract hashes), so they chain in nonce order. The contract's compare-and-swap still decides:
-    an anchor whose expected head is wrong reverts and stays queued. Returns the entries not anchored here
-    (they go through the one-at-a-time path, which re-reads the card). Entries already on the card are
-    marked done first, as in the one-at-a-time path.
+    A card's leaf holds the anchoring block's time, so a record's head cannot be predicted before the previous
+    record of the same card is mined: records of different patients are pipelined, those of one patient follow
+    each other. An anchor that reverts (another author moved the card) stops its patient's pipeline; the
+    patient's remaining entries are returned for the one-at-a-time path, which re-reads the card.
     """
-    if len(group) < 2:
-        return group
     block = actor.fc.block_number()
-    pending = _settle_on_card(actor, patient, group, block, report)
-    head = actor.fc.card(patient, block).head
-    at = predicted_timestamp(actor)
-    signed = []
-    with actor.sender.one_fee_lookup():
-        for entry in pending:
-            anchor = anchor_of(entry)
-            call = actor.fc.records.anchor(patient, head, anchor)
-            tx = actor.sender.sign(call, f"anchor {entry.record_id}", gas=PIPELINED_ANCHOR_GAS)
-            signed.append((entry, tx))
-            leaf = leaf_hash(entry.record_id, entry.previous, entry.sections, entry.kind, at)
-            head = next_head(head, leaf)
-    for _, tx in signed:
-        actor.sender.broadcast(tx)
-    left = []
-    for entry, tx in signed:
-        try:
-            receipt = actor.sender.wait(tx)
-        except ContractRevertError:
-            left.append(entry)
-            continue
-        report.transactions += 1
-        _mark_anchored(actor, replace(entry, attempts=entry.attempts + 1), receipt, report)
+    queues: dict[str, list[OutboxEntry]] = {}
+    heads: dict[str, bytes] = {}
+    for patient, group in groups.items():
+        queues[patient] = _settle_on_card(actor, patient, group, block, report)
+        heads[patient] = actor.fc.card(patient, block).head
+    left: dict[str, list[OutboxEntry]] = {patient: [] for patient in groups}
+    while any(queues.values()):
+        signed = []
+        with actor.sender.one_fee_lookup():
+            for patient, queue in queues.items():
+                if queue:
+                    entry = queue.pop(0)
+                    call = actor.fc.records.anchor(patient, heads[patient], anchor_of(entry))
+                    tx = actor.sender.sign(call, f"anchor {entry.record_id}", gas=PIPELINED_ANCHOR_GAS)
+                    signed.append((patient, entry, tx))
+        for _, _, tx in signed:
+            actor.sender.broadcast(tx)
+        for patient, entry, tx in signed:
+            try:
+                receipt = actor.sender.wait(tx)
+            except ContractRevertError:
+                left[patient] += [entry, *queues[patient]]
+                queues[patient] = []
+                continue
+            report.transactions += 1
+            _mark_anchored(actor, replace(entry, attempts=entry.attempts + 1), receipt, report)
+            heads[patient] = actor.fc.records.anchored_head(receipt)
     return left
 
 
@@ -304,9 +299,9 @@ def flush(actor: Actor, *, strategy: Strategy = Strategy.BATCHED) -> FlushReport
                 else:
                     groups[entry.patient].append(entry)
             size = MAX_BATCH if strategy is Strategy.BATCHED else 1
+            if strategy is Strategy.PIPELINED:
+                groups = defaultdict(list, _anchor_pipelined(actor, dict(groups), report))
             for patient, group in groups.items():
-                if strategy is Strategy.PIPELINED:
-                    group = _anchor_pipelined(actor, patient, group, report)  # noqa: PLW2901
                 for start in range(0, len(group), size):
                     _run_group(actor, patient, group[start : start + size], report)
         except (StorageError, RpcUnavailableError, TransactionUnknownError) as exc:

@@ -15,6 +15,7 @@ from typing import Any
 
 from famchain.chain.structs import FamilyDoctor, GuardianScope
 from famchain.crypto.envelope import Recipient
+from famchain.crypto.keywrap import public_key_from_private
 from famchain.errors import AccessDeniedError, InputError
 from famchain.records.actor import Actor
 from famchain.records.sections import ALL_SECTIONS, Action, section_names
@@ -32,6 +33,14 @@ class Entitlements:
     """Guardians with the READ scope now (they read every section)."""
     appendable: dict[int, bool] = field(default_factory=dict)
     """Section mask -> whether the author may append it (filled on demand)."""
+    keys: dict[str, bytes | None] = field(default_factory=dict)
+    """Account -> its registered encryption key as of this block (filled on demand)."""
+
+    def key(self, actor: Actor, account: str) -> bytes | None:
+        """``account``'s registered encryption key, read once per block."""
+        if account not in self.keys:
+            self.keys[account] = actor.fc.encryption_key(account)
+        return self.keys[account]
 
     def readers(self) -> dict[str, int]:
         """Every party (besides patient and author) entitled to read, with the sections it may read."""
@@ -124,35 +133,43 @@ class Sealed:
     block: int
 
 
-def entitled_recipients(actor: Actor, patient: str, names: Iterable[str]) -> Sealed:
-    """Recipients of a new record of ``patient`` with sections ``names``, as of the latest block.
+def entitled_recipients(
+    actor: Actor, patient: str, names: Iterable[str], view: Entitlements | None = None
+) -> Sealed:
+    """Recipients of a new record of ``patient`` with sections ``names``, as of the latest block (or ``view``).
 
-    Parties without a registered encryption key (a guardian that is no resident or practitioner) cannot be
-    wrapped in and are left out.
+    The author is wrapped in with the key it decrypts with; parties without a registered encryption key (a
+    guardian that is no resident or practitioner) cannot be wrapped in and are left out.
+
+    Raises:
+        InputError: the patient has registered no encryption key.
     """
     names = list(names)
-    view = entitlements(actor, patient)
-    recipients = [Recipient(public_key(actor, patient)), Recipient(public_key(actor, actor.address))]
+    view = view or entitlements(actor, patient)
+    patient_key = view.key(actor, patient)
+    if patient_key is None:
+        raise InputError(f"{patient} has registered no encryption key")
+    recipients = [Recipient(patient_key), Recipient(public_key_from_private(actor.private_key))]
     addresses = [patient, actor.address]
     for party, sections in view.readers().items():
         if party in addresses:
             continue
         visible = frozenset(n for n in names if n in section_names(sections))
-        key = actor.fc.encryption_key(party)
+        key = view.key(actor, party)
         if visible and key is not None:
             recipients.append(Recipient(key, visible))
             addresses.append(party)
     return Sealed(recipients, tuple(dict.fromkeys(addresses)), view.block)
 
 
-def check_author(actor: Actor, patient: str, mask: int) -> None:
+def check_author(actor: Actor, patient: str, mask: int, view: Entitlements | None = None) -> None:
     """Refuse, before anything is sealed, an author the chain would not let append ``mask``.
 
     Raises:
         InputError: the patient is not registered, or the card is locked by a deletion request.
         AccessDeniedError: no agreement or consent lets the author append these sections.
     """
-    view = entitlements(actor, patient)
+    view = view or entitlements(actor, patient)
     if mask not in view.appendable:
         status = actor.fc.residents.resident_status(patient)
         if not status.registered:

@@ -34,6 +34,7 @@ from famchain.errors import (
     FamchainError,
     InputError,
     IntegrityError,
+    KeyNotReleasedError,
     NotARecipientError,
     StorageError,
     StoreUnavailableError,
@@ -51,24 +52,9 @@ REVOKED = "consent revoked or expired"
 READ_WORKERS = 8
 
 
-class KeyNotReleasedError(AccessDeniedError):
-    """The chain lets the reader read the record, but no key to it has been released to the reader yet (the
-    record was anchored after the consent was signed, say): the patient or the record's author can release it."""
-
-    def __init__(self, reader: str, patient: str, author: str, record_id: object) -> None:
-        self.reader = reader
-        super().__init__(
-            f"{reader} may read record {record_id}, but {not_released(reader, patient, author, record_id)}"
-        )
-
-
 def not_released(reader: str, patient: str, author: str, record_id: object) -> str:
     """Why a section the reader may read is withheld, and who can fix it."""
-    return (
-        f"no key to it has been released to {reader} yet: the patient {patient} can release it "
-        f"(`famchain consent sync {reader}`), or its author {author} "
-        f"(`famchain record share {record_id} --to {reader}`)"
-    )
+    return KeyNotReleasedError.why(reader, patient, author, record_id)
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from famchain.chain.history import record_id_of
 from famchain.chain.structs import RecordKind
 from famchain.crypto import envelope as env
 from famchain.records.actor import Actor
-from famchain.records.entitlements import check_author, entitled_recipients
+from famchain.records.entitlements import check_author, entitled_recipients, entitlements
 from famchain.records.model import RecordContent
 from famchain.records.outbox import OutboxEntry, OutboxState
 from famchain.records.sections import section_mask
@@ -53,10 +53,11 @@ def seal_record(
     """
     patient = to_checksum_address(patient)
     mask = section_mask(content.names)
+    view = entitlements(actor, patient)  # one view of the chain for the check and the recipients
     if check:
-        check_author(actor, patient, mask)
+        check_author(actor, patient, mask, view)
     salt = os.urandom(SALT_SIZE)
-    sealed_for = entitled_recipients(actor, patient, content.names)
+    sealed_for = entitled_recipients(actor, patient, content.names, view)
     sealed = env.seal(
         content.plaintexts(), sealed_for.recipients, actor.context(salt, patient), policy=actor.policy
     )

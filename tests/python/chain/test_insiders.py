@@ -30,6 +30,7 @@ from famchain import (
     Client,
     ContractRevertError,
     IntegrityError,
+    KeyNotReleasedError,
     Purpose,
     RecordId,
     Section,
@@ -42,7 +43,6 @@ from famchain.crypto.envelope import EnvelopeContext, Recipient
 from famchain.crypto.keywrap import public_key_from_private
 from famchain.devnet import DevnetInfo
 from famchain.records.anchoring import anchor_of
-from famchain.records.reading import KeyNotReleasedError
 from famchain.records.sharing import build_release
 from famchain.records.terms import COMMITTED
 from famchain.storage.cid import cid_from_digest, digest_and_codec

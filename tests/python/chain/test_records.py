@@ -22,8 +22,7 @@ from famchain import (
     UnknownRecordError,
     parse_record,
 )
-from famchain.chain.structs import ZERO_HEAD
-from famchain.records import anchoring
+from famchain.chain.structs import ZERO_HEAD, Card
 from famchain.records.anchoring import anchor_of
 from famchain.records.sections import section_mask
 
@@ -292,15 +291,43 @@ def test_pipelined_anchor_that_reverts_is_retried_on_the_real_head(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     entries = [world.family_doctor.records.seal(world.patient.address, parse_record(VISIT)) for _ in range(3)]
-    # Chain the pipelined heads wrongly: every anchor after the first names a head the card never has.
-    monkeypatch.setattr(anchoring, "next_head", lambda head, leaf: b"\x5a" * 24)
+    records = world.family_doctor.chain.records
+    real_card = type(records).card
+    reads: list[int] = []
+
+    def stale_first(self: object, patient: str, block: object = "latest") -> Card:
+        # The pipeline's first read of the card gives a head the card never has, so its first anchor reverts.
+        reads.append(1)
+        card = real_card(self, patient, block)  # type: ignore[arg-type]
+        return Card(b"\x5a" * 24, card.length) if len(reads) == 1 else card
+
+    monkeypatch.setattr(type(records), "card", stale_first)
 
     report = world.family_doctor.records.flush(strategy=Strategy.PIPELINED)
 
     assert sorted(e.record_id for e in report.anchored) == sorted(e.record_id for e in entries)
     card = _card(world)
-    assert sorted(card) == sorted(e.record_id for e in entries)
-    assert len(card) == 3
+    assert card == [e.record_id for e in entries]  # retried one at a time on the real head, in order
+    assert report.failed == ()
+
+
+def test_pipelined_flush_runs_patients_side_by_side(world: World) -> None:
+    """A card's next head is known only once its previous anchor is mined (the leaf holds the time), so a
+    pipelined flush sends the records of different patients together."""
+    other = world.outsider
+    other.residents.register({"name": "second patient"})
+    world.family_doctor.agreements.propose(other.address, ALL_SECTIONS, Action.READ | Action.APPEND, 86400)
+    other.agreements.accept(world.family_doctor.address)
+    mine = [world.family_doctor.records.seal(world.patient.address, parse_record(VISIT)) for _ in range(2)]
+    theirs = [world.family_doctor.records.seal(other.address, parse_record(VISIT)) for _ in range(2)]
+
+    report = world.family_doctor.records.flush(strategy=Strategy.PIPELINED)
+
+    assert report.transactions == 4
+    assert _card(world) == [e.record_id for e in mine]
+    assert [r.record_id for r in world.chain.records.card(other.address)] == [e.record_id for e in theirs]
+    blocks = {e.record_id: e.block for e in report.anchored}
+    assert blocks[mine[0].record_id] < blocks[mine[1].record_id]
 
 
 def test_drop_removes_a_record_that_can_never_be_anchored(world: World) -> None:
