@@ -431,3 +431,17 @@ def test_reading_refuses_a_revoked_grantee_even_with_the_keys(world: World) -> N
     world.patient.consents.revoke(world.insurer.address)
     with pytest.raises(AccessDeniedError, match="revoked or has expired"):
         world.insurer.records.read(record)
+
+
+def test_a_termination_kills_the_agreement_signatures_made_before_it(world: World) -> None:
+    """A doctor holding the resident's earlier acceptance signature cannot bring a terminated agreement back."""
+    held = world.patient.agreements.sign_acceptance(
+        world.family_doctor.address, ALL_SECTIONS, BOTH, 365 * 86400
+    )
+
+    world.patient.agreements.terminate()
+
+    with pytest.raises(ContractRevertError) as info:
+        world.family_doctor.agreements.accept_signed(held)
+    assert info.value.error_name == "InvalidAccountNonce"
+    assert world.chain.agreements.active(world.patient.address) is None

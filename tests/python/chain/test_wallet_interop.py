@@ -349,6 +349,51 @@ def test_ethers_signed_registration_and_agreement_are_accepted(world: World) -> 
     assert (doctor.doctor, doctor.sections) == (world.family_doctor.address, ALL_SECTIONS)
 
 
+def test_ethers_signed_enrollment_and_cancel_are_accepted(world: World) -> None:
+    """A practitioner's wallet signs its enrollment (the institution submits it); a patient's wallet signs a
+    Cancel that a relayer submits, and the consent signature it names can no longer be relayed."""
+    fc = world.chain.chain
+    newcomer = world.client()
+    deadline = fc.latest_timestamp() + 3600
+    nonce = fc.consortium.nonce(newcomer.address, NonceDomain.ENROLLMENT, world.hospital.address)
+    enrollment = typed_data.enrollment(
+        practitioner=newcomer.address,
+        institution=world.hospital.address,
+        nonce=nonce,
+        deadline=deadline,
+        chain_id=fc.chain_id,
+        verifying_contract=fc.consortium.address,
+    )
+    (signed,) = ethers_sign(newcomer.account_key(), [enrollment])
+    key = public_key_from_private(newcomer.account_key())
+    world.hospital.sender.transact(
+        fc.consortium.register_practitioner(newcomer.address, key, nonce, deadline, _sig(signed["signature"]))
+    )
+    assert fc.consortium.practitioner(newcomer.address).active
+
+    consent = world.patient.consents.sign(
+        world.insurer.address, 0x08, expires_at=fc.latest_timestamp() + 86400
+    )
+    key_nonce = int(consent.document["typed_data"]["message"]["nonce"])
+    cancel = typed_data.cancel(
+        owner=world.patient.address,
+        key_nonce=key_nonce,
+        deadline=deadline,
+        contract="ConsentRegistry",
+        chain_id=fc.chain_id,
+        verifying_contract=fc.consents.address,
+    )
+    (cancelled,) = ethers_sign(world.patient.account_key(), [cancel])
+    world.outsider.sender.transact(
+        fc.consents.cancel_nonce_with_sig(
+            world.patient.address, key_nonce, deadline, _sig(cancelled["signature"])
+        )
+    )
+    with pytest.raises(ContractRevertError) as refused:
+        world.outsider.consents.relay(consent.document)
+    assert refused.value.error_name == "InvalidAccountNonce"
+
+
 def test_wallet_signs_the_printed_typed_data_and_famchain_relays_it(
     cli: Cli, world: World, tmp_path: Path
 ) -> None:
