@@ -155,6 +155,11 @@ class KuboStore:
             raise StoreUnavailableError(self.api_url, f"{command} timed out") from None
         except requests.ConnectionError as exc:
             raise StoreUnavailableError(self.api_url, _connection_reason(exc)) from None
+        except requests.RequestException as exc:
+            # The store went away while answering (a truncated chunked body, say): unavailable, not a bug.
+            raise StoreUnavailableError(
+                self.api_url, f"the connection broke during {command} ({type(exc).__name__})"
+            ) from None
         if resp.status_code != 200:
             self._raise(resp, command, params)
         return resp

@@ -162,3 +162,27 @@ def test_rpc_refuses_chunked_uploads_cleanly(served: GatewayServer) -> None:
     )
     assert resp.status_code == 411
     assert served.store.pins() == []
+
+
+def test_a_store_that_dies_mid_answer_is_unavailable_not_a_crash() -> None:
+    """A store killed while it answers leaves a truncated chunked body: the record stays queued."""
+    import socket
+    import threading
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(1)
+
+    def answer_half() -> None:
+        conn, _ = server.accept()
+        conn.recv(65536)
+        conn.sendall(b'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n67\r\n{"Hash":')
+        conn.close()
+
+    thread = threading.Thread(target=answer_half, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{server.getsockname()[1]}"
+    with pytest.raises(StoreUnavailableError, match="connection broke"):
+        KuboStore(url, timeout=(2, 5)).put(b"a record")
+    thread.join(5)
+    server.close()
