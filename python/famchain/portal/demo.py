@@ -29,7 +29,7 @@ from famchain.services.consents import TermsOptions
 from famchain.storage.api import ContentStore
 
 YEAR = 365 * 86_400
-PROFILE = {"name": "Zhang Min", "birth_date": "1951-05-12", "phone": "13800000000"}
+PROFILE = {"name": "Zhang Min", "birth_date": "1951-05-12", "contact": "13800000000"}
 VISITS = (
     {
         "present_illness": "Dizziness in the mornings for two weeks.",
@@ -40,7 +40,7 @@ VISITS = (
     {
         "present_illness": "Follow-up: dizziness gone, blood pressure 132/84.",
         "examinations": [{"name": "Blood pressure", "value": "132/84", "unit": "mmHg"}],
-        "allergies": [{"text": "Penicillin (rash)"}],
+        "allergies": [{"substance": "Penicillin", "reaction": "rash"}],
     },
 )
 AMENDED = {
