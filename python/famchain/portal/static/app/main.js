@@ -399,7 +399,12 @@ async function inboxScreen() {
       ),
     );
   }
-  return [el("h2", {}, t("inbox.title")), keyPanel(), items.length ? items : el("p", { class: "muted" }, t("inbox.empty"))];
+  const sealed = inbox.requests.some((r) => !state.requestTerms.get(r.terms.cid));
+  const unlock =
+    sealed && !state.key && state.subject === state.account && state.me.keyKind !== "account"
+      ? el("button", { type: "button", class: "secondary", id: "unlock", onclick: (e) => guarded(e.target, async () => { await deriveKey(); await route(); }) }, t("inbox.unlock"))
+      : null;
+  return [el("h2", {}, t("inbox.title")), keyPanel(), unlock, items.length ? items : el("p", { class: "muted" }, t("inbox.empty"))];
 }
 
 async function consentsScreen() {
