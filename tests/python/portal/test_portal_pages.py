@@ -175,6 +175,9 @@ def test_the_inbox_says_who_asks_for_what_and_why(open_portal: Open, portal: Por
     expect(page.locator("section.amendment").first).to_contain_text(
         "Dr. Wang Fang wants to amend your record"
     )
+    expect(request).to_contain_text("Purpose sealed for you")
+    page.click("#unlock")  # one signature derives her browser key; the sealed request terms open here
+    expect(request).to_contain_text("Purpose: referral")
     screenshot(page, "04-inbox")
 
 
