@@ -130,3 +130,19 @@ def test_a_doctor_posts_an_amendment_and_the_inbox_shows_what_changes(api: Api) 
     refused = api.post("/api/amendments", json=tampered)
     assert refused.status_code == 400
     assert "record id is not the one its fields give" in refused.json()["error"]
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [(["--port", "70000"], "--port must be 0..65535"), (["--rate", "-1"], "--rate must be 0 or more")],
+)
+def test_the_portal_command_refuses_bad_options_in_one_line(args: list[str], words: str) -> None:
+    import typer
+    from click.testing import CliRunner
+
+    from famchain.cli import app
+
+    result = CliRunner(mix_stderr=False).invoke(typer.main.get_command(app), ["portal", *args])
+    assert result.exit_code != 0
+    assert words in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1

@@ -173,3 +173,15 @@ def test_unknown_actions_and_malformed_parameters_are_one_line_errors(world: Wor
         world.consortium.relay.prepare("transfer-all", {})
     with pytest.raises(InputError, match="grantee"):
         world.consortium.relay.prepare("revoke", {"patient": world.patient.address, "grantee": "0x12"})
+
+
+def test_a_cancel_relayed_for_the_patient_kills_her_outstanding_consent_signature(world: World) -> None:
+    grantee = world.insurer.address
+    signed = world.patient.consents.sign(grantee, ALL_SECTIONS, expires_at=world.patient.now() + 30 * DAY)
+    params = {"owner": world.patient.address, "kind": "consent", "subject": grantee}
+    typed = world.consortium.relay.prepare("cancel", params).typed_data
+    outcome = world.consortium.relay.relay("cancel", params, typed, _sign(world.patient, typed))
+    assert [e.name for e in outcome.events] == ["NonceCancelled"]
+    with pytest.raises(ContractRevertError, match="nonce"):
+        world.insurer.consents.relay(signed.document)
+    assert not world.chain.consents.grant_of(world.patient.address, grantee).sections
