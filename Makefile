@@ -19,9 +19,10 @@ help: ## list the targets
 
 install: $(NPM_STAMP) $(PY_STAMP) chromium ## npm toolchain into node_modules, Python into .venv, Debian's chromium (idempotent, pinned)
 
-# The portal's browser tests drive Debian's chromium through Python Playwright (no browser download).
+# The portal's browser tests drive Debian's chromium through Python Playwright (no browser download); a CJK
+# font lets the Chinese screens (and their screenshots) show their characters.
 chromium:
-	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+	@command -v chromium >/dev/null && test -d /usr/share/fonts/truetype/wqy || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei; }
 
 $(NPM_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error

@@ -45,6 +45,7 @@ from famchain.services import (
     EmergencyService,
     GuardianService,
     RecordService,
+    RelayService,
     ResidentService,
     TxInfo,
 )
@@ -112,6 +113,8 @@ class Client:
         """Emergency access (chain access)."""
         self.audit = AuditService(self)
         """Patients' audit trails."""
+        self.relay = RelayService(self)
+        """Actions residents sign in their own wallets, relayed (the portal)."""
 
     @classmethod
     def deploy(

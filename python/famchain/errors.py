@@ -280,3 +280,108 @@ class InsecureKeystoreError(WalletError, PermissionError):
             f"keystore {path} uses the insecure test-only KDF; re-create or import it without the test setting "
             "(or set FAMCHAIN_INSECURE_TEST_KEYSTORES=1 in a test)"
         )
+
+
+# --- relayed signatures (the portal) ---
+
+
+class SignatureRefusedError(InputError):
+    """A signed message a relayer was asked to send is refused before anything is sent.
+
+    ``code`` is a stable id for programs (the portal's JSON API returns it); the message says what to do next.
+    """
+
+    code: str = "refused"
+
+
+class TamperedMessageError(SignatureRefusedError):
+    """The signed typed data is not the message the relayer builds from the action's own parameters."""
+
+    code = "tampered"
+
+    def __init__(self, action: str, field: str) -> None:
+        self.action = action
+        self.field = field
+        super().__init__(
+            f"the signed message is not the {action} this portal prepared ({field} differs), so nothing was "
+            "sent: reload the page, check what your wallet shows and sign again"
+        )
+
+
+class WrongChainIdError(SignatureRefusedError):
+    """The message was signed for another chain than the relayer's."""
+
+    code = "wrong-chain"
+
+    def __init__(self, expected: int, found: object) -> None:
+        self.expected = expected
+        self.found = found
+        super().__init__(
+            f"the message was signed for chain {found}, but this portal works on chain {expected}, so nothing "
+            f"was sent: switch your wallet to chain {expected} and sign again"
+        )
+
+
+class SignatureExpiredError(SignatureRefusedError):
+    """The signature's deadline has passed (or lies further ahead than the relayer accepts)."""
+
+    code = "expired"
+
+    def __init__(self, deadline: int, now: int, *, too_far: bool = False) -> None:
+        self.deadline = deadline
+        self.now = now
+        if too_far:
+            text = (
+                f"the signature stays valid until {deadline}, longer than this portal accepts (now {now}), so "
+                "nothing was sent: reload the page and sign the message it prepares"
+            )
+        else:
+            text = (
+                f"the signature expired {now - deadline} s ago (deadline {deadline}), so nothing was sent: "
+                "reload the page and sign again"
+            )
+        super().__init__(text)
+
+
+class NonceUsedError(SignatureRefusedError):
+    """The signature's keyed nonce is not the current one: it was used already, or a later signature or a
+    state change (a revocation, a termination, a cancel) replaced it."""
+
+    code = "replayed"
+
+    def __init__(self, nonce: int, current: int) -> None:
+        self.nonce = nonce
+        self.current = current
+        super().__init__(
+            f"this signature was already used, or something signed or done since replaced it (nonce "
+            f"{nonce & (2**64 - 1)}, now {current & (2**64 - 1)}), so nothing was sent: reload the page to see "
+            "what is in force"
+        )
+
+
+class WrongSignerError(SignatureRefusedError):
+    """The signature recovers to an account that is neither the resident nor a guardian in scope."""
+
+    code = "wrong-account"
+
+    def __init__(self, signer: str, resident: str, what: str) -> None:
+        self.signer = signer
+        self.resident = resident
+        super().__init__(
+            f"the signature was made by {signer}, who is neither {resident} nor their guardian for {what}, so "
+            f"nothing was sent: select account {resident} (or your guardian account) in your wallet and sign again"
+        )
+
+
+class RateLimitedError(FamchainError):
+    """Too many relayed actions for one resident in a short time."""
+
+    code = "rate-limited"
+
+    def __init__(self, resident: str, retry_after: int) -> None:
+        self.resident = resident
+        self.retry_after = retry_after
+        super().__init__(
+            f"too many actions for {resident} in the last minute, so nothing was sent: try again in "
+            f"{retry_after} s"
+        )

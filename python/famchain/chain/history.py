@@ -219,6 +219,28 @@ class History:
         out.sort(key=lambda e: (e.block, e.log_index))
         return out
 
+    def receipt_events(self, receipt: Any) -> list[ChainEvent]:
+        """The deployment's events a transaction emitted (from its receipt), in log order; others are ignored."""
+        out = []
+        known = {a.lower() for a in self.fc.deployment.addresses.values()}
+        for log in receipt["logs"]:
+            found = self._abis.get(bytes(log["topics"][0])) if log["topics"] else None
+            if found is None or str(log["address"]).lower() not in known:
+                continue
+            contract_name, event = found
+            data = event.process_log(log)
+            out.append(
+                ChainEvent(
+                    data["event"],
+                    self._names.get(str(log["address"]).lower(), contract_name),
+                    int(data["blockNumber"]),
+                    data["transactionHash"].to_0x_hex(),
+                    int(data["logIndex"]),
+                    dict(data["args"]),
+                )
+            )
+        return out
+
     def patient_events(
         self, patient: str, to_block: int | None = None, *, from_block: int | None = None
     ) -> list[ChainEvent]:

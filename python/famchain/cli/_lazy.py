@@ -64,6 +64,9 @@ COMMANDS: dict[str, LazyCommand] = {
     "outbox": LazyCommand(
         "famchain.cli.record", "outbox_app", "Records sealed locally and waiting to be stored or anchored."
     ),
+    "portal": LazyCommand(
+        "famchain.cli.portal", "app", "The patients' portal: a web page residents use with their wallet."
+    ),
     "record": LazyCommand(
         "famchain.cli.record", "record_app", "Medical records on a patient's visit card (就诊卡)."
     ),

@@ -36,7 +36,7 @@ from famchain.chain.structs import Anchor
 from famchain.chain.tx import TransactionUnknownError
 from famchain.errors import ChainError, ContractRevertError, QueuedError, RpcUnavailableError, StorageError
 from famchain.records.actor import Actor
-from famchain.records.outbox import OutboxEntry, OutboxState
+from famchain.records.outbox import Approval, OutboxEntry, OutboxState
 from famchain.storage.cid import digest_and_codec
 from famchain.types import Cid, RecordId
 
@@ -267,6 +267,15 @@ def _run_group(actor: Actor, patient: str, group: list[OutboxEntry], report: _Ta
             report.failed.append(Failure(actor.outbox.update(entry, last_error=str(exc), **changes), exc))
 
 
+def _approved_on_chain(actor: Actor, entry: OutboxEntry) -> OutboxEntry | None:
+    """A waiting update the patient approved on chain (``approveUpdateWithSig``, relayed by the portal, or
+    ``approveUpdate``), ready to anchor against the stored approval with an empty signature; else None."""
+    stored = actor.fc.records.approval_of(entry.patient, entry.record_id, entry.previous)
+    if stored.deadline == 0 or stored.deadline < actor.fc.latest_timestamp():
+        return None
+    return replace(entry, approval=Approval(0, 0, b""), state=OutboxState.STORED)
+
+
 def flush(actor: Actor, *, strategy: Strategy = Strategy.BATCHED) -> FlushReport:
     """Store, pin and anchor every pending outbox entry; each step resumes where a previous run stopped.
 
@@ -289,7 +298,11 @@ def flush(actor: Actor, *, strategy: Strategy = Strategy.BATCHED) -> FlushReport
                 )
             for entry in stored:
                 if entry.state is OutboxState.AWAITING_APPROVAL:
-                    report.waiting_approval.append(entry)
+                    approved = _approved_on_chain(actor, entry)
+                    if approved is None:
+                        report.waiting_approval.append(entry)
+                    else:
+                        ready.append(approved)
                 else:
                     ready.append(entry)
             groups: dict[str, list[OutboxEntry]] = defaultdict(list)

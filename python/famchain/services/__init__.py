@@ -1,5 +1,5 @@
 """The client's services, one per domain: ``client.consortium``, ``.residents``, ``.agreements``,
-``.consents``, ``.records``, ``.guardians``, ``.emergency``, ``.audit``. Each is built by
+``.consents``, ``.records``, ``.guardians``, ``.emergency``, ``.audit``, ``.relay``. Each is built by
 :class:`famchain.Client`; use them through it."""
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from famchain.services.consortium import ConsortiumService
 from famchain.services.emergency import EmergencyService
 from famchain.services.guardians import GuardianService
 from famchain.services.records import RecordService
+from famchain.services.relay import RelayService
 from famchain.services.residents import ResidentService
 from famchain.services.results import TxInfo
 
@@ -22,6 +23,7 @@ __all__ = [
     "EmergencyService",
     "GuardianService",
     "RecordService",
+    "RelayService",
     "ResidentService",
     "TxInfo",
 ]

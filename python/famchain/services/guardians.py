@@ -4,8 +4,10 @@ contracts name it in every action (``GuardianActed``), and a READ guardian is wr
 
 from __future__ import annotations
 
+import builtins
 from dataclasses import dataclass
 
+from famchain.chain.history import address_topic
 from famchain.chain.structs import GUARDIAN_ALL, GuardianScope
 from famchain.errors import InputError
 from famchain.services._base import Service
@@ -101,4 +103,19 @@ class GuardianService(Service):
         for guardian in seen:
             g = client.chain.residents.guardianship(who, guardian)
             out.append(GuardianInfo(who, guardian, g.scope, g.expiresAt, g.dependent, g.active_at(now)))
+        return out
+
+    def wards(self, guardian: str | None = None) -> builtins.list[GuardianInfo]:
+        """The residents a guardian (you by default) was ever appointed for, with its standing now (a guardian
+        acting in the portal picks one of them)."""
+        client = self._client
+        who = guardian or client.address
+        history = client.history
+        topics = ["0x" + history.topic("GuardianAppointed").hex(), None, address_topic(who)]
+        events = history.events(topics, [client.chain.residents.address])
+        now = client.now()
+        out = []
+        for resident in dict.fromkeys(str(e.args["resident"]) for e in events):
+            g = client.chain.residents.guardianship(resident, who)
+            out.append(GuardianInfo(resident, who, g.scope, g.expiresAt, g.dependent, g.active_at(now)))
         return out
