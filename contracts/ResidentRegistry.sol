@@ -37,29 +37,30 @@ contract ResidentRegistry is IResidentRegistry, SignedMessages {
     /// @inheritdoc IResidentRegistry
     uint64 public constant PROPOSAL_TTL = 30 days;
 
-    /// @dev The hot checks' slot: registered, and when the whole card was locked (0 = not locked).
-    struct ResidentState {
-        bool registered;
-        uint64 lockedAt;
-    }
-
-    /// @dev The agreement in one slot (20 + 2 + 1 + 5 + 4 bytes): 40-bit seconds last until the year 36812.
-    struct StoredAgreement {
+    /// @dev A resident's hot slot (20 + 1 + 1 + 5 + 4 + 1 bytes): the family-doctor agreement and the resident's
+    /// status bits, so that an anchor's checks (registered, card not locked, the family doctor in force) read one
+    /// slot. Valid sections fit in 8 bits; 40-bit seconds last until the year 36812. The lock time is kept with the
+    /// deletion requests (`_deletions[resident][0]`).
+    struct Resident {
         address doctor;
-        uint16 sections;
+        uint8 sections;
         uint8 actions;
         uint40 endsAt;
         uint32 enrollment;
+        uint8 status;
     }
+
+    uint8 private constant _REGISTERED = 0x01;
+    uint8 private constant _LOCKED = 0x02;
 
     IConsortium private immutable _consortium;
 
-    mapping(address resident => ResidentState) private _states;
+    mapping(address resident => Resident) private _residents;
     mapping(address resident => bytes32) private _profiles;
     mapping(address resident => bytes) private _encryptionKeys;
-    mapping(address resident => StoredAgreement) private _agreements;
     mapping(address resident => mapping(address doctor => PendingAgreement)) private _pending;
     mapping(address resident => mapping(address guardian => Guardianship)) private _guardians;
+    /// @dev When the resident asked for the deletion of a record, or (record id 0) of the whole card.
     mapping(address resident => mapping(bytes32 recordId => uint64)) private _deletions;
     mapping(uint256 proposalId => bool) private _consumedProposals;
 
@@ -163,11 +164,11 @@ contract ResidentRegistry is IResidentRegistry, SignedMessages {
     function proposeAgreement(address counterparty, uint32 sections, uint8 actions, uint64 term) external {
         _checkTerms(sections, actions, term);
         bool residentProposes =
-            counterparty != msg.sender && _states[msg.sender].registered && _isFamilyDoctor(counterparty);
+            counterparty != msg.sender && _isRegistered(msg.sender) && _isFamilyDoctor(counterparty);
         if (
             !residentProposes
                 && (counterparty == msg.sender
-                    || !_states[counterparty].registered
+                    || !_isRegistered(counterparty)
                     || !_isFamilyDoctor(msg.sender))
         ) revert ResidentRegistryInvalidCounterparty(msg.sender, counterparty);
         (address resident, address doctor) =
@@ -267,11 +268,11 @@ contract ResidentRegistry is IResidentRegistry, SignedMessages {
     /// @inheritdoc IResidentRegistry
     function renewAgreement(uint64 term) external {
         _checkTerm(term);
-        StoredAgreement memory a = _agreements[msg.sender];
+        Resident memory a = _residents[msg.sender];
         if (!_inForce(a)) revert ResidentRegistryNoActiveAgreement(msg.sender);
         uint40 endsAt = SafeCast.toUint40(block.timestamp + term);
         if (endsAt != a.endsAt) {
-            _agreements[msg.sender].endsAt = endsAt;
+            _residents[msg.sender].endsAt = endsAt;
             emit AgreementRenewed(msg.sender, a.doctor, endsAt);
         }
     }
@@ -410,13 +411,27 @@ contract ResidentRegistry is IResidentRegistry, SignedMessages {
 
     /// @inheritdoc IResidentRegistry
     function isRegistered(address resident) external view returns (bool) {
-        return _states[resident].registered;
+        return _isRegistered(resident);
     }
 
     /// @inheritdoc IResidentRegistry
     function residentStatus(address resident) external view returns (bool registered, bool locked) {
-        ResidentState storage s = _states[resident];
-        return (s.registered, s.lockedAt != 0);
+        uint8 status = _residents[resident].status;
+        return (status & _REGISTERED != 0, status & _LOCKED != 0);
+    }
+
+    /// @inheritdoc IResidentRegistry
+    function cardAccessOf(address resident, address accessor)
+        external
+        view
+        returns (bool registered, bool locked, uint32 sections, uint8 actions)
+    {
+        Resident memory r = _residents[resident];
+        registered = r.status & _REGISTERED != 0;
+        locked = r.status & _LOCKED != 0;
+        if (r.doctor == accessor && accessor != address(0) && _inForce(r)) {
+            (sections, actions) = (r.sections, r.actions);
+        }
     }
 
     /// @inheritdoc IResidentRegistry
@@ -435,14 +450,14 @@ contract ResidentRegistry is IResidentRegistry, SignedMessages {
         view
         returns (address doctor, uint32 sections, uint8 actions, uint64 endsAt)
     {
-        StoredAgreement memory a = _agreements[resident];
+        Resident memory a = _residents[resident];
         if (_inForce(a)) return (a.doctor, a.sections, a.actions, a.endsAt);
         return (address(0), 0, 0, 0);
     }
 
     /// @inheritdoc IResidentRegistry
     function familyDoctorOf(address resident) external view returns (address) {
-        StoredAgreement memory a = _agreements[resident];
+        Resident memory a = _residents[resident];
         return _inForce(a) ? a.doctor : address(0);
     }
 
@@ -452,7 +467,7 @@ contract ResidentRegistry is IResidentRegistry, SignedMessages {
         view
         returns (uint32 sections, uint8 actions)
     {
-        StoredAgreement memory a = _agreements[patient];
+        Resident memory a = _residents[patient];
         if (a.doctor == accessor && accessor != address(0) && _inForce(a)) return (a.sections, a.actions);
         Guardianship memory g = _guardians[patient][accessor];
         if (g.scope & Masks.GUARDIAN_READ != 0 && g.expiresAt > block.timestamp) {
@@ -463,7 +478,7 @@ contract ResidentRegistry is IResidentRegistry, SignedMessages {
 
     /// @inheritdoc IResidentRegistry
     function agreement(address resident) external view returns (Agreement memory) {
-        StoredAgreement memory a = _agreements[resident];
+        Resident memory a = _residents[resident];
         return Agreement({
             doctor: a.doctor,
             sections: a.sections,
@@ -494,7 +509,6 @@ contract ResidentRegistry is IResidentRegistry, SignedMessages {
 
     /// @inheritdoc IResidentRegistry
     function deletionRequestedAt(address resident, bytes32 recordId) external view returns (uint64) {
-        if (recordId == 0) return _states[resident].lockedAt;
         return _deletions[resident][recordId];
     }
 
@@ -518,8 +532,9 @@ contract ResidentRegistry is IResidentRegistry, SignedMessages {
     function _register(address resident, bytes calldata encryptionKey, bytes32 profile) private {
         if (!Masks.isOnCurve(encryptionKey)) revert ResidentRegistryInvalidEncryptionKey(resident);
         if (profile == 0) revert ResidentRegistryInvalidProfile();
-        if (_states[resident].registered) revert ResidentRegistryAlreadyRegistered(resident);
-        _states[resident].registered = true;
+        if (_isRegistered(resident)) revert ResidentRegistryAlreadyRegistered(resident);
+        // Nothing else is stored in the slot of an unregistered resident (agreements and locks need registration).
+        _residents[resident].status = _REGISTERED;
         _profiles[resident] = profile;
         _encryptionKeys[resident] = encryptionKey;
         emit ResidentRegistered(resident, encryptionKey, profile);
@@ -572,19 +587,20 @@ contract ResidentRegistry is IResidentRegistry, SignedMessages {
         _checkRegistered(resident);
         _checkUnlocked(resident);
         uint32 enrollment = _requireFamilyDoctor(doctor);
-        StoredAgreement memory current = _agreements[resident];
+        Resident memory current = _residents[resident];
         if (current.doctor != doctor && _inForce(current)) {
             revert ResidentRegistryAgreementInForce(resident, current.doctor);
         }
         uint40 endsAt = SafeCast.toUint40(block.timestamp + term);
-        _agreements[resident] = StoredAgreement({
+        _residents[resident] = Resident({
             doctor: doctor,
             // Valid sections fit in 8 bits (checked by `_checkTerms`).
             // forge-lint: disable-next-line(unsafe-typecast)
-            sections: uint16(sections),
+            sections: uint8(sections),
             actions: actions,
             endsAt: endsAt,
-            enrollment: enrollment
+            enrollment: enrollment,
+            status: current.status
         });
         if (_pending[resident][doctor].expiresAt != 0) delete _pending[resident][doctor];
         emit AgreementAccepted(resident, doctor, sections, actions, uint64(block.timestamp), endsAt);
@@ -597,15 +613,23 @@ contract ResidentRegistry is IResidentRegistry, SignedMessages {
 
     /// @dev The doctor of `resident`'s agreement that has not ended by time (its enrollment may be gone).
     function _agreementNotEnded(address resident) private view returns (address doctor) {
-        StoredAgreement memory a = _agreements[resident];
+        Resident memory a = _residents[resident];
         if (a.doctor == address(0) || a.endsAt <= block.timestamp) {
             revert ResidentRegistryNoActiveAgreement(resident);
         }
         return a.doctor;
     }
 
+    /// @dev Clears the agreement and keeps the resident's status bits.
     function _terminate(address resident, address doctor, address by) private {
-        delete _agreements[resident];
+        _residents[resident] = Resident({
+            doctor: address(0),
+            sections: 0,
+            actions: 0,
+            endsAt: 0,
+            enrollment: 0,
+            status: _residents[resident].status
+        });
         if (_pending[resident][doctor].expiresAt != 0) delete _pending[resident][doctor];
         emit AgreementTerminated(resident, doctor, by);
     }
@@ -645,29 +669,24 @@ contract ResidentRegistry is IResidentRegistry, SignedMessages {
     function _requestDeletion(address resident, bytes32 recordId) private {
         _checkRegistered(resident);
         uint64 now_ = uint64(block.timestamp);
+        if (_deletions[resident][recordId] != 0) {
+            revert ResidentRegistryDeletionAlreadyRequested(resident, recordId);
+        }
+        _deletions[resident][recordId] = now_;
+        emit DeletionRequested(resident, recordId, now_);
         if (recordId == 0) {
-            if (_states[resident].lockedAt != 0) {
-                revert ResidentRegistryDeletionAlreadyRequested(resident, 0);
-            }
-            _states[resident].lockedAt = now_;
-            emit DeletionRequested(resident, 0, now_);
-            StoredAgreement memory a = _agreements[resident];
+            Resident memory a = _residents[resident];
+            _residents[resident].status = a.status | _LOCKED;
             if (a.doctor != address(0) && a.endsAt > block.timestamp) {
                 _bumpNonce(resident, _nonceKey(_DOMAIN_AGREEMENT, a.doctor));
                 _terminate(resident, a.doctor, resident);
             }
-        } else {
-            if (_deletions[resident][recordId] != 0) {
-                revert ResidentRegistryDeletionAlreadyRequested(resident, recordId);
-            }
-            _deletions[resident][recordId] = now_;
-            emit DeletionRequested(resident, recordId, now_);
         }
     }
 
     /// @dev In force: not ended by block time, and the doctor still an active PrimaryCare practitioner under the
     /// enrollment the agreement was made with.
-    function _inForce(StoredAgreement memory a) private view returns (bool) {
+    function _inForce(Resident memory a) private view returns (bool) {
         // Slither's context-insensitive taint ties these enrollment counters to block.timestamp; comparing two
         // counters for equality is exactly what is meant here.
         // slither-disable-next-line incorrect-equality
@@ -691,12 +710,16 @@ contract ResidentRegistry is IResidentRegistry, SignedMessages {
         return p.kind != IConsortium.InstitutionKind.PrimaryCare ? 0 : p.enrollment;
     }
 
+    function _isRegistered(address resident) private view returns (bool) {
+        return _residents[resident].status & _REGISTERED != 0;
+    }
+
     function _checkRegistered(address resident) private view {
-        if (!_states[resident].registered) revert ResidentRegistryNotRegistered(resident);
+        if (!_isRegistered(resident)) revert ResidentRegistryNotRegistered(resident);
     }
 
     function _checkUnlocked(address resident) private view {
-        if (_states[resident].lockedAt != 0) revert ResidentRegistryCardLocked(resident);
+        if (_residents[resident].status & _LOCKED != 0) revert ResidentRegistryCardLocked(resident);
     }
 
     function _checkTerms(uint32 sections, uint8 actions, uint64 term) private view {

@@ -353,6 +353,14 @@ interface IResidentRegistry is ISignedMessages {
     /// @notice Whether `resident` is registered and whether its card is locked (one call for the hot checks).
     function residentStatus(address resident) external view returns (bool registered, bool locked);
 
+    /// @notice `residentStatus` and, when `accessor` is the family doctor in force, the agreement's terms (zeros
+    /// otherwise; guardians are not counted: they only read) — one slot read, what RecordRegistry checks an author
+    /// with before it asks ConsentRegistry.
+    function cardAccessOf(address resident, address accessor)
+        external
+        view
+        returns (bool registered, bool locked, uint32 sections, uint8 actions);
+
     /// @notice The encryption public key of `resident` (empty when not registered).
     function encryptionKeyOf(address resident) external view returns (bytes memory);
 

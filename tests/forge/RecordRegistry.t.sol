@@ -193,6 +193,80 @@ contract RecordRegistryTest is Fixture {
     }
 
     /// @dev Attack: anchoring (even by the patient) on a locked card.
+    /// @dev RecordRegistry asks ResidentRegistry first (status and the family doctor's terms in one slot), then
+    /// ConsentRegistry: whoever the actor and whatever the state, an anchor goes through exactly when
+    /// `isAuthorized(patient, author, sections, APPEND)` says so (the rule the order must not change).
+    function testFuzz_anchor_admitsExactlyWhomIsAuthorizedAdmits(uint256 who, uint256 sections, uint256 state)
+        public
+    {
+        address[6] memory actors = [patient, familyDoctor, hospitalDoctor, insurerStaff, guardian, stranger];
+        address author = actors[bound(who, 0, 5)];
+        uint32 s = uint32(bound(sections, 1, ALL_SECTIONS));
+        _grant(
+            patient, hospitalDoctor, DIAGNOSIS | PRESCRIPTIONS, READ_APPEND, uint64(block.timestamp + YEAR)
+        );
+        _grant(patient, insurerStaff, ALL_SECTIONS, READ, uint64(block.timestamp + YEAR));
+        _appointGuardian(patient, guardian, G_READ, uint64(block.timestamp + YEAR), false);
+        state = bound(state, 0, 4);
+        if (state == 1) {
+            vm.prank(patient);
+            residents.terminateAgreement(patient);
+        } else if (state == 2) {
+            _agree(patient, familyDoctor, DIAGNOSIS, READ_APPEND, YEAR); // narrower terms, same doctor
+        } else if (state == 3) {
+            _agree(patient, familyDoctor, ALL_SECTIONS, READ, YEAR); // read-only
+        } else if (state == 4) {
+            vm.prank(pcAdmin);
+            consortium.deactivatePractitioner(familyDoctor);
+        }
+        bool expected = consent.isAuthorized(patient, author, s, APPEND);
+        vm.prank(author);
+        try records.anchor(patient, bytes24(0), _anchorOf(1, s)) {
+            assertTrue(expected, "anchored without isAuthorized");
+            assertEq(_length(patient), 1);
+        } catch (bytes memory reason) {
+            assertFalse(expected, "refused although isAuthorized");
+            assertEq(
+                reason,
+                abi.encodeWithSelector(
+                    IRecordRegistry.RecordRegistryUnauthorized.selector, patient, author, s
+                )
+            );
+        }
+    }
+
+    /// @dev Attack (a former family doctor, a read-only or narrower agreement, a READ guardian): none appends.
+    function test_anchor_reverts_whenFamilyDoctorNoLongerEntitled() public {
+        _agree(patient, familyDoctor, DIAGNOSIS, READ_APPEND, YEAR);
+        _expectUnauthorized(familyDoctor, PRESCRIPTIONS);
+        _agree(patient, familyDoctor, ALL_SECTIONS, READ, YEAR);
+        _expectUnauthorized(familyDoctor, DIAGNOSIS);
+        _agree(patient, familyDoctor, ALL_SECTIONS, READ_APPEND, YEAR);
+        _anchor(familyDoctor, patient, _anchorOf(2, DIAGNOSIS));
+        vm.prank(familyDoctor);
+        residents.terminateAgreement(patient);
+        _expectUnauthorized(familyDoctor, DIAGNOSIS);
+        _agree(patient, familyDoctor, ALL_SECTIONS, READ_APPEND, YEAR);
+        vm.warp(block.timestamp + YEAR);
+        _expectUnauthorized(familyDoctor, DIAGNOSIS);
+        _appointGuardian(patient, guardian, G_READ, uint64(block.timestamp + YEAR), false);
+        _expectUnauthorized(guardian, DIAGNOSIS);
+        // The patient's own anchors need no agreement.
+        _anchor(patient, patient, _anchorOf(3, DIAGNOSIS));
+        assertEq(_length(patient), 2);
+    }
+
+    function _expectUnauthorized(address author, uint32 sections) internal {
+        bytes24 head = _head(patient);
+        vm.prank(author);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IRecordRegistry.RecordRegistryUnauthorized.selector, patient, author, sections
+            )
+        );
+        records.anchor(patient, head, _anchorOf(uint256(uint160(author)) + sections, sections));
+    }
+
     function test_anchor_reverts_whenCardLocked() public {
         vm.prank(patient);
         residents.requestDeletion(0);

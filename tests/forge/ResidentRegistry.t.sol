@@ -810,4 +810,88 @@ contract ResidentRegistryTest is Fixture {
         (sections,) = residents.accessOf(patient, familyDoctor);
         assertEq(sections, 0);
     }
+
+    // ----- the hot slot: status and agreement together -----
+
+    /// @dev `cardAccessOf` gives the status and the terms of the family doctor in force only: nothing for a
+    /// stranger, a READ guardian (who reads but never appends), an expired or terminated agreement.
+    function test_cardAccessOf_statusAndFamilyDoctorTermsOnly() public {
+        (bool registered, bool locked, uint32 sections, uint8 actions) =
+            residents.cardAccessOf(stranger, stranger);
+        assertFalse(registered);
+        assertFalse(locked);
+        _agree(patient, familyDoctor, DIAGNOSIS, READ_APPEND, YEAR);
+        _appointGuardian(patient, guardian, G_READ, uint64(block.timestamp + YEAR), false);
+        (registered, locked, sections, actions) = residents.cardAccessOf(patient, familyDoctor);
+        assertTrue(registered);
+        assertFalse(locked);
+        assertEq(sections, DIAGNOSIS);
+        assertEq(actions, READ_APPEND);
+        (uint32 readSections,) = residents.accessOf(patient, guardian);
+        assertEq(readSections, ALL_SECTIONS);
+        (registered,, sections, actions) = residents.cardAccessOf(patient, guardian);
+        assertTrue(registered);
+        assertEq(sections, 0);
+        assertEq(actions, 0);
+        (,, sections,) = residents.cardAccessOf(patient, stranger);
+        assertEq(sections, 0);
+        vm.warp(block.timestamp + YEAR);
+        (registered,, sections, actions) = residents.cardAccessOf(patient, familyDoctor);
+        assertTrue(registered);
+        assertEq(sections, 0);
+        assertEq(actions, 0);
+    }
+
+    /// @dev The doctor's enrollment is part of "in force" on the hot path too: deactivated, it gets nothing.
+    function test_cardAccessOf_nothing_whenDoctorDeactivated() public {
+        _agree(patient, familyDoctor, ALL_SECTIONS, READ_APPEND, YEAR);
+        vm.prank(pcAdmin);
+        consortium.deactivatePractitioner(familyDoctor);
+        (bool registered,, uint32 sections, uint8 actions) = residents.cardAccessOf(patient, familyDoctor);
+        assertTrue(registered);
+        assertEq(sections, 0);
+        assertEq(actions, 0);
+    }
+
+    /// @dev Termination clears the agreement and only the agreement: the resident stays registered and unlocked,
+    /// and a new agreement can be made.
+    function test_terminateAgreement_keepsRegistration() public {
+        _agree(patient, familyDoctor, ALL_SECTIONS, READ_APPEND, YEAR);
+        vm.prank(patient);
+        residents.terminateAgreement(patient);
+        (bool registered, bool locked, uint32 sections,) = residents.cardAccessOf(patient, familyDoctor);
+        assertTrue(registered);
+        assertFalse(locked);
+        assertEq(sections, 0);
+        assertTrue(residents.isRegistered(patient));
+        IResidentRegistry.Agreement memory a = residents.agreement(patient);
+        assertEq(a.doctor, address(0));
+        assertEq(a.endsAt, 0);
+        assertEq(a.enrollment, 0);
+        _agree(patient, familyDoctor, DIAGNOSIS, READ, YEAR);
+        (address doctor, uint32 s,,) = residents.activeFamilyDoctor(patient);
+        assertEq(doctor, familyDoctor);
+        assertEq(s, DIAGNOSIS);
+    }
+
+    /// @dev The whole-card lock keeps the registration, records its time, and survives the termination it causes.
+    function test_requestDeletion_wholeCard_keepsRegistrationAndLockTime() public {
+        _agree(patient, familyDoctor, ALL_SECTIONS, READ_APPEND, YEAR);
+        vm.prank(patient);
+        residents.requestDeletion(0);
+        (bool registered, bool locked, uint32 sections,) = residents.cardAccessOf(patient, familyDoctor);
+        assertTrue(registered);
+        assertTrue(locked);
+        assertEq(sections, 0);
+        (registered, locked) = residents.residentStatus(patient);
+        assertTrue(registered);
+        assertTrue(locked);
+        assertEq(residents.deletionRequestedAt(patient, 0), block.timestamp);
+        // A record's request does not lock another resident's card.
+        vm.prank(otherPatient);
+        residents.requestDeletion(keccak256("r"));
+        (, locked) = residents.residentStatus(otherPatient);
+        assertFalse(locked);
+        assertEq(residents.deletionRequestedAt(otherPatient, 0), 0);
+    }
 }

@@ -33,6 +33,7 @@ from famchain.chain.structs import (
     Anchor,
     Approval,
     Card,
+    CardAccess,
     Emergency,
     ErasureProof,
     FamilyDoctor,
@@ -341,6 +342,11 @@ class ResidentContract(Signing):
     def resident_status(self, resident: str) -> ResidentStatus:
         """Registered, and whether the card is locked by a whole-card deletion request."""
         return _view(self._c.functions.residentStatus(resident), ResidentStatus)
+
+    def card_access_of(self, resident: str, accessor: str) -> CardAccess:
+        """The resident's status and what ``accessor`` may do as the family doctor in force (one slot: what
+        RecordRegistry checks an author with before it asks ConsentRegistry)."""
+        return _view(self._c.functions.cardAccessOf(resident, accessor), CardAccess)
 
     def encryption_key_of(self, resident: str) -> bytes:
         """A resident's registered encryption key (empty when none)."""

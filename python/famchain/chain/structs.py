@@ -278,6 +278,17 @@ class ResidentStatus:
 
 
 @dataclass(frozen=True)
+class CardAccess:
+    """``cardAccessOf``'s named returns: the resident's status and, for the family doctor in force, the
+    agreement's terms (zeros for anyone else: guardians only read)."""
+
+    registered: bool
+    locked: bool
+    sections: int
+    actions: int
+
+
+@dataclass(frozen=True)
 class Access:
     """``accessOf``'s named returns: what the agreement in force (or a READ guardianship) allows."""
 
@@ -352,6 +363,7 @@ __all__ = [
     "Anchor",
     "Approval",
     "Card",
+    "CardAccess",
     "Emergency",
     "ErasureProof",
     "FamilyDoctor",

@@ -131,6 +131,22 @@ contract AgreementHandler is Fixture {
         (doctor,,,) = residents.activeFamilyDoctor(patient);
     }
 
+    /// @dev The resident's one slot holds both the agreement and the status: whatever the agreement does, the
+    /// resident stays registered and unlocked, and `cardAccessOf` gives a doctor the terms exactly when
+    /// `activeFamilyDoctor` names it.
+    function hotSlotConsistent() external view returns (bool) {
+        (bool registered, bool locked) = residents.residentStatus(patient);
+        if (!registered || locked) return false;
+        (address doctor, uint32 sections, uint8 actions,) = residents.activeFamilyDoctor(patient);
+        for (uint256 i = 0; i < doctors.length; ++i) {
+            (bool r, bool l, uint32 s, uint8 a) = residents.cardAccessOf(patient, doctors[i]);
+            if (!r || l) return false;
+            bool named = doctor == doctors[i];
+            if (named ? (s != sections || a != actions || s == 0) : (s != 0 || a != 0)) return false;
+        }
+        return true;
+    }
+
     function _accepted(address d) internal {
         ++acceptances;
         ghostDoctor = d;
@@ -161,6 +177,10 @@ contract AgreementInvariantTest is Test {
             handler.staleRevived(),
             "an agreement came back from a proposal or signature older than a termination"
         );
+    }
+
+    function invariant_hotSlotAgreesWithAgreementAndStatus() public view {
+        assertTrue(handler.hotSlotConsistent(), "status bits or the family doctor's terms out of step");
     }
 
     /// @dev An agreement in force is the last one accepted since the last termination (never one the ghost saw end).

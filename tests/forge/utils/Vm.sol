@@ -25,6 +25,7 @@ interface Vm {
     }
 
     function lastCallGas() external view returns (Gas memory);
+    function snapshotValue(string calldata group, string calldata name, uint256 value) external;
     function warp(uint256 timestamp) external;
     function prank(address sender) external;
     function startPrank(address sender) external;
