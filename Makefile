@@ -8,6 +8,9 @@ PY := $(VENV)/bin/python
 BIN := $(CURDIR)/node_modules/.bin
 export PATH := $(BIN):$(CURDIR)/$(VENV)/bin:$(PATH)
 export FOUNDRY_DISABLE_NIGHTLY_WARNING := 1
+# py-solc-x and ape-solidity find the compiler launcher in this checkout's venv, not in a ~/.solcx shared
+# with every other checkout on the machine.
+export SOLCX_BINARY_PATH := $(CURDIR)/$(VENV)/solcx
 
 NPM_STAMP := node_modules/.famchain-installed
 PY_STAMP := $(VENV)/.famchain-installed

@@ -1,6 +1,7 @@
 """Points py-solc-x and ape-solidity at the project's solc-js wrapper (``tools/solc``).
 
-Both look for ``~/.solcx/solc-v<version>``; no native solc can be downloaded on these machines, so this
+Both look for ``$SOLCX_BINARY_PATH/solc-v<version>`` (``~/.solcx`` by default; the Makefile points it into this
+checkout's ``.venv``, so two checkouts on one machine never share a launcher); no native solc can be downloaded on these machines, so this
 installs a two-line launcher there that runs the repository's wrapper. Run by ``make install`` (development
 tooling: it lives in the repository, not in the installed package).
 """
