@@ -941,6 +941,19 @@ class Famchain:
             self._keys[account] = key
         return key or None
 
+    def member_key(self, institution: str, block: Any = "latest") -> bytes | None:
+        """A member's published encryption key (custodian shares are wrapped to it), or None.
+
+        A member key hashes to the member's admin account, so once published it never changes: it is cached.
+        """
+        cache_key = "member:" + institution
+        if cache_key in self._keys:
+            return self._keys[cache_key]
+        key = self.consortium.member_key_of(institution, block)
+        if key:
+            self._keys[cache_key] = key
+        return key or None
+
     def member(self, institution: str) -> Member:
         """Kind and status of an institution."""
         return self.consortium.member(institution)

@@ -1,0 +1,310 @@
+"""Emergency access end to end on a devnet (issue #14): sealing with custodians' shares, declaration, share
+releases, the physician's opening, limits and refusals, custodians changed by vote, reviews and the audit.
+
+Outcomes are judged from the chain and the store: which envelopes carry which emergency sections (parsed from
+the stored bytes), which bundles were announced on chain, and what those bundles open when the physician's key
+is used directly on them, bypassing the client's own checks.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from _world import World
+from famchain import Client, parse_record
+from famchain.chain.structs import MemberStatus, Parameter, ProposalAction, Review
+from famchain.crypto.bundle import KeyBundle
+from famchain.crypto.emergency import open_with_shares
+from famchain.crypto.envelope import SealedEnvelope, Withheld
+from famchain.errors import (
+    EmergencyExpiredError,
+    EmergencyNotOpenError,
+    EmergencyOptedOutError,
+    InstitutionLimitError,
+    InstitutionSuspendedError,
+    InsufficientSharesError,
+    NotARecipientError,
+    NotCustodianError,
+    NotDeclaringPhysicianError,
+    NothingToReleaseError,
+    NotHospitalPhysicianError,
+    NotReviewerError,
+    PhysicianLimitError,
+    TooFewCustodiansError,
+)
+from famchain.records.emergency import EmergencyReason
+from famchain.records.reading import context_of
+from famchain.records.sections import Section, section_mask
+from famchain.types import RecordId
+
+CHOICE = int(Section.PAST_HISTORY | Section.DIAGNOSIS | Section.ALLERGIES)
+VISIT_A = {
+    "sections": {
+        "present_illness": "Chest pain for two hours.",
+        "past_history": "Myocardial infarction in 2019; stent.",
+        "diagnosis": [{"text": "Unstable angina", "code": "I20.0", "system": "ICD-10"}],
+        "prescriptions": [{"drug": "Clopidogrel 75 mg", "frequency": "once daily", "days": 90}],
+    }
+}
+VISIT_B = {
+    "sections": {
+        "allergies": [{"substance": "Penicillin", "reaction": "anaphylaxis"}],
+        "examinations": [{"name": "Troponin I", "value": "0.02", "unit": "ng/mL"}],
+    }
+}
+VISIT_C = {"sections": {"diagnosis": [{"text": "Stable angina", "code": "I20.8", "system": "ICD-10"}]}}
+
+
+def _vote(world: World, proposer: Client, action: ProposalAction, target: str, **options: Any) -> None:
+    """Propose and have the other founders vote until the proposal is carried."""
+    outcome = proposer.consortium.propose(action, target, **options)
+    for voter in (world.consortium, world.hospital, world.insurer_admin, world.research):
+        if world.chain.consortium.proposal(outcome.proposal_id).executed:
+            return
+        active = world.chain.consortium.member(voter.address).status is MemberStatus.ACTIVE
+        if voter.address != proposer.address and active:
+            voter.consortium.vote(outcome.proposal_id)
+    assert world.chain.consortium.proposal(outcome.proposal_id).executed
+
+
+def _custodians(world: World, members: list[Client]) -> None:
+    for member in members:
+        member.consortium.publish_member_key()
+        _vote(world, world.hospital, ProposalAction.ADD_CUSTODIAN, member.address)
+
+
+@pytest.fixture
+def custodians(world: World) -> list[Client]:
+    """Three custodians (the primary-care centre, the insurer, the research centre), threshold 2 (default)."""
+    members = [world.consortium, world.insurer_admin, world.research]
+    _custodians(world, members)
+    assert world.chain.consortium.custodians() == [m.address for m in members]
+    return members
+
+
+def _sealed(world: World, record_id: RecordId) -> SealedEnvelope:
+    anchor = world.chain.records.find(record_id)
+    return SealedEnvelope.from_bytes(world.store.get(anchor.cid))
+
+
+def _announced(world: World, emergency_id: int) -> list[KeyBundle]:
+    """The share bundles announced on chain for the emergency, fetched from the store."""
+    info = world.chain.emergency.info(emergency_id)
+    return [KeyBundle.from_bytes(world.store.get(a.bundle)) for a in info.approvals]
+
+
+def _open_directly(world: World, record_id: RecordId, bundles: list[KeyBundle]) -> dict[str, bytes]:
+    """What the bundles open of a record with the physician's key, the client's checks bypassed."""
+    anchor = world.chain.records.find(record_id)
+    context = context_of(world.specialist.actor, anchor)
+    opened = open_with_shares(_sealed(world, record_id), world.specialist.account_key(), context, bundles)
+    return {n: v for n, v in opened.items() if not isinstance(v, Withheld)}
+
+
+def test_t_custodians_open_exactly_the_chosen_sections_of_records_anchored_before_the_declaration(
+    world: World, custodians: list[Client]
+) -> None:
+    patient, doctor, physician = world.patient, world.family_doctor, world.specialist
+    patient.emergency.choose(CHOICE)
+    a = doctor.records.submit(patient.address, parse_record(VISIT_A)).record_id
+    b = doctor.records.submit(patient.address, parse_record(VISIT_B)).record_id
+
+    # Judged from the store: each envelope shares exactly its chosen sections among the 3 custodians, t = 2.
+    block_a, block_b = _sealed(world, a).emergency, _sealed(world, b).emergency
+    assert block_a is not None
+    assert block_b is not None
+    assert (block_a.threshold, block_a.custodians, set(block_a.sections)) == (
+        2,
+        3,
+        {"past_history", "diagnosis"},
+    )
+    assert set(block_b.sections) == {"allergies"}
+
+    declared = physician.emergency.declare(patient.address, EmergencyReason.UNCONSCIOUS)
+    eid = declared.emergency_id
+    assert (declared.emergency.card_length, declared.emergency.sections) == (2, CHOICE)
+    c = doctor.records.submit(patient.address, parse_record(VISIT_C)).record_id  # after the declaration
+
+    first = custodians[0].emergency.approve(eid)
+    assert (first.records, first.opened) == (2, False)
+
+    # t - 1 approvals: the client refuses, and the one announced bundle opens nothing when used directly.
+    with pytest.raises(EmergencyNotOpenError, match="1 of the 2 custodian approvals"):
+        physician.emergency.read(eid)
+    for record in (a, b):
+        with pytest.raises(InsufficientSharesError):
+            _open_directly(world, record, _announced(world, eid))
+
+    second = custodians[1].emergency.approve(eid)
+    assert second.opened
+    assert world.chain.emergency.is_open(eid)
+
+    read = physician.emergency.read(eid)
+    opened = {r.record_id: r.sections for r in read.results}
+    assert set(opened) == {a, b}  # record C was anchored after the declaration
+    assert opened[a] == {
+        "past_history": VISIT_A["sections"]["past_history"],
+        "diagnosis": VISIT_A["sections"]["diagnosis"],
+    }
+    assert opened[b] == {"allergies": VISIT_B["sections"]["allergies"]}
+    withheld = {r.record_id: set(r.withheld) for r in read.results}
+    assert withheld[a] == {"present_illness", "prescriptions"}
+    assert withheld[b] == {"examinations"}
+
+    # The same, judged without the client: the announced bundles open exactly these sections, and nothing of C.
+    bundles = _announced(world, eid)
+    assert set(_open_directly(world, a, bundles)) == {"past_history", "diagnosis"}
+    assert set(_open_directly(world, b, bundles)) == {"allergies"}
+    with pytest.raises(InsufficientSharesError):
+        _open_directly(world, c, bundles)
+
+    # A third custodian may still approve; the physician then holds more shares, and nothing more opens.
+    custodians[2].emergency.approve(eid)
+    assert {r.record_id: r.sections for r in physician.emergency.read(eid).results} == opened
+
+    # Nobody else can use the bundles: the physician's key is needed.
+    with pytest.raises(NotDeclaringPhysicianError):
+        world.stranger.emergency.read(eid)
+
+
+def test_a_custodian_without_shares_of_the_covered_records_sends_nothing(
+    world: World, custodians: list[Client]
+) -> None:
+    patient = world.patient
+    world.family_doctor.records.submit(patient.address, parse_record(VISIT_A))  # shared among the 3
+    _custodians(world, [world.hospital])  # a fourth custodian, added after the record was sealed
+    declared = world.specialist.emergency.declare(patient.address)
+    before = world.chain.emergency.get(declared.emergency_id).approvals
+    with pytest.raises(NothingToReleaseError, match="another custodian set"):
+        world.hospital.emergency.approve(declared.emergency_id)
+    assert world.chain.emergency.get(declared.emergency_id).approvals == before == 0
+    with pytest.raises(NotCustodianError):
+        world.stranger.emergency.approve(declared.emergency_id)
+
+
+def test_a_custodian_removed_by_vote_stops_being_one_and_later_records_use_the_new_set(
+    world: World, custodians: list[Client]
+) -> None:
+    patient, doctor = world.patient, world.family_doctor
+    patient.emergency.choose(CHOICE)
+    old = doctor.records.submit(patient.address, parse_record(VISIT_A)).record_id
+    removed = custodians[2]
+    _vote(world, world.hospital, ProposalAction.REMOVE_CUSTODIAN, removed.address)
+    assert removed.address not in world.chain.consortium.custodians()
+    new = doctor.records.submit(patient.address, parse_record(VISIT_C)).record_id
+
+    # From the store: the old record has 3 custodian entries, the new one 2, and the removed custodian holds
+    # a share of the old record only.
+    old_block, new_block = _sealed(world, old).emergency, _sealed(world, new).emergency
+    assert old_block is not None
+    assert new_block is not None
+    assert (old_block.custodians, new_block.custodians) == (3, 2)
+
+    declared = world.specialist.emergency.declare(patient.address)
+    with pytest.raises(NotCustodianError):
+        removed.emergency.approve(declared.emergency_id)
+    for custodian in custodians[:2]:
+        custodian.emergency.approve(declared.emergency_id)
+    opened = {
+        r.record_id: set(r.sections) for r in world.specialist.emergency.read(declared.emergency_id).results
+    }
+    assert opened == {old: {"past_history", "diagnosis"}, new: {"diagnosis"}}
+
+
+def test_each_refusal_has_its_own_error(world: World, custodians: list[Client]) -> None:
+    patient = world.patient
+    # a practitioner of a primary-care centre is no hospital physician
+    with pytest.raises(NotHospitalPhysicianError, match="primary-care member, not a hospital"):
+        world.family_doctor.emergency.declare(patient.address)
+    with pytest.raises(NotHospitalPhysicianError, match="not a registered practitioner"):
+        world.outsider.emergency.declare(patient.address)
+    # an opted-out patient
+    patient.emergency.opt_out()
+    with pytest.raises(EmergencyOptedOutError, match="opted out"):
+        world.specialist.emergency.declare(patient.address)
+    patient.emergency.opt_in()
+    # a physician over its daily limit (1 a day, set by vote), then its institution (1 a day)
+    _vote(world, world.hospital, ProposalAction.SET_PARAMETER, world.hospital.address,
+          parameter=Parameter.PHYSICIAN_DAILY_LIMIT, value=1)  # fmt: skip
+    world.specialist.emergency.declare(patient.address)
+    with pytest.raises(PhysicianLimitError, match="daily limit per physician"):
+        world.specialist.emergency.declare(patient.address)
+    colleague = world.client()
+    world.hospital.transfer(colleague.address, 10**18)
+    world.hospital.consortium.register_practitioner(
+        colleague.consortium.sign_enrollment(world.hospital.address)
+    )
+    _vote(world, world.consortium, ProposalAction.SET_PARAMETER, world.consortium.address,
+          parameter=Parameter.INSTITUTION_DAILY_LIMIT, value=1)  # fmt: skip
+    with pytest.raises(InstitutionLimitError, match="daily limit per institution"):
+        colleague.emergency.declare(patient.address)
+    # an expired emergency: no more approvals, and the physician opens nothing
+    eid = world.chain.emergency.count()
+    world.patient.w3.provider.make_request("evm_increaseTime", [86_400])  # type: ignore[arg-type]
+    world.patient.w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
+    with pytest.raises(EmergencyExpiredError, match=f"emergency {eid} ended"):
+        custodians[0].emergency.approve(eid)
+    with pytest.raises(EmergencyExpiredError):
+        world.specialist.emergency.read(eid)
+    # a suspended hospital: its physicians cannot declare
+    _vote(world, world.consortium, ProposalAction.SUSPEND, world.hospital.address)
+    assert world.chain.consortium.member(world.hospital.address).status is MemberStatus.SUSPENDED
+    with pytest.raises(InstitutionSuspendedError, match="is suspended"):
+        world.specialist.emergency.declare(patient.address)
+    # too few custodians (threshold 3 of 3, then one removed)
+    _vote(world, world.consortium, ProposalAction.SET_PARAMETER, world.consortium.address,
+          parameter=Parameter.CUSTODIAN_THRESHOLD, value=3)  # fmt: skip
+    _vote(world, world.consortium, ProposalAction.REMOVE_CUSTODIAN, custodians[2].address)
+    _vote(world, world.consortium, ProposalAction.REINSTATE, world.hospital.address)
+    with pytest.raises(TooFewCustodiansError, match="2 emergency custodian"):
+        colleague.emergency.declare(patient.address)
+
+
+def test_reviews_by_patient_family_doctor_and_no_one_else(world: World, custodians: list[Client]) -> None:
+    patient = world.patient
+    eid = world.specialist.emergency.declare(patient.address, EmergencyReason.MAJOR_TRAUMA).emergency_id
+    with pytest.raises(NotReviewerError):
+        world.stranger.emergency.review(eid, contested=True)
+    world.family_doctor.emergency.review(eid, contested=False)
+    assert world.chain.emergency.get(eid).review is Review.ACCEPTED
+    signed = patient.emergency.sign_review(eid, contested=True)
+    world.outsider.emergency.relay_review(signed)  # gasless for the patient
+    info = world.chain.emergency.info(eid)
+    assert info.review is Review.CONTESTED
+    assert world.chain.emergency.get(eid).review is Review.CONTESTED
+    assert [(r.reviewer, r.contested) for r in info.reviews] == [
+        (world.family_doctor.address, False),
+        (patient.address, True),
+    ]
+
+
+def test_a_guardian_with_the_emergency_scope_chooses_for_the_resident(world: World) -> None:
+    from famchain.chain.structs import GuardianScope
+
+    patient, guardian = world.patient, world.outsider
+    patient.guardians.appoint(guardian.address, int(GuardianScope.EMERGENCY), patient.now() + 86_400)
+    guardian.emergency.choose(int(Section.ALLERGIES), resident=patient.address)
+    assert world.chain.emergency.sections(patient.address) == int(Section.ALLERGIES)
+    guardian.emergency.opt_out(resident=patient.address)
+    assert world.chain.emergency.sections(patient.address) == 0
+    events = [e.name for e in world.chain.audit.events(patient.address)]
+    assert events.count("GuardianActed") == 2
+
+
+def test_no_emergency_block_while_opted_out_or_without_enough_custodians(world: World) -> None:
+    patient, doctor = world.patient, world.family_doctor
+    none_yet = doctor.records.submit(patient.address, parse_record(VISIT_A)).record_id  # no custodians
+    _custodians(world, [world.consortium, world.insurer_admin])
+    patient.emergency.opt_out()
+    opted_out = doctor.records.submit(patient.address, parse_record(VISIT_A)).record_id
+    patient.emergency.choose(section_mask(["diagnosis"]))
+    shared = doctor.records.submit(patient.address, parse_record(VISIT_A)).record_id
+    assert _sealed(world, none_yet).emergency is None
+    assert _sealed(world, opted_out).emergency is None
+    block = _sealed(world, shared).emergency
+    assert block is not None
+    assert block.sections == ("diagnosis",)
+    with pytest.raises(NotARecipientError):
+        _open_directly(world, opted_out, [])
