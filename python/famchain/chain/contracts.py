@@ -202,9 +202,9 @@ class ConsortiumContract(Signing):
         """A member's published encryption key (empty when none): custodian shares are wrapped to it."""
         return bytes(self._c.functions.memberKeyOf(institution).call(block_identifier=block))
 
-    def practitioner(self, account: str) -> PractitionerStatus:
-        """Institution, kind, standing and enrollment of a practitioner (zeros when unknown)."""
-        return _view(self._c.functions.practitioner(account), PractitionerStatus)
+    def practitioner(self, account: str, block: Any = "latest") -> PractitionerStatus:
+        """Institution, kind, standing and enrollment of a practitioner at ``block`` (zeros when unknown)."""
+        return _view(self._c.functions.practitioner(account), PractitionerStatus, block)
 
     def enrollment_of(self, account: str) -> int:
         """The practitioner's current enrollment while it counts, else 0."""

@@ -368,6 +368,86 @@ def covered_records(history: History, info: EmergencyInfo) -> list[AnchoredRecor
     return first_occurrences(card)
 
 
+@dataclass(frozen=True)
+class OpenedRecord:
+    """What an opened emergency disclosed of one record: the sections whose keys the physician could rebuild.
+
+    Attributes:
+        from_envelope: True when the sections come from the record's emergency block (its public header, read
+            from the store); False when the store could not be read: then every declared section present is
+            listed (an upper bound).
+    """
+
+    record: AnchoredRecord
+    sections: tuple[str, ...]
+    from_envelope: bool
+
+
+def opened_records(history: History, store: ContentStore | None, info: EmergencyInfo) -> list[OpenedRecord]:
+    """What an emergency opened, per covered record (nothing before ``t`` custodians approved: fewer shares
+    reveal nothing). The sections are the declared ones the record holds and its emergency block shares.
+
+    Raises:
+        IntegrityError: the card is not the one the declaration pinned.
+    """
+    if not info.opened:
+        return []
+    wanted = set(section_names(info.sections))
+    out = []
+    for record in covered_records(history, info):
+        names = wanted & set(section_names(record.sections))
+        if not names:
+            continue
+        from_envelope = False
+        if store is not None:
+            try:
+                sealed = check_bytes(record, store.get(record.cid))
+            except FamchainError:  # the store is down or lost it: the chain's upper bound stands
+                sealed = None
+            if sealed is not None:
+                names &= set(sealed.emergency_sections)
+                from_envelope = True
+        if names:
+            ordered = tuple(n for n in section_names(record.sections) if n in names)
+            out.append(OpenedRecord(record, ordered, from_envelope))
+    return out
+
+
+@dataclass(frozen=True)
+class EmergencyAccess:
+    """An emergency access as the patient's audit shows it: who (physician, institution), why (reason), when,
+    the custodians that approved, the review, and what was opened."""
+
+    emergency: EmergencyInfo
+    opened: tuple[OpenedRecord, ...]
+
+    def to_json(self, now: int | None = None) -> dict[str, Any]:
+        """Machine-readable form."""
+        return {
+            **self.emergency.to_json(now),
+            "opened_records": [
+                {
+                    "record": o.record.record_id.to_0x_hex(),
+                    "sections": list(o.sections),
+                    "from_envelope": o.from_envelope,
+                }
+                for o in self.opened
+            ],
+        }
+
+
+def emergency_accesses(
+    fc: Famchain, history: History, patient: str, store: ContentStore | None = None
+) -> list[EmergencyAccess]:
+    """Every emergency declared for ``patient``, the most recent first, with what each opened.
+
+    Raises:
+        IntegrityError: the card is not the one a declaration pinned.
+    """
+    infos = emergencies_from(fc, emergency_events(fc, history, patient=patient))
+    return [EmergencyAccess(i, tuple(opened_records(history, store, i))) for i in reversed(infos)]
+
+
 # --- refusals in their own words --------------------------------------------------------------------------
 
 
@@ -662,18 +742,22 @@ def _open_records(actor: Actor, info: EmergencyInfo, bundles: Sequence[OpenedBun
 
 __all__ = [
     "EMERGENCY_EVENTS",
+    "EmergencyAccess",
     "EmergencyInfo",
     "EmergencyRead",
     "EmergencyReason",
     "EmergencyReview",
+    "OpenedRecord",
     "ShareApproval",
     "ShareRelease",
     "announced_share_bundles",
     "covered_records",
     "emergencies_from",
+    "emergency_accesses",
     "emergency_events",
     "emergency_info",
     "not_hospital_physician",
+    "opened_records",
     "parse_reason",
     "read_emergency",
     "reason_text",

@@ -19,6 +19,7 @@ from famchain.crypto.bundle import KeyBundle
 from famchain.crypto.emergency import open_with_shares
 from famchain.crypto.envelope import SealedEnvelope, Withheld
 from famchain.errors import (
+    AccessDeniedError,
     EmergencyExpiredError,
     EmergencyNotOpenError,
     EmergencyOptedOutError,
@@ -308,3 +309,107 @@ def test_no_emergency_block_while_opted_out_or_without_enough_custodians(world: 
     assert block.sections == ("diagnosis",)
     with pytest.raises(NotARecipientError):
         _open_directly(world, opted_out, [])
+
+
+# --- the patient's audit: emergencies first, and the accounting of every disclosure -----------------------
+
+
+def _hospital_colleague(world: World) -> Client:
+    """Another physician of the hospital (the emergency department)."""
+    colleague = world.client()
+    world.hospital.transfer(colleague.address, 10**18)
+    world.hospital.consortium.register_practitioner(
+        colleague.consortium.sign_enrollment(world.hospital.address)
+    )
+    return colleague
+
+
+def test_the_accounting_lists_every_party_that_received_a_key(world: World, custodians: list[Client]) -> None:
+    patient, doctor = world.patient, world.family_doctor
+    expires = patient.now() + 30 * 86_400
+    a = doctor.records.submit(patient.address, parse_record(VISIT_A)).record_id
+    patient.consents.grant(
+        world.insurer.address, int(Section.DIAGNOSIS), purpose="insurance-claim", expires_at=expires
+    )
+    b = doctor.records.submit(patient.address, parse_record(VISIT_B)).record_id
+    patient.consents.grant(world.specialist.address, 0xFF, purpose="referral", expires_at=expires)
+    c = doctor.records.submit(patient.address, parse_record(VISIT_C)).record_id
+    er = _hospital_colleague(world)
+    eid = er.emergency.declare(patient.address, EmergencyReason.UNCONSCIOUS).emergency_id
+    for custodian in custodians[:2]:
+        custodian.emergency.approve(eid)
+    emergency_read = {r.record_id: set(r.sections) for r in er.emergency.read(eid).results}
+
+    rows = patient.audit.disclosures(patient.address)
+    by_kind: dict[str, set[tuple[RecordId, str, str]]] = {}
+    for row in rows:
+        by_kind.setdefault(row.kind.value, set()).add((row.record_id, row.section, row.recipient))
+
+    # Wrapped at sealing (derived from the chain) is exactly what each party's key opens from the envelope.
+    for record in (a, b, c):
+        opened = world.opens(record)
+        wrapped = {
+            (party, section)
+            for party, sections in opened.items()
+            if party not in (patient.address, doctor.address)
+            for section in sections
+        }
+        derived = {
+            (who, section)
+            for kind in ("family-doctor", "grantee", "guardian")
+            for rid, section, who in by_kind.get(kind, set())
+            if rid == record
+        }
+        assert derived == wrapped, record
+        authored = {(s, who) for rid, s, who in by_kind["author"] if rid == record}
+        assert authored == {(s, doctor.address) for s in opened[doctor.address]}
+    assert (c, "diagnosis", world.insurer.address) in by_kind["grantee"]
+
+    # Key releases: an upper bound, and every key a bundle really holds is in it (opened with the grantee's key).
+    for grantee in (world.insurer, world.specialist):
+        for record in (a, b):
+            try:
+                readable = set(grantee.records.read(record).sections)
+            except AccessDeniedError:
+                readable = set()
+            for section in readable:
+                assert (record, section, grantee.address) in by_kind["key-release"] | by_kind.get(
+                    "grantee", set()
+                )
+    # Emergency: exactly what the physician opened.
+    emergency = {(rid, s) for rid, s, who in by_kind["emergency"] if who == er.address}
+    assert emergency == {(rid, s) for rid, sections in emergency_read.items() for s in sections}
+
+    # Purposes where known, and the proving event of each row.
+    purposes = {(r.kind.value, r.recipient): r.purpose for r in rows}
+    assert purposes[("grantee", world.insurer.address)] == "insurance-claim"
+    assert purposes[("key-release", world.specialist.address)] == "referral"
+    assert purposes[("emergency", er.address)].startswith(
+        f"emergency treatment (break the glass), emergency {eid}"
+    )
+    tx_of = {e.tx_hash: e.name for e in world.chain.audit.events(patient.address)}
+    assert all(tx_of[r.proof.tx_hash] == r.proof.event for r in rows)
+    # An auditor without the patient's terms openings sees the purposes as committed.
+    assert {
+        r.purpose for r in world.chain.audit.disclosures(patient.address) if r.kind.value == "grantee"
+    } == {"committed"}
+
+
+def test_the_patients_audit_shows_emergencies_first(world: World, custodians: list[Client]) -> None:
+    patient = world.patient
+    a = world.family_doctor.records.submit(patient.address, parse_record(VISIT_A)).record_id
+    first = world.specialist.emergency.declare(patient.address, EmergencyReason.POISONING).emergency_id
+    second = world.specialist.emergency.declare(patient.address, EmergencyReason.MAJOR_TRAUMA).emergency_id
+    for custodian in custodians[:2]:
+        custodian.emergency.approve(second)
+    accesses = patient.audit.emergencies(patient.address)
+    assert [x.emergency.emergency_id for x in accesses] == [second, first]
+    latest = accesses[0]
+    assert latest.emergency.physician == world.specialist.address
+    assert latest.emergency.institution == world.hospital.address
+    assert latest.emergency.reason == EmergencyReason.MAJOR_TRAUMA
+    assert [a.custodian for a in latest.emergency.approvals] == [c.address for c in custodians[:2]]
+    assert [(o.record.record_id, o.sections, o.from_envelope) for o in latest.opened] == [
+        (a, ("past_history", "diagnosis", "prescriptions"), True)
+    ]
+    assert accesses[1].opened == ()  # below its threshold: nothing opened
