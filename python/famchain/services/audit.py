@@ -11,6 +11,7 @@ from famchain.records.disclosures import Disclosure
 from famchain.records.emergency import EmergencyAccess, emergency_accesses
 from famchain.records.terms import TermsBook
 from famchain.services._base import Service
+from famchain.storage.api import ContentStore
 
 
 class AuditService(Service):
@@ -32,16 +33,16 @@ class AuditService(Service):
             history.card(patient)
         return history.patient_events(patient)
 
-    def emergencies(self, patient: str) -> list[EmergencyAccess]:
+    def emergencies(self, patient: str, *, store: ContentStore | None = None) -> list[EmergencyAccess]:
         """Every emergency declared for the patient, the most recent first: who declared it, where, why, when,
         which custodians approved, the review, and what was opened (narrowed to each record's emergency block
-        when the client has a store).
+        when a store is given or the client has one).
 
         Raises:
             IntegrityError: the card is not the one a declaration pinned.
         """
         c = self._client
-        return emergency_accesses(c.chain, c.history, patient, c.store)
+        return emergency_accesses(c.chain, c.history, patient, store or c.store)
 
     def disclosures(self, patient: str, *, book: TermsBook | None = None) -> list[Disclosure]:
         """The accounting of disclosures: per record and section, every party that received its key, as author,

@@ -8,9 +8,13 @@ is used directly on them, bypassing the client's own checks.
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 import pytest
+from _cli_support import Cli
+from fhir.resources.R4B.bundle import Bundle
 
 from _world import World
 from famchain import Client, parse_record
@@ -18,6 +22,7 @@ from famchain.chain.structs import MemberStatus, Parameter, ProposalAction, Revi
 from famchain.crypto.bundle import KeyBundle
 from famchain.crypto.emergency import open_with_shares
 from famchain.crypto.envelope import SealedEnvelope, Withheld
+from famchain.devnet import DevnetInfo
 from famchain.errors import (
     AccessDeniedError,
     EmergencyExpiredError,
@@ -413,3 +418,113 @@ def test_the_patients_audit_shows_emergencies_first(world: World, custodians: li
         (a, ("past_history", "diagnosis", "prescriptions"), True)
     ]
     assert accesses[1].opened == ()  # below its threshold: nothing opened
+
+
+# --- through the CLI ------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def cli(world: World, devnet: DevnetInfo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Cli:
+    monkeypatch.setenv("FAMCHAIN_INSECURE_TEST_KEYSTORES", "1")
+    deployment = tmp_path / "deployment.json"
+    world.deployment.save(deployment)
+    return Cli(devnet.rpc_url, devnet.ipfs_url, deployment, tmp_path / "keys", world.home)
+
+
+def test_emergency_commands(world: World, cli: Cli, tmp_path: Path) -> None:
+    patient, physician = world.patient, world.specialist
+    members = [world.consortium, world.insurer_admin]
+    for member in members:
+        cli.tx(member, "consortium", "publish-key")
+        _vote(world, world.hospital, ProposalAction.ADD_CUSTODIAN, member.address)
+    assert cli.json(None, "consortium", "parameters")["custodians"] == [m.address for m in members]
+    settings = cli.json(None, "emergency", "custodians")
+    assert (settings["threshold"], len(settings["custodians"])) == (2, 2)
+
+    cli.tx(patient, "emergency", "optin", "--sections", "diagnosis,allergies")
+    shown = cli.json(patient, "emergency", "show")
+    assert shown["sections"] == ["diagnosis", "allergies"]
+    assert world.chain.emergency.sections(patient.address) == int(Section.DIAGNOSIS | Section.ALLERGIES)
+    record = world.family_doctor.records.submit(patient.address, parse_record(VISIT_A)).record_id
+
+    declared = cli.json(
+        physician, "emergency", "declare", patient.address, "--reason", "unconscious", "--yes"
+    )
+    eid = declared["id"]
+    assert (declared["card_length"], declared["reason"]) == (1, int(EmergencyReason.UNCONSCIOUS))
+    assert "0 of the 2 custodian approvals" in cli.fail(physician, "emergency", "read", str(eid))
+    pending = cli.json(world.consortium, "emergency", "pending")["emergencies"]
+    assert [e["id"] for e in pending] == [eid]
+    for member in members:
+        released = cli.json(member, "emergency", "approve", str(eid), "--yes")
+        assert released["records"] == 1
+    assert world.chain.emergency.is_open(eid)
+    opened = cli.json(physician, "emergency", "read", str(eid))["records"]
+    assert [(r["record"], set(r["sections"])) for r in opened] == [(record.to_0x_hex(), {"diagnosis"})]
+    human = cli.ok(physician, "emergency", "read", str(eid)).stdout
+    assert "Unstable angina" in human
+    assert "present_illness: withheld (not an emergency section of this emergency)" in human
+
+    # The patient's audit: the emergency comes first, then the history; review and the accounting.
+    audit = cli.ok(None, "audit", "--patient", patient.address).stdout
+    assert audit.startswith("EMERGENCY ACCESS (1)")
+    assert f"record {record}: diagnosis" in audit
+    assert f"famchain emergency review {eid} --accept|--contest" in audit
+    signed = tmp_path / "review.json"
+    cli.ok(patient, "emergency", "review", str(eid), "--contest", "--sign", str(signed))
+    cli.tx(world.outsider, "emergency", "relay", str(signed))
+    assert world.chain.emergency.get(eid).review is Review.CONTESTED
+    listed = cli.json(None, "emergency", "list", "--patient", patient.address)["emergencies"]
+    assert [(e["id"], e["review"]) for e in listed] == [(eid, "contested")]
+    rows = cli.json(patient, "audit", "--patient", patient.address, "--disclosures")["disclosures"]
+    assert {(r["section"], r["recipient"]) for r in rows if r["as"] == "emergency"} == {
+        ("diagnosis", physician.address)
+    }
+    bundle = json.loads(
+        cli.ok(patient, "audit", "--patient", patient.address, "--disclosures", "--fhir").stdout
+    )
+    Bundle.model_validate(bundle)
+    btg = [e["resource"] for e in bundle["entry"] if e["resource"]["subtype"][0]["code"] == "emergency"]
+    assert [c["coding"][0]["code"] for c in btg[0]["purposeOfEvent"]] == ["BTG", "ETREAT"]
+    trail = json.loads(cli.ok(None, "audit", "--patient", patient.address, "--fhir").stdout)
+    Bundle.model_validate(trail)
+    flagged = [e["resource"] for e in trail["entry"] if "purposeOfEvent" in e["resource"]]
+    assert {r["type"]["code"] for r in flagged} == {
+        "EmergencyDeclared",
+        "EmergencySharesReleased",
+        "EmergencyOpened",
+    }
+
+    # Opting out by an offline signature the primary-care centre relays (the resident pays no gas).
+    choice = tmp_path / "choice.json"
+    cli.ok(patient, "emergency", "sign-choice", "--sections", "none", "-o", str(choice))
+    cli.tx(world.consortium, "emergency", "relay", str(choice))
+    assert world.chain.emergency.sections(patient.address) == 0
+    assert "opted out of emergency access" in cli.fail(
+        physician, "emergency", "declare", patient.address, "--reason", "poisoning", "--yes"
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ("emergency", "declare", "{patient}", "--reason", "boredom", "--yes"),
+            "unknown emergency reason 'boredom'",
+        ),
+        (("emergency", "optin", "--sections", "kidneys", "--yes"), "unknown section 'kidneys'"),
+        (("emergency", "review", "1", "--yes"), "say --accept or --contest"),
+        (("emergency", "info", "7"), "no emergency 7 on this deployment"),
+        (("emergency", "approve", "7", "--yes"), "no emergency 7 on this deployment"),
+        (("emergency", "read", "7"), "no emergency 7 on this deployment"),
+        (("emergency", "declare", "{patient}", "--reason", "unconscious", "--yes"), "not a hospital"),
+        (("emergency", "relay", "{file}", "--yes"), "is not a signed emergency choice or review"),
+    ],
+)
+def test_emergency_bad_input_is_one_line(
+    world: World, cli: Cli, tmp_path: Path, args: tuple[str, ...], message: str
+) -> None:
+    other = tmp_path / "other.json"
+    other.write_text(json.dumps({"kind": "famchain.consent"}))
+    argv = [a.format(patient=world.patient.address, file=other) for a in args]
+    assert message in cli.fail(world.family_doctor, *argv)
