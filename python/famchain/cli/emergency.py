@@ -238,7 +238,7 @@ def read(
 ) -> None:
     """As the declaring physician: the emergency sections of the records anchored before the declaration."""
     result = s.client.emergency.read(emergency)
-    lines = [f"emergency {emergency} for {result.emergency.patient} ({result.emergency.reason_text})"]
+    lines = [f"emergency {emergency} for {result.emergency.patient}; reason: {result.emergency.reason_text}"]
     for r in result.results:
         lines.append(f"record {r.record_id} by {r.anchor.author}")
         lines += [f"  {name}: {json.dumps(value, ensure_ascii=False)}" for name, value in r.sections.items()]
