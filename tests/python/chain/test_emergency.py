@@ -9,6 +9,8 @@ is used directly on them, bypassing the client's own checks.
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -528,3 +530,22 @@ def test_emergency_bad_input_is_one_line(
     other.write_text(json.dumps({"kind": "famchain.consent"}))
     argv = [a.format(patient=world.patient.address, file=other) for a in args]
     assert message in cli.fail(world.family_doctor, *argv)
+
+
+def test_the_emergency_benchmark_runs(devnet: DevnetInfo) -> None:
+    """`bench/bench_emergency.py` cannot rot: a small run on the session devnet prints every figure (no timing
+    is asserted)."""
+    script = Path(__file__).resolve().parents[3] / "bench" / "bench_emergency.py"
+    argv = ["--records", "3", "--runs", "2", "--rpc-url", devnet.rpc_url, "--ipfs-url", devnet.ipfs_url]
+    result = subprocess.run(
+        [sys.executable, str(script), *argv], capture_output=True, text=True, timeout=240, check=False
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    for figure in (
+        "with a 2-of-3 block",
+        "anchor gas",
+        "declare",
+        "approve, custodian 3",
+        "physician's read",
+    ):
+        assert figure in result.stdout
