@@ -27,6 +27,7 @@ from famchain.crypto.envelope import SealedEnvelope, Withheld
 from famchain.devnet import DevnetInfo
 from famchain.errors import (
     AccessDeniedError,
+    ContractRevertError,
     EmergencyExpiredError,
     EmergencyNotOpenError,
     EmergencyOptedOutError,
@@ -248,6 +249,12 @@ def test_each_refusal_has_its_own_error(world: World, custodians: list[Client]) 
           parameter=Parameter.INSTITUTION_DAILY_LIMIT, value=1)  # fmt: skip
     with pytest.raises(InstitutionLimitError, match="daily limit per institution"):
         colleague.emergency.declare(patient.address)
+    # an emergency lasts at most 24 hours: a longer duration is refused at the proposal
+    with pytest.raises(ContractRevertError, match="an emergency lasts at most 24 hours") as longer:
+        world.consortium.consortium.propose(
+            ProposalAction.SET_PARAMETER, parameter=Parameter.EMERGENCY_DURATION, value=86_401
+        )
+    assert longer.value.error_name == "ConsortiumInvalidParameter"
     # an expired emergency: no more approvals, and the physician opens nothing
     eid = world.chain.emergency.count()
     world.patient.w3.provider.make_request("evm_increaseTime", [86_400])  # type: ignore[arg-type]
