@@ -233,7 +233,9 @@ def _sealed_for(
         str(e.args["guardian"]) for e in events if e.block <= block and e.name == "GuardianAppointed"
     }
     for guardian in sorted(guardians):
-        if fc.residents.guardian_scope(patient, guardian, block) & GuardianScope.READ:
+        # sealing leaves out a guardian with no registered encryption key (nothing to wrap to)
+        readable = fc.residents.guardian_scope(patient, guardian, block) & GuardianScope.READ
+        if readable and fc.encryption_key(guardian) is not None:
             grounds = _latest(events, ("GuardianAppointed",), "guardian", guardian, block)
             add(guardian, 0xFF, DisclosureKind.GUARDIAN, "guardian of the resident (read scope)", grounds)
     return out

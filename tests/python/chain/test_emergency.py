@@ -9,6 +9,7 @@ is used directly on them, bypassing the client's own checks.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -17,14 +18,18 @@ from typing import Any
 import pytest
 from _cli_support import Cli
 from fhir.resources.R4B.bundle import Bundle
+from web3 import Web3
 
 from _world import World
 from famchain import Client, parse_record
-from famchain.chain.structs import MemberStatus, Parameter, ProposalAction, Review
-from famchain.crypto.bundle import KeyBundle
+from famchain.chain.structs import GuardianScope, MemberStatus, Parameter, ProposalAction, Review
+from famchain.chain.tx import TransactionSender
+from famchain.crypto._random import system_entropy
+from famchain.crypto.bundle import BundleEntry, EntryKind, KeyBundle, _seal_bundle
 from famchain.crypto.emergency import open_with_shares
 from famchain.crypto.envelope import SealedEnvelope, Withheld
-from famchain.devnet import DevnetInfo
+from famchain.crypto.shamir import Share
+from famchain.devnet import DevnetInfo, dev_account
 from famchain.errors import (
     AccessDeniedError,
     ContractRevertError,
@@ -46,6 +51,7 @@ from famchain.errors import (
 from famchain.records.emergency import EmergencyReason
 from famchain.records.reading import context_of
 from famchain.records.sections import Section, section_mask
+from famchain.storage.cid import digest_and_codec
 from famchain.types import RecordId
 
 CHOICE = int(Section.PAST_HISTORY | Section.DIAGNOSIS | Section.ALLERGIES)
@@ -193,6 +199,44 @@ def test_a_custodian_without_shares_of_the_covered_records_sends_nothing(
         world.stranger.emergency.approve(declared.emergency_id)
 
 
+def test_an_approval_bundle_for_a_record_its_custodian_holds_no_share_of_is_ignored(
+    world: World, custodians: list[Client]
+) -> None:
+    """A custodian voted in after a record was sealed (so holding no share of it) announces a bundle with a forged
+    entry for that record: the emergency reaches its threshold on chain, but the forged entry is not counted, the
+    record stays closed until a custodian of its set approves, and then it opens with the genuine shares."""
+    patient = world.patient
+    record = world.family_doctor.records.submit(patient.address, parse_record(VISIT_A)).record_id
+    late = world.hospital
+    _custodians(world, [late])
+    eid = world.specialist.emergency.declare(patient.address).emergency_id
+    custodians[0].emergency.approve(eid)
+
+    anchor = world.chain.records.find(record)
+    sealed = _sealed(world, record)
+    context = context_of(world.specialist.actor, anchor)
+    forged = BundleEntry(
+        context.digest,
+        sealed.digest,
+        EntryKind.SHARES,
+        os.urandom(32),  # the envelope's MAC key is unknown outside the record's custodian set
+        shares=tuple((name, Share(2, 2, os.urandom(32))) for name in sealed.emergency_sections),
+    )
+    physician_key = world.chain.chain.consortium.encryption_key_of(world.specialist.address)
+    bundle = _seal_bundle([forged], physician_key, system_entropy)
+    cid = world.store.put(bundle.to_bytes(), pin=True)
+    late.emergency.announce(eid, *digest_and_codec(cid))
+    assert world.chain.emergency.is_open(eid)  # two approvals on chain
+
+    read = world.specialist.emergency.read(eid)
+    (result,) = read.results
+    assert result.sections == {}
+    assert set(result.withheld.values()) >= {"1 of the 2 custodian shares of this record were released"}
+    custodians[1].emergency.approve(eid)
+    (result,) = world.specialist.emergency.read(eid).results
+    assert set(result.sections) == {"past_history", "diagnosis", "prescriptions"}
+
+
 def test_a_custodian_removed_by_vote_stops_being_one_and_later_records_use_the_new_set(
     world: World, custodians: list[Client]
 ) -> None:
@@ -296,8 +340,6 @@ def test_reviews_by_patient_family_doctor_and_no_one_else(world: World, custodia
 
 
 def test_a_guardian_with_the_emergency_scope_chooses_for_the_resident(world: World) -> None:
-    from famchain.chain.structs import GuardianScope
-
     patient, guardian = world.patient, world.outsider
     patient.guardians.appoint(guardian.address, int(GuardianScope.EMERGENCY), patient.now() + 86_400)
     guardian.emergency.choose(int(Section.ALLERGIES), resident=patient.address)
@@ -347,6 +389,7 @@ def test_the_accounting_lists_every_party_that_received_a_key(world: World, cust
     )
     b = doctor.records.submit(patient.address, parse_record(VISIT_B)).record_id
     patient.consents.grant(world.specialist.address, 0xFF, purpose="referral", expires_at=expires)
+    patient.guardians.appoint(world.stranger.address, int(GuardianScope.READ), expires)  # a READ guardian
     c = doctor.records.submit(patient.address, parse_record(VISIT_C)).record_id
     er = _hospital_colleague(world)
     eid = er.emergency.declare(patient.address, EmergencyReason.UNCONSCIOUS).emergency_id
@@ -378,6 +421,8 @@ def test_the_accounting_lists_every_party_that_received_a_key(world: World, cust
         authored = {(s, who) for rid, s, who in by_kind["author"] if rid == record}
         assert authored == {(s, doctor.address) for s in opened[doctor.address]}
     assert (c, "diagnosis", world.insurer.address) in by_kind["grantee"]
+    assert (c, "diagnosis", world.stranger.address) in by_kind["guardian"]
+    assert not any(rid in (a, b) for rid, _, _ in by_kind["guardian"])  # appointed after A and B
 
     # Key releases: an upper bound, and every key a bundle really holds is in it (opened with the grantee's key).
     for grantee in (world.insurer, world.specialist):
@@ -539,14 +584,18 @@ def test_emergency_bad_input_is_one_line(
     assert message in cli.fail(world.family_doctor, *argv)
 
 
-def test_the_emergency_benchmark_runs(devnet: DevnetInfo) -> None:
+def test_the_emergency_benchmark_runs(devnet: DevnetInfo, w3: Web3) -> None:
     """`bench/bench_emergency.py` cannot rot: a small run on the session devnet prints every figure (no timing
     is asserted)."""
     script = Path(__file__).resolve().parents[3] / "bench" / "bench_emergency.py"
     argv = ["--records", "3", "--runs", "2", "--rpc-url", devnet.rpc_url, "--ipfs-url", devnet.ipfs_url]
-    result = subprocess.run(
-        [sys.executable, str(script), *argv], capture_output=True, text=True, timeout=240, check=False
-    )
+    try:
+        result = subprocess.run(
+            [sys.executable, str(script), *argv], capture_output=True, text=True, timeout=240, check=False
+        )
+    finally:
+        # The script funded its world from the devnet's account 0 in another process: forget our cached nonce.
+        TransactionSender(w3, dev_account()).resync()
     assert result.returncode == 0, result.stderr[-2000:]
     for figure in (
         "with a 2-of-3 block",
