@@ -138,10 +138,13 @@ def emergency_plan(actor: Actor, patient: str, block: Any = "latest") -> Emergen
     chosen = fc.emergency.emergency_sections(patient, block)
     if not chosen:
         return None
+    members = fc.consortium.custodians(block)
+    if not members:
+        return None
     threshold = fc.consortium.parameter(Parameter.CUSTODIAN_THRESHOLD, block)
     custodians = []
     keys = []
-    for custodian in fc.consortium.custodians(block):
+    for custodian in members:
         key = fc.member_key(custodian, block)
         if key is not None:
             custodians.append(custodian)
