@@ -31,12 +31,21 @@ famchain institution add-doctor "$specialist" --enrollment "$work/specialist.enr
 famchain institution enroll-sign --institution "$insurer" -o "$work/claims.enrollment.json" --keystore "$claims"
 famchain institution add-doctor "$claims" --enrollment "$work/claims.enrollment.json" --keystore "$insurer" --yes
 famchain consortium members
+# emergency custodians: each publishes its member key, the members vote it in; any 2 open an emergency
+for admin in $pc $insurer; do
+  famchain consortium publish-key --keystore "$admin" --yes
+  vote=$(famchain consortium propose add-custodian "$admin" --keystore "$hospital" --yes --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["proposal"])')
+  famchain consortium vote "$vote" --keystore "$pc" --yes
+done
+famchain emergency custodians
 
 # --- resident: register, then sign the family-doctor agreement ------------------------------------------
 famchain resident register --profile examples/profile.json --keystore "$patient" --yes
 famchain agreement propose "$patient" --sections all --actions read,append --term-days 365 --keystore "$doctor" --yes
 famchain agreement accept "$doctor" --keystore "$patient" --yes
 famchain resident show "$patient" --keystore "$doctor"
+# the sections an emergency may open (this is the default; `optout` opts out, `--for RESIDENT` is a guardian)
+famchain emergency optin --sections past_history,diagnosis,prescriptions,allergies --keystore "$patient" --yes
 
 # --- family doctor: submit a visit record ----------------------------------------------------------------
 famchain record submit --patient "$patient" --file examples/visit.json --keystore "$doctor" --yes
@@ -56,7 +65,15 @@ famchain record update "$record" --file examples/amended.json -o "$work/approval
 famchain record approve "$work/approval.json" --keystore "$patient"
 famchain record update --approval "$work/approval.json" --keystore "$doctor" --yes
 
+# --- emergency: the resident arrives unconscious; a hospital physician declares, two custodians approve ----
+eid=$(famchain emergency declare "$patient" --reason unconscious --keystore "$specialist" --yes --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
+famchain emergency approve "$eid" --keystore "$pc" --yes
+famchain emergency approve "$eid" --keystore "$insurer" --yes
+famchain emergency read "$eid" --keystore "$specialist"
+famchain emergency review "$eid" --accept --keystore "$patient" --yes
+
 # --- revocation and audit -------------------------------------------------------------------------------
 famchain consent revoke "$claims" --keystore "$patient" --yes
 famchain consent list --keystore "$patient"
 famchain audit --patient "$patient"
+famchain audit --patient "$patient" --disclosures --keystore "$patient"

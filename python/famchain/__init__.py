@@ -43,6 +43,8 @@ _EXPORTS: dict[str, str] = {
     "RecordKind": "famchain.chain.structs",
     "GuardianScope": "famchain.chain.structs",
     "FamilyDoctor": "famchain.chain.structs",
+    "EmergencyReason": "famchain.records.emergency",
+    "DisclosureKind": "famchain.records.disclosures",
     "OutboxState": "famchain.records.outbox",
     "Strategy": "famchain.records.anchoring",
     # errors
@@ -63,6 +65,7 @@ _EXPORTS: dict[str, str] = {
     "UnknownRecordError": "famchain.errors",
     "NoAccountError": "famchain.errors",
     "InsecureKeystoreError": "famchain.errors",
+    "EmergencyRefusedError": "famchain.errors",
 }
 
 __all__ = [
@@ -78,6 +81,9 @@ __all__ = [
     "ConfigError",
     "ContractRevertError",
     "Deployment",
+    "DisclosureKind",
+    "EmergencyReason",
+    "EmergencyRefusedError",
     "FamchainError",
     "FamilyDoctor",
     "Grant",
@@ -133,6 +139,7 @@ if TYPE_CHECKING:
         ChainError,
         ConfigError,
         ContractRevertError,
+        EmergencyRefusedError,
         FamchainError,
         InputError,
         InsecureKeystoreError,
@@ -148,6 +155,8 @@ if TYPE_CHECKING:
         WrongPasswordError,
     )
     from famchain.records.anchoring import Strategy
+    from famchain.records.disclosures import DisclosureKind
+    from famchain.records.emergency import EmergencyReason
     from famchain.records.model import Attachment, RecordContent, load_record, parse_record
     from famchain.records.outbox import OutboxState
     from famchain.records.sections import ALL_SECTIONS, Action, Purpose, Section

@@ -4,7 +4,11 @@ Cast: two primary-care centres and a tertiary hospital found the consortium and 
 research centre; a resident registers (gasless, relayed by the primary-care centre) and signs an agreement
 with a family doctor; the doctor submits visit records; the resident consents to a hospital specialist on
 referral and to an insurer's claims officer for two sections; each reader sees exactly what they may; an
-amendment needs the resident's signature; a revoked insurer gets no key to a later record.
+amendment needs the resident's signature; a revoked insurer gets no key to a later record. Then an emergency:
+three custodians are voted in, the resident narrows its emergency sections by signature, a new visit shares
+their keys among the custodians, an emergency physician of the hospital declares an emergency for the
+unconscious resident, one custodian's shares open nothing, two open exactly the emergency sections of the
+records anchored before the declaration, and the resident's audit shows it first.
 
 Each step yields a :class:`Step`; a step whose outcome differs from what it states raises
 :class:`DemoFailed` after being reported.
@@ -21,15 +25,18 @@ from typing import Any
 
 from eth_account import Account
 
-from famchain.chain.structs import InstitutionKind, MemberStatus, ProposalAction
+from famchain.chain.structs import InstitutionKind, MemberStatus, ProposalAction, Review
 from famchain.client import Client
+from famchain.crypto.bundle import KeyBundle
+from famchain.crypto.emergency import open_with_shares
 from famchain.crypto.envelope import EnvelopeContext, SealedEnvelope, is_recipient
 from famchain.crypto.keywrap import public_key_from_private
 from famchain.devnet import Devnet, dev_account
-from famchain.errors import AccessDeniedError, ContractRevertError, FamchainError
+from famchain.errors import AccessDeniedError, ContractRevertError, FamchainError, InsufficientSharesError
 from famchain.records.anchoring import anchor_of
+from famchain.records.emergency import EmergencyReason
 from famchain.records.model import Attachment, parse_record
-from famchain.records.sections import ALL_SECTIONS, Action, Purpose, Section
+from famchain.records.sections import ALL_SECTIONS, Action, Purpose, Section, section_names
 from famchain.storage.kubo import KuboStore
 from famchain.types import Address, RecordId
 
@@ -83,6 +90,16 @@ AMENDMENT = {
         "prescriptions": [{"drug": "Paracetamol 500 mg", "frequency": "every 6 h if fever", "days": 5}],
     }
 }
+VISIT_4 = {
+    "sections": {
+        "present_illness": "Palpitations after a fall at home.",
+        "past_history": "Hypertension; orthostatic hypotension in the last visit.",
+        "diagnosis": [{"text": "Atrial fibrillation", "code": "I48.9", "system": "ICD-10"}],
+        "prescriptions": [{"drug": "Apixaban 5 mg", "frequency": "twice daily", "days": 30}],
+        "allergies": [{"substance": "Penicillin", "reaction": "anaphylaxis"}],
+    }
+}
+EMERGENCY_CHOICE = int(Section.DIAGNOSIS | Section.PRESCRIPTIONS | Section.ALLERGIES)
 VISIT_3 = {
     "sections": {
         "present_illness": "Dizziness on standing.",
@@ -112,7 +129,7 @@ class Demo:
         self.report = report
         self.steps: list[Step] = []
         institutions = ("pc1", "pc2", "hospital", "insurer", "research")
-        names = (*institutions, "doctor", "specialist", "claims", "researcher", "resident")
+        names = (*institutions, "doctor", "specialist", "claims", "researcher", "resident", "erdoc")
         self.keys = {n: Account.create() for n in names}
         self.clients: dict[str, Client] = {}
         self.deployer: Client | None = None
@@ -165,6 +182,7 @@ class Demo:
         self.read_as_each_party()
         self.amend_record()
         self.revoke_and_continue()
+        self.emergency()
         self.audit()
         return self.steps
 
@@ -411,6 +429,135 @@ class Demo:
             "insurer", "revocation takes effect on the next check, for old records too", bool(old), old
         )
 
+    def emergency(self) -> None:
+        """Custodians by vote, the resident's choice by signature, a visit sealed with shares, a declaration, one
+        custodian's shares opening nothing, two opening exactly the emergency sections, the audit showing it."""
+        resident, doctor, erdoc = self.client("resident"), self.client("doctor"), self.client("erdoc")
+        custodians = ("pc2", "insurer", "research")
+        for name in custodians:
+            self.client(name).consortium.publish_member_key()
+            proposed = self.client("pc1").consortium.propose(ProposalAction.ADD_CUSTODIAN, self.addr(name))
+            for voter in ("hospital", "pc2", "insurer", "research"):
+                if (
+                    self.deployer is not None
+                    and self.deployer.consortium.proposal(proposed.proposal_id).executed
+                ):
+                    break
+                self.client(voter).consortium.vote(proposed.proposal_id)
+        settings = resident.emergency.settings()
+        self.check(
+            "pc1, hospital, pc2, insurer, research",
+            "three members publish their keys and are voted emergency custodians; any 2 of them open an emergency",
+            [c.institution for c in settings.custodians] == [self.addr(n) for n in custodians]
+            and settings.threshold == 2
+            and all(c.key_published for c in settings.custodians),
+            f"custodians {', '.join(custodians)}; threshold {settings.threshold}; an emergency lasts at most "
+            f"{settings.duration // 3600} h; {settings.physician_daily_limit} a day per physician",
+        )
+        signed = resident.emergency.sign_choice(EMERGENCY_CHOICE)
+        balance = self.balance("resident")
+        self.client("pc1").emergency.relay_choice(signed)
+        self.check(
+            "resident, pc1",
+            "the resident narrows its emergency sections to diagnosis, prescriptions and allergies by signature "
+            "(relayed: no gas)",
+            resident.emergency.sections() == EMERGENCY_CHOICE and self.balance("resident") == balance,
+            f"an emergency may open {', '.join(section_names(EMERGENCY_CHOICE))}; past history no longer",
+        )
+        e4 = doctor.records.submit(resident.address, parse_record(VISIT_4)).entry
+        self.records["visit4"] = e4.record_id
+        sealed = SealedEnvelope.from_bytes(self.store.get(e4.cid))
+        block = sealed.emergency
+        custodian_reads = self.sealed_for(e4.record_id) & set(custodians)
+        self.check(
+            "doctor",
+            "a new visit splits the keys of its emergency sections 2-of-3 among the custodians, who cannot read it",
+            block is not None
+            and set(block.sections) == {"diagnosis", "prescriptions", "allergies"}
+            and (block.threshold, block.custodians) == (2, 3)
+            and not custodian_reads,
+            f"record {e4.record_id.short()}: emergency block {block.threshold if block else '-'} of "
+            f"{block.custodians if block else '-'} for {', '.join(block.sections) if block else '-'}; "
+            "the custodians hold shares, not keys",
+        )
+        enrollment = erdoc.consortium.sign_enrollment(self.addr("hospital"))
+        self.client("hospital").consortium.register_practitioner(enrollment)
+        refused = self.refused(lambda: doctor.emergency.declare(resident.address), FamchainError)
+        declared = erdoc.emergency.declare(resident.address, EmergencyReason.UNCONSCIOUS)
+        eid = declared.emergency_id
+        self.check(
+            "erdoc",
+            "an emergency physician of the hospital declares an emergency for the unconscious resident; the "
+            "primary-care doctor cannot",
+            declared.emergency.card_length == 5 and "not a hospital" in refused,
+            f"emergency {eid}: covers the {declared.emergency.card_length} records anchored before it, for "
+            f"{(declared.emergency.expires_at - declared.emergency.declared_at) // 3600} h; {refused}",
+        )
+        later = doctor.records.submit(resident.address, parse_record(VISIT_3)).entry
+        self.client("pc2").emergency.approve(eid)
+        below = self.refused(lambda: erdoc.emergency.read(eid), FamchainError)
+        bundles = [
+            KeyBundle.from_bytes(self.store.get(a.bundle)) for a in resident.emergency.info(eid).approvals
+        ]
+        direct = self.refused(
+            lambda: open_with_shares(
+                sealed,
+                bytes(self.keys["erdoc"].key),
+                self._context(e4.record_id),
+                bundles,
+            ),
+            InsufficientSharesError,
+        )
+        self.check(
+            "pc2, erdoc",
+            "one custodian releases its shares: below the threshold the physician opens nothing",
+            "1 of the 2 custodian approvals" in below and bool(direct),
+            f"{below}; with the one bundle alone: {direct}",
+        )
+        self.client("insurer").emergency.approve(eid)
+        read = erdoc.emergency.read(eid)
+        opened = {r.record_id: set(r.sections) for r in read.results if r.sections}
+        self.check(
+            "insurer, erdoc",
+            "a second custodian releases its shares: the physician opens exactly the emergency sections of the "
+            "records anchored before the declaration, nothing after",
+            opened == {e4.record_id: {"diagnosis", "prescriptions", "allergies"}}
+            and later.record_id not in {r.record_id for r in read.results},
+            f"record {e4.record_id.short()}: {', '.join(sorted(opened.get(e4.record_id, ())))}; earlier visits "
+            f"were sealed before there were custodians; record {later.record_id.short()} (after) stays closed",
+        )
+        accesses = resident.audit.emergencies(resident.address)
+        resident.emergency.review(eid, contested=False)
+        disclosed = {
+            (d.section, d.recipient)
+            for d in resident.audit.disclosures(resident.address)
+            if d.kind.value == "emergency"
+        }
+        first = accesses[0].emergency if accesses else None
+        self.check(
+            "resident",
+            "the resident's audit shows the emergency first (who, where, why, what was opened) and its accounting "
+            "of disclosures names the physician; the resident accepts it on chain",
+            first is not None
+            and first.physician == erdoc.address
+            and first.institution == self.addr("hospital")
+            and disclosed == {(n, erdoc.address) for n in ("diagnosis", "prescriptions", "allergies")}
+            and resident.emergency.info(eid).review is Review.ACCEPTED,
+            f"emergency {eid} by {erdoc.address} of the hospital, {first.reason_text if first else '?'}, opened "
+            f"{', '.join(sorted(n for n, _ in disclosed))}; reviewed: accepted",
+        )
+
+    def _context(self, record_id: RecordId) -> EnvelopeContext:
+        resident = self.client("resident")
+        anchor = resident.records.find(record_id)
+        return EnvelopeContext(
+            anchor.salt,
+            Address(anchor.patient),
+            Address(anchor.author),
+            resident.chain_id,
+            Address(resident.chain.records.address),
+        )
+
     def audit(self) -> None:
         """The resident's whole history from chain events alone, verified against the card head."""
         resident = self.client("resident")
@@ -418,6 +565,8 @@ class Demo:
         events = resident.audit.events(resident.address)
         names = [e.name for e in events]
         wanted = {
+            "EmergencyDeclared",
+            "EmergencyOpened",
             "ResidentRegistered",
             "AgreementAccepted",
             "ConsentGranted",
@@ -428,8 +577,9 @@ class Demo:
         lines = [f"block {e.block}: {e.name}" for e in events]
         self.check(
             "resident, regulator",
-            "the audit trail lists registration, agreement, grants, records, the update, key releases, revocation",
-            wanted <= set(names) and len(card) == 4,
+            "the audit trail lists registration, agreement, grants, records, the update, key releases, revocation "
+            "and the emergency",
+            wanted <= set(names) and len(card) == 6,
             f"{len(events)} events, card of {len(card)} records verified against the on-chain head:\n    "
             + "\n    ".join(lines),
         )

@@ -385,3 +385,185 @@ class RateLimitedError(FamchainError):
             f"too many actions for {resident} in the last minute, so nothing was sent: try again in "
             f"{retry_after} s"
         )
+
+
+# --- emergency access ---
+
+
+def _utc(timestamp: int) -> str:
+    from datetime import UTC, datetime
+
+    return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+class EmergencyRefusedError(ContractRevertError, AccessDeniedError):
+    """An emergency step (declaration, share release, opening, review) is refused; each cause has its own
+    subclass and sentence. ``error_name`` is the contract's custom error when the chain refused it (the client
+    checks first, with the same rule), None when only the client refuses (opening below the threshold)."""
+
+
+class NotHospitalPhysicianError(EmergencyRefusedError):
+    """The caller is not an active practitioner of a hospital member (``EmergencyAccessNotHospitalPhysician``)."""
+
+    def __init__(self, account: str, detail: str) -> None:
+        self.account = account
+        super().__init__(
+            f"{account} cannot declare an emergency: {detail}; only an active practitioner of an active hospital "
+            "member can",
+            "EmergencyAccessNotHospitalPhysician",
+        )
+
+
+class InstitutionSuspendedError(EmergencyRefusedError):
+    """The physician's hospital is suspended or removed from the consortium."""
+
+    def __init__(self, account: str, institution: str, status: str) -> None:
+        self.account = account
+        self.institution = institution
+        super().__init__(
+            f"{account} cannot declare an emergency: its hospital {institution} is {status} in the consortium",
+            "EmergencyAccessNotHospitalPhysician",
+        )
+
+
+class EmergencyOptedOutError(EmergencyRefusedError):
+    """The patient opted out of emergency access (``EmergencyAccessOptedOut``)."""
+
+    def __init__(self, patient: str) -> None:
+        self.patient = patient
+        super().__init__(
+            f"{patient} has opted out of emergency access: no emergency can be declared or served for them",
+            "EmergencyAccessOptedOut",
+        )
+
+
+class PhysicianLimitError(EmergencyRefusedError):
+    """The physician reached its daily limit of declarations (``EmergencyAccessPhysicianLimit``)."""
+
+    def __init__(self, physician: str, limit: int) -> None:
+        self.physician = physician
+        self.limit = limit
+        super().__init__(
+            f"{physician} has declared {limit} emergencies today, the daily limit per physician; the count "
+            "starts again at 00:00 UTC",
+            "EmergencyAccessPhysicianLimit",
+        )
+
+
+class InstitutionLimitError(EmergencyRefusedError):
+    """The physician's institution reached its daily limit of declarations (``EmergencyAccessInstitutionLimit``)."""
+
+    def __init__(self, institution: str, limit: int) -> None:
+        self.institution = institution
+        self.limit = limit
+        super().__init__(
+            f"the physicians of {institution} have declared {limit} emergencies today, the daily limit per "
+            "institution; the count starts again at 00:00 UTC",
+            "EmergencyAccessInstitutionLimit",
+        )
+
+
+class TooFewCustodiansError(EmergencyRefusedError):
+    """Fewer custodians than the threshold (``EmergencyAccessTooFewCustodians``)."""
+
+    def __init__(self, custodians: int, threshold: int) -> None:
+        self.custodians = custodians
+        self.threshold = threshold
+        super().__init__(
+            f"the consortium has {custodians} emergency custodian(s) and an emergency needs {threshold}: "
+            "members add custodians by vote (`famchain consortium propose add-custodian`)",
+            "EmergencyAccessTooFewCustodians",
+        )
+
+
+class EmergencyExpiredError(EmergencyRefusedError):
+    """The emergency is over (``EmergencyAccessExpired``): nothing more is released or opened."""
+
+    def __init__(self, emergency_id: int, expires_at: int) -> None:
+        self.emergency_id = emergency_id
+        self.expires_at = expires_at
+        super().__init__(
+            f"emergency {emergency_id} ended at {_utc(expires_at)}: nothing more can be released or opened for it",
+            "EmergencyAccessExpired",
+        )
+
+
+class EmergencyNotOpenError(EmergencyRefusedError):
+    """Fewer custodian approvals than the threshold: nothing can be opened."""
+
+    def __init__(self, emergency_id: int, approvals: int, threshold: int) -> None:
+        self.emergency_id = emergency_id
+        self.approvals = approvals
+        self.threshold = threshold
+        super().__init__(
+            f"emergency {emergency_id} has {approvals} of the {threshold} custodian approvals it needs: nothing "
+            f"can be opened yet (fewer than {threshold} custodians' shares reveal nothing)",
+            None,
+        )
+
+
+class UnknownEmergencyError(EmergencyRefusedError, LookupError):
+    """No emergency with this id (``EmergencyAccessUnknown``)."""
+
+    def __init__(self, emergency_id: int) -> None:
+        self.emergency_id = emergency_id
+        super().__init__(f"no emergency {emergency_id} on this deployment", "EmergencyAccessUnknown")
+
+
+class NotCustodianError(EmergencyRefusedError):
+    """The caller is not a current emergency custodian (``EmergencyAccessNotCustodian``)."""
+
+    def __init__(self, account: str) -> None:
+        self.account = account
+        super().__init__(
+            f"{account} is not an emergency custodian now (custodians are added and removed by vote)",
+            "EmergencyAccessNotCustodian",
+        )
+
+
+class AlreadyApprovedError(EmergencyRefusedError):
+    """The custodian already released its shares for this emergency (``EmergencyAccessAlreadyApproved``)."""
+
+    def __init__(self, emergency_id: int, custodian: str) -> None:
+        self.emergency_id = emergency_id
+        self.custodian = custodian
+        super().__init__(
+            f"custodian {custodian} already released its shares for emergency {emergency_id}",
+            "EmergencyAccessAlreadyApproved",
+        )
+
+
+class NotDeclaringPhysicianError(EmergencyRefusedError):
+    """Only the physician who declared an emergency can open it."""
+
+    def __init__(self, emergency_id: int, account: str, physician: str) -> None:
+        self.emergency_id = emergency_id
+        super().__init__(
+            f"{account} cannot open emergency {emergency_id}: it was declared by {physician}, and only that "
+            "physician receives its shares",
+            None,
+        )
+
+
+class NotReviewerError(EmergencyRefusedError):
+    """The caller may not review this emergency (``EmergencyAccessNotReviewer``)."""
+
+    def __init__(self, emergency_id: int, account: str) -> None:
+        self.emergency_id = emergency_id
+        super().__init__(
+            f"{account} cannot review emergency {emergency_id}: only the patient, a guardian with the emergency "
+            "scope or the family doctor in force can",
+            "EmergencyAccessNotReviewer",
+        )
+
+
+class NothingToReleaseError(FamchainError):
+    """A custodian holds no share of any record an emergency covers."""
+
+    def __init__(self, emergency_id: int, custodian: str, covered: int, reason: str) -> None:
+        self.emergency_id = emergency_id
+        self.custodian = custodian
+        super().__init__(
+            f"custodian {custodian} holds no share of the {covered} record(s) emergency {emergency_id} covers "
+            f"({reason}): nothing to release, so nothing was sent"
+        )

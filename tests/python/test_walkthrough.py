@@ -37,3 +37,6 @@ def test_walkthrough_script_runs_every_actor_command(tmp_path: Path) -> None:
     assert "withheld (no key released to this reader)" in out  # the insurer sees only its two sections
     assert "anchored (new version of" in out  # the approved amendment
     assert "ConsentRevoked" in out  # the audit trail
+    assert "EMERGENCY ACCESS (1), most recent first" in out  # the emergency comes first in the audit
+    assert "withheld (not an emergency section of this emergency)" in out  # the physician's emergency read
+    assert "emergency     " in out  # the accounting of disclosures names the emergency physician

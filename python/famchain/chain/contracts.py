@@ -199,13 +199,13 @@ class ConsortiumContract(Signing):
         """The admission epoch of an institution (0 when never admitted)."""
         return int(self._c.functions.memberEpoch(institution).call())
 
-    def member_key_of(self, institution: str) -> bytes:
+    def member_key_of(self, institution: str, block: Any = "latest") -> bytes:
         """A member's published encryption key (empty when none): custodian shares are wrapped to it."""
-        return bytes(self._c.functions.memberKeyOf(institution).call())
+        return bytes(self._c.functions.memberKeyOf(institution).call(block_identifier=block))
 
-    def practitioner(self, account: str) -> PractitionerStatus:
-        """Institution, kind, standing and enrollment of a practitioner (zeros when unknown)."""
-        return _view(self._c.functions.practitioner(account), PractitionerStatus)
+    def practitioner(self, account: str, block: Any = "latest") -> PractitionerStatus:
+        """Institution, kind, standing and enrollment of a practitioner at ``block`` (zeros when unknown)."""
+        return _view(self._c.functions.practitioner(account), PractitionerStatus, block)
 
     def enrollment_of(self, account: str) -> int:
         """The practitioner's current enrollment while it counts, else 0."""
@@ -219,13 +219,13 @@ class ConsortiumContract(Signing):
         """True for an active member institution."""
         return bool(self._c.functions.isActiveMember(account).call())
 
-    def is_custodian(self, institution: str) -> bool:
-        """True for an active member with the custodian flag."""
-        return bool(self._c.functions.isCustodian(institution).call())
+    def is_custodian(self, institution: str, block: Any = "latest") -> bool:
+        """True for an active member with the custodian flag (at ``block``)."""
+        return bool(self._c.functions.isCustodian(institution).call(block_identifier=block))
 
-    def custodians(self) -> list[str]:
-        """The custodians now (active members with the flag)."""
-        return [str(a) for a in self._c.functions.custodians().call()]
+    def custodians(self, block: Any = "latest") -> list[str]:
+        """The custodians at ``block`` (active members with the flag), in the contract's order."""
+        return [str(a) for a in self._c.functions.custodians().call(block_identifier=block)]
 
     def active_member_count(self) -> int:
         """Number of active members."""
@@ -239,9 +239,9 @@ class ConsortiumContract(Signing):
         """Seconds a proposal stays open."""
         return int(self._c.functions.votingPeriod().call())
 
-    def parameter(self, which: Parameter) -> int:
-        """A consortium parameter's value."""
-        return int(self._c.functions.parameter(int(which)).call())
+    def parameter(self, which: Parameter, block: Any = "latest") -> int:
+        """A consortium parameter's value (at ``block``)."""
+        return int(self._c.functions.parameter(int(which)).call(block_identifier=block))
 
     def proposal_count(self) -> int:
         """Number of proposals ever made (ids are 1..count)."""
@@ -781,13 +781,13 @@ class EmergencyContract(Signing):
     """``EmergencyAccess``: residents' emergency choices, declarations, custodians' share releases, reviews."""
 
     # --- reads ---
-    def emergency_sections(self, resident: str) -> int:
-        """The sections an emergency may open for ``resident`` (0: opted out)."""
-        return int(self._c.functions.emergencySections(resident).call())
+    def emergency_sections(self, resident: str, block: Any = "latest") -> int:
+        """The sections an emergency may open for ``resident`` at ``block`` (0: opted out)."""
+        return int(self._c.functions.emergencySections(resident).call(block_identifier=block))
 
-    def emergency(self, emergency_id: int) -> Emergency:
-        """A declared emergency."""
-        return _view(self._c.functions.emergency(emergency_id), Emergency)
+    def emergency(self, emergency_id: int, block: Any = "latest") -> Emergency:
+        """A declared emergency (all zero when unknown)."""
+        return _view(self._c.functions.emergency(emergency_id), Emergency, block)
 
     def emergency_count(self) -> int:
         """Number of emergencies ever declared (ids are 1..count)."""
@@ -945,6 +945,19 @@ class Famchain:
         key = self.consortium.encryption_key_of(account)
         if key:
             self._keys[account] = key
+        return key or None
+
+    def member_key(self, institution: str, block: Any = "latest") -> bytes | None:
+        """A member's published encryption key (custodian shares are wrapped to it), or None.
+
+        A member key hashes to the member's admin account, so once published it never changes: it is cached.
+        """
+        cache_key = "member:" + institution
+        if cache_key in self._keys:
+            return self._keys[cache_key]
+        key = self.consortium.member_key_of(institution, block)
+        if key:
+            self._keys[cache_key] = key
         return key or None
 
     def member(self, institution: str) -> Member:

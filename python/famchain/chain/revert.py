@@ -108,3 +108,18 @@ def revert_from_exception(exc: ContractLogicError) -> ContractRevertError:
     if data is None:
         return ContractRevertError(f"the contract refused the call: {exc.message or exc}")
     return decode_revert(data)
+
+
+_PARAMETER_RANGES = {
+    1: ("custodian-threshold", "from 1 to 255 custodians"),
+    2: ("emergency-duration", "from 1 to 86,400 seconds: an emergency lasts at most 24 hours"),
+    3: ("physician-daily-limit", "at least 1 declaration a day"),
+    4: ("institution-daily-limit", "at least 1 declaration a day"),
+}
+
+
+@sentence("ConsortiumInvalidParameter")
+def _invalid_parameter(values: dict[str, Any]) -> str:
+    which = int(values.get("parameter", 0))
+    name, allowed = _PARAMETER_RANGES.get(which, ("parameter", "a valid parameter"))
+    return f"{name} cannot be {values.get('value')}: it must be {allowed}"

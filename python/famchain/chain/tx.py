@@ -239,6 +239,18 @@ class TransactionSender:
         self.broadcast(signed)
         return self.wait(signed)
 
+    def simulate(self, call: ContractFunction) -> None:
+        """Run ``call`` as this account against the latest block without sending it: the chain's refusal comes
+        before any work the transaction would announce (a bundle built and stored, say).
+
+        Raises:
+            ContractRevertError: the call would revert (decoded custom error).
+        """
+        try:
+            call.call({"from": self.account.address})
+        except ContractLogicError as exc:
+            raise revert_from_exception(exc) from None
+
     def send_value(self, to: str, wei: int) -> TxReceipt:
         """A plain value transfer (funding a devnet account; the benchmark's baseline transaction)."""
         return self.transact({"to": to_checksum_address(to), "value": Wei(wei)}, "transfer", gas=21_000)

@@ -50,6 +50,11 @@ COMMANDS: dict[str, LazyCommand] = {
         "famchain.cli.devnet", "app", "A throwaway local chain (anvil) and IPFS store on loopback."
     ),
     "doctor": LazyCommand("famchain.cli.doctor", "app", "Check the chain, deployment, store and keystore."),
+    "emergency": LazyCommand(
+        "famchain.cli.emergency",
+        "app",
+        "Emergency access (break-glass): opt in or out, declare, approve, read, review.",
+    ),
     "guardian": LazyCommand(
         "famchain.cli.guardian", "app", "Guardians: who may act for a resident, in what, until when."
     ),

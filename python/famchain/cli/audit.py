@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from famchain.cli._context import Json, Session, address_arg, chain_command, emit
 from famchain.records.sections import section_names
+
+if TYPE_CHECKING:
+    from famchain.records.emergency import EmergencyAccess
 
 app = typer.Typer()
 
@@ -19,6 +22,12 @@ def _hex(value: object) -> str:
 
 def _nonzero(value: object) -> bool:
     return isinstance(value, bytes | bytearray) and any(value)
+
+
+def _reason(code: object) -> str:
+    from famchain.records.emergency import reason_text
+
+    return reason_text(int(code)) if isinstance(code, int) else str(code)
 
 
 def _describe(name: str, args: dict[str, object]) -> str:
@@ -53,7 +62,10 @@ def _describe(name: str, args: dict[str, object]) -> str:
         ),
         "RecordErased": f"record {_hex(a.get('recordId'))} erased by {a.get('by')}",
         "EmergencySectionsSet": f"emergency sections set to {sections or 'none (opted out)'}",
-        "EmergencyDeclared": f"EMERGENCY {a.get('id')} declared by {a.get('physician')} for {sections}",
+        "EmergencyDeclared": (
+            f"EMERGENCY {a.get('id')} declared by {a.get('physician')} of {a.get('institution')} for {sections} "
+            f"of the first {a.get('cardLength')} record(s); reason {_reason(a.get('reason'))}"
+        ),
         "EmergencySharesReleased": f"custodian {a.get('custodian')} released shares for emergency {a.get('id')}",
         "EmergencyOpened": f"emergency {a.get('id')} opened",
         "EmergencyReviewed": f"emergency {a.get('id')} {'contested' if a.get('contested') else 'accepted'}",
@@ -66,17 +78,81 @@ def _describe(name: str, args: dict[str, object]) -> str:
     return text or name
 
 
+def _emergency_lines(accesses: list[EmergencyAccess], now: int) -> list[str]:
+    from famchain.cli.emergency import describe
+
+    lines = [f"EMERGENCY ACCESS ({len(accesses)}), most recent first:"]
+    for access in accesses:
+        lines += ["  " + line for line in describe(access.emergency, now)]
+        if access.opened:
+            lines.append("    opened:")
+            lines += [
+                f"      record {o.record.record_id}: {', '.join(o.sections)}"
+                + ("" if o.from_envelope else " (at most: the record's bytes were not read)")
+                for o in access.opened
+            ]
+        else:
+            lines.append("    opened: nothing (fewer custodians than the threshold approved)")
+        if access.emergency.review.name == "NONE":
+            lines.append(
+                f"    review it: `famchain emergency review {access.emergency.emergency_id} --accept|--contest`"
+            )
+    return lines
+
+
+def _disclosures(s: Session, who: str, as_json: bool, as_fhir: bool) -> None:
+    client = s.client if s.config.keystore else s.reader
+    rows = client.audit.disclosures(who)
+    data = [r.to_json() for r in rows]
+    if as_fhir:
+        from famchain import fhir
+
+        typer.echo(json.dumps(fhir.disclosures_to_bundle(who, data), indent=2, ensure_ascii=False))
+        return
+    from famchain.cli.emergency import when
+
+    lines = [f"accounting of disclosures for {who}: who received the key of each section, as what, when, why"]
+    record = None
+    for r in rows:
+        if r.record_id != record:
+            record = r.record_id
+            lines.append(f"record {record}")
+        purpose = r.purpose or "-"
+        lines.append(
+            f"  {r.section:16} {r.kind.value:13} {r.recipient}  {when(r.at)}  {purpose}  "
+            f"[{r.proof.event} block {r.proof.block}]"
+        )
+    lines.append(
+        "wrapped at sealing (family-doctor, grantee, guardian): derived from the entitlements at each record's "
+        "anchoring block as the chain reconstructs them; key-release: every record a bundle may cover"
+    )
+    emit(
+        {"patient": who, "disclosures": data}, as_json, "\n".join(lines) if rows else f"{who} has no records"
+    )
+
+
 @chain_command(app, "audit")
 def audit(
     s: Session,
     patient: Annotated[str, typer.Option("--patient", help="The patient to audit.")],
+    disclosures: Annotated[
+        bool,
+        typer.Option(
+            "--disclosures",
+            help="The accounting of disclosures: per record and section, everyone who received its key.",
+        ),
+    ] = False,
     as_json: Json = False,
     as_fhir: Annotated[
         bool, typer.Option("--fhir", help="Print FHIR R4 AuditEvent resources (a Bundle).")
     ] = False,
 ) -> None:
-    """The ordered history of a patient's card: registration, agreements, grants, records, key releases."""
+    """The ordered history of a patient's card (emergency accesses first): registration, agreements, grants,
+    records, key releases; with --disclosures, who received which key."""
     who = address_arg(patient, "patient")
+    if disclosures:
+        _disclosures(s, who, as_json, as_fhir)
+        return
     client = s.reader
     events = client.audit.events(who)  # refuses a card whose events do not reproduce the on-chain head
     if as_fhir:
@@ -85,6 +161,19 @@ def audit(
         bundle = fhir.audit_to_bundle(who, [e.to_json() for e in events], client.audit.timestamps(events))
         typer.echo(json.dumps(bundle, indent=2))
         return
-    lines = [f"block {e.block:>6}  {e.name:22} {_describe(e.name, e.args)}" for e in events]
+    accesses = client.audit.emergencies(who, store=s.store)  # the store narrows what each emergency opened
+    now = client.now()
+    lines = _emergency_lines(accesses, now) if accesses else []
+    if accesses:
+        lines.append("history:")
+    lines += [f"block {e.block:>6}  {e.name:22} {_describe(e.name, e.args)}" for e in events]
     human = "\n".join(lines) or f"{who} has no history on this deployment"
-    emit({"patient": who, "events": [e.to_json() for e in events]}, as_json, human)
+    emit(
+        {
+            "patient": who,
+            "emergencies": [a.to_json(now) for a in accesses],
+            "events": [e.to_json() for e in events],
+        },
+        as_json,
+        human,
+    )

@@ -154,6 +154,31 @@ def members(s: Session, as_json: Json = False) -> None:
     emit({"members": rows, "active": active, "threshold_bps": threshold}, as_json, human)
 
 
+@chain_command(consortium_app, "publish-key")
+def publish_key(s: Session) -> None:
+    """As a member's admin: publish your encryption key (a custodian's shares are wrapped to it; a member needs
+    it before it can be voted a custodian)."""
+    client = s.client
+    s.confirm(f"publish the member key of {client.address}")
+    client.consortium.publish_member_key()
+    typer.echo(f"member key of {client.address} published")
+
+
+@chain_command(consortium_app, "parameters")
+def parameters(s: Session, as_json: Json = False) -> None:
+    """The parameters set by vote (custodian threshold, emergency duration, daily limits) and the custodians."""
+    client = s.reader
+    values = {p.label: client.consortium.parameter(p) for p in Parameter if p}
+    found = client.consortium.custodians()
+    human = "\n".join(f"{name:24} {value}" for name, value in values.items())
+    human += "\ncustodians: " + (", ".join(found) or "none")
+    human += (
+        "\nchange with `famchain consortium propose set-parameter --parameter NAME --value N`, "
+        "`propose add-custodian|remove-custodian ADDRESS`"
+    )
+    emit({"parameters": values, "custodians": found}, as_json, human)
+
+
 @chain_command(institution_app, "enroll-sign")
 def enroll_sign(
     s: Session,

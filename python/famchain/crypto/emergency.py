@@ -5,14 +5,22 @@ each emergency section present in the record into one Shamir share per custodian
 each custodian's shares in a custodian entry of the envelope (format in :mod:`famchain.crypto.envelope`).
 
 In an emergency each of at least ``t`` custodians opens its shares (:func:`open_emergency_shares`) and
-re-wraps them for the physician in a key bundle (:func:`release_shares`); the physician combines ``t``
-bundles (:func:`open_with_shares`) and opens exactly the emergency sections. Every reconstructed key is checked
-against the envelope's key commitment, so a custodian who hands out a wrong share is caught, not obeyed.
-Below the threshold nothing is reconstructed: :class:`~famchain.errors.InsufficientSharesError`.
+re-wraps them for the physician in a key bundle (:func:`release_shares`, optionally only some of the emergency
+sections: those the emergency covers); the physician combines ``t`` bundles (:func:`open_with_shares`) and opens
+exactly the emergency sections asked for. Every reconstructed key is checked against the envelope's key
+commitment, so a custodian who hands out a wrong share is caught, not obeyed. Below the threshold nothing is
+reconstructed: :class:`~famchain.errors.InsufficientSharesError`.
+
+Combining is robust to custodians that do not play along: a bundle entry whose MAC key does not authenticate the
+envelope (a custodian that holds no share of this record, or altered bytes) is ignored, not counted; when the
+shares received do not combine to the committed keys (a lying custodian), every set of ``t`` custodians'
+entries is tried and the first whose keys all match their commitments opens (``C(n, t)`` HMACs at most, ``n``
+being the entries received), so one liar cannot block an emergency that ``t`` honest custodians served.
 """
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable
 
 from famchain.crypto import envelope as _env
@@ -26,6 +34,7 @@ from famchain.errors import (
     AuthenticationError,
     InconsistentSharesError,
     InsufficientSharesError,
+    KeyCommitmentError,
     MalformedError,
     NotARecipientError,
 )
@@ -85,6 +94,8 @@ def release_shares(
     custodian_private_key: bytes,
     physician_public_key: bytes,
     grants: Iterable[tuple[SealedEnvelope, EnvelopeContext]],
+    *,
+    sections: Iterable[str] | None = None,
 ) -> KeyBundle:
     """Re-wraps a custodian's shares of some envelopes for a physician, as one key bundle.
 
@@ -92,13 +103,15 @@ def release_shares(
         custodian_private_key: The custodian's private key.
         physician_public_key: The physician's 64-byte encryption public key.
         grants: The envelopes and their contexts (from the anchors).
+        sections: Release only the shares of these sections (the ones an emergency covers); None releases
+            every emergency section. Envelopes with none of them are left out.
 
     Raises:
-        InputError: No envelope given.
+        InputError: Nothing to release.
         NotARecipientError: An envelope has no entry for this custodian.
         IntegrityError: An envelope fails authentication.
     """
-    return _release_shares(custodian_private_key, physician_public_key, grants, system_entropy)
+    return _release_shares(custodian_private_key, physician_public_key, grants, system_entropy, sections)
 
 
 def _release_shares(
@@ -106,14 +119,17 @@ def _release_shares(
     physician_public_key: bytes,
     grants: Iterable[tuple[SealedEnvelope, EnvelopeContext]],
     entropy: Entropy,
+    sections: Iterable[str] | None = None,
 ) -> KeyBundle:
     physician = parse_public_key(physician_public_key)
+    wanted = None if sections is None else frozenset(sections)
     entries = {}
     for envelope, context in grants:
         mac_key, shares = _custodian_access(envelope, custodian_private_key, context)
-        entry = BundleEntry(
-            context.digest, envelope.digest, EntryKind.SHARES, mac_key, shares=tuple(sorted(shares.items()))
-        )
+        chosen = sorted((n, s) for n, s in shares.items() if wanted is None or n in wanted)
+        if not chosen:
+            continue
+        entry = BundleEntry(context.digest, envelope.digest, EntryKind.SHARES, mac_key, shares=tuple(chosen))
         entries[entry.sort_key] = entry
     return _seal_bundle(entries.values(), physician, entropy)
 
@@ -123,6 +139,8 @@ def open_with_shares(
     physician_private_key: bytes,
     context: EnvelopeContext,
     bundles: Iterable[KeyBundle | OpenedBundle],
+    *,
+    sections: Iterable[str] | None = None,
 ) -> dict[str, bytes | Withheld]:
     """Combines custodians' shares released to a physician and opens exactly the emergency sections.
 
@@ -130,48 +148,95 @@ def open_with_shares(
         envelope: The sealed record.
         physician_private_key: The physician's private key (the grantee of the share bundles).
         context: The record the caller expects (from the chain anchor).
-        bundles: Share bundles from the custodians; those that do not open for the physician are skipped.
+        bundles: Share bundles from the custodians; those that do not open for the physician are skipped, and
+            so are entries whose MAC key does not authenticate this envelope (a custodian holding no share of it)
+            and entries whose shares do not fit the envelope's threshold, custodian count or sections.
+        sections: Open only these emergency sections (the ones an emergency covers; None: every emergency
+            section of the envelope). Entries that lack one of them do not count.
 
     Returns:
-        Section name -> plaintext for the emergency sections, :class:`Withheld` for every other section.
+        Section name -> plaintext for the opened sections, :class:`Withheld` for every other section.
 
     Raises:
         ContextMismatchError: The envelope is bound to another context.
-        NotARecipientError: The envelope has no emergency block.
+        NotARecipientError: The envelope has no emergency block, or none of ``sections`` is in it.
         InsufficientSharesError: Fewer distinct custodians' shares than the threshold; nothing is opened.
-        InconsistentSharesError: Shares that contradict each other or the envelope's threshold.
-        KeyCommitmentError: The combined key is not the committed one (a custodian released a wrong share).
-        IntegrityError: Any byte of the envelope was altered.
+        KeyCommitmentError: No ``t`` of the shares received combine to the committed keys (lying custodians).
     """
     ctx = _env._check_context(envelope, context)
     block = envelope.emergency
+    physician = address_from_private_key(physician_private_key)
     if block is None:
-        physician = address_from_private_key(physician_private_key)
         raise NotARecipientError(physician, f"emergency sections of {_env._describe(envelope)} (it has none)")
-    collected: dict[str, list[Share]] = {name: [] for name in block.sections}
+    names = (
+        tuple(block.sections) if sections is None else tuple(n for n in block.sections if n in set(sections))
+    )
+    if not names:
+        raise NotARecipientError(physician, f"the requested emergency sections of {_env._describe(envelope)}")
+    by_x: dict[int, list[dict[str, Share]]] = {}
     for entry in _env._bundle_entries(envelope, physician_private_key, bundles, EntryKind.SHARES):
-        _env._authenticate(envelope, ctx, entry.mac_key)
-        for name, share in entry.shares:
-            if name not in collected:
-                raise AuthenticationError(f"emergency share entry for section {name!r}")
-            if share.threshold != block.threshold or share.x > block.custodians:
-                raise InconsistentSharesError(
-                    f"share x = {share.x}, t = {share.threshold} does not fit the envelope's "
-                    f"{block.threshold} of {block.custodians}"
-                )
-            collected[name].append(share)
-    have = min(len({s.x for s in shares}) for shares in collected.values())
-    if have < block.threshold:
+        try:
+            _env._authenticate(envelope, ctx, entry.mac_key)
+        except AuthenticationError:
+            continue  # not a share of this envelope: its sender holds none (or the entry was altered)
+        shares = dict(entry.shares)
+        fits = all(s.threshold == block.threshold and s.x <= block.custodians for s in shares.values())
+        if not fits or not set(shares) <= set(block.sections) or not set(names) <= set(shares):
+            continue  # a custodian holding the MAC key but lying about its shares: not counted
+        candidates = by_x.setdefault(next(iter(shares.values())).x, [])
+        if shares not in candidates:
+            candidates.append(shares)
+    if len(by_x) < block.threshold:
         raise InsufficientSharesError(
-            have, block.threshold, f"the emergency sections of {_env._describe(envelope)}"
+            len(by_x), block.threshold, f"the emergency sections of {_env._describe(envelope)}"
         )
-    keys = {name: combine(shares) for name, shares in collected.items()}
-    for name, key in keys.items():
-        _env._check_key(envelope.section(name), key, ctx)
+    keys = _combine_checked(envelope, ctx, names, by_x, block.threshold)
     return {
         s.name: _env._decrypt(s, keys[s.name], ctx) if s.name in keys else Withheld(s.name)
         for s in envelope.sections
     }
+
+
+def _keys_of(
+    envelope: SealedEnvelope, ctx: bytes, names: tuple[str, ...], chosen: Iterable[dict[str, Share]]
+) -> dict[str, bytes] | None:
+    """The section keys ``chosen`` shares give, or None when one does not match its commitment."""
+    chosen = list(chosen)
+    keys = {}
+    for name in names:
+        try:
+            key = combine(entry[name] for entry in chosen)
+            _env._check_key(envelope.section(name), key, ctx)
+        except (InconsistentSharesError, KeyCommitmentError):
+            return None
+        keys[name] = key
+    return keys
+
+
+def _combine_checked(
+    envelope: SealedEnvelope,
+    ctx: bytes,
+    names: tuple[str, ...],
+    by_x: dict[int, list[dict[str, Share]]],
+    threshold: int,
+) -> dict[str, bytes]:
+    """Every share received first (the honest case); else the first ``t`` custodians' entries whose keys all
+    match their commitments."""
+    if all(len(c) == 1 for c in by_x.values()):
+        keys = _keys_of(envelope, ctx, names, (c[0] for c in by_x.values()))
+        if keys is not None:
+            return keys
+    entries = [(x, shares) for x, candidates in sorted(by_x.items()) for shares in candidates]
+    for subset in itertools.combinations(entries, threshold):
+        if len({x for x, _ in subset}) < threshold:
+            continue
+        keys = _keys_of(envelope, ctx, names, (shares for _, shares in subset))
+        if keys is not None:
+            return keys
+    raise KeyCommitmentError(
+        f"the emergency sections of {_env._describe(envelope)}: no {threshold} of the shares received combine to "
+        "the sealed keys"
+    )
 
 
 __all__ = [

@@ -29,7 +29,7 @@ gives back the same codes, texts, values and bytes. A Patient never enters a rec
 """
 
 from famchain.fhir._common import account_reference, instant
-from famchain.fhir.audit import audit_to_bundle
+from famchain.fhir.audit import audit_to_bundle, disclosures_to_bundle
 from famchain.fhir.consent import consents_to_bundle
 from famchain.fhir.exporting import bundle_from_sections, record_to_bundle
 from famchain.fhir.importing import (
@@ -62,6 +62,7 @@ __all__ = [
     "audit_to_bundle",
     "bundle_from_sections",
     "consents_to_bundle",
+    "disclosures_to_bundle",
     "identifier_choices",
     "import_bundle",
     "instant",

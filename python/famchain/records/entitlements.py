@@ -5,6 +5,12 @@ sections of the agreement, with READ), every grantee whose consent is in force w
 enrollment still the one it was granted under), and every guardian with the READ scope. Nobody else is wrapped
 in, so a revoked grantee, a re-registered practitioner or a former family doctor never receives a key to a new
 record.
+
+The keys of the patient's emergency sections present in the record are also split ``t`` of ``n`` among the
+consortium's emergency custodians of that block (:class:`EmergencyPlan`): the patient's choice
+(``EmergencyAccess.emergencySections``), ``Consortium.custodians()`` with their published member keys, and the
+``CustodianThreshold`` parameter. No emergency block is written while the patient has opted out or while there
+are fewer custodians (with a published key) than the threshold: no emergency could be declared then.
 """
 
 from __future__ import annotations
@@ -13,12 +19,37 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from famchain.chain.structs import FamilyDoctor, GuardianScope
-from famchain.crypto.envelope import Recipient
+from famchain.chain.structs import FamilyDoctor, GuardianScope, Parameter
+from famchain.crypto.envelope import EmergencyShares, Recipient
 from famchain.crypto.keywrap import public_key_from_private
 from famchain.errors import AccessDeniedError, InputError
 from famchain.records.actor import Actor
 from famchain.records.sections import ALL_SECTIONS, Action, section_names
+
+
+@dataclass(frozen=True)
+class EmergencyPlan:
+    """How a patient's new records share the keys of their emergency sections, as of one block.
+
+    Attributes:
+        sections: the patient's emergency choice (a section mask; never 0 here).
+        custodians: the custodians of that block, in the contract's order (custodian ``j`` gets share ``j + 1``).
+        keys: their published member keys, in the same order.
+        threshold: shares needed (the ``CustodianThreshold`` parameter of that block).
+    """
+
+    sections: int
+    custodians: tuple[str, ...]
+    keys: tuple[bytes, ...]
+    threshold: int
+
+    def shares(self, names: Iterable[str]) -> EmergencyShares | None:
+        """What :func:`~famchain.crypto.envelope.seal` takes for a record with sections ``names`` (None when no
+        emergency section is present)."""
+        present = frozenset(names) & frozenset(section_names(self.sections))
+        if not present:
+            return None
+        return EmergencyShares(list(self.keys), self.threshold, present)
 
 
 @dataclass(frozen=True)
@@ -31,6 +62,8 @@ class Entitlements:
     """Grantee -> (sections, actions) of every consent in force."""
     guardians: tuple[str, ...] = ()
     """Guardians with the READ scope now (they read every section)."""
+    emergency: EmergencyPlan | None = None
+    """The emergency sharing of new records (None: no emergency block)."""
     appendable: dict[int, bool] = field(default_factory=dict)
     """Section mask -> whether the author may append it (filled on demand)."""
     keys: dict[str, bytes | None] = field(default_factory=dict)
@@ -99,6 +132,28 @@ def public_key(actor: Actor, account: str) -> bytes:
     return key
 
 
+def emergency_plan(actor: Actor, patient: str, block: Any = "latest") -> EmergencyPlan | None:
+    """How ``patient``'s records sealed at ``block`` share their emergency section keys (None: they do not)."""
+    fc = actor.fc
+    chosen = fc.emergency.emergency_sections(patient, block)
+    if not chosen:
+        return None
+    members = fc.consortium.custodians(block)
+    if not members:
+        return None
+    threshold = fc.consortium.parameter(Parameter.CUSTODIAN_THRESHOLD, block)
+    custodians = []
+    keys = []
+    for custodian in members:
+        key = fc.member_key(custodian, block)
+        if key is not None:
+            custodians.append(custodian)
+            keys.append(key)
+    if not custodians or len(custodians) < threshold:
+        return None
+    return EmergencyPlan(chosen, tuple(custodians), tuple(keys), threshold)
+
+
 def entitlements_at(actor: Actor, patient: str, block: int) -> Entitlements:
     """The patient's entitlements as of ``block``."""
     return Entitlements(
@@ -106,6 +161,7 @@ def entitlements_at(actor: Actor, patient: str, block: int) -> Entitlements:
         actor.fc.family_doctor(patient, block),
         current_grantees(actor, patient, block),
         current_guardians(actor, patient, block),
+        emergency_plan(actor, patient, block),
     )
 
 
@@ -126,11 +182,14 @@ def entitlements(actor: Actor, patient: str) -> Entitlements:
 
 @dataclass(frozen=True)
 class Sealed:
-    """Whom a record is sealed for: the recipients and their addresses (the author's outbox keeps these)."""
+    """Whom a record is sealed for: the recipients and their addresses (the author's outbox keeps these), and
+    the custodians its emergency section keys are split among."""
 
     recipients: list[Recipient]
     addresses: tuple[str, ...]
     block: int
+    emergency: EmergencyShares | None = None
+    custodians: tuple[str, ...] = ()
 
 
 def entitled_recipients(
@@ -159,7 +218,10 @@ def entitled_recipients(
         if visible and key is not None:
             recipients.append(Recipient(key, visible))
             addresses.append(party)
-    return Sealed(recipients, tuple(dict.fromkeys(addresses)), view.block)
+    plan = view.emergency
+    shares = plan.shares(names) if plan is not None else None
+    custodians = plan.custodians if plan is not None and shares is not None else ()
+    return Sealed(recipients, tuple(dict.fromkeys(addresses)), view.block, shares, custodians)
 
 
 def check_author(actor: Actor, patient: str, mask: int, view: Entitlements | None = None) -> None:

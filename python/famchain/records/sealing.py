@@ -1,4 +1,5 @@
-"""Sealing: a record encrypted section by section for everyone entitled now, and put in the outbox.
+"""Sealing: a record encrypted section by section for everyone entitled now (and the keys of its emergency
+sections split among the emergency custodians now), and put in the outbox.
 
 The author draws a random salt, seals with the context ``(salt, patient, author, chain, RecordRegistry)``,
 computes the CID locally and derives the record id exactly as RecordRegistry will
@@ -59,7 +60,11 @@ def seal_record(
     salt = os.urandom(SALT_SIZE)
     sealed_for = entitled_recipients(actor, patient, content.names, view)
     sealed = env.seal(
-        content.plaintexts(), sealed_for.recipients, actor.context(salt, patient), policy=actor.policy
+        content.plaintexts(),
+        sealed_for.recipients,
+        actor.context(salt, patient),
+        policy=actor.policy,
+        emergency=sealed_for.emergency,
     )
     data = sealed.to_bytes()
     # Hashed locally, not by the store: a record must reach the outbox even while the store is down.

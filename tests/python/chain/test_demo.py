@@ -12,7 +12,7 @@ from famchain.cli import app
 from famchain.demo import Step, run_demo
 from famchain.devnet import DevnetInfo
 
-STEPS = 19
+STEPS = 26
 ACTORS_OF_KEY_STEPS = {
     1: "deployer",
     8: "doctor",
@@ -20,6 +20,9 @@ ACTORS_OF_KEY_STEPS = {
     13: "insurer",
     14: "researcher",
     15: "doctor",
+    22: "erdoc",
+    24: "insurer, erdoc",
+    25: "resident",
 }
 
 
@@ -38,8 +41,14 @@ def test_run_demo_every_step_behaves_as_stated(devnet: DevnetInfo) -> None:
     assert "cancelled" in steps[10].title
     assert "refused" in steps[14].title
     audit = steps[-1].outcome
-    assert "card of 4 records verified against the on-chain head" in audit
+    assert "card of 6 records verified against the on-chain head" in audit
+    assert "below the threshold the physician opens nothing" in steps[22].title
+    assert "exactly the emergency sections" in steps[23].title
     for event in (
+        "EmergencyDeclared",
+        "EmergencySharesReleased",
+        "EmergencyOpened",
+        "EmergencyReviewed",
         "ResidentRegistered",
         "AgreementAccepted",
         "RecordAnchored",

@@ -17,7 +17,7 @@ from typing import Any
 from eth_utils.crypto import keccak
 from web3 import Web3
 
-from famchain.demo import AMENDMENT, PROFILE, VISIT_1, VISIT_2, VISIT_3, run_demo
+from famchain.demo import AMENDMENT, PROFILE, VISIT_1, VISIT_2, VISIT_3, VISIT_4, run_demo
 from famchain.devnet import DevnetInfo
 from famchain.records.sections import Purpose
 
@@ -35,7 +35,7 @@ def _texts() -> list[str]:
             for v in value:
                 yield from walk(v)
 
-    for record in (VISIT_1, VISIT_2, VISIT_3, AMENDMENT):
+    for record in (VISIT_1, VISIT_2, VISIT_3, VISIT_4, AMENDMENT):
         texts += [t for t in walk(record) if len(t) >= 6]
     # The consents' terms: purposes and the plain defaults the demo's grants carry (committed, never in clear).
     texts += [p.value for p in Purpose]

@@ -179,7 +179,7 @@ def test_resident_delete_request_command(
     assert cli.json(world.patient, "resident", "show")["locked"] is False
 
 
-# --- emergency access: typed chain access, a smoke test ---------------------------------------------------
+# --- emergency access: the bare transactions, a smoke test (the flow: test_emergency.py) ------------------
 
 
 def test_emergency_smoke(world: World) -> None:
@@ -206,7 +206,7 @@ def test_emergency_smoke(world: World) -> None:
         [world.consortium.address, world.hospital.address]
     )
 
-    emergency = physician.emergency.declare(patient.address)
+    emergency = physician.emergency.declare(patient.address).emergency_id
     declared = world.chain.emergency.get(emergency)
     assert (declared.patient, declared.physician, declared.sections) == (
         patient.address,
@@ -214,7 +214,7 @@ def test_emergency_smoke(world: World) -> None:
         0x88,
     )
     for custodian in (world.consortium, world.hospital):
-        custodian.emergency.approve(emergency, b"\x01" * 32, 0x55)
+        custodian.emergency.announce(emergency, b"\x01" * 32, 0x55)  # the bare transaction
     assert world.chain.emergency.is_open(emergency)
     patient.emergency.review(emergency, contested=True)
     assert world.chain.emergency.get(emergency).review == 2

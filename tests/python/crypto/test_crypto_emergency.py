@@ -23,7 +23,6 @@ from famchain.crypto.envelope import (
 from famchain.crypto.shamir import Share, combine
 from famchain.crypto.wallet import Wallet
 from famchain.errors import (
-    InconsistentSharesError,
     InputError,
     InsufficientSharesError,
     IntegrityError,
@@ -131,15 +130,97 @@ def test_a_lying_custodian_is_caught(
     entry = honest[0].entries[0]
     bent = tuple((n, Share(s.x, s.threshold, os.urandom(32))) for n, s in entry.shares)
     liar = OpenedBundle((dataclasses.replace(entry, shares=bent),))
-    # exactly t shares, one of them wrong: the combined key fails its commitment
+    # exactly t shares, one of them wrong: the combined key fails its commitment, nothing opens
     with pytest.raises(KeyCommitmentError):
         open_with_shares(emergency_envelope, physician.private_key, context, [liar, honest[1]])
-    # more than t shares: the wrong one is off the polynomial
-    with pytest.raises(InconsistentSharesError):
-        open_with_shares(emergency_envelope, physician.private_key, context, [liar, honest[1], honest[2]])
+    # t honest custodians besides the liar: the liar is outvoted, the sealed plaintext opens (never another)
+    opened = open_with_shares(
+        emergency_envelope, physician.private_key, context, [liar, honest[1], honest[2]]
+    )
+    assert {n: v for n, v in opened.items() if not isinstance(v, Withheld)} == {
+        n: SECTIONS[n] for n in EMERGENCY_SECTIONS
+    }
 
 
-def test_share_with_wrong_threshold_is_refused(
+def test_a_liar_claiming_an_honest_custodians_x_does_not_block_it(
+    emergency_envelope: SealedEnvelope, custodians: list[Wallet], physician: Wallet, context: EnvelopeContext
+) -> None:
+    honest = [
+        open_bundle(b, physician.private_key)
+        for b in _bundles(emergency_envelope, context, custodians[:2], physician)
+    ]
+    entry = honest[0].entries[0]
+    twin = tuple((n, Share(s.x, s.threshold, os.urandom(32))) for n, s in entry.shares)  # same x, other y
+    liar = OpenedBundle((dataclasses.replace(entry, shares=twin),))
+    opened = open_with_shares(emergency_envelope, physician.private_key, context, [liar, *honest])
+    assert opened["diagnosis"] == SECTIONS["diagnosis"]
+    with pytest.raises(KeyCommitmentError):
+        open_with_shares(emergency_envelope, physician.private_key, context, [liar, honest[1]])
+
+
+def test_an_entry_for_a_record_the_custodian_holds_no_share_of_is_ignored(
+    emergency_envelope: SealedEnvelope,
+    custodians: list[Wallet],
+    physician: Wallet,
+    stranger: Wallet,
+    context: EnvelopeContext,
+) -> None:
+    """A party outside the record's custodian set makes up an entry (random MAC key and shares): it is ignored,
+    not counted towards t, and does not stop the honest custodians' shares from opening the record."""
+    honest = [
+        open_bundle(b, physician.private_key)
+        for b in _bundles(emergency_envelope, context, custodians[:2], physician)
+    ]
+    entry = honest[0].entries[0]
+    forged = dataclasses.replace(
+        entry,
+        mac_key=os.urandom(32),
+        shares=tuple((n, Share(3, s.threshold, os.urandom(32))) for n, s in entry.shares),
+    )
+    outsider = OpenedBundle((forged,))
+    with pytest.raises(InsufficientSharesError) as info:
+        open_with_shares(emergency_envelope, physician.private_key, context, [outsider, honest[1]])
+    assert info.value.have == 1  # the forged entry did not count
+    opened = open_with_shares(emergency_envelope, physician.private_key, context, [outsider, *honest])
+    assert opened["prescriptions"] == SECTIONS["prescriptions"]
+
+
+def test_release_and_open_only_the_sections_asked_for(
+    emergency_envelope: SealedEnvelope, custodians: list[Wallet], physician: Wallet, context: EnvelopeContext
+) -> None:
+    bundles = [
+        release_shares(
+            c.private_key,
+            physician.encryption_public_key,
+            [(emergency_envelope, context)],
+            sections={"diagnosis"},
+        )
+        for c in custodians[:2]
+    ]
+    assert {e.sections for b in bundles for e in open_bundle(b, physician.private_key).entries} == {
+        ("diagnosis",)
+    }
+    opened = open_with_shares(
+        emergency_envelope, physician.private_key, context, bundles, sections={"diagnosis"}
+    )
+    assert {n for n, v in opened.items() if not isinstance(v, Withheld)} == {"diagnosis"}
+    # shares of diagnosis only do not open prescriptions, whatever the caller asks
+    with pytest.raises(InsufficientSharesError):
+        open_with_shares(emergency_envelope, physician.private_key, context, bundles)
+    with pytest.raises(NotARecipientError):
+        open_with_shares(
+            emergency_envelope, physician.private_key, context, bundles, sections={"past_history"}
+        )
+    with pytest.raises(InputError):  # no section of the envelope's block in the release: nothing to release
+        release_shares(
+            custodians[0].private_key,
+            physician.encryption_public_key,
+            [(emergency_envelope, context)],
+            sections={"past_history"},
+        )
+
+
+def test_share_with_wrong_threshold_is_not_counted(
     emergency_envelope: SealedEnvelope, custodians: list[Wallet], physician: Wallet, context: EnvelopeContext
 ) -> None:
     honest = [
@@ -148,7 +229,7 @@ def test_share_with_wrong_threshold_is_refused(
     ]
     entry = honest[0].entries[0]
     bent = tuple((n, Share(s.x, 1, s.y)) for n, s in entry.shares)
-    with pytest.raises(InconsistentSharesError):
+    with pytest.raises(InsufficientSharesError):  # a share of another threshold does not count
         open_with_shares(
             emergency_envelope,
             physician.private_key,
