@@ -127,13 +127,20 @@ def bench_presets(runs: int) -> None:
     print(f"   {'record':<26} {'preset':<10} {'seal ms':>9} {'open ms':>9} {'seal / aes':>10} {'open / aes':>10}")
     recipients = [patient.encryption_public_key, author.encryption_public_key]
     for label, plaintexts in visits.items():
-        base: tuple[float, float] | None = None
+        policies = {name: preset(name) for name in PRESETS}
+        sealed = {name: seal(plaintexts, recipients, context, policy=p) for name, p in policies.items()}
+        samples: dict[str, tuple[list[float], list[float]]] = {name: ([], []) for name in PRESETS}
+        for _ in range(runs):  # round-robin, so load on a shared machine falls on every preset alike
+            for name, policy in policies.items():
+                start = time.perf_counter()
+                seal(plaintexts, recipients, context, policy=policy)
+                middle = time.perf_counter()
+                open_all(sealed[name], patient.private_key, context)
+                samples[name][0].append((middle - start) * 1000)
+                samples[name][1].append((time.perf_counter() - middle) * 1000)
+        base = [statistics.median(x) for x in samples["aes"]]
         for name in PRESETS:
-            policy = preset(name)
-            sealed = seal(plaintexts, recipients, context, policy=policy)
-            seal_ms = _median_ms(lambda p=policy, t=plaintexts: seal(t, recipients, context, policy=p), runs)
-            open_ms = _median_ms(lambda s=sealed: open_all(s, patient.private_key, context), runs)
-            base = base or (seal_ms, open_ms)
+            seal_ms, open_ms = (statistics.median(x) for x in samples[name])
             print(
                 f"   {label:<26} {name:<10} {seal_ms:9.3f} {open_ms:9.3f} "
                 f"{seal_ms / base[0]:10.2f} {open_ms / base[1]:10.2f}"
