@@ -7,6 +7,8 @@ arguments, so callers raise ``UnknownCidError(cid)`` rather than formatting stri
 
 from __future__ import annotations
 
+import time
+
 
 class FamchainError(Exception):
     """Root of every error famchain raises on purpose."""
@@ -262,6 +264,64 @@ class UnknownRecordError(InputError, LookupError):
     def __init__(self, record_id: object) -> None:
         self.record_id = record_id
         super().__init__(f"no record {record_id} on this deployment")
+
+
+def _utc_day(timestamp: int) -> str:
+    return time.strftime("%Y-%m-%d", time.gmtime(timestamp))
+
+
+class RecordLockedError(AccessDeniedError):
+    """The resident asked for the record's deletion (PIPL art. 47): until it is erased, no new grant, key release,
+    emergency opening or amendment covers it, and only the patient reads it."""
+
+    def __init__(self, record_id: object, requested_at: int, refused: str) -> None:
+        self.record_id = record_id
+        self.requested_at = requested_at
+        super().__init__(
+            f"record {record_id} is locked by the resident's deletion request of {_utc_day(requested_at)}: "
+            f"{refused}"
+        )
+
+
+class RecordErasedError(FamchainError, LookupError):
+    """The record was erased after the resident's deletion request and its retention period: its sealed bytes
+    are deleted from every member store."""
+
+    def __init__(self, record_id: object, erased_at: int) -> None:
+        self.record_id = record_id
+        self.erased_at = erased_at
+        super().__init__(f"record {record_id} was {self.phrase(erased_at)}")
+
+    @staticmethod
+    def phrase(erased_at: int) -> str:
+        """``erased on <date> at the resident's request`` (also what a card listing shows)."""
+        return f"erased on {_utc_day(erased_at)} at the resident's request"
+
+
+class ErasureRefusedError(AccessDeniedError):
+    """A record cannot be erased (yet): no deletion request, or its retention period is not over."""
+
+    def __init__(self, record_id: object, reason: str) -> None:
+        self.record_id = record_id
+        self.reason = reason
+        super().__init__(f"record {record_id} cannot be erased: {reason}")
+
+    @classmethod
+    def retention(cls, record_id: object, kind: str, ends_at: int, period: int) -> ErasureRefusedError:
+        """The retention period (``period`` seconds) of the record's kind is not over."""
+        year, day = 365 * 86400, 86400
+        kept = (
+            f"{period / year:g} year(s)"
+            if period >= year
+            else f"{period / day:g} day(s)"
+            if period >= day
+            else f"{period} second(s)"
+        )
+        return cls(
+            record_id,
+            f"{kind} records are kept {kept} after anchoring; this one until "
+            f"{time.strftime('%Y-%m-%d %H:%M:%S UTC', time.gmtime(ends_at))}",
+        )
 
 
 class NoAccountError(ConfigError):

@@ -56,11 +56,16 @@ def _describe(name: str, args: dict[str, object]) -> str:
         "GuardianActed": f"guardian {a.get('guardian')} acted for the resident",
         "NonceCancelled": "an outstanding signature was cancelled",
         "DeletionRequested": (
-            "deletion of the whole card requested (card locked)"
+            "deletion of the whole card requested; card locked: no grant, request, agreement, record, key "
+            "release or emergency is accepted any more, only the patient reads it; each record is erased once "
+            "its retention period is over"
             if not _nonzero(a.get("recordId"))
-            else f"deletion of record {_hex(a.get('recordId'))} requested"
+            else f"deletion of record {_hex(a.get('recordId'))} requested; record locked: no new grant, key "
+            "release or emergency opening covers it, only the patient reads it, until it is erased after its "
+            "retention period"
         ),
-        "RecordErased": f"record {_hex(a.get('recordId'))} erased by {a.get('by')}",
+        "RecordErased": f"record {_hex(a.get('recordId'))} erased at the resident's request (sent by "
+        f"{a.get('by')}): every member store deletes its sealed bytes",
         "EmergencySectionsSet": f"emergency sections set to {sections or 'none (opted out)'}",
         "EmergencyDeclared": (
             f"EMERGENCY {a.get('id')} declared by {a.get('physician')} of {a.get('institution')} for {sections} "

@@ -34,6 +34,7 @@ from famchain.records.sections import (
 
 if TYPE_CHECKING:
     from famchain.client import Client
+    from famchain.crypto.typed_data import ConsentTerms
     from famchain.records.sharing import Release
     from famchain.services.consents import TermsOptions
 
@@ -151,6 +152,43 @@ def _scope(
     return mask, acts, seconds
 
 
+def _day(timestamp: int) -> str:
+    return time.strftime("%Y-%m-%d", time.gmtime(timestamp))
+
+
+def records_range(records_from: int, records_until: int) -> str:
+    """The records a consent covers, by anchoring date (UTC), as people read it."""
+    if records_from and records_until:
+        return f"records anchored from {_day(records_from)} until {_day(records_until)}"
+    if records_from:
+        return f"records anchored from {_day(records_from)}"
+    if records_until:
+        return f"records anchored until {_day(records_until)}"
+    return "all records, those anchored later included"
+
+
+def terms_text(
+    grantee: str, terms: ConsentTerms, sections: int, actions: int, seconds: int, *, now: int
+) -> str:
+    """What the patient consents to (PIPL art. 23/29: recipient and its contact, purpose, data, method,
+    duration), as the consent commits it; shown before a grant is sent and with a signed consent."""
+    until = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(now + seconds))
+    rows = [
+        ("grantee", grantee),
+        ("recipient", terms.recipient),
+        ("contact", terms.contact or "(none given)"),
+        ("purpose", terms.purpose),
+        (
+            "data",
+            f"{terms.data} ({', '.join(section_names(sections))}); "
+            + records_range(terms.recordsFrom, terms.recordsUntil),
+        ),
+        ("method", f"{terms.method} ({', '.join(action_names(actions))})"),
+        ("duration", f"until {until} ({seconds / 86400:g} day(s))"),
+    ]
+    return "consent terms:\n" + "\n".join(f"  {label + ':':<10} {value}" for label, value in rows)
+
+
 def _print_release(release: Release) -> None:
     for skipped in release.skipped:
         typer.echo(f"skipped record {skipped.record_id}: {skipped.reason}")
@@ -179,8 +217,10 @@ def request(
     options = _options(purpose or "treatment", recipient, contact, data, method, records_from, records_until)
     duration = days_to_seconds(days, "--days")
     client = s.client
+    proposed = client.consents.proposed_terms(mask, acts, options)
+    typer.echo(terms_text(client.address, proposed, mask, acts, duration, now=client.now()))
     s.confirm(f"request access to {who}")
-    client.consents.request(who, mask, actions=acts, duration=duration, terms=options)
+    client.consents.request(who, mask, actions=acts, duration=duration, terms=proposed)
     typer.echo(f"asked {who} for {', '.join(section_names(mask))} ({options.purpose}) for {days:g} day(s)")
 
 
@@ -204,11 +244,12 @@ def grant(
     options = _options(purpose, recipient, contact, data, method, records_from, records_until)
     client = s.client
     mask, acts, seconds = _scope(client, who, sections, actions, days)
-    expires = client.now() + seconds
-    s.confirm(f"grant {who} {', '.join(section_names(mask))}")
-    done = client.consents.grant(
-        who, mask, actions=acts, expires_at=expires, terms=options if options.given else None
-    )
+    now = client.now()
+    expires = now + seconds
+    terms = client.consents.terms_for(who, mask, acts, options)
+    typer.echo(terms_text(who, terms, mask, acts, seconds, now=now))
+    s.confirm(f"grant {who} {', '.join(section_names(mask))} for {terms.purpose}")
+    done = client.consents.grant(who, mask, actions=acts, expires_at=expires, terms=terms)
     bundle = done.release.bundle_cid
     typer.echo(
         f"granted {who}: {', '.join(section_names(mask))}; {', '.join(action_names(acts))}; {done.terms.purpose}; "
@@ -242,10 +283,10 @@ def sign(
     options = _options(purpose, recipient, contact, data, method, records_from, records_until)
     client = s.client
     mask, acts, seconds = _scope(client, who, sections, actions, days)
-    expires = client.now() + seconds
-    signed = client.consents.sign(
-        who, mask, actions=acts, expires_at=expires, terms=options if options.given else None
-    )
+    now = client.now()
+    expires = now + seconds
+    terms = client.consents.terms_for(who, mask, acts, options)
+    signed = client.consents.sign(who, mask, actions=acts, expires_at=expires, terms=terms)
     write_private(output, json.dumps(signed.document, indent=2) + "\n")
     if print_typed_data:
         typer.echo(json.dumps(signed.document["typed_data"], indent=2))
@@ -253,6 +294,7 @@ def sign(
     typer.echo(
         f"signed consent for {who} written to {output}; relay it with `famchain consent submit {output}`"
     )
+    typer.echo(terms_text(who, signed.terms, mask, acts, seconds, now=now))
 
 
 @chain_command(app, "submit")

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from eth_account.signers.local import LocalAccount
 
     from famchain.chain.structs import InstitutionKind
+    from famchain.crypto.policy import CipherPolicy
     from famchain.devnet import Devnet
 
 app = typer.Typer(help="A throwaway local chain (anvil) and IPFS store on loopback.", no_args_is_help=True)
@@ -106,6 +107,23 @@ def parse_founder(text: str) -> tuple[str, InstitutionKind]:
     return address_arg(address, "founder"), InstitutionKind[key]
 
 
+def cipher_policy_arg(value: str) -> CipherPolicy:
+    """``--cipher-policy``: a JSON file when one exists at that path, else a preset name.
+
+    Raises:
+        InputError: the file is unreadable or not JSON.
+        ConfigError: neither a file nor a preset, or the policy is malformed.
+    """
+    from famchain.crypto.policy import PRESETS, CipherPolicy, preset
+
+    path = Path(value)
+    if path.is_file():
+        return CipherPolicy.from_dict(read_json(path))
+    if value in PRESETS:
+        return preset(value)
+    raise ConfigError(f"--cipher-policy {value!r} is neither a file nor a preset ({', '.join(PRESETS)})")
+
+
 def deployer_account(s: Session, dev: bool) -> LocalAccount:
     """The paying account: the keystore, or anvil's public dev account with ``--dev`` on a devnet."""
     from famchain.devnet import DEV_CHAIN_ID, dev_account
@@ -142,11 +160,14 @@ def deploy_command(
         ),
     ] = 30,
     cipher_policy: Annotated[
-        Path | None,
+        str | None,
         typer.Option(
             "--cipher-policy",
-            help='JSON {"default": AEAD, "sections": {SECTION: AEAD}} every client seals with (aes-256-gcm, '
-            "chacha20-poly1305, sm4-gcm); written to the deployment file.",
+            metavar="FILE|PRESET",
+            help="The section ciphers every client seals with, written to the deployment file: a JSON file "
+            '{"default": AEAD, "sections": {SECTION: AEAD}} (aes-256-gcm, chacha20-poly1305, sm4-gcm) or a '
+            "preset: aes, gm (SM4-GCM for every text section, AES-256-GCM for attachments), gm-strict (SM4-GCM "
+            "everywhere) [default: aes].",
         ),
     ] = None,
     output: Annotated[Path | None, typer.Option("-o", "--output", help="Where to write the file.")] = None,
@@ -164,12 +185,11 @@ def deploy_command(
     from famchain.chain.deploy import YEAR, check_founders, is_live
     from famchain.chain.deployment import Deployment
     from famchain.client import Client
-    from famchain.crypto.policy import CipherPolicy
 
     founders = [parse_founder(f) for f in founder]
     check_founders(founders)
     voting_period = days_to_seconds(voting_period_days, "--voting-period-days")
-    policy = CipherPolicy.from_dict(read_json(cipher_policy)).to_dict() if cipher_policy is not None else None
+    policy = cipher_policy_arg(cipher_policy).to_dict() if cipher_policy is not None else None
     payer = deployer_account(s, dev)
     path = output or s.config.deployment_path(s.w3.eth.chain_id)
     s.confirm(f"deploy 5 contracts with {len(founders)} founders from {payer.address}")

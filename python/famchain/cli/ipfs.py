@@ -7,21 +7,26 @@ import json
 import os
 import signal
 import sys
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any, BinaryIO
+from typing import TYPE_CHECKING, Annotated, Any, BinaryIO
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
 
-from famchain.cli._context import settings
-from famchain.errors import ConfigError, InputError, StorageError
+from famchain.cli._context import DeploymentFile, RpcUrl, Session, chain_command, settings
+from famchain.errors import ConfigError, FamchainError, InputError, StorageError
+from famchain.settings import DEFAULT_RPC
 from famchain.storage.api import ContentStore
 from famchain.storage.cid import normalize_cid
 from famchain.storage.config import open_store
 from famchain.storage.embedded import EmbeddedStore
+
+if TYPE_CHECKING:
+    from famchain.records.erasure import ErasureFollower, PurgeReport
 
 app = typer.Typer(
     help="Content storage: Kubo-identical CIDs, pins, CAR files, a trustless gateway.",
@@ -271,6 +276,19 @@ def serve(
     rpc: Annotated[
         bool, typer.Option("--rpc/--no-rpc", help="Also serve the unauthenticated Kubo RPC subset (writes).")
     ] = True,
+    follow_erasures: Annotated[
+        bool,
+        typer.Option(
+            "--follow-erasures",
+            help="Delete the sealed bytes of each record erased on chain (RecordErased) as the events arrive.",
+        ),
+    ] = False,
+    rpc_url: RpcUrl = DEFAULT_RPC,
+    deployment: DeploymentFile = None,
+    poll_seconds: Annotated[
+        float,
+        typer.Option("--poll-seconds", help="With --follow-erasures: seconds between chain reads.", min=0.1),
+    ] = 5.0,
     store_dir: StoreDir = None,
     backend: Backend = None,
 ) -> None:
@@ -278,6 +296,7 @@ def serve(
     from famchain.storage.gateway import GatewayServer
 
     store = _embedded(store_dir, backend, "serve")
+    follower = _follower(rpc_url, deployment, store) if follow_erasures else None
     try:
         server = GatewayServer(store, host=host, port=port, rpc=rpc)
     except OSError as exc:
@@ -289,12 +308,70 @@ def serve(
     signal.signal(signal.SIGTERM, _stop)
     typer.echo(server.url)
     sys.stdout.flush()
+    stopping = threading.Event()
+    if follower is not None:
+        threading.Thread(target=_follow, args=(follower, poll_seconds, stopping), daemon=True).start()
     try:
         server.serve_forever()
     except KeyboardInterrupt:
         pass
     finally:
+        stopping.set()
         server.stop()
+
+
+def _follower(rpc_url: str, deployment: Path | None, store: ContentStore) -> ErasureFollower:
+    """The erasure follower of ``serve``: the chain is read now, so a wrong RPC URL or deployment fails at once."""
+    from famchain.cli._context import Session
+
+    session = Session(settings(rpc_url=rpc_url, deployment_file=deployment))
+    return session.reader.records.erasure_follower(store)
+
+
+def _follow(follower: ErasureFollower, poll_seconds: float, stopping: threading.Event) -> None:
+    """Purge erased records until ``stopping`` is set; a failure is reported and retried at the next poll."""
+    while not stopping.is_set():
+        try:
+            report = follower.sync()
+        except FamchainError as exc:
+            typer.echo(f"warning: erasures not followed this time: {exc}", err=True)
+        else:
+            _report_purge(report)
+        stopping.wait(poll_seconds)
+
+
+def _report_purge(report: PurgeReport) -> None:
+    for purged in report.deleted:
+        typer.echo(f"erased record {purged.record.record_id}: deleted {purged.record.cid}", err=True)
+    for purged in report.still_held:
+        typer.echo(
+            f"warning: erased record {purged.record.record_id} is still held ({purged.record.cid} is pinned "
+            "under another root)",
+            err=True,
+        )
+
+
+@chain_command(app, "sync-erasures")
+def sync_erasures(
+    s: Session,
+    store_dir: StoreDir = None,
+    backend: Backend = None,
+    api: ApiUrl = None,
+    as_json: JsonOut = False,
+) -> None:
+    """Delete from this store the sealed bytes of every record erased on chain (unpin, then garbage-collect).
+    Idempotent: run it after each erasure, or from cron next to a Kubo node."""
+    store = _store(store_dir, backend, api)
+    report = s.reader.records.purge_erased(store)
+    _report_purge(report)
+    _emit(
+        report.to_json(),
+        as_json,
+        f"{report.checked} erased record(s) on chain; deleted {len(report.deleted)} from this store"
+        + (f"; {len(report.still_held)} still held" if report.still_held else ""),
+    )
+    if report.still_held:
+        raise typer.Exit(1)
 
 
 @app.command()

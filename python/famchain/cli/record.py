@@ -139,6 +139,7 @@ def list_records(
     """The patient's visit card, verified against the head stored on chain."""
     who = address_arg(patient, "patient")
     card = s.reader.records.card(who)
+    state = s.reader.records.deletions(who)
     rows = [
         {
             "index": r.index,
@@ -150,15 +151,26 @@ def list_records(
             "updates": str(r.previous) if r.is_update else None,
             "cid": str(r.cid),
             "block": r.block,
+            "deletion_requested_at": state.locked_at(r.record_id) or None,
+            "erased_at": erased.erased_at if (erased := state.erasure(r.record_id)) else None,
         }
         for r in card
     ]
     lines = [
         f"{r.index:>4}  {r.record_id}  by {r.author}  {','.join(section_names(r.sections))}"
         + (f"  (update of {r.previous})" if r.is_update else "")
+        + _deletion_note(state, r.record_id)
         for r in card
     ]
     emit({"patient": who, "records": rows}, as_json, "\n".join(lines) or f"{who} has no records")
+
+
+def _deletion_note(state: Any, record_id: Any) -> str:
+    erased = state.erasure(record_id)
+    if erased is not None:
+        return f"  [{erased.phrase}]"
+    reason = state.skip_reason(record_id)
+    return f"  [{reason}: only the patient reads it]" if reason else ""
 
 
 @chain_command(record_app, "read")
@@ -228,6 +240,68 @@ def share(
         f"released {', '.join(section_names(release.sections))} of record {record_id} to {who} "
         f"in {release.bundle_cid}"
     )
+
+
+@chain_command(record_app, "erase")
+def erase(
+    s: Session,
+    record: Annotated[str | None, typer.Argument(help="Record id (0x + 64 hex).")] = None,
+    patient: Annotated[
+        str | None, typer.Option("--patient", help="With --due: the patient whose card to go through.")
+    ] = None,
+    due: Annotated[
+        bool,
+        typer.Option("--due", help="Erase every record of --patient whose deletion is due (retention over)."),
+    ] = False,
+) -> None:
+    """Erase a record whose deletion the resident asked for, once its retention period is over (anyone may; the
+    proof comes from the verified card). Member stores then delete its sealed bytes (`famchain ipfs
+    sync-erasures`)."""
+    if (record is None) == (not due) or (due and patient is None):
+        raise InputError("give a RECORD id, or --due with --patient")
+    client = s.client
+    if due:
+        assert patient is not None
+        chosen = [r.record_id for r in client.records.erasable(address_arg(patient, "patient"))]
+        if not chosen:
+            typer.echo("no record of that patient is due for erasure")
+            return
+    else:
+        chosen = [record_arg(str(record))]
+    s.confirm(f"erase {len(chosen)} record(s)" if due else f"erase record {chosen[0]}")
+    for record_id in chosen:
+        tx = client.records.erase(record_id)
+        typer.echo(
+            f"record {record_id} erased in block {tx.block}: member stores delete its sealed bytes on the "
+            "RecordErased event"
+        )
+
+
+@chain_command(record_app, "copies")
+def copies(
+    s: Session,
+    record: Annotated[str, typer.Argument(help="Record id (0x + 64 hex).")],
+    store: Annotated[list[str], typer.Option("--store", help="A member store's gateway URL (repeatable).")],
+    as_json: Json = False,
+) -> None:
+    """How many member stores still hold a copy of a record's sealed bytes (after an erasure: none should).
+    Exits 1 when the record is erased and a store still holds a copy."""
+    from urllib.parse import urlsplit
+
+    for url in store:
+        if urlsplit(url).scheme not in ("http", "https"):
+            raise InputError(f"--store {url!r} is not an http:// or https:// gateway URL")
+    found = s.reader.records.copies(record_arg(record), store)
+    lines = [f"{a.store}: {a.detail}" for a in found.answers]
+    state = "erased" if found.erased else "not erased"
+    summary = (
+        f"record {found.record_id} ({state}): {found.holding} of {len(found.answers)} store(s) hold a copy"
+    )
+    if found.unknown:
+        summary += f", {found.unknown} could not be asked"
+    emit(found.to_json(), as_json, "\n".join([*lines, summary]))
+    if found.erased and found.holding:
+        raise CliError(f"erasure incomplete: {found.holding} store(s) still hold record {found.record_id}")
 
 
 def _attachment_files(value: Any) -> list[tuple[str, str, bytes]]:

@@ -161,13 +161,32 @@ def delete_request(
     target = record_arg(record) if record is not None else None
     client = s.client
     s.confirm(
-        "request deletion of " + (f"record {target}" if target is not None else "your whole card (locks it)")
+        "request deletion of "
+        + (f"record {target} and its other versions" if target is not None else "your whole card (locks it)")
     )
-    done = client.residents.request_deletion(target)
-    what = f"record {target}" if target is not None else "every record of your card (the card is locked now)"
-    typer.echo(
-        f"deletion of {what} requested at {done.requested_at}; erased once its retention period is over"
-    )
+    if target is None:
+        done = client.residents.request_deletion(None)
+        typer.echo(
+            f"deletion of every record of your card requested on {_day(done.requested_at)} (the card is locked "
+            "now); each record is erased once its retention period is over"
+        )
+    else:
+        sent = client.residents.request_record_deletion(target)
+        if not sent:
+            typer.echo(f"deletion of record {target} was requested already")
+        for request in sent:
+            typer.echo(
+                f"deletion of record {request.record_id} requested on {_day(request.requested_at)}: locked now "
+                "(only you can read it); erased once its retention period is over"
+            )
+    for end in client.records.retention_ends(client.address, target):
+        info(f"  record {end.record_id}: {end.kind.label}, kept until {_day(end.ends_at)}")
+
+
+def _day(timestamp: int) -> str:
+    import time
+
+    return time.strftime("%Y-%m-%d", time.gmtime(timestamp))
 
 
 def _released(release: Any, doctor: str) -> None:

@@ -4,6 +4,14 @@ The policy is a parameter of :func:`famchain.crypto.envelope.seal`; readers need
 section names its algorithm. A deployment file carries it as a small dict::
 
     {"default": "aes-256-gcm", "sections": {"diagnosis": "sm4-gcm", "prescriptions": "sm4-gcm"}}
+
+or names one of the :data:`PRESETS` (``famchain deploy --cipher-policy gm``):
+
+- ``aes``: AES-256-GCM for every section (the default when a deployment names no policy).
+- ``gm`` (国密, for deployments under GB/T 39786-2021): SM4-GCM for every text section (present illness, past
+  and family history, diagnosis, prescriptions, examinations, allergies), AES-256-GCM for attachments (images
+  and PDFs, where SM4's software speed would cost seconds per scan; see the README's crypto benchmark).
+- ``gm-strict``: SM4-GCM for every section, attachments included.
 """
 
 from __future__ import annotations
@@ -12,7 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from famchain.crypto._codec import check_section_name
-from famchain.crypto.aead import DEFAULT_AEAD, get_aead
+from famchain.crypto.aead import AES_256_GCM, DEFAULT_AEAD, SM4_GCM, get_aead
 from famchain.errors import ConfigError, InputError
 
 
@@ -83,4 +91,36 @@ class CipherPolicy:
         return {"default": self.default, "sections": dict(self.overrides)}
 
 
-__all__ = ["CipherPolicy"]
+_TEXT_SECTIONS = (
+    "present_illness",
+    "past_history",
+    "family_history",
+    "diagnosis",
+    "prescriptions",
+    "examinations",
+    "allergies",
+)
+
+PRESETS: dict[str, dict[str, object]] = {
+    "aes": {"default": AES_256_GCM, "sections": {}},
+    "gm": {"default": AES_256_GCM, "sections": dict.fromkeys(_TEXT_SECTIONS, SM4_GCM)},
+    "gm-strict": {"default": SM4_GCM, "sections": {}},
+}
+"""Named policies in the deployment-file form (see the module docstring)."""
+
+
+def preset(name: str) -> CipherPolicy:
+    """A named policy from :data:`PRESETS`.
+
+    Raises:
+        ConfigError: no preset has that name.
+    """
+    try:
+        return CipherPolicy.from_dict(PRESETS[name])
+    except KeyError:
+        raise ConfigError(
+            f"unknown cipher policy preset {name!r}: use one of {', '.join(PRESETS)} or a JSON file"
+        ) from None
+
+
+__all__ = ["PRESETS", "CipherPolicy", "preset"]

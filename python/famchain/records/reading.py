@@ -20,10 +20,10 @@ from __future__ import annotations
 import io
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from famchain.chain.history import AnchoredRecord, History
+from famchain.chain.history import AnchoredRecord, ChainEvent, History
 from famchain.crypto import envelope as env
 from famchain.crypto.bundle import OpenedBundle, open_bundle
 from famchain.crypto.envelope import EnvelopeContext, KeyBundle, SealedEnvelope, Withheld
@@ -36,11 +36,14 @@ from famchain.errors import (
     IntegrityError,
     KeyNotReleasedError,
     NotARecipientError,
+    RecordErasedError,
+    RecordLockedError,
     StorageError,
     StoreUnavailableError,
     UnknownRecordError,
 )
 from famchain.records.actor import Actor
+from famchain.records.deletion import LOCKED_FOR_READERS, Deletions, deletions_from
 from famchain.records.model import decode_section
 from famchain.records.sections import Action, section_mask, section_names
 from famchain.storage.cid import cid_from_digest
@@ -63,13 +66,17 @@ class ReadResult:
 
     Attributes:
         error: set when the record itself is unusable (its bytes are missing, altered, or not sealed for its
-            anchor): then nothing is readable.
+            anchor), erased, or locked by a deletion request for a reader other than the patient: then nothing
+            is readable.
     """
 
     anchor: AnchoredRecord
     sections: dict[str, Any]
     withheld: dict[str, str]
     error: str | None = None
+    ciphers: dict[str, str] = field(default_factory=dict)
+    """Section -> the AEAD that sealed it, as the envelope records it (the deployment's cipher policy at sealing
+    time; empty when the bytes could not be read)."""
 
     @property
     def record_id(self) -> RecordId:
@@ -90,6 +97,7 @@ class ReadResult:
             "anchored_at": a.anchored_at,
             "sections": self.sections,
             "withheld": self.withheld,
+            "ciphers": self.ciphers,
         }
         if self.error is not None:
             out["error"] = self.error
@@ -130,14 +138,27 @@ def find_anchor(history: History, record_id: RecordId, patient: str | None = Non
         UnknownRecordError: no such record on this deployment (or not on that patient's card).
         IntegrityError: the card's events do not reproduce its on-chain head.
     """
+    return find_on_card(history, record_id, patient)[0]
+
+
+def find_on_card(
+    history: History, record_id: RecordId, patient: str | None = None
+) -> tuple[AnchoredRecord, list[AnchoredRecord]]:
+    """:func:`find_anchor`, with the verified card it was found on.
+
+    Raises:
+        UnknownRecordError: no such record on this deployment (or not on that patient's card).
+        IntegrityError: the card's events do not reproduce its on-chain head.
+    """
     if patient is None:
         found = history.anchors(None, [record_id])
         if record_id not in found:
             raise UnknownRecordError(record_id)
         patient = found[record_id].patient
-    for record in history.card(patient):
+    card = history.card(patient)
+    for record in card:
         if record.record_id == record_id:
-            return record
+            return record, card
     raise UnknownRecordError(record_id)
 
 
@@ -172,12 +193,15 @@ def fetch_envelope(actor: Actor, anchor: AnchoredRecord) -> SealedEnvelope:
     return check_bytes(anchor, actor.store.get(anchor.cid))
 
 
-def announced_bundles(actor: Actor, patient: str, reader: str) -> list[KeyBundle]:
+def announced_bundles(
+    actor: Actor, patient: str, reader: str, events: Sequence[ChainEvent] | None = None
+) -> list[KeyBundle]:
     """Key bundles announced on chain for ``reader`` on ``patient``'s card: a ``ConsentGranted`` naming a bundle
     (released by the patient with the consent) and ``KeysReleased`` (by the patient or a party the chain let
-    release), fetched. A bundle that is missing or malformed is skipped (it opens nothing)."""
+    release), fetched. A bundle that is missing or malformed is skipped (it opens nothing). ``events``: the
+    patient's events when the caller has them already."""
     out = []
-    for event in actor.history.patient_events(patient):
+    for event in events if events is not None else actor.history.patient_events(patient):
         if event.args.get("grantee") != reader:
             continue
         if event.name not in ("ConsentGranted", "KeysReleased") or not any(bytes(event.args["bundleDigest"])):
@@ -232,7 +256,8 @@ def _open(
             withheld[name] = REVOKED
         else:
             sections[name] = decode_section(name, value)
-    return ReadResult(anchor, sections, withheld)
+    ciphers = {name: sealed.section(name).aead.name for name in sealed.section_names}
+    return ReadResult(anchor, sections, withheld, ciphers=ciphers)
 
 
 class _Authorizer:
@@ -272,16 +297,27 @@ def read_record(
 
     Raises:
         UnknownRecordError: unknown record (or not on ``patient``'s card).
+        RecordErasedError: the record was erased (its bytes are deleted from every member store).
+        RecordLockedError: the resident asked for its deletion and the reader is not the patient.
         KeyNotReleasedError: the chain lets the reader read it, but no key has been released to it yet.
         AccessDeniedError: the reader may see no section of this record.
         IntegrityError: the card's history or the stored bytes do not match the chain, or the envelope is not
             sealed for its anchor.
     """
-    anchor = find_anchor(actor.history, record_id, patient)
+    anchor, card = find_on_card(actor.history, record_id, patient)
+    events = actor.history.patient_events(anchor.patient)
+    state = deletions_from(anchor.patient, events, actor.fc.block_timestamp, card)
+    erased = state.erasure(anchor.record_id)
+    if erased is not None:
+        raise RecordErasedError(anchor.record_id, erased.erased_at)
+    if actor.address != anchor.patient and state.is_locked(anchor.record_id):
+        raise RecordLockedError(anchor.record_id, state.locked_at(anchor.record_id), LOCKED_FOR_READERS)
     sealed = fetch_envelope(actor, anchor)
     if bundles is None:
         bundles = (
-            announced_bundles(actor, anchor.patient, actor.address) if actor.address != anchor.patient else []
+            announced_bundles(actor, anchor.patient, actor.address, events)
+            if actor.address != anchor.patient
+            else []
         )
     authorizer = _Authorizer(actor, anchor.patient)
     result = _open(actor, anchor, sealed, opened_bundles(actor, bundles), authorizer.for_record(anchor))
@@ -315,23 +351,39 @@ def read_card(
     The card and the bundles are read once; the chain is asked about each section once, so the JSON-RPC calls
     do not grow with the number of records. Records the reader may not see come back with every section
     withheld; a record whose bytes are missing, altered or not sealed for its anchor comes back with its
-    ``error`` (one bad record never hides the others). A repeated id is shown once (its first occurrence).
+    ``error`` (one bad record never hides the others), and so does an erased record ("erased on <date> at the
+    resident's request") and, for every reader but the patient, a record locked by a deletion request; their
+    bytes are not fetched. A repeated id is shown once (its first occurrence).
 
     Raises:
         IntegrityError: the events do not reproduce the card's head.
         StoreUnavailableError: the store cannot be reached.
     """
-    card = first_occurrences(records if records is not None else actor.history.card(patient))
+    full = records if records is not None else actor.history.card(patient)
+    card = first_occurrences(full)
+    events = actor.history.patient_events(patient) if card else []
+    state = deletions_from(patient, events, actor.fc.block_timestamp, full)
     bundles = (
-        opened_bundles(actor, announced_bundles(actor, patient, actor.address))
+        opened_bundles(actor, announced_bundles(actor, patient, actor.address, events))
         if actor.address != patient and card
         else []
     )
+    closed = {r.record_id: _closed(actor, r, state) for r in card}
     with ThreadPoolExecutor(max_workers=READ_WORKERS) as pool:
-        blobs = list(pool.map(lambda r: _fetch(actor, r), card))
+        blobs = list(
+            pool.map(
+                lambda r: closed[r.record_id] or _fetch(actor, r), card
+            )  # nothing fetched for closed ones
+        )
     authorizer = _Authorizer(actor, patient)
     out = []
     for record, blob in zip(card, blobs, strict=True):
+        shut = closed[record.record_id]
+        if shut is not None:
+            out.append(
+                ReadResult(record, {}, dict.fromkeys(section_names(record.sections), str(shut)), str(shut))
+            )
+            continue
         try:
             if isinstance(blob, FamchainError):
                 raise blob
@@ -344,6 +396,16 @@ def read_card(
             withheld = dict.fromkeys(section_names(record.sections), reason)
             out.append(ReadResult(record, {}, withheld, str(exc)))
     return out
+
+
+def _closed(actor: Actor, record: AnchoredRecord, state: Deletions) -> FamchainError | None:
+    """Why a record of a card is not opened at all: erased, or locked for a reader other than the patient."""
+    erased = state.erasure(record.record_id)
+    if erased is not None:
+        return RecordErasedError(record.record_id, erased.erased_at)
+    if actor.address != record.patient and state.is_locked(record.record_id):
+        return RecordLockedError(record.record_id, state.locked_at(record.record_id), LOCKED_FOR_READERS)
+    return None
 
 
 def readable(results: Iterable[ReadResult]) -> list[ReadResult]:

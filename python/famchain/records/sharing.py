@@ -40,15 +40,18 @@ from famchain.errors import (
     FamchainError,
     InputError,
     IntegrityError,
+    RecordErasedError,
+    RecordLockedError,
     StorageError,
     StoreUnavailableError,
 )
 from famchain.records.actor import Actor
 from famchain.records.anchoring import LateRelease
+from famchain.records.deletion import Deletions, deletions
 from famchain.records.entitlements import entitlements_at, public_key
 from famchain.records.outbox import OutboxEntry
 from famchain.records.profile import PROFILE_SECTION, profile_context, profile_envelope
-from famchain.records.reading import context_of, fetch_envelope, find_anchor, first_occurrences
+from famchain.records.reading import context_of, fetch_envelope, find_on_card, first_occurrences
 from famchain.records.sections import Action, action_names, section_mask, section_names
 from famchain.records.terms import COMMITTED, TermsBook, open_request_terms, terms_fields
 from famchain.storage.cid import digest_and_codec
@@ -202,15 +205,24 @@ Grants = list[tuple[SealedEnvelope, EnvelopeContext, list[str]]]
 
 
 def _collect(
-    actor: Actor, records: Iterable[AnchoredRecord], wanted: int, terms: ConsentTerms | None
+    actor: Actor,
+    records: Iterable[AnchoredRecord],
+    wanted: int,
+    terms: ConsentTerms | None,
+    locks: Deletions | None = None,
 ) -> tuple[Grants, int, list[Skipped]]:
-    """What the releaser can release of ``wanted`` sections from ``records``, and what it must skip."""
+    """What the releaser can release of ``wanted`` sections from ``records``, and what it must skip: records
+    outside the terms' dates are left out, records a deletion request covers are skipped and named."""
     grants: Grants = []
     mask = 0
     skipped: list[Skipped] = []
     for record in first_occurrences(records):
         names = set(section_names(wanted)) & set(section_names(record.sections))
         if not names or (terms is not None and not terms.covers(record.anchored_at)):
+            continue
+        locked = locks.skip_reason(record.record_id) if locks is not None else None
+        if locked is not None:
+            skipped.append(Skipped(record.record_id, locked))
             continue
         context = context_of(actor, record)
         try:
@@ -264,14 +276,17 @@ def build_release(
 ) -> Release:
     """Store and pin a bundle of the keys of ``sections`` of ``patient``'s records for ``grantee`` (not yet
     announced): the records of the verified card (or ``records``), within the terms' dates, and the basic
-    information when ``include_profile``. Records the releaser cannot release are skipped and named.
+    information when ``include_profile``. Records the releaser cannot release, or whose deletion the resident
+    asked for (PIPL art. 47: locked), are skipped and named.
 
     Raises:
         IntegrityError: the card's history does not reproduce its head.
         StorageError: the store is unreachable.
     """
-    card = records if records is not None else actor.history.card(patient)
-    grants, mask, skipped = _collect(actor, card, sections, terms)
+    full = actor.history.card(patient)
+    card = records if records is not None else full
+    locks = deletions(actor, patient, full)
+    grants, mask, skipped = _collect(actor, card, sections, terms, locks)
     if include_profile:
         profile = profile_envelope(actor, patient)
         if profile is not None:
@@ -330,10 +345,18 @@ def share_record(actor: Actor, record_id: RecordId, grantee: str) -> Release:
 
     Raises:
         UnknownRecordError: no such record.
+        RecordLockedError: the resident asked for its deletion.
+        RecordErasedError: it was erased.
         AccessDeniedError: ``grantee`` may read none of its sections, or the caller may not release them.
     """
-    record = find_anchor(actor.history, record_id)
+    record, card = find_on_card(actor.history, record_id)
     patient = record.patient
+    state = deletions(actor, patient, card)
+    erased = state.erasure(record_id)
+    if erased is not None:
+        raise RecordErasedError(record_id, erased.erased_at)
+    if state.is_locked(record_id):
+        raise RecordLockedError(record_id, state.locked_at(record_id), "no key to it can be released")
     allowed = [
         n
         for n in section_names(record.sections)
@@ -371,9 +394,10 @@ def release_to_late_readers(actor: Actor, anchored: Sequence[OutboxEntry]) -> li
         events = actor.history.patient_events(patient, until, from_block=since)
         if not any(e.name in changes for e in events):
             continue
+        locks = deletions(actor, patient)  # a record whose deletion was asked for is released to nobody
         views: dict[int, dict[str, int]] = {}
         owed: dict[str, list[tuple[OutboxEntry, list[str]]]] = {}
-        for entry in entries:
+        for entry in (e for e in entries if not locks.is_locked(e.record_id)):
             if entry.block not in views:
                 views[entry.block] = entitlements_at(actor, patient, entry.block).readers()
             for party, readable in views[entry.block].items():

@@ -16,12 +16,13 @@ from eth_utils.exceptions import ValidationError
 
 from famchain.chain.nonces import NonceDomain
 from famchain.crypto import typed_data
-from famchain.errors import FamchainError, InputError
+from famchain.errors import FamchainError, InputError, RecordLockedError
 from famchain.records.actor import Actor
 from famchain.records.anchoring import store_entry
+from famchain.records.deletion import deletions
 from famchain.records.model import RecordContent
 from famchain.records.outbox import Approval, OutboxEntry, OutboxState
-from famchain.records.reading import find_anchor
+from famchain.records.reading import find_on_card
 from famchain.records.sealing import seal_record
 from famchain.storage.cid import digest_and_codec
 from famchain.types import RecordId
@@ -40,10 +41,15 @@ def prepare_update(
 
     Raises:
         UnknownRecordError: no such record.
+        RecordLockedError: the resident asked for the record's deletion.
         AccessDeniedError: the author may not append these sections.
         StorageError: the store is down (nothing is left queued: nobody could approve it).
     """
-    previous = find_anchor(actor.history, record_id)
+    previous, card = find_on_card(actor.history, record_id)
+    locks = deletions(actor, previous.patient, card)
+    if locks.is_locked(record_id) or locks.erasure(record_id) is not None:
+        # a new version would carry the content of a record the resident asked to have erased
+        raise RecordLockedError(record_id, locks.locked_at(record_id), "it cannot be amended")
     entry = seal_record(actor, previous.patient, content, previous=record_id)
     try:
         entry = store_entry(actor, entry)

@@ -194,25 +194,18 @@ class ConsentService(Service):
         anchored between signing and relaying a consent included); announced with ``releaseKeys``."""
         return sharing.sync_consent(self._client.actor, grantee, self.book)
 
-    def request(
+    def proposed_terms(
         self,
-        patient: str,
         sections: int,
-        *,
         actions: int = Action.READ,
-        duration: int,
+        options: TermsOptions | None = None,
+        *,
         purpose: str = Purpose.TREATMENT.value,
-        terms: TermsOptions | None = None,
-    ) -> TxInfo:
-        """As a practitioner: ask a patient for access for ``duration`` seconds. The request's terms are sealed
-        to the patient and you and stored; the chain gets only their digest.
-
-        Raises:
-            ContractRevertError: not a practitioner, patient not registered or card locked.
-            StorageError: the store is unreachable (nothing is sent).
-        """
-        options = terms or TermsOptions(purpose=purpose)
-        proposed = default_terms(
+    ) -> ConsentTerms:
+        """As a practitioner: the terms an access request of yours proposes (what is not given is said plainly
+        from the scope; you and your institution are the recipient)."""
+        options = options or TermsOptions(purpose=purpose)
+        return default_terms(
             grantee=self._client.address,
             institution=self._client.chain.practitioner(self._client.address).institution,
             sections=sections,
@@ -224,6 +217,30 @@ class ConsentService(Service):
             method=options.method,
             records_from=options.records_from,
             records_until=options.records_until,
+        )
+
+    def request(
+        self,
+        patient: str,
+        sections: int,
+        *,
+        actions: int = Action.READ,
+        duration: int,
+        purpose: str = Purpose.TREATMENT.value,
+        terms: TermsOptions | ConsentTerms | None = None,
+    ) -> TxInfo:
+        """As a practitioner: ask a patient for access for ``duration`` seconds. The request's terms (exact, or
+        options for :meth:`proposed_terms`) are sealed to the patient and you and stored; the chain gets only
+        their digest.
+
+        Raises:
+            ContractRevertError: not a practitioner, patient not registered or card locked.
+            StorageError: the store is unreachable (nothing is sent).
+        """
+        proposed = (
+            terms
+            if isinstance(terms, ConsentTerms)
+            else self.proposed_terms(sections, actions, terms, purpose=purpose)
         )
         digest = seal_request_terms(self._client.actor, patient, terms_fields(proposed))
         call = self._client.chain.consents.request_access(patient, sections, actions, duration, digest)

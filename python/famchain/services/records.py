@@ -3,20 +3,24 @@ records sealed locally and waiting to be stored or anchored."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from famchain.chain.history import AnchoredRecord
 from famchain.chain.structs import ZERO_HEAD, ErasureProof, RecordKind
-from famchain.errors import InputError
-from famchain.records import anchoring, reading, sealing, sharing, updates
+from famchain.errors import ConfigError, ErasureRefusedError, InputError
+from famchain.records import anchoring, erasure, reading, sealing, sharing, updates
 from famchain.records.anchoring import FlushReport, Strategy
+from famchain.records.deletion import Deletions, deletions_from, versions
+from famchain.records.erasure import Copies, ErasedRecord, ErasureFollower, PurgeReport
 from famchain.records.model import RecordContent
 from famchain.records.outbox import OutboxEntry, OutboxState
 from famchain.records.reading import ReadResult
 from famchain.records.sharing import Release
 from famchain.services._base import Service
 from famchain.services.results import TxInfo
+from famchain.storage.api import ContentStore
 from famchain.types import RecordId
 
 
@@ -39,6 +43,15 @@ class PreparedUpdate:
 
     entry: OutboxEntry
     request: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class RetentionEnd:
+    """When a record's retention period ends: the earliest time it may be erased after a deletion request."""
+
+    record_id: RecordId
+    kind: RecordKind
+    ends_at: int
 
 
 class RecordService(Service):
@@ -195,16 +208,106 @@ class RecordService(Service):
             laterLeaves=tuple(r.leaf for r in card[record.index + 1 :]),
         )
 
-    def erase(self, record_id: RecordId, patient: str | None = None) -> TxInfo:
+    def erase(self, record_id: RecordId, patient: str | None = None, *, check: bool = True) -> TxInfo:
         """Erase a record (anyone may) whose deletion was requested and whose retention period is over; member
-        stores then delete its sealed bytes on the ``RecordErased`` event.
+        stores then delete its sealed bytes on the ``RecordErased`` event (:meth:`purge_erased`).
+
+        The proof is built from the verified card; what the contract would refuse is refused here first, in
+        words (``check=False`` only to test the contract's own refusal).
 
         Raises:
-            ContractRevertError: no deletion request, retention not over, or already erased.
+            ErasureRefusedError: no deletion request covers it, its retention period is not over, or it was
+                erased already.
+            ContractRevertError: the chain refused it all the same (the card moved on, say).
         """
-        proof = self.erasure_proof(record_id, patient)
         record = self.find(record_id, patient)
+        if check:
+            self._check_erasable(record, self.deletions(record.patient), self._client.now())
+        proof = self.erasure_proof(record_id, record.patient)
         return self._send(self._client.chain.records.erase(record.patient, proof), "erase record")
+
+    def _check_erasable(self, record: AnchoredRecord, state: Deletions, now: int) -> None:
+        erased = state.erasure(record.record_id)
+        if erased is not None:
+            raise ErasureRefusedError(record.record_id, f"it was {erased.phrase}")
+        if not state.has_request(record.record_id):
+            raise ErasureRefusedError(
+                record.record_id,
+                "the resident has not asked for its deletion (`famchain resident delete-request`)",
+            )
+        retention = self.retention(record.kind)
+        ends_at = record.anchored_at + retention
+        if now < ends_at:
+            raise ErasureRefusedError.retention(record.record_id, record.kind.label, ends_at, retention)
+
+    def erasable(self, patient: str) -> list[AnchoredRecord]:
+        """The records of ``patient`` that :meth:`erase` would erase now: the resident asked for their deletion
+        (or the whole card's) and their retention period is over."""
+        card = reading.first_occurrences(self.card(patient))
+        state = self.deletions(patient)
+        now = self._client.now()
+        out = []
+        for record in card:
+            try:
+                self._check_erasable(record, state, now)
+            except ErasureRefusedError:
+                continue
+            out.append(record)
+        return out
+
+    def retention_ends(self, patient: str, record_id: RecordId | None = None) -> list[RetentionEnd]:
+        """When each record of ``patient`` (``record_id`` and its other versions; None: the whole card) may be
+        erased: anchoring time plus the retention period of its kind."""
+        card = reading.first_occurrences(self.card(patient))
+        chosen = versions(card, record_id) if record_id is not None else card
+        periods = {kind: self.retention(kind) for kind in {r.kind for r in chosen}}
+        return [RetentionEnd(r.record_id, r.kind, r.anchored_at + periods[r.kind]) for r in chosen]
+
+    def deletions(self, patient: str) -> Deletions:
+        """The patient's deletion requests (which records are locked, since when) and erasures, from chain
+        events (a record's lock reaches its later versions)."""
+        history = self._client.history
+        return deletions_from(
+            patient,
+            history.patient_events(patient),
+            self._client.chain.block_timestamp,
+            history.card(patient),
+        )
+
+    def erased_records(self, from_block: int | None = None) -> list[ErasedRecord]:
+        """Every record erased on this deployment (from ``from_block``), with the CID of its sealed bytes."""
+        return erasure.erased_records(self._client.history, from_block)
+
+    def purge_erased(self, store: ContentStore | None = None) -> PurgeReport:
+        """As a member store: delete the sealed bytes of every erased record (unpin, then garbage-collect).
+        Idempotent; run it after each ``RecordErased`` (``famchain ipfs sync-erasures``).
+
+        Args:
+            store: the store to purge [default: the client's].
+
+        Raises:
+            ConfigError: no store given and the client has none.
+            StoreUnavailableError: the store cannot be reached.
+        """
+        target = store if store is not None else self._client.store
+        if target is None:
+            raise ConfigError("purging erased records needs a content store")
+        return erasure.purge(target, self.erased_records())
+
+    def erasure_follower(self, store: ContentStore) -> ErasureFollower:
+        """A follower that purges ``store`` of each record as it is erased (``famchain ipfs serve
+        --follow-erasures``)."""
+        return ErasureFollower(self._client.history, store)
+
+    def copies(self, record_id: RecordId, gateways: Sequence[str]) -> Copies:
+        """Ask member stores' gateways which of them still hold the record's sealed bytes (after an erasure,
+        every one of them should answer no).
+
+        Raises:
+            UnknownRecordError: no such record.
+        """
+        record = self.find(record_id)
+        return erasure.copies(record_id, record.cid, self.is_erased(record_id), gateways)
 
     def retention(self, kind: RecordKind) -> int:
         """Seconds a record of ``kind`` is kept before a deletion request may erase it."""

@@ -165,6 +165,31 @@ class ResidentService(Service):
         tx = self._send(fc.residents.request_deletion(target), "request deletion")
         return DeletionRequest(me, record_id, fc.residents.deletion_requested_at(me, target), tx)
 
+    def request_record_deletion(self, record_id: RecordId) -> list[DeletionRequest]:
+        """As the resident: ask that a record and every other version of it on your card (the versions it amends
+        and those amending it: an amendment carries the content forward) be erased once their retention periods
+        are over (PIPL art. 47). One transaction per version not yet requested; from the first, the record is
+        locked: no new grant, key release or emergency opening covers it, and only you can read it.
+
+        Returns:
+            The requests sent (empty when every version was requested already).
+
+        Raises:
+            UnknownRecordError: no such record on your card.
+        """
+        from famchain.records.deletion import versions
+        from famchain.records.reading import find_on_card
+
+        me = self._client.address
+        _, card = find_on_card(self._client.history, record_id, me)
+        fc = self._client.chain
+        out = []
+        for version in versions(card, record_id):
+            if fc.residents.deletion_requested_at(me, version.record_id):
+                continue
+            out.append(self.request_deletion(version.record_id))
+        return out
+
     def deletion_requested_at(self, resident: str, record_id: RecordId | None = None) -> int:
         """When the deletion of ``record_id`` (None: the whole card) was requested, or 0."""
         target = record_id if record_id is not None else RecordId.zero()

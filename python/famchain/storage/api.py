@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import Any, BinaryIO, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, BinaryIO, Protocol, runtime_checkable
 
 from famchain.types import Cid
+
+if TYPE_CHECKING:
+    from famchain.storage.blockstore import GcResult
 
 Progress = Callable[[int], None]
 """Called with the number of bytes just consumed."""
@@ -58,6 +61,10 @@ class ContentStore(Protocol):
 
     def has(self, cid: str | Cid) -> bool:
         """Whether the store holds the block named ``cid``."""
+        ...
+
+    def gc(self) -> GcResult:
+        """Delete every block no pin reaches (how an unpinned record's bytes leave the store)."""
         ...
 
     def export_car(self, cid: str | Cid, out: BinaryIO) -> None:

@@ -6,7 +6,7 @@
   returns one block, ``/ipfs/{cid}?format=car`` (or ``Accept: application/vnd.ipld.car``) a CARv1 of the
   DAG; without a format, the file bytes. 400 for a malformed CID, 404 for an unknown one.
 * Kubo RPC subset (``POST /api/v0/...``): ``add``, ``cat``, ``block/get``, ``block/stat``, ``pin/add``,
-  ``pin/rm``, ``pin/ls``, ``dag/import``, ``dag/export``, ``id``, ``version``, so the same client
+  ``pin/rm``, ``pin/ls``, ``dag/import``, ``dag/export``, ``repo/gc``, ``id``, ``version``, so the same client
   (:class:`~famchain.storage.kubo.KuboStore`) writes to a famchain store or to a Kubo node.
 
 :class:`GatewayFetcher` pulls a DAG from any trustless gateway (a famchain store or Kubo), block by block,
@@ -414,6 +414,13 @@ def _rpc_dag_export(h: Any, store: EmbeddedStore, query: dict[str, list[str]]) -
     h._stream("application/vnd.ipld.car", _car_chunks(store, cid), {"X-Stream-Output": "1"})
 
 
+def _rpc_repo_gc(h: Any, store: EmbeddedStore, query: dict[str, list[str]]) -> None:
+    # Kubo streams one {"Key": {"/": cid}} per removed block; the embedded store counts them.
+    result = store.gc()
+    body = "".join(json.dumps({"Key": {"/": f"removed-{n}"}}) + "\n" for n in range(result.removed_blocks))
+    h._send(HTTPStatus.OK, body.encode(), "application/json")
+
+
 def _rpc_version(h: Any, store: EmbeddedStore, query: dict[str, list[str]]) -> None:
     h._json({"Version": __version__, "Commit": "", "Repo": "famchain-embedded", "System": "", "Golang": ""})
 
@@ -432,6 +439,7 @@ _RPC: Final[dict[str, RpcHandler]] = {
     "pin/ls": _rpc_pin_ls,
     "dag/import": _rpc_dag_import,
     "dag/export": _rpc_dag_export,
+    "repo/gc": _rpc_repo_gc,
     "version": _rpc_version,
     "id": _rpc_id,
 }
