@@ -497,6 +497,20 @@ class EmergencyOptedOutError(EmergencyRefusedError):
         )
 
 
+class EmergencyCardLockedError(EmergencyRefusedError):
+    """The resident asked for the deletion of the whole card (``EmergencyAccessCardLocked``): no emergency is
+    declared or approved for it any more."""
+
+    def __init__(self, patient: str, locked_at: int) -> None:
+        self.patient = patient
+        self.locked_at = locked_at
+        super().__init__(
+            f"the card of {patient} is locked by the resident's deletion request of {_utc_day(locked_at)}: no "
+            "emergency can be declared or approved for it",
+            "EmergencyAccessCardLocked",
+        )
+
+
 class PhysicianLimitError(EmergencyRefusedError):
     """The physician reached its daily limit of declarations (``EmergencyAccessPhysicianLimit``)."""
 

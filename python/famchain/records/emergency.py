@@ -39,6 +39,7 @@ from famchain.errors import (
     AlreadyApprovedError,
     ContractRevertError,
     CryptoError,
+    EmergencyCardLockedError,
     EmergencyExpiredError,
     EmergencyNotOpenError,
     EmergencyOptedOutError,
@@ -61,6 +62,7 @@ from famchain.errors import (
     UnknownEmergencyError,
 )
 from famchain.records.actor import Actor
+from famchain.records.deletion import deletions
 from famchain.records.model import decode_section
 from famchain.records.reading import ReadResult, check_bytes, context_of, first_occurrences, opened_bundles
 from famchain.records.sections import section_names
@@ -461,6 +463,9 @@ def refusal(
         return not_hospital_physician(fc, account)
     if name == "EmergencyAccessOptedOut" and patient is not None:
         return EmergencyOptedOutError(patient)
+    if name == "EmergencyAccessCardLocked":
+        locked = patient or fc.emergency.emergency(emergency_id).patient
+        return EmergencyCardLockedError(locked, fc.residents.deletion_requested_at(locked, bytes(32)))
     if name == "EmergencyAccessPhysicianLimit":
         return PhysicianLimitError(account, fc.consortium.parameter(Parameter.PHYSICIAN_DAILY_LIMIT))
     if name == "EmergencyAccessInstitutionLimit":
@@ -527,14 +532,6 @@ class ShareRelease:
         }
 
 
-def _deletion_requested(history: History, patient: str) -> set[RecordId]:
-    return {
-        RecordId(bytes(e.args["recordId"]))
-        for e in history.patient_events(patient)
-        if e.name == "DeletionRequested" and any(bytes(e.args["recordId"]))
-    }
-
-
 def release_for_emergency(actor: Actor, emergency_id: int) -> ShareRelease:
     """As a custodian: release your shares of the records an emergency covers to its physician, and approve.
 
@@ -564,16 +561,20 @@ def release_for_emergency(actor: Actor, emergency_id: int) -> ShareRelease:
     if not physician_key:
         raise InputError(f"physician {info.physician} has no registered encryption key")
     wanted = set(section_names(info.sections))
-    erasing = _deletion_requested(actor.history, info.patient)
+    records = covered_records(actor.history, info)
+    # The same rule as every other release: a deletion request (the record's, an earlier version's or the
+    # card's) or an erasure keeps the record out.
+    locks = deletions(actor, info.patient, records)
     grants: list[tuple[RecordId, SealedEnvelope, EnvelopeContext]] = []
     skipped: list[Skipped] = []
     covered = 0
-    for record in covered_records(actor.history, info):
+    for record in records:
         if not wanted & set(section_names(record.sections)):
             continue
         covered += 1
-        if record.record_id in erasing:
-            skipped.append(Skipped(record.record_id, "the resident asked for its deletion"))
+        why = locks.skip_reason(record.record_id)
+        if why is not None:
+            skipped.append(Skipped(record.record_id, why))
             continue
         try:
             sealed = check_bytes(record, actor.store.get(record.cid))

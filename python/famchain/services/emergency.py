@@ -205,7 +205,8 @@ class EmergencyService(Service):
         Raises:
             NotHospitalPhysicianError, InstitutionSuspendedError, EmergencyOptedOutError, PhysicianLimitError,
             InstitutionLimitError, TooFewCustodiansError: the chain refuses, each with its own sentence.
-            ContractRevertError: another refusal (patient not registered, card locked, reason 0).
+            EmergencyCardLockedError: the resident asked for the deletion of the whole card.
+            ContractRevertError: another refusal (patient not registered, reason 0).
         """
         fc, me = self._client.chain, self._client.address
         try:

@@ -20,7 +20,6 @@ from _world import World, build_world
 from famchain import (
     ALL_SECTIONS,
     Attachment,
-    ContractRevertError,
     Deployment,
     KeyNotReleasedError,
     RecordId,
@@ -32,7 +31,13 @@ from famchain.crypto.aead import AES_256_GCM, SM4_GCM
 from famchain.crypto.envelope import EnvelopeContext, KeyBundle, SealedEnvelope, Withheld, open_all
 from famchain.crypto.policy import preset
 from famchain.devnet import DevnetInfo, dev_account
-from famchain.errors import ErasureRefusedError, NotARecipientError, RecordErasedError, RecordLockedError
+from famchain.errors import (
+    EmergencyCardLockedError,
+    ErasureRefusedError,
+    NotARecipientError,
+    RecordErasedError,
+    RecordLockedError,
+)
 from famchain.records.outbox import OutboxEntry
 from famchain.services.consents import TermsOptions
 from famchain.storage.cid import cid_from_digest
@@ -362,13 +367,15 @@ def test_a_whole_card_lock_refuses_emergency_declarations_and_approvals_on_chain
 
     patient.residents.request_deletion()  # the whole card
 
-    with pytest.raises(ContractRevertError) as approve:
-        world.consortium.emergency.approve(declared, b"\x01" * 32, 0x55)
+    # the bare approval, past every client check, is refused by the contract
+    with pytest.raises(EmergencyCardLockedError) as approve:
+        world.consortium.emergency.announce(declared.emergency_id, b"\x01" * 32, 0x55)
     assert approve.value.error_name == "EmergencyAccessCardLocked"
-    with pytest.raises(ContractRevertError) as declare:
+    assert "deletion request" in str(approve.value)
+    with pytest.raises(EmergencyCardLockedError) as declare:
         physician.emergency.declare(patient.address)
     assert declare.value.error_name == "EmergencyAccessCardLocked"
-    assert not world.chain.emergency.is_open(declared)
+    assert not world.chain.emergency.is_open(declared.emergency_id)
 
 
 # --- erasure after retention, from every member store --------------------------------------------------------

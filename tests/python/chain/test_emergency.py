@@ -605,3 +605,30 @@ def test_the_emergency_benchmark_runs(devnet: DevnetInfo, w3: Web3) -> None:
         "physician's read",
     ):
         assert figure in result.stdout
+
+
+def test_a_record_whose_deletion_was_requested_is_left_out_of_every_custodian_release(
+    world: World, custodians: list[Client]
+) -> None:
+    """PIPL art. 47 lock (issue #16) meets break-glass (issue #14): a locked record, and an amendment of it,
+    never reach the physician, even with every custodian approving; the other records do."""
+    patient, doctor, physician = world.patient, world.family_doctor, world.specialist
+    patient.emergency.choose(CHOICE)
+    a = doctor.records.submit(patient.address, parse_record(VISIT_A)).record_id
+    b = doctor.records.submit(patient.address, parse_record(VISIT_B)).record_id
+    patient.residents.request_record_deletion(a)
+    eid = physician.emergency.declare(patient.address).emergency_id
+
+    releases = [c.emergency.approve(eid) for c in custodians[:2]]
+    for release in releases:
+        assert release.records == 1
+        assert [s.record_id for s in release.skipped] == [a]
+        assert "deletion request" in release.skipped[0].reason
+
+    opened = {r.record_id: r.sections for r in physician.emergency.read(eid).results if r.sections}
+    assert set(opened) == {b}
+    # Judged without the client: the announced bundles hold no share of the locked record.
+    bundles = _announced(world, eid)
+    with pytest.raises(InsufficientSharesError):
+        _open_directly(world, a, bundles)
+    assert set(_open_directly(world, b, bundles)) == {"allergies"}
