@@ -1,42 +1,57 @@
 """The language of what famchain tells people: gettext catalogs, English by default, Simplified Chinese with
-``FAMCHAIN_LANG=zh_CN`` (or a ``zh`` locale in ``LC_ALL``, ``LC_MESSAGES`` or ``LANG``).
+``FAMCHAIN_LANG=zh_CN`` (or a ``zh`` locale in ``LC_ALL``, ``LC_MESSAGES`` or ``LANG``), chosen at the edge:
+the command line calls :func:`use_language` with :func:`language_from` its environment; the library reads none.
 
 Messages are written in English in the source and wrapped in :func:`_` (or :func:`ngettext` for counts); the
-catalogs live in ``famchain/locale/<lang>/LC_MESSAGES/famchain.po`` (compiled ``.mo`` beside them). The
-language is read at each call, so a test or a long-lived process can switch it with the environment. Only what
+catalogs live in ``famchain/locale/<lang>/LC_MESSAGES/famchain.po`` (compiled ``.mo`` beside them), found
+as package data. Only what
 people read is translated: the wire formats (section and purpose names in records, JSON output keys) never are.
 """
 
 from __future__ import annotations
 
 import gettext
-import os
+from collections.abc import Mapping
 from functools import cache
-from pathlib import Path
+from importlib.resources import files
 
 DOMAIN = "famchain"
-LOCALE_DIR = Path(__file__).with_name("locale")
 LANGUAGES = ("en", "zh_CN")
+_current = "en"
 
 
-def language() -> str:
-    """The language to speak: ``FAMCHAIN_LANG`` first, then the POSIX locale variables; ``en`` by default."""
+def language_from(env: Mapping[str, str]) -> str:
+    """The language an environment asks for: ``FAMCHAIN_LANG`` first, then the POSIX locale variables.
+
+    ``en`` by default and for every language famchain has no catalog for; any ``zh`` locale is ``zh_CN``.
+    """
     for var in ("FAMCHAIN_LANG", "LC_ALL", "LC_MESSAGES", "LANG"):
-        value = os.environ.get(var, "").strip()
+        value = env.get(var, "").strip()
         if not value:
             continue
         code = value.split(".", 1)[0].split("@", 1)[0].replace("-", "_")
-        if code.lower().startswith("zh"):
-            return "zh_CN"
-        return "en"
+        return "zh_CN" if code.lower().startswith("zh") else "en"
     return "en"
+
+
+def use_language(lang: str) -> None:
+    """Speak ``lang`` (one of :data:`LANGUAGES`) from now on."""
+    global _current
+    if lang not in LANGUAGES:
+        raise ValueError(f"unknown language {lang!r}: use one of {', '.join(LANGUAGES)}")
+    _current = lang
+
+
+def language() -> str:
+    """The language famchain speaks now."""
+    return _current
 
 
 @cache
 def _catalog(lang: str) -> gettext.NullTranslations:
     if lang == "en":
         return gettext.NullTranslations()
-    return gettext.translation(DOMAIN, LOCALE_DIR, languages=[lang], fallback=True)
+    return gettext.translation(DOMAIN, str(files("famchain") / "locale"), languages=[lang], fallback=True)
 
 
 def _(message: str) -> str:

@@ -34,5 +34,10 @@ def version() -> None:
 
 
 def main() -> None:
-    """Console-script entry point."""
+    """Console-script entry point: the language from the environment, then the command."""
+    import os
+
+    from famchain.i18n import language_from, use_language
+
+    use_language(language_from(os.environ))
     app()
