@@ -15,7 +15,7 @@ export SOLCX_BINARY_PATH := $(CURDIR)/$(VENV)/solcx
 NPM_STAMP := node_modules/.famchain-installed
 PY_STAMP := $(VENV)/.famchain-installed
 
-.PHONY: help install chromium build artifacts portal-vendor test test-forge test-python test-ape slither lint fmt gas-snapshot demo bench clean
+.PHONY: help install chromium build artifacts portal-vendor test test-forge test-python test-ape slither lint fmt gas-snapshot i18n demo bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -72,6 +72,15 @@ test-ape: install
 
 portal-vendor: install ## rebuild the portal's vendored JS (python/famchain/portal/static/vendor) from the pinned npm packages
 	node tools/portal-vendor/vendor.mjs
+
+# The messages people read: _()/N_()/ngettext() calls and every CLI help string -> build/i18n/famchain.pot ->
+# the zh_CN catalog (famchain.po, translated by hand) -> its compiled famchain.mo (committed, so a wheel has it;
+# a test checks it matches the .po).
+LOCALE := python/famchain/locale
+i18n: install ## extract the messages, merge them into the zh_CN catalog, compile it
+	$(PY) tools/i18n_extract.py build/i18n/famchain.pot
+	$(VENV)/bin/pybabel update --domain famchain --input-file build/i18n/famchain.pot --output-dir $(LOCALE) --locale zh_CN --width 110 --no-fuzzy-matching --ignore-obsolete
+	$(VENV)/bin/pybabel compile --domain famchain --directory $(LOCALE) --locale zh_CN --statistics
 
 gas-snapshot: install ## rewrite .gas-snapshot
 	forge snapshot

@@ -62,3 +62,43 @@ def _(message: str) -> str:
 def ngettext(singular: str, plural: str, n: int) -> str:
     """The singular or plural form for ``n`` in the current language."""
     return _catalog(language()).ngettext(singular, plural, n)
+
+
+def N_(message: str) -> str:
+    """Mark ``message`` for the catalog without translating it yet (it is passed to :func:`_` later)."""
+    return message
+
+
+SECTION_LABELS = {
+    "present_illness": N_("present illness"),
+    "past_history": N_("past history"),
+    "family_history": N_("family history"),
+    "diagnosis": N_("diagnosis"),
+    "prescriptions": N_("prescriptions"),
+    "examinations": N_("examinations"),
+    "attachments": N_("attachments"),
+    "allergies": N_("allergies"),
+}
+"""A record section's wire name -> its name for people (a msgid)."""
+
+PURPOSE_LABELS = {
+    "treatment": N_("treatment"),
+    "referral": N_("referral"),
+    "insurance-claim": N_("insurance claim"),
+    "research": N_("research"),
+}
+"""A consent purpose's wire name -> its name for people (a msgid)."""
+
+
+def section_label(name: str) -> str:
+    """A section's name for people in the current language (``diagnosis`` -> 诊断); the wire name stays
+    ``diagnosis`` in records, consents and JSON. An unknown name is shown as it is."""
+    label = SECTION_LABELS.get(name)
+    return _(label) if label else name
+
+
+def purpose_label(purpose: str) -> str:
+    """A consent purpose for people (``insurance-claim`` -> 保险理赔); a purpose written as free text is shown
+    as it was written."""
+    label = PURPOSE_LABELS.get(purpose)
+    return _(label) if label else purpose

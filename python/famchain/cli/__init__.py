@@ -9,11 +9,11 @@ from __future__ import annotations
 import typer
 
 from famchain import __version__
-from famchain.cli._errors import FamchainGroup
+from famchain.cli._help import HelpGroup
 
 app = typer.Typer(
     name="famchain",
-    cls=FamchainGroup,
+    cls=HelpGroup,
     help="Consent-gated family-doctor medical records on an EVM consortium chain.",
     context_settings={"help_option_names": ["-h", "--help"]},
     no_args_is_help=True,

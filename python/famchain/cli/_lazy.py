@@ -40,6 +40,11 @@ COMMANDS: dict[str, LazyCommand] = {
     "consortium": LazyCommand(
         "famchain.cli.consortium", "consortium_app", "Consortium membership: proposals and votes of members."
     ),
+    "contacts": LazyCommand(
+        "famchain.cli.contacts",
+        "app",
+        "Your address book: names shown instead of addresses (kept on this machine only).",
+    ),
     "demo": LazyCommand(
         "famchain.cli.demo", "app", "The whole flow on a throwaway devnet, checked step by step."
     ),
@@ -91,6 +96,9 @@ def load(name: str) -> click.Command:
 
 
 def placeholder(name: str) -> click.Command:
-    """A stand-in that only carries the help line (for listing commands without importing them)."""
-    spec = COMMANDS[name]
-    return click.Command(name, help=spec.help, short_help=spec.help)
+    """A stand-in that only carries the help line, in the current language (for listing commands without
+    importing them; made while the root's help is drawn)."""
+    from famchain.i18n import _
+
+    line = _(COMMANDS[name].help)
+    return click.Command(name, help=line, short_help=line)

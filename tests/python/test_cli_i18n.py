@@ -1,0 +1,165 @@
+"""The command line in Simplified Chinese: every help string and message has a translation, the compiled
+catalog is the one in the .po, and help pages are drawn in the language asked for (English by default)."""
+
+from __future__ import annotations
+
+import gettext
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from importlib.resources import files
+from pathlib import Path
+
+import click
+import pytest
+import typer.main
+from babel.messages.catalog import Catalog
+from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
+from babel.messages.pofile import read_po
+from typer.testing import CliRunner
+
+from famchain import i18n
+from famchain.cli import app
+from famchain.cli._help import help_strings
+
+LOCALE = Path(str(files("famchain") / "locale")) / "zh_CN" / "LC_MESSAGES"
+PACKAGE = Path(str(files("famchain")))
+FAMCHAIN = [sys.executable, "-m", "famchain"]
+
+
+@pytest.fixture(scope="module")
+def catalog() -> Catalog:
+    with (LOCALE / "famchain.po").open("rb") as fh:
+        return read_po(fh)
+
+
+@pytest.fixture
+def chinese() -> Iterator[None]:
+    before = i18n.language()
+    i18n.use_language("zh_CN")
+    try:
+        yield
+    finally:
+        i18n.use_language(before)
+
+
+def _translated(catalog: Catalog, msgid: str | tuple[str, ...]) -> bool:
+    message = catalog.get(msgid)
+    if message is None or message.fuzzy:
+        return False
+    strings = message.string if isinstance(message.string, tuple) else (message.string,)
+    return all(s.strip() for s in strings)
+
+
+def test_every_help_string_of_the_command_line_has_a_chinese_translation(catalog: Catalog) -> None:
+    shown = help_strings(typer.main.get_command(app))
+    assert len(shown) > 200  # the lazy commands were loaded, not just the root's one-liners
+    missing = {msgid: where[0] for msgid, where in shown.items() if not _translated(catalog, msgid)}
+    assert missing == {}, "run `make i18n` and translate these in famchain.po"
+
+
+def test_every_message_in_the_source_has_a_chinese_translation(catalog: Catalog) -> None:
+    found = {
+        message if isinstance(message, str) else tuple(message): f"{filename}:{lineno}"
+        for filename, lineno, message, _comments, _context in extract_from_dir(
+            PACKAGE, keywords=DEFAULT_KEYWORDS
+        )
+    }
+    assert "until {date} ({left})" in found  # the extractor sees famchain's own calls
+    missing = {msgid: where for msgid, where in found.items() if not _translated(catalog, msgid)}
+    assert missing == {}, "run `make i18n` and translate these in famchain.po"
+
+
+def test_the_compiled_catalog_holds_exactly_the_translations_of_the_po(catalog: Catalog) -> None:
+    with (LOCALE / "famchain.mo").open("rb") as fh:
+        compiled = gettext.GNUTranslations(fh)
+    for message in catalog:
+        if not message.id:
+            continue
+        if isinstance(message.id, tuple):
+            assert compiled.ngettext(*message.id[:2], 1) == message.string[0], message.id
+        else:
+            assert compiled.gettext(message.id) == message.string, message.id
+
+
+def test_famchain_lang_zh_cn_shows_the_consent_help_in_chinese() -> None:
+    env = {**os.environ, "FAMCHAIN_LANG": "zh_CN", "COLUMNS": "120"}
+    result = subprocess.run(
+        [*FAMCHAIN, "consent", "--help"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "用法：" in result.stdout  # noqa: RUF001
+    assert "consent [OPTIONS] COMMAND" in result.stdout
+    assert "授权：谁可以读取或追加您病历的哪些部分、出于何种目的、到何时为止。" in result.stdout  # noqa: RUF001
+    assert "作为患者：撤销授权" in result.stdout  # a sub-command's one-liner  # noqa: RUF001
+    assert "选项" in result.stdout
+    assert "显示此帮助信息并退出。" in result.stdout
+    assert "Show this message and exit" not in result.stdout
+
+
+def test_without_a_language_the_help_stays_english() -> None:
+    env = {k: v for k, v in os.environ.items() if k not in ("FAMCHAIN_LANG", "LC_ALL", "LC_MESSAGES", "LANG")}
+    result = subprocess.run(
+        [*FAMCHAIN, "consent", "--help"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Consent: who may read or append which sections of your records" in result.stdout
+    assert "授权" not in result.stdout
+
+
+@pytest.mark.usefixtures("chinese")
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["--help"], ["密钥库：一把密钥既为您的消息签名", "家庭医生签约。", "命令"]),  # lazy one-liners  # noqa: RUF001
+        (
+            ["emergency", "declare", "--help"],
+            ["作为医院医师：为患者宣告紧急情况", "参数", "[环境变量：FAMCHAIN_RPC_URL]"],  # noqa: RUF001
+        ),
+        (
+            ["account", "import", "--help"],
+            ["KDF 强度低于默认值的密钥库会用默认 KDF 重新加密"],
+        ),  # second paragraph
+        (["version", "--help"], ["输出 famchain 版本。"]),
+    ],
+)
+def test_help_pages_are_drawn_in_chinese(args: list[str], expected: list[str]) -> None:
+    result = CliRunner().invoke(app, args, env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    for text in expected:
+        assert text in result.output
+
+
+def test_drawing_chinese_help_leaves_the_commands_english(chinese: None) -> None:
+    runner = CliRunner()
+    assert (
+        "作为患者：授予授权"  # noqa: RUF001
+        in runner.invoke(app, ["consent", "grant", "--help"], env={"COLUMNS": "200"}).output
+    )
+    i18n.use_language("en")
+    english = runner.invoke(app, ["consent", "grant", "--help"], env={"COLUMNS": "200"}).output
+    assert "As the patient: grant consent" in english
+    assert "Show this message and exit." in english
+    assert "Options" in english
+    assert not any("\u4e00" <= c <= "\u9fff" for c in english.replace("就诊卡", ""))
+
+
+def test_help_strings_lists_where_each_string_is_shown() -> None:
+    shown = help_strings(typer.main.get_command(app))
+    assert (
+        "famchain consent grant"
+        in shown[
+            "As the patient: grant consent; the keys of your existing covered records go in the same transaction."
+        ]
+    )
+    assert any(w.startswith("famchain emergency declare") for w in shown["The patient."])
+    assert isinstance(typer.main.get_command(app), click.Group)
