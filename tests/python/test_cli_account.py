@@ -79,7 +79,51 @@ def test_list_plain_and_empty(runner: CliRunner, keystores: Path, password_file:
     assert "no keystores" in result.stderr
     address = _new(runner, keystores, password_file)
     result = runner.invoke(app, ["account", "list", "--keystore-dir", str(keystores)])
-    assert result.stdout.startswith(address + "  ")
+    header, row = result.stdout.splitlines()
+    assert header.split() == ["address", "name", "keystore"]
+    assert row.split() == [address, str(next(keystores.iterdir()))]
+
+
+def test_list_shows_the_names_of_contacts(
+    runner: CliRunner, keystores: Path, password_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FAMCHAIN_HOME", str(tmp_path / "home"))
+    address = _new(runner, keystores, password_file)
+    other = _new(runner, keystores, password_file)
+    added = runner.invoke(app, ["contacts", "add", address, "Clinic front desk"])
+    assert added.exit_code == 0, added.output
+    result = runner.invoke(app, ["account", "list", "--keystore-dir", str(keystores)])
+    rows = {line.split()[0]: line for line in result.stdout.splitlines()[1:]}
+    assert "Clinic front desk" in rows[address]
+    assert rows[other].split()[1].startswith("/")  # no name: the path comes next
+
+
+def test_list_and_show_speak_chinese(runner: CliRunner, keystores: Path, password_file: Path) -> None:
+    from famchain import i18n
+
+    address = _new(runner, keystores, password_file)
+    before = i18n.language()
+    i18n.use_language("zh_CN")
+    try:
+        listed = runner.invoke(app, ["account", "list", "--keystore-dir", str(keystores)])
+        shown = runner.invoke(
+            app,
+            [
+                "account",
+                "show",
+                address,
+                "--keystore-dir",
+                str(keystores),
+                "--password-file",
+                str(password_file),
+            ],
+        )
+    finally:
+        i18n.use_language(before)
+    assert listed.stdout.splitlines()[0].split() == ["地址", "名称", "密钥库"]
+    assert shown.exit_code == 0, shown.output
+    assert shown.stdout.splitlines()[0].split() == ["地址：", address]  # noqa: RUF001
+    assert shown.stdout.splitlines()[1].startswith("加密公钥：")  # noqa: RUF001
 
 
 def test_list_uses_env_keystore_dir(

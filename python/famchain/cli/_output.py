@@ -26,6 +26,7 @@ __all__ = [
     "block_label",
     "day",
     "duration",
+    "fields",
     "name_of",
     "purpose_label",
     "section_label",
@@ -118,6 +119,20 @@ def name_of(address: str, book: AddressBook | None = None) -> str:
         book = AddressBook.of_user()
     name = book.name(address)
     return f"{name} ({short_address(address)})" if name else address
+
+
+def fields(pairs: Sequence[tuple[str, str]]) -> None:
+    """Print ``label: value`` lines with the values aligned (labels are msgids, translated here)."""
+    from rich.cells import cell_len
+
+    labels = [_(label) + _(": ") for label, _value in pairs]
+    width = max((cell_len(label) for label in labels), default=0)
+    typer.echo(
+        "\n".join(
+            label + " " * (width - cell_len(label)) + value
+            for label, (_label, value) in zip(labels, pairs, strict=True)
+        )
+    )
 
 
 def table(

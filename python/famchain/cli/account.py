@@ -16,6 +16,7 @@ import typer
 from famchain.cli._context import KeystoreDir, PasswordFile, info, read_password_file, settings
 from famchain.cli._context import password as read_password
 from famchain.crypto import keystore
+from famchain.i18n import N_, _
 
 app = typer.Typer(
     help="Keystores: one key signs your messages and decrypts records sealed for you.",
@@ -62,19 +63,19 @@ def import_(
     A keystore whose KDF is weaker than the default is re-encrypted with the default KDF (same password).
     """
     if keystore_file is not None and private_key_file is not None:
-        raise typer.BadParameter("give a keystore file or --private-key-file, not both")
+        raise typer.BadParameter(_("give a keystore file or --private-key-file, not both"))
     config = settings(keystore_dir=keystore_dir, password_file=password_file)
     if keystore_file is not None:
         password = read_password(config, new=False)
         imported = keystore.import_keystore_file(keystore_file, password, config.keystore_dir, kdf=config.kdf)
         if imported.reencrypted:
-            info(f"re-encrypted with the default KDF: {imported.reencrypted}")
+            info(_("re-encrypted with the default KDF: {kdf}").format(kdf=imported.reencrypted))
         typer.echo(imported.address)
         return
     if private_key_file is not None:
         key_text = read_password_file(private_key_file, "private key file")
     else:
-        key_text = str(typer.prompt("Private key (hex)", hide_input=True, err=True))
+        key_text = str(typer.prompt(_("Private key (hex)"), hide_input=True, err=True))
     key = keystore.parse_private_key(key_text)
     password = read_password(config, new=True)
     created = keystore.create_keystore(password, config.keystore_dir, private_key=key, kdf=config.kdf)
@@ -83,16 +84,21 @@ def import_(
 
 @app.command("list")
 def list_(keystore_dir: KeystoreDir = None, as_json: JsonOutput = False) -> None:
-    """List the keystores in the directory (no password needed)."""
+    """List the keystores in the directory, with the names your contacts give them (no password needed)."""
+    from famchain.cli._output import table
+    from famchain.cli.contacts import FILE_NAME, AddressBook
+
     config = settings(keystore_dir=keystore_dir)
     infos = keystore.list_keystores(config.keystore_dir)
     if as_json:
         typer.echo(json.dumps([i.to_json() for i in infos], indent=2))
         return
     if not infos:
-        typer.echo(f"no keystores in {config.keystore_dir}", err=True)
-    for found in infos:
-        typer.echo(f"{found.address}  {found.path}")
+        typer.echo(_("no keystores in {folder}").format(folder=config.keystore_dir), err=True)
+        return
+    book = AddressBook.load(config.home / FILE_NAME)
+    rows = [(found.address, book.name(found.address) or "", str(found.path)) for found in infos]
+    table([N_("address"), N_("name"), N_("keystore")], rows)
 
 
 @app.command()
@@ -116,6 +122,12 @@ def show(
         document = {"address": wallet.address, "encryption_public_key": public_key, "path": str(found.path)}
         typer.echo(json.dumps(document, indent=2))
         return
-    typer.echo(f"address:               {wallet.address}")
-    typer.echo(f"encryption public key: {public_key}")
-    typer.echo(f"keystore:              {found.path}")
+    from famchain.cli._output import fields
+
+    fields(
+        [
+            (N_("address"), wallet.address),
+            (N_("encryption public key"), public_key),
+            (N_("keystore"), str(found.path)),
+        ]
+    )
