@@ -5,17 +5,23 @@ guardian or the family doctor reviews."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from famchain.cli._context import Json, Session, address_arg, chain_command, emit, read_json, write_private
+from famchain.cli._output import block_label, duration, name_of, section_label, sections_label, until, when
 from famchain.errors import InputError
+from famchain.i18n import N_, _, ngettext
 
 if TYPE_CHECKING:
+    from famchain.cli.contacts import AddressBook
     from famchain.records.emergency import EmergencyInfo
+    from famchain.services.emergency import EmergencySettings
+
+__all__ = ["app", "describe", "reason", "state", "when"]  # `when` too: cli/audit.py takes it from here
 
 app = typer.Typer(
     help="Emergency access (break-glass): choices, declarations, custodians' approvals, reading, reviews.",
@@ -31,9 +37,15 @@ Resident = Annotated[
 ]
 
 
-def when(timestamp: int) -> str:
-    """A block time for people."""
-    return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%d %H:%M UTC")
+REASONS = {
+    1: N_("patient unconscious or unable to consent"),
+    2: N_("immediate threat to life or health"),
+    3: N_("major trauma on arrival"),
+    4: N_("poisoning or overdose"),
+    5: N_("patient cannot communicate and no guardian is present"),
+    255: N_("other emergency"),
+}
+"""An emergency reason code -> its description for people (the library's words, as msgids)."""
 
 
 def _sections(text: str) -> int:
@@ -45,24 +57,89 @@ def _sections(text: str) -> int:
 def _names(mask: int) -> str:
     from famchain.records.sections import section_names
 
-    return ", ".join(section_names(mask)) or "none (opted out)"
+    return sections_label(section_names(mask)) if mask else _("none (opted out)")
 
 
-def describe(info: EmergencyInfo, now: int) -> list[str]:
-    """An emergency in a few lines: who, where, why, when, custodians, review."""
+def reason(code: int) -> str:
+    """An emergency's reason for people: ``unconscious (patient unconscious or unable to consent)``."""
+    from famchain.records.emergency import EmergencyReason
+
+    try:
+        known = EmergencyReason(code)
+    except ValueError:
+        return _("reason {code}").format(code=code)
+    return f"{known.label} ({_(REASONS[code])})"
+
+
+def state(info: EmergencyInfo, now: int) -> str:
+    """Where an emergency stands: open, waiting for custodians (k of t), expired or over."""
+    if now >= info.expires_at:
+        return _("over (was opened)") if info.opened else _("expired (never opened)")
+    if len(info.approvals) >= info.threshold:
+        return _("open")
+    return _("waiting for custodians ({k} of {t})").format(k=len(info.approvals), t=info.threshold)
+
+
+def describe(
+    info: EmergencyInfo,
+    now: int,
+    book: AddressBook | None = None,
+    block_time: Callable[[int], int] | None = None,
+) -> list[str]:
+    """An emergency in a few lines: who, where, why, when, custodians, review.
+
+    Args:
+        info: The emergency.
+        now: The chain's time (for its state and what is left of it).
+        book: The address book names come from [default: the user's].
+        block_time: A block's timestamp, to date the approvals [default: blocks shown without a date].
+    """
+    from famchain.cli.contacts import AddressBook
+
+    book = book or AddressBook.of_user()
+
+    def who(address: str) -> str:
+        return name_of(address, book)
+
+    records = ngettext(
+        "{n} record anchored before it", "{n} records anchored before it", info.card_length
+    ).format(n=info.card_length)
     lines = [
-        f"emergency {info.emergency_id} for {info.patient}: {info.state(now)}",
-        f"  declared {when(info.declared_at)} by {info.physician} of {info.institution}",
-        f"  reason: {info.reason_text}",
-        f"  covers: {_names(info.sections)} of the {info.card_length} record(s) anchored before it; "
-        f"ends {when(info.expires_at)}",
-        f"  custodians: {len(info.approvals)} of {info.threshold} approved",
+        _("emergency {id} for {patient}: {state}").format(
+            id=info.emergency_id, patient=who(info.patient), state=state(info, now)
+        ),
+        "  "
+        + _("declared {when} by {physician} of {institution}").format(
+            when=when(info.declared_at), physician=who(info.physician), institution=who(info.institution)
+        ),
+        "  " + _("reason: {reason}").format(reason=reason(info.reason)),
+        "  "
+        + _("covers: {sections} of the {records}; {until}").format(
+            sections=_names(info.sections), records=records, until=until(info.expires_at, now)
+        ),
+        "  " + _("custodians: {k} of {t} approved").format(k=len(info.approvals), t=info.threshold),
     ]
-    lines += [f"    {a.custodian} released its shares in block {a.block}" for a in info.approvals]
-    review = info.review.name.lower() if info.reviews else "not reviewed"
+    for a in info.approvals:
+        block = block_label(a.block, block_time(a.block) if block_time else None)
+        lines.append(
+            "    "
+            + _("{custodian} released its shares in {block}").format(custodian=who(a.custodian), block=block)
+        )
+    verdicts = {"accepted": _("accepted"), "contested": _("contested")}
+    review = (
+        verdicts.get(info.review.name.lower(), info.review.name.lower())
+        if info.reviews
+        else _("not reviewed")
+    )
     lines.append(
-        f"  review: {review}"
-        + "".join(f"; {r.reviewer} {'contested' if r.contested else 'accepted'}" for r in info.reviews)
+        "  "
+        + _("review: {review}").format(review=review)
+        + "".join(
+            _("; {reviewer} {verdict}").format(
+                reviewer=who(r.reviewer), verdict=_("contested") if r.contested else _("accepted")
+            )
+            for r in info.reviews
+        )
     )
     return lines
 
@@ -79,10 +156,11 @@ def show(
     sections = client.emergency.sections(who)
     settings = client.emergency.settings()
     human = (
-        f"{who}: an emergency may open {_names(sections)}\n"
-        f"custodians: {len(settings.custodians)}, threshold {settings.threshold}; an emergency lasts at most "
-        f"{settings.duration / 3600:g} h; {settings.physician_daily_limit} declarations a day per physician, "
-        f"{settings.institution_daily_limit} per institution"
+        _("{resident}: an emergency may open {sections}").format(
+            resident=name_of(who), sections=_names(sections)
+        )
+        + "\n"
+        + _settings_line(settings)
     )
     from famchain.records.sections import section_names
 
@@ -104,9 +182,18 @@ def optin(
     mask = _sections(sections)
     who = address_arg(resident, "--for") if resident is not None else None
     client = s.client
-    s.confirm(f"let an emergency open {_names(mask)}" + (f" for {who}" if who else ""))
+    if who:
+        s.confirm(
+            _("let an emergency open {sections} for {resident}").format(sections=_names(mask), resident=who)
+        )
+    else:
+        s.confirm(_("let an emergency open {sections}").format(sections=_names(mask)))
     client.emergency.opt_in(mask, resident=who)
-    typer.echo(f"an emergency may open {_names(mask)} of {who or client.address}")
+    typer.echo(
+        _("an emergency may open {sections} of {resident}").format(
+            sections=_names(mask), resident=name_of(who or client.address)
+        )
+    )
 
 
 @chain_command(app, "optout")
@@ -114,9 +201,13 @@ def optout(s: Session, resident: Resident = None) -> None:
     """No emergency may be declared; records sealed from now on carry no emergency shares."""
     who = address_arg(resident, "--for") if resident is not None else None
     client = s.client
-    s.confirm("opt out of emergency access" + (f" for {who}" if who else ""))
+    s.confirm(
+        _("opt out of emergency access for {resident}").format(resident=who)
+        if who
+        else _("opt out of emergency access")
+    )
     client.emergency.opt_out(resident=who)
-    typer.echo(f"{who or client.address} opted out of emergency access")
+    typer.echo(_("{resident} opted out of emergency access").format(resident=name_of(who or client.address)))
 
 
 @chain_command(app, "sign-choice")
@@ -133,7 +224,11 @@ def sign_choice(
     who = address_arg(resident, "--for") if resident is not None else None
     document = s.client.emergency.sign_choice(mask, resident=who)
     write_private(output, json.dumps(document, indent=2) + "\n")
-    typer.echo(f"emergency choice ({_names(mask)}) signed and written to {output}")
+    typer.echo(
+        _("emergency choice ({sections}) signed and written to {file}").format(
+            sections=_names(mask), file=output
+        )
+    )
 
 
 @chain_command(app, "relay")
@@ -146,29 +241,35 @@ def relay(
     doc = read_json(document)
     client = s.client
     if doc.get("kind") == CHOICE_KIND:
-        s.confirm(f"relay the emergency choice in {document}")
+        s.confirm(_("relay the emergency choice in {file}").format(file=document))
         client.emergency.relay_choice(doc)
     elif doc.get("kind") == REVIEW_KIND:
-        s.confirm(f"relay the emergency review in {document}")
+        s.confirm(_("relay the emergency review in {file}").format(file=document))
         client.emergency.relay_review(doc)
     else:
-        raise InputError(f"{document} is not a signed emergency choice or review")
-    typer.echo(f"relayed {document}")
+        raise InputError(_("{file} is not a signed emergency choice or review").format(file=document))
+    typer.echo(_("relayed {file}").format(file=document))
 
 
 @chain_command(app, "custodians")
 def custodians(s: Session, as_json: Json = False) -> None:
     """The emergency custodians now and the emergency parameters (each changed by vote)."""
+    from famchain.cli._output import table
+
     settings = s.reader.emergency.settings()
+    if as_json:
+        emit(settings.to_json(), as_json)
+        return
     rows = [
-        f"{c.institution}  {c.kind.label:13} {'key published' if c.key_published else 'NO KEY'}"
+        (
+            name_of(c.institution),
+            _(KINDS.get(c.kind.label, c.kind.label)),
+            _("published") if c.key_published else _("NO KEY"),
+        )
         for c in settings.custodians
     ]
-    rows.append(
-        f"threshold {settings.threshold} of {len(settings.custodians)}; duration {settings.duration} s; "
-        f"{settings.physician_daily_limit}/day per physician, {settings.institution_daily_limit}/day per institution"
-    )
-    emit(settings.to_json(), as_json, "\n".join(rows))
+    table([N_("custodian"), N_("kind"), N_("member key")], rows)
+    typer.echo(_settings_line(settings))
 
 
 @chain_command(app, "declare")
@@ -190,15 +291,27 @@ def declare(
     who = address_arg(patient, "patient")
     code = parse_reason(reason)
     client = s.client
-    s.confirm(f"declare an emergency for {who} ({code.label})")
+    s.confirm(
+        _("declare an emergency for {patient} ({reason})").format(patient=name_of(who), reason=code.label)
+    )
     declared = client.emergency.declare(who, code)
     info = declared.emergency
+    now = client.now()
+    records = ngettext("{n} record", "{n} records", info.card_length).format(n=info.card_length)
     emit(
-        {**info.to_json(client.now()), "tx": declared.tx.tx_hash},
+        {**info.to_json(now), "tx": declared.tx.tx_hash},
         as_json,
-        f"emergency {info.emergency_id} declared for {who}: covers {_names(info.sections)} of "
-        f"{info.card_length} record(s) until {when(info.expires_at)}; {info.threshold} custodians must approve "
-        f"(`famchain emergency approve {info.emergency_id}`)",
+        _(
+            "emergency {id} declared for {patient}: covers {sections} of {records} {until}; {t} custodians "
+            "must approve (`famchain emergency approve {id}`)"
+        ).format(
+            id=info.emergency_id,
+            patient=name_of(who),
+            sections=_names(info.sections),
+            records=records,
+            until=until(info.expires_at, now),
+            t=info.threshold,
+        ),
     )
 
 
@@ -210,13 +323,19 @@ def approve(
 ) -> None:
     """As a custodian: release your shares of the covered records to the physician and approve on chain."""
     client = s.client
-    s.confirm(f"release your shares for emergency {emergency}")
+    s.confirm(_("release your shares for emergency {id}").format(id=emergency))
     done = client.emergency.approve(emergency)
     lines = [
-        f"released shares of {done.records} record(s) for emergency {emergency} in {done.bundle_cid}"
-        + ("; the emergency is open" if done.opened else "")
+        ngettext(
+            "released shares of {n} record for emergency {id} in {cid}",
+            "released shares of {n} records for emergency {id} in {cid}",
+            done.records,
+        ).format(n=done.records, id=emergency, cid=done.bundle_cid)
+        + (_("; the emergency is open") if done.opened else "")
     ]
-    lines += [f"  left out {sk.record_id}: {sk.reason}" for sk in done.skipped]
+    lines += [
+        "  " + _("left out {record}: {why}").format(record=sk.record_id, why=sk.reason) for sk in done.skipped
+    ]
     emit(done.to_json(), as_json, "\n".join(lines))
 
 
@@ -226,7 +345,10 @@ def pending(s: Session, as_json: Json = False) -> None:
     client = s.client
     now = client.now()
     found = client.emergency.pending()
-    human = "\n".join(line for e in found for line in describe(e, now)) or "no emergency waits for you"
+    human = "\n".join(
+        line for e in found for line in describe(e, now, block_time=client.chain.block_timestamp)
+    )
+    human = human or _("no emergency waits for you")
     emit({"emergencies": [e.to_json(now) for e in found]}, as_json, human)
 
 
@@ -238,13 +360,25 @@ def read(
 ) -> None:
     """As the declaring physician: the emergency sections of the records anchored before the declaration."""
     result = s.client.emergency.read(emergency)
-    lines = [f"emergency {emergency} for {result.emergency.patient}; reason: {result.emergency.reason_text}"]
+    lines = [
+        _("emergency {id} for {patient}; reason: {reason}").format(
+            id=emergency, patient=name_of(result.emergency.patient), reason=reason(result.emergency.reason)
+        )
+    ]
     for r in result.results:
-        lines.append(f"record {r.record_id} by {r.anchor.author}")
-        lines += [f"  {name}: {json.dumps(value, ensure_ascii=False)}" for name, value in r.sections.items()]
-        lines += [f"  {name}: withheld ({why})" for name, why in r.withheld.items()]
+        lines.append(
+            _("record {record} by {author}").format(record=r.record_id, author=name_of(r.anchor.author))
+        )
+        lines += [
+            f"  {section_label(name)}: {json.dumps(value, ensure_ascii=False)}"
+            for name, value in r.sections.items()
+        ]
+        lines += [
+            "  " + _("{section}: withheld ({why})").format(section=section_label(name), why=why)
+            for name, why in r.withheld.items()
+        ]
     if not result.results:
-        lines.append("no record anchored before the declaration holds an emergency section")
+        lines.append(_("no record anchored before the declaration holds an emergency section"))
     emit(result.to_json(), as_json, "\n".join(lines))
 
 
@@ -260,17 +394,21 @@ def review(
 ) -> None:
     """As the patient, a guardian with the emergency scope or the family doctor: accept or contest an emergency."""
     if accept == contest:
-        raise InputError("say --accept or --contest")
+        raise InputError(_("say --accept or --contest"))
     client = s.client
-    verdict = "contested" if contest else "accepted"
+    verdict = _("contested") if contest else _("accepted")
     if sign is not None:
         document = client.emergency.sign_review(emergency, contested=contest)
         write_private(sign, json.dumps(document, indent=2) + "\n")
-        typer.echo(f"review of emergency {emergency} ({verdict}) signed and written to {sign}")
+        typer.echo(
+            _("review of emergency {id} ({verdict}) signed and written to {file}").format(
+                id=emergency, verdict=verdict, file=sign
+            )
+        )
         return
-    s.confirm(f"mark emergency {emergency} as {verdict}")
+    s.confirm(_("mark emergency {id} as {verdict}").format(id=emergency, verdict=verdict))
     client.emergency.review(emergency, contested=contest)
-    typer.echo(f"emergency {emergency} {verdict}")
+    typer.echo(_("emergency {id} {verdict}").format(id=emergency, verdict=verdict))
 
 
 @chain_command(app, "list")
@@ -289,7 +427,10 @@ def list_emergencies(
         physician=address_arg(physician, "physician") if physician is not None else None,
     )
     now = client.now()
-    human = "\n".join(line for e in found for line in describe(e, now)) or "no emergency declared"
+    human = "\n".join(
+        line for e in found for line in describe(e, now, block_time=client.chain.block_timestamp)
+    )
+    human = human or _("no emergency declared")
     emit({"emergencies": [e.to_json(now) for e in found]}, as_json, human)
 
 
@@ -303,4 +444,30 @@ def info_command(
     client = s.reader
     found = client.emergency.info(emergency)
     now = client.now()
-    emit(found.to_json(now), as_json, "\n".join(describe(found, now)))
+    if as_json:
+        emit(found.to_json(now), as_json)
+        return
+    typer.echo("\n".join(describe(found, now, block_time=client.chain.block_timestamp)))
+
+
+KINDS = {
+    "primary-care": N_("primary care"),
+    "hospital": N_("hospital"),
+    "insurer": N_("insurer"),
+    "research": N_("research institute"),
+    "regulator": N_("regulator"),
+}
+"""An institution kind's label -> its name for people."""
+
+
+def _settings_line(settings: EmergencySettings) -> str:
+    return _(
+        "threshold {t} of {n} custodians; an emergency lasts at most {duration}; {per_physician} declarations "
+        "a day per physician, {per_institution} per institution"
+    ).format(
+        t=settings.threshold,
+        n=len(settings.custodians),
+        duration=duration(settings.duration),
+        per_physician=settings.physician_daily_limit,
+        per_institution=settings.institution_daily_limit,
+    )

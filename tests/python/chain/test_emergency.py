@@ -517,7 +517,7 @@ def test_emergency_commands(world: World, cli: Cli, tmp_path: Path) -> None:
     assert [(r["record"], set(r["sections"])) for r in opened] == [(record.to_0x_hex(), {"diagnosis"})]
     human = cli.ok(physician, "emergency", "read", str(eid)).stdout
     assert "Unstable angina" in human
-    assert "present_illness: withheld (not an emergency section of this emergency)" in human
+    assert "present illness: withheld (not an emergency section of this emergency)" in human
 
     # The patient's audit: the emergency comes first, then the history; review and the accounting.
     audit = cli.ok(None, "audit", "--patient", patient.address).stdout
