@@ -163,3 +163,47 @@ def test_help_strings_lists_where_each_string_is_shown() -> None:
     )
     assert any(w.startswith("famchain emergency declare") for w in shown["The patient."])
     assert isinstance(typer.main.get_command(app), click.Group)
+
+
+def test_the_bench_tables_speak_chinese(chinese: None) -> None:
+    import io
+
+    from rich.console import Console
+
+    from famchain.cli import bench
+
+    out = io.StringIO()
+    console = Console(file=out, width=200)
+    figures = {
+        "import_typer_s": 0.1,
+        "help_s": 0.12,
+        "help_ratio": 1.2,
+        "account_list_s": 0.5,
+        "account_list_ratio": 5.0,
+    }
+    bench.print_startup(console, figures)
+    bench.print_signing(console, {"native_ms": 3.0, "coincurve_ms": None})
+    text = out.getvalue()
+    assert "启动时间（实际耗时中位数，并列测量）" in text  # noqa: RUF001
+    assert "命令" in text
+    assert "达标" in text
+    assert "未达标" in text
+    assert "签名一笔交易：纯 Python（eth-keys native）3.000 毫秒，未安装 coincurve" in text  # noqa: RUF001
+
+
+@pytest.mark.parametrize(
+    ("lang", "expected"),
+    [
+        ("en", "error: --port must be 0..65535, not 70000"),
+        ("zh_CN", "error: --port 必须在 0..65535 之间，而不是 70000"),  # noqa: RUF001
+    ],
+)
+def test_portal_errors_are_one_line_in_the_language(lang: str, expected: str) -> None:
+    before = i18n.language()
+    i18n.use_language(lang)
+    try:
+        result = CliRunner(mix_stderr=False).invoke(app, ["portal", "--port", "70000"])
+    finally:
+        i18n.use_language(before)
+    assert result.exit_code == 1
+    assert result.stderr.strip() == expected

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from famchain.cli._context import Json, settings
+from famchain.i18n import N_, _
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -23,6 +24,8 @@ SINGLE_TARGET_RATIO = 0.5
 READ_TARGET_SECONDS = 3.0
 
 app = typer.Typer()
+
+MET, MISSED = N_("met"), N_("missed")
 
 
 def famchain_command() -> list[str]:
@@ -69,7 +72,7 @@ def bench(
         typer.echo(json.dumps(result.figures, indent=2))
         return
     console = Console(stderr=True)
-    with console.status("starting") as status:
+    with console.status(_("starting")) as status:
         result = run(
             anvil=anvil,
             famchain=famchain_command(),
@@ -86,9 +89,9 @@ def print_startup(console: Console, figures: dict[str, Any]) -> None:
 
     from famchain.bench.runner import ACCOUNT_LIST_TARGET_RATIO, HELP_TARGET_RATIO
 
-    table = Table(title="Startup (median wall time, measured side by side)")
-    for column in ("command", "seconds", "/ import typer", "target"):
-        table.add_column(column, justify="left" if column == "command" else "right")
+    table = Table(title=_("Startup (median wall time, measured side by side)"))
+    for column in (N_("command"), N_("seconds"), N_("/ import typer"), N_("target")):
+        table.add_column(_(column), justify="left" if column == "command" else "right")
     table.add_row('python -c "import typer"', f"{figures['import_typer_s']:.3f}", "1.00", "")
     for label, key, target in (
         ("famchain --help", "help", HELP_TARGET_RATIO),
@@ -105,15 +108,22 @@ def print_startup(console: Console, figures: dict[str, Any]) -> None:
 
 
 def _verdict(ok: bool) -> str:
-    return "[green]met[/green]" if ok else "[red]missed[/red]"
+    return f"[green]{_(MET)}[/green]" if ok else f"[red]{_(MISSED)}[/red]"
 
 
 def print_signing(console: Console, signing: dict[str, Any]) -> None:
     """Signing one transaction with each eth-keys backend."""
     fast = signing["coincurve_ms"]
     console.print(
-        f"  signing one transaction: {signing['native_ms']:.3f} ms pure Python (eth-keys native), "
-        + (f"{fast:.3f} ms with coincurve (libsecp256k1)" if fast is not None else "coincurve not installed")
+        "  "
+        + _("signing one transaction: {native:.3f} ms pure Python (eth-keys native), ").format(
+            native=signing["native_ms"]
+        )
+        + (
+            _("{fast:.3f} ms with coincurve (libsecp256k1)").format(fast=fast)
+            if fast is not None
+            else _("coincurve not installed")
+        )
     )
 
 
@@ -129,9 +139,9 @@ def print_tables(console: Console, result: BenchResult) -> None:
     print_startup(console, f["startup"])
     print_signing(console, f["signing"])
 
-    gas = Table(title="Gas per operation (famchain vs naive baseline)")
-    for column in ("operation", "famchain", "baseline", "famchain / baseline", "target"):
-        gas.add_column(column, justify="left" if column == "operation" else "right")
+    gas = Table(title=_("Gas per operation (famchain vs naive baseline)"))
+    for column in (N_("operation"), "famchain", N_("baseline"), N_("famchain / baseline"), N_("target")):
+        gas.add_column(_(column), justify="left" if column == "operation" else "right")
     for op in OPS:
         ours, theirs = f["gas"][op], f["baseline_gas"][op]
         target = TARGETS.get(op)
@@ -139,34 +149,38 @@ def print_tables(console: Console, result: BenchResult) -> None:
         gas.add_row(op, f"{ours:,}", f"{theirs:,}", f"{ours / theirs:.2f}", verdict)
     console.print(gas)
     console.print(
-        "  is_authorized: estimateGas of the view minus 21,000 intrinsic and the calldata cost (execution gas).\n"
-        "  anchor: a single record on a card that already holds records; the baseline has no batch, so its\n"
-        "  per-record batch figure is 50 single transactions averaged."
+        _(
+            "  is_authorized: estimateGas of the view minus 21,000 intrinsic and the calldata cost (execution gas).\n"
+            "  anchor: a single record on a card that already holds records; the baseline has no batch, so its\n"
+            "  per-record batch figure is 50 single transactions averaged."
+        )
     )
 
     tp = f["throughput"]
     rate = tp["devnet_transfers_per_s"]
-    speed = Table(title="Throughput (same TransactionSender, fresh devnet)")
-    for column in ("measure", "per second", "of the transfer rate", "target"):
-        speed.add_column(column, justify="left" if column == "measure" else "right")
-    speed.add_row(f"plain value transfers ({sizes.transfers}, pipelined)", f"{rate:,.1f}", "1.00", "")
+    speed = Table(title=_("Throughput (same TransactionSender, fresh devnet)"))
+    for column in (N_("measure"), N_("per second"), N_("of the transfer rate"), N_("target")):
+        speed.add_column(_(column), justify="left" if column == "measure" else "right")
     speed.add_row(
-        f"submit, one record per tx ({sizes.submit_single})",
+        _("plain value transfers ({n}, pipelined)").format(n=sizes.transfers), f"{rate:,.1f}", "1.00", ""
+    )
+    speed.add_row(
+        _("submit, one record per tx ({n})").format(n=sizes.submit_single),
         f"{tp['submit_per_s']:,.1f}",
         f"{d['submit_ratio']:.3f}",
         f">= {SINGLE_TARGET_RATIO:.0%} {_verdict(d['submit_ratio'] >= SINGLE_TARGET_RATIO)}",
     )
     speed.add_row(
-        f"submit, batched ({sizes.submit_batched})",
+        _("submit, batched ({n})").format(n=sizes.submit_batched),
         f"{tp['submit_batched_per_s']:,.1f}",
         f"{d['submit_batched_ratio']:.3f}",
         f">= {BATCHED_TARGET:,.0f}/s {_verdict(tp['submit_batched_per_s'] >= BATCHED_TARGET)}",
     )
     console.print(speed)
 
-    reads = Table(title="Reading a whole card (history + fetch + verify + decrypt)")
-    for column in ("records", "seconds", "JSON-RPC calls", "target"):
-        reads.add_column(column, justify="right")
+    reads = Table(title=_("Reading a whole card (history + fetch + verify + decrypt)"))
+    for column in (N_("records"), N_("seconds"), N_("JSON-RPC calls"), N_("target")):
+        reads.add_column(_(column), justify="right")
     for read in d["reads"]:
         goal = ""
         if read["records"] >= 1_000:
@@ -175,19 +189,22 @@ def print_tables(console: Console, result: BenchResult) -> None:
     console.print(reads)
 
     s = f["scale"]
-    scale = Table(title="Scale")
-    scale.add_column("measure")
-    scale.add_column("gas / MB", justify="right")
-    scale.add_column("target", justify="right")
-    scale.add_row("anchor, 1st record of a card", f"{s['anchor_gas_first']:,}", "")
+    scale = Table(title=_("Scale"))
+    scale.add_column(_("measure"))
+    scale.add_column(_("gas / MB"), justify="right")
+    scale.add_column(_("target"), justify="right")
+    scale.add_row(_("anchor, 1st record of a card"), f"{s['anchor_gas_first']:,}", "")
     flat = s["anchor_gas_10000th"] <= s["anchor_gas_first"]
     scale.add_row(
-        f"anchor, record #{sizes.history:,} of the same card",
+        _("anchor, record #{n:,} of the same card").format(n=sizes.history),
         f"{s['anchor_gas_10000th']:,}",
-        f"flat {_verdict(flat)}",
+        _("flat") + f" {_verdict(flat)}",
     )
-    scale.add_row("isAuthorized, 1 grant", f"{f['gas']['is_authorized']:,}", "")
-    scale.add_row(f"isAuthorized, {sizes.grants:,} grants", f"{s['is_authorized_gas_10000_grants']:,}", "")
-    scale.add_row("peak RSS of the benchmark (MB)", f"{f['peak_rss_mb']:,.1f}", "")
+    scale.add_row(_("isAuthorized, 1 grant"), f"{f['gas']['is_authorized']:,}", "")
+    scale.add_row(
+        _("isAuthorized, {n:,} grants").format(n=sizes.grants), f"{s['is_authorized_gas_10000_grants']:,}", ""
+    )
+    scale.add_row(_("peak RSS of the benchmark (MB)"), f"{f['peak_rss_mb']:,.1f}", "")
     console.print(scale)
-    console.print(f"  {'quick' if sizes.history < 10_000 else 'full'} run, {d['seconds']:.0f} s")
+    run = _("quick run") if sizes.history < 10_000 else _("full run")
+    console.print("  " + _("{run}, {seconds:.0f} s").format(run=run, seconds=d["seconds"]))

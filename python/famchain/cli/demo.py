@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from famchain.cli._context import Json, settings
+from famchain.i18n import _
 
 app = typer.Typer()
 
@@ -26,7 +27,7 @@ def demo(
     def show(step: Step) -> None:
         steps.append(step)
         if not as_json:
-            mark = "ok  " if step.ok else "FAIL"
+            mark = _("ok  ") if step.ok else _("FAIL")
             typer.echo(f"[{mark}] {step.number:>2}. {step.title}\n        ({step.actor}) {step.outcome}")
 
     failed: DemoFailed | None = None
@@ -40,4 +41,4 @@ def demo(
     if failed is not None:
         raise failed
     if not as_json:
-        typer.echo(f"demo passed: {len(steps)} steps behaved as stated")
+        typer.echo(_("demo passed: {n} steps behaved as stated").format(n=len(steps)))

@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from famchain.cli._context import Session, chain_command, info
+from famchain.i18n import _
 
 app = typer.Typer(help="The patients' portal: residents act from their browser wallet, gasless.")
 
@@ -41,9 +42,9 @@ def serve(
     from famchain.portal.server import serve as run
 
     if not 0 <= port <= 65535:
-        raise InputError(f"--port must be 0..65535, not {port}")
+        raise InputError(_("--port must be 0..65535, not {port}").format(port=port))
     if rate < 0:
-        raise InputError(f"--rate must be 0 or more, not {rate}")
+        raise InputError(_("--rate must be 0 or more, not {rate}").format(rate=rate))
     if demo:
         _serve_demo(host, port, rate)
         return
@@ -52,7 +53,11 @@ def serve(
     application = create_app(client, names=directory, limiter=RateLimiter(rate))
 
     def ready(url: str) -> None:
-        info(f"portal for chain {client.chain_id}, relayer {client.address}")
+        info(
+            _("portal for chain {chain}, relayer {relayer}").format(
+                chain=client.chain_id, relayer=client.address
+            )
+        )
         typer.echo(url, err=False)
 
     run(application, host, port, ready=ready)
@@ -71,14 +76,18 @@ def _serve_demo(host: str, port: int, rate: int) -> None:
     from famchain.storage.kubo import KuboStore
 
     with fresh_devnet(settings().anvil_binary()) as (rpc_url, ipfs_url, home):
-        info(f"devnet: {rpc_url} (chain 31337), store: {ipfs_url}")
+        info(_("devnet: {rpc} (chain 31337), store: {store}").format(rpc=rpc_url, store=ipfs_url))
         world = build_portal_world(connect(rpc_url), dev_account(), KuboStore(ipfs_url), home)
         info(
-            "demo resident Zhang Min: import this devnet-only key into a browser wallet on chain 31337 "
-            f"({rpc_url}): 0x{world.patient_key.hex()}"
+            _(
+                "demo resident Zhang Min: import this devnet-only key into a browser wallet on chain 31337 "
+                "({rpc}): {key}"
+            ).format(rpc=rpc_url, key="0x" + world.patient_key.hex())
         )
         info(
-            f"her son (not yet a guardian; appoint him on the Guardians page): 0x{world.helper.account_key().hex()}"
+            _("her son (not yet a guardian; appoint him on the Guardians page): {key}").format(
+                key="0x" + world.helper.account_key().hex()
+            )
         )
         application = create_app(world.relayer, names=world.names, limiter=RateLimiter(rate))
         previous = signal.signal(signal.SIGTERM, _interrupt)  # so the devnet is stopped on SIGTERM too
