@@ -207,3 +207,24 @@ def test_portal_errors_are_one_line_in_the_language(lang: str, expected: str) ->
         i18n.use_language(before)
     assert result.exit_code == 1
     assert result.stderr.strip() == expected
+
+
+@pytest.mark.parametrize("args", [["--help"], ["contacts", "list"], ["account", "list"]])
+def test_chinese_help_names_and_tables_load_no_web3(args: list[str], tmp_path: Path) -> None:
+    script = (
+        "import sys\n"
+        "from famchain.cli import main\n"
+        f"sys.argv = ['famchain', *{args!r}]\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "print(sorted({'web3', 'eth_account'} & set(sys.modules)), file=sys.stderr)\n"
+    )
+    env = {
+        **os.environ,
+        "FAMCHAIN_LANG": "zh_CN",
+        "FAMCHAIN_HOME": str(tmp_path / "home"),
+        "FAMCHAIN_KEYSTORE_DIR": str(tmp_path / "keys"),
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, check=False
+    )
+    assert result.stderr.splitlines()[-1] == "[]", result.stderr

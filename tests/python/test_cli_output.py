@@ -200,3 +200,13 @@ def test_contacts_speak_chinese() -> None:
     assert (code, out.strip()) == (0, f"{DR_LI} 现在显示为 李医生")
     code, out, _ = _cli("contacts", "list")
     assert out.splitlines() == ["名称    地址", f"李医生  {DR_LI}"]
+
+
+@pytest.mark.usefixtures("home")
+def test_the_users_book_is_read_again_after_a_change() -> None:
+    assert _output.name_of(DR_LI) == DR_LI
+    assert _cli("contacts", "add", DR_LI, "Dr Li")[0] == 0
+    assert _output.name_of(DR_LI) == "Dr Li (0x9965…A4dc)"
+    assert _cli("contacts", "add", DR_LI, "Dr Li Wei")[0] == 0
+    assert _output.name_of(DR_LI) == "Dr Li Wei (0x9965…A4dc)"
+    assert AddressBook.of_user() is AddressBook.of_user()  # unchanged: not read again

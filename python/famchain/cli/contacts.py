@@ -33,6 +33,16 @@ Home = Annotated[
 ]
 
 
+_LOADED: dict[str, Any] = {}
+
+
+def _mtime(path: Path) -> int | None:
+    try:
+        return path.stat().st_mtime_ns
+    except OSError:
+        return None
+
+
 def _key(address: str) -> str:
     return address.strip().lower()
 
@@ -94,9 +104,15 @@ class AddressBook:
 
     @classmethod
     def of_user(cls) -> AddressBook:
-        """The book of this invocation's settings (``$FAMCHAIN_HOME``, ``$FAMCHAIN_KEYSTORE_DIR``)."""
+        """The book of this invocation's settings (``$FAMCHAIN_HOME``, ``$FAMCHAIN_KEYSTORE_DIR``), read again
+        only when the file or the keystore folder changed (a command naming many addresses reads it once)."""
         config = settings()
-        return cls.load(config.home / FILE_NAME, config.keystore_dir)
+        path, keys = config.home / FILE_NAME, config.keystore_dir
+        stamp = (str(path), _mtime(path), str(keys), _mtime(keys))
+        if _LOADED.get("stamp") != stamp:
+            _LOADED.update(stamp=stamp, book=cls.load(path, keys))
+        book: AddressBook = _LOADED["book"]
+        return book
 
     def name(self, address: str) -> str | None:
         """What to call ``address``: its contact name, else ``my key`` for a keystore of the user's."""
@@ -145,6 +161,7 @@ class AddressBook:
         entries = [{"address": a, "name": n} for a, n in sorted(self.contacts.items(), key=lambda x: x[1])]
         text = json.dumps({"contacts": entries}, indent=2, ensure_ascii=False) + "\n"
         write_private(self.path, text.encode())
+        _LOADED.clear()  # a write within the file system's timestamp tick would not change its mtime
 
     def to_json(self) -> list[dict[str, str]]:
         """``[{"address": ..., "name": ...}]`` sorted by name, for ``--json``."""
