@@ -15,13 +15,13 @@ import click
 import pytest
 import typer.main
 from babel.messages.catalog import Catalog
-from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
+from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir, extract_from_file
 from babel.messages.pofile import read_po
 from typer.testing import CliRunner
 
 from famchain import i18n
 from famchain.cli import app
-from famchain.cli._help import help_strings
+from famchain.cli._help import CLICK_MODULES, help_strings
 
 LOCALE = Path(str(files("famchain") / "locale")) / "zh_CN" / "LC_MESSAGES"
 PACKAGE = Path(str(files("famchain")))
@@ -66,7 +66,15 @@ def test_every_message_in_the_source_has_a_chinese_translation(catalog: Catalog)
             PACKAGE, keywords=DEFAULT_KEYWORDS
         )
     }
+    for module in CLICK_MODULES:  # click's usage errors, translated while a command runs
+        found.update(
+            {
+                message if isinstance(message, str) else tuple(message): f"{module.__name__}:{lineno}"
+                for lineno, message, _comments, _context in extract_from_file("python", str(module.__file__))
+            }
+        )
     assert "until {date} ({left})" in found  # the extractor sees famchain's own calls
+    assert "No such option: {name}" in found  # and click's
     missing = {msgid: where for msgid, where in found.items() if not _translated(catalog, msgid)}
     assert missing == {}, "run `make i18n` and translate these in famchain.po"
 
@@ -228,3 +236,27 @@ def test_chinese_help_names_and_tables_load_no_web3(args: list[str], tmp_path: P
         [sys.executable, "-c", script], env=env, capture_output=True, text=True, check=False
     )
     assert result.stderr.splitlines()[-1] == "[]", result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["consent", "grant", "--bogus"], "error: 没有此选项：--bogus"),  # noqa: RUF001
+        (["emergency", "approve"], "error: 缺少参数 'EMERGENCY'."),
+    ],
+)
+def test_click_usage_errors_are_in_chinese(chinese: None, args: list[str], expected: str) -> None:
+    result = CliRunner(mix_stderr=False).invoke(app, args)
+    assert result.exit_code == 2
+    assert result.stderr.startswith(expected)
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_click_messages_are_english_again_after_a_chinese_command(chinese: None) -> None:
+    import click.parser
+
+    CliRunner(mix_stderr=False).invoke(app, ["consent", "grant", "--bogus"])
+    i18n.use_language("en")
+    result = CliRunner(mix_stderr=False).invoke(app, ["consent", "grant", "--bogus"])
+    assert result.stderr.startswith("error: No such option: --bogus")
+    assert click.parser._("No such option: {name}") == "No such option: {name}"

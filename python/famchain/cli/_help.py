@@ -15,8 +15,13 @@ from contextlib import contextmanager
 from typing import Any, TypeVar
 
 import click
+import click.core
+import click.exceptions
+import click.parser
+import click.types
 import typer.rich_utils
 
+from famchain import i18n
 from famchain.cli._errors import FamchainGroup
 from famchain.i18n import N_, _
 
@@ -66,6 +71,33 @@ def _typer_strings() -> Iterator[None]:
             setattr(typer.rich_utils, name, value)
 
 
+CLICK_MODULES = (click.core, click.exceptions, click.parser, click.types)
+"""The click modules whose messages people meet (usage errors, bad values); their ``_()`` and ``ngettext()``
+calls are famchain's while a command runs, so their msgids are in famchain's catalog (``make i18n``)."""
+
+
+@contextmanager
+def click_messages() -> Iterator[None]:
+    """Click's own messages (``No such option``, ``Missing argument`` …) in the current language."""
+    if i18n.language() == "en":
+        yield
+        return
+    saved = [(module, module.__dict__.get("_"), module.__dict__.get("ngettext")) for module in CLICK_MODULES]
+    try:
+        for module, gettext, ngettext in saved:
+            if gettext is not None:
+                module._ = i18n._  # type: ignore[attr-defined]
+            if ngettext is not None:
+                module.ngettext = i18n.ngettext  # type: ignore[attr-defined]
+        yield
+    finally:
+        for module, gettext, ngettext in saved:
+            if gettext is not None:
+                module._ = gettext  # type: ignore[attr-defined]
+            if ngettext is not None:
+                module.ngettext = ngettext  # type: ignore[attr-defined]
+
+
 class Translating(click.Command):
     """Draws its help translated (mixed in before a click command class by :func:`translating`)."""
 
@@ -113,7 +145,11 @@ def translate_tree(command: click.Command) -> click.Command:
 
 
 class HelpGroup(Translating, FamchainGroup):
-    """The root group: lazy commands, one-line errors, and help in the user's language."""
+    """The root group: lazy commands, one-line errors, and help (and click's messages) in the user's language."""
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        with click_messages():
+            return super().main(*args, **kwargs)
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         found = super().get_command(ctx, cmd_name)
