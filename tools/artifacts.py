@@ -61,8 +61,7 @@ def _document(root: Path, unit: str, name: str, body: dict[str, Any], content: s
 def compile_contracts(root: Path = ROOT) -> dict[str, dict[str, Any]]:
     """Compile ``contracts/`` and return the artifact documents of the deployable contracts by name."""
     sources = {
-        path.relative_to(root).as_posix(): path.read_text()
-        for path in sorted((root / "contracts").rglob("*.sol"))
+        path.relative_to(root).as_posix(): path.read_text() for path in sorted((root / "contracts").rglob("*.sol"))
     }
     output = _compile(root, sources)
     found = {
