@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -494,8 +495,15 @@ def test_emergency_commands(world: World, cli: Cli, tmp_path: Path) -> None:
     assert cli.json(None, "consortium", "parameters")["custodians"] == [m.address for m in members]
     settings = cli.json(None, "emergency", "custodians")
     assert (settings["threshold"], len(settings["custodians"])) == (2, 2)
+    shown = cli.ok(
+        None, "emergency", "custodians"
+    ).stdout.splitlines()  # for people: a table, then the settings
+    assert shown[0].split() == ["custodian", "kind", "member", "key"]
+    assert [row.split()[-1] for row in shown[1:3]] == ["published", "published"]
+    assert shown[3].startswith("threshold 2 of 2 custodians; an emergency lasts at most ")
 
     cli.tx(patient, "emergency", "optin", "--sections", "diagnosis,allergies")
+    assert "an emergency may open diagnosis, allergies" in cli.ok(patient, "emergency", "show").stdout
     shown = cli.json(patient, "emergency", "show")
     assert shown["sections"] == ["diagnosis", "allergies"]
     assert world.chain.emergency.sections(patient.address) == int(Section.DIAGNOSIS | Section.ALLERGIES)
@@ -513,6 +521,13 @@ def test_emergency_commands(world: World, cli: Cli, tmp_path: Path) -> None:
         released = cli.json(member, "emergency", "approve", str(eid), "--yes")
         assert released["records"] == 1
     assert world.chain.emergency.is_open(eid)
+    described = cli.ok(None, "emergency", "info", str(eid)).stdout
+    assert f"emergency {eid} for " in described
+    assert ": open" in described
+    assert "custodians: 2 of 2 approved" in described
+    dated = r"released its shares in block \d+ \(\d{4}-\d\d-\d\d \d\d:\d\d "
+    assert len(re.findall(dated, described)) == 2  # each approval with its block and the block's date
+    assert "reason: unconscious (patient unconscious or unable to consent)" in described
     opened = cli.json(physician, "emergency", "read", str(eid))["records"]
     assert [(r["record"], set(r["sections"])) for r in opened] == [(record.to_0x_hex(), {"diagnosis"})]
     human = cli.ok(physician, "emergency", "read", str(eid)).stdout
