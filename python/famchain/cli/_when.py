@@ -36,6 +36,10 @@ def until(timestamp: int, now: int) -> str:
     return f"until {local_date(timestamp)} ({span(timestamp - now)})"
 
 
+def _terminal() -> bool:
+    return sys.stdin.isatty()
+
+
 def ask(yes: bool, question: str) -> None:
     """Ask before a consent or agreement transaction (or a signature), unless ``--yes``; Enter answers No.
 
@@ -45,7 +49,7 @@ def ask(yes: bool, question: str) -> None:
     """
     if yes:
         return
-    if not sys.stdin.isatty():
+    if not _terminal():
         raise ConfigError(f"not going ahead ({question}) without confirmation: pass --yes")
     if not typer.confirm(f"{question}?", default=False):
         raise typer.Abort()

@@ -29,6 +29,7 @@ from famchain.cli._context import (
     settings,
     write_private,
 )
+from famchain.cli._when import ask, span, until
 from famchain.errors import InputError
 from famchain.records.sections import (
     ALL_SECTIONS,
@@ -224,7 +225,7 @@ def request(
     records_until: RecordsUntil = None,
 ) -> None:
     """As a practitioner: ask a patient for access; the terms are sealed to the patient and you (the patient
-    sees them in `consent list`)."""
+    reads them in `consent list` and answers with `consent answer YOU --grant` or `--refuse`)."""
     who = address_arg(patient, "patient")
     mask = section_mask(sections or ["all"])
     acts = action_mask(actions or ["read"])
@@ -233,9 +234,12 @@ def request(
     client = s.client
     proposed = client.consents.proposed_terms(mask, acts, options)
     typer.echo(terms_text(client.address, proposed, mask, acts, duration, now=client.now()))
-    s.confirm(f"request access to {who}")
+    ask(s.yes, f"Send transaction: request access to {who}")
     client.consents.request(who, mask, actions=acts, duration=duration, terms=proposed)
-    typer.echo(f"asked {who} for {', '.join(section_names(mask))} ({options.purpose}) for {days:g} day(s)")
+    typer.echo(
+        f"asked {who} for {', '.join(section_names(mask))} ({options.purpose}) for {span(duration)}; the patient "
+        f"answers with `famchain consent answer {client.address} --grant` (or --refuse)"
+    )
 
 
 @chain_command(app, "grant")
@@ -253,21 +257,33 @@ def grant(
     records_from: RecordsFrom = None,
     records_until: RecordsUntil = None,
 ) -> None:
-    """As the patient: grant consent; the keys of your existing covered records go in the same transaction."""
+    """As the patient: grant consent; the keys of your existing covered records go in the same transaction
+    (what is not given is taken from the grantee's open request)."""
     who = address_arg(grantee, "grantee")
     options = _options(purpose, recipient, contact, data, method, records_from, records_until)
+    _grant(s, who, sections, actions, days, options)
+
+
+def _grant(
+    s: Session,
+    who: str,
+    sections: list[str] | None,
+    actions: list[str] | None,
+    days: float | None,
+    options: TermsOptions,
+) -> None:
     client = s.client
     mask, acts, seconds = _scope(client, who, sections, actions, days)
     now = client.now()
     expires = now + seconds
     terms = client.consents.terms_for(who, mask, acts, options)
     typer.echo(terms_text(who, terms, mask, acts, seconds, now=now))
-    s.confirm(f"grant {who} {', '.join(section_names(mask))} for {terms.purpose}")
+    ask(s.yes, f"Send transaction: grant {who} {', '.join(section_names(mask))} for {terms.purpose}")
     done = client.consents.grant(who, mask, actions=acts, expires_at=expires, terms=terms)
     bundle = done.release.bundle_cid
     typer.echo(
         f"granted {who}: {', '.join(section_names(mask))}; {', '.join(action_names(acts))}; {done.terms.purpose}; "
-        f"until {expires}" + (f"; existing records released in {bundle}" if bundle else "")
+        f"{until(expires, now)}" + (f"; existing records released in {bundle}" if bundle else "")
     )
     _print_release(done.release)
 
@@ -472,7 +488,7 @@ def submit(
     if signature is not None:
         doc = with_signature(doc, parse_signature(signature), "patient")
     client = s.client
-    s.confirm("relay a signed consent")
+    ask(s.yes, "Send transaction: relay a signed consent")
     done = client.consents.relay(doc)
     typer.echo(
         f"consent of {done.patient} for {done.grantee} is in force"
@@ -486,7 +502,7 @@ def revoke(s: Session, grantee: Annotated[str, typer.Argument(help="The grantee 
     signature for it you handed out dies."""
     who = address_arg(grantee, "grantee")
     client = s.client
-    s.confirm(f"revoke {who}")
+    ask(s.yes, f"Send transaction: revoke {who}")
     client.consents.revoke(who)
     typer.echo(f"revoked {who}")
 
@@ -499,7 +515,7 @@ def cancel(
     keyed nonce is consumed on chain)."""
     who = address_arg(grantee, "grantee")
     client = s.client
-    s.confirm(f"cancel the outstanding consent signature for {who}")
+    ask(s.yes, f"Send transaction: cancel the outstanding consent signature for {who}")
     client.consents.cancel(who)
     typer.echo(f"cancelled: no consent signature for {who} made before now can be relayed")
 
@@ -510,7 +526,7 @@ def sync(s: Session, grantee: Annotated[str, typer.Argument(help="A grantee of y
     you signed the consent included)."""
     who = address_arg(grantee, "grantee")
     client = s.client
-    s.confirm(f"release keys to {who}")
+    ask(s.yes, f"Send transaction: release keys to {who}")
     release = client.consents.sync(who)
     if release.bundle_cid is None:
         typer.echo(f"nothing to release to {who}")
@@ -524,9 +540,39 @@ def refuse(s: Session, grantee: Annotated[str, typer.Argument(help="Who asked fo
     """As the patient: refuse an access request."""
     who = address_arg(grantee, "grantee")
     client = s.client
-    s.confirm(f"refuse the request of {who}")
+    ask(s.yes, f"Send transaction: refuse the request of {who}")
     client.consents.refuse(who)
     typer.echo(f"refused the request of {who}")
+
+
+@chain_command(app, "answer")
+def answer(
+    s: Session,
+    requester: Annotated[str, typer.Argument(help="Who asked for access (as `consent list` shows it).")],
+    grant_it: Annotated[
+        bool, typer.Option("--grant", help="Grant what was asked, with the request's terms.")
+    ] = False,
+    refuse_it: Annotated[bool, typer.Option("--refuse", help="Refuse the request.")] = False,
+) -> None:
+    """As the patient: answer an access request, granting exactly what it asks (sections, actions, purpose,
+    duration) or refusing it."""
+    if grant_it == refuse_it:
+        raise InputError("answer with --grant or --refuse (one of them)")
+    who = address_arg(requester, "requester")
+    client = s.client
+    asked = client.consents.request_of(client.address, who)
+    if not asked.is_open:
+        raise InputError(f"{who} has no open access request to you: see `famchain consent list`")
+    opened = client.consents.request_terms(client.address, who)
+    typer.echo(_request_text(_request_row(asked, opened)))
+    if refuse_it:
+        ask(s.yes, f"Send transaction: refuse the request of {who}")
+        client.consents.refuse(who)
+        typer.echo(f"refused the request of {who}")
+        return
+    from famchain.services.consents import TermsOptions
+
+    _grant(s, who, None, None, None, TermsOptions())
 
 
 @chain_command(app, "list")
@@ -539,7 +585,7 @@ def list_consents(
     ] = False,
 ) -> None:
     """Every grantee and requester of a patient, with what is in force now, the purpose (when your client
-    holds the terms; else `committed`) and open requests with their terms."""
+    holds the terms; else `committed`) and open requests with their terms and how to answer them."""
     who = address_arg(patient, "patient") if patient is not None else s.account.address
     client = s.client if s.config.keystore else s.reader
     rows = [c.to_json() for c in client.consents.list(who)]
@@ -548,19 +594,57 @@ def list_consents(
 
         typer.echo(json.dumps(fhir.consents_to_bundle(who, rows), indent=2))
         return
+    if as_json:
+        emit({"patient": who, "consents": rows}, True)
+        return
+    now = client.now()
+    own = s.config.keystore and client.address == who
     lines = []
     for r in rows:
-        lines.append(
-            f"{r['grantee']}  {'ACTIVE' if r['active'] else 'inactive':8} {','.join(r['sections']) or '-'}"
-            f"  {','.join(r['actions']) or '-'}  until {r['expires_at'] or '-'}  purpose {r['purpose'] or '-'}"
-        )
-        ask = r["request"]
-        if ask is not None:
-            terms = ask["terms"]
-            why = terms.get("purpose", "?") if isinstance(terms, dict) else terms
+        grantee = r["grantee"]
+        status = client.consortium.practitioner(grantee)
+        where = f" (practitioner of {status.institution})" if int(status.institution, 16) else ""
+        lines.append(f"{grantee}{where}")
+        if r["active"]:
             lines.append(
-                f"  asks for {','.join(ask['sections'])} ({','.join(ask['actions'])}) for "
-                f"{ask['duration'] / 86400:g} day(s); purpose {why}"
-                + (f"; recipient {terms.get('recipient')}" if isinstance(terms, dict) else "")
+                f"  consent in force: {', '.join(r['sections'])}; {', '.join(r['actions'])}; purpose "
+                f"{r['purpose'] or '-'}; {until(r['expires_at'], now)}"
             )
-    emit({"patient": who, "consents": rows}, as_json, "\n".join(lines) or f"{who} has granted nothing")
+        elif r["expires_at"]:
+            lines.append(f"  no consent in force (the last one: {until(r['expires_at'], now)})")
+        else:
+            lines.append("  no consent in force")
+        if r["request"] is not None:
+            lines.append(_request_text(r["request"]))
+            if own:
+                lines.append(f"    answer it: famchain consent answer {grantee} --grant   (or --refuse)")
+    typer.echo("\n".join(lines) or f"{who} has granted nothing and has no open request")
+
+
+def _request_row(asked: Any, opened: dict[str, Any] | None) -> dict[str, Any]:
+    return {
+        "sections": section_names(asked.sections),
+        "actions": action_names(asked.actions),
+        "duration": asked.duration,
+        "terms": opened if opened is not None else "committed",
+    }
+
+
+def _request_text(request: dict[str, Any]) -> str:
+    """An open access request as the patient reads it: what, how, for how long, why, for whom."""
+    terms = request["terms"]
+    lines = [
+        f"  asks for: {', '.join(request['sections'])} ({', '.join(request['actions'])}) for "
+        f"{span(request['duration'])}"
+    ]
+    if isinstance(terms, dict):
+        lines.append(f"    purpose:   {terms.get('purpose') or '-'}")
+        lines.append(f"    recipient: {terms.get('recipient') or '-'}")
+        if terms.get("contact"):
+            lines.append(f"    contact:   {terms['contact']}")
+        lines.append(
+            f"    records:   {records_range(int(terms.get('recordsFrom', 0)), int(terms.get('recordsUntil', 0)))}"
+        )
+    else:
+        lines.append("    purpose:   sealed to the patient (list with the patient's keystore to read it)")
+    return "\n".join(lines)

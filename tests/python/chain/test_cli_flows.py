@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
-from _cli_support import Cli, closed_port
+from _cli_support import Cli, closed_port, command
 from eth_account import Account
 
 from _world import World
@@ -112,3 +112,65 @@ def test_offline_sign_without_deployment_file_and_sign_has_no_yes(
     assert (
         cli.invoke(world.patient, "consent", "sign", world.insurer.address, "-o", "x", "--yes").exit_code == 2
     )
+
+
+def test_patient_reads_a_request_and_answers_it(cli: Cli, world: World) -> None:
+    patient, specialist, insurer = world.patient.address, world.specialist.address, world.insurer.address
+    asked = cli.tx(
+        world.specialist, "consent", "request", patient, "--sections", "diagnosis,past_history",
+        "--purpose", "referral", "--days", "14", "--contact", "ward 3",
+    ).stdout  # fmt: skip
+    assert f"famchain consent answer {specialist} --grant" in asked
+    cli.tx(
+        world.insurer,
+        "consent",
+        "request",
+        patient,
+        "--sections",
+        "diagnosis",
+        "--purpose",
+        "insurance-claim",
+    )
+
+    listed = cli.ok(world.patient, "consent", "list").stdout
+    block = listed[listed.index(specialist) :]
+    institution = world.chain.consortium.practitioner(specialist).institution
+    for shown in (
+        f"{specialist} (practitioner of {institution})",
+        "asks for: past_history, diagnosis (read) for 14 days",
+        "purpose:   referral",
+        "contact:   ward 3",
+        f"famchain consent answer {specialist} --grant",
+    ):
+        assert shown in block, listed
+
+    granted = cli.tx(world.patient, "consent", "answer", specialist, "--grant").stdout
+    assert "purpose:   referral" in granted and "(14 days)" in granted
+    assert _granted(world, specialist, ["diagnosis", "past_history"])
+    assert not _granted(world, specialist, ["diagnosis", "past_history", "prescriptions"])
+    grant = world.chain.consents.grant_of(patient, specialist)
+    assert abs(grant.expiresAt - (world.chain.now() + 14 * 86400)) < 120
+
+    cli.tx(world.patient, "consent", "answer", insurer, "--refuse")
+    assert not world.chain.consents.request_of(patient, insurer).is_open
+    assert not _granted(world, insurer, ["diagnosis"])
+    again = cli.fail(world.patient, "consent", "answer", insurer, "--grant", "--yes")
+    assert "no open access request" in again
+    both = cli.fail(world.patient, "consent", "answer", insurer, "--yes")
+    assert "--grant or --refuse" in both
+
+
+def test_consent_prompts_default_to_no(cli: Cli, world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    from famchain.cli import _when
+
+    monkeypatch.setattr(_when, "_terminal", lambda: True)
+    insurer = world.insurer.address
+    result = cli.runner.invoke(
+        command(),
+        ["consent", "grant", insurer, "--sections", "diagnosis"],
+        input="\n",
+        env=cli.env(world.patient),
+    )
+    assert result.exit_code == 1, result.stdout + result.stderr
+    assert "[y/N]" in result.stdout + result.stderr
+    assert not _granted(world, insurer, ["diagnosis"])
