@@ -175,3 +175,47 @@ def test_consent_prompts_default_to_no(cli: Cli, world: World, monkeypatch: pyte
     assert result.exit_code == 1, result.stdout + result.stderr
     assert "[y/N]" in result.stdout + result.stderr
     assert not _granted(world, insurer, ["diagnosis"])
+
+
+def _register(cli: Cli, who: object, tmp_path: Path) -> None:
+    from _world import PROFILE
+
+    profile = tmp_path / "profile.json"
+    profile.write_text(json.dumps(PROFILE))
+    cli.tx(who, "resident", "register", "--profile", str(profile))  # type: ignore[arg-type]
+
+
+def test_a_pending_agreement_shows_its_terms_everywhere(cli: Cli, world: World, tmp_path: Path) -> None:
+    resident, doctor = world.outsider, world.family_doctor
+    _register(cli, resident, tmp_path)
+    cli.tx(doctor, "agreement", "propose", resident.address, "--sections", "diagnosis,prescriptions",
+           "--actions", "read", "--term-days", "90")  # fmt: skip
+
+    shown = cli.ok(resident, "agreement", "show").stdout
+    assert f"{resident.address}: no active agreement" in shown
+    assert f"proposal by the doctor {doctor.address}" in shown
+    assert "sections: diagnosis, prescriptions" in shown
+    assert "actions:  read" in shown
+    assert "term:     90 days" in shown
+    (pending,) = cli.json(resident, "agreement", "show")["pending"]
+    assert pending["actions"] == ["read"]
+    assert pending["term"] == 90 * 86400
+    assert pending["sections"] == ["diagnosis", "prescriptions"]
+
+    incoming = cli.ok(resident, "agreement", "list", "--incoming").stdout
+    assert f"accept it: famchain agreement accept {doctor.address}" in incoming
+    assert cli.json(doctor, "agreement", "list", "--incoming")["proposals"] == []
+    (outgoing,) = cli.json(doctor, "agreement", "list")["proposals"]
+    assert outgoing["resident"] == resident.address
+    assert outgoing["proposer"] == doctor.address
+
+    accepted = cli.tx(resident, "agreement", "accept", doctor.address).stdout
+    assert accepted.index("term:     90 days (in force until ") < accepted.index("agreement in force between")
+    assert world.chain.agreements.active(resident.address).doctor == doctor.address  # type: ignore[union-attr]
+    active = cli.ok(resident, "agreement", "show").stdout
+    assert f"family doctor {doctor.address} (diagnosis, prescriptions; read) until " in active
+    assert "(90 days)" in active
+    assert (
+        cli.ok(resident, "agreement", "list", "--incoming").stdout.strip()
+        == "no agreement proposal waits for you"
+    )
