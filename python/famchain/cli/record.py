@@ -10,10 +10,12 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from famchain.cli._context import (
+    DeploymentFile,
     Json,
     KeystoreDir,
     KeystoreOpt,
     PasswordFile,
+    RpcUrl,
     Session,
     address_arg,
     chain_command,
@@ -22,12 +24,13 @@ from famchain.cli._context import (
     read_json,
     record_arg,
     settings,
-    unlock,
     write_private,
 )
 from famchain.cli._errors import CliError
+from famchain.cli._when import ask
 from famchain.errors import InputError
 from famchain.records.sections import SECTION_NAMES, section_names
+from famchain.settings import DEFAULT_RPC
 
 if TYPE_CHECKING:
     from famchain.records.outbox import OutboxEntry
@@ -381,20 +384,95 @@ def approve(
     output: Annotated[
         Path | None, typer.Option("-o", "--output", help="Signed file [default: in place].")
     ] = None,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Sign without asking.")] = False,
+    print_typed_data: Annotated[
+        bool,
+        typer.Option(
+            "--print-typed-data", help="Print the EIP-712 JSON a wallet signs, and stop (no keystore)."
+        ),
+    ] = False,
+    signature: Annotated[
+        str | None,
+        typer.Option("--signature", help="Attach the patient wallet's signature (0x…) of that typed data."),
+    ] = None,
+    rpc_url: RpcUrl = DEFAULT_RPC,
+    deployment: DeploymentFile = None,
 ) -> None:
-    """As the patient: sign a record-update approval offline (EIP-712); no chain access needed."""
-    from famchain.records.updates import approve_request
+    """As the patient: see what an amendment changes (sections added, removed, altered, read from both
+    versions when the chain and store answer), then sign its approval offline (EIP-712); nothing is sent."""
+    from famchain.errors import FamchainError
+    from famchain.records.sharing import parse_signature, with_signature
+    from famchain.records.updates import approve_request, check_request
 
     request = read_json(file)
-    config = settings(keystore=keystore_ref, keystore_dir=keystore_dir, password_file=password_file)
-    if not config.keystore:
-        raise InputError("no account: pass --keystore FILE_OR_ADDRESS or set FAMCHAIN_KEYSTORE")
-    account = unlock(config)
-    signed = approve_request(bytes(account.key), request)
+    typed = check_request(request)
     target = output or file
+    if print_typed_data:
+        typer.echo(json.dumps(typed, indent=2))
+        return
+    if signature is not None:
+        signed = with_signature(request, parse_signature(signature), "patient")
+        write_private(target, json.dumps(signed, indent=2) + "\n")
+        typer.echo(f"approval of update {signed.get('record')} signed in a wallet; signed file {target}")
+        return
+    config = settings(
+        rpc_url=rpc_url,
+        deployment_file=deployment,
+        keystore=keystore_ref,
+        keystore_dir=keystore_dir,
+        password_file=password_file,
+    )
+    if not config.keystore:
+        raise InputError(
+            "no account: pass --keystore FILE_OR_ADDRESS or set FAMCHAIN_KEYSTORE (or --print-typed-data to "
+            "sign in a wallet)"
+        )
+    s = Session(config)
+    signed = approve_request(bytes(s.account.key), request)  # refuses a malformed request or another signer
+    try:
+        change = s.client.records.describe_update(request)
+    except FamchainError as exc:
+        typer.echo(_unchecked_change(typed, exc))
+    else:
+        typer.echo(_change_text(change))
+    ask(yes, f"Sign the approval of this amendment of record {typed['message'].get('previous')}")
     write_private(target, json.dumps(signed, indent=2) + "\n")
     message = signed["typed_data"]["message"]
     typer.echo(f"approved update {signed['record']} of record {message['previous']}; signed file {target}")
+
+
+def _change_text(change: Any) -> str:
+    """An amendment as the patient reads it before signing."""
+    lines = [f"update {change.record_id} of record {change.previous} changes:"]
+    for name in change.added:
+        lines.append(
+            f"  + {name} (added): {json.dumps(_without_fhir(change.after[name]), ensure_ascii=False)}"
+        )
+    for name in change.removed:
+        lines.append(
+            f"  - {name} (removed): {json.dumps(_without_fhir(change.before[name]), ensure_ascii=False)}"
+        )
+    for name in change.altered:
+        lines.append(f"  ~ {name} (altered)")
+        lines.append(f"      before: {json.dumps(_without_fhir(change.before[name]), ensure_ascii=False)}")
+        lines.append(f"      after:  {json.dumps(_without_fhir(change.after[name]), ensure_ascii=False)}")
+    if change.kept:
+        lines.append(f"  = unchanged: {', '.join(change.kept)}")
+    if not (change.added or change.removed or change.altered):
+        lines.append("  nothing: the new version holds the same sections with the same content")
+    return "\n".join(lines)
+
+
+def _unchecked_change(typed: dict[str, Any], error: Exception) -> str:
+    """What can be said of an amendment without reading it (chain or store unreachable)."""
+    try:
+        sections = section_names(int(typed["message"]["sections"]))
+    except (KeyError, TypeError, ValueError):
+        sections = []
+    return (
+        f"the two versions could not be compared ({error}); the new version holds: "
+        f"{', '.join(sections) or '?'}"
+    )
 
 
 @chain_command(outbox_app, "flush")

@@ -130,6 +130,17 @@ class RecordService(Service):
         entry, request = updates.prepare_update(self._client.actor, record_id, content, ttl=ttl)
         return PreparedUpdate(entry, request)
 
+    def describe_update(self, request: dict[str, Any]) -> updates.Change:
+        """As the patient: what the amendment an approval request names changes (sections added, removed,
+        altered), read from both versions with your key before you sign.
+
+        Raises:
+            InputError: not an approval request for you on this deployment.
+            StorageError: the new version cannot be fetched.
+            IntegrityError: the stored new version is not the one the request names.
+        """
+        return updates.describe_update(self._client.actor, request)
+
     def approve(self, request: dict[str, Any]) -> dict[str, Any]:
         """As the patient: sign an approval request offline (no chain access); returns the signed document."""
         return updates.approve_request(self._client.account_key(), request)

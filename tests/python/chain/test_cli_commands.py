@@ -181,7 +181,7 @@ def test_approval_signed_by_someone_else_or_relayed_twice(cli: Cli, world: World
     assert waiting["previous"] == record
 
     signed = tmp_path / "signed.json"
-    cli.ok(p, "record", "approve", str(approval), "-o", str(signed))
+    cli.ok(p, "record", "approve", str(approval), "-o", str(signed), "--yes")
     assert "signature" not in json.loads(approval.read_text())  # -o leaves the request as it was
     cli.tx(d, "record", "update", "--approval", str(signed))
     message = cli.fail(d, "record", "update", "--approval", str(signed), "--yes")

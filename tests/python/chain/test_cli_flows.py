@@ -219,3 +219,88 @@ def test_a_pending_agreement_shows_its_terms_everywhere(cli: Cli, world: World, 
         cli.ok(resident, "agreement", "list", "--incoming").stdout.strip()
         == "no agreement proposal waits for you"
     )
+
+
+VISIT = {
+    "sections": {
+        "present_illness": "Sore throat.",
+        "diagnosis": [{"text": "Pharyngitis", "code": "J02.9"}],
+        "prescriptions": [{"drug": "Lozenges", "days": 5}],
+    }
+}
+AMENDED = {
+    "sections": {
+        "present_illness": "Sore throat.",
+        "diagnosis": [{"text": "Streptococcal pharyngitis", "code": "J02.0"}],
+        "examinations": [{"name": "Rapid strep test", "value": "positive"}],
+    }
+}
+
+
+def _submit(cli: Cli, world: World, tmp_path: Path, document: object = VISIT) -> str:
+    visit = tmp_path / "visit.json"
+    visit.write_text(json.dumps(document))
+    out = cli.json(
+        world.family_doctor,
+        "record",
+        "submit",
+        "--patient",
+        world.patient.address,
+        "--file",
+        str(visit),
+        "--yes",
+    )
+    return str(out["record"])
+
+
+def _prepare_amendment(cli: Cli, world: World, tmp_path: Path) -> tuple[str, Path]:
+    record = _submit(cli, world, tmp_path)
+    amended = tmp_path / "amended.json"
+    amended.write_text(json.dumps(AMENDED))
+    approval = tmp_path / "approval.json"
+    cli.ok(world.family_doctor, "record", "update", record, "--file", str(amended), "-o", str(approval))
+    return record, approval
+
+
+def test_approve_shows_what_the_amendment_changes_and_asks(cli: Cli, world: World, tmp_path: Path) -> None:
+    record, approval = _prepare_amendment(cli, world, tmp_path)
+    unasked = cli.invoke(world.patient, "record", "approve", str(approval))
+    assert unasked.exit_code == 1
+    assert unasked.stderr.strip().endswith("without confirmation: pass --yes")
+    assert "signature" not in json.loads(approval.read_text())
+    change = unasked.stdout
+    assert f"of record {record} changes:" in change
+    lines = change.splitlines()
+    (added,) = [line for line in lines if line.startswith("  + examinations (added): ")]
+    assert '"Rapid strep test"' in added
+    (removed,) = [line for line in lines if line.startswith("  - prescriptions (removed): ")]
+    assert '"Lozenges"' in removed
+    assert "  ~ diagnosis (altered)" in change
+    assert '"Pharyngitis"' in change
+    assert '"Streptococcal pharyngitis"' in change
+    assert "  = unchanged: present_illness" in change
+
+    cli.ok(world.patient, "record", "approve", str(approval), "--yes")
+    cli.tx(world.family_doctor, "record", "update", "--approval", str(approval))
+    assert len(world.chain.records.card(world.patient.address)) == 2
+
+
+def test_approve_says_when_it_cannot_compare(cli: Cli, world: World, tmp_path: Path) -> None:
+    _, approval = _prepare_amendment(cli, world, tmp_path)
+    down = f"http://127.0.0.1:{closed_port()}"
+    signed = cli.ok(world.patient, "record", "approve", str(approval), "--yes", FAMCHAIN_RPC_URL=down).stdout
+    assert "could not be compared" in signed
+    assert "the new version holds: present_illness, diagnosis, examinations" in signed
+    assert json.loads(approval.read_text())["signature"].startswith("0x")
+
+
+def test_wallet_patient_approves_an_amendment(cli: Cli, world: World, tmp_path: Path) -> None:
+    _, approval = _prepare_amendment(cli, world, tmp_path)
+    typed = json.loads(cli.ok(None, "record", "approve", str(approval), "--print-typed-data").stdout)
+    assert typed["primaryType"] == "RecordUpdate"
+    wrong = Account.sign_typed_data(world.outsider.account.key, full_message=typed).signature.to_0x_hex()
+    assert "not " in cli.fail(None, "record", "approve", str(approval), "--signature", wrong)
+    right = Account.sign_typed_data(world.patient.account.key, full_message=typed).signature.to_0x_hex()
+    cli.ok(None, "record", "approve", str(approval), "--signature", right)
+    cli.tx(world.family_doctor, "record", "update", "--approval", str(approval))
+    assert len(world.chain.records.card(world.patient.address)) == 2
