@@ -304,3 +304,23 @@ def test_wallet_patient_approves_an_amendment(cli: Cli, world: World, tmp_path: 
     cli.ok(None, "record", "approve", str(approval), "--signature", right)
     cli.tx(world.family_doctor, "record", "update", "--approval", str(approval))
     assert len(world.chain.records.card(world.patient.address)) == 2
+
+
+def test_reading_an_older_record_without_its_key_says_why_and_the_fix(
+    cli: Cli, world: World, tmp_path: Path
+) -> None:
+    record = _submit(cli, world, tmp_path)
+    consent = tmp_path / "consent.json"
+    cli.ok(world.patient, "consent", "sign", world.insurer.address, "--offline", "--sections", "diagnosis",
+           "-o", str(consent))  # fmt: skip
+    cli.tx(world.insurer, "consent", "submit", str(consent))
+    assert _granted(world, world.insurer.address, ["diagnosis"])
+
+    message = cli.fail(world.insurer, "record", "read", record)
+    assert "no consent" not in message
+    assert f"no key to it has been released to {world.insurer.address}" in message
+    assert f"famchain consent sync {world.insurer.address}" in message
+
+    cli.tx(world.patient, "consent", "sync", world.insurer.address)
+    read = cli.json(world.insurer, "record", "read", record)
+    assert read["sections"]["diagnosis"] == VISIT["sections"]["diagnosis"]
