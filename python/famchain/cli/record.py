@@ -28,7 +28,7 @@ from famchain.cli._context import (
 )
 from famchain.cli._errors import CliError
 from famchain.cli._when import ask
-from famchain.errors import InputError
+from famchain.errors import FamchainError, InputError
 from famchain.records.sections import SECTION_NAMES, section_names
 from famchain.settings import DEFAULT_RPC
 
@@ -112,7 +112,15 @@ def submit(
         content = load_record(file, attach)
     chosen = parse_kind(kind, "--kind") if kind is not None else None
     s.confirm(f"anchor a record on the card of {who}")
-    done = s.client.records.submit(who, content, kind=chosen)
+    client = s.client
+    before = {e.record_id for e in client.records.pending()}
+    try:
+        done = client.records.submit(who, content, kind=chosen)
+    except FamchainError as exc:
+        queued = [e for e in client.records.pending() if e.record_id not in before and e.patient == who]
+        if as_json and queued:  # the record is sealed and queued: say which, in what state, and why
+            emit({**_entry_json(queued[-1]), "error": str(exc)}, True)
+        raise
     extra = len(done.report.anchored) + len(done.report.already) - 1
     if extra > 0:
         info(f"also anchored {extra} earlier queued record(s)")
@@ -400,7 +408,6 @@ def approve(
 ) -> None:
     """As the patient: see what an amendment changes (sections added, removed, altered, read from both
     versions when the chain and store answer), then sign its approval offline (EIP-712); nothing is sent."""
-    from famchain.errors import FamchainError
     from famchain.records.sharing import parse_signature, with_signature
     from famchain.records.updates import approve_request, check_request
 

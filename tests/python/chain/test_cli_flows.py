@@ -324,3 +324,28 @@ def test_reading_an_older_record_without_its_key_says_why_and_the_fix(
     cli.tx(world.patient, "consent", "sync", world.insurer.address)
     read = cli.json(world.insurer, "record", "read", record)
     assert read["sections"]["diagnosis"] == VISIT["sections"]["diagnosis"]
+
+
+def test_a_queued_record_is_printed_with_its_state_and_error(cli: Cli, world: World, tmp_path: Path) -> None:
+    visit = tmp_path / "visit.json"
+    visit.write_text(json.dumps(VISIT))
+    down = f"http://127.0.0.1:{closed_port()}"
+    d, p = world.family_doctor, world.patient
+    result = cli.invoke(
+        d, "record", "submit", "--patient", p.address, "--file", str(visit), "--yes", "--json",
+        FAMCHAIN_IPFS_API=down,
+    )  # fmt: skip
+    assert result.exit_code == 1
+    assert "sealed and queued" in result.stderr
+    queued = json.loads(result.stdout)
+    assert queued["state"] == "sealed"
+    assert queued["patient"] == p.address
+    assert queued["error"]
+    (listed,) = cli.json(d, "outbox", "list")
+    assert listed["record"] == queued["record"]
+    assert listed["last_error"]
+    assert "127.0.0.1" in listed["last_error"] or "store" in listed["last_error"]
+
+    flushed = cli.json(d, "outbox", "flush", "--yes")
+    assert [e["record"] for e in flushed["anchored"]] == [queued["record"]]
+    assert cli.json(d, "outbox", "list") == []
