@@ -209,11 +209,18 @@ def read(
     files = _attachment_files(result.sections.get("attachments"))
     if output is not None:
         private_dir(output)
+        from famchain._files import write_private as write_bytes
+
         for name, value in result.sections.items():
+            if name == "attachments":  # each attachment once, as its own file; the index holds no bytes
+                index = [
+                    {"name": item.get("name"), "media_type": media, "file": file_name, "size": len(data)}
+                    for item, (file_name, media, data) in zip(value, files, strict=True)
+                ]
+                write_private(output / "attachments.json", canonical_json(index).decode())
+                continue
             write_private(output / f"{name}.json", canonical_json(value).decode())
         for file_name, _, data in files:
-            from famchain._files import write_private as write_bytes
-
             write_bytes(output / file_name, data)
         info(f"wrote {len(result.sections)} section(s) and {len(files)} attachment(s) to {output}")
     lines = [f"record {record} by {result.anchor.author} for {result.anchor.patient}"]

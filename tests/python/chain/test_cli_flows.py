@@ -349,3 +349,20 @@ def test_a_queued_record_is_printed_with_its_state_and_error(cli: Cli, world: Wo
     flushed = cli.json(d, "outbox", "flush", "--yes")
     assert [e["record"] for e in flushed["anchored"]] == [queued["record"]]
     assert cli.json(d, "outbox", "list") == []
+
+
+def test_read_output_writes_each_attachment_once(cli: Cli, world: World, tmp_path: Path) -> None:
+    from famchain.records.model import Attachment, parse_record
+
+    scan = b"\x89PNG scan bytes " * 64
+    content = parse_record(
+        {"sections": {"diagnosis": [{"text": "Migraine"}]}}, [Attachment("scan.png", "image/png", scan)]
+    )
+    entry = world.family_doctor.records.submit(world.patient.address, content).entry
+    out = tmp_path / "out"
+    cli.ok(world.patient, "record", "read", str(entry.record_id), "-o", str(out))
+    assert (out / "scan.png").read_bytes() == scan
+    index = json.loads((out / "attachments.json").read_text())
+    assert index == [{"file": "scan.png", "media_type": "image/png", "name": "scan.png", "size": len(scan)}]
+    total = sum(p.stat().st_size for p in out.iterdir())
+    assert total < 2 * len(scan)  # the bytes are written once, not again as base64
