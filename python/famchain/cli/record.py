@@ -22,7 +22,6 @@ from famchain.cli._context import (
     emit,
     info,
     read_json,
-    record_arg,
     settings,
     write_private,
 )
@@ -132,6 +131,12 @@ def submit(
     emit(out, as_json, f"record {entry.record_id} anchored in block {entry.block} ({entry.cid})")
 
 
+def _record(s: Session, value: str, *, own: bool = False) -> Any:
+    """A record id given whole or by a unique prefix (``own``: your queued records count too)."""
+    client = s.client if own or s.config.keystore else s.reader
+    return client.records.resolve(value)
+
+
 def _late(report: Any) -> None:
     for late in report.late_releases:
         records = ", ".join(str(r) for r in late.record_ids)
@@ -187,7 +192,7 @@ def _deletion_note(state: Any, record_id: Any) -> str:
 @chain_command(record_app, "read")
 def read(
     s: Session,
-    record: Annotated[str, typer.Argument(help="Record id (0x + 64 hex).")],
+    record: Annotated[str, typer.Argument(help="Record id (0x + 64 hex, or a unique prefix of 4+ digits).")],
     output: Annotated[
         Path | None, typer.Option("-o", "--output", help="Write sections and attachments here (0600 files).")
     ] = None,
@@ -200,7 +205,7 @@ def read(
     from famchain._files import private_dir
     from famchain.records.model import canonical_json
 
-    result = s.client.records.read(record_arg(record))
+    result = s.client.records.read(_record(s, record))
     if as_fhir:
         from famchain import fhir
 
@@ -244,13 +249,13 @@ def _without_fhir(value: Any) -> Any:
 @chain_command(record_app, "share")
 def share(
     s: Session,
-    record: Annotated[str, typer.Argument(help="Record id (0x + 64 hex).")],
+    record: Annotated[str, typer.Argument(help="Record id (0x + 64 hex, or a unique prefix of 4+ digits).")],
     to: Annotated[str, typer.Option("--to", help="The reader to release it to (a grantee of the patient).")],
 ) -> None:
     """As the record's author (or the patient): release one record's keys to a reader the chain lets read it
     (a consent signed before the record was anchored, say)."""
     who = address_arg(to, "--to")
-    record_id = record_arg(record)
+    record_id = _record(s, record)
     client = s.client
     s.confirm(f"release record {record_id} to {who}")
     release = client.records.share(record_id, who)
@@ -263,7 +268,9 @@ def share(
 @chain_command(record_app, "erase")
 def erase(
     s: Session,
-    record: Annotated[str | None, typer.Argument(help="Record id (0x + 64 hex).")] = None,
+    record: Annotated[
+        str | None, typer.Argument(help="Record id (0x + 64 hex, or a unique prefix of 4+ digits).")
+    ] = None,
     patient: Annotated[
         str | None, typer.Option("--patient", help="With --due: the patient whose card to go through.")
     ] = None,
@@ -285,7 +292,7 @@ def erase(
             typer.echo("no record of that patient is due for erasure")
             return
     else:
-        chosen = [record_arg(str(record))]
+        chosen = [_record(s, str(record))]
     s.confirm(f"erase {len(chosen)} record(s)" if due else f"erase record {chosen[0]}")
     for record_id in chosen:
         tx = client.records.erase(record_id)
@@ -298,7 +305,7 @@ def erase(
 @chain_command(record_app, "copies")
 def copies(
     s: Session,
-    record: Annotated[str, typer.Argument(help="Record id (0x + 64 hex).")],
+    record: Annotated[str, typer.Argument(help="Record id (0x + 64 hex, or a unique prefix of 4+ digits).")],
     store: Annotated[list[str], typer.Option("--store", help="A member store's gateway URL (repeatable).")],
     as_json: Json = False,
 ) -> None:
@@ -309,7 +316,7 @@ def copies(
     for url in store:
         if urlsplit(url).scheme not in ("http", "https"):
             raise InputError(f"--store {url!r} is not an http:// or https:// gateway URL")
-    found = s.reader.records.copies(record_arg(record), store)
+    found = s.reader.records.copies(_record(s, record), store)
     lines = [f"{a.store}: {a.detail}" for a in found.answers]
     state = "erased" if found.erased else "not erased"
     summary = (
@@ -352,7 +359,7 @@ def _attachment_files(value: Any) -> list[tuple[str, str, bytes]]:
 @chain_command(record_app, "update")
 def update(
     s: Session,
-    record: Annotated[str | None, typer.Argument(help="Record id to amend.")] = None,
+    record: Annotated[str | None, typer.Argument(help="Record id to amend (or a unique prefix).")] = None,
     file: Annotated[Path | None, typer.Option("--file", help="The new version's JSON.")] = None,
     approval: Annotated[
         Path | None, typer.Option("--approval", help="The patient's signed approval to relay.")
@@ -380,7 +387,7 @@ def update(
     content = load_record(file)
     if kind is not None:
         content = replace(content, kind=parse_kind(kind, "--kind"))
-    prepared = s.client.records.prepare_update(record_arg(record), content)
+    prepared = s.client.records.prepare_update(_record(s, record), content)
     entry = prepared.entry
     path = output or Path(f"approval-{str(entry.record_id)[:10]}.json")
     write_private(path, json.dumps(prepared.request, indent=2) + "\n")
@@ -536,7 +543,7 @@ def drop(s: Session, record: Annotated[str, typer.Argument(help="Record id of a 
     """Give up a queued record that can never be anchored (its sealed bytes are deleted)."""
     from famchain.records.outbox import OutboxState
 
-    record_id = record_arg(record)
+    record_id = _record(s, record, own=True)
     client = s.client
     s.confirm(f"drop queued record {record_id}")
     entry = client.records.drop(record_id)

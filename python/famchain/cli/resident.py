@@ -155,12 +155,10 @@ def delete_request(
 ) -> None:
     """As the resident: ask that a record (or your whole card) be erased once its retention period is over
     (PIPL art. 47). Irrevocable; a whole-card request also ends your agreement and locks the card."""
-    from famchain.cli._context import record_arg
-
     if (record is None) == (not card):
         raise InputError("give a RECORD id or --card (one of them)")
-    target = record_arg(record) if record is not None else None
     client = s.client
+    target = client.records.resolve(record, client.address) if record is not None else None
     ask(
         s.yes,
         "Send transaction: request deletion of "

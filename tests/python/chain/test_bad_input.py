@@ -161,7 +161,9 @@ def test_unknown_record_id(cli: Cli, world: World, visit: str) -> None:
     _submit(cli, world, visit)
     unknown = "0x" + "ab" * 32
     assert cli.fail(world.patient, "record", "read", unknown) == f"no record {unknown} on this deployment"
-    assert "not 32 bytes of hex" in cli.fail(world.patient, "record", "read", "0x1234")
+    assert "no record id starts with 0x1234" in cli.fail(
+        world.patient, "record", "read", "0x1234"
+    )  # a prefix
     assert "not 32 bytes of hex" in cli.fail(world.patient, "record", "read", "zz" * 32)
     message = cli.fail(world.family_doctor, "record", "update", unknown, "--file", visit)
     assert message == f"no record {unknown} on this deployment"

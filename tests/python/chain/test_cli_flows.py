@@ -5,6 +5,7 @@ amendments shown with their terms, record ids by prefix, queued records in --jso
 from __future__ import annotations
 
 import json
+import os
 import time
 from pathlib import Path
 
@@ -366,3 +367,42 @@ def test_read_output_writes_each_attachment_once(cli: Cli, world: World, tmp_pat
     assert index == [{"file": "scan.png", "media_type": "image/png", "name": "scan.png", "size": len(scan)}]
     total = sum(p.stat().st_size for p in out.iterdir())
     assert total < 2 * len(scan)  # the bytes are written once, not again as base64
+
+
+def test_record_ids_by_unique_prefix(cli: Cli, world: World, tmp_path: Path) -> None:
+    first = _submit(cli, world, tmp_path)
+    second = _submit(cli, world, tmp_path, {"sections": {"diagnosis": [{"text": "Otitis"}]}})
+    short = next(n for n in range(4, 64) if first[: 2 + n] != second[: 2 + n])
+    prefix = first[: 2 + short]
+    read = cli.json(world.patient, "record", "read", prefix)
+    assert read["record"] == first
+    assert cli.json(world.patient, "record", "read", prefix.removeprefix("0x").upper())["record"] == first
+
+    common = os.path.commonprefix([first, second])
+    if len(common) >= 6:  # the two ids share 4+ digits: that prefix is ambiguous
+        assert "ambiguous" in cli.fail(world.patient, "record", "read", common)
+    unknown = next(
+        p for p in ("0xffff", "0x0000", "0x1234") if not (first.startswith(p) or second.startswith(p))
+    )
+    assert cli.fail(world.patient, "record", "read", unknown) == (
+        f"no record id starts with {unknown}: see `famchain record list`"
+    )
+    assert "too short" in cli.fail(world.patient, "record", "read", first[:5])
+    assert "is not hex" in cli.fail(world.patient, "record", "read", "0xnothex")
+
+
+def test_ambiguous_record_prefix(cli: Cli, world: World) -> None:
+    from famchain.errors import InputError
+    from famchain.types import RecordId
+
+    ids = [RecordId.from_hex(r) for r in ("0xabcd" + "1" * 60, "0xabcd" + "2" * 60)]
+
+    class Fixed:
+        def record_ids(self, patient: str | None = None) -> list[RecordId]:
+            return ids
+
+    client = world.client()
+    client.__dict__["history"] = Fixed()
+    with pytest.raises(InputError, match=r"record id 0xabcd is ambiguous: it starts 2 records"):
+        client.records.resolve("abcd")
+    assert client.records.resolve("0xabcd1") == ids[0]
