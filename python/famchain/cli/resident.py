@@ -186,7 +186,7 @@ def delete_request(
 def _day(timestamp: int) -> str:
     import time
 
-    return time.strftime("%Y-%m-%d", time.gmtime(timestamp))
+    return time.strftime("%Y-%m-%d", time.localtime(timestamp))
 
 
 def _released(release: Any, doctor: str) -> None:

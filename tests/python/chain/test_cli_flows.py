@@ -402,3 +402,17 @@ def test_ambiguous_record_prefix(cli: Cli, world: World) -> None:
     with pytest.raises(InputError, match=r"record id 0xabcd is ambiguous: it starts 2 records"):
         client.records.resolve("abcd")
     assert client.records.resolve("0xabcd1") == ids[0]
+
+
+def test_guardian_times_are_dates_with_the_time_left(cli: Cli, world: World) -> None:
+    guardian = world.outsider.address
+    appointed = cli.tx(
+        world.patient, "guardian", "appoint", guardian, "--scope", "consent", "--days", "10"
+    ).stdout
+    (info,) = world.chain.guardians.list(world.patient.address)
+    expires = info.expires_at
+    day = time.strftime("%Y-%m-%d %H:%M", time.localtime(expires))
+    assert f"until {day} (10 days)" in appointed
+    listed = cli.ok(world.patient, "guardian", "list").stdout
+    assert f"until {day} (10 days)" in listed
+    assert str(expires) not in listed
