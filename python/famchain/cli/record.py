@@ -26,7 +26,7 @@ from famchain.cli._context import (
     write_private,
 )
 from famchain.cli._errors import CliError
-from famchain.cli._when import ask
+from famchain.cli._when import ask, until
 from famchain.errors import FamchainError, InputError
 from famchain.records.sections import SECTION_NAMES, section_names
 from famchain.settings import DEFAULT_RPC
@@ -494,6 +494,70 @@ def _unchecked_change(typed: dict[str, Any], error: Exception) -> str:
         f"the two versions could not be compared ({error}); the new version holds: "
         f"{', '.join(sections) or '?'}"
     )
+
+
+@chain_command(record_app, "pending")
+def pending(
+    s: Session,
+    files: Annotated[
+        list[Path] | None,
+        typer.Argument(help="Approval requests you were sent (as the patient): which still wait for you."),
+    ] = None,
+    as_json: Json = False,
+) -> None:
+    """Amendments awaiting approval: as the patient, those of the request files given that still wait for
+    your signature; as an author, the updates in your outbox that wait for their patient's."""
+    from famchain.records.outbox import OutboxState
+    from famchain.records.updates import check_request
+
+    client = s.client
+    me = client.address
+    now = client.now()
+    rows: list[dict[str, Any]] = []
+    lines: list[str] = []
+    for file in files or []:
+        request = read_json(file)
+        message = check_request(request)["message"]
+        if str(message.get("patient", "")).lower() != me.lower():
+            raise InputError(f"{file}: this approval request is for {message.get('patient')}, not you ({me})")
+        new = client.records.resolve(str(request.get("record")))
+        deadline = int(message.get("deadline", 0))
+        if new in set(client.history.record_ids(me)):
+            state = "anchored"
+        elif "signature" in request:
+            state = "signed"
+        elif deadline < now:
+            state = "expired"
+        else:
+            state = "awaiting your approval"
+        rows.append(
+            {
+                "file": str(file),
+                "record": str(new),
+                "previous": str(message.get("previous")),
+                "author": message.get("author"),
+                "sections": section_names(int(message.get("sections", 0))),
+                "deadline": deadline,
+                "state": state,
+            }
+        )
+        lines.append(
+            f"{file}: update {new} of record {message.get('previous')} by {message.get('author')} "
+            f"({', '.join(rows[-1]['sections'])}): {state}"
+            + (
+                f", sign {until(deadline, now)}: famchain record approve {file}"
+                if state == "awaiting your approval"
+                else ""
+            )
+        )
+    for entry in client.records.pending():
+        if entry.state is OutboxState.AWAITING_APPROVAL:
+            rows.append({**_entry_json(entry), "file": None, "state": "awaiting the patient's approval"})
+            lines.append(
+                f"update {entry.record_id} of record {entry.previous} for {entry.patient} "
+                f"({', '.join(section_names(entry.sections))}): awaiting the patient's approval"
+            )
+    emit({"account": me, "pending": rows}, as_json, "\n".join(lines) or "no amendment awaits an approval")
 
 
 @chain_command(outbox_app, "flush")

@@ -416,3 +416,22 @@ def test_guardian_times_are_dates_with_the_time_left(cli: Cli, world: World) -> 
     listed = cli.ok(world.patient, "guardian", "list").stdout
     assert f"until {day} (10 days)" in listed
     assert str(expires) not in listed
+
+
+def test_record_pending_for_the_patient_and_the_author(cli: Cli, world: World, tmp_path: Path) -> None:
+    record, approval = _prepare_amendment(cli, world, tmp_path)
+    p, d = world.patient, world.family_doctor
+    mine = cli.ok(p, "record", "pending", str(approval)).stdout
+    assert f"of record {record} by {d.address}" in mine
+    assert "awaiting your approval, sign until " in mine
+    assert f"famchain record approve {approval}" in mine
+    (waiting,) = cli.json(d, "record", "pending")["pending"]
+    assert waiting["previous"] == record
+    assert waiting["state"] == "awaiting the patient's approval"
+    assert "not you" in cli.fail(world.outsider, "record", "pending", str(approval))
+
+    cli.ok(p, "record", "approve", str(approval), "--yes")
+    assert cli.json(p, "record", "pending", str(approval))["pending"][0]["state"] == "signed"
+    cli.tx(d, "record", "update", "--approval", str(approval))
+    assert cli.json(p, "record", "pending", str(approval))["pending"][0]["state"] == "anchored"
+    assert cli.ok(d, "record", "pending").stdout.strip() == "no amendment awaits an approval"
