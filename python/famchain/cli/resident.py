@@ -213,7 +213,33 @@ def propose(
     client = s.client
     ask(s.yes, f"Send transaction: propose an agreement with {other}")
     client.agreements.propose(other, mask, acts, term)
-    typer.echo(f"proposed to {other}: {', '.join(section_names(mask))}; {', '.join(action_names(acts))}")
+    typer.echo(
+        f"proposed to {other}: {', '.join(section_names(mask))}; {', '.join(action_names(acts))}; for "
+        f"{span(term)}; they accept it with `famchain agreement accept {client.address}`"
+    )
+
+
+@chain_command(agreement_app, "withdraw")
+def withdraw(
+    s: Session,
+    counterparty: Annotated[str, typer.Argument(help="The other side of the proposal.")],
+) -> None:
+    """Withdraw your proposal to COUNTERPARTY, or refuse the one COUNTERPARTY made to you."""
+    other = address_arg(counterparty, "counterparty")
+    client = s.client
+    me = client.address
+    found = [w for w in client.agreements.involving(me) if other in (w.resident, w.doctor)]
+    if not found:
+        raise InputError(f"no agreement proposal between you ({me}) and {other} is waiting")
+    typer.echo(_proposal_text(found[0], client.now()))
+    verb = "withdraw" if found[0].proposer == me else "refuse"
+    ask(s.yes, f"Send transaction: {verb} this proposal")
+    client.agreements.withdraw(other)
+    typer.echo(
+        f"proposal withdrawn: {other} can no longer accept it"
+        if verb == "withdraw"
+        else f"proposal of {other} refused"
+    )
 
 
 @chain_command(agreement_app, "accept")
@@ -275,7 +301,10 @@ def list_agreements(
     for waiting in found:
         lines.append(_proposal_text(waiting, now))
         if waiting.proposer != me:
-            lines.append(f"  accept it: famchain agreement accept {waiting.proposer}")
+            lines.append(
+                f"  accept it: famchain agreement accept {waiting.proposer}   "
+                f"(refuse it: famchain agreement withdraw {waiting.proposer})"
+            )
     nothing = "no agreement proposal waits for you" if incoming else "no agreement proposal involves you"
     emit(
         {"account": me, "proposals": [_proposal_json(w) for w in found]},

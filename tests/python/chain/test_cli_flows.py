@@ -435,3 +435,25 @@ def test_record_pending_for_the_patient_and_the_author(cli: Cli, world: World, t
     cli.tx(d, "record", "update", "--approval", str(approval))
     assert cli.json(p, "record", "pending", str(approval))["pending"][0]["state"] == "anchored"
     assert cli.ok(d, "record", "pending").stdout.strip() == "no amendment awaits an approval"
+
+
+def test_the_resident_refuses_a_proposal_and_a_doctor_withdraws_one(
+    cli: Cli, world: World, tmp_path: Path
+) -> None:
+    resident, doctor = world.outsider, world.family_doctor
+    _register(cli, resident, tmp_path)
+    proposed = cli.tx(doctor, "agreement", "propose", resident.address, "--term-days", "30").stdout
+    assert f"for 30 days; they accept it with `famchain agreement accept {doctor.address}`" in proposed
+    assert (
+        f"famchain agreement withdraw {doctor.address}"
+        in cli.ok(resident, "agreement", "list", "--incoming").stdout
+    )
+    refused = cli.tx(resident, "agreement", "withdraw", doctor.address).stdout
+    assert f"proposal of {doctor.address} refused" in refused
+    assert world.chain.agreements.pending(resident.address, doctor.address) is None
+    assert "is waiting" in cli.fail(resident, "agreement", "withdraw", doctor.address, "--yes")
+
+    cli.tx(doctor, "agreement", "propose", resident.address, "--term-days", "30")
+    withdrawn = cli.tx(doctor, "agreement", "withdraw", resident.address).stdout
+    assert f"proposal withdrawn: {resident.address} can no longer accept it" in withdrawn
+    assert world.chain.agreements.pending(resident.address, doctor.address) is None
