@@ -62,7 +62,7 @@ famchain record read "$record" --keystore "$claims"
 
 # --- amendment: the doctor prepares it, the patient signs, the doctor relays ------------------------------
 famchain record update "$record" --file examples/amended.json -o "$work/approval.json" --keystore "$doctor" --yes
-famchain record approve "$work/approval.json" --keystore "$patient"
+famchain record approve "$work/approval.json" --keystore "$patient" --yes
 famchain record update --approval "$work/approval.json" --keystore "$doctor" --yes
 
 # --- emergency: the resident arrives unconscious; a hospital physician declares, two custodians approve ----

@@ -279,6 +279,15 @@ class History:
             )
         return records
 
+    def record_ids(self, patient: str | None = None) -> list[RecordId]:
+        """The ids of every record anchored on the deployment (on ``patient``'s card when given), in chain
+        order (what a record id prefix is matched against)."""
+        topics: list[Any] = ["0x" + self.topic("RecordAnchored").hex()]
+        if patient is not None:
+            topics.append(address_topic(patient))
+        found = self.events(topics, [self.fc.records.address])
+        return [anchored_from_event(e).record_id for e in found]
+
     def anchors(
         self, patient: str | None, record_ids: list[bytes], to_block: int | None = None
     ) -> dict[RecordId, AnchoredRecord]:

@@ -8,20 +8,28 @@ import json
 import re
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from famchain.cli._context import (
+    DeploymentFile,
     Json,
+    KeystoreDir,
+    KeystoreOpt,
+    PasswordFile,
+    RpcUrl,
     Session,
     address_arg,
     chain_command,
     days_to_seconds,
     emit,
+    info,
     read_json,
+    settings,
     write_private,
 )
+from famchain.cli._when import ask, span, until
 from famchain.errors import InputError
 from famchain.records.sections import (
     ALL_SECTIONS,
@@ -31,6 +39,7 @@ from famchain.records.sections import (
     section_mask,
     section_names,
 )
+from famchain.settings import DEFAULT_RPC
 
 if TYPE_CHECKING:
     from famchain.client import Client
@@ -139,10 +148,16 @@ def _options(
 
 
 def _scope(
-    client: Client, grantee: str, sections: list[str] | None, actions: list[str] | None, days: float | None
+    client: Client,
+    grantee: str,
+    sections: list[str] | None,
+    actions: list[str] | None,
+    days: float | None,
+    *,
+    patient: str | None = None,
 ) -> tuple[int, int, int]:
     """Sections, actions and seconds: as given, else the grantee's open request's, else all/read/30 days."""
-    request = client.consents.request_of(client.address, grantee)
+    request = client.consents.request_of(patient or client.address, grantee)
     asked = request if request.is_open else None
     mask = section_mask(sections) if sections else (asked.sections if asked else ALL_SECTIONS)
     acts = action_mask(actions) if actions else (asked.actions if asked else action_mask(["read"]))
@@ -210,7 +225,7 @@ def request(
     records_until: RecordsUntil = None,
 ) -> None:
     """As a practitioner: ask a patient for access; the terms are sealed to the patient and you (the patient
-    sees them in `consent list`)."""
+    reads them in `consent list` and answers with `consent answer YOU --grant` or `--refuse`)."""
     who = address_arg(patient, "patient")
     mask = section_mask(sections or ["all"])
     acts = action_mask(actions or ["read"])
@@ -219,9 +234,12 @@ def request(
     client = s.client
     proposed = client.consents.proposed_terms(mask, acts, options)
     typer.echo(terms_text(client.address, proposed, mask, acts, duration, now=client.now()))
-    s.confirm(f"request access to {who}")
+    ask(s.yes, f"Send transaction: request access to {who}")
     client.consents.request(who, mask, actions=acts, duration=duration, terms=proposed)
-    typer.echo(f"asked {who} for {', '.join(section_names(mask))} ({options.purpose}) for {days:g} day(s)")
+    typer.echo(
+        f"asked {who} for {', '.join(section_names(mask))} ({options.purpose}) for {span(duration)}; the patient "
+        f"answers with `famchain consent answer {client.address} --grant` (or --refuse)"
+    )
 
 
 @chain_command(app, "grant")
@@ -239,28 +257,39 @@ def grant(
     records_from: RecordsFrom = None,
     records_until: RecordsUntil = None,
 ) -> None:
-    """As the patient: grant consent; the keys of your existing covered records go in the same transaction."""
+    """As the patient: grant consent; the keys of your existing covered records go in the same transaction
+    (what is not given is taken from the grantee's open request)."""
     who = address_arg(grantee, "grantee")
     options = _options(purpose, recipient, contact, data, method, records_from, records_until)
+    _grant(s, who, sections, actions, days, options)
+
+
+def _grant(
+    s: Session,
+    who: str,
+    sections: list[str] | None,
+    actions: list[str] | None,
+    days: float | None,
+    options: TermsOptions,
+) -> None:
     client = s.client
     mask, acts, seconds = _scope(client, who, sections, actions, days)
     now = client.now()
     expires = now + seconds
     terms = client.consents.terms_for(who, mask, acts, options)
     typer.echo(terms_text(who, terms, mask, acts, seconds, now=now))
-    s.confirm(f"grant {who} {', '.join(section_names(mask))} for {terms.purpose}")
+    ask(s.yes, f"Send transaction: grant {who} {', '.join(section_names(mask))} for {terms.purpose}")
     done = client.consents.grant(who, mask, actions=acts, expires_at=expires, terms=terms)
     bundle = done.release.bundle_cid
     typer.echo(
         f"granted {who}: {', '.join(section_names(mask))}; {', '.join(action_names(acts))}; {done.terms.purpose}; "
-        f"until {expires}" + (f"; existing records released in {bundle}" if bundle else "")
+        f"{until(expires, now)}" + (f"; existing records released in {bundle}" if bundle else "")
     )
     _print_release(done.release)
 
 
-@chain_command(app, "sign")
+@app.command("sign")
 def sign(
-    s: Session,
     grantee: Annotated[str, typer.Argument(help="The practitioner to grant.")],
     output: Annotated[Path, typer.Option("-o", "--output", help="Where to write the signed consent.")],
     sections: Sections = None,
@@ -274,36 +303,192 @@ def sign(
     records_from: RecordsFrom = None,
     records_until: RecordsUntil = None,
     print_typed_data: Annotated[
-        bool, typer.Option(help="Also print the EIP-712 JSON a wallet signs.")
+        bool,
+        typer.Option(
+            help="Print the EIP-712 JSON a wallet signs (with --patient and no keystore: print it unsigned, "
+            "for the patient's wallet)."
+        ),
     ] = False,
+    patient: Annotated[
+        str | None,
+        typer.Option(
+            "--patient", help="The patient [default: your keystore's]; a wallet's address needs no key."
+        ),
+    ] = None,
+    offline: Annotated[
+        bool,
+        typer.Option(
+            "--offline",
+            help="Ask no chain: chain id and addresses from --deployment, times from this computer's clock, "
+            "no key bundle (release the keys later with `consent sync`).",
+        ),
+    ] = False,
+    nonce: Annotated[
+        int,
+        typer.Option(
+            "--nonce",
+            help="With --offline: the sequence of your next consent signature for this grantee (0 the first "
+            "time; each relayed consent, revocation, refusal or cancellation for it adds one).",
+        ),
+    ] = 0,
+    rpc_url: RpcUrl = DEFAULT_RPC,
+    deployment: DeploymentFile = None,
+    keystore_ref: KeystoreOpt = None,
+    keystore_dir: KeystoreDir = None,
+    password_file: PasswordFile = None,
 ) -> None:
     """As the patient: store the key bundle of your covered records, then sign a consent naming it for anyone to
-    relay; sends nothing. The file holds the signature and the terms, no key."""
-    who = address_arg(grantee, "grantee")
-    options = _options(purpose, recipient, contact, data, method, records_from, records_until)
-    client = s.client
-    mask, acts, seconds = _scope(client, who, sections, actions, days)
-    now = client.now()
-    expires = now + seconds
-    terms = client.consents.terms_for(who, mask, acts, options)
-    signed = client.consents.sign(who, mask, actions=acts, expires_at=expires, terms=terms)
-    write_private(output, json.dumps(signed.document, indent=2) + "\n")
-    if print_typed_data:
-        typer.echo(json.dumps(signed.document["typed_data"], indent=2))
-    _print_release(signed.release)
-    typer.echo(
-        f"signed consent for {who} written to {output}; relay it with `famchain consent submit {output}`"
+    relay; sends nothing. The file holds the signature and the terms, no key. With --patient and no keystore,
+    write the unsigned consent and print what the patient's wallet signs (`consent submit FILE --signature`)."""
+    from famchain.records.sharing import consent_document
+
+    config = settings(
+        rpc_url=rpc_url,
+        deployment_file=deployment,
+        keystore=keystore_ref,
+        keystore_dir=keystore_dir,
+        password_file=password_file,
     )
-    typer.echo(terms_text(who, signed.terms, mask, acts, seconds, now=now))
+    s = Session(config)
+    who = address_arg(grantee, "grantee")
+    named = address_arg(patient, "patient") if patient is not None else None
+    wallet = not config.keystore
+    if wallet and (named is None or not print_typed_data):
+        raise InputError(
+            "no account: pass --keystore FILE_OR_ADDRESS, or --patient ADDRESS --print-typed-data to sign in "
+            "a wallet"
+        )
+    if not offline and nonce:
+        raise InputError("--nonce goes with --offline (online, the chain says the nonce)")
+    owner = named if wallet else s.account.address
+    if named is not None and named != owner:
+        raise InputError(f"--patient {named} is not your keystore's account {owner}")
+    assert owner is not None
+    options = _options(purpose, recipient, contact, data, method, records_from, records_until)
+    say = info if print_typed_data else typer.echo
+    release = None
+    if offline:
+        typed, terms, mask, acts, seconds = _offline(s, owner, who, sections, actions, days, options, nonce)
+        now = int(time.time())
+    else:
+        client = s.reader if wallet else s.client
+        mask, acts, seconds = _scope(client, who, sections, actions, days, patient=owner)
+        now = client.now()
+        terms = client.consents.terms_for(who, mask, acts, options)
+        if wallet:
+            typed = client.consents.prepare(
+                owner, who, mask, actions=acts, expires_at=now + seconds, terms=terms
+            )
+        else:
+            signed = client.consents.sign(who, mask, actions=acts, expires_at=now + seconds, terms=terms)
+            typed, release = signed.document["typed_data"], signed.release
+    if wallet:
+        document = consent_document(typed)
+    else:  # an offline or online signature by the keystore: the same EIP-712 signature either way
+        from famchain.crypto.typed_data import sign_typed_data
+
+        document = consent_document(typed, sign_typed_data(bytes(s.account.key), typed))
+    write_private(output, json.dumps(document, indent=2) + "\n")
+    if print_typed_data:
+        typer.echo(json.dumps(typed, indent=2))
+    if release is not None:
+        for skipped in release.skipped:
+            say(f"skipped record {skipped.record_id}: {skipped.reason}")
+    if wallet:
+        say(
+            f"unsigned consent for {who} written to {output}: sign the printed typed data in {owner}'s wallet "
+            f"(eth_signTypedData_v4), then `famchain consent submit {output} --signature 0x…`"
+        )
+    else:
+        say(f"signed consent for {who} written to {output}; relay it with `famchain consent submit {output}`")
+    if release is None and acts & action_mask(["read"]):
+        say(
+            "it names no key bundle: once it is in force, the patient releases the keys of existing records "
+            f"with `famchain consent sync {who}`"
+        )
+    say(terms_text(who, terms, mask, acts, seconds, now=now))
+
+
+def _offline(
+    s: Session,
+    patient: str,
+    grantee: str,
+    sections: list[str] | None,
+    actions: list[str] | None,
+    days: float | None,
+    options: TermsOptions,
+    sequence: int,
+) -> tuple[dict[str, Any], ConsentTerms, int, int, int]:
+    """The Consent typed data from the deployment file and the local clock (no chain asked)."""
+    from famchain.chain.deployment import Deployment
+    from famchain.records.sections import Purpose
+    from famchain.records.sharing import DEFAULT_SIGNATURE_TTL
+    from famchain.records.terms import TermsBook, default_terms
+    from famchain.services.consents import offline_consent
+
+    if s.config.deployment_file is None:
+        raise InputError(
+            "--offline needs the deployment file: pass --deployment FILE or set FAMCHAIN_DEPLOYMENT"
+        )
+    deployment = Deployment.load(s.config.deployment_file)
+    mask = section_mask(sections or ["all"])
+    acts = action_mask(actions or ["read"])
+    seconds = days_to_seconds(days if days is not None else 30, "--days")
+    terms = default_terms(
+        grantee=grantee,
+        institution=None,
+        sections=mask,
+        actions=acts,
+        purpose=options.purpose or Purpose.TREATMENT.value,
+        recipient=options.recipient,
+        contact=options.contact,
+        data=options.data,
+        method=options.method,
+        records_from=options.records_from,
+        records_until=options.records_until,
+    )
+    now = int(time.time())
+    typed = offline_consent(
+        deployment,
+        patient,
+        grantee,
+        mask,
+        actions=acts,
+        expires_at=now + seconds,
+        terms=terms,
+        sequence=sequence,
+        deadline=now + DEFAULT_SIGNATURE_TTL,
+    )
+    if s.config.keystore:  # the patient's client keeps the opening of its terms, as an online grant does
+        registry = deployment.address("ConsentRegistry")
+        TermsBook.of(s.config.home, deployment.chain_id, registry, patient).save(terms)
+    return typed, terms, mask, acts, seconds
 
 
 @chain_command(app, "submit")
-def submit(s: Session, file: Annotated[Path, typer.Argument(help="A signed consent file.")]) -> None:
+def submit(
+    s: Session,
+    file: Annotated[
+        Path, typer.Argument(help="A signed consent file (or an unsigned one with --signature).")
+    ],
+    signature: Annotated[
+        str | None,
+        typer.Option(
+            "--signature",
+            help="The patient wallet's signature (0x…) of the typed data `consent sign --print-typed-data` "
+            "printed.",
+        ),
+    ] = None,
+) -> None:
     """Relay a signed consent (anyone may pay the gas): grants exactly what the patient signed and announces
     its key bundle in the same transaction."""
+    from famchain.records.sharing import parse_signature, with_signature
+
     doc = read_json(file)
+    if signature is not None:
+        doc = with_signature(doc, parse_signature(signature), "patient")
     client = s.client
-    s.confirm("relay a signed consent")
+    ask(s.yes, "Send transaction: relay a signed consent")
     done = client.consents.relay(doc)
     typer.echo(
         f"consent of {done.patient} for {done.grantee} is in force"
@@ -317,7 +502,7 @@ def revoke(s: Session, grantee: Annotated[str, typer.Argument(help="The grantee 
     signature for it you handed out dies."""
     who = address_arg(grantee, "grantee")
     client = s.client
-    s.confirm(f"revoke {who}")
+    ask(s.yes, f"Send transaction: revoke {who}")
     client.consents.revoke(who)
     typer.echo(f"revoked {who}")
 
@@ -330,7 +515,7 @@ def cancel(
     keyed nonce is consumed on chain)."""
     who = address_arg(grantee, "grantee")
     client = s.client
-    s.confirm(f"cancel the outstanding consent signature for {who}")
+    ask(s.yes, f"Send transaction: cancel the outstanding consent signature for {who}")
     client.consents.cancel(who)
     typer.echo(f"cancelled: no consent signature for {who} made before now can be relayed")
 
@@ -341,7 +526,7 @@ def sync(s: Session, grantee: Annotated[str, typer.Argument(help="A grantee of y
     you signed the consent included)."""
     who = address_arg(grantee, "grantee")
     client = s.client
-    s.confirm(f"release keys to {who}")
+    ask(s.yes, f"Send transaction: release keys to {who}")
     release = client.consents.sync(who)
     if release.bundle_cid is None:
         typer.echo(f"nothing to release to {who}")
@@ -355,9 +540,39 @@ def refuse(s: Session, grantee: Annotated[str, typer.Argument(help="Who asked fo
     """As the patient: refuse an access request."""
     who = address_arg(grantee, "grantee")
     client = s.client
-    s.confirm(f"refuse the request of {who}")
+    ask(s.yes, f"Send transaction: refuse the request of {who}")
     client.consents.refuse(who)
     typer.echo(f"refused the request of {who}")
+
+
+@chain_command(app, "answer")
+def answer(
+    s: Session,
+    requester: Annotated[str, typer.Argument(help="Who asked for access (as `consent list` shows it).")],
+    grant_it: Annotated[
+        bool, typer.Option("--grant", help="Grant what was asked, with the request's terms.")
+    ] = False,
+    refuse_it: Annotated[bool, typer.Option("--refuse", help="Refuse the request.")] = False,
+) -> None:
+    """As the patient: answer an access request, granting exactly what it asks (sections, actions, purpose,
+    duration) or refusing it."""
+    if grant_it == refuse_it:
+        raise InputError("answer with --grant or --refuse (one of them)")
+    who = address_arg(requester, "requester")
+    client = s.client
+    asked = client.consents.request_of(client.address, who)
+    if not asked.is_open:
+        raise InputError(f"{who} has no open access request to you: see `famchain consent list`")
+    opened = client.consents.request_terms(client.address, who)
+    typer.echo(_request_text(_request_row(asked, opened)))
+    if refuse_it:
+        ask(s.yes, f"Send transaction: refuse the request of {who}")
+        client.consents.refuse(who)
+        typer.echo(f"refused the request of {who}")
+        return
+    from famchain.services.consents import TermsOptions
+
+    _grant(s, who, None, None, None, TermsOptions())
 
 
 @chain_command(app, "list")
@@ -370,7 +585,7 @@ def list_consents(
     ] = False,
 ) -> None:
     """Every grantee and requester of a patient, with what is in force now, the purpose (when your client
-    holds the terms; else `committed`) and open requests with their terms."""
+    holds the terms; else `committed`) and open requests with their terms and how to answer them."""
     who = address_arg(patient, "patient") if patient is not None else s.account.address
     client = s.client if s.config.keystore else s.reader
     rows = [c.to_json() for c in client.consents.list(who)]
@@ -379,19 +594,57 @@ def list_consents(
 
         typer.echo(json.dumps(fhir.consents_to_bundle(who, rows), indent=2))
         return
+    if as_json:
+        emit({"patient": who, "consents": rows}, True)
+        return
+    now = client.now()
+    own = s.config.keystore and client.address == who
     lines = []
     for r in rows:
-        lines.append(
-            f"{r['grantee']}  {'ACTIVE' if r['active'] else 'inactive':8} {','.join(r['sections']) or '-'}"
-            f"  {','.join(r['actions']) or '-'}  until {r['expires_at'] or '-'}  purpose {r['purpose'] or '-'}"
-        )
-        ask = r["request"]
-        if ask is not None:
-            terms = ask["terms"]
-            why = terms.get("purpose", "?") if isinstance(terms, dict) else terms
+        grantee = r["grantee"]
+        status = client.consortium.practitioner(grantee)
+        where = f" (practitioner of {status.institution})" if int(status.institution, 16) else ""
+        lines.append(f"{grantee}{where}")
+        if r["active"]:
             lines.append(
-                f"  asks for {','.join(ask['sections'])} ({','.join(ask['actions'])}) for "
-                f"{ask['duration'] / 86400:g} day(s); purpose {why}"
-                + (f"; recipient {terms.get('recipient')}" if isinstance(terms, dict) else "")
+                f"  consent in force: {', '.join(r['sections'])}; {', '.join(r['actions'])}; purpose "
+                f"{r['purpose'] or '-'}; {until(r['expires_at'], now)}"
             )
-    emit({"patient": who, "consents": rows}, as_json, "\n".join(lines) or f"{who} has granted nothing")
+        elif r["expires_at"]:
+            lines.append(f"  no consent in force (the last one: {until(r['expires_at'], now)})")
+        else:
+            lines.append("  no consent in force")
+        if r["request"] is not None:
+            lines.append(_request_text(r["request"]))
+            if own:
+                lines.append(f"    answer it: famchain consent answer {grantee} --grant   (or --refuse)")
+    typer.echo("\n".join(lines) or f"{who} has granted nothing and has no open request")
+
+
+def _request_row(asked: Any, opened: dict[str, Any] | None) -> dict[str, Any]:
+    return {
+        "sections": section_names(asked.sections),
+        "actions": action_names(asked.actions),
+        "duration": asked.duration,
+        "terms": opened if opened is not None else "committed",
+    }
+
+
+def _request_text(request: dict[str, Any]) -> str:
+    """An open access request as the patient reads it: what, how, for how long, why, for whom."""
+    terms = request["terms"]
+    lines = [
+        f"  asks for: {', '.join(request['sections'])} ({', '.join(request['actions'])}) for "
+        f"{span(request['duration'])}"
+    ]
+    if isinstance(terms, dict):
+        lines.append(f"    purpose:   {terms.get('purpose') or '-'}")
+        lines.append(f"    recipient: {terms.get('recipient') or '-'}")
+        if terms.get("contact"):
+            lines.append(f"    contact:   {terms['contact']}")
+        lines.append(
+            f"    records:   {records_range(int(terms.get('recordsFrom', 0)), int(terms.get('recordsUntil', 0)))}"
+        )
+    else:
+        lines.append("    purpose:   sealed to the patient (list with the patient's keystore to read it)")
+    return "\n".join(lines)

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 import typer
 
 from famchain.cli._context import Json, Session, address_arg, chain_command, days_to_seconds, emit
+from famchain.cli._when import ask, until
 
 app = typer.Typer(help="Guardians: who may act for a resident, in what, until when.", no_args_is_help=True)
 
@@ -33,10 +34,11 @@ def appoint(
     who = address_arg(guardian, "guardian")
     mask = parse_scope(scope)
     client = s.client
-    expires = client.now() + days_to_seconds(days, "--days")
-    s.confirm(f"appoint {who} as your guardian ({', '.join(scope_names(mask))})")
+    now = client.now()
+    expires = now + days_to_seconds(days, "--days")
+    ask(s.yes, f"Send transaction: appoint {who} as your guardian ({', '.join(scope_names(mask))})")
     client.guardians.appoint(who, mask, expires, dependent=dependent)
-    typer.echo(f"{who} is your guardian for {', '.join(scope_names(mask))} until {expires}")
+    typer.echo(f"{who} is your guardian for {', '.join(scope_names(mask))} {until(expires, now)}")
 
 
 @chain_command(app, "remove")
@@ -51,7 +53,7 @@ def remove(
     client = s.client
     who = address_arg(resident, "resident") if resident is not None else client.address
     target = address_arg(guardian, "guardian") if guardian else client.address
-    s.confirm(f"end the guardianship of {target} for {who}")
+    ask(s.yes, f"Send transaction: end the guardianship of {target} for {who}")
     client.guardians.remove(target, who)
     typer.echo(f"{target} is no longer a guardian of {who}")
 
@@ -65,6 +67,7 @@ def list_guardians(
     """A resident's guardians and their standing now."""
     who = address_arg(resident, "resident") if resident is not None else s.account.address
     guardians = s.reader.guardians.list(who)
+    now = s.reader.now()
     rows: list[dict[str, Any]] = [
         {
             "guardian": g.guardian,
@@ -76,8 +79,8 @@ def list_guardians(
         for g in guardians
     ]
     human = "\n".join(
-        f"{r['guardian']}  {'active' if r['active'] else 'inactive':8} {','.join(r['scope']) or '-'}  until "
-        f"{r['expires_at']}" + ("  (dependent)" if r["dependent"] else "")
+        f"{r['guardian']}  {'active' if r['active'] else 'inactive':8} {','.join(r['scope']) or '-'}  "
+        f"{until(r['expires_at'], now)}" + ("  (dependent)" if r["dependent"] else "")
         for r in rows
     )
     emit({"resident": who, "guardians": rows}, as_json, human or f"{who} has no guardians")

@@ -10,24 +10,26 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from famchain.cli._context import (
+    DeploymentFile,
     Json,
     KeystoreDir,
     KeystoreOpt,
     PasswordFile,
+    RpcUrl,
     Session,
     address_arg,
     chain_command,
     emit,
     info,
     read_json,
-    record_arg,
     settings,
-    unlock,
     write_private,
 )
 from famchain.cli._errors import CliError
-from famchain.errors import InputError
+from famchain.cli._when import ask, until
+from famchain.errors import FamchainError, InputError
 from famchain.records.sections import SECTION_NAMES, section_names
+from famchain.settings import DEFAULT_RPC
 
 if TYPE_CHECKING:
     from famchain.records.outbox import OutboxEntry
@@ -109,7 +111,15 @@ def submit(
         content = load_record(file, attach)
     chosen = parse_kind(kind, "--kind") if kind is not None else None
     s.confirm(f"anchor a record on the card of {who}")
-    done = s.client.records.submit(who, content, kind=chosen)
+    client = s.client
+    before = {e.record_id for e in client.records.pending()}
+    try:
+        done = client.records.submit(who, content, kind=chosen)
+    except FamchainError as exc:
+        queued = [e for e in client.records.pending() if e.record_id not in before and e.patient == who]
+        if as_json and queued:  # the record is sealed and queued: say which, in what state, and why
+            emit({**_entry_json(queued[-1]), "error": str(exc)}, True)
+        raise
     extra = len(done.report.anchored) + len(done.report.already) - 1
     if extra > 0:
         info(f"also anchored {extra} earlier queued record(s)")
@@ -119,6 +129,12 @@ def submit(
     if mapped is not None:
         out["fhir"] = mapped
     emit(out, as_json, f"record {entry.record_id} anchored in block {entry.block} ({entry.cid})")
+
+
+def _record(s: Session, value: str, *, own: bool = False) -> Any:
+    """A record id given whole or by a unique prefix (``own``: your queued records count too)."""
+    client = s.client if own or s.config.keystore else s.reader
+    return client.records.resolve(value)
 
 
 def _late(report: Any) -> None:
@@ -176,7 +192,7 @@ def _deletion_note(state: Any, record_id: Any) -> str:
 @chain_command(record_app, "read")
 def read(
     s: Session,
-    record: Annotated[str, typer.Argument(help="Record id (0x + 64 hex).")],
+    record: Annotated[str, typer.Argument(help="Record id (0x + 64 hex, or a unique prefix of 4+ digits).")],
     output: Annotated[
         Path | None, typer.Option("-o", "--output", help="Write sections and attachments here (0600 files).")
     ] = None,
@@ -189,7 +205,7 @@ def read(
     from famchain._files import private_dir
     from famchain.records.model import canonical_json
 
-    result = s.client.records.read(record_arg(record))
+    result = s.client.records.read(_record(s, record))
     if as_fhir:
         from famchain import fhir
 
@@ -198,11 +214,18 @@ def read(
     files = _attachment_files(result.sections.get("attachments"))
     if output is not None:
         private_dir(output)
+        from famchain._files import write_private as write_bytes
+
         for name, value in result.sections.items():
+            if name == "attachments":  # each attachment once, as its own file; the index holds no bytes
+                index = [
+                    {"name": item.get("name"), "media_type": media, "file": file_name, "size": len(data)}
+                    for item, (file_name, media, data) in zip(value, files, strict=True)
+                ]
+                write_private(output / "attachments.json", canonical_json(index).decode())
+                continue
             write_private(output / f"{name}.json", canonical_json(value).decode())
         for file_name, _, data in files:
-            from famchain._files import write_private as write_bytes
-
             write_bytes(output / file_name, data)
         info(f"wrote {len(result.sections)} section(s) and {len(files)} attachment(s) to {output}")
     lines = [f"record {record} by {result.anchor.author} for {result.anchor.patient}"]
@@ -226,13 +249,13 @@ def _without_fhir(value: Any) -> Any:
 @chain_command(record_app, "share")
 def share(
     s: Session,
-    record: Annotated[str, typer.Argument(help="Record id (0x + 64 hex).")],
+    record: Annotated[str, typer.Argument(help="Record id (0x + 64 hex, or a unique prefix of 4+ digits).")],
     to: Annotated[str, typer.Option("--to", help="The reader to release it to (a grantee of the patient).")],
 ) -> None:
     """As the record's author (or the patient): release one record's keys to a reader the chain lets read it
     (a consent signed before the record was anchored, say)."""
     who = address_arg(to, "--to")
-    record_id = record_arg(record)
+    record_id = _record(s, record)
     client = s.client
     s.confirm(f"release record {record_id} to {who}")
     release = client.records.share(record_id, who)
@@ -245,7 +268,9 @@ def share(
 @chain_command(record_app, "erase")
 def erase(
     s: Session,
-    record: Annotated[str | None, typer.Argument(help="Record id (0x + 64 hex).")] = None,
+    record: Annotated[
+        str | None, typer.Argument(help="Record id (0x + 64 hex, or a unique prefix of 4+ digits).")
+    ] = None,
     patient: Annotated[
         str | None, typer.Option("--patient", help="With --due: the patient whose card to go through.")
     ] = None,
@@ -267,7 +292,7 @@ def erase(
             typer.echo("no record of that patient is due for erasure")
             return
     else:
-        chosen = [record_arg(str(record))]
+        chosen = [_record(s, str(record))]
     s.confirm(f"erase {len(chosen)} record(s)" if due else f"erase record {chosen[0]}")
     for record_id in chosen:
         tx = client.records.erase(record_id)
@@ -280,7 +305,7 @@ def erase(
 @chain_command(record_app, "copies")
 def copies(
     s: Session,
-    record: Annotated[str, typer.Argument(help="Record id (0x + 64 hex).")],
+    record: Annotated[str, typer.Argument(help="Record id (0x + 64 hex, or a unique prefix of 4+ digits).")],
     store: Annotated[list[str], typer.Option("--store", help="A member store's gateway URL (repeatable).")],
     as_json: Json = False,
 ) -> None:
@@ -291,7 +316,7 @@ def copies(
     for url in store:
         if urlsplit(url).scheme not in ("http", "https"):
             raise InputError(f"--store {url!r} is not an http:// or https:// gateway URL")
-    found = s.reader.records.copies(record_arg(record), store)
+    found = s.reader.records.copies(_record(s, record), store)
     lines = [f"{a.store}: {a.detail}" for a in found.answers]
     state = "erased" if found.erased else "not erased"
     summary = (
@@ -334,7 +359,7 @@ def _attachment_files(value: Any) -> list[tuple[str, str, bytes]]:
 @chain_command(record_app, "update")
 def update(
     s: Session,
-    record: Annotated[str | None, typer.Argument(help="Record id to amend.")] = None,
+    record: Annotated[str | None, typer.Argument(help="Record id to amend (or a unique prefix).")] = None,
     file: Annotated[Path | None, typer.Option("--file", help="The new version's JSON.")] = None,
     approval: Annotated[
         Path | None, typer.Option("--approval", help="The patient's signed approval to relay.")
@@ -362,7 +387,7 @@ def update(
     content = load_record(file)
     if kind is not None:
         content = replace(content, kind=parse_kind(kind, "--kind"))
-    prepared = s.client.records.prepare_update(record_arg(record), content)
+    prepared = s.client.records.prepare_update(_record(s, record), content)
     entry = prepared.entry
     path = output or Path(f"approval-{str(entry.record_id)[:10]}.json")
     write_private(path, json.dumps(prepared.request, indent=2) + "\n")
@@ -381,20 +406,158 @@ def approve(
     output: Annotated[
         Path | None, typer.Option("-o", "--output", help="Signed file [default: in place].")
     ] = None,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Sign without asking.")] = False,
+    print_typed_data: Annotated[
+        bool,
+        typer.Option(
+            "--print-typed-data", help="Print the EIP-712 JSON a wallet signs, and stop (no keystore)."
+        ),
+    ] = False,
+    signature: Annotated[
+        str | None,
+        typer.Option("--signature", help="Attach the patient wallet's signature (0x…) of that typed data."),
+    ] = None,
+    rpc_url: RpcUrl = DEFAULT_RPC,
+    deployment: DeploymentFile = None,
 ) -> None:
-    """As the patient: sign a record-update approval offline (EIP-712); no chain access needed."""
-    from famchain.records.updates import approve_request
+    """As the patient: see what an amendment changes (sections added, removed, altered, read from both
+    versions when the chain and store answer), then sign its approval offline (EIP-712); nothing is sent."""
+    from famchain.records.sharing import parse_signature, with_signature
+    from famchain.records.updates import approve_request, check_request
 
     request = read_json(file)
-    config = settings(keystore=keystore_ref, keystore_dir=keystore_dir, password_file=password_file)
-    if not config.keystore:
-        raise InputError("no account: pass --keystore FILE_OR_ADDRESS or set FAMCHAIN_KEYSTORE")
-    account = unlock(config)
-    signed = approve_request(bytes(account.key), request)
+    typed = check_request(request)
     target = output or file
+    if print_typed_data:
+        typer.echo(json.dumps(typed, indent=2))
+        return
+    if signature is not None:
+        signed = with_signature(request, parse_signature(signature), "patient")
+        write_private(target, json.dumps(signed, indent=2) + "\n")
+        typer.echo(f"approval of update {signed.get('record')} signed in a wallet; signed file {target}")
+        return
+    config = settings(
+        rpc_url=rpc_url,
+        deployment_file=deployment,
+        keystore=keystore_ref,
+        keystore_dir=keystore_dir,
+        password_file=password_file,
+    )
+    if not config.keystore:
+        raise InputError(
+            "no account: pass --keystore FILE_OR_ADDRESS or set FAMCHAIN_KEYSTORE (or --print-typed-data to "
+            "sign in a wallet)"
+        )
+    s = Session(config)
+    signed = approve_request(bytes(s.account.key), request)  # refuses a malformed request or another signer
+    try:
+        change = s.client.records.describe_update(request)
+    except FamchainError as exc:
+        typer.echo(_unchecked_change(typed, exc))
+    else:
+        typer.echo(_change_text(change))
+    ask(yes, f"Sign the approval of this amendment of record {typed['message'].get('previous')}")
     write_private(target, json.dumps(signed, indent=2) + "\n")
     message = signed["typed_data"]["message"]
     typer.echo(f"approved update {signed['record']} of record {message['previous']}; signed file {target}")
+
+
+def _change_text(change: Any) -> str:
+    """An amendment as the patient reads it before signing."""
+    lines = [f"update {change.record_id} of record {change.previous} changes:"]
+    for name in change.added:
+        lines.append(
+            f"  + {name} (added): {json.dumps(_without_fhir(change.after[name]), ensure_ascii=False)}"
+        )
+    for name in change.removed:
+        lines.append(
+            f"  - {name} (removed): {json.dumps(_without_fhir(change.before[name]), ensure_ascii=False)}"
+        )
+    for name in change.altered:
+        lines.append(f"  ~ {name} (altered)")
+        lines.append(f"      before: {json.dumps(_without_fhir(change.before[name]), ensure_ascii=False)}")
+        lines.append(f"      after:  {json.dumps(_without_fhir(change.after[name]), ensure_ascii=False)}")
+    if change.kept:
+        lines.append(f"  = unchanged: {', '.join(change.kept)}")
+    if not (change.added or change.removed or change.altered):
+        lines.append("  nothing: the new version holds the same sections with the same content")
+    return "\n".join(lines)
+
+
+def _unchecked_change(typed: dict[str, Any], error: Exception) -> str:
+    """What can be said of an amendment without reading it (chain or store unreachable)."""
+    try:
+        sections = section_names(int(typed["message"]["sections"]))
+    except (KeyError, TypeError, ValueError):
+        sections = []
+    return (
+        f"the two versions could not be compared ({error}); the new version holds: "
+        f"{', '.join(sections) or '?'}"
+    )
+
+
+@chain_command(record_app, "pending")
+def pending(
+    s: Session,
+    files: Annotated[
+        list[Path] | None,
+        typer.Argument(help="Approval requests you were sent (as the patient): which still wait for you."),
+    ] = None,
+    as_json: Json = False,
+) -> None:
+    """Amendments awaiting approval: as the patient, those of the request files given that still wait for
+    your signature; as an author, the updates in your outbox that wait for their patient's."""
+    from famchain.records.outbox import OutboxState
+    from famchain.records.updates import check_request
+
+    client = s.client
+    me = client.address
+    now = client.now()
+    rows: list[dict[str, Any]] = []
+    lines: list[str] = []
+    for file in files or []:
+        request = read_json(file)
+        message = check_request(request)["message"]
+        if str(message.get("patient", "")).lower() != me.lower():
+            raise InputError(f"{file}: this approval request is for {message.get('patient')}, not you ({me})")
+        new = client.records.resolve(str(request.get("record")))
+        deadline = int(message.get("deadline", 0))
+        if new in set(client.history.record_ids(me)):
+            state = "anchored"
+        elif "signature" in request:
+            state = "signed"
+        elif deadline < now:
+            state = "expired"
+        else:
+            state = "awaiting your approval"
+        rows.append(
+            {
+                "file": str(file),
+                "record": str(new),
+                "previous": str(message.get("previous")),
+                "author": message.get("author"),
+                "sections": section_names(int(message.get("sections", 0))),
+                "deadline": deadline,
+                "state": state,
+            }
+        )
+        lines.append(
+            f"{file}: update {new} of record {message.get('previous')} by {message.get('author')} "
+            f"({', '.join(rows[-1]['sections'])}): {state}"
+            + (
+                f", sign {until(deadline, now)}: famchain record approve {file}"
+                if state == "awaiting your approval"
+                else ""
+            )
+        )
+    for entry in client.records.pending():
+        if entry.state is OutboxState.AWAITING_APPROVAL:
+            rows.append({**_entry_json(entry), "file": None, "state": "awaiting the patient's approval"})
+            lines.append(
+                f"update {entry.record_id} of record {entry.previous} for {entry.patient} "
+                f"({', '.join(section_names(entry.sections))}): awaiting the patient's approval"
+            )
+    emit({"account": me, "pending": rows}, as_json, "\n".join(lines) or "no amendment awaits an approval")
 
 
 @chain_command(outbox_app, "flush")
@@ -444,7 +607,7 @@ def drop(s: Session, record: Annotated[str, typer.Argument(help="Record id of a 
     """Give up a queued record that can never be anchored (its sealed bytes are deleted)."""
     from famchain.records.outbox import OutboxState
 
-    record_id = record_arg(record)
+    record_id = _record(s, record, own=True)
     client = s.client
     s.confirm(f"drop queued record {record_id}")
     entry = client.records.drop(record_id)

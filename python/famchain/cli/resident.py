@@ -18,6 +18,7 @@ from famchain.cli._context import (
     info,
     read_json,
 )
+from famchain.cli._when import ask, span, until
 from famchain.errors import AccessDeniedError, InputError
 from famchain.records.profile import load_profile
 from famchain.records.sections import action_mask, action_names, section_mask, section_names
@@ -90,7 +91,7 @@ def register(
     client = s.client
     if client.residents.is_registered(client.address):
         raise InputError(f"{client.address} is already registered; use `resident update-profile`")
-    s.confirm(f"register resident {client.address}")
+    ask(s.yes, f"Send transaction: register resident {client.address}")
     done = client.residents.register(data)
     typer.echo(f"registered {done.resident}; sealed basic information {done.profile_cid}")
 
@@ -108,7 +109,7 @@ def update_profile(
     if data is None:
         return
     client = s.client
-    s.confirm("update basic information")
+    ask(s.yes, "Send transaction: update basic information")
     done = client.residents.update_profile(data)
     typer.echo(f"basic information updated: {done.profile_cid}")
 
@@ -154,15 +155,14 @@ def delete_request(
 ) -> None:
     """As the resident: ask that a record (or your whole card) be erased once its retention period is over
     (PIPL art. 47). Irrevocable; a whole-card request also ends your agreement and locks the card."""
-    from famchain.cli._context import record_arg
-
     if (record is None) == (not card):
         raise InputError("give a RECORD id or --card (one of them)")
-    target = record_arg(record) if record is not None else None
     client = s.client
-    s.confirm(
-        "request deletion of "
-        + (f"record {target} and its other versions" if target is not None else "your whole card (locks it)")
+    target = client.records.resolve(record, client.address) if record is not None else None
+    ask(
+        s.yes,
+        "Send transaction: request deletion of "
+        + (f"record {target} and its other versions" if target is not None else "your whole card (locks it)"),
     )
     if target is None:
         done = client.residents.request_deletion(None)
@@ -186,7 +186,7 @@ def delete_request(
 def _day(timestamp: int) -> str:
     import time
 
-    return time.strftime("%Y-%m-%d", time.gmtime(timestamp))
+    return time.strftime("%Y-%m-%d", time.localtime(timestamp))
 
 
 def _released(release: Any, doctor: str) -> None:
@@ -211,28 +211,113 @@ def propose(
     mask, acts = section_mask(sections), action_mask(actions)
     term = days_to_seconds(term_days, "--term-days")
     client = s.client
-    s.confirm(f"propose an agreement with {other}")
+    ask(s.yes, f"Send transaction: propose an agreement with {other}")
     client.agreements.propose(other, mask, acts, term)
-    typer.echo(f"proposed to {other}: {', '.join(section_names(mask))}; {', '.join(action_names(acts))}")
+    typer.echo(
+        f"proposed to {other}: {', '.join(section_names(mask))}; {', '.join(action_names(acts))}; for "
+        f"{span(term)}; they accept it with `famchain agreement accept {client.address}`"
+    )
+
+
+@chain_command(agreement_app, "withdraw")
+def withdraw(
+    s: Session,
+    counterparty: Annotated[str, typer.Argument(help="The other side of the proposal.")],
+) -> None:
+    """Withdraw your proposal to COUNTERPARTY, or refuse the one COUNTERPARTY made to you."""
+    other = address_arg(counterparty, "counterparty")
+    client = s.client
+    me = client.address
+    found = [w for w in client.agreements.involving(me) if other in (w.resident, w.doctor)]
+    if not found:
+        raise InputError(f"no agreement proposal between you ({me}) and {other} is waiting")
+    typer.echo(_proposal_text(found[0], client.now()))
+    verb = "withdraw" if found[0].proposer == me else "refuse"
+    ask(s.yes, f"Send transaction: {verb} this proposal")
+    client.agreements.withdraw(other)
+    typer.echo(
+        f"proposal withdrawn: {other} can no longer accept it"
+        if verb == "withdraw"
+        else f"proposal of {other} refused"
+    )
 
 
 @chain_command(agreement_app, "accept")
 def accept(s: Session, counterparty: Annotated[str, typer.Argument(help="Who proposed it.")]) -> None:
-    """Accept a proposed agreement; a resident's client then shares their records with the doctor."""
+    """Accept a proposed agreement (its terms are shown first); a resident's client then shares their records
+    with the doctor."""
     other = address_arg(counterparty, "counterparty")
     client = s.client
-    client.agreements.waiting(other)  # refuses a missing proposal before asking
-    s.confirm(f"accept the agreement proposed by {other}")
+    waiting = client.agreements.waiting(other)  # refuses a missing proposal before asking
+    typer.echo(_proposal_text(waiting, client.now(), accepting=True))
+    ask(s.yes, f"Send transaction: accept the agreement proposed by {other}")
     done = client.agreements.accept(other)
     typer.echo(f"agreement in force between resident {done.resident} and doctor {done.doctor}")
     _released(done.release, done.doctor)
+
+
+def _proposal_json(waiting: Any) -> dict[str, Any]:
+    p = waiting.proposal
+    return {
+        "resident": waiting.resident,
+        "doctor": waiting.doctor,
+        "proposer": waiting.proposer,
+        "sections": section_names(p.sections),
+        "actions": action_names(p.actions),
+        "term": p.term,
+        "expires_at": p.expiresAt,
+    }
+
+
+def _proposal_text(waiting: Any, now: int, *, accepting: bool = False) -> str:
+    """A pending proposal as people read it: who, what, for how long, until when it can be accepted."""
+    p = waiting.proposal
+    side = "the resident" if waiting.proposer == waiting.resident else "the doctor"
+    lines = [
+        f"proposal by {side} {waiting.proposer}: resident {waiting.resident}, family doctor {waiting.doctor}",
+        f"  sections: {', '.join(section_names(p.sections))}",
+        f"  actions:  {', '.join(action_names(p.actions))}",
+        f"  term:     {span(p.term)}" + (f" (in force {until(now + p.term, now)})" if accepting else ""),
+        f"  open:     {until(p.expiresAt, now)} for acceptance",
+    ]
+    return "\n".join(lines)
+
+
+@chain_command(agreement_app, "list")
+def list_agreements(
+    s: Session,
+    incoming: Annotated[
+        bool, typer.Option("--incoming", help="Only the proposals others made that wait for you.")
+    ] = False,
+    as_json: Json = False,
+) -> None:
+    """The agreement proposals waiting for acceptance in which you are the resident or the doctor (with
+    --incoming: those waiting for you to accept them)."""
+    client = s.client
+    me = client.address
+    found = client.agreements.incoming(me) if incoming else client.agreements.involving(me)
+    now = client.now()
+    lines = []
+    for waiting in found:
+        lines.append(_proposal_text(waiting, now))
+        if waiting.proposer != me:
+            lines.append(
+                f"  accept it: famchain agreement accept {waiting.proposer}   "
+                f"(refuse it: famchain agreement withdraw {waiting.proposer})"
+            )
+    nothing = "no agreement proposal waits for you" if incoming else "no agreement proposal involves you"
+    emit(
+        {"account": me, "proposals": [_proposal_json(w) for w in found]},
+        as_json,
+        "\n".join(lines) or nothing,
+    )
 
 
 @chain_command(agreement_app, "share")
 def share(s: Session) -> None:
     """As the resident: release your basic information and records to your active family doctor."""
     client = s.client
-    s.confirm("release keys to the family doctor")
+    ask(s.yes, "Send transaction: release keys to the family doctor")
     release = client.agreements.share()
     doctor = client.agreements.active(client.address)
     _released(release, doctor.doctor if doctor else "")
@@ -243,9 +328,11 @@ def renew(s: Session, term_days: TermDays = 365) -> None:
     """As the resident: extend your active agreement to now + term."""
     term = days_to_seconds(term_days, "--term-days")
     client = s.client
-    s.confirm("renew the agreement")
+    ask(s.yes, "Send transaction: renew the agreement")
     doctor = client.agreements.renew(term)
-    typer.echo(f"agreement renewed until {doctor.endsAt if doctor else '?'}")
+    typer.echo(
+        f"agreement renewed {until(doctor.endsAt, client.now()) if doctor else '(no agreement in force)'}"
+    )
 
 
 @chain_command(agreement_app, "terminate")
@@ -255,7 +342,7 @@ def terminate(
     """End the agreement (either side); the doctor is wrapped into no new record."""
     who = address_arg(resident, "resident") if resident is not None else s.account.address
     client = s.client
-    s.confirm(f"terminate the agreement of {who}")
+    ask(s.yes, f"Send transaction: terminate the agreement of {who}")
     client.agreements.terminate(who)
     typer.echo(f"agreement of {who} terminated")
 
@@ -279,16 +366,16 @@ def show_agreement(
             "actions": action_names(doctor.actions),
             "ends_at": doctor.endsAt,
         }
-    for waiting in proposals:
-        out["pending"].append(
-            {
-                "doctor": waiting.doctor,
-                "proposer": waiting.proposer,
-                "sections": section_names(waiting.proposal.sections),
-                "expires_at": waiting.proposal.expiresAt,
-            }
+    out["pending"] = [_proposal_json(w) for w in proposals]
+    now = client.now()
+    lines = [
+        f"{who}: "
+        + (
+            f"family doctor {doctor.doctor} ({', '.join(section_names(doctor.sections))}; "
+            f"{', '.join(action_names(doctor.actions))}) {until(doctor.endsAt, now)}"
+            if doctor
+            else "no active agreement"
         )
-    human = f"{who}: " + (
-        f"family doctor {doctor.doctor} until {doctor.endsAt}" if doctor else "no active agreement"
-    )
-    emit(out, as_json, human)
+    ]
+    lines += [_proposal_text(w, now) for w in proposals]
+    emit(out, as_json, "\n".join(lines))

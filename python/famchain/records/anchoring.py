@@ -322,6 +322,9 @@ def flush(actor: Actor, *, strategy: Strategy = Strategy.BATCHED) -> FlushReport
             for entry in ready:
                 if entry.record_id not in done:
                     actor.outbox.save(entry)  # remember that its bytes are stored
+            for entry in actor.outbox.pending():  # `outbox list` says why each is still queued
+                if entry.record_id not in done and entry.state is not OutboxState.AWAITING_APPROVAL:
+                    actor.outbox.update(entry, last_error=str(exc))
             left = len(actor.outbox.pending()) - len(report.waiting_approval)
             raise QueuedError(left, str(exc)) from exc
     result = report.report()

@@ -22,6 +22,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from eth_abi.exceptions import EncodingError
+from eth_keys.exceptions import BadSignature
+from eth_utils.address import to_checksum_address
+from eth_utils.exceptions import ValidationError
 from web3.exceptions import ContractLogicError, Web3Exception
 
 from famchain.chain.contracts import Famchain
@@ -500,8 +504,50 @@ def sign_consent(
     release = _consent_release(actor, grantee, sections, actions, terms)
     if book is not None:
         book.save(terms)
-    bundle_digest, codec = release.digest_and_codec
-    consent = typed_data.consent(
+    consent = consent_typed_data(
+        patient=patient,
+        grantee=grantee,
+        sections=sections,
+        actions=actions,
+        expires_at=expires_at,
+        terms=terms,
+        release=release,
+        nonce=fc.consents.nonce(patient, NonceDomain.CONSENT, grantee),
+        deadline=fc.latest_timestamp() + ttl,
+        chain_id=fc.chain_id,
+        registry=fc.consents.address,
+    )
+    signature = typed_data.sign_typed_data(actor.private_key, consent)
+    return SignedConsent(consent_document(consent, signature), release, terms)
+
+
+def consent_typed_data(
+    *,
+    patient: str,
+    grantee: str,
+    sections: int,
+    actions: int,
+    expires_at: int,
+    terms: ConsentTerms,
+    release: Release | None,
+    nonce: int,
+    deadline: int,
+    chain_id: int,
+    registry: str,
+) -> dict[str, Any]:
+    """The ``Consent`` typed data a patient signs (with a key file or in a wallet): the release's bundle, or
+    none (the keys of existing records then go later, with ``consent sync``).
+
+    Args:
+        nonce: the full keyed nonce (Consent/grantee) the signature consumes.
+        chain_id: the deployment's chain.
+        registry: the ConsentRegistry address (the EIP-712 verifying contract).
+
+    Raises:
+        InputError: a value out of range.
+    """
+    bundle_digest, codec = release.digest_and_codec if release is not None else NO_BUNDLE
+    return typed_data.consent(
         patient=patient,
         grantee=grantee,
         sections=sections,
@@ -510,18 +556,65 @@ def sign_consent(
         terms=terms,
         bundle_digest=bundle_digest,
         bundle_codec=codec,
-        nonce=fc.consents.nonce(patient, NonceDomain.CONSENT, grantee),
-        deadline=fc.latest_timestamp() + ttl,
-        chain_id=fc.chain_id,
-        verifying_contract=fc.consents.address,
+        nonce=nonce,
+        deadline=deadline,
+        chain_id=chain_id,
+        verifying_contract=registry,
     )
-    signature = typed_data.sign_typed_data(actor.private_key, consent)
-    return SignedConsent(consent_document(consent, signature), release, terms)
 
 
-def consent_document(typed: dict[str, Any], signature: bytes) -> dict[str, Any]:
-    """A signed consent document from a ``Consent`` typed-data message and its signature (a wallet's, say)."""
-    return {"kind": CONSENT_KIND, "typed_data": typed, "signature": "0x" + signature.hex()}
+def consent_document(typed: dict[str, Any], signature: bytes | None = None) -> dict[str, Any]:
+    """A consent document from a ``Consent`` typed-data message and its signature (a wallet's, say); without a
+    signature, the document a wallet signs and :func:`with_signature` completes."""
+    doc: dict[str, Any] = {"kind": CONSENT_KIND, "typed_data": typed}
+    if signature is not None:
+        doc["signature"] = "0x" + signature.hex()
+    return doc
+
+
+def parse_signature(text: str) -> bytes:
+    """A 65-byte signature given as ``0x`` + 130 hex digits (what a wallet's ``eth_signTypedData_v4`` returns).
+
+    Raises:
+        InputError: not that.
+    """
+    digits = text.strip().removeprefix("0x").removeprefix("0X")
+    try:
+        raw = bytes.fromhex(digits)
+    except ValueError:
+        raw = b""
+    if len(raw) != 65:
+        raise InputError(f"--signature {text!r} is not a 65-byte signature (0x + 130 hex digits)")
+    return raw
+
+
+def with_signature(doc: dict[str, Any], signature: bytes, signer_field: str) -> dict[str, Any]:
+    """``doc`` (a consent or approval document, or the bare typed data a wallet signed) with ``signature``
+    attached, once it is checked to recover to the account the message names in ``signer_field``.
+
+    Raises:
+        InputError: not typed data, or the signature is not that account's over exactly this typed data.
+    """
+    typed = doc.get("typed_data", doc) if "primaryType" not in doc else doc
+    if not isinstance(typed, dict) or "message" not in typed or "primaryType" not in typed:
+        raise InputError("the file holds no EIP-712 typed data to attach a signature to")
+    try:
+        expected = str(to_checksum_address(typed["message"][signer_field]))
+        signer: str | None = typed_data.recover_typed_data_signer(typed, signature)
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise InputError(f"the typed data is malformed ({type(exc).__name__}: {exc})") from None
+    except (ValueError, ValidationError, BadSignature, EncodingError):
+        signer = None
+    if signer != expected:
+        raise InputError(
+            f"the signature is not {expected}'s over this typed data"
+            + (f" (it recovers to {signer})" if signer else "")
+            + ": sign exactly the printed typed data with that account's wallet"
+        )
+    base = doc if "typed_data" in doc else {"typed_data": typed}
+    if "kind" not in base and typed.get("primaryType") == "Consent":
+        base = {"kind": CONSENT_KIND, **base}
+    return {**base, "signature": "0x" + signature.hex()}
 
 
 def relay_consent(actor: Actor, doc: dict[str, Any], book: TermsBook | None = None) -> Relayed:
@@ -532,8 +625,13 @@ def relay_consent(actor: Actor, doc: dict[str, Any], book: TermsBook | None = No
         InputError: not a signed consent document.
         ContractRevertError: the chain refused the signature (expired, reused nonce, wrong signer, ...).
     """
-    if doc.get("kind") != CONSENT_KIND or "typed_data" not in doc or "signature" not in doc:
+    if doc.get("kind") != CONSENT_KIND or "typed_data" not in doc:
         raise InputError("not a signed famchain consent (expected the output of `famchain consent sign`)")
+    if "signature" not in doc:
+        raise InputError(
+            "not a signed famchain consent yet (no signature): sign its typed data in the patient's wallet and "
+            "pass `--signature 0x…`"
+        )
     try:
         data = doc["typed_data"]
         if data.get("primaryType") != "Consent":
@@ -649,8 +747,10 @@ __all__ = [
     "announce",
     "build_release",
     "consent_document",
+    "consent_typed_data",
     "consents_of",
     "grant",
+    "parse_signature",
     "relay_consent",
     "release_existing",
     "release_to_late_readers",
@@ -658,4 +758,5 @@ __all__ = [
     "sign_consent",
     "store_bundle",
     "sync_consent",
+    "with_signature",
 ]

@@ -7,6 +7,8 @@ entry and flushes. Nothing is overwritten: the card keeps both versions.
 
 from __future__ import annotations
 
+import io
+from dataclasses import dataclass
 from typing import Any
 
 from eth_abi.exceptions import EncodingError
@@ -15,17 +17,21 @@ from eth_utils.address import to_checksum_address
 from eth_utils.exceptions import ValidationError
 
 from famchain.chain.nonces import NonceDomain
+from famchain.crypto import envelope as env
 from famchain.crypto import typed_data
-from famchain.errors import FamchainError, InputError, RecordLockedError
+from famchain.crypto.envelope import EnvelopeContext, SealedEnvelope, Withheld
+from famchain.errors import FamchainError, InputError, IntegrityError, RecordLockedError
 from famchain.records.actor import Actor
 from famchain.records.anchoring import store_entry
 from famchain.records.deletion import deletions
-from famchain.records.model import RecordContent
+from famchain.records.model import RecordContent, decode_section
 from famchain.records.outbox import Approval, OutboxEntry, OutboxState
-from famchain.records.reading import find_on_card
+from famchain.records.reading import find_on_card, read_record
 from famchain.records.sealing import seal_record
-from famchain.storage.cid import digest_and_codec
-from famchain.types import RecordId
+from famchain.records.sections import section_names
+from famchain.storage.cid import cid_from_digest, digest_and_codec
+from famchain.storage.unixfs import build_dag
+from famchain.types import Address, RecordId
 
 APPROVAL_KIND = "famchain.record-update-approval"
 DEFAULT_APPROVAL_TTL = 7 * 24 * 3600
@@ -89,12 +95,8 @@ def approve_request(private_key: bytes, request: dict[str, Any]) -> dict[str, An
     Raises:
         InputError: not an approval request, or signed by someone other than the named patient.
     """
-    if request.get("kind") != APPROVAL_KIND or "typed_data" not in request:
-        raise InputError("not a famchain record-update approval request")
-    data = request["typed_data"]
+    data = check_request(request)
     try:
-        if data["primaryType"] != "RecordUpdate":
-            raise InputError(f"an approval request signs a RecordUpdate, not a {data['primaryType']!r}")
         patient = to_checksum_address(data["message"]["patient"])
         signature = typed_data.sign_typed_data(private_key, data)
         signer = typed_data.recover_typed_data_signer(data, signature)
@@ -105,6 +107,108 @@ def approve_request(private_key: bytes, request: dict[str, Any]) -> dict[str, An
     if str(signer) != str(patient):
         raise InputError(f"this approval must be signed by the patient {patient}, not {signer}")
     return {**request, "signature": "0x" + signature.hex()}
+
+
+@dataclass(frozen=True)
+class Change:
+    """What an amendment changes, as the patient's client reads both versions: the sections the new version
+    adds, removes, alters and keeps, with their content before and after."""
+
+    previous: RecordId
+    record_id: RecordId
+    added: tuple[str, ...]
+    removed: tuple[str, ...]
+    altered: tuple[str, ...]
+    kept: tuple[str, ...]
+    before: dict[str, Any]
+    after: dict[str, Any]
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON-friendly form."""
+        return {
+            "record": str(self.record_id),
+            "previous": str(self.previous),
+            "added": list(self.added),
+            "removed": list(self.removed),
+            "altered": list(self.altered),
+            "unchanged": list(self.kept),
+            "before": self.before,
+            "after": self.after,
+        }
+
+
+def check_request(request: dict[str, Any]) -> dict[str, Any]:
+    """The ``RecordUpdate`` typed data of an approval request.
+
+    Raises:
+        InputError: not an approval request.
+    """
+    if request.get("kind") != APPROVAL_KIND or "typed_data" not in request:
+        raise InputError("not a famchain record-update approval request")
+    data = request["typed_data"]
+    if not isinstance(data, dict):
+        raise InputError("the approval request is malformed (TypeError: typed_data is not an object)")
+    if data.get("primaryType") != "RecordUpdate":
+        raise InputError(f"an approval request signs a RecordUpdate, not a {data.get('primaryType')!r}")
+    if not isinstance(data.get("message"), dict):
+        raise InputError("the approval request is malformed (KeyError: 'message')")
+    return data
+
+
+def describe_update(actor: Actor, request: dict[str, Any]) -> Change:
+    """As the patient: read the record an approval request amends and the new version it names (fetched by
+    the CID the message signs, checked against it, opened with the patient's key), and say what changes.
+
+    Raises:
+        InputError: not an approval request, or not addressed to this patient or deployment.
+        UnknownRecordError: the amended record is not on the card.
+        StorageError: the store does not have the new version or cannot be reached.
+        IntegrityError: the stored bytes are not the ones the message names, or not sealed for it.
+    """
+    data = check_request(request)
+    try:
+        m = data["message"]
+        patient = to_checksum_address(m["patient"])
+        author = to_checksum_address(m["author"])
+        previous = RecordId.from_hex(str(m["previous"]))
+        salt = bytes.fromhex(str(m["salt"]).removeprefix("0x"))
+        cid = cid_from_digest(bytes.fromhex(str(m["cidDigest"]).removeprefix("0x")), int(m["cidCodec"]))
+        sections = int(m["sections"])
+        chain_id = int(data["domain"]["chainId"])
+        registry = to_checksum_address(data["domain"]["verifyingContract"])
+    except InputError:
+        raise
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise InputError(f"the approval request is malformed ({type(exc).__name__}: {exc})") from None
+    if str(patient) != str(actor.address):
+        raise InputError(f"this approval request is for the patient {patient}, not {actor.address}")
+    if (chain_id, registry) != (actor.fc.chain_id, actor.fc.records.address):
+        raise InputError("this approval request is for another deployment")
+    old = read_record(actor, previous, patient=patient)
+    data_bytes = actor.store.get(cid)
+    if str(build_dag(io.BytesIO(data_bytes)).cid) != str(cid):
+        raise IntegrityError(f"the stored new version is not the {cid} the approval names")
+    sealed = SealedEnvelope.from_bytes(data_bytes)
+    extra = sorted(set(sealed.section_names) - set(section_names(sections)))
+    if extra:
+        raise IntegrityError(f"the new version holds section {extra[0]!r}, which the approval does not list")
+    context = EnvelopeContext(salt, Address(patient), Address(author), chain_id, Address(registry))
+    opened = env.open_all(sealed, actor.private_key, context)
+    after = {
+        name: decode_section(name, value) for name, value in opened.items() if not isinstance(value, Withheld)
+    }
+    before = dict(old.sections)
+    record_id = RecordId.from_hex(str(request.get("record", "0x" + "00" * 32)))
+    return Change(
+        previous,
+        record_id,
+        tuple(n for n in after if n not in before),
+        tuple(n for n in before if n not in after),
+        tuple(n for n in after if n in before and after[n] != before[n]),
+        tuple(n for n in after if n in before and after[n] == before[n]),
+        before,
+        after,
+    )
 
 
 def apply_approval(actor: Actor, signed: dict[str, Any]) -> OutboxEntry:

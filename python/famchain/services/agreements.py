@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from famchain.chain.history import address_topic
 from famchain.chain.nonces import NonceDomain
 from famchain.chain.structs import FamilyDoctor, PendingAgreement
 from famchain.crypto import typed_data
@@ -81,6 +82,29 @@ class AgreementService(Service):
             if pending is not None:
                 out.append(Waiting(resident, doctor, resident if pending.byResident else doctor, pending))
         return out
+
+    def involving(self, account: str) -> list[Waiting]:
+        """Every proposal waiting for acceptance in which ``account`` is the resident or the doctor, whoever
+        proposed it, from the chain."""
+        client = self._client
+        history = client.history
+        pairs: dict[tuple[str, str], None] = {}
+        for event in history.patient_events(account):
+            if event.name == "AgreementProposed":
+                pairs[(account, str(event.args["doctor"]))] = None
+        as_doctor = ["0x" + history.topic("AgreementProposed").hex(), None, address_topic(account)]
+        for event in history.events(as_doctor, [client.chain.residents.address]):
+            pairs[(str(event.args["resident"]), account)] = None
+        out = []
+        for resident, doctor in pairs:
+            pending = self.pending(resident, doctor)
+            if pending is not None:
+                out.append(Waiting(resident, doctor, resident if pending.byResident else doctor, pending))
+        return out
+
+    def incoming(self, account: str) -> list[Waiting]:
+        """The proposals others made that wait for ``account`` to accept (or refuse) them."""
+        return [w for w in self.involving(account) if w.proposer != account]
 
     def propose(self, counterparty: str, sections: int, actions: int, term: int) -> TxInfo:
         """Propose an agreement (doctor to resident or resident to doctor) for ``term`` seconds."""

@@ -13,10 +13,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from famchain.chain.nonces import NonceDomain
+from famchain.chain.deployment import Deployment
+from famchain.chain.nonces import NonceDomain, keyed_nonce, nonce_key
 from famchain.chain.structs import Grant, Request
 from famchain.crypto.typed_data import ConsentTerms
-from famchain.errors import ConfigError
+from famchain.errors import ConfigError, InputError
 from famchain.records import sharing
 from famchain.records.sections import Action, Purpose
 from famchain.records.sharing import ConsentSummary, Granted, Relayed, Release, SignedConsent
@@ -168,6 +169,37 @@ class ConsentService(Service):
             self._client.actor, grantee, sections, actions, expires_at, chosen, ttl=ttl, book=self.book
         )
 
+    def prepare(
+        self,
+        patient: str,
+        grantee: str,
+        sections: int,
+        *,
+        actions: int = Action.READ,
+        expires_at: int,
+        terms: ConsentTerms,
+        ttl: int = sharing.DEFAULT_SIGNATURE_TTL,
+    ) -> dict[str, Any]:
+        """The ``Consent`` typed data for a patient whose key lives in a wallet (no key needed here): the
+        patient's current keyed nonce and a deadline ``ttl`` seconds from the chain's now; no key bundle (the
+        wallet's owner releases the keys of existing records afterwards). Complete it with
+        :func:`famchain.records.sharing.with_signature` and :meth:`relay` it.
+        """
+        fc = self._client.chain
+        return sharing.consent_typed_data(
+            patient=patient,
+            grantee=grantee,
+            sections=sections,
+            actions=actions,
+            expires_at=expires_at,
+            terms=terms,
+            release=None,
+            nonce=fc.consents.nonce(patient, NonceDomain.CONSENT, grantee),
+            deadline=fc.latest_timestamp() + ttl,
+            chain_id=fc.chain_id,
+            registry=fc.consents.address,
+        )
+
     def relay(self, signed: dict[str, Any]) -> Relayed:
         """Send a signed consent: grants exactly what the patient signed and announces its key bundle.
 
@@ -291,4 +323,40 @@ class ConsentService(Service):
         return self._client.chain.is_authorized(patient, accessor, sections, action)
 
 
-__all__ = ["ConsentService", "Granted", "Relayed", "SignedConsent", "TermsOptions"]
+def offline_consent(
+    deployment: Deployment,
+    patient: str,
+    grantee: str,
+    sections: int,
+    *,
+    actions: int,
+    expires_at: int,
+    terms: ConsentTerms,
+    sequence: int,
+    deadline: int,
+) -> dict[str, Any]:
+    """The ``Consent`` typed data built from the deployment file alone (chain id and ConsentRegistry address),
+    without asking the chain: the nonce is the patient's ``sequence``-th Consent signature for ``grantee`` (0
+    when the patient never granted, revoked, refused or cancelled one for it), and no key bundle is named.
+
+    Raises:
+        InputError: a value out of range.
+    """
+    if not 0 <= sequence < 2**64:
+        raise InputError(f"nonce {sequence} is out of range (0 .. 2**64 - 1)")
+    return sharing.consent_typed_data(
+        patient=patient,
+        grantee=grantee,
+        sections=sections,
+        actions=actions,
+        expires_at=expires_at,
+        terms=terms,
+        release=None,
+        nonce=keyed_nonce(nonce_key(NonceDomain.CONSENT, grantee), sequence),
+        deadline=deadline,
+        chain_id=deployment.chain_id,
+        registry=deployment.address("ConsentRegistry"),
+    )
+
+
+__all__ = ["ConsentService", "Granted", "Relayed", "SignedConsent", "TermsOptions", "offline_consent"]

@@ -54,6 +54,10 @@ class RetentionEnd:
     ends_at: int
 
 
+MIN_PREFIX = 4
+"""The fewest hex digits a record id prefix may have."""
+
+
 class RecordService(Service):
     """Records: the author's side (submit, update, outbox) and every reader's (card, read)."""
 
@@ -130,6 +134,17 @@ class RecordService(Service):
         entry, request = updates.prepare_update(self._client.actor, record_id, content, ttl=ttl)
         return PreparedUpdate(entry, request)
 
+    def describe_update(self, request: dict[str, Any]) -> updates.Change:
+        """As the patient: what the amendment an approval request names changes (sections added, removed,
+        altered), read from both versions with your key before you sign.
+
+        Raises:
+            InputError: not an approval request for you on this deployment.
+            StorageError: the new version cannot be fetched.
+            IntegrityError: the stored new version is not the one the request names.
+        """
+        return updates.describe_update(self._client.actor, request)
+
     def approve(self, request: dict[str, Any]) -> dict[str, Any]:
         """As the patient: sign an approval request offline (no chain access); returns the signed document."""
         return updates.approve_request(self._client.account_key(), request)
@@ -152,6 +167,38 @@ class RecordService(Service):
         return self._client.actor.outbox.get(entry.record_id) or entry
 
     # --- readers ---
+
+    def resolve(self, text: str, patient: str | None = None) -> RecordId:
+        """A record id from the whole id or a unique prefix of it (like git): the anchored records of the
+        deployment (of ``patient``'s card when given) and this client's queued ones.
+
+        Raises:
+            InputError: not hex, shorter than :data:`MIN_PREFIX` digits, matching no record, or more than one.
+        """
+        raw = text.strip() if isinstance(text, str) else ""
+        digits = raw.removeprefix("0x").removeprefix("0X").lower()
+        if len(digits) == 2 * RecordId.SIZE:
+            return RecordId.from_hex(raw)
+        if not digits or any(c not in "0123456789abcdef" for c in digits) or len(digits) > 2 * RecordId.SIZE:
+            raise InputError(f"record id {text!r} is not hex (0x + up to 64 hex digits)")
+        if len(digits) < MIN_PREFIX:
+            raise InputError(
+                f"record id {text!r} is too short: give at least {MIN_PREFIX} hex digits or the whole id"
+            )
+        client = self._client
+        known = set(client.history.record_ids(patient))
+        if client.account is not None and client.home is not None and client.store is not None:
+            known |= {e.record_id for e in self.pending()}
+        found = sorted(str(r) for r in known if r.hex().startswith(digits))
+        if not found:
+            where = f" on the card of {patient}" if patient else ""
+            raise InputError(f"no record id{where} starts with 0x{digits}: see `famchain record list`")
+        if len(found) > 1:
+            shown = ", ".join(f[: 2 + len(digits) + 4] + "…" for f in found[:3])
+            raise InputError(
+                f"record id 0x{digits} is ambiguous: it starts {len(found)} records ({shown}); give more digits"
+            )
+        return RecordId.from_hex(found[0])
 
     def card(self, patient: str) -> list[AnchoredRecord]:
         """The patient's visit card in order, verified against the head stored on chain."""

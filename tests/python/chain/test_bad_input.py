@@ -161,7 +161,9 @@ def test_unknown_record_id(cli: Cli, world: World, visit: str) -> None:
     _submit(cli, world, visit)
     unknown = "0x" + "ab" * 32
     assert cli.fail(world.patient, "record", "read", unknown) == f"no record {unknown} on this deployment"
-    assert "not 32 bytes of hex" in cli.fail(world.patient, "record", "read", "0x1234")
+    assert "no record id starts with 0x1234" in cli.fail(
+        world.patient, "record", "read", "0x1234"
+    )  # a prefix
     assert "not 32 bytes of hex" in cli.fail(world.patient, "record", "read", "zz" * 32)
     message = cli.fail(world.family_doctor, "record", "update", unknown, "--file", visit)
     assert message == f"no record {unknown} on this deployment"
@@ -580,7 +582,7 @@ def test_accept_relay_update_and_flush_need_yes(
     record = _submit(cli, world, visit)
     approval = tmp_path / "approval.json"
     cli.ok(d, "record", "update", record, "--file", visit, "-o", str(approval))
-    cli.ok(p, "record", "approve", str(approval))
+    cli.ok(p, "record", "approve", str(approval), "--yes")
     # a record queued while the store was down
     down = f"http://127.0.0.1:{closed_port()}"
     cli.fail(d, "record", "submit", "--patient", p.address, "--file", visit, "--yes", FAMCHAIN_IPFS_API=down)
@@ -877,7 +879,7 @@ def test_bad_approvals_are_refused_before_the_outbox_changes(
     cli: Cli, world: World, w3: Web3, tmp_path: Path, visit: str
 ) -> None:
     record, approval = _prepared_update(cli, world, tmp_path, visit)
-    cli.ok(world.patient, "record", "approve", str(approval))
+    cli.ok(world.patient, "record", "approve", str(approval), "--yes")
     signed = json.loads(approval.read_text())
     (waiting,) = cli.json(world.family_doctor, "outbox", "list")
     other = Account.sign_typed_data(world.outsider.account_key(), full_message=signed["typed_data"])
@@ -919,7 +921,7 @@ def test_expired_approval_waits_for_a_new_one(
     cli: Cli, world: World, w3: Web3, tmp_path: Path, visit: str
 ) -> None:
     record, approval = _prepared_update(cli, world, tmp_path, visit)
-    cli.ok(world.patient, "record", "approve", str(approval))
+    cli.ok(world.patient, "record", "approve", str(approval), "--yes")
     deadline = int(json.loads(approval.read_text())["typed_data"]["message"]["deadline"])
     _advance(w3, deadline - world.chain.now() + 60)
     doctor = world.family_doctor

@@ -233,7 +233,7 @@ def test_consent_commands_take_and_show_every_pipl_term(
         "-o",
         str(signed),
         "--print-typed-data",
-    ).stdout
+    ).stderr  # stdout holds the typed data alone
     for shown in (
         "recipient: claims office, Example Insurance",
         "contact:   claims@example.org",

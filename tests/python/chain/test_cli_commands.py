@@ -181,7 +181,7 @@ def test_approval_signed_by_someone_else_or_relayed_twice(cli: Cli, world: World
     assert waiting["previous"] == record
 
     signed = tmp_path / "signed.json"
-    cli.ok(p, "record", "approve", str(approval), "-o", str(signed))
+    cli.ok(p, "record", "approve", str(approval), "-o", str(signed), "--yes")
     assert "signature" not in json.loads(approval.read_text())  # -o leaves the request as it was
     cli.tx(d, "record", "update", "--approval", str(signed))
     message = cli.fail(d, "record", "update", "--approval", str(signed), "--yes")
@@ -216,8 +216,10 @@ def test_human_output(cli: Cli, world: World, tmp_path: Path) -> None:
     assert "  present_illness: withheld (no key released to this reader)" in read
     assert "Sore throat" not in read
     consents = cli.ok(p, "consent", "list").stdout
-    assert f"{world.insurer.address}  ACTIVE   diagnosis  read" in consents
-    assert "purpose insurance-claim" in consents  # the patient's client keeps the terms' opening
+    assert f"{world.insurer.address} (practitioner of {world.insurer_admin.address})" in consents
+    assert (
+        "  consent in force: diagnosis; read; purpose insurance-claim; until " in consents
+    )  # the patient's client keeps the terms' opening
     audit = cli.ok(p, "audit", "--patient", p.address).stdout
     assert "ResidentRegistered" in audit
     assert f"record {record} (new record; present_illness,diagnosis,prescriptions) by {d.address}" in audit
@@ -228,7 +230,7 @@ def test_human_output(cli: Cli, world: World, tmp_path: Path) -> None:
     assert "4 active; proposals carry at 50.01% of active members" in members
     assert (
         cli.ok(world.outsider, "consent", "list").stdout.strip()
-        == f"{world.outsider.address} has granted nothing"
+        == f"{world.outsider.address} has granted nothing and has no open request"
     )
     assert cli.ok(d, "outbox", "list").stdout.strip() == "outbox is empty"
     nobody = world.outsider.address

@@ -215,7 +215,7 @@ def signed_files(cli: Cli, world: World, tmp_path: Path) -> dict[str, Any]:
     request = tmp_path / "request.json"
     cli.ok(d, "record", "update", record, "--file", str(visit), "-o", str(request))
     approved = tmp_path / "approved.json"
-    cli.ok(p, "record", "approve", str(request), "-o", str(approved))
+    cli.ok(p, "record", "approve", str(request), "-o", str(approved), "--yes")
     return {
         "profile": PROFILE,
         "record": json.loads(visit.read_text()),
@@ -229,7 +229,7 @@ FILE_COMMANDS = {
     "profile": ("patient", ("resident", "update-profile", "--profile", "{file}")),
     "record": ("family_doctor", ("record", "submit", "--patient", "{patient}", "--file", "{file}")),
     "consent": ("outsider", ("consent", "submit", "{file}", "--yes")),
-    "request": ("patient", ("record", "approve", "{file}")),
+    "request": ("patient", ("record", "approve", "{file}", "--yes")),
     "approved": ("family_doctor", ("record", "update", "--approval", "{file}", "--yes")),
 }
 

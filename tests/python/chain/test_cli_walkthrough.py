@@ -254,7 +254,7 @@ def test_actor_walkthrough_through_the_cli(cli: Cli, w3: Web3, tmp_path: Path) -
     assert cli.fail(doctor, "record", "update", "--approval", str(approval), "--yes").startswith(
         "the approval file carries no signature"
     )
-    cli.ok(patient, "record", "approve", str(approval))
+    cli.ok(patient, "record", "approve", str(approval), "--yes")
     assert json.loads(approval.read_text())["signature"].startswith("0x")
     cli.tx(doctor, "record", "update", "--approval", str(approval))
     card = cli.json(patient, "record", "list", "--patient", patient.address)["records"]
