@@ -1,0 +1,68 @@
+# ruff: noqa: RUF001 - the expected Chinese text has full-width punctuation
+"""The consent, agreement, record and guardian commands under ``FAMCHAIN_LANG=zh_CN`` on the devnet: what
+people read is Simplified Chinese (names, local dates, section labels), ``--json`` is the same as in English."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from _cli_support import Cli
+
+from _world import World
+from famchain import i18n
+from famchain.devnet import DevnetInfo
+
+
+@pytest.fixture(autouse=True)
+def _light_kdf(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FAMCHAIN_INSECURE_TEST_KEYSTORES", "1")
+
+
+@pytest.fixture
+def cli(world: World, devnet: DevnetInfo, tmp_path: Path) -> Cli:
+    path = tmp_path / "deployments" / "world.json"
+    world.deployment.save(path)
+    return Cli(devnet.rpc_url, devnet.ipfs_url, path, tmp_path / "keystores", world.home)
+
+
+@pytest.fixture
+def chinese() -> Iterator[None]:
+    """The language `famchain.cli.main` sets from ``FAMCHAIN_LANG=zh_CN`` (CliRunner calls the command)."""
+    before = i18n.language()
+    i18n.use_language("zh_CN")
+    try:
+        yield
+    finally:
+        i18n.use_language(before)
+
+
+def _english(text: str) -> list[str]:
+    """The English words left in ``text`` (addresses, ids and commands aside)."""
+    import re
+
+    text = re.sub(r"0x[0-9a-fA-F…]+|`[^`]*`|famchain [a-z -]+|--[a-z-]+|\b[A-Z]{2,}\b", "", text)
+    return re.findall(r"[A-Za-z]{3,}", text)
+
+
+def test_guardians_in_chinese(cli: Cli, world: World, chinese: None) -> None:
+    guardian = world.outsider.address
+    appointed = cli.tx(
+        world.patient, "guardian", "appoint", guardian, "--scope", "consent,records", "--days", "10"
+    ).stdout
+    (info,) = world.chain.guardians.list(world.patient.address)
+    day = time.strftime("%Y-%m-%d %H:%M", time.localtime(info.expires_at))
+    assert f"{guardian} 现为您的监护人，负责授权、病历，至 {day}（还剩 10 天）" in appointed
+    listed = cli.ok(world.patient, "guardian", "list").stdout.splitlines()
+    assert listed[0].split() == ["监护人", "状态", "范围", "有效期"]
+    assert listed[1].split()[:4] == [guardian, "有效", "授权、病历", "至"]
+    assert f"至 {day}（还剩 10 天）" in listed[1]
+    assert cli.json(world.patient, "guardian", "list")["guardians"][0]["scope"] == ["consent", "records"]
+    removed = cli.tx(world.patient, "guardian", "remove", guardian).stdout
+    mine = f"我的密钥 ({world.patient.address[:6]}…{world.patient.address[-4:]})"  # the user's own keystore
+    assert f"{guardian} 不再是 {mine} 的监护人" in removed
+    assert not _english(removed + appointed)
+    nobody = cli.ok(world.outsider, "guardian", "list").stdout.strip()
+    assert nobody == f"我的密钥 ({world.outsider.address[:6]}…{world.outsider.address[-4:]}) 没有监护人"
