@@ -43,7 +43,9 @@ def _english(text: str) -> list[str]:
     """The English words left in ``text`` (addresses, ids and commands aside)."""
     import re
 
-    text = re.sub(r"0x[0-9a-fA-F…]+|`[^`]*`|famchain [a-z -]+|--[a-z-]+|\b[A-Z]{2,}\b", "", text)
+    text = re.sub(
+        r"\bbaf[a-z2-7]+|0x[0-9a-fA-F…]+|`[^`]*`|famchain [a-z -]+|--[a-z-]+|\b[A-Z]{2,}\b", "", text
+    )
     return re.findall(r"[A-Za-z]{3,}", text)
 
 
@@ -66,3 +68,51 @@ def test_guardians_in_chinese(cli: Cli, world: World, chinese: None) -> None:
     assert not _english(removed + appointed)
     nobody = cli.ok(world.outsider, "guardian", "list").stdout.strip()
     assert nobody == f"我的密钥 ({world.outsider.address[:6]}…{world.outsider.address[-4:]}) 没有监护人"
+
+
+def test_registration_and_agreement_in_chinese(cli: Cli, world: World, tmp_path: Path, chinese: None) -> None:
+    import json
+
+    from _world import PROFILE
+
+    resident, doctor = world.outsider, world.family_doctor
+    profile = tmp_path / "profile.json"
+    profile.write_text(json.dumps(PROFILE))
+    registered = cli.tx(resident, "resident", "register", "--profile", str(profile)).stdout
+    assert registered.startswith("已登记 我的密钥 (")
+    assert "；加密的基本信息 " in registered
+    shown = cli.ok(resident, "resident", "show").stdout
+    assert "\n家庭医生：无\n就诊卡：  未锁定\n" in shown
+
+    proposed = cli.tx(doctor, "agreement", "propose", resident.address, "--sections", "diagnosis,present_illness",
+                      "--actions", "read", "--term-days", "90").stdout  # fmt: skip
+    assert (
+        f"已向 {resident.address} 提出签约：现病史、诊断；读取；为期 90 天；对方以 `famchain agreement accept "
+        in (proposed)
+    )
+    waiting = cli.ok(resident, "agreement", "show").stdout.splitlines()
+    assert waiting[0] == f"{resident.address}：没有生效的签约"
+    assert (
+        waiting[1] == f"医生 {doctor.address} 提出的签约：居民 {resident.address}，家庭医生 {doctor.address}"
+    )
+    assert waiting[2:5] == ["  病历部分：现病史、诊断", "  操作：    读取", "  期限：    90 天"]
+    assert waiting[5].startswith("  已开启：  至 ")
+    assert waiting[5].endswith("内可接受")
+    incoming = cli.ok(resident, "agreement", "list", "--incoming").stdout
+    assert (
+        f"  接受：famchain agreement accept {doctor.address}   （拒绝：famchain agreement withdraw"
+        in incoming
+    )
+    pending = cli.json(resident, "agreement", "show")["pending"][0]
+    assert (pending["sections"], pending["actions"]) == (["present_illness", "diagnosis"], ["read"])
+
+    accepted = cli.tx(resident, "agreement", "accept", doctor.address).stdout
+    assert "  期限：    90 天（生效后至 " in accepted
+    assert "的签约已生效" in accepted
+    assert "与医生" in accepted
+    active = cli.ok(resident, "agreement", "show").stdout
+    assert f"{resident.address}：家庭医生 {doctor.address}（现病史、诊断；读取），至 " in active
+    assert not _english(active + accepted + registered + proposed)
+    assert cli.ok(doctor, "agreement", "list").stdout.strip() == "没有涉及您的签约提议"
+    terminated = cli.tx(doctor, "agreement", "terminate", resident.address).stdout
+    assert terminated.strip().endswith("的签约已解除")
