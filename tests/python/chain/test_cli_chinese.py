@@ -116,3 +116,47 @@ def test_registration_and_agreement_in_chinese(cli: Cli, world: World, tmp_path:
     assert cli.ok(doctor, "agreement", "list").stdout.strip() == "没有涉及您的签约提议"
     terminated = cli.tx(doctor, "agreement", "terminate", resident.address).stdout
     assert terminated.strip().endswith("的签约已解除")
+
+
+def test_a_request_answered_and_revoked_in_chinese(cli: Cli, world: World, chinese: None) -> None:
+    patient, specialist = world.patient.address, world.specialist.address
+    asked = cli.tx(
+        world.specialist, "consent", "request", patient, "--sections", "diagnosis,past_history",
+        "--purpose", "referral", "--days", "14", "--contact", "ward 3",
+    ).stdout  # fmt: skip
+    assert asked.startswith("授权条款：\n  被授权方：")
+    assert "\n  目的：     转诊\n" in asked
+    assert "（既往史、诊断）；全部病历，包括以后锚定的病历\n" in asked
+    assert (
+        f"已向 {patient} 申请 既往史、诊断（转诊），为期 14 天；患者以 `famchain consent answer {specialist} --grant`"
+        in (asked)
+    )
+
+    listed = cli.ok(world.patient, "consent", "list").stdout
+    block = listed[listed.index(specialist) :].splitlines()
+    institution = world.chain.consortium.practitioner(specialist).institution
+    assert block[0] == f"{specialist}（{institution} 的医务人员）"
+    assert block[1:4] == [
+        "  没有生效的授权",
+        "  申请：既往史、诊断（读取），为期 14 天",
+        "    目的：     转诊",
+    ]
+    assert "    联系方式： ward 3" in block
+    assert f"    答复：famchain consent answer {specialist} --grant   （或 --refuse）" in block
+    in_english = cli.json(world.patient, "consent", "list")
+    i18n.use_language("en")
+    assert cli.json(world.patient, "consent", "list") == in_english  # --json is the same in every language
+    i18n.use_language("zh_CN")
+
+    granted = cli.tx(world.patient, "consent", "answer", specialist, "--grant").stdout
+    assert "已授权 " + specialist + "：既往史、诊断；读取；转诊；至 " in granted
+    assert "（还剩 14 天）" in granted
+    assert "  处理方式： read through famchain（读取）" in granted
+    now_in_force = cli.ok(world.patient, "consent", "list").stdout
+    assert "  生效中的授权：既往史、诊断；读取；目的：转诊；至 " in now_in_force
+    revoked = cli.tx(world.patient, "consent", "revoke", specialist).stdout
+    assert revoked.strip() == f"已撤销对 {specialist} 的授权"
+    # the terms' recipient, data and method are the committed text of the consent (default_terms): not translated
+    assert not _english(asked.splitlines()[-1] + revoked)
+    refused = cli.fail(world.patient, "consent", "answer", specialist, "--grant", "--yes")
+    assert refused == f"{specialist} 没有向您提出待处理的访问申请：见 `famchain consent list`"

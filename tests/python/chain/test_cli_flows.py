@@ -137,7 +137,7 @@ def test_patient_reads_a_request_and_answers_it(cli: Cli, world: World) -> None:
     institution = world.chain.consortium.practitioner(specialist).institution
     for shown in (
         f"{specialist} (practitioner of {institution})",
-        "asks for: past_history, diagnosis (read) for 14 days",
+        "asks for: past history, diagnosis (read) for 14 days",
         "purpose:   referral",
         "contact:   ward 3",
         f"famchain consent answer {specialist} --grant",
