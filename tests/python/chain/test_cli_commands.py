@@ -218,7 +218,7 @@ def test_human_output(cli: Cli, world: World, tmp_path: Path) -> None:
     consents = cli.ok(p, "consent", "list").stdout
     assert f"{world.insurer.address} (practitioner of {world.insurer_admin.address})" in consents
     assert (
-        "  consent in force: diagnosis; read; purpose insurance-claim; until " in consents
+        "  consent in force: diagnosis; read; purpose insurance claim; until " in consents
     )  # the patient's client keeps the terms' opening
     audit = cli.ok(p, "audit", "--patient", p.address).stdout
     assert "ResidentRegistered" in audit
