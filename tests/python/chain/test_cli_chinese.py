@@ -160,3 +160,68 @@ def test_a_request_answered_and_revoked_in_chinese(cli: Cli, world: World, chine
     assert not _english(asked.splitlines()[-1] + revoked)
     refused = cli.fail(world.patient, "consent", "answer", specialist, "--grant", "--yes")
     assert refused == f"{specialist} 没有向您提出待处理的访问申请：见 `famchain consent list`"
+
+
+VISIT = {
+    "sections": {
+        "present_illness": "Sore throat.",
+        "diagnosis": [{"text": "Pharyngitis", "code": "J02.9"}],
+        "prescriptions": [{"drug": "Lozenges", "days": 5}],
+    }
+}
+AMENDED = {
+    "sections": {
+        "present_illness": "Sore throat.",
+        "diagnosis": [{"text": "Streptococcal pharyngitis", "code": "J02.0"}],
+        "examinations": [{"name": "Rapid strep test", "value": "positive"}],
+    }
+}
+
+
+def test_records_and_an_amendment_in_chinese(cli: Cli, world: World, tmp_path: Path, chinese: None) -> None:
+    import json
+
+    p, d = world.patient, world.family_doctor
+    visit = tmp_path / "visit.json"
+    visit.write_text(json.dumps(VISIT))
+    submitted = cli.tx(d, "record", "submit", "--patient", p.address, "--file", str(visit)).stdout
+    record = cli.json(p, "record", "list", "--patient", p.address)["records"][0]["record"]
+    assert submitted.startswith(f"病历 {record} 已锚定于区块 ")
+
+    listed = cli.ok(p, "record", "list", "--patient", p.address).stdout
+    assert f"   0  {record}  作者 {d.address}  现病史、诊断、处方" in listed
+    cli.tx(
+        p,
+        "consent",
+        "grant",
+        world.insurer.address,
+        "--sections",
+        "diagnosis",
+        "--purpose",
+        "insurance-claim",
+    )
+    read = cli.ok(world.insurer, "record", "read", record).stdout.splitlines()
+    assert read[0] == f"病历 {record}，作者 {d.address}，患者 {p.address}"
+    assert read[1] == '  诊断：[{"code": "J02.9", "text": "Pharyngitis"}]'
+    assert any(line.startswith("  现病史：不可查看（") for line in read)
+
+    amended = tmp_path / "amended.json"
+    amended.write_text(json.dumps(AMENDED))
+    approval = tmp_path / "approval.json"
+    prepared = cli.ok(d, "record", "update", record, "--file", str(amended), "-o", str(approval))
+    assert f"；批准请求已写入 {approval}" in prepared.stdout
+    pending = cli.ok(p, "record", "pending", str(approval)).stdout
+    assert f"{approval}：{d.address} 对病历 {record} 的修改 " in pending
+    assert "（现病史、诊断、检查检验结果）：等待您批准，签署期限至 " in pending
+    change = cli.ok(p, "record", "approve", str(approval), "--yes").stdout.splitlines()
+    assert change[0].startswith(f"病历 {record} 的修改 ")
+    assert change[0].endswith(" 改动如下：")
+    assert any(line.startswith("  + 检查检验结果（新增）：") for line in change)
+    assert any(line.startswith("  - 处方（删除）：") for line in change)
+    assert "  ~ 诊断（改动）" in change
+    assert "  = 未改动：现病史" in change
+    assert change[-1].startswith("已批准病历 ")
+    relayed = cli.tx(d, "record", "update", "--approval", str(approval)).stdout
+    assert relayed.strip().endswith(f"已锚定（{record} 的新版本）")
+    assert cli.ok(d, "record", "pending").stdout.strip() == "没有等待批准的修改"
+    assert cli.ok(d, "outbox", "list").stdout.strip() == "发件箱为空"
