@@ -34,11 +34,14 @@ from famchain import __version__
 from famchain.errors import (
     BlockIntegrityError,
     FamchainError,
+    GatewayRefusedError,
     InputError,
     NotPinnedError,
     StoreUnavailableError,
     UnknownCidError,
 )
+from famchain.storage.access import HEADER as AUTH_HEADER
+from famchain.storage.access import AccessGate, AccessSigner
 from famchain.storage.car import CONTENT_TYPE as CAR_TYPE
 from famchain.storage.car import iter_car
 from famchain.storage.cid import CidInfo, parse_cid
@@ -143,6 +146,8 @@ class _HttpError(Exception):
 
 
 def _status_for(exc: FamchainError) -> int:
+    if isinstance(exc, GatewayRefusedError):
+        return HTTPStatus.FORBIDDEN
     if isinstance(exc, UnknownCidError):
         return HTTPStatus.NOT_FOUND
     if isinstance(exc, InputError):
@@ -150,7 +155,7 @@ def _status_for(exc: FamchainError) -> int:
     return HTTPStatus.INTERNAL_SERVER_ERROR
 
 
-def _make_handler(store: EmbeddedStore, rpc: bool) -> type[BaseHTTPRequestHandler]:
+def _make_handler(store: EmbeddedStore, rpc: bool, gate: AccessGate | None) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
         # Headers and body go out in separate writes; with Nagle on, a keep-alive client waits for the
@@ -234,6 +239,9 @@ def _make_handler(store: EmbeddedStore, rpc: bool) -> type[BaseHTTPRequestHandle
                 if "/" in target:
                     raise InputError("paths below a CID are not served by this gateway")
                 cid = parse_cid(target)
+                if gate is not None:
+                    # Before anything about the block (even whether it is held) is told.
+                    gate.admit(self.headers.get(AUTH_HEADER), cid)
                 if fmt == "raw":
                     block = store.get_block(cid)
                     etag = f'"{cid.cid}.raw"'
@@ -461,8 +469,10 @@ class GatewayServer:
         host: Interface to bind; loopback by default.
         port: TCP port; 0 picks a free one.
         rpc: Also serve the Kubo RPC subset. Like Kubo's RPC it has no authentication: anyone who can
-            reach the port can add and unpin, so keep it on loopback or turn it off (``rpc=False``) when
-            binding another interface; the read-only gateway is safe to expose.
+            reach the port can add, read and unpin, so keep it on loopback or turn it off (``rpc=False``) when
+            binding another interface; the gated read-only gateway is what to expose.
+        gate: Serve ``/ipfs/`` only to signed requests from accounts the gate admits
+            (:mod:`famchain.storage.access`); refused requests get 403 and a one-line reason. None: ungated.
 
     Example:
         >>> with GatewayServer(store) as server:  # doctest: +SKIP
@@ -470,11 +480,20 @@ class GatewayServer:
     """
 
     def __init__(
-        self, store: EmbeddedStore, host: str = "127.0.0.1", port: int = 0, *, rpc: bool = True
+        self,
+        store: EmbeddedStore,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        rpc: bool = True,
+        gate: AccessGate | None = None,
     ) -> None:
         self.store = store
-        self._httpd = _Server((host, port), _make_handler(store, rpc))
+        self.gate = gate
+        self._httpd = _Server((host, port), _make_handler(store, rpc, gate))
         self._thread: threading.Thread | None = None
+        if gate is not None:
+            gate.add_origin(self.url)
 
     @property
     def url(self) -> str:
@@ -533,6 +552,8 @@ class GatewayFetcher:
         base_url: Gateway root, e.g. ``http://127.0.0.1:8080``.
         timeout: ``(connect, read)`` seconds.
         session: A ``requests.Session`` to reuse.
+        signer: Signs the requests (a gated gateway serves only accounts the chain entitles: for replication,
+            an active member institution's admin account).
     """
 
     def __init__(
@@ -540,28 +561,40 @@ class GatewayFetcher:
         base_url: str,
         timeout: tuple[float, float] = (3.05, 60.0),
         session: requests.Session | None = None,
+        signer: AccessSigner | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
         self._session = session or requests.Session()
         self.source = f"gateway {self.base_url}"
+        self.signer = signer
+
+    def headers(self, accept: str) -> dict[str, str]:
+        """The request headers: ``Accept``, and the signed access token when there is a signer."""
+        out = {"Accept": accept}
+        if self.signer is not None:
+            out[AUTH_HEADER] = self.signer.header(self.base_url)
+        return out
 
     def get_block(self, cid: str | CidInfo) -> bytes:
         """Fetch one block with ``?format=raw`` and check its hash.
 
         Raises:
             UnknownCidError: If the gateway answers 404.
+            GatewayRefusedError: If the gateway answers 403 (unsigned, or an account it does not serve).
             BlockIntegrityError: If the bytes do not hash to ``cid``.
             StoreUnavailableError: If the gateway cannot be reached or fails.
         """
         info = cid if isinstance(cid, CidInfo) else parse_cid(cid)
         url = f"{self.base_url}/ipfs/{quote(info.cid)}?format=raw"
         try:
-            resp = self._session.get(url, headers={"Accept": RAW_TYPE}, timeout=self.timeout)
+            resp = self._session.get(url, headers=self.headers(RAW_TYPE), timeout=self.timeout)
         except requests.RequestException as exc:
             raise StoreUnavailableError(self.base_url, _reason(exc)) from None
         if resp.status_code == HTTPStatus.NOT_FOUND:
             raise UnknownCidError(info.cid)
+        if resp.status_code == HTTPStatus.FORBIDDEN:
+            raise GatewayRefusedError(refusal(resp), self.base_url)
         if resp.status_code != HTTPStatus.OK:
             raise StoreUnavailableError(self.base_url, f"HTTP {resp.status_code} for {info.cid}")
         if sha256(resp.content).digest() != info.digest:
@@ -614,6 +647,12 @@ def _intact_local(store: EmbeddedStore, info: CidInfo) -> bytes | None:
         return store.blocks.get(info)
     except BlockIntegrityError:
         return None
+
+
+def refusal(resp: requests.Response) -> str:
+    """The one-line reason of a gateway's 403."""
+    text = resp.text.strip().splitlines()
+    return text[0][:300] if text else "forbidden"
 
 
 def _reason(exc: requests.RequestException) -> str:
