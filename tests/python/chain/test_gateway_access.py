@@ -1,0 +1,178 @@
+"""The gated gateway against a real devnet: the devnet's store served with ``--gated``'s guard (the chain's
+answer, rechecked on every request), read through by each role with its own signed requests. Judged from
+what the gateway serves: the patient, the author and current grantees get the sealed bytes; a stranger, a
+revoked grantee and an unsigned request get 403; a member institution replicates."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+
+from _world import World
+from famchain import ALL_SECTIONS, Client, Purpose, RecordId, Section, parse_record
+from famchain.devnet import DevnetInfo
+from famchain.errors import AccessDeniedError, GatewayRefusedError
+from famchain.records.gatekeeping import ChainGuard
+from famchain.storage.access import AccessGate, AccessSigner
+from famchain.storage.cid import cid_from_digest
+from famchain.storage.embedded import EmbeddedStore
+from famchain.storage.gateway import GatewayFetcher, GatewayServer
+from famchain.storage.remote import GatewayStore
+
+VISIT = {
+    "sections": {
+        "present_illness": "Cough for a week.",
+        "diagnosis": [{"text": "Acute bronchitis", "code": "J20.9"}],
+        "prescriptions": [{"drug": "Amoxicillin 500 mg", "days": 5}],
+    }
+}
+TWO_SECTIONS = int(Section.DIAGNOSIS | Section.PRESCRIPTIONS)
+
+
+@pytest.fixture
+def gateway(world: World, devnet: DevnetInfo) -> Iterator[GatewayServer]:
+    """The devnet's store behind a gate that asks the chain on every request (no reuse of answers)."""
+    store = EmbeddedStore(Path(devnet.state_dir) / "ipfs")
+    guard = ChainGuard(world.patient.chain, store=store, recheck_seconds=0)
+    with GatewayServer(store, rpc=False, gate=AccessGate(guard)) as server:
+        yield server
+
+
+def _through(client: Client, gateway: GatewayServer) -> Client:
+    """The same account, reading through the gated gateway only (nothing local)."""
+    store = GatewayStore(gateway.url, AccessSigner(client.account_key()))
+    return Client(
+        client.w3, client.deployment, client.account, store=store, home=client.home, _chain=client.chain
+    )
+
+
+def _raw(gateway: GatewayServer, client: Client | None, cid: str) -> requests.Response:
+    headers = (
+        {} if client is None else {"Authorization": AccessSigner(client.account_key()).header(gateway.url)}
+    )
+    return requests.get(f"{gateway.url}/ipfs/{cid}?format=raw", headers=headers, timeout=10)
+
+
+def _submit(world: World) -> RecordId:
+    return world.family_doctor.records.submit(world.patient.address, parse_record(VISIT)).record_id
+
+
+def _grant(world: World, grantee: Client, sections: int = ALL_SECTIONS) -> None:
+    world.patient.consents.grant(
+        grantee.address, sections, purpose=Purpose.REFERRAL, expires_at=world.patient.now() + 30 * 86400
+    )
+
+
+def test_patient_author_and_current_grantee_are_served_and_read_the_record(
+    world: World, gateway: GatewayServer
+) -> None:
+    _grant(world, world.specialist)
+    _grant(world, world.insurer, TWO_SECTIONS)
+    record = _submit(world)
+
+    for reader in (world.patient, world.family_doctor, world.specialist):
+        assert _through(reader, gateway).records.read(record).sections == VISIT["sections"]
+    scoped = _through(world.insurer, gateway).records.read(record)
+    assert set(scoped.sections) == {"diagnosis", "prescriptions"}
+
+
+def test_stranger_outsider_and_unsigned_requests_are_refused(world: World, gateway: GatewayServer) -> None:
+    record = _submit(world)
+    cid = world.chain.records.find(record).cid
+
+    for refused in (world.stranger, world.outsider):
+        resp = _raw(gateway, refused, cid)
+        assert resp.status_code == 403
+        assert f"{refused.address} may not read this record of {world.patient.address} now" in resp.text
+        with pytest.raises(GatewayRefusedError, match="may not read this record"):
+            _through(refused, gateway).records.read(record)
+    unsigned = _raw(gateway, None, cid)
+    assert unsigned.status_code == 403
+    assert unsigned.text.startswith("unsigned request")
+    assert _raw(gateway, world.patient, cid).status_code == 200
+
+
+def test_a_revoked_grantee_can_no_longer_fetch_the_ciphertext(world: World, gateway: GatewayServer) -> None:
+    _grant(world, world.insurer, TWO_SECTIONS)
+    record = _submit(world)
+    cid = world.chain.records.find(record).cid
+    assert _raw(gateway, world.insurer, cid).status_code == 200
+
+    world.patient.consents.revoke(world.insurer.address)
+
+    resp = _raw(gateway, world.insurer, cid)
+    assert resp.status_code == 403
+    assert "may not read this record" in resp.text
+    with pytest.raises(AccessDeniedError):
+        _through(world.insurer, gateway).records.read(record)
+
+
+def test_a_grantee_is_served_its_key_bundle_and_nobody_else_is(world: World, gateway: GatewayServer) -> None:
+    _submit(world)
+    world.patient.consents.grant(
+        world.specialist.address,
+        ALL_SECTIONS,
+        purpose=Purpose.REFERRAL,
+        expires_at=world.patient.now() + 30 * 86400,
+    )
+    (event,) = [e for e in world.chain.audit.events(world.patient.address) if e.name == "ConsentGranted"]
+    bundle = cid_from_digest(bytes(event.args["bundleDigest"]), int(event.args["bundleCodec"]))
+
+    assert _raw(gateway, world.specialist, bundle).status_code == 200
+    assert _raw(gateway, world.patient, bundle).status_code == 200
+    resp = _raw(gateway, world.stranger, bundle)
+    assert resp.status_code == 403
+    assert "key bundle" in resp.text
+
+
+def test_a_block_the_chain_names_nowhere_is_refused_even_to_a_member(
+    world: World, gateway: GatewayServer
+) -> None:
+    cid = world.store.put(b"not anchored anywhere")
+
+    resp = _raw(gateway, world.hospital, cid)
+
+    assert resp.status_code == 403
+    assert "no record, key bundle or profile anchored on this deployment" in resp.text
+
+
+def test_a_member_institution_replicates_and_a_practitioner_without_consent_cannot(
+    world: World, gateway: GatewayServer, tmp_path: Path
+) -> None:
+    record = _submit(world)
+    cid = world.chain.records.find(record).cid
+    replica = EmbeddedStore(tmp_path / "hospital-store")
+
+    fetched = GatewayFetcher(gateway.url, signer=AccessSigner(world.hospital.account_key())).fetch(
+        cid, replica
+    )
+
+    assert fetched.blocks_fetched >= 1
+    assert cid in replica.pins()
+    with pytest.raises(GatewayRefusedError):
+        GatewayFetcher(gateway.url, signer=AccessSigner(world.stranger.account_key())).fetch(
+            cid, EmbeddedStore(tmp_path / "stranger-store")
+        )
+
+
+def test_reading_a_card_through_the_gateway_signs_one_token(world: World, gateway: GatewayServer) -> None:
+    doctor = world.family_doctor
+    for n in range(5):
+        doctor.records.seal(
+            world.patient.address, parse_record({"sections": {"present_illness": f"visit {n}"}})
+        )
+    doctor.records.flush()
+    signer = AccessSigner(world.patient.account_key())
+    store = GatewayStore(gateway.url, signer)
+    patient = world.patient
+    reader = Client(
+        patient.w3, patient.deployment, patient.account, store=store, home=patient.home, _chain=patient.chain
+    )
+
+    results = reader.records.read_card(world.patient.address)
+
+    assert [r.sections["present_illness"] for r in results] == [f"visit {n}" for n in range(5)]
+    assert signer.signed == 1
