@@ -54,6 +54,11 @@ RAW_TYPE: Final = "application/vnd.ipld.raw"
 AGENT: Final = f"famchain/{__version__}"
 _READ_SIZE: Final = 1 << 16
 _IMMUTABLE: Final = "public, max-age=29030400, immutable"
+_PRIVATE: Final = "private, no-store"
+AUTH_PATH: Final = "/famchain/auth"
+"""Where a gated gateway answers a reverse proxy's access sub-request (``GET``, 204 or 403)."""
+ORIGINAL_URI_HEADER: Final = "X-Original-URI"
+"""The header carrying the request the proxy asks about (nginx: ``proxy_set_header X-Original-URI $request_uri``)."""
 
 
 # --- multipart --------------------------------------------------------------------------------------------
@@ -156,6 +161,9 @@ def _status_for(exc: FamchainError) -> int:
 
 
 def _make_handler(store: EmbeddedStore, rpc: bool, gate: AccessGate | None) -> type[BaseHTTPRequestHandler]:
+    # A gated answer is for its signer only: no shared cache may keep it and hand it to someone else.
+    caching = _IMMUTABLE if gate is None else _PRIVATE
+
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
         # Headers and body go out in separate writes; with Nagle on, a keep-alive client waits for the
@@ -223,6 +231,9 @@ def _make_handler(store: EmbeddedStore, rpc: bool, gate: AccessGate | None) -> t
             if url.path.startswith("/api/v0/"):
                 self._rpc_error(HTTPStatus.METHOD_NOT_ALLOWED, f"method {self.command} not allowed")
                 return
+            if url.path == AUTH_PATH and gate is not None:
+                self._auth(gate)
+                return
             if not url.path.startswith("/ipfs/"):
                 self._send(HTTPStatus.NOT_FOUND, b"not found\n", "text/plain; charset=utf-8")
                 return
@@ -245,13 +256,13 @@ def _make_handler(store: EmbeddedStore, rpc: bool, gate: AccessGate | None) -> t
                 if fmt == "raw":
                     block = store.get_block(cid)
                     etag = f'"{cid.cid}.raw"'
-                    self._send(HTTPStatus.OK, block, RAW_TYPE, {"Etag": etag, "Cache-Control": _IMMUTABLE})
+                    self._send(HTTPStatus.OK, block, RAW_TYPE, {"Etag": etag, "Cache-Control": caching})
                 elif fmt == "car":
                     store.get_block(cid)  # 404 before the 200 header goes out
                     self._stream(
                         f"{CAR_TYPE}; version=1",
                         _car_chunks(store, cid),
-                        {"Etag": f'"{cid.cid}.car"', "Cache-Control": _IMMUTABLE},
+                        {"Etag": f'"{cid.cid}.car"', "Cache-Control": caching},
                     )
                 elif fmt:
                     raise InputError(f"unsupported format {fmt!r}: use raw or car")
@@ -260,6 +271,27 @@ def _make_handler(store: EmbeddedStore, rpc: bool, gate: AccessGate | None) -> t
                     self._stream("application/octet-stream", store.stream(cid.cid), {"Etag": f'"{cid.cid}"'})
             except FamchainError as exc:
                 self._send(_status_for(exc), f"{exc}\n".encode(), "text/plain; charset=utf-8")
+
+        def _auth(self, gate: AccessGate) -> None:
+            # A reverse proxy's sub-request (nginx auth_request) for a request to a Kubo gateway behind it:
+            # 204 lets it through, 403 (with the reason) refuses it.
+            original = urlsplit(self.headers.get(ORIGINAL_URI_HEADER, "")).path
+            try:
+                if not original.startswith("/ipfs/"):
+                    raise GatewayRefusedError(
+                        f"only /ipfs/CID is served through this gateway, not {original!r}"
+                    )
+                target = original[len("/ipfs/") :].rstrip("/")
+                if "/" in target:
+                    raise GatewayRefusedError("paths below a CID are not served through this gateway")
+                gate.admit(self.headers.get(AUTH_HEADER), parse_cid(target))
+            except FamchainError as exc:
+                status = HTTPStatus.FORBIDDEN if isinstance(exc, GatewayRefusedError | InputError) else 500
+                self._send(status, f"{exc}\n".encode(), "text/plain; charset=utf-8")
+                return
+            self.send_response(HTTPStatus.NO_CONTENT)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
 
         # --- Kubo RPC subset ----------------------------------------------------------------------
 

@@ -176,3 +176,16 @@ def test_reading_a_card_through_the_gateway_signs_one_token(world: World, gatewa
 
     assert [r.sections["present_illness"] for r in results] == [f"visit {n}" for n in range(5)]
     assert signer.signed == 1
+
+
+def test_asking_a_gated_store_for_copies_needs_an_account_it_answers(
+    world: World, gateway: GatewayServer
+) -> None:
+    record = _submit(world)
+
+    (signed,) = world.hospital.records.copies(record, [gateway.url]).answers
+    (unsigned,) = world.chain.records.copies(record, [gateway.url]).answers
+
+    assert signed.holds is True
+    assert unsigned.holds is None
+    assert "sign with --keystore" in unsigned.detail

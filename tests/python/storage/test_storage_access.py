@@ -224,3 +224,43 @@ def test_a_gateway_store_reads_its_local_store_first_and_writes_there(
     assert other_store.get(cid) == b"written locally"
     assert not store.has(cid)
     assert remote.get(cid) == b"written locally"
+
+
+def test_a_gated_answer_is_not_kept_by_shared_caches(
+    store: EmbeddedStore, gated: GatewayServer, guard: ListGuard, reader: bytes
+) -> None:
+    cid = store.put(b"sealed bytes")
+    guard.allow(Account.from_key(reader).address, cid)
+    header = AccessSigner(reader).header(gated.url)
+
+    resp = requests.get(f"{gated.url}/ipfs/{cid}?format=raw", headers={"Authorization": header}, timeout=5)
+
+    assert resp.status_code == 200
+    assert resp.headers["Cache-Control"] == "private, no-store"
+
+
+@pytest.mark.parametrize("signed", [True, False])
+def test_the_auth_endpoint_answers_a_proxy_sub_request(
+    store: EmbeddedStore, gated: GatewayServer, guard: ListGuard, reader: bytes, signed: bool
+) -> None:
+    """What nginx's auth_request in front of a Kubo gateway asks (docs/deploy.md): 204 passes, 403 refuses."""
+    cid = store.put(b"held by the Kubo node, not by this store")
+    guard.allow(Account.from_key(reader).address, cid)
+    headers = {"X-Original-URI": f"/ipfs/{cid}?format=raw"}
+    if signed:
+        headers["Authorization"] = AccessSigner(reader).header(gated.url)
+
+    resp = requests.get(f"{gated.url}/famchain/auth", headers=headers, timeout=5)
+
+    assert resp.status_code == (204 if signed else 403)
+
+
+@pytest.mark.parametrize("uri", ["/ipns/example.org", "/api/v0/cat?arg=x", "/ipfs/not-a-cid"])
+def test_the_auth_endpoint_refuses_anything_but_a_block_request(
+    gated: GatewayServer, reader: bytes, uri: str
+) -> None:
+    headers = {"X-Original-URI": uri, "Authorization": AccessSigner(reader).header(gated.url)}
+
+    resp = requests.get(f"{gated.url}/famchain/auth", headers=headers, timeout=5)
+
+    assert resp.status_code == 403
