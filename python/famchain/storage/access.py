@@ -254,7 +254,11 @@ class AccessSigner:
     def __init__(
         self, private_key: bytes, *, lifetime: int = DEFAULT_LIFETIME, clock: Callable[[], float] = time.time
     ) -> None:
+        from eth_account import Account
+
         self._key = private_key
+        self.address = Address(str(Account.from_key(private_key).address))
+        """The reader's account."""
         self.lifetime = lifetime
         self.clock = clock
         self._tokens: dict[str, AccessToken] = {}
