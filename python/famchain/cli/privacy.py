@@ -16,6 +16,11 @@ app = typer.Typer(
 )
 
 
+@app.callback()
+def _group() -> None:
+    """What the consortium itself can learn about a resident."""
+
+
 @chain_command(app, "report")
 def report(
     s: Session,

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from _cli_support import Cli
 
 from _world import World
 from famchain import ALL_SECTIONS, Client, Purpose, RecordId, Section, parse_record
@@ -189,3 +190,69 @@ def test_asking_a_gated_store_for_copies_needs_an_account_it_answers(
     assert signed.holds is True
     assert unsigned.holds is None
     assert "sign with --keystore" in unsigned.detail
+
+
+@pytest.fixture
+def cli(world: World, devnet: DevnetInfo, tmp_path: Path) -> Cli:
+    path = tmp_path / "deployments" / "world.json"
+    world.deployment.save(path)
+    return Cli(devnet.rpc_url, devnet.ipfs_url, path, tmp_path / "keystores", world.home)
+
+
+def test_privacy_report_cli_as_a_stranger_against_the_gated_store(
+    world: World, gateway: GatewayServer, cli: Cli
+) -> None:
+    _grant(world, world.insurer, TWO_SECTIONS)
+    _submit(world)
+
+    report = cli.json(world.stranger, "privacy", "report", world.patient.address, "--gateway", gateway.url)
+
+    assert report["leaks"] == []
+    assert {"registration", "family-doctor", "visit-metadata", "consent-metadata"} <= set(report["items"])
+    assert report["observer"] == world.stranger.address
+
+
+def test_privacy_report_cli_exits_1_on_an_ungated_store(world: World, devnet: DevnetInfo, cli: Cli) -> None:
+    _submit(world)
+
+    result = cli.invoke(None, "privacy", "report", world.patient.address, "--gateway", devnet.ipfs_url)
+
+    assert result.exit_code == 1
+    assert "LEAK ciphertext-served-unsigned: record" in result.stdout
+    assert result.stdout.strip().splitlines()[-1].endswith("leak(s)")
+
+
+def test_reading_through_the_gateway_setting_from_the_cli(
+    world: World, gateway: GatewayServer, cli: Cli, tmp_path: Path
+) -> None:
+    """FAMCHAIN_IPFS_GATEWAY: what the reader's own (empty) store lacks is fetched from the gated gateway,
+    signed; a stranger gets the gateway's one-line refusal."""
+    record = _submit(world)
+    empty = str(tmp_path / "empty-store")
+    env = {
+        "FAMCHAIN_IPFS_BACKEND": "embedded",
+        "FAMCHAIN_IPFS_DIR": empty,
+        "FAMCHAIN_IPFS_GATEWAY": gateway.url,
+    }
+
+    read = cli.json(world.patient, "record", "read", str(record), **env)
+    refused = cli.fail(world.stranger, "record", "read", str(record), **env)
+
+    assert read["sections"] == VISIT["sections"]
+    assert f"the gateway {gateway.url} refused: {world.stranger.address} may not read this record" in refused
+
+
+def test_a_revoked_grantee_reading_the_card_gets_each_record_refused_not_a_crash(
+    world: World, gateway: GatewayServer
+) -> None:
+    _grant(world, world.insurer, TWO_SECTIONS)
+    records = [_submit(world), _submit(world)]
+    world.patient.consents.revoke(world.insurer.address)
+
+    results = _through(world.insurer, gateway).records.read_card(world.patient.address)
+
+    assert [r.record_id for r in results] == records
+    for result in results:
+        assert result.sections == {}
+        assert result.error is not None
+        assert f"the gateway {gateway.url} refused" in result.error
