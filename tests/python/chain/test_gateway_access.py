@@ -256,3 +256,61 @@ def test_a_revoked_grantee_reading_the_card_gets_each_record_refused_not_a_crash
         assert result.sections == {}
         assert result.error is not None
         assert f"the gateway {gateway.url} refused" in result.error
+
+
+def _custodians(world: World, members: list[Client]) -> None:
+    """Each member publishes its key and the founders vote it in as a custodian (threshold 2, the default)."""
+    from famchain.chain.structs import MemberStatus, ProposalAction
+
+    for member in members:
+        member.consortium.publish_member_key()
+        outcome = world.hospital.consortium.propose(ProposalAction.ADD_CUSTODIAN, member.address)
+        for voter in (world.consortium, world.insurer_admin, world.research):
+            if world.chain.consortium.proposal(outcome.proposal_id).executed:
+                break
+            if world.chain.consortium.member(voter.address).status is MemberStatus.ACTIVE:
+                voter.consortium.vote(outcome.proposal_id)
+        assert world.chain.consortium.proposal(outcome.proposal_id).executed
+
+
+@pytest.fixture
+def unreplicated(world: World, devnet: DevnetInfo) -> Iterator[GatewayServer]:
+    """The gated gateway without member replication: members are served only what their own role allows."""
+    store = EmbeddedStore(Path(devnet.state_dir) / "ipfs")
+    guard = ChainGuard(world.patient.chain, store=store, members_replicate=False, recheck_seconds=0)
+    with GatewayServer(store, rpc=False, gate=AccessGate(guard)) as server:
+        yield server
+
+
+def test_an_emergency_physician_is_served_while_the_emergency_is_open_and_only_what_it_covers(
+    world: World, unreplicated: GatewayServer
+) -> None:
+    from famchain.records.emergency import EmergencyReason
+
+    custodians = [world.consortium, world.insurer_admin]
+    _custodians(world, custodians)
+    world.patient.emergency.choose(TWO_SECTIONS)
+    before = world.chain.records.find(_submit(world)).cid
+    physician = world.specialist
+    declared = physician.emergency.declare(world.patient.address, EmergencyReason.UNCONSCIOUS)
+    after = world.chain.records.find(_submit(world)).cid
+
+    # Declared but not approved: not open yet.
+    assert _raw(unreplicated, physician, before).status_code == 403
+    # A custodian fetches the records the declaration covers (its shares are in them), nothing later.
+    assert _raw(unreplicated, custodians[0], before).status_code == 200
+    assert _raw(unreplicated, custodians[0], after).status_code == 403
+    # A member that is no custodian is not served without replication.
+    assert _raw(unreplicated, world.research, before).status_code == 403
+
+    for custodian in custodians:
+        custodian.emergency.approve(declared.emergency_id)
+    assert world.chain.emergency.is_open(declared.emergency_id)
+
+    assert _raw(unreplicated, physician, before).status_code == 200
+    assert _raw(unreplicated, physician, after).status_code == 403
+    bundles = [a.bundle for a in world.chain.emergency.info(declared.emergency_id).approvals]
+    assert [_raw(unreplicated, physician, b).status_code for b in bundles] == [200, 200]
+    assert [_raw(unreplicated, world.stranger, b).status_code for b in bundles] == [403, 403]
+    read = _through(physician, unreplicated).emergency.read(declared.emergency_id)
+    assert [set(r.sections) for r in read.results] == [{"diagnosis", "prescriptions"}]
