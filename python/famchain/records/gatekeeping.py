@@ -18,8 +18,10 @@ it only ever holds ciphertext), unless the gateway is run without member replica
 fetches the records an emergency declared on their patient may open (its shares are in them). Blocks below the
 root of a multi-block record are served on the same terms as their root. Everything else is refused — a
 stranger, a revoked or expired grantee, a former family doctor, a removed member — and so is a block the
-chain names nowhere. Answers about an account are cached for ``recheck_seconds`` (1 s by default): a revocation
-takes effect at the gateway within that time.
+chain names nowhere; so is a record under the resident's deletion request (its own, an earlier version's or the
+whole card's) to everyone but the patient and the member stores that must keep it until it is erased. The events
+and the answers about an account are reused for ``recheck_seconds`` (1 s by default): a revocation, a declaration
+or a deletion request takes effect at the gateway within that time.
 """
 
 from __future__ import annotations
@@ -72,6 +74,8 @@ class Claim:
     sections: int = 0
     index: int = -1
     emergency: int | None = None
+    record: bytes = b""
+    """A record's id (its versions' locks reach it through ``previous``)."""
 
 
 @dataclass(frozen=True)
@@ -84,6 +88,7 @@ class Declared:
 
 
 _EVENTS: Final = (
+    "DeletionRequested",
     "RecordAnchored",
     "ConsentGranted",
     "KeysReleased",
@@ -107,6 +112,12 @@ class _Index:
     claims: dict[bytes, list[Claim]] = field(default_factory=dict)
     emergencies: dict[str, list[Declared]] = field(default_factory=dict)
     expanded: set[bytes] = field(default_factory=set)
+    previous: dict[bytes, bytes] = field(default_factory=dict)
+    """Record id -> the record it amends."""
+    locked: set[bytes] = field(default_factory=set)
+    """Record ids whose deletion was requested."""
+    locked_cards: set[str] = field(default_factory=set)
+    """Patients (lower-case) who asked for their whole card's deletion."""
 
 
 class ChainGuard:
@@ -141,12 +152,14 @@ class ChainGuard:
         self._cache: dict[tuple[str, ...], _Cached] = {}
         self._lock = threading.RLock()
         self._topics = ["0x" + self.history.topic(name).hex() for name in _EVENTS]
+        self._refreshed = float("-inf")
 
     # --- the index ----------------------------------------------------------------------------------
 
     def refresh(self) -> int:
         """Index the events of the blocks since the last refresh; returns the latest block indexed."""
         with self._lock:
+            self._refreshed = self.clock()
             latest = self.fc.block_number()
             if latest > self._index.block:
                 for event in self.history.events(
@@ -159,12 +172,22 @@ class ChainGuard:
     def _add(self, event: ChainEvent) -> None:
         a = event.args
         name = event.name
+        if name == "DeletionRequested":
+            record = bytes(a["recordId"])
+            if any(record):
+                self._index.locked.add(record)
+            else:
+                self._index.locked_cards.add(str(a["resident"]).lower())
+            return
         if name == "EmergencyDeclared":
             declared = Declared(int(a["id"]), str(a["physician"]).lower(), int(a["cardLength"]))
             self._index.emergencies.setdefault(str(a["patient"]), []).append(declared)
             return
         if name == "RecordAnchored":
             patient, author = str(a["patient"]), str(a["author"])
+            record = bytes(a["recordId"])
+            if any(bytes(a["previous"])):
+                self._index.previous.setdefault(record, bytes(a["previous"]))
             claim = Claim(
                 Kind.RECORD,
                 patient,
@@ -172,6 +195,7 @@ class ChainGuard:
                 int(a["cidCodec"]),
                 sections=int(a["sections"]),
                 index=int(a["index"]),
+                record=record,
             )
             self._claim(bytes(a["cidDigest"]), claim)
         elif name in ("ConsentGranted", "KeysReleased"):
@@ -210,6 +234,9 @@ class ChainGuard:
         """What the chain says ``cid`` is (after indexing new blocks when it is unknown); a block below a
         multi-block record's root gets the root's claims."""
         with self._lock:
+            if self.clock() - self._refreshed >= self.recheck:
+                # New declarations and deletion requests count from the next check on, like revocations.
+                self.refresh()
             found = self._index.claims.get(cid.digest)
             if found is None:
                 self.refresh()
@@ -298,11 +325,19 @@ class ChainGuard:
                 f"{cid.cid} is no record, key bundle or profile anchored on this deployment"
             )
         who = str(reader).lower()
-        if any(who in c.parties for c in claims):
+        if any(c.patient.lower() == who for c in claims):
             return
         if self.members_replicate and self.is_member(reader):
+            return  # member stores keep a locked record until it is erased (retention duties)
+        live = [c for c in claims if not self.locked(c)]
+        if not live:
+            raise GatewayRefusedError(
+                f"this record of {claims[0].patient} is locked by the resident's deletion request: "
+                "only the patient can read it"
+            )
+        if any(who in c.parties for c in live):
             return
-        for claim in claims:
+        for claim in live:
             if self._entitled(reader, claim):
                 return
         first = claims[0]
@@ -310,6 +345,22 @@ class ChainGuard:
             f"{reader} may not read this {first.kind.value} of {first.patient} now: no consent, agreement, "
             "guardianship or open emergency of theirs covers it"
         )
+
+    def locked(self, claim: Claim) -> bool:
+        """Whether a deletion request covers a record (its own, an earlier version's, or the whole card's)."""
+        if claim.kind is not Kind.RECORD:
+            return False
+        with self._lock:
+            if claim.patient.lower() in self._index.locked_cards:
+                return True
+            record: bytes | None = claim.record
+            seen = set()
+            while record and record not in seen:
+                if record in self._index.locked:
+                    return True
+                seen.add(record)
+                record = self._index.previous.get(record)
+            return False
 
     def _entitled(self, reader: Address, claim: Claim) -> bool:
         who = str(reader).lower()

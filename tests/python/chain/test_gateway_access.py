@@ -314,3 +314,21 @@ def test_an_emergency_physician_is_served_while_the_emergency_is_open_and_only_w
     assert [_raw(unreplicated, world.stranger, b).status_code for b in bundles] == [403, 403]
     read = _through(physician, unreplicated).emergency.read(declared.emergency_id)
     assert [set(r.sections) for r in read.results] == [{"diagnosis", "prescriptions"}]
+
+
+def test_a_record_under_a_deletion_request_is_served_to_the_patient_only(
+    world: World, unreplicated: GatewayServer
+) -> None:
+    _grant(world, world.specialist)
+    kept, locked = _submit(world), _submit(world)
+    cids = {r: world.chain.records.find(r).cid for r in (kept, locked)}
+    assert _raw(unreplicated, world.specialist, cids[locked]).status_code == 200
+
+    world.patient.residents.request_deletion(locked)
+
+    for reader in (world.specialist, world.family_doctor):
+        resp = _raw(unreplicated, reader, cids[locked])
+        assert resp.status_code == 403
+        assert "locked by the resident's deletion request: only the patient can read it" in resp.text
+        assert _raw(unreplicated, reader, cids[kept]).status_code == 200
+    assert _raw(unreplicated, world.patient, cids[locked]).status_code == 200
