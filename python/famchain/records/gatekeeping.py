@@ -295,6 +295,17 @@ class ChainGuard:
         mask = self._cached(("readable", reader.lower(), patient.lower()), compute)
         return mask if isinstance(mask, int) else 0
 
+    def delegate(self, reader: Address, signer: Address) -> bool:
+        """Whether ``signer`` is the address of ``reader``'s registered encryption key (a browser-derived key: it
+        may sign gateway requests for the resident)."""
+        from famchain.crypto.keywrap import address_from_public_key
+
+        def compute() -> bool:
+            key = self.fc.residents.encryption_key_of(reader)
+            return bool(key) and address_from_public_key(bytes(key)).lower() == str(signer).lower()
+
+        return bool(self._cached(("delegate", str(reader).lower(), str(signer).lower()), compute))
+
     def is_member(self, account: str) -> bool:
         """Whether ``account`` is an active member institution now."""
         return bool(

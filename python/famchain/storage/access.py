@@ -173,6 +173,9 @@ class AccessGate:
         origins: the URLs clients reach this gateway at (a token must name one of them).
         max_lifetime: the longest a token may still be valid for.
         clock: unix time (tests move it).
+        delegate: ``(reader, signer) -> bool``: whether ``signer`` may sign for ``reader`` (a resident's registered
+            encryption key, which a browser derives without a wallet prompt: whoever holds it can open the
+            resident's records anyway). None: the signer must be the reader.
     """
 
     def __init__(
@@ -182,8 +185,10 @@ class AccessGate:
         *,
         max_lifetime: int = MAX_LIFETIME,
         clock: Callable[[], float] = time.time,
+        delegate: Callable[[Address, Address], bool] | None = None,
     ) -> None:
         self.guard = guard
+        self.delegate = delegate
         self.origins = {origin(o) for o in origins}
         self.max_lifetime = max_lifetime
         self.clock = clock
@@ -223,7 +228,9 @@ class AccessGate:
             )
         signer = token.signer()
         if signer.lower() != token.reader.lower():
-            raise GatewayRefusedError(f"the access token names {token.reader} but was signed by {signer}")
+            if self.delegate is None or not self.delegate(token.reader, signer):
+                raise GatewayRefusedError(f"the access token names {token.reader} but was signed by {signer}")
+            signer = token.reader
         with self._lock:
             if len(self._verified) >= _CACHE_LIMIT:
                 self._verified = {h: v for h, v in self._verified.items() if v[1] > now}
