@@ -9,7 +9,8 @@ Learned by design (the chain must see it to decide, see ``docs/protocol.md``): `
 ``family-doctor``, ``visit-metadata``, ``consent-metadata``, ``request-metadata``, ``key-releases``,
 ``guardians``, ``emergency-metadata``, ``deletions``; from the store, for an account a gateway serves:
 ``section-size-class`` and ``recipient-count-bucket``; ``ciphertext-served-to-member`` when the account is
-a member institution (replication).
+a member institution (replication), ``ciphertext-served-to-entitled`` when the chain entitles it (the resident, a
+grantee...).
 
 Leaks (issue #15 closed them; ``LEAKS``; a test fails if one reappears): ``consent-purpose`` (a purpose in
 calldata or events, raw, as hex text or as an unsalted hash), ``ciphertext-served-unsigned``,
@@ -33,15 +34,16 @@ from famchain.chain.history import ChainEvent, History
 from famchain.crypto.bundle import KeyBundle
 from famchain.crypto.envelope import SealedEnvelope
 from famchain.crypto.padding import is_size_class
-from famchain.errors import FamchainError
+from famchain.errors import FamchainError, GatewayRefusedError
 from famchain.records.emergency import reason_text
+from famchain.records.gatekeeping import ChainGuard
 from famchain.records.sections import Purpose, section_names
 from famchain.storage.access import AccessSigner
 from famchain.storage.cid import RAW, cid_from_digest, parse_cid
 from famchain.storage.gateway import GatewayFetcher
 from famchain.storage.remote import GatewayStore
 from famchain.storage.unixfs import iter_file
-from famchain.types import Cid
+from famchain.types import Address, Cid
 
 LEAKS: Final = frozenset(
     {
@@ -148,6 +150,7 @@ def _ordered(items: Iterable[str]) -> list[str]:
         "ciphertext-served-unsigned",
         "ciphertext-served-to-stranger",
         "ciphertext-served-to-member",
+        "ciphertext-served-to-entitled",
         "recipient-named-in-store",
         "recipient-count-bucket",
         "exact-section-length",
@@ -359,6 +362,18 @@ def inspect_bytes(
         report.add("exact-section-length", source, f"{obj.kind} {obj.cid} does not parse: {exc}")
 
 
+def _served_to(guard: ChainGuard, observer: Address | None, cid: Cid) -> str:
+    """``ciphertext-served-to-entitled`` when the chain entitles the observer to the object (the resident, a
+    grantee...), else ``ciphertext-served-to-stranger``."""
+    if observer is None:
+        return "ciphertext-served-to-stranger"
+    try:
+        guard.check(observer, parse_cid(cid))
+    except GatewayRefusedError:
+        return "ciphertext-served-to-stranger"
+    return "ciphertext-served-to-entitled"
+
+
 def privacy_report(
     fc: Famchain,
     resident: str,
@@ -387,6 +402,7 @@ def privacy_report(
         return report
     needles = party_needles(fc, _accounts(events) | {resident})
     member = observer is not None and fc.consortium.is_active_member(observer)
+    guard = ChainGuard(fc, history)
     for url in gateways:
         unsigned = GatewayFetcher(url)
         remote = GatewayStore(url, signer) if signer is not None else None
@@ -405,7 +421,7 @@ def privacy_report(
                 except FamchainError:
                     pass
                 else:
-                    item = "ciphertext-served-to-member" if member else "ciphertext-served-to-stranger"
+                    item = "ciphertext-served-to-member" if member else _served_to(guard, observer, obj.cid)
                     report.add(item, url, f"{obj.kind} {obj.cid} served to {observer}")
                     data = served if data is None else data
             if data is not None:

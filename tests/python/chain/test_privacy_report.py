@@ -171,3 +171,12 @@ def test_the_report_flags_a_party_named_in_stored_bytes_and_an_unpadded_section(
     assert clean.leaks == []
     assert {f.item for f in tampered.leaks} == {"recipient-named-in-store", "exact-section-length"}
     assert set(LEAKS) >= {f.item for f in tampered.leaks}
+
+
+def test_the_resident_asking_about_herself_is_served_as_entitled_not_as_a_stranger(
+    demo: Demo, gated: GatewayServer
+) -> None:
+    found = _report(demo, [gated.url], AccessSigner(bytes(demo.keys["resident"].key)))
+
+    assert found.leaks == []
+    assert "ciphertext-served-to-entitled" in found.items
