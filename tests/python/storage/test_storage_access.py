@@ -264,3 +264,17 @@ def test_the_auth_endpoint_refuses_anything_but_a_block_request(
     resp = requests.get(f"{gated.url}/famchain/auth", headers=headers, timeout=5)
 
     assert resp.status_code == 403
+
+
+def test_a_multi_block_file_is_read_in_one_request_judged_by_its_root(
+    store: EmbeddedStore, gated: GatewayServer, guard: ListGuard, reader: bytes
+) -> None:
+    """What a proxy in front of Kubo needs: the gate knows the roots the chain names, not the blocks below."""
+    data = PatternReader(700_000).read()
+    root = store.put(data)
+    guard.allow(Account.from_key(reader).address, root)  # the root only
+
+    remote = GatewayStore(gated.url, AccessSigner(reader))
+
+    assert remote.get(root) == data
+    assert guard.asked == 1
