@@ -16,7 +16,9 @@ A gateway learns what each stored object is from the deployment's events, read i
 An active member institution's admin account fetches anything (pinning and replication between member stores:
 it only ever holds ciphertext), unless the gateway is run without member replication; a custodian then still
 fetches the records an emergency declared on their patient may open (its shares are in them). Blocks below the
-root of a multi-block record are served on the same terms as their root. Everything else is refused — a
+root of a multi-block record are served on the same terms as their root. Only the first event naming an object
+counts (a resident can name any digest it has seen later, e.g. anchor someone else's CID on its own card; that
+must not make it a party). Everything else is refused — a
 stranger, a revoked or expired grantee, a former family doctor, a removed member — and so is a block the
 chain names nowhere; so is a record under the resident's deletion request (its own, an earlier version's or the
 whole card's) to everyone but the patient and the member stores that must keep it until it is erased. The events
@@ -227,8 +229,11 @@ class ChainGuard:
             self._claim(bytes(a["terms"]), Claim(Kind.REQUEST_TERMS, patient, both, RAW))
 
     def _claim(self, digest: bytes, claim: Claim) -> None:
-        if any(digest):
-            self._index.claims.setdefault(digest, []).append(claim)
+        # The first event that names an object says whose it is. Anyone can name a digest they have seen later
+        # (a resident anchoring someone else's CID on their own card, or committing it as their profile), so a
+        # later naming never adds who is served.
+        if any(digest) and digest not in self._index.claims:
+            self._index.claims[digest] = [claim]
 
     def claims(self, cid: CidInfo) -> list[Claim]:
         """What the chain says ``cid`` is (after indexing new blocks when it is unknown); a block below a
@@ -258,8 +263,8 @@ class ChainGuard:
                 continue
             try:
                 for child, _data in walk_dag(root, self.store.get_block):
-                    if child.digest != digest:
-                        self._index.claims.setdefault(child.digest, []).extend(claims)
+                    if child.digest not in self._index.claims:
+                        self._index.claims[child.digest] = list(claims)
             except FamchainError:
                 continue  # incomplete here: try again next time
             self._index.expanded.add(digest)

@@ -332,3 +332,25 @@ def test_a_record_under_a_deletion_request_is_served_to_the_patient_only(
         assert "locked by the resident's deletion request: only the patient can read it" in resp.text
         assert _raw(unreplicated, reader, cids[kept]).status_code == 200
     assert _raw(unreplicated, world.patient, cids[locked]).status_code == 200
+
+
+def test_naming_someone_elses_cid_later_on_chain_does_not_make_one_a_party(
+    world: World, gateway: GatewayServer
+) -> None:
+    """A resident may commit any digest as its profile (or anchor it on its own card): only the first event that
+    names an object says whose it is."""
+    from famchain.storage.cid import digest_and_codec
+
+    cid = world.chain.records.find(_submit(world)).cid
+    digest, _codec = digest_and_codec(cid)
+    attacker = world.outsider
+    attacker.residents.register(
+        {"name": "Mallory", "birth_date": "1990-01-01", "national_id": "110101199001010000"}
+    )
+    attacker.sender.transact(attacker.chain.residents.update_profile(digest))
+    assert bytes(attacker.chain.profile_digest(attacker.address)) == bytes(digest)
+
+    resp = _raw(gateway, attacker, cid)
+
+    assert resp.status_code == 403
+    assert "may not read this record" in resp.text
