@@ -97,6 +97,16 @@ class AccessDeniedError(FamchainError, PermissionError):
     """The caller has no consent or role for what it asked."""
 
 
+class GatewayRefusedError(AccessDeniedError):
+    """A store gateway refused to serve sealed bytes: the request was unsigned, its signature bad, expired or
+    made for another gateway, or the chain does not let the signer read what the block belongs to now."""
+
+    def __init__(self, reason: str, gateway: str | None = None) -> None:
+        self.reason = reason
+        self.gateway = gateway
+        super().__init__(f"the gateway {gateway} refused: {reason}" if gateway else reason)
+
+
 class KeyNotReleasedError(AccessDeniedError):
     """The chain lets the reader read a record, but no key to it has been released to the reader yet (the
     record was anchored after the consent was signed, say): the patient or the record's author can release it."""

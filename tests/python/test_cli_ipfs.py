@@ -207,3 +207,19 @@ def test_add_from_stdin(runner: CliRunner, store_dir: Path) -> None:
     result = runner.invoke(app, ["ipfs", "add", "-"], input=b"hello world")
     assert result.exit_code == 0, result.output + result.stderr
     assert result.stdout.strip() == make_cid(b"hello world")
+
+
+def test_a_gated_gateway_on_another_interface_refuses_to_expose_the_rpc(
+    runner: CliRunner, store_dir: Path
+) -> None:
+    line = _fails(runner, "serve", "--gated", "--host", "0.0.0.0")
+
+    assert line.endswith("add --no-rpc to serve a gated gateway on 0.0.0.0")
+
+
+def test_a_gated_gateway_needs_a_chain_it_can_read(runner: CliRunner, store_dir: Path) -> None:
+    url = f"http://127.0.0.1:{_closed_port()}"
+
+    line = _fails(runner, "serve", "--gated", "--rpc-url", url)
+
+    assert url in line

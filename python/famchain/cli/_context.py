@@ -179,10 +179,18 @@ class Session:
 
     @cached_property
     def store(self) -> ContentStore:
-        """The content store the settings name."""
+        """The content store the settings name; with a gateway (``FAMCHAIN_IPFS_GATEWAY``), reads it misses are
+        fetched from that gated gateway, signed with the caller's account."""
         from famchain.storage.config import open_store
 
-        return open_store(self.config.store.config())
+        local = open_store(self.config.store.config())
+        if not self.config.store.gateway:
+            return local
+        from famchain.storage.access import AccessSigner, origin
+        from famchain.storage.remote import GatewayStore
+
+        origin(self.config.store.gateway)  # a bad URL is one line, before the keystore is unlocked
+        return GatewayStore(self.config.store.gateway, AccessSigner(bytes(self.account.key)), local=local)
 
     @cached_property
     def client(self) -> Client:

@@ -27,6 +27,7 @@ from famchain.storage.embedded import EmbeddedStore
 
 if TYPE_CHECKING:
     from famchain.records.erasure import ErasureFollower, PurgeReport
+    from famchain.storage.access import AccessGate
 
 app = typer.Typer(
     help="Content storage: Kubo-identical CIDs, pins, CAR files, a trustless gateway.",
@@ -289,6 +290,37 @@ def serve(
         float,
         typer.Option("--poll-seconds", help="With --follow-erasures: seconds between chain reads.", min=0.1),
     ] = 5.0,
+    gated: Annotated[
+        bool,
+        typer.Option(
+            "--gated",
+            help="Serve /ipfs/ only to signed requests from accounts the chain lets read the block now "
+            "(patient, author, family doctor, grantee, guardian, emergency physician; member institutions "
+            "for replication). Reads the chain at --rpc-url.",
+        ),
+    ] = False,
+    public_url: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--public-url",
+            help="With --gated: a URL clients reach this gateway at (repeatable); tokens must name one.",
+        ),
+    ] = None,
+    member_replication: Annotated[
+        bool,
+        typer.Option(
+            "--member-replication/--no-member-replication",
+            help="With --gated: let active member institutions fetch everything (pinning, replication).",
+        ),
+    ] = True,
+    recheck_seconds: Annotated[
+        float,
+        typer.Option(
+            "--recheck-seconds",
+            help="With --gated: how long a chain answer about an account is reused.",
+            min=0,
+        ),
+    ] = 1.0,
     store_dir: StoreDir = None,
     backend: Backend = None,
 ) -> None:
@@ -296,9 +328,18 @@ def serve(
     from famchain.storage.gateway import GatewayServer
 
     store = _embedded(store_dir, backend, "serve")
+    if gated and rpc and host not in ("127.0.0.1", "localhost", "::1"):
+        raise ConfigError(
+            f"the Kubo RPC subset has no authentication: add --no-rpc to serve a gated gateway on {host}"
+        )
     follower = _follower(rpc_url, deployment, store) if follow_erasures else None
+    gate = (
+        _gate(rpc_url, deployment, store, public_url or [], member_replication, recheck_seconds)
+        if gated
+        else None
+    )
     try:
-        server = GatewayServer(store, host=host, port=port, rpc=rpc)
+        server = GatewayServer(store, host=host, port=port, rpc=rpc, gate=gate)
     except OSError as exc:
         raise StorageError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
 
@@ -318,6 +359,28 @@ def serve(
     finally:
         stopping.set()
         server.stop()
+
+
+def _gate(
+    rpc_url: str,
+    deployment: Path | None,
+    store: EmbeddedStore,
+    public_urls: list[str],
+    member_replication: bool,
+    recheck_seconds: float,
+) -> AccessGate:
+    """The access gate of ``serve --gated``: the chain is read now, so a wrong RPC URL or deployment fails at
+    once."""
+    from famchain.cli._context import Session
+    from famchain.records.gatekeeping import ChainGuard
+    from famchain.storage.access import AccessGate
+
+    session = Session(settings(rpc_url=rpc_url, deployment_file=deployment))
+    guard = ChainGuard(
+        session.fc, store=store, members_replicate=member_replication, recheck_seconds=recheck_seconds
+    )
+    guard.refresh()
+    return AccessGate(guard, public_urls)
 
 
 def _follower(rpc_url: str, deployment: Path | None, store: ContentStore) -> ErasureFollower:
@@ -379,15 +442,26 @@ def fetch(
     cid: Annotated[str, typer.Argument(help="Root CID to fetch.")],
     source: Annotated[str, typer.Option("--from", help="Gateway URL (a famchain store or a Kubo gateway).")],
     pin: Annotated[bool, typer.Option("--pin/--no-pin", help="Pin once complete.")] = True,
+    keystore: Annotated[
+        str | None,
+        typer.Option(
+            "--keystore",
+            help="Sign the requests with this account (a gated gateway serves member institutions and "
+            "entitled readers only).",
+        ),
+    ] = None,
     store_dir: StoreDir = None,
     backend: Backend = None,
     as_json: JsonOut = False,
 ) -> None:
     """Pull a DAG from another gateway into the local store, verifying every block."""
+    from famchain.cli._context import unlock
+    from famchain.storage.access import AccessSigner
     from famchain.storage.gateway import GatewayFetcher
 
     store = _embedded(store_dir, backend, "fetch")
-    result = GatewayFetcher(source).fetch(normalize_cid(cid), store, pin=pin)
+    signer = AccessSigner(bytes(unlock(settings(), keystore).key)) if keystore else None
+    result = GatewayFetcher(source, signer=signer).fetch(normalize_cid(cid), store, pin=pin)
     data = {
         "cid": result.root,
         "blocks_fetched": result.blocks_fetched,

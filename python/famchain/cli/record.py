@@ -316,7 +316,9 @@ def copies(
     for url in store:
         if urlsplit(url).scheme not in ("http", "https"):
             raise InputError(f"--store {url!r} is not an http:// or https:// gateway URL")
-    found = s.reader.records.copies(_record(s, record), store)
+    # Signed when a keystore is given: a gated gateway answers only the accounts it serves (members, patient).
+    asker = s.client if s.config.keystore else s.reader
+    found = asker.records.copies(_record(s, record), store)
     lines = [f"{a.store}: {a.detail}" for a in found.answers]
     state = "erased" if found.erased else "not erased"
     summary = (
