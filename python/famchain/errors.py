@@ -62,7 +62,10 @@ class StoreUnavailableError(StorageError, ConnectionError):
 
     def __init__(self, endpoint: str, reason: str) -> None:
         self.endpoint = endpoint
-        super().__init__(f"content store at {endpoint} is unreachable: {reason}")
+        super().__init__(
+            f"content store at {endpoint} is unreachable: {reason}; start it (a local one: `famchain devnet up`) "
+            "or point FAMCHAIN_IPFS_API at a running one"
+        )
 
 
 class UnknownCidError(StorageError, LookupError):
@@ -82,7 +85,10 @@ class RpcUnavailableError(ChainError, ConnectionError):
 
     def __init__(self, url: str, reason: str) -> None:
         self.url = url
-        super().__init__(f"RPC endpoint {url} is unreachable: {reason}")
+        super().__init__(
+            f"RPC endpoint {url} is unreachable: {reason}; start a local chain with `famchain devnet up`, or "
+            "pass --rpc-url (FAMCHAIN_RPC_URL) of a running node"
+        )
 
 
 class ContractRevertError(ChainError):
