@@ -180,7 +180,7 @@ def test_unreachable_kubo_is_a_one_line_error(runner: CliRunner, store_dir: Path
         (["get", "not-a-cid", "-o", "/tmp/never"], "invalid CID"),
         (["get", EMPTY, "-o", "/tmp/never"], "not in the store"),
         (["pin", EMPTY], "not in the store"),
-        (["gc", "--backend", "kubo"], "embedded store only"),
+        (["gc", "--backend", "kubo"], "embedded store folder only"),
         (["ls", "--backend", "s3"], "unknown FAMCHAIN_IPFS_BACKEND"),
         (["add", "/nonexistent/file"], "cannot read"),
     ],

@@ -85,12 +85,12 @@ def test_devnet_up_status_down(tmp_path: Path) -> None:
     finally:
         down = runner.invoke(app, ["devnet", "down", "--dir", str(state)])
     assert down.exit_code == 0
-    assert down.stdout.strip() == "devnet stopped"
+    assert down.stdout.strip() == f"devnet stopped ({state})"
     assert not alive(info["anvil_pid"])
     assert not alive(info["store_pid"])
     stopped = runner.invoke(app, ["devnet", "status", "--dir", str(state)])
     assert stopped.exit_code == 1
-    assert stopped.stdout.strip() == "no devnet here"
+    assert stopped.stdout.startswith(f"no devnet in {state}")
 
 
 def test_update_profile_reaches_patient_and_family_doctor(cli: Cli, world: World, tmp_path: Path) -> None:
