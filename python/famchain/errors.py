@@ -253,15 +253,39 @@ class NotPinnedError(StorageError, LookupError):
 
 
 class QueuedError(FamchainError):
-    """Records are safe in the outbox but could not all be anchored now; a later flush will finish."""
+    """Records are safe in the outbox but could not all be anchored now; a later flush will finish.
 
-    def __init__(self, queued: int, reason: str) -> None:
+    ``queued`` counts the records a flush can anchor (``sealed``: not stored yet, ``stored``: stored and pinned,
+    not anchored); ``awaiting_approval`` counts the updates that wait for the patient's signature, which no
+    flush anchors before the patient approves.
+    """
+
+    def __init__(
+        self,
+        queued: int,
+        reason: str,
+        *,
+        sealed: int | None = None,
+        stored: int = 0,
+        awaiting_approval: int = 0,
+    ) -> None:
         self.queued = queued
         self.reason = reason
-        super().__init__(
-            f"{queued} record(s) sealed and queued in the outbox, not yet anchored: {reason}; "
-            "they will be anchored exactly once by `famchain outbox flush`"
-        )
+        self.sealed = queued - stored if sealed is None else sealed
+        self.stored = stored
+        self.awaiting_approval = awaiting_approval
+        parts = [
+            f"{self.sealed} not stored yet" if self.sealed else "",
+            f"{stored} stored, not anchored yet" if stored else "",
+        ]
+        what = f"{queued} record(s) queued in the outbox"
+        if any(parts):
+            what += f" ({', '.join(p for p in parts if p)})"
+        todo = "they will be anchored exactly once by `famchain outbox flush`" if queued else "nothing to flush"
+        if awaiting_approval:
+            what += f", and {awaiting_approval} update(s) awaiting the patient's approval"
+            todo += "; an update awaiting approval goes once the patient signs it (`famchain record approve`)"
+        super().__init__(f"{what}: {reason}; {todo}")
 
 
 class UnknownRecordError(InputError, LookupError):

@@ -144,3 +144,32 @@ def test_devnet_down_elsewhere_names_the_running_devnet(tmp_path: Path) -> None:
     finally:
         down = runner.invoke(command(), ["devnet", "down", "--dir", str(state)], env=shell)
     assert down.stdout.strip() == f"devnet stopped ({state})"
+
+
+VISIT = {
+    "version": 1,
+    "sections": {"diagnosis": [{"text": "Stable angina", "code": "I20.8", "system": "ICD-10"}]},
+}
+
+
+def test_the_outbox_error_counts_each_state_apart(cli: Cli, world: World, tmp_path: Path) -> None:
+    from _cli_support import closed_port
+
+    p, d = world.patient, world.family_doctor
+    visit = tmp_path / "visit.json"
+    visit.write_text(json.dumps(VISIT))
+    cli.tx(d, "record", "submit", "--patient", p.address, "--file", str(visit))
+    record = cli.json(d, "record", "list", "--patient", p.address)["records"][0]["record"]
+    # an amendment prepared and waiting for the patient's signature
+    cli.ok(d, "record", "update", record, "--file", str(visit), "-o", str(tmp_path / "approval.json"))
+    down = f"http://127.0.0.1:{closed_port()}"
+    message = cli.fail(
+        d, "record", "submit", "--patient", p.address, "--file", str(visit), "--yes", FAMCHAIN_IPFS_API=down
+    )
+    states = sorted(e["state"] for e in cli.json(d, "outbox", "list"))
+    assert states == ["awaiting_approval", "sealed"]
+    assert message.startswith(
+        "1 record(s) queued in the outbox (1 not stored yet), and 1 update(s) awaiting the patient's approval: "
+    )
+    assert message.endswith("once the patient signs it (`famchain record approve`)")
+    assert "2 record(s)" not in message
