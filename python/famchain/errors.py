@@ -281,7 +281,9 @@ class QueuedError(FamchainError):
         what = f"{queued} record(s) queued in the outbox"
         if any(parts):
             what += f" ({', '.join(p for p in parts if p)})"
-        todo = "they will be anchored exactly once by `famchain outbox flush`" if queued else "nothing to flush"
+        todo = (
+            "they will be anchored exactly once by `famchain outbox flush`" if queued else "nothing to flush"
+        )
         if awaiting_approval:
             what += f", and {awaiting_approval} update(s) awaiting the patient's approval"
             todo += "; an update awaiting approval goes once the patient signs it (`famchain record approve`)"
