@@ -10,6 +10,11 @@ from __future__ import annotations
 import time
 
 
+def shown(value: object) -> str:
+    """A value as an error message quotes it: ``nothing`` for a missing one, never Python's ``None``."""
+    return "nothing" if value is None else repr(value)
+
+
 class FamchainError(Exception):
     """Root of every error famchain raises on purpose."""
 

@@ -157,3 +157,15 @@ def test_folder_commands_use_the_named_folder_under_a_kubo_backend(
     refused = CliRunner(mix_stderr=False).invoke(app, ["ipfs", command])
     assert refused.exit_code == 1
     assert refused.stderr.strip().endswith("name the folder with --store-dir")
+
+
+def test_a_missing_value_is_named_nothing_never_python_none() -> None:
+    from famchain.errors import InputError, shown
+    from famchain.records.model import parse_kind
+
+    assert shown(None) == "nothing"
+    assert shown("x") == "'x'"
+    with pytest.raises(InputError) as missing:
+        parse_kind(None)
+    assert "got nothing" in str(missing.value)
+    assert "None" not in str(missing.value)

@@ -73,6 +73,23 @@ def test_public_lookups_need_no_keystore(cli: Cli, world: World) -> None:
     audit = cli.json(None, "audit", "--patient", world.patient.address)
     assert audit["patient"] == world.patient.address
     assert audit["events"]
+    shown = cli.json(None, "resident", "show", world.patient.address)
+    assert shown["family_doctor"] == world.family_doctor.address
+    assert shown["basic_information"] is None
+    assert "pass --keystore" in shown["withheld"]
+
+
+def test_resident_show_leaks_no_python_none(cli: Cli, world: World, tmp_path: Path) -> None:
+    profile = tmp_path / "profile.json"
+    profile.write_text(json.dumps({"name": "李四", "sex": "male", "birth_date": "1970-01-01"}))
+    cli.tx(world.outsider, "resident", "register", "--profile", str(profile))
+    text = cli.ok(None, "resident", "show", world.outsider.address).stdout
+    assert "family_doctor: none" in text
+    assert "None" not in text
+    own = cli.ok(world.outsider, "resident", "show").stdout
+    assert "family_doctor: none" in own
+    assert "name: 李四" in own
+    assert "None" not in own
 
 
 def _exports(stdout: str) -> dict[str, str]:
@@ -173,3 +190,23 @@ def test_the_outbox_error_counts_each_state_apart(cli: Cli, world: World, tmp_pa
     )
     assert message.endswith("once the patient signs it (`famchain record approve`)")
     assert "2 record(s)" not in message
+
+
+def test_the_audit_names_each_party_from_the_event(cli: Cli, world: World, tmp_path: Path) -> None:
+    p, d, insurer = world.patient, world.family_doctor, world.insurer
+    visit = tmp_path / "visit.json"
+    visit.write_text(json.dumps(VISIT))
+    cli.tx(d, "record", "submit", "--patient", p.address, "--file", str(visit))
+    record = cli.json(d, "record", "list", "--patient", p.address)["records"][0]["record"]
+    # the patient grants the insurer one section
+    cli.tx(p, "consent", "grant", insurer.address, "--sections", "diagnosis")
+    # the author shares a record with the grantee: the author releases, the grantee receives
+    cli.tx(d, "record", "share", record, "--to", insurer.address)
+    text = cli.ok(None, "audit", "--patient", p.address).stdout
+    proposed = next(line for line in text.splitlines() if "AgreementProposed" in line)
+    # the world's doctor proposed: the audit says so, not "proposed by the doctor with the doctor"
+    assert proposed.endswith(f"doctor {d.address} proposed a family-doctor agreement to the resident")
+    released = [line for line in text.splitlines() if "KeysReleased" in line]
+    assert released, text
+    assert released[-1].endswith(f"released to {insurer.address} by {d.address}, a reader of those sections")
+    assert f"by {insurer.address}" not in text
