@@ -169,3 +169,27 @@ def test_a_missing_value_is_named_nothing_never_python_none() -> None:
         parse_kind(None)
     assert "got nothing" in str(missing.value)
     assert "None" not in str(missing.value)
+
+
+def test_make_install_announces_each_long_step() -> None:
+    root = Path(__file__).resolve().parents[2]
+    plan = subprocess.run(
+        ["make", "--no-print-directory", "-n", "-B", "install"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    ).stdout.splitlines()
+    steps = {
+        "npm ci": "npm toolchain",
+        '-e ".[dev]"': "famchain and its pinned",
+        "solc_setup.py": "solc launcher",
+    }
+    for command, announcement in steps.items():
+        at = next(i for i, line in enumerate(plan) if command in line)
+        assert announcement in plan[at - 1], (command, plan[at - 1])
+        assert plan[at - 1].startswith('echo "==> install ')
+    big = next(line for line in plan if '-e ".[dev]"' in line)
+    assert "--quiet" not in big  # one line per package instead of minutes of silence
+    assert "set -o pipefail" in big  # and a failing pip still fails the install
