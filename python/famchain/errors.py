@@ -231,7 +231,10 @@ class KeystoreNotFoundError(WalletError, LookupError):
 
     def __init__(self, address: str, directory: str) -> None:
         self.address = address
-        super().__init__(f"no keystore for {address} in {directory}")
+        super().__init__(
+            f"no keystore for {address} in {directory}: `famchain account list` shows the keystores there, "
+            "`famchain account import` adds one (or pass --keystore-dir)"
+        )
 
 
 # --- storage ---

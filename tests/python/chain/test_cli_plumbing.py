@@ -210,3 +210,10 @@ def test_the_audit_names_each_party_from_the_event(cli: Cli, world: World, tmp_p
     assert released, text
     assert released[-1].endswith(f"released to {insurer.address} by {d.address}, a reader of those sections")
     assert f"by {insurer.address}" not in text
+
+
+def test_no_consent_ends_with_the_next_step(cli: Cli, world: World) -> None:
+    p, stranger = world.patient, world.stranger
+    message = cli.fail(p, "consent", "sync", stranger.address, "--yes")
+    assert message.startswith(f"no consent to read is in force from {p.address} to {stranger.address}: ")
+    assert message.endswith(f"(`famchain consent request {p.address}`)")
