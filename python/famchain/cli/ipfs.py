@@ -98,6 +98,13 @@ def _embedded(store_dir: Path | None, backend: str | None, command: str) -> Embe
     return EmbeddedStore(config.root)
 
 
+def _human(value: object) -> str:
+    """A status value for people: yes/no, ``none``; never Python's ``True``/``None``."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return "none" if value is None else str(value)
+
+
 def _emit(data: Any, as_json: bool, text: str) -> None:
     typer.echo(json.dumps(data, indent=None) if as_json else text)
 
@@ -430,6 +437,6 @@ def status(
 ) -> None:
     """Show the configured store and whether it answers; exit 1 if it does not."""
     info = _store(store_dir, backend, api).status()
-    _emit(info, as_json, "\n".join(f"{k}: {v}" for k, v in info.items()))
+    _emit(info, as_json, "\n".join(f"{k}: {_human(v)}" for k, v in info.items()))
     if not info.get("healthy"):
         raise typer.Exit(1)
