@@ -96,6 +96,17 @@ class RpcUnavailableError(ChainError, ConnectionError):
         )
 
 
+class InsufficientFundsError(ChainError):
+    """The sending account cannot pay for the transaction's gas."""
+
+    def __init__(self, account: str) -> None:
+        self.account = account
+        super().__init__(
+            f"{account} has not enough ether to pay for this transaction, so nothing was sent: fund it from an "
+            f"account that has some (on a devnet: `famchain devnet fund {account}`)"
+        )
+
+
 class ContractRevertError(ChainError):
     """A contract call reverted; ``message`` is the decoded custom error in plain words."""
 

@@ -217,3 +217,13 @@ def test_no_consent_ends_with_the_next_step(cli: Cli, world: World) -> None:
     message = cli.fail(p, "consent", "sync", stranger.address, "--yes")
     assert message.startswith(f"no consent to read is in force from {p.address} to {stranger.address}: ")
     assert message.endswith(f"(`famchain consent request {p.address}`)")
+
+
+def test_an_account_without_ether_is_told_to_fund_it(cli: Cli, world: World, tmp_path: Path) -> None:
+    broke = Account.create()
+    profile = tmp_path / "profile.json"
+    profile.write_text(json.dumps({"name": "王五", "sex": "male", "birth_date": "1980-05-05"}))
+    message = cli.fail(broke, "resident", "register", "--profile", str(profile), "--yes")
+    assert not message.startswith("unexpected"), message
+    assert message.startswith(f"{broke.address} has not enough ether to pay for this transaction"), message
+    assert message.endswith(f"`famchain devnet fund {broke.address}`)")
