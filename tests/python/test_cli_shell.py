@@ -1,4 +1,4 @@
-"""The CLI's plumbing, as a shell user meets it: pipes, help written to a pipe, mistyped commands."""
+"""The CLI as a shell user meets it: pipes, help written to a pipe, mistyped commands, folder commands, make install."""
 
 from __future__ import annotations
 
