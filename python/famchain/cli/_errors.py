@@ -29,7 +29,8 @@ PIPED_HELP_WIDTH = 1000
 """Help written to a pipe or a file is not wrapped to a terminal: each paragraph and option stays on one line."""
 
 BROKEN_PIPE_EXIT = 1
-"""The exit status of a command whose reader went away (``famchain ... | head``): click's, without a word."""
+"""The exit status of a command whose reader went away (``famchain ... | head``): click's own choice for a
+closed pipe, so every path ends alike (git dies of SIGPIPE instead; both say nothing)."""
 
 _NO_SUCH_COMMAND = re.compile(r"No such command '(?P<name>.+)'\.")
 
@@ -42,7 +43,7 @@ def _piped() -> bool:
 
 
 def _quiet_broken_pipe() -> None:
-    """The reader closed the pipe: stop at once without a word, as git does (nothing is left to flush to it)."""
+    """The reader closed the pipe: stop at once without a word, like git (nothing is left to flush to it)."""
     try:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
