@@ -54,8 +54,10 @@ def test_walkthrough_runs_as_pasted_in_a_fresh_shell(tmp_path: Path) -> None:
         "LANG": "C.UTF-8",
         "FAMCHAIN_INSECURE_TEST_KEYSTORES": "1",
     }
+    # Test hygiene only, not part of what is pasted: a block that fails half-way still stops its devnet.
+    cleanup = 'trap \'[ -z "${work:-}" ] || famchain devnet down --dir "$work/devnet" >/dev/null 2>&1 || true\' EXIT\n'
     result = subprocess.run(
-        ["bash", "-euo", "pipefail", "-c", _readme_block()],
+        ["bash", "-euo", "pipefail", "-c", cleanup + _readme_block()],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -63,7 +65,7 @@ def test_walkthrough_runs_as_pasted_in_a_fresh_shell(tmp_path: Path) -> None:
         timeout=900,
         check=False,
     )
-    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.returncode == 0, (result.stdout[-1500:], result.stderr[-3000:])
     out = result.stdout
     assert "withheld (no key released to this reader)" in out  # the insurer sees only its two sections
     assert "anchored (new version of" in out  # the approved amendment
