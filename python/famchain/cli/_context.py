@@ -208,7 +208,7 @@ class Session:
         return Client(self.w3, self.deployment, None, home=self.config.home, _chain=self.fc)
 
     def confirm(self, what: str) -> None:
-        """Ask before sending a transaction, unless ``--yes``.
+        """Ask before sending a transaction, unless ``--yes``; the answer defaults to no.
 
         Raises:
             ConfigError: no terminal to ask on and no ``--yes``.
@@ -218,7 +218,7 @@ class Session:
             return
         if not sys.stdin.isatty():
             raise ConfigError(f"not sending ({what}) without confirmation: pass --yes")
-        if not typer.confirm(f"Send transaction: {what}?", default=True):
+        if not typer.confirm(f"Send transaction: {what}?", default=False):  # Enter alone sends nothing
             raise typer.Abort()
 
 

@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, BinaryIO
 
+import click
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
@@ -64,17 +65,45 @@ ApiUrl = Annotated[
 JsonOut = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
 
 
+def _folder_backend(backend: str | None) -> str | None:
+    """``embedded`` when the command line names a store folder (``--store-dir``) and no backend: a folder is an
+    embedded store, whatever ``FAMCHAIN_IPFS_BACKEND`` says (``devnet up``'s exports point it at a Kubo RPC)."""
+    ctx = click.get_current_context(silent=True)
+    if ctx is None:
+        return backend
+    given = click.core.ParameterSource.COMMANDLINE
+    if ctx.get_parameter_source("store_dir") is given and ctx.get_parameter_source("backend") is not given:
+        return "embedded"
+    return backend
+
+
 def _store(store_dir: Path | None, backend: str | None, api: str | None) -> ContentStore:
+    backend = _folder_backend(backend)
     return open_store(settings(store_backend=backend, store_dir=store_dir, store_api=api).store.config())
 
 
 def _embedded(store_dir: Path | None, backend: str | None, command: str) -> EmbeddedStore:
+    """The embedded store a folder command works on.
+
+    A store folder given on the command line means the embedded store, whatever ``FAMCHAIN_IPFS_BACKEND`` says
+    (a shell where ``devnet up``'s exports point clients at a Kubo RPC can still serve or check a folder);
+    only ``--backend kubo`` on the command line, or a Kubo backend with no folder named, is refused.
+    """
+    backend = _folder_backend(backend)
     config = settings(store_backend=backend, store_dir=store_dir).store.config()
     if config.backend != "embedded":
         raise ConfigError(
-            f"`famchain ipfs {command}` works on the embedded store only (backend is {config.backend})"
+            f"`famchain ipfs {command}` works on an embedded store folder only (backend is {config.backend}): "
+            "name the folder with --store-dir"
         )
     return EmbeddedStore(config.root)
+
+
+def _human(value: object) -> str:
+    """A status value for people: yes/no, ``none``; never Python's ``True``/``None``."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return "none" if value is None else str(value)
 
 
 def _emit(data: Any, as_json: bool, text: str) -> None:
@@ -482,6 +511,6 @@ def status(
 ) -> None:
     """Show the configured store and whether it answers; exit 1 if it does not."""
     info = _store(store_dir, backend, api).status()
-    _emit(info, as_json, "\n".join(f"{k}: {v}" for k, v in info.items()))
+    _emit(info, as_json, "\n".join(f"{k}: {_human(v)}" for k, v in info.items()))
     if not info.get("healthy"):
         raise typer.Exit(1)

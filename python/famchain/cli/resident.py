@@ -122,22 +122,29 @@ def show(
 ) -> None:
     """Show a registration; the basic information too when you may read it (you, or your family doctor)."""
     who = address_arg(address, "resident") if address is not None else s.account.address
-    shown = s.client.residents.show(who)
+    client = s.client if s.config.keystore else s.reader  # a public lookup needs no keystore
+    shown = client.residents.show(who)
     if not shown.registered:
         raise InputError(f"{who} is not a registered resident")
     out: dict[str, Any] = {
         "resident": who,
         "encryption_key": "0x" + shown.encryption_key.hex(),
-        "profile_cid": str(shown.profile_cid),
+        "profile_cid": str(shown.profile_cid) if shown.profile_cid is not None else None,
         "family_doctor": shown.family_doctor,
         "locked": shown.locked,
     }
-    try:
-        out["basic_information"] = s.client.residents.read_profile(who)
-    except AccessDeniedError as exc:
+    if not s.config.keystore:
         out["basic_information"] = None
-        out["withheld"] = str(exc)
-    lines = [f"{k}: {v}" for k, v in out.items() if k not in ("basic_information",)]
+        out["withheld"] = (
+            "basic information: pass --keystore (the resident's or their family doctor's) to read it"
+        )
+    else:
+        try:
+            out["basic_information"] = client.residents.read_profile(who)
+        except AccessDeniedError as exc:
+            out["basic_information"] = None
+            out["withheld"] = str(exc)
+    lines = [f"{k}: {'none' if v is None else v}" for k, v in out.items() if k not in ("basic_information",)]
     for key, value in (out.get("basic_information") or {}).items():
         lines.append(f"  {key}: {value}")
     emit(out, as_json, "\n".join(lines))
