@@ -25,18 +25,24 @@ install: $(NPM_STAMP) $(PY_STAMP) chromium ## npm toolchain into node_modules, P
 # The portal's browser tests drive Debian's chromium through Python Playwright (no browser download); a CJK
 # font lets the Chinese screens (and their screenshots) show their characters.
 chromium:
-	@command -v chromium >/dev/null && test -d /usr/share/fonts/truetype/wqy || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei; }
+	@command -v chromium >/dev/null && test -d /usr/share/fonts/truetype/wqy || { echo "==> install: Debian's chromium and a CJK font (apt-get)"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei; }
 
+# Each step says what it does before it starts (the whole install takes minutes on a clean clone).
 $(NPM_STAMP): package.json package-lock.json
+	@echo "==> install 1/4: npm toolchain into node_modules/ (solc-js, forge, anvil, OpenZeppelin 5)"
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
 $(PY_STAMP): pyproject.toml constraints.txt
+	@echo "==> install 2/4: Python virtual environment $(VENV)/ and pip"
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-cache-dir --upgrade "pip==25.3"
-	$(PY) -m pip install --quiet --disable-pip-version-check --no-cache-dir -c constraints.txt -e ".[dev]"
+	@echo "==> install 3/4: famchain and its pinned Python packages into $(VENV)/ (one line per package)"
+	set -o pipefail; $(PY) -m pip install --disable-pip-version-check --no-cache-dir --progress-bar off -c constraints.txt -e ".[dev]" | { grep --line-buffered -E '^(Collecting|Successfully installed)' || true; }
+	@echo "==> install 4/4: the solc launcher for py-solc-x and ape"
 	$(PY) tools/solc_setup.py
 	@touch $@
+	@echo "==> installed: $(VENV)/bin/famchain (add $(CURDIR)/$(VENV)/bin to PATH)"
 
 build: install ## compile the contracts with forge
 	forge build

@@ -2,11 +2,12 @@
 # The README walkthrough as a script: every actor's famchain commands on a throwaway devnet.
 # Run from the repository root after `make install` (tests/python/test_walkthrough.py runs it).
 set -euo pipefail
-export PATH="$PWD/.venv/bin:$PATH"
-work=$(mktemp -d)
-trap 'famchain devnet down --dir "$work/devnet" >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
+# on a failure, stop what the walkthrough started (its own teardown is the block's last lines)
+trap '[ -z "${work:-}" ] || { famchain devnet down --dir "$work/devnet" >/dev/null 2>&1 || true; rm -rf "$work"; }' EXIT
 
-# --- setup: a devnet, a password file, keystores for everyone -------------------------------------------
+# --- setup: famchain on PATH, a scratch folder, a devnet, a password file, keystores for everyone ---------
+export PATH="$PWD/.venv/bin:$PATH"  # `famchain`, installed by `make install` (run this in the checkout)
+work=$(mktemp -d)                   # everything the walkthrough writes goes here
 export FAMCHAIN_HOME="$work/home" FAMCHAIN_KEYSTORE_DIR="$work/keys" FAMCHAIN_DEPLOYMENT="$work/deployment.json"
 echo "correct horse battery staple" > "$work/password" && chmod 600 "$work/password"
 export FAMCHAIN_PASSWORD_FILE="$work/password"
@@ -77,3 +78,7 @@ famchain consent revoke "$claims" --keystore "$patient" --yes
 famchain consent list --keystore "$patient"
 famchain audit --patient "$patient"
 famchain audit --patient "$patient" --disclosures --keystore "$patient"
+
+# --- teardown: stop the devnet `devnet up` started (its folder is in the exports), remove the scratch folder --
+famchain devnet down
+rm -rf "$work"

@@ -10,6 +10,11 @@ from __future__ import annotations
 import time
 
 
+def shown(value: object) -> str:
+    """A value as an error message quotes it: ``nothing`` for a missing one, never Python's ``None``."""
+    return "nothing" if value is None else repr(value)
+
+
 class FamchainError(Exception):
     """Root of every error famchain raises on purpose."""
 
@@ -62,7 +67,10 @@ class StoreUnavailableError(StorageError, ConnectionError):
 
     def __init__(self, endpoint: str, reason: str) -> None:
         self.endpoint = endpoint
-        super().__init__(f"content store at {endpoint} is unreachable: {reason}")
+        super().__init__(
+            f"content store at {endpoint} is unreachable: {reason}; start it (a local one: `famchain devnet up`) "
+            "or point FAMCHAIN_IPFS_API at a running one"
+        )
 
 
 class UnknownCidError(StorageError, LookupError):
@@ -82,7 +90,21 @@ class RpcUnavailableError(ChainError, ConnectionError):
 
     def __init__(self, url: str, reason: str) -> None:
         self.url = url
-        super().__init__(f"RPC endpoint {url} is unreachable: {reason}")
+        super().__init__(
+            f"RPC endpoint {url} is unreachable: {reason}; start a local chain with `famchain devnet up`, or "
+            "pass --rpc-url (FAMCHAIN_RPC_URL) of a running node"
+        )
+
+
+class InsufficientFundsError(ChainError):
+    """The sending account cannot pay for the transaction's gas."""
+
+    def __init__(self, account: str) -> None:
+        self.account = account
+        super().__init__(
+            f"{account} has not enough ether to pay for this transaction, so nothing was sent: fund it from an "
+            f"account that has some (on a devnet: `famchain devnet fund {account}`)"
+        )
 
 
 class ContractRevertError(ChainError):
@@ -95,6 +117,16 @@ class ContractRevertError(ChainError):
 
 class AccessDeniedError(FamchainError, PermissionError):
     """The caller has no consent or role for what it asked."""
+
+
+class GatewayRefusedError(AccessDeniedError):
+    """A store gateway refused to serve sealed bytes: the request was unsigned, its signature bad, expired or
+    made for another gateway, or the chain does not let the signer read what the block belongs to now."""
+
+    def __init__(self, reason: str, gateway: str | None = None) -> None:
+        self.reason = reason
+        self.gateway = gateway
+        super().__init__(f"the gateway {gateway} refused: {reason}" if gateway else reason)
 
 
 class KeyNotReleasedError(AccessDeniedError):
@@ -220,7 +252,10 @@ class KeystoreNotFoundError(WalletError, LookupError):
 
     def __init__(self, address: str, directory: str) -> None:
         self.address = address
-        super().__init__(f"no keystore for {address} in {directory}")
+        super().__init__(
+            f"no keystore for {address} in {directory}: `famchain account list` shows the keystores there, "
+            "`famchain account import` adds one (or pass --keystore-dir)"
+        )
 
 
 # --- storage ---
@@ -247,15 +282,41 @@ class NotPinnedError(StorageError, LookupError):
 
 
 class QueuedError(FamchainError):
-    """Records are safe in the outbox but could not all be anchored now; a later flush will finish."""
+    """Records are safe in the outbox but could not all be anchored now; a later flush will finish.
 
-    def __init__(self, queued: int, reason: str) -> None:
+    ``queued`` counts the records a flush can anchor (``sealed``: not stored yet, ``stored``: stored and pinned,
+    not anchored); ``awaiting_approval`` counts the updates that wait for the patient's signature, which no
+    flush anchors before the patient approves.
+    """
+
+    def __init__(
+        self,
+        queued: int,
+        reason: str,
+        *,
+        sealed: int | None = None,
+        stored: int = 0,
+        awaiting_approval: int = 0,
+    ) -> None:
         self.queued = queued
         self.reason = reason
-        super().__init__(
-            f"{queued} record(s) sealed and queued in the outbox, not yet anchored: {reason}; "
-            "they will be anchored exactly once by `famchain outbox flush`"
+        self.sealed = queued - stored if sealed is None else sealed
+        self.stored = stored
+        self.awaiting_approval = awaiting_approval
+        parts = [
+            f"{self.sealed} not stored yet" if self.sealed else "",
+            f"{stored} stored, not anchored yet" if stored else "",
+        ]
+        what = f"{queued} record(s) queued in the outbox"
+        if any(parts):
+            what += f" ({', '.join(p for p in parts if p)})"
+        todo = (
+            "they will be anchored exactly once by `famchain outbox flush`" if queued else "nothing to flush"
         )
+        if awaiting_approval:
+            what += f", and {awaiting_approval} update(s) awaiting the patient's approval"
+            todo += "; an update awaiting approval goes once the patient signs it (`famchain record approve`)"
+        super().__init__(f"{what}: {reason}; {todo}")
 
 
 class UnknownRecordError(InputError, LookupError):

@@ -18,6 +18,8 @@ Environment:
 ``FAMCHAIN_IPFS_DIR``               embedded store folder (``~/.famchain/ipfs``)
 ``FAMCHAIN_IPFS_API``               Kubo RPC URL (``http://127.0.0.1:5001``)
 ``FAMCHAIN_IPFS_TIMEOUT``           store read timeout in seconds (120)
+``FAMCHAIN_IPFS_GATEWAY``           a member's gated gateway: reads your store misses are fetched there, signed
+                                    with your account
 ``FAMCHAIN_ANVIL``                  anvil binary for ``famchain devnet``
 ``FAMCHAIN_INSECURE_TEST_KEYSTORES``  **tests only**: new keystores use the light KDF and light keystores
                                     are accepted
@@ -64,6 +66,8 @@ class StoreSettings:
     api_url: str = DEFAULT_IPFS_API
     timeout: str = "120"
     """As given; checked by :meth:`config` (only commands that open the store care)."""
+    gateway: str | None = None
+    """A gated gateway to read through (signed with the caller's account), or None."""
 
     def config(self) -> StoreConfig:
         """The library's :class:`~famchain.storage.config.StoreConfig` for these settings.
@@ -140,6 +144,7 @@ class Settings:
                 directory=_path(env.get("FAMCHAIN_IPFS_DIR")) or Path("~/.famchain/ipfs").expanduser(),
                 api_url=env.get("FAMCHAIN_IPFS_API") or DEFAULT_IPFS_API,
                 timeout=env.get("FAMCHAIN_IPFS_TIMEOUT") or "120",
+                gateway=env.get("FAMCHAIN_IPFS_GATEWAY") or None,
             ),
             anvil=env.get("FAMCHAIN_ANVIL") or None,
             insecure_test_keystores=_flag(env.get(INSECURE_TEST_KEYSTORES)),

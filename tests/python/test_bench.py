@@ -35,6 +35,7 @@ def test_bench_json_has_exactly_the_stable_keys(figures: dict[str, Any]) -> None
         "baseline_gas",
         "throughput",
         "read",
+        "read_gated",
         "scale",
         "peak_rss_mb",
     }
@@ -86,6 +87,17 @@ def test_bench_card_read_needs_few_rpc_calls(figures: dict[str, Any]) -> None:
     assert isinstance(read["seconds"], float)
     assert read["seconds"] > 0
     assert 0 < read["rpc_calls"] <= 10 < read["records"]
+
+
+def test_bench_card_read_through_a_gated_gateway_signs_once_and_stays_few_calls(
+    figures: dict[str, Any],
+) -> None:
+    gated = figures["read_gated"]
+    assert set(gated) == {"records", "seconds", "rpc_calls", "gateway_rpc_calls", "tokens_signed"}
+    assert gated["records"] == figures["read"]["records"]
+    assert gated["tokens_signed"] == 1
+    assert 0 < gated["rpc_calls"] <= 10 < gated["records"]
+    assert 0 < gated["gateway_rpc_calls"] <= 10
 
 
 def test_bench_startup_and_signing_are_measured(figures: dict[str, Any]) -> None:

@@ -214,7 +214,10 @@ def test_show_wrong_password_is_a_one_line_error(
 def test_errors_are_exactly_one_stderr_line(runner: CliRunner, keystores: Path) -> None:
     result = runner.invoke(app, ["account", "show", "0x" + "12" * 20, "--keystore-dir", str(keystores)])
     assert result.exit_code == 1
-    assert result.stderr.splitlines() == [f"error: no keystore for 0x{'12' * 20} in {keystores}"]
+    assert result.stderr.splitlines() == [
+        f"error: no keystore for 0x{'12' * 20} in {keystores}: `famchain account list` shows the keystores there, "
+        "`famchain account import` adds one (or pass --keystore-dir)"
+    ]
 
 
 def test_show_unknown_address(runner: CliRunner, keystores: Path) -> None:

@@ -168,7 +168,10 @@ def _closed_port() -> int:
 def test_unreachable_kubo_is_a_one_line_error(runner: CliRunner, store_dir: Path, big_file: Path) -> None:
     url = f"http://127.0.0.1:{_closed_port()}"
     line = _fails(runner, "add", "--backend", "kubo", "--api", url, str(big_file))
-    assert line == f"error: content store at {url} is unreachable: connection refused"
+    assert line.startswith(f"error: content store at {url} is unreachable: connection refused; ")
+    assert line.endswith(
+        "start it (a local one: `famchain devnet up`) or point FAMCHAIN_IPFS_API at a running one"
+    )
 
 
 @pytest.mark.parametrize(
@@ -177,7 +180,7 @@ def test_unreachable_kubo_is_a_one_line_error(runner: CliRunner, store_dir: Path
         (["get", "not-a-cid", "-o", "/tmp/never"], "invalid CID"),
         (["get", EMPTY, "-o", "/tmp/never"], "not in the store"),
         (["pin", EMPTY], "not in the store"),
-        (["gc", "--backend", "kubo"], "embedded store only"),
+        (["gc", "--backend", "kubo"], "embedded store folder only"),
         (["ls", "--backend", "s3"], "unknown FAMCHAIN_IPFS_BACKEND"),
         (["add", "/nonexistent/file"], "cannot read"),
     ],
@@ -207,3 +210,19 @@ def test_add_from_stdin(runner: CliRunner, store_dir: Path) -> None:
     result = runner.invoke(app, ["ipfs", "add", "-"], input=b"hello world")
     assert result.exit_code == 0, result.output + result.stderr
     assert result.stdout.strip() == make_cid(b"hello world")
+
+
+def test_a_gated_gateway_on_another_interface_refuses_to_expose_the_rpc(
+    runner: CliRunner, store_dir: Path
+) -> None:
+    line = _fails(runner, "serve", "--gated", "--host", "0.0.0.0")
+
+    assert line.endswith("add --no-rpc to serve a gated gateway on 0.0.0.0")
+
+
+def test_a_gated_gateway_needs_a_chain_it_can_read(runner: CliRunner, store_dir: Path) -> None:
+    url = f"http://127.0.0.1:{_closed_port()}"
+
+    line = _fails(runner, "serve", "--gated", "--rpc-url", url)
+
+    assert url in line

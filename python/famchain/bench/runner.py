@@ -203,9 +203,12 @@ class World:
     """A deployment with two founders, a family doctor, a hospital specialist and registered patients, each
     party a :class:`famchain.Client`."""
 
-    def __init__(self, rpc_url: str, ipfs_url: str, home: Path) -> None:
+    def __init__(self, rpc_url: str, ipfs_url: str, home: Path, store_root: Path | None = None) -> None:
+        self.rpc_url = rpc_url
         self.w3 = connect(rpc_url, timeout=60.0)
         self.store = KuboStore(ipfs_url)
+        self.store_root = store_root
+        """The devnet store's folder: a gated gateway serves it for the gated card read."""
         self.home = home
         names = (
             "pc",
@@ -444,6 +447,52 @@ def timed_read(world: World, name: str) -> dict[str, Any]:
     return {"records": len(card), "seconds": seconds, "rpc_calls": rpc_calls(world.w3) - before}
 
 
+def timed_gated_read(world: World, name: str) -> dict[str, Any]:
+    """:func:`timed_read` through a gated gateway (``famchain ipfs serve --gated``'s gate over the devnet's store,
+    reading the chain on a connection of its own): the patient's client signs its block requests, the gateway
+    checks each token and asks the chain who may have each block. Counts the client's JSON-RPC calls, the
+    gateway's, and the tokens the client signed."""
+    from famchain.chain.contracts import Famchain
+    from famchain.records.gatekeeping import ChainGuard
+    from famchain.storage.access import AccessGate, AccessSigner
+    from famchain.storage.embedded import EmbeddedStore
+    from famchain.storage.gateway import GatewayServer
+    from famchain.storage.remote import GatewayStore
+
+    if world.store_root is None or world.deployer is None:
+        raise ChainError("the gated read needs the devnet store's folder")
+    gateway_w3 = connect(world.rpc_url, timeout=60.0)
+    served = EmbeddedStore(world.store_root)
+    guard = ChainGuard(Famchain(gateway_w3, world.deployer.deployment), store=served)
+    owner = world.client(name)
+    signer = AccessSigner(bytes(world.accounts[name].key))
+    with GatewayServer(served, rpc=False, gate=AccessGate(guard)) as gateway:
+        reader = Client(
+            world.w3,
+            world.deployer.deployment,
+            world.accounts[name],
+            store=GatewayStore(gateway.url, signer),
+            home=world.home,
+            _chain=owner.chain,
+        )
+        gateway_before = rpc_calls(gateway_w3)
+        before = rpc_calls(world.w3)
+        start = time.perf_counter()
+        card = reader.records.read_card(reader.address)
+        seconds = time.perf_counter() - start
+        calls = rpc_calls(world.w3) - before
+        gateway_calls = rpc_calls(gateway_w3) - gateway_before
+    if not card or any(not result.sections or result.withheld for result in card):
+        raise ChainError(f"reading the card of {name} through the gated gateway left records undecrypted")
+    return {
+        "records": len(card),
+        "seconds": seconds,
+        "rpc_calls": calls,
+        "gateway_rpc_calls": gateway_calls,
+        "tokens_signed": signer.signed,
+    }
+
+
 # --- 5. scale --------------------------------------------------------------------------------------------
 
 
@@ -602,6 +651,8 @@ def measure(world: World, sizes: Sizes, progress: Progress) -> BenchResult:
     progress("reading both cards")
     small = timed_read(world, VISIT_PATIENTS[0])
     large = timed_read(world, "card_patient")
+    progress("reading the large card through a gated gateway")
+    gated = timed_gated_read(world, "card_patient")
 
     progress(f"scale: {sizes.history} anchors on one card")
     anchor_first, anchor_nth = anchor_history(world, "scale_patient", sizes.history)
@@ -624,6 +675,13 @@ def measure(world: World, sizes: Sizes, progress: Progress) -> BenchResult:
             "records": large["records"],
             "seconds": round(large["seconds"], 3),
             "rpc_calls": large["rpc_calls"],
+        },
+        "read_gated": {
+            "records": gated["records"],
+            "seconds": round(gated["seconds"], 3),
+            "rpc_calls": gated["rpc_calls"],
+            "gateway_rpc_calls": gated["gateway_rpc_calls"],
+            "tokens_signed": gated["tokens_signed"],
         },
         "scale": {
             "anchor_gas_first": anchor_first,
@@ -670,7 +728,7 @@ def run(
         devnet = Devnet(Path(tmp) / "devnet", anvil=anvil)
         info = devnet.up()
         try:
-            world = World(info.rpc_url, info.ipfs_url, Path(tmp) / "home")
+            world = World(info.rpc_url, info.ipfs_url, Path(tmp) / "home", Path(info.state_dir) / "ipfs")
             say("deploying")
             world.build()
             result = measure(world, sizes, say)

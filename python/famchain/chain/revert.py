@@ -13,6 +13,7 @@ from eth_utils.address import to_checksum_address
 from web3.exceptions import ContractLogicError
 
 from famchain.chain import artifacts
+from famchain.chain.refusals import REFUSALS
 from famchain.errors import ContractRevertError
 
 _PANICS = {
@@ -22,8 +23,9 @@ _PANICS = {
     0x32: "array index out of bounds",
 }
 
-SENTENCES: dict[str, Callable[[dict[str, Any]], str]] = {}
-"""Error name -> sentence builder for the errors users meet most; anything else gets a generic sentence."""
+SENTENCES: dict[str, Callable[[dict[str, Any]], str]] = dict(REFUSALS)
+"""Error name -> sentence builder: every custom error of the packaged ABIs (:mod:`famchain.chain.refusals`),
+refined here where a table reads better; an error missing from both gets a generic sentence."""
 
 
 def sentence(name: str) -> Callable[[Callable[[dict[str, Any]], str]], Callable[[dict[str, Any]], str]]:
@@ -122,4 +124,7 @@ _PARAMETER_RANGES = {
 def _invalid_parameter(values: dict[str, Any]) -> str:
     which = int(values.get("parameter", 0))
     name, allowed = _PARAMETER_RANGES.get(which, ("parameter", "a valid parameter"))
-    return f"{name} cannot be {values.get('value')}: it must be {allowed}"
+    return (
+        f"{name} cannot be {values.get('value')}: it must be {allowed} "
+        "(`famchain consortium propose set-parameter --parameter NAME --value N`)"
+    )

@@ -25,7 +25,7 @@ from web3.exceptions import ContractLogicError, TransactionNotFound, Web3RPCErro
 from web3.types import Nonce, TxParams, TxReceipt, Wei
 
 from famchain.chain.revert import decode_revert, revert_from_exception
-from famchain.errors import ChainError, ContractRevertError
+from famchain.errors import ChainError, ContractRevertError, InsufficientFundsError
 
 GWEI = 10**9
 
@@ -182,6 +182,8 @@ class TransactionSender:
                         tx["gas"] = self.w3.eth.estimate_gas(tx)  # type: ignore[arg-type]
             except ContractLogicError as exc:
                 raise revert_from_exception(exc) from None
+            except Web3RPCError as exc:
+                raise _refused(exc, self.account.address) from None
             if gas is None:
                 tx["gas"] = int(tx["gas"]) * 6 // 5 + 5_000
             tx["nonce"] = Nonce(self._reserve_nonce())
@@ -204,6 +206,8 @@ class TransactionSender:
                     self.resync()
                     raise ChainError(f"nonce {signed.nonce} already used by another transaction") from None
                 return
+            if "insufficient funds" in text:
+                raise InsufficientFundsError(self.account.address) from None
             raise ChainError(f"node refused transaction: {exc}") from None
 
     def _receipt(self, tx_hash: HexBytes) -> TxReceipt | None:
@@ -272,6 +276,23 @@ def send_all(sender: TransactionSender, calls: list[Call]) -> list[TxReceipt]:
     for tx in signed:
         sender.broadcast(tx)
     return [sender.wait(tx) for tx in signed]
+
+
+def _rpc_message(exc: Web3RPCError) -> str:
+    response = exc.rpc_response if isinstance(exc.rpc_response, dict) else {}
+    error = response.get("error")
+    if isinstance(error, dict) and error.get("message"):
+        return str(error["message"])
+    return str(exc)
+
+
+def _refused(exc: Web3RPCError, sender: str) -> ChainError:
+    """The node's refusal to estimate a transaction, in words: no ether for gas, or the node's own reason."""
+    text = _rpc_message(exc)
+    lowered = text.lower()
+    if "insufficient funds" in lowered or "exceeds allowance: 0" in lowered:
+        return InsufficientFundsError(sender)
+    return ChainError(f"the node refused the transaction: {text}")
 
 
 __all__ = ["SignedTx", "TransactionSender", "TransactionUnknownError", "TxInfo", "decode_revert", "send_all"]

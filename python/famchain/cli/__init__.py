@@ -40,4 +40,4 @@ def main() -> None:
     from famchain.i18n import language_from, use_language
 
     use_language(language_from(os.environ))
-    app()
+    app(prog_name="famchain")  # `python -m famchain` names itself as the command people type

@@ -179,10 +179,18 @@ class Session:
 
     @cached_property
     def store(self) -> ContentStore:
-        """The content store the settings name."""
+        """The content store the settings name; with a gateway (``FAMCHAIN_IPFS_GATEWAY``), reads it misses are
+        fetched from that gated gateway, signed with the caller's account."""
         from famchain.storage.config import open_store
 
-        return open_store(self.config.store.config())
+        local = open_store(self.config.store.config())
+        if not self.config.store.gateway:
+            return local
+        from famchain.storage.access import AccessSigner, origin
+        from famchain.storage.remote import GatewayStore
+
+        origin(self.config.store.gateway)  # a bad URL is one line, before the keystore is unlocked
+        return GatewayStore(self.config.store.gateway, AccessSigner(bytes(self.account.key)), local=local)
 
     @cached_property
     def client(self) -> Client:
@@ -200,7 +208,7 @@ class Session:
         return Client(self.w3, self.deployment, None, home=self.config.home, _chain=self.fc)
 
     def confirm(self, what: str) -> None:
-        """Ask before sending a transaction, unless ``--yes``.
+        """Ask before sending a transaction, unless ``--yes``; the answer defaults to no.
 
         Raises:
             ConfigError: no terminal to ask on and no ``--yes``.
@@ -210,7 +218,7 @@ class Session:
             return
         if not sys.stdin.isatty():
             raise ConfigError(f"not sending ({what}) without confirmation: pass --yes")
-        if not typer.confirm(f"Send transaction: {what}?", default=True):
+        if not typer.confirm(f"Send transaction: {what}?", default=False):  # Enter alone sends nothing
             raise typer.Abort()
 
 

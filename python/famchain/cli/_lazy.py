@@ -77,6 +77,9 @@ COMMANDS: dict[str, LazyCommand] = {
     "portal": LazyCommand(
         "famchain.cli.portal", "app", "The patients' portal: a web page residents use with their wallet."
     ),
+    "privacy": LazyCommand(
+        "famchain.cli.privacy", "app", "What the consortium itself can learn about a resident."
+    ),
     "record": LazyCommand(
         "famchain.cli.record", "record_app", "Medical records on a patient's visit card (就诊卡)."
     ),

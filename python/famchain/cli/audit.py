@@ -30,19 +30,56 @@ def _reason(code: object) -> str:
     return reason_text(int(code)) if isinstance(code, int) else str(code)
 
 
+def _same(one: object, other: object) -> bool:
+    return isinstance(one, str) and isinstance(other, str) and one.lower() == other.lower()
+
+
+def _party(who: object, args: dict[str, object]) -> str:
+    """Who acted, named by their role in the event itself (never the transaction's sender, a relayer perhaps)."""
+    if _same(who, args.get("resident")) or _same(who, args.get("patient")):
+        return "the resident"
+    if _same(who, args.get("doctor")):
+        return f"doctor {who}"
+    if _same(who, args.get("grantee")):
+        return f"the grantee {who}"
+    if _same(who, args.get("guardian")):
+        return f"the guardian {who}"
+    return str(who)
+
+
+def _releaser(args: dict[str, object]) -> str:
+    """Who published a key bundle: the patient (also by a signature someone relayed), or a reader of those
+    sections re-wrapping its own keys (the record's author, a family doctor, a grantee)."""
+    releaser = args.get("releaser")
+    if _same(releaser, args.get("patient")):
+        return "the patient"
+    if _same(releaser, args.get("grantee")):
+        return f"the grantee itself (it holds those keys already), {releaser}"
+    return f"{releaser}, a reader of those sections"
+
+
 def _describe(name: str, args: dict[str, object]) -> str:
     a = args
+    proposer = a.get("proposer")
     sections = ",".join(section_names(int(a["sections"]))) if "sections" in a else ""  # type: ignore[call-overload]
     bundle = " with the keys of the existing records" if _nonzero(a.get("bundleDigest")) else ""
     text = {
         "ResidentRegistered": "registered with an encryption key and sealed basic information",
         "ProfileUpdated": "basic information replaced",
         "EncryptionKeyChanged": "encryption key replaced",
-        "AgreementProposed": f"agreement proposed by {a.get('proposer')} with doctor {a.get('doctor')}",
-        "AgreementProposalWithdrawn": f"agreement proposal with {a.get('doctor')} withdrawn by {a.get('by')}",
+        "AgreementProposed": (
+            f"doctor {a.get('doctor')} proposed a family-doctor agreement to the resident"
+            if _same(proposer, a.get("doctor"))
+            else f"the resident proposed a family-doctor agreement to doctor {a.get('doctor')}"
+            if _same(proposer, a.get("resident"))
+            else f"agreement with doctor {a.get('doctor')} proposed by {proposer}"
+        ),
+        "AgreementProposalWithdrawn": (
+            f"agreement proposal with doctor {a.get('doctor')} withdrawn by {_party(a.get('by'), a)}"
+        ),
         "AgreementAccepted": f"agreement in force with doctor {a.get('doctor')} until {a.get('endsAt')}",
         "AgreementRenewed": f"agreement with {a.get('doctor')} renewed until {a.get('endsAt')}",
-        "AgreementTerminated": f"agreement with {a.get('doctor')} terminated by {a.get('by')}",
+        "AgreementTerminated": f"agreement with doctor {a.get('doctor')} terminated by {_party(a.get('by'), a)}",
         "ConsentGranted": f"consent to {a.get('grantee')}: {sections} until {a.get('expiresAt')}{bundle}",
         "ConsentRevoked": f"consent of {a.get('grantee')} revoked",
         "AccessRequested": f"{a.get('grantee')} asked for {sections}",
@@ -50,9 +87,9 @@ def _describe(name: str, args: dict[str, object]) -> str:
         "AccessRequestRefused": f"request of {a.get('grantee')} refused",
         "UpdateApproved": f"update {_hex(a.get('recordId'))} of {_hex(a.get('previous'))} approved",
         "UpdateRefused": f"update {_hex(a.get('recordId'))} of {_hex(a.get('previous'))} refused",
-        "KeysReleased": f"keys of {sections} released to {a.get('grantee')} by {a.get('releaser')}",
+        "KeysReleased": f"keys of {sections} released to {a.get('grantee')} by {_releaser(a)}",
         "GuardianAppointed": f"guardian {a.get('guardian')} appointed until {a.get('expiresAt')}",
-        "GuardianRemoved": f"guardian {a.get('guardian')} removed by {a.get('by')}",
+        "GuardianRemoved": f"guardian {a.get('guardian')} removed by {_party(a.get('by'), a)}",
         "GuardianActed": f"guardian {a.get('guardian')} acted for the resident",
         "NonceCancelled": "an outstanding signature was cancelled",
         "DeletionRequested": (

@@ -4,11 +4,18 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from famchain.chain.structs import ZERO_ADDRESS, InstitutionKind, MemberStatus, Parameter, ProposalAction
+from famchain.chain.structs import (
+    ZERO_ADDRESS,
+    InstitutionKind,
+    MemberStatus,
+    Parameter,
+    Proposal,
+    ProposalAction,
+)
 from famchain.cli._context import (
     Json,
     Session,
@@ -20,6 +27,9 @@ from famchain.cli._context import (
     write_private,
 )
 from famchain.errors import InputError
+
+if TYPE_CHECKING:
+    from famchain.services.consortium import ProposalStanding
 
 consortium_app = typer.Typer(
     help="Consortium membership: proposals and votes of member institutions.", no_args_is_help=True
@@ -152,6 +162,72 @@ def members(s: Session, as_json: Json = False) -> None:
     human = "\n".join(f"{r['institution']}  {r['kind']:13} {r['status']}" for r in rows)
     human += f"\n{active} active; proposals carry at {threshold / 100:.2f}% of active members"
     emit({"members": rows, "active": active, "threshold_bps": threshold}, as_json, human)
+
+
+def _target(action: ProposalAction, p: Proposal) -> str:
+    """What a proposal changes, in words."""
+    if action == ProposalAction.ADMIT:
+        return f"{p.institution} as {p.kind.label}"
+    if action == ProposalAction.SET_THRESHOLD:
+        return f"threshold to {p.value / 100:.2f}%"
+    if action == ProposalAction.SET_PARAMETER:
+        return f"{p.parameter.label} to {p.value}"
+    if action == ProposalAction.END_GUARDIANSHIP:
+        return f"guardian {p.institution} of {p.subject}"
+    return p.institution
+
+
+@chain_command(consortium_app, "proposals")
+def proposals(
+    s: Session,
+    include_closed: Annotated[
+        bool, typer.Option("--all", help="Also the proposals carried or closed (expired).")
+    ] = False,
+    as_json: Json = False,
+) -> None:
+    """List the proposals open for votes, with who voted and the approvals they still need."""
+    from datetime import UTC, datetime
+
+    client = s.reader
+    now = client.now()
+    found = client.consortium.proposals(include_closed=include_closed)
+
+    def state(standing: ProposalStanding) -> str:
+        if standing.proposal.executed:
+            return "carried"
+        return "open" if standing.is_open(now) else "expired"
+
+    rows = [
+        {
+            "proposal": f.proposal_id,
+            "action": f.proposal.action.label,
+            "institution": f.proposal.institution,
+            "subject": f.proposal.subject if f.proposal.subject != ZERO_ADDRESS else None,
+            "kind": f.proposal.kind.label if f.proposal.kind else None,
+            "parameter": f.proposal.parameter.label if f.proposal.parameter else None,
+            "value": f.proposal.value,
+            "proposer": f.proposal.proposer,
+            "voters": list(f.voters),
+            "approvals": f.approvals,
+            "required": f.required,
+            "expires_at": f.proposal.expiresAt,
+            "state": state(f),
+        }
+        for f in found
+    ]
+    lines = []
+    for f, row in zip(found, rows, strict=True):
+        until = datetime.fromtimestamp(f.proposal.expiresAt, UTC).strftime("%Y-%m-%d %H:%M UTC")
+        lines += [
+            f"proposal {f.proposal_id}: {row['action']} {_target(f.proposal.action, f.proposal)} ({row['state']})",
+            f"  proposed by {f.proposal.proposer}; votes close {until}",
+            f"  approvals of active members: {f.approvals} of {f.required} needed",
+            *(f"  voted: {voter}" for voter in f.voters),
+        ]
+    if any(r["state"] == "open" for r in rows):
+        lines.append("vote with `famchain consortium vote N`; a carried vote executes at once")
+    empty = "no proposal" + ("" if include_closed else " open for votes (`--all` shows the closed ones)")
+    emit({"proposals": rows}, as_json, "\n".join(lines) or empty)
 
 
 @chain_command(consortium_app, "publish-key")

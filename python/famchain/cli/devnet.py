@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import shlex
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -40,6 +41,15 @@ DevnetDir = Annotated[
 ]
 
 
+def _default_dir() -> Path:
+    return settings().home / "devnet"
+
+
+def _last_path() -> Path:
+    """Where `devnet up` notes the folder of the devnet it started last (for `down` and `status` elsewhere)."""
+    return settings().home / "devnet-last"
+
+
 def _devnet(directory: Path | None) -> Devnet:
     from famchain.devnet import Devnet
 
@@ -47,7 +57,23 @@ def _devnet(directory: Path | None) -> Devnet:
     anvil = None
     with contextlib.suppress(ConfigError):  # only `up` needs it, and says so
         anvil = config.anvil_binary()
-    return Devnet((directory or config.home / "devnet").expanduser(), anvil=anvil)
+    return Devnet((directory or _default_dir()).expanduser(), anvil=anvil)
+
+
+def _elsewhere(looked: Path) -> str:
+    """Where the last `devnet up` started a devnet, when that is not ``looked`` and it still runs there."""
+    from famchain.devnet import Devnet
+
+    try:
+        last = Path(_last_path().read_text().strip())
+    except OSError:
+        return ""
+    if not str(last) or last.resolve() == looked.resolve():
+        return ""
+    info = Devnet(last).info()
+    if info is None or not info.running:
+        return ""
+    return f"; the last `famchain devnet up` started one in {last}: `famchain devnet down --dir {shlex.quote(str(last))}`"
 
 
 @app.command()
@@ -61,10 +87,14 @@ def up(
     if devnet.anvil is None:
         settings().anvil_binary()  # raises the one-line "anvil not found"
     current = devnet.up(persist=persist)
+    with contextlib.suppress(OSError):  # only a convenience for `down` in another shell
+        _last_path().parent.mkdir(parents=True, exist_ok=True)
+        _last_path().write_text(str(devnet.state_dir.resolve()) + "\n")
     human = (
-        f"devnet running (chain {current.chain_id})\n"
+        f"devnet running (chain {current.chain_id}); stop it with `famchain devnet down`\n"
         f"export FAMCHAIN_RPC_URL={current.rpc_url}\n"
-        f"export FAMCHAIN_IPFS_BACKEND=kubo FAMCHAIN_IPFS_API={current.ipfs_url}"
+        f"export FAMCHAIN_IPFS_BACKEND=kubo FAMCHAIN_IPFS_API={current.ipfs_url}\n"
+        f"export FAMCHAIN_DEVNET_DIR={shlex.quote(str(devnet.state_dir.resolve()))}"
     )
     emit({**current.__dict__, "running": current.running}, as_json, human)
 
@@ -72,16 +102,21 @@ def up(
 @app.command()
 def down(directory: DevnetDir = None) -> None:
     """Stop exactly the processes `devnet up` started."""
-    stopped = _devnet(directory).down()
-    typer.echo("devnet stopped" if stopped else "no devnet was running here")
+    devnet = _devnet(directory)
+    stopped = devnet.down()
+    if stopped:
+        typer.echo(f"devnet stopped ({devnet.state_dir})")
+    else:
+        typer.echo(f"no devnet was running in {devnet.state_dir}{_elsewhere(devnet.state_dir)}")
 
 
 @app.command()
 def status(directory: DevnetDir = None, as_json: Json = False) -> None:
     """Show whether the devnet runs and where."""
-    current = _devnet(directory).info()
+    devnet = _devnet(directory)
+    current = devnet.info()
     if current is None:
-        emit({"running": False}, as_json, "no devnet here")
+        emit({"running": False}, as_json, f"no devnet in {devnet.state_dir}{_elsewhere(devnet.state_dir)}")
         raise typer.Exit(1)
     running = current.running
     emit(

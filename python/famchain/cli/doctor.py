@@ -1,7 +1,8 @@
 """`famchain doctor`: check that the chain, the deployment, the content store and the keystore are usable.
 
 Each check reports ``ok`` or ``fail`` with a one-line reason (``skip`` when an earlier check it depends on
-failed); the command exits non-zero when any check does not pass. Nothing is signed or sent, and no password
+failed, ``note`` for what is fine but worth knowing, such as no keystore set: public lookups need none); the
+command exits non-zero when any check fails or is skipped. Nothing is signed or sent, and no password
 is asked for.
 """
 
@@ -23,7 +24,7 @@ from famchain.errors import FamchainError
 from famchain.settings import Settings
 from famchain.storage.config import open_store
 
-Status = Literal["ok", "fail", "skip"]
+Status = Literal["ok", "note", "fail", "skip"]
 
 app = typer.Typer()
 
@@ -207,7 +208,10 @@ def check_keystore(config: Settings) -> Check:
     ref, directory = config.keystore, config.keystore_dir
     if not ref:
         return Check(
-            "keystore", "fail", "no account: pass --keystore FILE_OR_ADDRESS or set FAMCHAIN_KEYSTORE"
+            "keystore",
+            "note",
+            "none set: public lookups (`resident show`, `consortium members`, `audit`) need none; to sign or "
+            "read records pass --keystore FILE_OR_ADDRESS or set FAMCHAIN_KEYSTORE",
         )
     try:
         found = keystore.find_keystore(ref, directory)
@@ -256,7 +260,7 @@ def doctor(
         rpc_url=rpc_url, deployment_file=deployment, keystore=keystore_ref, keystore_dir=keystore_dir
     )
     checks = run_checks(config)
-    ok = all(c.status == "ok" for c in checks)
+    ok = all(c.status in ("ok", "note") for c in checks)
     if as_json:
         data: dict[str, Any] = {"ok": ok, "checks": [c.to_json() for c in checks]}
         typer.echo(json.dumps(data, indent=2))

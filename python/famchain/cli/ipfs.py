@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, BinaryIO
 
+import click
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
@@ -27,6 +28,7 @@ from famchain.storage.embedded import EmbeddedStore
 
 if TYPE_CHECKING:
     from famchain.records.erasure import ErasureFollower, PurgeReport
+    from famchain.storage.access import AccessGate
 
 app = typer.Typer(
     help="Content storage: Kubo-identical CIDs, pins, CAR files, a trustless gateway.",
@@ -63,17 +65,45 @@ ApiUrl = Annotated[
 JsonOut = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
 
 
+def _folder_backend(backend: str | None) -> str | None:
+    """``embedded`` when the command line names a store folder (``--store-dir``) and no backend: a folder is an
+    embedded store, whatever ``FAMCHAIN_IPFS_BACKEND`` says (``devnet up``'s exports point it at a Kubo RPC)."""
+    ctx = click.get_current_context(silent=True)
+    if ctx is None:
+        return backend
+    given = click.core.ParameterSource.COMMANDLINE
+    if ctx.get_parameter_source("store_dir") is given and ctx.get_parameter_source("backend") is not given:
+        return "embedded"
+    return backend
+
+
 def _store(store_dir: Path | None, backend: str | None, api: str | None) -> ContentStore:
+    backend = _folder_backend(backend)
     return open_store(settings(store_backend=backend, store_dir=store_dir, store_api=api).store.config())
 
 
 def _embedded(store_dir: Path | None, backend: str | None, command: str) -> EmbeddedStore:
+    """The embedded store a folder command works on.
+
+    A store folder given on the command line means the embedded store, whatever ``FAMCHAIN_IPFS_BACKEND`` says
+    (a shell where ``devnet up``'s exports point clients at a Kubo RPC can still serve or check a folder);
+    only ``--backend kubo`` on the command line, or a Kubo backend with no folder named, is refused.
+    """
+    backend = _folder_backend(backend)
     config = settings(store_backend=backend, store_dir=store_dir).store.config()
     if config.backend != "embedded":
         raise ConfigError(
-            f"`famchain ipfs {command}` works on the embedded store only (backend is {config.backend})"
+            f"`famchain ipfs {command}` works on an embedded store folder only (backend is {config.backend}): "
+            "name the folder with --store-dir"
         )
     return EmbeddedStore(config.root)
+
+
+def _human(value: object) -> str:
+    """A status value for people: yes/no, ``none``; never Python's ``True``/``None``."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return "none" if value is None else str(value)
 
 
 def _emit(data: Any, as_json: bool, text: str) -> None:
@@ -289,6 +319,37 @@ def serve(
         float,
         typer.Option("--poll-seconds", help="With --follow-erasures: seconds between chain reads.", min=0.1),
     ] = 5.0,
+    gated: Annotated[
+        bool,
+        typer.Option(
+            "--gated",
+            help="Serve /ipfs/ only to signed requests from accounts the chain lets read the block now "
+            "(patient, author, family doctor, grantee, guardian, emergency physician; member institutions "
+            "for replication). Reads the chain at --rpc-url.",
+        ),
+    ] = False,
+    public_url: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--public-url",
+            help="With --gated: a URL clients reach this gateway at (repeatable); tokens must name one.",
+        ),
+    ] = None,
+    member_replication: Annotated[
+        bool,
+        typer.Option(
+            "--member-replication/--no-member-replication",
+            help="With --gated: let active member institutions fetch everything (pinning, replication).",
+        ),
+    ] = True,
+    recheck_seconds: Annotated[
+        float,
+        typer.Option(
+            "--recheck-seconds",
+            help="With --gated: how long a chain answer about an account is reused.",
+            min=0,
+        ),
+    ] = 1.0,
     store_dir: StoreDir = None,
     backend: Backend = None,
 ) -> None:
@@ -296,9 +357,18 @@ def serve(
     from famchain.storage.gateway import GatewayServer
 
     store = _embedded(store_dir, backend, "serve")
+    if gated and rpc and host not in ("127.0.0.1", "localhost", "::1"):
+        raise ConfigError(
+            f"the Kubo RPC subset has no authentication: add --no-rpc to serve a gated gateway on {host}"
+        )
     follower = _follower(rpc_url, deployment, store) if follow_erasures else None
+    gate = (
+        _gate(rpc_url, deployment, store, public_url or [], member_replication, recheck_seconds)
+        if gated
+        else None
+    )
     try:
-        server = GatewayServer(store, host=host, port=port, rpc=rpc)
+        server = GatewayServer(store, host=host, port=port, rpc=rpc, gate=gate)
     except OSError as exc:
         raise StorageError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
 
@@ -318,6 +388,28 @@ def serve(
     finally:
         stopping.set()
         server.stop()
+
+
+def _gate(
+    rpc_url: str,
+    deployment: Path | None,
+    store: EmbeddedStore,
+    public_urls: list[str],
+    member_replication: bool,
+    recheck_seconds: float,
+) -> AccessGate:
+    """The access gate of ``serve --gated``: the chain is read now, so a wrong RPC URL or deployment fails at
+    once."""
+    from famchain.cli._context import Session
+    from famchain.records.gatekeeping import ChainGuard
+    from famchain.storage.access import AccessGate
+
+    session = Session(settings(rpc_url=rpc_url, deployment_file=deployment))
+    guard = ChainGuard(
+        session.fc, store=store, members_replicate=member_replication, recheck_seconds=recheck_seconds
+    )
+    guard.refresh()
+    return AccessGate(guard, public_urls)
 
 
 def _follower(rpc_url: str, deployment: Path | None, store: ContentStore) -> ErasureFollower:
@@ -379,15 +471,26 @@ def fetch(
     cid: Annotated[str, typer.Argument(help="Root CID to fetch.")],
     source: Annotated[str, typer.Option("--from", help="Gateway URL (a famchain store or a Kubo gateway).")],
     pin: Annotated[bool, typer.Option("--pin/--no-pin", help="Pin once complete.")] = True,
+    keystore: Annotated[
+        str | None,
+        typer.Option(
+            "--keystore",
+            help="Sign the requests with this account (a gated gateway serves member institutions and "
+            "entitled readers only).",
+        ),
+    ] = None,
     store_dir: StoreDir = None,
     backend: Backend = None,
     as_json: JsonOut = False,
 ) -> None:
     """Pull a DAG from another gateway into the local store, verifying every block."""
+    from famchain.cli._context import unlock
+    from famchain.storage.access import AccessSigner
     from famchain.storage.gateway import GatewayFetcher
 
     store = _embedded(store_dir, backend, "fetch")
-    result = GatewayFetcher(source).fetch(normalize_cid(cid), store, pin=pin)
+    signer = AccessSigner(bytes(unlock(settings(), keystore).key)) if keystore else None
+    result = GatewayFetcher(source, signer=signer).fetch(normalize_cid(cid), store, pin=pin)
     data = {
         "cid": result.root,
         "blocks_fetched": result.blocks_fetched,
@@ -408,6 +511,6 @@ def status(
 ) -> None:
     """Show the configured store and whether it answers; exit 1 if it does not."""
     info = _store(store_dir, backend, api).status()
-    _emit(info, as_json, "\n".join(f"{k}: {v}" for k, v in info.items()))
+    _emit(info, as_json, "\n".join(f"{k}: {_human(v)}" for k, v in info.items()))
     if not info.get("healthy"):
         raise typer.Exit(1)

@@ -26,6 +26,13 @@ def serve(
     rate: Annotated[
         int, typer.Option("--rate", help="Relayed actions accepted per resident per minute (0: no limit).")
     ] = 10,
+    public_url: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--public-url",
+            help="A URL browsers reach the portal at, behind a proxy (repeatable): the page's gateway tokens name it.",
+        ),
+    ] = None,
     demo: Annotated[
         bool,
         typer.Option(
@@ -50,7 +57,7 @@ def serve(
         return
     client = s.client
     directory = Directory.load(names)
-    application = create_app(client, names=directory, limiter=RateLimiter(rate))
+    application = create_app(client, names=directory, limiter=RateLimiter(rate), public_urls=public_url or [])
 
     def ready(url: str) -> None:
         info(

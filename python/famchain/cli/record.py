@@ -372,7 +372,9 @@ def copies(
             raise InputError(
                 _("--store {url} is not an http:// or https:// gateway URL").format(url=repr(url))
             )
-    found = s.reader.records.copies(_record(s, record), store)
+    # Signed when a keystore is given: a gated gateway answers only the accounts it serves (members, patient).
+    asker = s.client if s.config.keystore else s.reader
+    found = asker.records.copies(_record(s, record), store)
     lines = [f"{a.store}: {a.detail}" for a in found.answers]
     state = _("erased") if found.erased else _("not erased")
     summary = _("record {record} ({state}): {holding} of {stores} store(s) hold a copy").format(

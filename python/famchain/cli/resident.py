@@ -124,6 +124,9 @@ def update_profile(
     typer.echo(_("basic information updated: {cid}").format(cid=done.profile_cid))
 
 
+NO_KEYSTORE = N_("basic information: pass --keystore (the resident's or their family doctor's) to read it")
+
+
 @chain_command(resident_app, "show")
 def show(
     s: Session,
@@ -132,21 +135,26 @@ def show(
 ) -> None:
     """Show a registration; the basic information too when you may read it (you, or your family doctor)."""
     who = address_arg(address, "resident") if address is not None else s.account.address
-    shown = s.client.residents.show(who)
+    client = s.client if s.config.keystore else s.reader  # a public lookup needs no keystore
+    shown = client.residents.show(who)
     if not shown.registered:
         raise InputError(_("{resident} is not a registered resident").format(resident=who))
     out: dict[str, Any] = {
         "resident": who,
         "encryption_key": "0x" + shown.encryption_key.hex(),
-        "profile_cid": str(shown.profile_cid),
+        "profile_cid": str(shown.profile_cid) if shown.profile_cid is not None else None,
         "family_doctor": shown.family_doctor,
         "locked": shown.locked,
     }
-    try:
-        out["basic_information"] = s.client.residents.read_profile(who)
-    except AccessDeniedError as exc:
+    if not s.config.keystore:
         out["basic_information"] = None
-        out["withheld"] = str(exc)
+        out["withheld"] = NO_KEYSTORE  # --json keeps the English sentence
+    else:
+        try:
+            out["basic_information"] = client.residents.read_profile(who)
+        except AccessDeniedError as exc:
+            out["basic_information"] = None
+            out["withheld"] = str(exc)
     if as_json:
         emit(out, True)
         return
@@ -154,12 +162,12 @@ def show(
     rows = [
         (N_("resident"), name_of(who)),
         (N_("encryption key"), out["encryption_key"]),
-        (N_("basic information"), out["profile_cid"]),
+        (N_("basic information"), out["profile_cid"] or _("none")),
         (N_("family doctor"), name_of(doctor) if doctor else _("none")),
         (N_("card"), _("locked (deletion requested)") if shown.locked else _("not locked")),
     ]
     if "withheld" in out:
-        rows.append((N_("withheld"), out["withheld"]))
+        rows.append((N_("withheld"), _(NO_KEYSTORE) if not s.config.keystore else out["withheld"]))
     fields(rows)
     for key, value in (out.get("basic_information") or {}).items():
         typer.echo(f"  {key}: {value}")

@@ -24,7 +24,7 @@ from eth_utils.crypto import keccak
 
 from famchain.chain.nonces import NonceDomain, key_of, nonce_key
 from famchain.crypto.keywrap import PUBLIC_KEY_SIZE
-from famchain.errors import InputError
+from famchain.errors import InputError, shown
 from famchain.types import Address
 
 TypedData = dict[str, Any]
@@ -177,7 +177,9 @@ def _json_int(value: int) -> int | str:
 
 def _uint(value: int, bits: int, field: str, *, positive: bool = False) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not (1 if positive else 0) <= value < 2**bits:
-        raise InputError(f"{field} must be a uint{bits}{' above zero' if positive else ''}, got {value!r}")
+        raise InputError(
+            f"{field} must be a uint{bits}{' above zero' if positive else ''}, got {shown(value)}"
+        )
     return value
 
 
@@ -196,13 +198,13 @@ def _bytes(value: bytes, size: int | None, field: str) -> str:
 def _sections(value: int, *, allow_zero: bool = False) -> int:
     low = 0 if allow_zero else 1
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= ALL_SECTIONS:
-        raise InputError(f"sections mask must be in 0x{low:02x}..0x{ALL_SECTIONS:02x}, got {value!r}")
+        raise InputError(f"sections mask must be in 0x{low:02x}..0x{ALL_SECTIONS:02x}, got {shown(value)}")
     return value
 
 
 def _actions(value: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= ALL_ACTIONS:
-        raise InputError(f"actions mask must be in 0x01..0x{ALL_ACTIONS:02x}, got {value!r}")
+        raise InputError(f"actions mask must be in 0x01..0x{ALL_ACTIONS:02x}, got {shown(value)}")
     return value
 
 
@@ -212,7 +214,7 @@ def _codec(value: int, field: str, *, allow_zero: bool = False) -> int:
         or not isinstance(value, int)
         or (value not in CODECS and not (allow_zero and value == 0))
     ):
-        raise InputError(f"{field} must be 0x55 (raw) or 0x70 (dag-pb), got {value!r}")
+        raise InputError(f"{field} must be 0x55 (raw) or 0x70 (dag-pb), got {shown(value)}")
     return value
 
 
@@ -553,7 +555,7 @@ def guardian(
         InputError: A value out of range, or a nonce of another key (Guardian/guardian).
     """
     if isinstance(scope, bool) or not isinstance(scope, int) or not 0 < scope <= ALL_GUARDIAN_SCOPES:
-        raise InputError(f"guardian scope must be in 0x01..0x{ALL_GUARDIAN_SCOPES:02x}, got {scope!r}")
+        raise InputError(f"guardian scope must be in 0x01..0x{ALL_GUARDIAN_SCOPES:02x}, got {shown(scope)}")
     if not isinstance(dependent, bool):
         raise InputError("dependent must be true or false")
     message = {
@@ -721,7 +723,7 @@ def record_update(
         InputError: A value out of range, or a nonce of another key.
     """
     if kind not in RECORD_KINDS or isinstance(kind, bool):
-        raise InputError(f"record kind must be 0 (outpatient) or 1 (inpatient), got {kind!r}")
+        raise InputError(f"record kind must be 0 (outpatient) or 1 (inpatient), got {shown(kind)}")
     message = {
         "patient": _addr(patient, "patient"),
         "author": _addr(author, "author"),

@@ -120,8 +120,10 @@ class Devnet:
         return spawn("anvil", argv, self.state_dir / "anvil.log")
 
     def _start_store(self) -> tuple[subprocess.Popen[bytes], str]:
+        # The devnet's store is always its own embedded folder, whatever FAMCHAIN_IPFS_* the caller's
+        # environment says (after `eval "$(famchain devnet up)"` they point at another devnet's store).
         argv = [sys.executable, "-m", "famchain", "ipfs", "serve", "--port", "0"]
-        argv += ["--store-dir", str(self.state_dir / "ipfs")]
+        argv += ["--backend", "embedded", "--store-dir", str(self.state_dir / "ipfs")]
         return spawn("ipfs store", argv, self.state_dir / "store.log")
 
     def restart(self, service: str, *, stopped_for: float = 0.0) -> DevnetInfo:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
-from famchain.errors import InputError
+from famchain.errors import InputError, shown
 from famchain.fhir._common import concept_text
 from famchain.fhir.validation import read_json, validate_bundle, validate_resource
 from famchain.records.profile import parse_profile
@@ -197,7 +197,7 @@ def patient_of(document: Any) -> dict[str, Any]:
     if isinstance(document, dict) and document.get("resourceType") == "Patient":
         return document
     found_type = document.get("resourceType") if isinstance(document, dict) else type(document).__name__
-    raise InputError(f"expected a FHIR Patient or a Bundle holding one, got {found_type!r}")
+    raise InputError(f"expected a FHIR Patient or a Bundle holding one, got {shown(found_type)}")
 
 
 def load_patient_profile(path: Path, keep_identifiers: Iterable[str] = ()) -> dict[str, str]:

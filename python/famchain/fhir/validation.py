@@ -20,7 +20,7 @@ import pydantic
 from fhir.resources.R4B import get_fhir_model_class
 from fhir.resources.R4B.bundle import Bundle
 
-from famchain.errors import InputError
+from famchain.errors import InputError, shown
 from famchain.fhir._common import one_line
 
 MAX_FILE = 512 * 1024 * 1024
@@ -60,7 +60,7 @@ def validate_bundle(document: Any) -> Bundle:
     """
     if not isinstance(document, dict) or document.get("resourceType") != "Bundle":
         found = document.get("resourceType") if isinstance(document, dict) else type(document).__name__
-        raise InputError(f"expected a FHIR Bundle, got {found!r}")
+        raise InputError(f"expected a FHIR Bundle, got {shown(found)}")
     try:
         return Bundle.model_validate(document)
     except pydantic.ValidationError as exc:

@@ -15,14 +15,15 @@ API (JSON; an error is ``{"error": "<sentence saying what to do next>", "code": 
 * ``POST /api/relay`` ``{action, params, typedData, signature}`` — checked, rate-limited per resident, relayed.
 * ``POST /api/bundles`` (the bytes of a key bundle the browser built) — stored and pinned; answers its CID.
 * ``POST /api/amendments`` — a doctor's system posts an amendment's approval request for the patient's inbox.
-* ``GET /ipfs/{cid}`` — sealed bytes, for the browser to verify and open.
+* ``GET /ipfs/{cid}`` — sealed bytes, for the browser to verify and open: gated like ``famchain ipfs serve
+  --gated`` (docs/protocol.md, "Gateway"); the page signs its access token with the resident's browser key.
 """
 
 from __future__ import annotations
 
 import io
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +39,9 @@ from famchain.portal import STATIC_DIR, views
 from famchain.portal.amendments import AmendmentBox, default_folder
 from famchain.portal.directory import Directory
 from famchain.portal.ratelimit import RateLimiter
+from famchain.records.gatekeeping import ChainGuard
 from famchain.services.relay import SPECS, action_of
+from famchain.storage.access import AccessGate
 from famchain.storage.cid import digest_and_codec, parse_cid
 from famchain.storage.unixfs import build_dag
 
@@ -59,6 +62,8 @@ def _status(exc: errors.FamchainError) -> tuple[int, str, str]:
     """HTTP status, stable code and message of a famchain error."""
     if isinstance(exc, errors.RateLimitedError):
         return 429, exc.code, str(exc)
+    if isinstance(exc, errors.GatewayRefusedError):
+        return 403, "gateway-refused", str(exc)
     if isinstance(exc, errors.SignatureRefusedError):
         return (409 if exc.code == "replayed" else 400), exc.code, str(exc)
     if isinstance(exc, errors.RpcUnavailableError):
@@ -96,6 +101,8 @@ def create_app(
     names: Directory | None = None,
     limiter: RateLimiter | None = None,
     amendments: Path | None = None,
+    gate: AccessGate | None = None,
+    public_urls: Sequence[str] = (),
 ) -> FastAPI:
     """The portal as an ASGI app.
 
@@ -105,6 +112,9 @@ def create_app(
         names: the directory of practitioners and institutions the institution knows.
         limiter: relayed actions per resident per minute [default: 10].
         amendments: where posted amendment requests are kept [default: ``<home>/portal/amendments``].
+        gate: who gets sealed bytes from ``/ipfs/`` [default: the chain's answer, with a resident's registered
+            browser key signing for the resident]; :func:`serve` adds the URL it listens on to its origins.
+        public_urls: URLs browsers reach the portal at (behind a proxy); access tokens must name one.
 
     Raises:
         ConfigError: the client has no account, store or home.
@@ -115,7 +125,12 @@ def create_app(
     bucket = limiter or RateLimiter()
     box = AmendmentBox(client, amendments or default_folder(client))
     send_lock = threading.Lock()  # one relayed transaction at a time: one sender, one nonce sequence
+    if gate is None:
+        guard = ChainGuard(client.chain)
+        gate = AccessGate(guard, public_urls, delegate=guard.delegate)
+    access = gate
     app = FastAPI(title="famchain portal", docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.gate = access
 
     @app.exception_handler(errors.FamchainError)
     async def _famchain_error(_: Request, exc: errors.FamchainError) -> JSONResponse:
@@ -221,11 +236,12 @@ def create_app(
         return {"record": amendment.record_id.to_0x_hex(), "patient": amendment.patient}
 
     @app.get("/ipfs/{cid}")
-    def get_block(cid: str) -> Response:
+    def get_block(cid: str, request: Request) -> Response:
         try:
-            parse_cid(cid)
+            info = parse_cid(cid)
         except errors.InputError:
             raise errors.InputError(f"{cid!r} is not a content identifier") from None
+        access.admit(request.headers.get("authorization"), info)
         assert client.store is not None
         data = client.store.get(cid)
         return Response(data, media_type="application/octet-stream", headers={"Cache-Control": "no-store"})
@@ -254,7 +270,14 @@ def serve(app: FastAPI, host: str, port: int, *, ready: Callable[[str], None] | 
     sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
-    url = f"http://{host}:{sock.getsockname()[1]}"
+    port = sock.getsockname()[1]
+    url = f"http://{host}:{port}"
+    gate = getattr(app.state, "gate", None)
+    if isinstance(gate, AccessGate):
+        gate.add_origin(url)
+        if host in ("127.0.0.1", "localhost"):
+            gate.add_origin(f"http://localhost:{port}")
+            gate.add_origin(f"http://127.0.0.1:{port}")
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False))
     if ready is not None:
         ready(url)

@@ -24,7 +24,7 @@ into force between sealing and anchoring) gets the record's keys from the author
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
@@ -325,8 +325,14 @@ def flush(actor: Actor, *, strategy: Strategy = Strategy.BATCHED) -> FlushReport
             for entry in actor.outbox.pending():  # `outbox list` says why each is still queued
                 if entry.record_id not in done and entry.state is not OutboxState.AWAITING_APPROVAL:
                     actor.outbox.update(entry, last_error=str(exc))
-            left = len(actor.outbox.pending()) - len(report.waiting_approval)
-            raise QueuedError(left, str(exc)) from exc
+            states = Counter(e.state for e in actor.outbox.pending())
+            raise QueuedError(
+                states[OutboxState.SEALED] + states[OutboxState.STORED],
+                str(exc),
+                sealed=states[OutboxState.SEALED],
+                stored=states[OutboxState.STORED],
+                awaiting_approval=states[OutboxState.AWAITING_APPROVAL],
+            ) from exc
     result = report.report()
     if result.anchored:
         from famchain.records.sharing import release_to_late_readers

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 from famchain.chain.history import History
 from famchain.errors import NotPinnedError
+from famchain.storage.access import AccessSigner
 from famchain.storage.api import ContentStore
 from famchain.storage.blockstore import GcResult
 from famchain.storage.copies import Holding, holding
@@ -195,9 +196,16 @@ class Copies:
         }
 
 
-def copies(record_id: RecordId, cid: Cid, erased: bool, gateways: Iterable[str]) -> Copies:
-    """Ask each gateway whether it still holds the record's root block."""
-    return Copies(record_id, cid, erased, tuple(holding(url, str(cid)) for url in gateways))
+def copies(
+    record_id: RecordId,
+    cid: Cid,
+    erased: bool,
+    gateways: Iterable[str],
+    signer: AccessSigner | None = None,
+) -> Copies:
+    """Ask each gateway whether it still holds the record's root block (signed by ``signer``: a gated gateway
+    answers only the accounts it serves, e.g. member institutions and the patient)."""
+    return Copies(record_id, cid, erased, tuple(holding(url, str(cid), signer=signer) for url in gateways))
 
 
 __all__ = [

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from famchain.chain.structs import RecordKind
-from famchain.errors import InputError
+from famchain.errors import InputError, shown
 from famchain.records.sections import SECTION_NAMES
 
 FORMAT_VERSION = 1
@@ -292,7 +292,7 @@ def parse_kind(value: Any, where: str = "kind") -> RecordKind:
     if isinstance(value, RecordKind):
         return value
     if not isinstance(value, str) or value.strip().lower() not in kinds:
-        raise _fail(where, f"expected one of {', '.join(kinds)}, got {value!r}")
+        raise _fail(where, f"expected one of {', '.join(kinds)}, got {shown(value)}")
     return kinds[value.strip().lower()]
 
 

@@ -32,6 +32,7 @@ from famchain.errors import (
     AuthenticationError,
     CryptoError,
     FamchainError,
+    GatewayRefusedError,
     InputError,
     IntegrityError,
     KeyNotReleasedError,
@@ -389,6 +390,11 @@ def read_card(
                 raise blob
             sealed = check_bytes(record, blob)
             out.append(_open(actor, record, sealed, bundles, authorizer.for_record(record)))
+        except GatewayRefusedError as exc:
+            # The gateway does not serve this reader this record now (a revoked grant, say): the others still open.
+            out.append(
+                ReadResult(record, {}, dict.fromkeys(section_names(record.sections), str(exc)), str(exc))
+            )
         except (IntegrityError, InputError, CryptoError, StorageError) as exc:
             if isinstance(exc, StoreUnavailableError):
                 raise

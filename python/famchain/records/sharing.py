@@ -333,7 +333,10 @@ def sync_consent(actor: Actor, grantee: str, book: TermsBook | None = None) -> R
     grant = actor.fc.grant(patient, grantee)
     now = actor.fc.latest_timestamp()
     if not grant.active_at(now) or not grant.actions & Action.READ:
-        raise AccessDeniedError(f"no consent to read is in force from {patient} to {grantee}")
+        raise AccessDeniedError(
+            f"no consent to read is in force from {patient} to {grantee}: grant one first "
+            f"(`famchain consent grant {grantee}`), or {grantee} asks for one (`famchain consent request {patient}`)"
+        )
     terms = None
     if book is not None:
         latest = latest_grant_event(actor, patient, grantee)

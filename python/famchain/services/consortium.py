@@ -48,6 +48,21 @@ class VoteOutcome:
 
 
 @dataclass(frozen=True)
+class ProposalStanding:
+    """A proposal with its votes now: who voted, how many approvals of active members count, how many it needs."""
+
+    proposal_id: int
+    proposal: Proposal
+    approvals: int
+    required: int
+    voters: tuple[str, ...]
+
+    def is_open(self, now: int) -> bool:
+        """Not carried yet and still accepting votes at block time ``now``."""
+        return not self.proposal.executed and now <= self.proposal.expiresAt
+
+
+@dataclass(frozen=True)
 class MemberInfo:
     """A consortium member institution."""
 
@@ -189,6 +204,21 @@ class ConsortiumService(Service):
     def proposal(self, proposal_id: int) -> Proposal:
         """A proposal as stored."""
         return self._client.chain.consortium.proposal(proposal_id)
+
+    def proposals(self, *, include_closed: bool = False) -> list[ProposalStanding]:
+        """Every proposal still open for votes (with ``include_closed``, every proposal ever made), oldest
+        first, each with its voters and its tally of active members now."""
+        fc = self._client.chain
+        now = self._client.now()
+        found = []
+        for proposal_id in range(1, fc.consortium.proposal_count() + 1):
+            proposal = fc.consortium.proposal(proposal_id)
+            if not include_closed and (proposal.executed or now > proposal.expiresAt):
+                continue
+            approvals, required = self.tally(proposal_id)
+            voters = tuple(fc.consortium.voters(proposal_id))
+            found.append(ProposalStanding(proposal_id, proposal, approvals, required, voters))
+        return found
 
     def tally(self, proposal_id: int) -> tuple[int, int]:
         """(approvals from active members now, approvals required now)."""

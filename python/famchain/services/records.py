@@ -354,7 +354,12 @@ class RecordService(Service):
             UnknownRecordError: no such record.
         """
         record = self.find(record_id)
-        return erasure.copies(record_id, record.cid, self.is_erased(record_id), gateways)
+        signer = None
+        if self._client.account is not None:
+            from famchain.storage.access import AccessSigner
+
+            signer = AccessSigner(self._client.account_key())
+        return erasure.copies(record_id, record.cid, self.is_erased(record_id), gateways, signer)
 
     def retention(self, kind: RecordKind) -> int:
         """Seconds a record of ``kind`` is kept before a deletion request may erase it."""

@@ -49,6 +49,7 @@ from famchain.errors import (
     TamperedMessageError,
     WrongChainIdError,
     WrongSignerError,
+    shown,
 )
 from famchain.services._base import Service
 from famchain.services.results import TxInfo
@@ -204,11 +205,11 @@ def _int(params: Mapping[str, Any], name: str, default: int | None = None) -> in
         return default
     value = _get(params, name)
     if isinstance(value, bool):
-        raise InputError(f"{name} must be a whole number, got {value!r}")
+        raise InputError(f"{name} must be a whole number, got {shown(value)}")
     try:
         number = int(value, 0) if isinstance(value, str) else int(value)
     except (TypeError, ValueError):
-        raise InputError(f"{name} must be a whole number, got {value!r}") from None
+        raise InputError(f"{name} must be a whole number, got {shown(value)}") from None
     if number < 0 or number >= 2**256:
         raise InputError(f"{name} is out of range: {value!r}")
     return number
@@ -221,14 +222,14 @@ def _bytes(params: Mapping[str, Any], name: str, size: int) -> bytes:
     except ValueError:
         raw = b""
     if len(raw) != size:
-        raise InputError(f"{name} must be {size} bytes of 0x hex, got {value!r}")
+        raise InputError(f"{name} must be {size} bytes of 0x hex, got {shown(value)}")
     return raw
 
 
 def _bool(params: Mapping[str, Any], name: str) -> bool:
     value = params.get(name, False) if isinstance(params, Mapping) else False
     if not isinstance(value, bool):
-        raise InputError(f"{name} must be true or false, got {value!r}")
+        raise InputError(f"{name} must be true or false, got {shown(value)}")
     return value
 
 
@@ -678,7 +679,9 @@ class RelayService(Service):
         try:
             kind = RecordKind(_int(p, "kind", 0))
         except ValueError:
-            raise InputError(f"kind must be 0 (outpatient) or 1 (inpatient), got {p.get('kind')!r}") from None
+            raise InputError(
+                f"kind must be 0 (outpatient) or 1 (inpatient), got {shown(p.get('kind'))}"
+            ) from None
         anchor = Anchor(
             salt=_bytes(p, "salt", 32),
             previous=RecordId(previous),

@@ -14,6 +14,7 @@ from urllib.parse import quote
 
 import requests
 
+from famchain.storage.access import HEADER, AccessSigner
 from famchain.storage.cid import parse_cid
 
 RAW_TYPE = "application/vnd.ipld.raw"
@@ -39,19 +40,28 @@ class Holding:
 
 
 def holding(
-    gateway: str, cid: str, *, session: requests.Session | None = None, timeout: float = 10.0
+    gateway: str,
+    cid: str,
+    *,
+    session: requests.Session | None = None,
+    timeout: float = 10.0,
+    signer: AccessSigner | None = None,
 ) -> Holding:
-    """Ask one gateway whether it holds the block ``cid`` locally.
+    """Ask one gateway whether it holds the block ``cid`` locally (a gated gateway answers signed requests
+    only: pass ``signer``).
 
     Raises:
         InputError: ``cid`` is not a CID.
     """
     info = parse_cid(cid)
     base = gateway.rstrip("/")
+    headers = {"Accept": RAW_TYPE, "Cache-Control": "only-if-cached"}
+    if signer is not None:
+        headers[HEADER] = signer.header(base)
     try:
         resp = (session or requests).head(
             f"{base}/ipfs/{quote(info.cid)}?format=raw",
-            headers={"Accept": RAW_TYPE, "Cache-Control": "only-if-cached"},
+            headers=headers,
             timeout=timeout,
             allow_redirects=False,
         )
@@ -61,6 +71,10 @@ def holding(
         return Holding(base, True, "holds a copy")
     if resp.status_code in _ABSENT:
         return Holding(base, False, "holds no copy")
+    if resp.status_code == HTTPStatus.FORBIDDEN:
+        return Holding(
+            base, None, "cannot tell (the gateway does not answer this account: sign with --keystore)"
+        )
     return Holding(base, None, f"cannot tell (HTTP {resp.status_code})")
 
 

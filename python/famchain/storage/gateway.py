@@ -34,13 +34,16 @@ from famchain import __version__
 from famchain.errors import (
     BlockIntegrityError,
     FamchainError,
+    GatewayRefusedError,
     InputError,
     NotPinnedError,
     StoreUnavailableError,
     UnknownCidError,
 )
+from famchain.storage.access import HEADER as AUTH_HEADER
+from famchain.storage.access import AccessGate, AccessSigner
 from famchain.storage.car import CONTENT_TYPE as CAR_TYPE
-from famchain.storage.car import iter_car
+from famchain.storage.car import CarReader, iter_car
 from famchain.storage.cid import CidInfo, parse_cid
 from famchain.storage.embedded import EmbeddedStore
 from famchain.storage.unixfs import CHUNK_SIZE, Block, DagBuilder, walk_dag
@@ -51,6 +54,11 @@ RAW_TYPE: Final = "application/vnd.ipld.raw"
 AGENT: Final = f"famchain/{__version__}"
 _READ_SIZE: Final = 1 << 16
 _IMMUTABLE: Final = "public, max-age=29030400, immutable"
+_PRIVATE: Final = "private, no-store"
+AUTH_PATH: Final = "/famchain/auth"
+"""Where a gated gateway answers a reverse proxy's access sub-request (``GET``, 204 or 403)."""
+ORIGINAL_URI_HEADER: Final = "X-Original-URI"
+"""The header carrying the request the proxy asks about (nginx: ``proxy_set_header X-Original-URI $request_uri``)."""
 
 
 # --- multipart --------------------------------------------------------------------------------------------
@@ -143,6 +151,8 @@ class _HttpError(Exception):
 
 
 def _status_for(exc: FamchainError) -> int:
+    if isinstance(exc, GatewayRefusedError):
+        return HTTPStatus.FORBIDDEN
     if isinstance(exc, UnknownCidError):
         return HTTPStatus.NOT_FOUND
     if isinstance(exc, InputError):
@@ -150,7 +160,10 @@ def _status_for(exc: FamchainError) -> int:
     return HTTPStatus.INTERNAL_SERVER_ERROR
 
 
-def _make_handler(store: EmbeddedStore, rpc: bool) -> type[BaseHTTPRequestHandler]:
+def _make_handler(store: EmbeddedStore, rpc: bool, gate: AccessGate | None) -> type[BaseHTTPRequestHandler]:
+    # A gated answer is for its signer only: no shared cache may keep it and hand it to someone else.
+    caching = _IMMUTABLE if gate is None else _PRIVATE
+
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
         # Headers and body go out in separate writes; with Nagle on, a keep-alive client waits for the
@@ -218,6 +231,9 @@ def _make_handler(store: EmbeddedStore, rpc: bool) -> type[BaseHTTPRequestHandle
             if url.path.startswith("/api/v0/"):
                 self._rpc_error(HTTPStatus.METHOD_NOT_ALLOWED, f"method {self.command} not allowed")
                 return
+            if url.path == AUTH_PATH and gate is not None:
+                self._auth(gate)
+                return
             if not url.path.startswith("/ipfs/"):
                 self._send(HTTPStatus.NOT_FOUND, b"not found\n", "text/plain; charset=utf-8")
                 return
@@ -234,16 +250,19 @@ def _make_handler(store: EmbeddedStore, rpc: bool) -> type[BaseHTTPRequestHandle
                 if "/" in target:
                     raise InputError("paths below a CID are not served by this gateway")
                 cid = parse_cid(target)
+                if gate is not None:
+                    # Before anything about the block (even whether it is held) is told.
+                    gate.admit(self.headers.get(AUTH_HEADER), cid)
                 if fmt == "raw":
                     block = store.get_block(cid)
                     etag = f'"{cid.cid}.raw"'
-                    self._send(HTTPStatus.OK, block, RAW_TYPE, {"Etag": etag, "Cache-Control": _IMMUTABLE})
+                    self._send(HTTPStatus.OK, block, RAW_TYPE, {"Etag": etag, "Cache-Control": caching})
                 elif fmt == "car":
                     store.get_block(cid)  # 404 before the 200 header goes out
                     self._stream(
                         f"{CAR_TYPE}; version=1",
                         _car_chunks(store, cid),
-                        {"Etag": f'"{cid.cid}.car"', "Cache-Control": _IMMUTABLE},
+                        {"Etag": f'"{cid.cid}.car"', "Cache-Control": caching},
                     )
                 elif fmt:
                     raise InputError(f"unsupported format {fmt!r}: use raw or car")
@@ -252,6 +271,27 @@ def _make_handler(store: EmbeddedStore, rpc: bool) -> type[BaseHTTPRequestHandle
                     self._stream("application/octet-stream", store.stream(cid.cid), {"Etag": f'"{cid.cid}"'})
             except FamchainError as exc:
                 self._send(_status_for(exc), f"{exc}\n".encode(), "text/plain; charset=utf-8")
+
+        def _auth(self, gate: AccessGate) -> None:
+            # A reverse proxy's sub-request (nginx auth_request) for a request to a Kubo gateway behind it:
+            # 204 lets it through, 403 (with the reason) refuses it.
+            original = urlsplit(self.headers.get(ORIGINAL_URI_HEADER, "")).path
+            try:
+                if not original.startswith("/ipfs/"):
+                    raise GatewayRefusedError(
+                        f"only /ipfs/CID is served through this gateway, not {original!r}"
+                    )
+                target = original[len("/ipfs/") :].rstrip("/")
+                if "/" in target:
+                    raise GatewayRefusedError("paths below a CID are not served through this gateway")
+                gate.admit(self.headers.get(AUTH_HEADER), parse_cid(target))
+            except FamchainError as exc:
+                status = HTTPStatus.FORBIDDEN if isinstance(exc, GatewayRefusedError | InputError) else 500
+                self._send(status, f"{exc}\n".encode(), "text/plain; charset=utf-8")
+                return
+            self.send_response(HTTPStatus.NO_CONTENT)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
 
         # --- Kubo RPC subset ----------------------------------------------------------------------
 
@@ -461,8 +501,10 @@ class GatewayServer:
         host: Interface to bind; loopback by default.
         port: TCP port; 0 picks a free one.
         rpc: Also serve the Kubo RPC subset. Like Kubo's RPC it has no authentication: anyone who can
-            reach the port can add and unpin, so keep it on loopback or turn it off (``rpc=False``) when
-            binding another interface; the read-only gateway is safe to expose.
+            reach the port can add, read and unpin, so keep it on loopback or turn it off (``rpc=False``) when
+            binding another interface; the gated read-only gateway is what to expose.
+        gate: Serve ``/ipfs/`` only to signed requests from accounts the gate admits
+            (:mod:`famchain.storage.access`); refused requests get 403 and a one-line reason. None: ungated.
 
     Example:
         >>> with GatewayServer(store) as server:  # doctest: +SKIP
@@ -470,11 +512,20 @@ class GatewayServer:
     """
 
     def __init__(
-        self, store: EmbeddedStore, host: str = "127.0.0.1", port: int = 0, *, rpc: bool = True
+        self,
+        store: EmbeddedStore,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        rpc: bool = True,
+        gate: AccessGate | None = None,
     ) -> None:
         self.store = store
-        self._httpd = _Server((host, port), _make_handler(store, rpc))
+        self.gate = gate
+        self._httpd = _Server((host, port), _make_handler(store, rpc, gate))
         self._thread: threading.Thread | None = None
+        if gate is not None:
+            gate.add_origin(self.url)
 
     @property
     def url(self) -> str:
@@ -533,6 +584,8 @@ class GatewayFetcher:
         base_url: Gateway root, e.g. ``http://127.0.0.1:8080``.
         timeout: ``(connect, read)`` seconds.
         session: A ``requests.Session`` to reuse.
+        signer: Signs the requests (a gated gateway serves only accounts the chain entitles: for replication,
+            an active member institution's admin account).
     """
 
     def __init__(
@@ -540,33 +593,76 @@ class GatewayFetcher:
         base_url: str,
         timeout: tuple[float, float] = (3.05, 60.0),
         session: requests.Session | None = None,
+        signer: AccessSigner | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
         self._session = session or requests.Session()
         self.source = f"gateway {self.base_url}"
+        self.signer = signer
+
+    def headers(self, accept: str) -> dict[str, str]:
+        """The request headers: ``Accept``, and the signed access token when there is a signer."""
+        out = {"Accept": accept}
+        if self.signer is not None:
+            out[AUTH_HEADER] = self.signer.header(self.base_url)
+        return out
 
     def get_block(self, cid: str | CidInfo) -> bytes:
         """Fetch one block with ``?format=raw`` and check its hash.
 
         Raises:
             UnknownCidError: If the gateway answers 404.
+            GatewayRefusedError: If the gateway answers 403 (unsigned, or an account it does not serve).
             BlockIntegrityError: If the bytes do not hash to ``cid``.
             StoreUnavailableError: If the gateway cannot be reached or fails.
         """
         info = cid if isinstance(cid, CidInfo) else parse_cid(cid)
         url = f"{self.base_url}/ipfs/{quote(info.cid)}?format=raw"
         try:
-            resp = self._session.get(url, headers={"Accept": RAW_TYPE}, timeout=self.timeout)
+            resp = self._session.get(url, headers=self.headers(RAW_TYPE), timeout=self.timeout)
         except requests.RequestException as exc:
             raise StoreUnavailableError(self.base_url, _reason(exc)) from None
         if resp.status_code == HTTPStatus.NOT_FOUND:
             raise UnknownCidError(info.cid)
+        if resp.status_code == HTTPStatus.FORBIDDEN:
+            raise GatewayRefusedError(refusal(resp), self.base_url)
         if resp.status_code != HTTPStatus.OK:
             raise StoreUnavailableError(self.base_url, f"HTTP {resp.status_code} for {info.cid}")
         if sha256(resp.content).digest() != info.digest:
             raise BlockIntegrityError(info.cid, self.source)
         return resp.content
+
+    def get_dag(self, cid: str | CidInfo) -> dict[bytes, bytes]:
+        """The whole DAG under ``cid`` in one ``?format=car`` request, every block checked against its CID (a
+        gate, or a proxy in front of Kubo, judges the request by its root alone).
+
+        Returns:
+            Multihash -> block bytes.
+
+        Raises:
+            UnknownCidError: If the gateway answers 404.
+            GatewayRefusedError: If the gateway answers 403.
+            BlockIntegrityError: If a block does not hash to its CID.
+            InputError: If the CAR is malformed or has another root.
+            StoreUnavailableError: If the gateway cannot be reached or fails.
+        """
+        info = cid if isinstance(cid, CidInfo) else parse_cid(cid)
+        url = f"{self.base_url}/ipfs/{quote(info.cid)}?format=car"
+        try:
+            resp = self._session.get(url, headers=self.headers(CAR_TYPE), timeout=self.timeout)
+        except requests.RequestException as exc:
+            raise StoreUnavailableError(self.base_url, _reason(exc)) from None
+        if resp.status_code == HTTPStatus.NOT_FOUND:
+            raise UnknownCidError(info.cid)
+        if resp.status_code == HTTPStatus.FORBIDDEN:
+            raise GatewayRefusedError(refusal(resp), self.base_url)
+        if resp.status_code != HTTPStatus.OK:
+            raise StoreUnavailableError(self.base_url, f"HTTP {resp.status_code} for {info.cid}")
+        reader = CarReader(io.BytesIO(resp.content), self.source)
+        if [r.multihash for r in reader.roots] != [info.multihash]:
+            raise InputError(f"{self.source} answered a CAR of another root for {info.cid}")
+        return {block.multihash: data for block, data in reader}
 
     def fetch(self, cid: str, store: EmbeddedStore, *, pin: bool = True) -> FetchResult:
         """Copy the DAG under ``cid`` into ``store``, verifying every block.
@@ -614,6 +710,12 @@ def _intact_local(store: EmbeddedStore, info: CidInfo) -> bytes | None:
         return store.blocks.get(info)
     except BlockIntegrityError:
         return None
+
+
+def refusal(resp: requests.Response) -> str:
+    """The one-line reason of a gateway's 403."""
+    text = resp.text.strip().splitlines()
+    return text[0][:300] if text else "forbidden"
 
 
 def _reason(exc: requests.RequestException) -> str:

@@ -85,12 +85,12 @@ def test_devnet_up_status_down(tmp_path: Path) -> None:
     finally:
         down = runner.invoke(app, ["devnet", "down", "--dir", str(state)])
     assert down.exit_code == 0
-    assert down.stdout.strip() == "devnet stopped"
+    assert down.stdout.strip() == f"devnet stopped ({state})"
     assert not alive(info["anvil_pid"])
     assert not alive(info["store_pid"])
     stopped = runner.invoke(app, ["devnet", "status", "--dir", str(state)])
     assert stopped.exit_code == 1
-    assert stopped.stdout.strip() == "no devnet here"
+    assert stopped.stdout.startswith(f"no devnet in {state}")
 
 
 def test_update_profile_reaches_patient_and_family_doctor(cli: Cli, world: World, tmp_path: Path) -> None:
@@ -141,16 +141,22 @@ def test_terminate_by_the_doctor_and_share_without_agreement(cli: Cli, world: Wo
     cli.tx(d, "agreement", "terminate", p.address)
     assert cli.json(p, "agreement", "show")["active"] is None
     assert cli.fail(p, "agreement", "share", "--yes") == f"{p.address} has no active family doctor"
-    assert cli.fail(p, "agreement", "renew", "--yes").endswith(f"no active agreement (resident {p.address})")
+    no_agreement = (
+        f"{p.address} has no family-doctor agreement in force: propose one (`famchain agreement propose`)"
+    )
+    assert cli.fail(p, "agreement", "renew", "--yes").endswith(no_agreement)
     again = cli.fail(d, "agreement", "terminate", p.address, "--yes")
-    assert again.endswith(f"no active agreement (resident {p.address})")
+    assert again.endswith(no_agreement)
 
 
 def test_remove_doctor(cli: Cli, world: World, tmp_path: Path) -> None:
     pc, d, p = world.consortium, world.family_doctor, world.patient
     record = _submit(cli, world, tmp_path)
     refused = cli.fail(world.hospital, "institution", "remove-doctor", d.address, "--yes")
-    assert "not own practitioner" in refused
+    assert refused.startswith(f"{d.address} is not an active practitioner of {world.hospital.address}: ")
+    assert refused.endswith(
+        "an institution acts only on its own practitioners (`famchain institution doctors`)"
+    )
     cli.tx(pc, "institution", "remove-doctor", d.address)
     assert cli.json(pc, "institution", "doctors")["practitioners"] == [
         {"practitioner": d.address, "active": False}

@@ -175,7 +175,8 @@ def test_contract_refuses_an_anchor_by_an_unauthorized_author(world: World) -> N
 
     assert [f.entry.record_id for f in report.failed] == [entry.record_id]
     assert isinstance(report.failed[0].error, ContractRevertError)
-    assert "unauthorized" in str(report.failed[0].error)
+    assert report.failed[0].error.error_name == "RecordRegistryUnauthorized"
+    assert "may not add these sections to the card of" in str(report.failed[0].error)
     assert _card(world) == []
 
 

@@ -102,6 +102,7 @@ def portal_server(client: Any, **options: Any) -> Iterator[str]:
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="portal", daemon=True)
     thread.start()
     url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    app.state.gate.add_origin(url)
     try:
         yield url
     finally:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import pytest
@@ -16,7 +16,9 @@ from famchain.devnet import DevnetInfo, dev_account
 from famchain.errors import RateLimitedError
 from famchain.portal.demo import PortalWorld, build_portal_world
 from famchain.portal.ratelimit import RateLimiter
+from famchain.storage.access import AccessToken
 from famchain.storage.kubo import KuboStore
+from famchain.types import Address
 
 pytestmark = pytest.mark.devnet
 
@@ -31,6 +33,22 @@ class Api:
 
     def post(self, path: str, **kwargs: Any) -> requests.Response:
         return requests.post(self.url + path, timeout=30, **kwargs)
+
+    def signed(self, path: str, key: bytes, reader: str | None = None) -> requests.Response:
+        """GET with a gateway access token signed by ``key`` for ``reader`` (default: ``key``'s account)."""
+        token = AccessToken.sign(key, self.url)
+        if reader is not None:
+            token = _resign(replace(token, reader=Address(reader)), key)
+        return requests.get(self.url + path, headers={"Authorization": token.header()}, timeout=30)
+
+
+def _resign(token: AccessToken, key: bytes) -> AccessToken:
+    """The token re-signed by ``key`` after its reader was changed (a key signing for another account)."""
+    from eth_account import Account
+    from eth_account.messages import encode_defunct
+
+    signature = Account.from_key(key).sign_message(encode_defunct(text=token.message)).signature
+    return replace(token, signature=bytes(signature))
 
 
 @pytest.fixture(scope="module")
@@ -47,10 +65,32 @@ def test_the_card_names_authors_and_gives_what_the_browser_needs(api: Api) -> No
     assert first["author"]["name"] == "Dr. Wang Fang"
     assert first["author"]["institution"]["zh"] == "河畔社区卫生服务中心"
     assert first["sections"] == ["present_illness", "past_history", "diagnosis", "prescriptions"]
-    sealed = api.get(f"/ipfs/{first['cid']}").content
+    sealed = api.signed(f"/ipfs/{first['cid']}", api.world.patient_key).content
     assert sealed == api.world.relayer.store.get(first["cid"])  # type: ignore[union-attr]
     resident = api.get(f"/api/residents/{api.world.patient.address}").json()
     assert resident["keyKind"] == "registered"  # her browser key, not the account key
+
+
+def test_sealed_bytes_go_to_signed_requests_of_entitled_accounts_only(api: Api) -> None:
+    """The portal's /ipfs/ is gated like `famchain ipfs serve --gated`: her browser key signs for her."""
+    from eth_account import Account
+
+    cid = api.get(f"/api/residents/{api.world.patient.address}/card").json()["records"][0]["cid"]
+    patient = api.world.patient.address
+
+    unsigned = api.get(f"/ipfs/{cid}")
+    stranger = api.signed(f"/ipfs/{cid}", bytes(Account.create().key))
+    forged = api.signed(f"/ipfs/{cid}", bytes(Account.create().key), reader=patient)
+    browser = api.signed(f"/ipfs/{cid}", api.world.derived_key(), reader=patient)
+
+    assert (unsigned.status_code, unsigned.json()["code"]) == (403, "gateway-refused")
+    assert unsigned.json()["error"].startswith("unsigned request")
+    assert stranger.status_code == 403
+    assert "may not read this record" in stranger.json()["error"]
+    assert forged.status_code == 403
+    assert f"names {patient} but was signed by" in forged.json()["error"]
+    assert browser.status_code == 200
+    assert browser.content == api.world.relayer.store.get(cid)  # type: ignore[union-attr]
 
 
 def test_the_rate_limit_answers_429_with_when_to_retry_and_sends_nothing(api: Api) -> None:

@@ -14,8 +14,19 @@ export class ApiError extends Error {
   }
 }
 
+let access = null;
+
+/**
+ * Sets what signs the page's `/ipfs/` requests (the portal serves sealed bytes only to a signed request).
+ * @param {(() => string) | null} header - returns the `Authorization` value.
+ */
+export function setAccess(header) {
+  access = header;
+}
+
 async function call(path, { method = "GET", json, bytes } = {}) {
   const init = { method, headers: {} };
+  if (path.startsWith("/ipfs/") && access) init.headers.Authorization = access();
   if (json !== undefined) {
     init.headers["Content-Type"] = "application/json";
     init.body = JSON.stringify(json, (_, v) => (typeof v === "bigint" ? v.toString() : v));

@@ -11,8 +11,8 @@ import { verifyContent } from "../js/cid.js";
 import { Wallet } from "../js/eip6963.js";
 import { openEnvelope } from "../js/envelope.js";
 import { WalletError, WrongChainError } from "../js/errors.js";
-import { deriveEncryptionKey } from "../js/keys.js";
-import { api } from "./api.js";
+import { accessToken, deriveEncryptionKey } from "../js/keys.js";
+import { api, setAccess } from "./api.js";
 import { date, initialLanguage, language, setLanguage, t } from "./i18n.js";
 
 const DAY = 86400;
@@ -155,6 +155,15 @@ async function deriveKey() {
     registry: state.config.contracts.ResidentRegistry,
   });
   state.key = { ...key, registered: key.publicKeyHex.toLowerCase() === (state.me?.encryptionKey ?? "").toLowerCase() };
+  // The sealed bytes are served to signed requests only; the registered browser key signs for the resident.
+  let token = null;
+  const account = state.account;
+  setAccess(() => {
+    if (!token || token.expires - Date.now() / 1000 < 30) {
+      token = accessToken({ gateway: location.origin, reader: account, privateKey: key.privateKey });
+    }
+    return token.header;
+  });
   return state.key;
 }
 
@@ -202,6 +211,11 @@ function showText(plaintext) {
 async function openCard(card) {
   for (const record of card.records) {
     if (record.erased || state.opened.has(record.record)) continue;
+    if (state.key.publicKeyHex.toLowerCase() !== (state.me?.encryptionKey ?? "").toLowerCase()) {
+      // The chain holds another key: the record is sealed to it, and the portal serves this key nothing.
+      state.opened.set(record.record, { __error: t("card.oldKey") });
+      continue;
+    }
     try {
       const sections = await openEnvelope(await fetchEnvelope(record.cid), state.key.privateKey, contextOf(record, card));
       state.opened.set(record.record, sections);

@@ -156,3 +156,29 @@ export async function deriveEncryptionKey(wallet, params) {
   const key = keyFromSignature(signature, params);
   return { ...key, publicKeyHex: `0x${toHex(key.publicKey)}` };
 }
+
+/**
+ * A gateway access token (docs/protocol.md, "Gateway"), signed with the resident's browser key: the portal's
+ * `/ipfs/` serves sealed bytes only to a signed request, and accepts the resident's registered encryption key
+ * as signing for the resident (so reading needs no wallet prompt). The same EIP-191 text as
+ * famchain/storage/access.py.
+ * @param {{gateway: string, reader: string, privateKey: Uint8Array, lifetime?: number, now?: number}} params -
+ *   `gateway` the page's origin, `reader` the resident's account, `lifetime` seconds (120), `now` unix seconds.
+ * @returns {{header: string, expires: number}} the `Authorization` value and when it expires.
+ */
+export function accessToken({ gateway, reader, privateKey, lifetime = 120, now = Date.now() / 1000 }) {
+  const expires = Math.floor(now) + lifetime;
+  const nonce = toHex(crypto.getRandomValues(new Uint8Array(16)));
+  const origin = new URL(gateway).origin.toLowerCase();
+  const account = toChecksumAddress(reader);
+  const text = `famchain gateway access\ngateway: ${origin}\nreader: ${account}\nexpires: ${expires}\nnonce: ${nonce}`;
+  const message = utf8(text);
+  const digest = keccak_256(concat(utf8(`\x19Ethereum Signed Message:\n${message.length}`), message));
+  const recovered = secp256k1.sign(digest, privateKey, { prehash: false, format: "recovered" });
+  const signature = concat(recovered.subarray(1), Uint8Array.of(27 + recovered[0]));
+  const hex = toHex(signature);
+  return {
+    header: `Famchain gateway=${origin},reader=${account},expires=${expires},nonce=${nonce},signature=0x${hex}`,
+    expires,
+  };
+}
