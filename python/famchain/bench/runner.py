@@ -332,6 +332,17 @@ def famchain_gas(world: World) -> dict[str, int]:
     return gas
 
 
+def node_gas(rpc_url: str, ipfs_url: str, home: Path) -> dict[str, Any]:
+    """famchain's gas per operation on any EVM node whose account 0 is the devnet funder (anvil, Hardhat's
+    node): a fresh deployment, accounts funded with plain transfers, standard JSON-RPC only.
+
+    Returns ``{"node": web3_clientVersion, "gas": {operation: gas}}`` (operations as in :data:`OPS`).
+    """
+    world = World(rpc_url, ipfs_url, home)
+    world.build()
+    return {"node": str(world.w3.client_version), "gas": famchain_gas(world)}
+
+
 # --- 2. the naive baseline -----------------------------------------------------------------------------
 
 

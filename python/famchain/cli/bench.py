@@ -43,11 +43,24 @@ def bench(
     startup: Annotated[
         bool, typer.Option("--startup", help="Only the startup figures (no devnet): a few seconds.")
     ] = False,
+    gas_on: Annotated[
+        str | None,
+        typer.Option(
+            "--gas-on",
+            help="Only famchain's gas per operation, on this node's RPC URL (any EVM node whose account 0 is "
+            "the devnet funder, e.g. Hardhat's); needs --ipfs-url.",
+        ),
+    ] = None,
+    ipfs_url: Annotated[str | None, typer.Option(help="With --gas-on: the store's RPC URL.")] = None,
 ) -> None:
     """Measure startup, signing, gas per operation (vs a naive baseline), throughput, a card read and scale."""
     from rich.console import Console
 
     from famchain.bench.runner import STARTUP_RUNS, STARTUP_RUNS_QUICK, measure_startup, run
+
+    if gas_on is not None:
+        gas_on_node(gas_on, ipfs_url, as_json)
+        return
 
     if startup:
         runs = STARTUP_RUNS_QUICK if quick else STARTUP_RUNS
@@ -78,6 +91,25 @@ def bench(
             progress=status.update,
         )
     print_tables(Console(), result)
+
+
+def gas_on_node(rpc_url: str, ipfs_url: str | None, as_json: bool) -> None:
+    """``--gas-on``: deploy on the given node and print famchain's gas per operation there."""
+    import tempfile
+
+    from famchain.bench.runner import OPS, node_gas
+    from famchain.errors import ConfigError
+
+    if not ipfs_url:
+        raise ConfigError("--gas-on needs --ipfs-url (the store the deployment's records go to)")
+    with tempfile.TemporaryDirectory(prefix="famchain-bench-gas-") as home:
+        measured = node_gas(rpc_url, ipfs_url, Path(home))
+    if as_json:
+        typer.echo(json.dumps(measured, indent=2))
+        return
+    typer.echo(f"gas per operation on {measured['node']}")
+    for op in OPS:
+        typer.echo(f"  {op:<24} {measured['gas'][op]:>9,}")
 
 
 def print_startup(console: Console, figures: dict[str, Any]) -> None:
