@@ -234,7 +234,7 @@ def _anchor_group(actor: Actor, patient: str, group: list[OutboxEntry], report: 
         try:
             receipt = actor.sender.transact(call, f"anchor {len(pending)} record(s) for {patient}")
         except ContractRevertError as exc:
-            if exc.error_name in ("RecordRegistryStaleHead", "RecordRegistryAlreadyAnchored"):
+            if exc.error_name in STALE:
                 continue  # the head moved: look again at one block, then retry on the new head
             raise
         report.transactions += 1
@@ -291,13 +291,55 @@ def _run_group(actor: Actor, patient: str, group: list[OutboxEntry], report: _Ta
     try:
         _anchor_group(actor, patient, group, report)
     except ContractRevertError as exc:
-        for entry in group:
-            # A refused approval (expired, nonce used since) can never succeed: the update waits for a new
-            # one instead of failing every later flush.
-            changes: dict[str, Any] = (
-                {"state": OutboxState.AWAITING_APPROVAL, "approval": None} if entry.is_update else {}
-            )
-            report.failed.append(Failure(actor.outbox.update(entry, last_error=str(exc), **changes), exc))
+        _refused(actor, group, exc, report)
+
+
+def _refused(actor: Actor, group: list[OutboxEntry], exc: ContractRevertError, report: _Tally) -> None:
+    for entry in group:
+        # A refused approval (expired, nonce used since) can never succeed: the update waits for a new
+        # one instead of failing every later flush.
+        changes: dict[str, Any] = (
+            {"state": OutboxState.AWAITING_APPROVAL, "approval": None} if entry.is_update else {}
+        )
+        report.failed.append(Failure(actor.outbox.update(entry, last_error=str(exc), **changes), exc))
+
+
+STALE = ("RecordRegistryStaleHead", "RecordRegistryAlreadyAnchored")
+"""The compare-and-swap's refusals: the card moved since its head was read."""
+
+
+def _anchor_batched(actor: Actor, patient: str, group: list[OutboxEntry], report: _Tally) -> None:
+    """One patient's new records in batches of :data:`MAX_BATCH`, each batch built on the head the previous
+    batch's receipt gives: the card is settled and its head read once, at one block, for all of them.
+
+    A batch refused by the compare-and-swap (another author moved the card) sends it and the rest down the
+    one-batch-at-a-time path, which settles and re-reads the card before each; a batch refused otherwise is
+    reported failed and the next one goes on the same head.
+    """
+    block = actor.fc.block_number()
+    pending = _settle_on_card(actor, patient, group, block, report)
+    head = actor.fc.card(patient, block).head
+    records = actor.fc.records
+    for start in range(0, len(pending), MAX_BATCH):
+        batch = [replace(e, attempts=e.attempts + 1) for e in pending[start : start + MAX_BATCH]]
+        anchors = [anchor_of(e) for e in batch]
+        if len(batch) == 1:
+            call = records.anchor(patient, head, anchors[0])
+        else:
+            call = records.anchor_batch(patient, head, anchors)
+        try:
+            receipt = actor.sender.transact(call, f"anchor {len(batch)} record(s) for {patient}")
+        except ContractRevertError as exc:
+            if exc.error_name in STALE:
+                for rest in range(start, len(pending), MAX_BATCH):
+                    _run_group(actor, patient, pending[rest : rest + MAX_BATCH], report)
+                return
+            _refused(actor, batch, exc, report)
+            continue
+        report.transactions += 1
+        for entry in batch:
+            _mark_anchored(actor, entry, receipt, report)
+        head = records.anchored_head(receipt)
 
 
 def _approved_on_chain(actor: Actor, entry: OutboxEntry) -> OutboxEntry | None:
@@ -348,12 +390,15 @@ def flush(actor: Actor, *, strategy: Strategy = Strategy.BATCHED) -> FlushReport
                     _run_group(actor, entry.patient, [entry], report)
                 else:
                     groups[entry.patient].append(entry)
-            size = MAX_BATCH if strategy is Strategy.BATCHED else 1
+            if strategy is Strategy.BATCHED:
+                for patient, group in groups.items():
+                    _anchor_batched(actor, patient, group, report)
+                groups.clear()
             if strategy is Strategy.PIPELINED:
                 groups = defaultdict(list, _anchor_pipelined(actor, dict(groups), report))
             for patient, group in groups.items():
-                for start in range(0, len(group), size):
-                    _run_group(actor, patient, group[start : start + size], report)
+                for entry in group:
+                    _run_group(actor, patient, [entry], report)
         except (StorageError, RpcUnavailableError, TransactionUnknownError) as exc:
             done = {e.record_id for e in report.anchored + report.already}
             for entry in ready:

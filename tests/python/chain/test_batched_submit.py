@@ -4,12 +4,13 @@ CAR, roots pinned), then anchored in batches; every record reaches the card once
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from _world import World
-from famchain import AccessDeniedError, OutboxState, parse_record
+from famchain import AccessDeniedError, Client, OutboxState, RecordId, parse_record
 from famchain.records import anchoring, sealing
 from famchain.records.model import RecordContent
 
@@ -88,3 +89,39 @@ def test_flush_stores_groups_of_records_with_one_request_each(
     assert [r.record_id for r in world.chain.records.card(world.patient.address)] == [
         e.record_id for e in report.anchored
     ]
+
+
+def test_batches_chain_on_each_receipt_and_a_moved_card_falls_back_to_rereading_it(
+    world: World, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    doctor, patient = world.family_doctor, world.patient.address
+    monkeypatch.setattr(anchoring, "MAX_BATCH", 2)
+    entries = doctor.records.seal_many(patient, _visits(7))
+    # The same doctor on another machine (its own outbox) anchors a record while this flush runs.
+    elsewhere = Client(doctor.w3, world.deployment, store=world.store, home=tmp_path / "other")
+    elsewhere = elsewhere.with_account(doctor.account)
+    sender = doctor.actor.sender
+    real_transact = sender.transact
+    sent: list[str] = []
+    moved: list[RecordId] = []
+
+    def transact(call: Any, description: str = "", gas: int | None = None) -> Any:
+        sent.append(description)
+        if len(sent) == 3:
+            moved.append(elsewhere.records.submit(patient, _visits(1)[0]).record_id)
+        return real_transact(call, description, gas)
+
+    monkeypatch.setattr(sender, "transact", transact)
+
+    report = doctor.records.flush()
+
+    assert {e.record_id for e in report.anchored} == {e.record_id for e in entries}
+    # Batches 1 and 2 on the heads their receipts gave; the 3rd found the card moved and was retried on the
+    # head read again; the 4th followed it.
+    assert report.transactions == 4
+    assert len(sent) == 5
+    card = [r.record_id for r in world.chain.records.card(patient)]
+    assert sorted(card) == sorted([*moved, *(e.record_id for e in entries)])
+    assert len(card) == len(set(card)) == 8
+    assert card.index(moved[0]) == 4
+    assert doctor.records.pending() == []
