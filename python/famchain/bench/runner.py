@@ -481,9 +481,8 @@ def submit_single(world: World, names: Sequence[str], count: int) -> float:
 
 
 def submit_batched(world: World, name: str, count: int) -> float:
-    """Records per second when a doctor seals many at once (``records.seal_many``: one view of the chain, the
-    envelopes sealed on every core, grouped durable writes) and one flush stores them in groups and anchors 50
-    per transaction."""
+    """Records per second when a doctor seals many at once (``records.seal_many``: one view of the chain,
+    grouped durable writes) and one flush stores them in groups and anchors 50 per transaction."""
     doctor, patient = world.client("doctor"), world.address(name)
     contents = [sample_record(n) for n in range(count)]
     start = time.perf_counter()
