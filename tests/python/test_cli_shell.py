@@ -89,6 +89,7 @@ def test_help_never_shows_a_python_none(path: list[str]) -> None:
     assert result.exit_code == 0, result.stderr
     assert "None" not in result.stdout
     assert "\\[" not in result.stdout
+    assert "--install-completion" not in result.stdout  # the root offers none: no sub-command does either
 
 
 @pytest.mark.parametrize(

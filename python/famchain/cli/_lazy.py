@@ -93,6 +93,7 @@ def load(name: str) -> click.Command:
     """Import a top-level command's module and build its click command."""
     spec = COMMANDS[name]
     app: typer.Typer = getattr(importlib.import_module(spec.module), spec.attribute)
+    app._add_completion = False  # the root has no completion options: neither do its sub-commands
     command = typer.main.get_command(app)
     command.name = name
     return command
