@@ -186,10 +186,10 @@ def test_the_outbox_error_counts_each_state_apart(cli: Cli, world: World, tmp_pa
     states = sorted(e["state"] for e in cli.json(d, "outbox", "list"))
     assert states == ["awaiting_approval", "sealed"]
     assert message.startswith(
-        "1 record(s) queued in the outbox (1 not stored yet), and 1 update(s) awaiting the patient's approval: "
+        "1 record queued in the outbox (1 not stored yet), and 1 update awaiting the patient's approval: "
     )
     assert message.endswith("once the patient signs it (`famchain record approve`)")
-    assert "2 record(s)" not in message
+    assert "2 records" not in message
 
 
 def test_the_audit_names_each_party_from_the_event(cli: Cli, world: World, tmp_path: Path) -> None:
