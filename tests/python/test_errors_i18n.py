@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from eth_abi.abi import encode as abi_encode
@@ -56,8 +57,9 @@ def _closed_port() -> int:
     return port
 
 
-def _famchain(*args: str, lang: str | None = "zh_CN") -> subprocess.CompletedProcess[str]:
+def _famchain(*args: str, lang: str | None = "zh_CN", **extra: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k not in ("FAMCHAIN_LANG", "LC_ALL", "LC_MESSAGES", "LANG")}
+    env.update(extra)
     if lang:
         env["FAMCHAIN_LANG"] = lang
     return subprocess.run([*FAMCHAIN, *args], env=env, capture_output=True, text=True, check=False)
@@ -153,3 +155,15 @@ def test_did_you_mean_follows_a_mistyped_command_in_chinese() -> None:
         english.stderr.strip()
         == "error: No such command 'consnet'. Did you mean 'consent'? (see 'famchain -h')"
     )
+
+
+def test_devnet_status_speaks_chinese(tmp_path: Path) -> None:
+    empty = tmp_path / "devnet"
+    env = {"FAMCHAIN_HOME": str(tmp_path / "home")}
+    result = _famchain("devnet", "status", "--dir", str(empty), **env)
+    assert result.returncode == 1
+    assert result.stdout == f"{empty} 中没有开发链\n"
+    english = _famchain("devnet", "status", "--dir", str(empty), lang=None, **env)
+    assert english.stdout == f"no devnet in {empty}\n"
+    fund = _famchain("devnet", "fund", "0x" + "11" * 20, "--eth", "-1", **env)
+    assert fund.stderr == "error: --eth 必须是非负数额，而不是 -1.0\n"
