@@ -146,7 +146,7 @@ def test_did_you_mean_follows_a_mistyped_command_in_chinese() -> None:
     root = _famchain("consnet")
     assert root.returncode == 2
     assert (
-        root.stderr.strip() == "error: 没有命令 'consnet'。 您是不是要输入 'consent'？（参见 'famchain -h'）"
+        root.stderr.strip() == "error: 没有命令 'consnet'。您是不是要输入 'consent'？（参见 'famchain -h'）"
     )
     sub = _famchain("consortium", "propse")
     assert "您是不是要输入 'propose' 或 'proposals'？" in sub.stderr
