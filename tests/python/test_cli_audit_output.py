@@ -4,13 +4,15 @@ seconds), in English by default and in Chinese under zh_CN."""
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from famchain import i18n
-from famchain.cli.audit import _describe
+from famchain.cli.audit import _describe, party_name
 
 DOCTOR = "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC"
 PATIENT = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
@@ -84,3 +86,17 @@ def test_the_audit_reads_in_chinese() -> None:
     terminated = {"resident": PATIENT, "doctor": DOCTOR, "by": PATIENT}
     assert _describe("AgreementTerminated", terminated, NOW) == f"与医生 {DOCTOR} 的签约被居民终止"
     assert _describe("ResidentRegistered", {"resident": PATIENT}, NOW) == "已登记，附加密密钥和加密的基本信息"
+
+
+def test_an_address_the_user_named_keeps_its_full_form_beside_the_name(tmp_path: Path) -> None:
+    (tmp_path / "contacts.json").write_text(json.dumps({"contacts": [{"address": DOCTOR, "name": "Dr Li"}]}))
+    args = {"resident": PATIENT, "doctor": DOCTOR, "proposer": DOCTOR}
+    assert _describe("AgreementProposed", args, NOW) == (
+        f"doctor {DOCTOR} (Dr Li) proposed a family-doctor agreement to the resident"
+    )
+    i18n.use_language("zh_CN")
+    try:
+        assert _describe("AgreementProposed", args, NOW) == f"医生 {DOCTOR}（Dr Li） 向居民提议家庭医生签约"
+    finally:
+        i18n.use_language("en")
+    assert party_name(PATIENT) == PATIENT  # no name given: the address alone

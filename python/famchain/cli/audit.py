@@ -57,9 +57,19 @@ def _party(who: object, args: dict[str, object]) -> str:
     return _name(who)
 
 
-def _name(who: object) -> str:
-    """An address as the audit shows it: in full, as the chain has it (the evidence people may compare)."""
-    return str(who)
+def party_name(who: object) -> str:
+    """An address as the audit shows it: in full, as the chain has it (the evidence people compare), followed by
+    the name the user gave it (``famchain contacts add``) when there is one: ``0x3C44…93BC (Dr Li)``."""
+    if not isinstance(who, str):
+        return str(who)
+    from famchain.cli.contacts import AddressBook
+
+    wanted = who.lower()
+    name = next((n for a, n in AddressBook.of_user().contacts.items() if a.lower() == wanted), None)
+    return _("{address} ({name})").format(address=who, name=name) if name else who
+
+
+_name = party_name
 
 
 def _releaser(args: dict[str, object]) -> str:
@@ -244,7 +254,7 @@ def _disclosures(s: Session, who: str, as_json: bool, as_fhir: bool) -> None:
     lines = [
         _(
             "accounting of disclosures for {who}: who received the key of each section, as what, when, why"
-        ).format(who=who)
+        ).format(who=party_name(who))
     ]
     record = None
     for r in rows:
@@ -253,7 +263,7 @@ def _disclosures(s: Session, who: str, as_json: bool, as_fhir: bool) -> None:
             lines.append(_("record {record}").format(record=record))
         purpose = purpose_label(r.purpose) if r.purpose else "-"
         lines.append(
-            f"  {section_label(r.section):16} {r.kind.value:13} {r.recipient}  {when(r.at)}  {purpose}  "
+            f"  {section_label(r.section):16} {r.kind.value:13} {party_name(r.recipient)}  {when(r.at)}  {purpose}  "
             + _("[{event} block {block}]").format(event=r.proof.event, block=r.proof.block)
         )
     lines.append(

@@ -27,6 +27,7 @@ from famchain.cli._context import (
     write_private,
 )
 from famchain.cli._output import until, when
+from famchain.cli.audit import party_name
 from famchain.errors import InputError
 from famchain.i18n import _, ngettext
 
@@ -115,7 +116,7 @@ def propose(
         raise InputError(_("end-guardianship needs --subject RESIDENT"))
     resident = address_arg(subject, "subject") if subject is not None else ZERO_ADDRESS
     client = s.client
-    s.confirm(_("propose {action} {target}").format(action=act.label, target=str(target)))
+    s.confirm(_("propose {action} {target}").format(action=act.label, target=party_name(target)))
     done = client.consortium.propose(
         act,
         target,
@@ -187,7 +188,7 @@ def members(s: Session, as_json: Json = False) -> None:
     ]
     active = sum(1 for r in rows if r["status"] == MemberStatus.ACTIVE.name.lower())
     threshold = client.consortium.threshold_bps()
-    human = "\n".join(f"{r['institution']!s}  {r['kind']:13} {r['status']}" for r in rows)
+    human = "\n".join(f"{party_name(r['institution'])}  {r['kind']:13} {r['status']}" for r in rows)
     human += "\n" + _("{active} active; proposals carry at {threshold} of active members").format(
         active=active, threshold=f"{threshold / 100:.2f}%"
     )
@@ -197,16 +198,16 @@ def members(s: Session, as_json: Json = False) -> None:
 def _target(action: ProposalAction, p: Proposal) -> str:
     """What a proposal changes, in words."""
     if action == ProposalAction.ADMIT:
-        return _("{institution} as {kind}").format(institution=str(p.institution), kind=p.kind.label)
+        return _("{institution} as {kind}").format(institution=party_name(p.institution), kind=p.kind.label)
     if action == ProposalAction.SET_THRESHOLD:
         return _("threshold to {value}").format(value=f"{p.value / 100:.2f}%")
     if action == ProposalAction.SET_PARAMETER:
         return _("{parameter} to {value}").format(parameter=p.parameter.label, value=p.value)
     if action == ProposalAction.END_GUARDIANSHIP:
         return _("guardian {guardian} of {resident}").format(
-            guardian=str(p.institution), resident=str(p.subject)
+            guardian=party_name(p.institution), resident=party_name(p.subject)
         )
-    return str(p.institution)
+    return party_name(p.institution)
 
 
 @chain_command(consortium_app, "proposals")
@@ -258,13 +259,13 @@ def proposals(
             ),
             "  "
             + _("proposed by {proposer}; votes close {when} ({left})").format(
-                proposer=str(f.proposal.proposer), when=when(closes), left=until(closes, now)
+                proposer=party_name(f.proposal.proposer), when=when(closes), left=until(closes, now)
             ),
             "  "
             + _("approvals of active members: {n} of {required} needed").format(
                 n=f.approvals, required=f.required
             ),
-            *("  " + _("voted: {voter}").format(voter=str(voter)) for voter in f.voters),
+            *("  " + _("voted: {voter}").format(voter=party_name(voter)) for voter in f.voters),
         ]
     if any(r["state"] == "open" for r in rows):
         lines.append(_("vote with `famchain consortium vote N`; a carried vote executes at once"))
@@ -294,7 +295,7 @@ def parameters(s: Session, as_json: Json = False) -> None:
     found = client.consortium.custodians()
     human = "\n".join(f"{name:24} {value}" for name, value in values.items())
     human += "\n" + _("custodians: {custodians}").format(
-        custodians=_(", ").join(str(c) for c in found) or _("none")
+        custodians=_(", ").join(party_name(c) for c in found) or _("none")
     )
     human += "\n" + _(
         "change with `famchain consortium propose set-parameter --parameter NAME --value N`, "
@@ -348,9 +349,9 @@ def add_doctor(
             )
         )
     client = s.client
-    s.confirm(_("register practitioner {who}").format(who=str(who)))
+    s.confirm(_("register practitioner {who}").format(who=party_name(who)))
     client.consortium.register_practitioner(signed)
-    typer.echo(_("registered practitioner {who}").format(who=str(who)))
+    typer.echo(_("registered practitioner {who}").format(who=party_name(who)))
 
 
 @chain_command(institution_app, "remove-doctor")
@@ -360,9 +361,9 @@ def remove_doctor(
     """Deactivate one of your institution's practitioners."""
     who = address_arg(practitioner, "practitioner")
     client = s.client
-    s.confirm(_("deactivate practitioner {who}").format(who=str(who)))
+    s.confirm(_("deactivate practitioner {who}").format(who=party_name(who)))
     client.consortium.deactivate_practitioner(who)
-    typer.echo(_("deactivated practitioner {who}").format(who=str(who)))
+    typer.echo(_("deactivated practitioner {who}").format(who=party_name(who)))
 
 
 @chain_command(institution_app, "doctors")
@@ -378,9 +379,11 @@ def doctors(
     rows = [
         {"practitioner": p.practitioner, "active": p.active} for p in s.reader.consortium.practitioners(who)
     ]
-    human = "\n".join(f"{r['practitioner']}  {_('active') if r['active'] else _('inactive')}" for r in rows)
+    human = "\n".join(
+        f"{party_name(str(r['practitioner']))}  {_('active') if r['active'] else _('inactive')}" for r in rows
+    )
     emit(
         {"institution": who, "practitioners": rows},
         as_json,
-        human or _("{who} has no practitioners").format(who=str(who)),
+        human or _("{who} has no practitioners").format(who=party_name(who)),
     )
