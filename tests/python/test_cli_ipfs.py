@@ -248,6 +248,6 @@ def test_the_store_commands_speak_chinese(runner: CliRunner, store_dir: Path, bi
     assert unpinned == f"已取消固定 {cid}\n"
     assert gc.startswith("已移除 5 个数据块（")  # noqa: RUF001
     assert missing == f"error: 内容 {cid} 未被固定"
-    assert "：" in status.splitlines()[0]  # noqa: RUF001
+    assert status.splitlines()[0] == "后端：embedded"  # noqa: RUF001
     assert "True" not in status
     assert "None" not in status

@@ -11,7 +11,7 @@ from eth_utils.address import is_address, is_checksum_address, to_checksum_addre
 
 from famchain.chain.artifacts import DEPLOYABLE
 from famchain.errors import ConfigError
-from famchain.i18n import N_
+from famchain.i18n import N_, _
 
 
 @dataclass(frozen=True)
@@ -51,10 +51,14 @@ class Deployment:
             data = json.loads(path.read_text())
         except FileNotFoundError:
             raise ConfigError(
-                f"no deployment file {path}: run `famchain deploy` or pass --deployment / FAMCHAIN_DEPLOYMENT"
+                _(
+                    "no deployment file {path}: run `famchain deploy` or pass --deployment / FAMCHAIN_DEPLOYMENT"
+                ).format(path=path)
             ) from None
         except (OSError, json.JSONDecodeError) as exc:
-            raise ConfigError(f"cannot read deployment file {path}: {exc}") from None
+            raise ConfigError(
+                _("cannot read deployment file {path}: {error}").format(path=path, error=exc)
+            ) from None
         try:
             addresses = {name: str(to_checksum_address(data["addresses"][name])) for name in DEPLOYABLE}
             policy = data.get("cipher_policy")
@@ -68,7 +72,9 @@ class Deployment:
                 policy,
             )
         except (KeyError, TypeError, ValueError) as exc:
-            raise ConfigError(f"deployment file {path} is malformed: missing or bad {exc}") from None
+            raise ConfigError(
+                _("deployment file {path} is malformed: missing or bad {field}").format(path=path, field=exc)
+            ) from None
 
 
 def default_path(chain_id: int, directory: Path) -> Path:

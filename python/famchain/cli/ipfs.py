@@ -20,7 +20,7 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColu
 
 from famchain.cli._context import DeploymentFile, RpcUrl, Session, chain_command, settings
 from famchain.errors import ConfigError, FamchainError, InputError, StorageError
-from famchain.i18n import _
+from famchain.i18n import N_, _
 from famchain.settings import DEFAULT_RPC
 from famchain.storage.api import ContentStore
 from famchain.storage.cid import normalize_cid
@@ -100,6 +100,19 @@ def _embedded(store_dir: Path | None, backend: str | None, command: str) -> Embe
             ).format(command=command, backend=config.backend)
         )
     return EmbeddedStore(config.root)
+
+
+STATUS_LABELS = {
+    "backend": N_("backend"),
+    "location": N_("location"),
+    "healthy": N_("healthy"),
+    "blocks": N_("blocks"),
+    "bytes": N_("bytes"),
+    "pins": N_("pins"),
+    "version": N_("version"),
+    "error": N_("error"),
+}
+"""The fields of `famchain ipfs status` as people read them (``--json`` keeps the keys)."""
 
 
 def _human(value: object) -> str:
@@ -540,7 +553,12 @@ def status(
     """Show the configured store and whether it answers; exit 1 if it does not."""
     info = _store(store_dir, backend, api).status()
     _emit(
-        info, as_json, "\n".join(_("{key}: {value}").format(key=k, value=_human(v)) for k, v in info.items())
+        info,
+        as_json,
+        "\n".join(
+            _("{key}: {value}").format(key=_(STATUS_LABELS[k]) if k in STATUS_LABELS else k, value=_human(v))
+            for k, v in info.items()
+        ),
     )
     if not info.get("healthy"):
         raise typer.Exit(1)
