@@ -167,3 +167,17 @@ def test_devnet_status_speaks_chinese(tmp_path: Path) -> None:
     assert english.stdout == f"no devnet in {empty}\n"
     fund = _famchain("devnet", "fund", "0x" + "11" * 20, "--eth", "-1", **env)
     assert fund.stderr == "error: --eth 必须是非负数额，而不是 -1.0\n"
+
+
+@pytest.mark.usefixtures("chinese")
+def test_keystore_errors_read_in_chinese(tmp_path: Path) -> None:
+    from famchain.crypto import keystore
+    from famchain.errors import InputError, WalletError, WrongPasswordError
+
+    assert str(WrongPasswordError(PATIENT)) == f"{PATIENT} 的密码错误：密钥库 MAC 不匹配"
+    with pytest.raises(InputError, match=r"^既不是地址也不是密钥库文件：nonsense$"):
+        keystore.find_keystore("nonsense", tmp_path)
+    broken = tmp_path / "broken.json"
+    broken.write_text("{}")
+    with pytest.raises(WalletError, match=r"^不是 V3 密钥库："):
+        keystore.find_keystore(str(broken), tmp_path)
