@@ -122,9 +122,14 @@ def bench_presets(runs: int) -> None:
     patient, author = Wallet(os.urandom(32)), Wallet(os.urandom(32))
     context = _context(patient, author)
     text = {name: os.urandom(80) for name in PRESET_TEXT_SECTIONS}
-    visits = {"visit, 7 text sections": text, "visit + 350 KiB X-ray": {**text, "attachments": os.urandom(350 * KIB)}}
+    visits = {
+        "visit, 7 text sections": text,
+        "visit + 350 KiB X-ray": {**text, "attachments": os.urandom(350 * KIB)},
+    }
     print("\n1b. deployment presets (famchain deploy --cipher-policy NAME): whole record, 2 recipients")
-    print(f"   {'record':<26} {'preset':<10} {'seal ms':>9} {'open ms':>9} {'seal / aes':>10} {'open / aes':>10}")
+    print(
+        f"   {'record':<26} {'preset':<10} {'seal ms':>9} {'open ms':>9} {'seal / aes':>10} {'open / aes':>10}"
+    )
     recipients = [patient.encryption_public_key, author.encryption_public_key]
     for label, plaintexts in visits.items():
         policies = {name: preset(name) for name in PRESETS}

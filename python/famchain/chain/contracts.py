@@ -767,10 +767,15 @@ class RecordContract(Signing):
         Raises:
             ConfigError: the receipt carries no ``RecordAnchored`` event.
         """
-        anchored = self._events(receipt, "RecordAnchored")
-        if not anchored:
-            raise ConfigError("the anchor transaction emitted no RecordAnchored event")
-        return bytes(anchored[-1]["head"])
+        # Only the last of this registry's RecordAnchored logs is decoded: a batch's receipt carries one per
+        # record, and web3 decodes each in pure Python.
+        event = self._c.events.RecordAnchored()
+        topic = bytes.fromhex(str(event.topic).removeprefix("0x"))
+        mine = self.address.lower()
+        for log in reversed(receipt["logs"]):
+            if str(log["address"]).lower() == mine and log["topics"] and bytes(log["topics"][0]) == topic:
+                return bytes(event.process_log(log)["args"]["head"])
+        raise ConfigError("the anchor transaction emitted no RecordAnchored event")
 
     def erase(self, patient: str, proof: ErasureProof) -> ContractFunction:
         """``erase`` (anyone): a record with a deletion request whose retention is over."""

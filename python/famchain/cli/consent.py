@@ -29,8 +29,11 @@ from famchain.cli._context import (
     settings,
     write_private,
 )
+from famchain.cli._output import purpose_label, sections_label
 from famchain.cli._when import ask, span, until
+from famchain.cli.resident import actions_label
 from famchain.errors import InputError
+from famchain.i18n import N_, _, ngettext
 from famchain.records.sections import (
     ALL_SECTIONS,
     action_mask,
@@ -119,9 +122,13 @@ def parse_time(text: str | None, option: str, *, end_of_day: bool = False) -> in
         else:
             value = int(raw)
     except (ValueError, OverflowError):
-        raise InputError(f"{option} {text!r} is not a date (YYYY-MM-DD) or unix time") from None
+        raise InputError(
+            _("{option} {text} is not a date (YYYY-MM-DD) or unix time").format(
+                option=option, text=repr(text)
+            )
+        ) from None
     if not 0 <= value < 2**64:
-        raise InputError(f"{option} {text!r} is out of range")
+        raise InputError(_("{option} {text} is out of range").format(option=option, text=repr(text)))
     return value
 
 
@@ -172,14 +179,29 @@ def _day(timestamp: int) -> str:
 
 
 def records_range(records_from: int, records_until: int) -> str:
-    """The records a consent covers, by anchoring date (UTC), as people read it."""
+    """The records a consent covers, by anchoring date (UTC), as people read it (in the current language)."""
     if records_from and records_until:
-        return f"records anchored from {_day(records_from)} until {_day(records_until)}"
+        return _("records anchored from {start} until {end}").format(
+            start=_day(records_from), end=_day(records_until)
+        )
     if records_from:
-        return f"records anchored from {_day(records_from)}"
+        return _("records anchored from {start}").format(start=_day(records_from))
     if records_until:
-        return f"records anchored until {_day(records_until)}"
-    return "all records, those anchored later included"
+        return _("records anchored until {end}").format(end=_day(records_until))
+    return _("all records, those anchored later included")
+
+
+def labelled(rows: list[tuple[str, str]], indent: str) -> list[str]:
+    """``label:   value`` lines (labels are msgids, translated here), values aligned one column after the
+    widest label (Chinese counts two columns)."""
+    from rich.cells import cell_len
+
+    labels = [_("{label}:").format(label=_(label)) for label, _value in rows]
+    width = max((cell_len(label) for label in labels), default=0) + 1
+    return [
+        f"{indent}{label}{' ' * (width - cell_len(label))}{value}"
+        for label, (_label, value) in zip(labels, rows, strict=True)
+    ]
 
 
 def terms_text(
@@ -189,24 +211,34 @@ def terms_text(
     duration), as the consent commits it; shown before a grant is sent and with a signed consent."""
     until = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(now + seconds))
     rows = [
-        ("grantee", grantee),
-        ("recipient", terms.recipient),
-        ("contact", terms.contact or "(none given)"),
-        ("purpose", terms.purpose),
+        (N_("grantee"), grantee),
+        (N_("recipient"), terms.recipient),
+        (N_("contact"), terms.contact or _("(none given)")),
+        (N_("purpose"), purpose_label(terms.purpose)),
         (
-            "data",
-            f"{terms.data} ({', '.join(section_names(sections))}); "
-            + records_range(terms.recordsFrom, terms.recordsUntil),
+            N_("data"),
+            _("{data} ({sections}); {records}").format(
+                data=terms.data,
+                sections=sections_label(section_names(sections)),
+                records=records_range(terms.recordsFrom, terms.recordsUntil),
+            ),
         ),
-        ("method", f"{terms.method} ({', '.join(action_names(actions))})"),
-        ("duration", f"until {until} ({seconds / 86400:g} day(s))"),
+        (
+            N_("method"),
+            _("{method} ({actions})").format(
+                method=terms.method, actions=actions_label(action_names(actions))
+            ),
+        ),
+        (N_("duration"), _("until {date} ({left})").format(date=until, left=span(seconds))),
     ]
-    return "consent terms:\n" + "\n".join(f"  {label + ':':<10} {value}" for label, value in rows)
+    return "\n".join([_("consent terms:"), *labelled(rows, "  ")])
 
 
 def _print_release(release: Release) -> None:
     for skipped in release.skipped:
-        typer.echo(f"skipped record {skipped.record_id}: {skipped.reason}")
+        typer.echo(
+            _("skipped record {record}: {reason}").format(record=skipped.record_id, reason=skipped.reason)
+        )
 
 
 @chain_command(app, "request")
@@ -234,11 +266,18 @@ def request(
     client = s.client
     proposed = client.consents.proposed_terms(mask, acts, options)
     typer.echo(terms_text(client.address, proposed, mask, acts, duration, now=client.now()))
-    ask(s.yes, f"Send transaction: request access to {who}")
+    ask(s.yes, _("Send transaction: request access to {patient}").format(patient=who))
     client.consents.request(who, mask, actions=acts, duration=duration, terms=proposed)
     typer.echo(
-        f"asked {who} for {', '.join(section_names(mask))} ({options.purpose}) for {span(duration)}; the patient "
-        f"answers with `famchain consent answer {client.address} --grant` (or --refuse)"
+        _(
+            "asked {patient} for {sections} ({purpose}) for {duration}; the patient answers with `{command}` (or --refuse)"
+        ).format(
+            patient=who,
+            sections=sections_label(section_names(mask)),
+            purpose=purpose_label(options.purpose or ""),
+            duration=span(duration),
+            command=f"famchain consent answer {client.address} --grant",
+        )
     )
 
 
@@ -278,13 +317,25 @@ def _grant(
     expires = now + seconds
     terms = client.consents.terms_for(who, mask, acts, options)
     typer.echo(terms_text(who, terms, mask, acts, seconds, now=now))
-    ask(s.yes, f"Send transaction: grant {who} {', '.join(section_names(mask))} for {terms.purpose}")
+    shown = sections_label(section_names(mask))
+    ask(
+        s.yes,
+        _("Send transaction: grant {grantee} {sections} for {purpose}").format(
+            grantee=who, sections=shown, purpose=purpose_label(terms.purpose)
+        ),
+    )
     done = client.consents.grant(who, mask, actions=acts, expires_at=expires, terms=terms)
     bundle = done.release.bundle_cid
-    typer.echo(
-        f"granted {who}: {', '.join(section_names(mask))}; {', '.join(action_names(acts))}; {done.terms.purpose}; "
-        f"{until(expires, now)}" + (f"; existing records released in {bundle}" if bundle else "")
+    granted = _("granted {grantee}: {sections}; {actions}; {purpose}; {until}").format(
+        grantee=who,
+        sections=shown,
+        actions=actions_label(action_names(acts)),
+        purpose=purpose_label(done.terms.purpose),
+        until=until(expires, now),
     )
+    if bundle:
+        granted = _("{granted}; existing records released in {cid}").format(granted=granted, cid=bundle)
+    typer.echo(granted)
     _print_release(done.release)
 
 
@@ -355,14 +406,20 @@ def sign(
     wallet = not config.keystore
     if wallet and (named is None or not print_typed_data):
         raise InputError(
-            "no account: pass --keystore FILE_OR_ADDRESS, or --patient ADDRESS --print-typed-data to sign in "
-            "a wallet"
+            _(
+                "no account: pass --keystore FILE_OR_ADDRESS, or --patient ADDRESS --print-typed-data to sign "
+                "in a wallet"
+            )
         )
     if not offline and nonce:
-        raise InputError("--nonce goes with --offline (online, the chain says the nonce)")
+        raise InputError(_("--nonce goes with --offline (online, the chain says the nonce)"))
     owner = named if wallet else s.account.address
     if named is not None and named != owner:
-        raise InputError(f"--patient {named} is not your keystore's account {owner}")
+        raise InputError(
+            _("--patient {patient} is not your keystore's account {account}").format(
+                patient=named, account=owner
+            )
+        )
     assert owner is not None
     options = _options(purpose, recipient, contact, data, method, records_from, records_until)
     say = info if print_typed_data else typer.echo
@@ -393,18 +450,33 @@ def sign(
         typer.echo(json.dumps(typed, indent=2))
     if release is not None:
         for skipped in release.skipped:
-            say(f"skipped record {skipped.record_id}: {skipped.reason}")
+            say(
+                _("skipped record {record}: {reason}").format(record=skipped.record_id, reason=skipped.reason)
+            )
     if wallet:
         say(
-            f"unsigned consent for {who} written to {output}: sign the printed typed data in {owner}'s wallet "
-            f"(eth_signTypedData_v4), then `famchain consent submit {output} --signature 0x…`"
+            _(
+                "unsigned consent for {grantee} written to {file}: sign the printed typed data in {patient}'s "
+                "wallet (eth_signTypedData_v4), then `{command}`"
+            ).format(
+                grantee=who,
+                file=output,
+                patient=owner,
+                command=f"famchain consent submit {output} --signature 0x…",
+            )
         )
     else:
-        say(f"signed consent for {who} written to {output}; relay it with `famchain consent submit {output}`")
+        say(
+            _("signed consent for {grantee} written to {file}; relay it with `{command}`").format(
+                grantee=who, file=output, command=f"famchain consent submit {output}"
+            )
+        )
     if release is None and acts & action_mask(["read"]):
         say(
-            "it names no key bundle: once it is in force, the patient releases the keys of existing records "
-            f"with `famchain consent sync {who}`"
+            _(
+                "it names no key bundle: once it is in force, the patient releases the keys of existing records "
+                "with `{command}`"
+            ).format(command=f"famchain consent sync {who}")
         )
     say(terms_text(who, terms, mask, acts, seconds, now=now))
 
@@ -428,7 +500,7 @@ def _offline(
 
     if s.config.deployment_file is None:
         raise InputError(
-            "--offline needs the deployment file: pass --deployment FILE or set FAMCHAIN_DEPLOYMENT"
+            _("--offline needs the deployment file: pass --deployment FILE or set FAMCHAIN_DEPLOYMENT")
         )
     deployment = Deployment.load(s.config.deployment_file)
     mask = section_mask(sections or ["all"])
@@ -488,11 +560,16 @@ def submit(
     if signature is not None:
         doc = with_signature(doc, parse_signature(signature), "patient")
     client = s.client
-    ask(s.yes, "Send transaction: relay a signed consent")
+    ask(s.yes, _("Send transaction: relay a signed consent"))
     done = client.consents.relay(doc)
     typer.echo(
-        f"consent of {done.patient} for {done.grantee} is in force"
-        + (f"; key release {done.bundle_cid}" if done.bundle_cid else "")
+        _("consent of {patient} for {grantee} is in force; key release {cid}").format(
+            patient=done.patient, grantee=done.grantee, cid=done.bundle_cid
+        )
+        if done.bundle_cid
+        else _("consent of {patient} for {grantee} is in force").format(
+            patient=done.patient, grantee=done.grantee
+        )
     )
 
 
@@ -502,9 +579,9 @@ def revoke(s: Session, grantee: Annotated[str, typer.Argument(help="The grantee 
     signature for it you handed out dies."""
     who = address_arg(grantee, "grantee")
     client = s.client
-    ask(s.yes, f"Send transaction: revoke {who}")
+    ask(s.yes, _("Send transaction: revoke {grantee}").format(grantee=who))
     client.consents.revoke(who)
-    typer.echo(f"revoked {who}")
+    typer.echo(_("revoked {grantee}").format(grantee=who))
 
 
 @chain_command(app, "cancel")
@@ -515,9 +592,14 @@ def cancel(
     keyed nonce is consumed on chain)."""
     who = address_arg(grantee, "grantee")
     client = s.client
-    ask(s.yes, f"Send transaction: cancel the outstanding consent signature for {who}")
+    ask(
+        s.yes,
+        _("Send transaction: cancel the outstanding consent signature for {grantee}").format(grantee=who),
+    )
     client.consents.cancel(who)
-    typer.echo(f"cancelled: no consent signature for {who} made before now can be relayed")
+    typer.echo(
+        _("cancelled: no consent signature for {grantee} made before now can be relayed").format(grantee=who)
+    )
 
 
 @chain_command(app, "sync")
@@ -526,12 +608,18 @@ def sync(s: Session, grantee: Annotated[str, typer.Argument(help="A grantee of y
     you signed the consent included)."""
     who = address_arg(grantee, "grantee")
     client = s.client
-    ask(s.yes, f"Send transaction: release keys to {who}")
+    ask(s.yes, _("Send transaction: release keys to {grantee}").format(grantee=who))
     release = client.consents.sync(who)
     if release.bundle_cid is None:
-        typer.echo(f"nothing to release to {who}")
+        typer.echo(_("nothing to release to {grantee}").format(grantee=who))
     else:
-        typer.echo(f"released keys of {release.covered} record(s) to {who} in {release.bundle_cid}")
+        typer.echo(
+            ngettext(
+                "released keys of {n} record to {grantee} in {cid}",
+                "released keys of {n} records to {grantee} in {cid}",
+                release.covered,
+            ).format(n=release.covered, grantee=who, cid=release.bundle_cid)
+        )
     _print_release(release)
 
 
@@ -540,9 +628,9 @@ def refuse(s: Session, grantee: Annotated[str, typer.Argument(help="Who asked fo
     """As the patient: refuse an access request."""
     who = address_arg(grantee, "grantee")
     client = s.client
-    ask(s.yes, f"Send transaction: refuse the request of {who}")
+    ask(s.yes, _("Send transaction: refuse the request of {requester}").format(requester=who))
     client.consents.refuse(who)
-    typer.echo(f"refused the request of {who}")
+    typer.echo(_("refused the request of {requester}").format(requester=who))
 
 
 @chain_command(app, "answer")
@@ -557,18 +645,22 @@ def answer(
     """As the patient: answer an access request, granting exactly what it asks (sections, actions, purpose,
     duration) or refusing it."""
     if grant_it == refuse_it:
-        raise InputError("answer with --grant or --refuse (one of them)")
+        raise InputError(_("answer with --grant or --refuse (one of them)"))
     who = address_arg(requester, "requester")
     client = s.client
     asked = client.consents.request_of(client.address, who)
     if not asked.is_open:
-        raise InputError(f"{who} has no open access request to you: see `famchain consent list`")
+        raise InputError(
+            _("{requester} has no open access request to you: see `{command}`").format(
+                requester=who, command="famchain consent list"
+            )
+        )
     opened = client.consents.request_terms(client.address, who)
     typer.echo(_request_text(_request_row(asked, opened)))
     if refuse_it:
-        ask(s.yes, f"Send transaction: refuse the request of {who}")
+        ask(s.yes, _("Send transaction: refuse the request of {requester}").format(requester=who))
         client.consents.refuse(who)
-        typer.echo(f"refused the request of {who}")
+        typer.echo(_("refused the request of {requester}").format(requester=who))
         return
     from famchain.services.consents import TermsOptions
 
@@ -603,22 +695,47 @@ def list_consents(
     for r in rows:
         grantee = r["grantee"]
         status = client.consortium.practitioner(grantee)
-        where = f" (practitioner of {status.institution})" if int(status.institution, 16) else ""
-        lines.append(f"{grantee}{where}")
+        lines.append(
+            _("{grantee} (practitioner of {institution})").format(
+                grantee=grantee, institution=status.institution
+            )
+            if int(status.institution, 16)
+            else grantee
+        )
         if r["active"]:
             lines.append(
-                f"  consent in force: {', '.join(r['sections'])}; {', '.join(r['actions'])}; purpose "
-                f"{r['purpose'] or '-'}; {until(r['expires_at'], now)}"
+                _("  consent in force: {sections}; {actions}; purpose {purpose}; {until}").format(
+                    sections=sections_label(r["sections"]),
+                    actions=actions_label(r["actions"]),
+                    purpose=_purpose_shown(r["purpose"]),
+                    until=until(r["expires_at"], now),
+                )
             )
         elif r["expires_at"]:
-            lines.append(f"  no consent in force (the last one: {until(r['expires_at'], now)})")
+            lines.append(
+                _("  no consent in force (the last one: {until})").format(until=until(r["expires_at"], now))
+            )
         else:
-            lines.append("  no consent in force")
+            lines.append(_("  no consent in force"))
         if r["request"] is not None:
             lines.append(_request_text(r["request"]))
             if own:
-                lines.append(f"    answer it: famchain consent answer {grantee} --grant   (or --refuse)")
-    typer.echo("\n".join(lines) or f"{who} has granted nothing and has no open request")
+                lines.append(
+                    _("    answer it: {command}   (or --refuse)").format(
+                        command=f"famchain consent answer {grantee} --grant"
+                    )
+                )
+    typer.echo(
+        "\n".join(lines) or _("{patient} has granted nothing and has no open request").format(patient=who)
+    )
+
+
+def _purpose_shown(purpose: str | None) -> str:
+    """A purpose for people: its label, ``committed`` (only its salted hash is known here) in the current
+    language, or ``-``."""
+    if not purpose:
+        return "-"
+    return _("committed") if purpose == "committed" else purpose_label(purpose)
 
 
 def _request_row(asked: Any, opened: dict[str, Any] | None) -> dict[str, Any]:
@@ -634,17 +751,29 @@ def _request_text(request: dict[str, Any]) -> str:
     """An open access request as the patient reads it: what, how, for how long, why, for whom."""
     terms = request["terms"]
     lines = [
-        f"  asks for: {', '.join(request['sections'])} ({', '.join(request['actions'])}) for "
-        f"{span(request['duration'])}"
+        _("  asks for: {sections} ({actions}) for {duration}").format(
+            sections=sections_label(request["sections"]),
+            actions=actions_label(request["actions"]),
+            duration=span(request["duration"]),
+        )
     ]
+    rows: list[tuple[str, str]]
     if isinstance(terms, dict):
-        lines.append(f"    purpose:   {terms.get('purpose') or '-'}")
-        lines.append(f"    recipient: {terms.get('recipient') or '-'}")
+        rows = [
+            (N_("purpose"), _purpose_shown(terms.get("purpose"))),
+            (N_("recipient"), terms.get("recipient") or "-"),
+        ]
         if terms.get("contact"):
-            lines.append(f"    contact:   {terms['contact']}")
-        lines.append(
-            f"    records:   {records_range(int(terms.get('recordsFrom', 0)), int(terms.get('recordsUntil', 0)))}"
+            rows.append((N_("contact"), str(terms["contact"])))
+        rows.append(
+            (
+                N_("records"),
+                records_range(int(terms.get("recordsFrom", 0)), int(terms.get("recordsUntil", 0))),
+            )
         )
     else:
-        lines.append("    purpose:   sealed to the patient (list with the patient's keystore to read it)")
-    return "\n".join(lines)
+        rows = [
+            (N_("purpose"), _("sealed to the patient (list with the patient's keystore to read it)")),
+            (N_("recipient"), "-"),
+        ]
+    return "\n".join([*lines, *labelled(rows, "    ")])

@@ -7,7 +7,25 @@ from typing import Annotated, Any
 import typer
 
 from famchain.cli._context import Json, Session, address_arg, chain_command, days_to_seconds, emit
+from famchain.cli._output import name_of, table
 from famchain.cli._when import ask, until
+from famchain.i18n import N_, _
+
+#: What a guardian may do, for people (the wire names stay the `--scope` words and the `--json` values).
+SCOPE_LABELS = {
+    "consent": N_("consents"),
+    "agreement": N_("agreements"),
+    "records": N_("medical records"),
+    "emergency": N_("emergencies"),
+    "read": N_("reading"),
+    "profile": N_("basic information"),
+}
+
+
+def scopes_label(names: list[str]) -> str:
+    """Guardian scope names for people, comma-separated in the current language (``-`` for none)."""
+    return _(", ").join(_(SCOPE_LABELS.get(name, name)) for name in names) or "-"
+
 
 app = typer.Typer(help="Guardians: who may act for a resident, in what, until when.", no_args_is_help=True)
 
@@ -36,9 +54,19 @@ def appoint(
     client = s.client
     now = client.now()
     expires = now + days_to_seconds(days, "--days")
-    ask(s.yes, f"Send transaction: appoint {who} as your guardian ({', '.join(scope_names(mask))})")
+    scopes = scopes_label(scope_names(mask))
+    ask(
+        s.yes,
+        _("Send transaction: appoint {guardian} as your guardian ({scopes})").format(
+            guardian=who, scopes=scopes
+        ),
+    )
     client.guardians.appoint(who, mask, expires, dependent=dependent)
-    typer.echo(f"{who} is your guardian for {', '.join(scope_names(mask))} {until(expires, now)}")
+    typer.echo(
+        _("{guardian} is your guardian for {scopes} {until}").format(
+            guardian=name_of(who), scopes=scopes, until=until(expires, now)
+        )
+    )
 
 
 @chain_command(app, "remove")
@@ -53,9 +81,18 @@ def remove(
     client = s.client
     who = address_arg(resident, "resident") if resident is not None else client.address
     target = address_arg(guardian, "guardian") if guardian else client.address
-    ask(s.yes, f"Send transaction: end the guardianship of {target} for {who}")
+    ask(
+        s.yes,
+        _("Send transaction: end the guardianship of {guardian} for {resident}").format(
+            guardian=target, resident=who
+        ),
+    )
     client.guardians.remove(target, who)
-    typer.echo(f"{target} is no longer a guardian of {who}")
+    typer.echo(
+        _("{guardian} is no longer a guardian of {resident}").format(
+            guardian=name_of(target), resident=name_of(who)
+        )
+    )
 
 
 @chain_command(app, "list")
@@ -78,9 +115,22 @@ def list_guardians(
         }
         for g in guardians
     ]
-    human = "\n".join(
-        f"{r['guardian']}  {'active' if r['active'] else 'inactive':8} {','.join(r['scope']) or '-'}  "
-        f"{until(r['expires_at'], now)}" + ("  (dependent)" if r["dependent"] else "")
-        for r in rows
+    if as_json:
+        emit({"resident": who, "guardians": rows}, True)
+        return
+    if not rows:
+        typer.echo(_("{resident} has no guardians").format(resident=name_of(who)))
+        return
+    table(
+        [N_("guardian"), N_("standing"), N_("scope"), N_("until")],
+        [
+            [
+                name_of(r["guardian"]),
+                (_("active") if r["active"] else _("inactive"))
+                + (_(" (dependent)") if r["dependent"] else ""),
+                scopes_label(r["scope"]),
+                until(r["expires_at"], now),
+            ]
+            for r in rows
+        ],
     )
-    emit({"resident": who, "guardians": rows}, as_json, human or f"{who} has no guardians")

@@ -26,8 +26,10 @@ from famchain.cli._context import (
     write_private,
 )
 from famchain.cli._errors import CliError
+from famchain.cli._output import section_label, sections_label
 from famchain.cli._when import ask, until
 from famchain.errors import FamchainError, InputError
+from famchain.i18n import N_, _, ngettext
 from famchain.records.sections import SECTION_NAMES, section_names
 from famchain.settings import DEFAULT_RPC
 
@@ -93,13 +95,15 @@ def submit(
 
     who = address_arg(patient, "patient")
     if (file is None) == (fhir_bundle is None):
-        raise InputError("give the record as --file RECORD.json or --fhir BUNDLE.json (one of them)")
+        raise InputError(_("give the record as --file RECORD.json or --fhir BUNDLE.json (one of them)"))
     if fhir_bundle is None and (strict or encounter is not None):
-        raise InputError("--strict and --encounter go with --fhir")
+        raise InputError(_("--strict and --encounter go with --fhir"))
     mapped: dict[str, Any] | None = None
     if fhir_bundle is not None:
         if attach:
-            raise InputError("--attach does not combine with --fhir: put files in DocumentReference entries")
+            raise InputError(
+                _("--attach does not combine with --fhir: put files in DocumentReference entries")
+            )
         from famchain import fhir
 
         imported = fhir.load_bundle(fhir_bundle, strict=strict, encounter=encounter)
@@ -110,7 +114,7 @@ def submit(
         assert file is not None
         content = load_record(file, attach)
     chosen = parse_kind(kind, "--kind") if kind is not None else None
-    s.confirm(f"anchor a record on the card of {who}")
+    s.confirm(_("anchor a record on the card of {patient}").format(patient=who))
     client = s.client
     before = {e.record_id for e in client.records.pending()}
     try:
@@ -122,13 +126,23 @@ def submit(
         raise
     extra = len(done.report.anchored) + len(done.report.already) - 1
     if extra > 0:
-        info(f"also anchored {extra} earlier queued record(s)")
+        info(
+            ngettext(
+                "also anchored {n} earlier queued record", "also anchored {n} earlier queued records", extra
+            ).format(n=extra)
+        )
     _late(done.report)
     entry = done.entry
     out = _entry_json(entry)
     if mapped is not None:
         out["fhir"] = mapped
-    emit(out, as_json, f"record {entry.record_id} anchored in block {entry.block} ({entry.cid})")
+    emit(
+        out,
+        as_json,
+        _("record {record} anchored in block {block} ({cid})").format(
+            record=entry.record_id, block=entry.block, cid=entry.cid
+        ),
+    )
 
 
 def _record(s: Session, value: str, *, own: bool = False) -> Any:
@@ -141,9 +155,17 @@ def _late(report: Any) -> None:
     for late in report.late_releases:
         records = ", ".join(str(r) for r in late.record_ids)
         if late.error is None:
-            info(f"released record(s) {records} to {late.grantee} (entitled since they were sealed)")
+            info(
+                _("released record(s) {records} to {grantee} (entitled since they were sealed)").format(
+                    records=records, grantee=late.grantee
+                )
+            )
         else:
-            info(f"could not release record(s) {records} to {late.grantee}: {late.error}")
+            info(
+                _("could not release record(s) {records} to {grantee}: {error}").format(
+                    records=records, grantee=late.grantee, error=late.error
+                )
+            )
 
 
 @chain_command(record_app, "list")
@@ -173,12 +195,21 @@ def list_records(
         for r in card
     ]
     lines = [
-        f"{r.index:>4}  {r.record_id}  by {r.author}  {','.join(section_names(r.sections))}"
-        + (f"  (update of {r.previous})" if r.is_update else "")
+        _("{index}  {record}  by {author}  {sections}").format(
+            index=f"{r.index:>4}",
+            record=r.record_id,
+            author=r.author,
+            sections=sections_label(section_names(r.sections)),
+        )
+        + (_("  (update of {previous})").format(previous=r.previous) if r.is_update else "")
         + _deletion_note(state, r.record_id)
         for r in card
     ]
-    emit({"patient": who, "records": rows}, as_json, "\n".join(lines) or f"{who} has no records")
+    emit(
+        {"patient": who, "records": rows},
+        as_json,
+        "\n".join(lines) or _("{patient} has no records").format(patient=who),
+    )
 
 
 def _deletion_note(state: Any, record_id: Any) -> str:
@@ -186,7 +217,7 @@ def _deletion_note(state: Any, record_id: Any) -> str:
     if erased is not None:
         return f"  [{erased.phrase}]"
     reason = state.skip_reason(record_id)
-    return f"  [{reason}: only the patient reads it]" if reason else ""
+    return _("  [{reason}: only the patient reads it]").format(reason=reason) if reason else ""
 
 
 @chain_command(record_app, "read")
@@ -225,14 +256,27 @@ def read(
                 write_private(output / "attachments.json", canonical_json(index).decode())
                 continue
             write_private(output / f"{name}.json", canonical_json(value).decode())
-        for file_name, _, data in files:
+        for file_name, _media, data in files:
             write_bytes(output / file_name, data)
-        info(f"wrote {len(result.sections)} section(s) and {len(files)} attachment(s) to {output}")
-    lines = [f"record {record} by {result.anchor.author} for {result.anchor.patient}"]
+        info(
+            _("wrote {sections} section(s) and {files} attachment(s) to {output}").format(
+                sections=len(result.sections), files=len(files), output=output
+            )
+        )
+    lines = [
+        _("record {record} by {author} for {patient}").format(
+            record=record, author=result.anchor.author, patient=result.anchor.patient
+        )
+    ]
     for name, value in result.sections.items():
-        shown = _without_fhir(value) if name != "attachments" else [f"{f} ({media})" for f, media, _ in files]
-        lines.append(f"  {name}: {json.dumps(shown, ensure_ascii=False)}")
-    lines += [f"  {name}: withheld ({why})" for name, why in result.withheld.items()]
+        shown = (
+            _without_fhir(value) if name != "attachments" else [f"{f} ({media})" for f, media, _b in files]
+        )
+        lines.append(f"  {section_label(name)}{_(': ')}{json.dumps(shown, ensure_ascii=False)}")
+    lines += [
+        _("  {section}: withheld ({why})").format(section=section_label(name), why=why)
+        for name, why in result.withheld.items()
+    ]
     emit(result.to_json(), as_json, "\n".join(lines))
 
 
@@ -257,11 +301,15 @@ def share(
     who = address_arg(to, "--to")
     record_id = _record(s, record)
     client = s.client
-    s.confirm(f"release record {record_id} to {who}")
+    s.confirm(_("release record {record} to {reader}").format(record=record_id, reader=who))
     release = client.records.share(record_id, who)
     typer.echo(
-        f"released {', '.join(section_names(release.sections))} of record {record_id} to {who} "
-        f"in {release.bundle_cid}"
+        _("released {sections} of record {record} to {reader} in {cid}").format(
+            sections=sections_label(section_names(release.sections)),
+            record=record_id,
+            reader=who,
+            cid=release.bundle_cid,
+        )
     )
 
 
@@ -283,22 +331,28 @@ def erase(
     proof comes from the verified card). Member stores then delete its sealed bytes (`famchain ipfs
     sync-erasures`)."""
     if (record is None) == (not due) or (due and patient is None):
-        raise InputError("give a RECORD id, or --due with --patient")
+        raise InputError(_("give a RECORD id, or --due with --patient"))
     client = s.client
     if due:
         assert patient is not None
         chosen = [r.record_id for r in client.records.erasable(address_arg(patient, "patient"))]
         if not chosen:
-            typer.echo("no record of that patient is due for erasure")
+            typer.echo(_("no record of that patient is due for erasure"))
             return
     else:
         chosen = [_record(s, str(record))]
-    s.confirm(f"erase {len(chosen)} record(s)" if due else f"erase record {chosen[0]}")
+    s.confirm(
+        ngettext("erase {n} record", "erase {n} records", len(chosen)).format(n=len(chosen))
+        if due
+        else _("erase record {record}").format(record=chosen[0])
+    )
     for record_id in chosen:
         tx = client.records.erase(record_id)
         typer.echo(
-            f"record {record_id} erased in block {tx.block}: member stores delete its sealed bytes on the "
-            "RecordErased event"
+            _(
+                "record {record} erased in block {block}: member stores delete its sealed bytes on the "
+                "RecordErased event"
+            ).format(record=record_id, block=tx.block)
         )
 
 
@@ -315,20 +369,26 @@ def copies(
 
     for url in store:
         if urlsplit(url).scheme not in ("http", "https"):
-            raise InputError(f"--store {url!r} is not an http:// or https:// gateway URL")
+            raise InputError(
+                _("--store {url} is not an http:// or https:// gateway URL").format(url=repr(url))
+            )
     # Signed when a keystore is given: a gated gateway answers only the accounts it serves (members, patient).
     asker = s.client if s.config.keystore else s.reader
     found = asker.records.copies(_record(s, record), store)
     lines = [f"{a.store}: {a.detail}" for a in found.answers]
-    state = "erased" if found.erased else "not erased"
-    summary = (
-        f"record {found.record_id} ({state}): {found.holding} of {len(found.answers)} store(s) hold a copy"
+    state = _("erased") if found.erased else _("not erased")
+    summary = _("record {record} ({state}): {holding} of {stores} store(s) hold a copy").format(
+        record=found.record_id, state=state, holding=found.holding, stores=len(found.answers)
     )
     if found.unknown:
-        summary += f", {found.unknown} could not be asked"
+        summary += _(", {unknown} could not be asked").format(unknown=found.unknown)
     emit(found.to_json(), as_json, "\n".join([*lines, summary]))
     if found.erased and found.holding:
-        raise CliError(f"erasure incomplete: {found.holding} store(s) still hold record {found.record_id}")
+        raise CliError(
+            _("erasure incomplete: {holding} store(s) still hold record {record}").format(
+                holding=found.holding, record=found.record_id
+            )
+        )
 
 
 def _attachment_files(value: Any) -> list[tuple[str, str, bytes]]:
@@ -353,7 +413,9 @@ def _attachment_files(value: Any) -> list[tuple[str, str, bytes]]:
             out.append((name, str(item.get("media_type", "")), base64.b64decode(item["data"], validate=True)))
     except (KeyError, TypeError, AttributeError, ValueError) as exc:
         raise InputError(
-            f"the record's attachments section is malformed ({type(exc).__name__}: {exc})"
+            _("the record's attachments section is malformed ({error})").format(
+                error=f"{type(exc).__name__}: {exc}"
+            )
         ) from None
     return out
 
@@ -376,12 +438,18 @@ def update(
 
     if approval is not None:
         signed = read_json(approval)
-        s.confirm(f"anchor the approved update {signed.get('record')}")  # before the outbox changes
+        s.confirm(
+            _("anchor the approved update {record}").format(record=signed.get("record"))
+        )  # before the outbox changes
         entry = s.client.records.anchor_approved(signed)
-        typer.echo(f"update {entry.record_id} anchored (new version of {entry.previous})")
+        typer.echo(
+            _("update {record} anchored (new version of {previous})").format(
+                record=entry.record_id, previous=entry.previous
+            )
+        )
         return
     if record is None or file is None:
-        raise InputError("give RECORD_ID and --file to prepare an update, or --approval FILE to relay one")
+        raise InputError(_("give RECORD_ID and --file to prepare an update, or --approval FILE to relay one"))
     from dataclasses import replace
 
     from famchain.records.model import parse_kind
@@ -393,9 +461,15 @@ def update(
     entry = prepared.entry
     path = output or Path(f"approval-{str(entry.record_id)[:10]}.json")
     write_private(path, json.dumps(prepared.request, indent=2) + "\n")
-    typer.echo(f"new version {entry.record_id} sealed and stored; approval request written to {path}")
+    typer.echo(
+        _("new version {record} sealed and stored; approval request written to {file}").format(
+            record=entry.record_id, file=path
+        )
+    )
     info(
-        f"the patient signs it with `famchain record approve {path}`; then run `famchain record update --approval {path}`"
+        _("the patient signs it with `{approve}`; then run `{relay}`").format(
+            approve=f"famchain record approve {path}", relay=f"famchain record update --approval {path}"
+        )
     )
 
 
@@ -436,7 +510,11 @@ def approve(
     if signature is not None:
         signed = with_signature(request, parse_signature(signature), "patient")
         write_private(target, json.dumps(signed, indent=2) + "\n")
-        typer.echo(f"approval of update {signed.get('record')} signed in a wallet; signed file {target}")
+        typer.echo(
+            _("approval of update {record} signed in a wallet; signed file {file}").format(
+                record=signed.get("record"), file=target
+            )
+        )
         return
     config = settings(
         rpc_url=rpc_url,
@@ -447,8 +525,10 @@ def approve(
     )
     if not config.keystore:
         raise InputError(
-            "no account: pass --keystore FILE_OR_ADDRESS or set FAMCHAIN_KEYSTORE (or --print-typed-data to "
-            "sign in a wallet)"
+            _(
+                "no account: pass --keystore FILE_OR_ADDRESS or set FAMCHAIN_KEYSTORE (or --print-typed-data "
+                "to sign in a wallet)"
+            )
         )
     s = Session(config)
     signed = approve_request(bytes(s.account.key), request)  # refuses a malformed request or another signer
@@ -458,31 +538,52 @@ def approve(
         typer.echo(_unchecked_change(typed, exc))
     else:
         typer.echo(_change_text(change))
-    ask(yes, f"Sign the approval of this amendment of record {typed['message'].get('previous')}")
+    ask(
+        yes,
+        _("Sign the approval of this amendment of record {record}").format(
+            record=typed["message"].get("previous")
+        ),
+    )
     write_private(target, json.dumps(signed, indent=2) + "\n")
     message = signed["typed_data"]["message"]
-    typer.echo(f"approved update {signed['record']} of record {message['previous']}; signed file {target}")
+    typer.echo(
+        _("approved update {record} of record {previous}; signed file {file}").format(
+            record=signed["record"], previous=message["previous"], file=target
+        )
+    )
 
 
 def _change_text(change: Any) -> str:
     """An amendment as the patient reads it before signing."""
-    lines = [f"update {change.record_id} of record {change.previous} changes:"]
+
+    def shown(value: Any) -> str:
+        return json.dumps(_without_fhir(value), ensure_ascii=False)
+
+    lines = [
+        _("update {record} of record {previous} changes:").format(
+            record=change.record_id, previous=change.previous
+        )
+    ]
     for name in change.added:
         lines.append(
-            f"  + {name} (added): {json.dumps(_without_fhir(change.after[name]), ensure_ascii=False)}"
+            _("  + {section} (added): {content}").format(
+                section=section_label(name), content=shown(change.after[name])
+            )
         )
     for name in change.removed:
         lines.append(
-            f"  - {name} (removed): {json.dumps(_without_fhir(change.before[name]), ensure_ascii=False)}"
+            _("  - {section} (removed): {content}").format(
+                section=section_label(name), content=shown(change.before[name])
+            )
         )
     for name in change.altered:
-        lines.append(f"  ~ {name} (altered)")
-        lines.append(f"      before: {json.dumps(_without_fhir(change.before[name]), ensure_ascii=False)}")
-        lines.append(f"      after:  {json.dumps(_without_fhir(change.after[name]), ensure_ascii=False)}")
+        lines.append(_("  ~ {section} (altered)").format(section=section_label(name)))
+        lines.append(_("      before: {content}").format(content=shown(change.before[name])))
+        lines.append(_("      after:  {content}").format(content=shown(change.after[name])))
     if change.kept:
-        lines.append(f"  = unchanged: {', '.join(change.kept)}")
+        lines.append(_("  = unchanged: {sections}").format(sections=sections_label(change.kept)))
     if not (change.added or change.removed or change.altered):
-        lines.append("  nothing: the new version holds the same sections with the same content")
+        lines.append(_("  nothing: the new version holds the same sections with the same content"))
     return "\n".join(lines)
 
 
@@ -492,9 +593,8 @@ def _unchecked_change(typed: dict[str, Any], error: Exception) -> str:
         sections = section_names(int(typed["message"]["sections"]))
     except (KeyError, TypeError, ValueError):
         sections = []
-    return (
-        f"the two versions could not be compared ({error}); the new version holds: "
-        f"{', '.join(sections) or '?'}"
+    return _("the two versions could not be compared ({error}); the new version holds: {sections}").format(
+        error=error, sections=sections_label(sections) if sections else "?"
     )
 
 
@@ -521,17 +621,21 @@ def pending(
         request = read_json(file)
         message = check_request(request)["message"]
         if str(message.get("patient", "")).lower() != me.lower():
-            raise InputError(f"{file}: this approval request is for {message.get('patient')}, not you ({me})")
+            raise InputError(
+                _("{file}: this approval request is for {patient}, not you ({me})").format(
+                    file=file, patient=message.get("patient"), me=me
+                )
+            )
         new = client.records.resolve(str(request.get("record")))
         deadline = int(message.get("deadline", 0))
         if new in set(client.history.record_ids(me)):
-            state = "anchored"
+            state = N_("anchored")
         elif "signature" in request:
-            state = "signed"
+            state = N_("signed")
         elif deadline < now:
-            state = "expired"
+            state = N_("expired")
         else:
-            state = "awaiting your approval"
+            state = N_("awaiting your approval")
         rows.append(
             {
                 "file": str(file),
@@ -543,23 +647,37 @@ def pending(
                 "state": state,
             }
         )
-        lines.append(
-            f"{file}: update {new} of record {message.get('previous')} by {message.get('author')} "
-            f"({', '.join(rows[-1]['sections'])}): {state}"
-            + (
-                f", sign {until(deadline, now)}: famchain record approve {file}"
-                if state == "awaiting your approval"
-                else ""
-            )
+        line = _("{file}: update {record} of record {previous} by {author} ({sections}): {state}").format(
+            file=file,
+            record=new,
+            previous=message.get("previous"),
+            author=message.get("author"),
+            sections=sections_label(rows[-1]["sections"]),
+            state=_(state),
         )
+        if state == "awaiting your approval":
+            line += _(", sign {until}: {command}").format(
+                until=until(deadline, now), command=f"famchain record approve {file}"
+            )
+        lines.append(line)
     for entry in client.records.pending():
         if entry.state is OutboxState.AWAITING_APPROVAL:
             rows.append({**_entry_json(entry), "file": None, "state": "awaiting the patient's approval"})
             lines.append(
-                f"update {entry.record_id} of record {entry.previous} for {entry.patient} "
-                f"({', '.join(section_names(entry.sections))}): awaiting the patient's approval"
+                _(
+                    "update {record} of record {previous} for {patient} ({sections}): awaiting the patient's approval"
+                ).format(
+                    record=entry.record_id,
+                    previous=entry.previous,
+                    patient=entry.patient,
+                    sections=sections_label(section_names(entry.sections)),
+                )
             )
-    emit({"account": me, "pending": rows}, as_json, "\n".join(lines) or "no amendment awaits an approval")
+    emit(
+        {"account": me, "pending": rows},
+        as_json,
+        "\n".join(lines) or _("no amendment awaits an approval"),
+    )
 
 
 @chain_command(outbox_app, "flush")
@@ -575,7 +693,11 @@ def flush(
     client = s.client
     ready = [e for e in client.records.pending() if e.state is not OutboxState.AWAITING_APPROVAL]
     if ready:
-        s.confirm(f"store and anchor {len(ready)} queued record(s)")
+        s.confirm(
+            ngettext(
+                "store and anchor {n} queued record", "store and anchor {n} queued records", len(ready)
+            ).format(n=len(ready))
+        )
     report = client.records.flush(strategy=Strategy.BATCHED if batch else Strategy.PIPELINED)
     _late(report)
     out = {
@@ -585,15 +707,24 @@ def flush(
         "failed": [{**_entry_json(f.entry), "error": str(f.error)} for f in report.failed],
         "transactions": report.transactions,
     }
-    human = (
-        f"anchored {len(report.anchored)} in {report.transactions} transaction(s); "
-        f"{len(report.already)} were already on chain; {len(report.waiting_approval)} await approval; "
-        f"{len(report.failed)} failed"
+    human = _(
+        "anchored {anchored} in {transactions} transaction(s); {already} were already on chain; {waiting} await "
+        "approval; {failed} failed"
+    ).format(
+        anchored=len(report.anchored),
+        transactions=report.transactions,
+        already=len(report.already),
+        waiting=len(report.waiting_approval),
+        failed=len(report.failed),
     )
     emit(out, as_json, human)
     if report.failed:
         first = report.failed[0]
-        raise CliError(f"{len(report.failed)} record(s) not anchored; {first.entry.record_id}: {first.error}")
+        raise CliError(
+            _("{n} record(s) not anchored; {record}: {error}").format(
+                n=len(report.failed), record=first.entry.record_id, error=first.error
+            )
+        )
 
 
 @chain_command(outbox_app, "list")
@@ -601,7 +732,7 @@ def list_outbox(s: Session, as_json: Json = False) -> None:
     """Records not yet anchored."""
     entries = s.client.records.pending()
     lines = [f"{e.record_id}  {e.state.value:18} {e.patient}  {e.last_error}" for e in entries]
-    emit([_entry_json(e) for e in entries], as_json, "\n".join(lines) or "outbox is empty")
+    emit([_entry_json(e) for e in entries], as_json, "\n".join(lines) or _("outbox is empty"))
 
 
 @chain_command(outbox_app, "drop")
@@ -611,11 +742,13 @@ def drop(s: Session, record: Annotated[str, typer.Argument(help="Record id of a 
 
     record_id = _record(s, record, own=True)
     client = s.client
-    s.confirm(f"drop queued record {record_id}")
+    s.confirm(_("drop queued record {record}").format(record=record_id))
     entry = client.records.drop(record_id)
     if entry.state is OutboxState.ANCHORED:
         typer.echo(
-            f"record {record_id} is already on the card (block {entry.block}); marked done, not dropped"
+            _("record {record} is already on the card (block {block}); marked done, not dropped").format(
+                record=record_id, block=entry.block
+            )
         )
     else:
-        typer.echo(f"dropped queued record {record_id}")
+        typer.echo(_("dropped queued record {record}").format(record=record_id))

@@ -18,8 +18,10 @@ from famchain.cli._context import (
     info,
     read_json,
 )
+from famchain.cli._output import fields, name_of, sections_label
 from famchain.cli._when import ask, span, until
 from famchain.errors import AccessDeniedError, InputError
+from famchain.i18n import N_, _, ngettext
 from famchain.records.profile import load_profile
 from famchain.records.sections import action_mask, action_names, section_mask, section_names
 
@@ -55,11 +57,11 @@ def _profile_input(
     """The basic information from --profile or --fhir-patient (None after --list-identifiers printed them)."""
     if (profile is None) == (fhir_patient is None):
         raise InputError(
-            "give the basic information as --profile PROFILE.json or --fhir-patient FILE (one of them)"
+            _("give the basic information as --profile PROFILE.json or --fhir-patient FILE (one of them)")
         )
     if profile is not None:
         if keep or list_identifiers:
-            raise InputError("--keep-identifier and --list-identifiers go with --fhir-patient")
+            raise InputError(_("--keep-identifier and --list-identifiers go with --fhir-patient"))
         return load_profile(profile)
     assert fhir_patient is not None
     from famchain import fhir
@@ -90,10 +92,18 @@ def register(
         return
     client = s.client
     if client.residents.is_registered(client.address):
-        raise InputError(f"{client.address} is already registered; use `resident update-profile`")
-    ask(s.yes, f"Send transaction: register resident {client.address}")
+        raise InputError(
+            _("{resident} is already registered; use `resident update-profile`").format(
+                resident=client.address
+            )
+        )
+    ask(s.yes, _("Send transaction: register resident {resident}").format(resident=client.address))
     done = client.residents.register(data)
-    typer.echo(f"registered {done.resident}; sealed basic information {done.profile_cid}")
+    typer.echo(
+        _("registered {resident}; sealed basic information {cid}").format(
+            resident=name_of(done.resident), cid=done.profile_cid
+        )
+    )
 
 
 @chain_command(resident_app, "update-profile")
@@ -109,9 +119,12 @@ def update_profile(
     if data is None:
         return
     client = s.client
-    ask(s.yes, "Send transaction: update basic information")
+    ask(s.yes, _("Send transaction: update basic information"))
     done = client.residents.update_profile(data)
-    typer.echo(f"basic information updated: {done.profile_cid}")
+    typer.echo(_("basic information updated: {cid}").format(cid=done.profile_cid))
+
+
+NO_KEYSTORE = N_("basic information: pass --keystore (the resident's or their family doctor's) to read it")
 
 
 @chain_command(resident_app, "show")
@@ -125,7 +138,7 @@ def show(
     client = s.client if s.config.keystore else s.reader  # a public lookup needs no keystore
     shown = client.residents.show(who)
     if not shown.registered:
-        raise InputError(f"{who} is not a registered resident")
+        raise InputError(_("{resident} is not a registered resident").format(resident=who))
     out: dict[str, Any] = {
         "resident": who,
         "encryption_key": "0x" + shown.encryption_key.hex(),
@@ -135,19 +148,29 @@ def show(
     }
     if not s.config.keystore:
         out["basic_information"] = None
-        out["withheld"] = (
-            "basic information: pass --keystore (the resident's or their family doctor's) to read it"
-        )
+        out["withheld"] = NO_KEYSTORE  # --json keeps the English sentence
     else:
         try:
             out["basic_information"] = client.residents.read_profile(who)
         except AccessDeniedError as exc:
             out["basic_information"] = None
             out["withheld"] = str(exc)
-    lines = [f"{k}: {'none' if v is None else v}" for k, v in out.items() if k not in ("basic_information",)]
+    if as_json:
+        emit(out, True)
+        return
+    doctor = shown.family_doctor
+    rows = [
+        (N_("resident"), name_of(who)),
+        (N_("encryption key"), out["encryption_key"]),
+        (N_("basic information"), out["profile_cid"] or _("none")),
+        (N_("family doctor"), name_of(doctor) if doctor else _("none")),
+        (N_("card"), _("locked (deletion requested)") if shown.locked else _("not locked")),
+    ]
+    if "withheld" in out:
+        rows.append((N_("withheld"), _(NO_KEYSTORE) if not s.config.keystore else out["withheld"]))
+    fields(rows)
     for key, value in (out.get("basic_information") or {}).items():
-        lines.append(f"  {key}: {value}")
-    emit(out, as_json, "\n".join(lines))
+        typer.echo(f"  {key}: {value}")
 
 
 @chain_command(resident_app, "delete-request")
@@ -163,31 +186,48 @@ def delete_request(
     """As the resident: ask that a record (or your whole card) be erased once its retention period is over
     (PIPL art. 47). Irrevocable; a whole-card request also ends your agreement and locks the card."""
     if (record is None) == (not card):
-        raise InputError("give a RECORD id or --card (one of them)")
+        raise InputError(_("give a RECORD id or --card (one of them)"))
     client = s.client
     target = client.records.resolve(record, client.address) if record is not None else None
     ask(
         s.yes,
-        "Send transaction: request deletion of "
-        + (f"record {target} and its other versions" if target is not None else "your whole card (locks it)"),
+        _("Send transaction: request deletion of record {record} and its other versions").format(
+            record=target
+        )
+        if target is not None
+        else _("Send transaction: request deletion of your whole card (locks it)"),
     )
     if target is None:
         done = client.residents.request_deletion(None)
         typer.echo(
-            f"deletion of every record of your card requested on {_day(done.requested_at)} (the card is locked "
-            "now); each record is erased once its retention period is over"
+            _(
+                "deletion of every record of your card requested on {date} (the card is locked now); each "
+                "record is erased once its retention period is over"
+            ).format(date=_day(done.requested_at))
         )
     else:
         sent = client.residents.request_record_deletion(target)
         if not sent:
-            typer.echo(f"deletion of record {target} was requested already")
+            typer.echo(_("deletion of record {record} was requested already").format(record=target))
         for request in sent:
             typer.echo(
-                f"deletion of record {request.record_id} requested on {_day(request.requested_at)}: locked now "
-                "(only you can read it); erased once its retention period is over"
+                _(
+                    "deletion of record {record} requested on {date}: locked now (only you can read it); "
+                    "erased once its retention period is over"
+                ).format(record=request.record_id, date=_day(request.requested_at))
             )
     for end in client.records.retention_ends(client.address, target):
-        info(f"  record {end.record_id}: {end.kind.label}, kept until {_day(end.ends_at)}")
+        info(
+            _("  record {record}: {kind}, kept until {date}").format(
+                record=end.record_id,
+                kind=_(KIND_LABELS.get(end.kind.label, end.kind.label)),
+                date=_day(end.ends_at),
+            )
+        )
+
+
+#: Record kinds (they choose the retention), for people; ``--kind`` and ``--json`` keep the wire names.
+KIND_LABELS = {"outpatient": N_("outpatient"), "inpatient": N_("inpatient")}
 
 
 def _day(timestamp: int) -> str:
@@ -198,9 +238,15 @@ def _day(timestamp: int) -> str:
 
 def _released(release: Any, doctor: str) -> None:
     if release is not None and release.bundle_cid is not None:
-        info(f"released keys of {release.covered} sealed object(s) to {doctor} (bundle {release.bundle_cid})")
+        info(
+            ngettext(
+                "released keys of {n} sealed object to {doctor} (bundle {cid})",
+                "released keys of {n} sealed objects to {doctor} (bundle {cid})",
+                release.covered,
+            ).format(n=release.covered, doctor=name_of(doctor) if doctor else "-", cid=release.bundle_cid)
+        )
     for skipped in getattr(release, "skipped", ()):
-        info(f"skipped record {skipped.record_id}: {skipped.reason}")
+        info(_("skipped record {record}: {reason}").format(record=skipped.record_id, reason=skipped.reason))
 
 
 @chain_command(agreement_app, "propose")
@@ -218,11 +264,16 @@ def propose(
     mask, acts = section_mask(sections), action_mask(actions)
     term = days_to_seconds(term_days, "--term-days")
     client = s.client
-    ask(s.yes, f"Send transaction: propose an agreement with {other}")
+    ask(s.yes, _("Send transaction: propose an agreement with {other}").format(other=other))
     client.agreements.propose(other, mask, acts, term)
     typer.echo(
-        f"proposed to {other}: {', '.join(section_names(mask))}; {', '.join(action_names(acts))}; for "
-        f"{span(term)}; they accept it with `famchain agreement accept {client.address}`"
+        _("proposed to {other}: {sections}; {actions}; for {term}; they accept it with `{command}`").format(
+            other=other,
+            sections=sections_label(section_names(mask)),
+            actions=actions_label(action_names(acts)),
+            term=span(term),
+            command=f"famchain agreement accept {client.address}",
+        )
     )
 
 
@@ -237,15 +288,22 @@ def withdraw(
     me = client.address
     found = [w for w in client.agreements.involving(me) if other in (w.resident, w.doctor)]
     if not found:
-        raise InputError(f"no agreement proposal between you ({me}) and {other} is waiting")
+        raise InputError(
+            _("no agreement proposal between you ({me}) and {other} is waiting").format(me=me, other=other)
+        )
     typer.echo(_proposal_text(found[0], client.now()))
-    verb = "withdraw" if found[0].proposer == me else "refuse"
-    ask(s.yes, f"Send transaction: {verb} this proposal")
+    mine = found[0].proposer == me
+    ask(
+        s.yes,
+        _("Send transaction: withdraw this proposal")
+        if mine
+        else _("Send transaction: refuse this proposal"),
+    )
     client.agreements.withdraw(other)
     typer.echo(
-        f"proposal withdrawn: {other} can no longer accept it"
-        if verb == "withdraw"
-        else f"proposal of {other} refused"
+        _("proposal withdrawn: {other} can no longer accept it").format(other=other)
+        if mine
+        else _("proposal of {other} refused").format(other=other)
     )
 
 
@@ -257,9 +315,13 @@ def accept(s: Session, counterparty: Annotated[str, typer.Argument(help="Who pro
     client = s.client
     waiting = client.agreements.waiting(other)  # refuses a missing proposal before asking
     typer.echo(_proposal_text(waiting, client.now(), accepting=True))
-    ask(s.yes, f"Send transaction: accept the agreement proposed by {other}")
+    ask(s.yes, _("Send transaction: accept the agreement proposed by {other}").format(other=other))
     done = client.agreements.accept(other)
-    typer.echo(f"agreement in force between resident {done.resident} and doctor {done.doctor}")
+    typer.echo(
+        _("agreement in force between resident {resident} and doctor {doctor}").format(
+            resident=name_of(done.resident), doctor=name_of(done.doctor)
+        )
+    )
     _released(done.release, done.doctor)
 
 
@@ -279,15 +341,47 @@ def _proposal_json(waiting: Any) -> dict[str, Any]:
 def _proposal_text(waiting: Any, now: int, *, accepting: bool = False) -> str:
     """A pending proposal as people read it: who, what, for how long, until when it can be accepted."""
     p = waiting.proposal
-    side = "the resident" if waiting.proposer == waiting.resident else "the doctor"
-    lines = [
-        f"proposal by {side} {waiting.proposer}: resident {waiting.resident}, family doctor {waiting.doctor}",
-        f"  sections: {', '.join(section_names(p.sections))}",
-        f"  actions:  {', '.join(action_names(p.actions))}",
-        f"  term:     {span(p.term)}" + (f" (in force {until(now + p.term, now)})" if accepting else ""),
-        f"  open:     {until(p.expiresAt, now)} for acceptance",
+    by = (
+        _("proposal by the resident {proposer}: resident {resident}, family doctor {doctor}")
+        if waiting.proposer == waiting.resident
+        else _("proposal by the doctor {proposer}: resident {resident}, family doctor {doctor}")
+    )
+    term = span(p.term)
+    if accepting:
+        term = _("{term} (in force {until})").format(term=term, until=until(now + p.term, now))
+    rows = [
+        (_("sections"), sections_label(section_names(p.sections))),
+        (_("actions"), actions_label(action_names(p.actions))),
+        (_("term"), term),
+        (_("open"), _("{until} for acceptance").format(until=until(p.expiresAt, now))),
     ]
-    return "\n".join(lines)
+    return "\n".join(
+        [
+            by.format(proposer=waiting.proposer, resident=waiting.resident, doctor=waiting.doctor),
+            *_aligned(rows),
+        ]
+    )
+
+
+def _aligned(rows: list[tuple[str, str]]) -> list[str]:
+    """``  label: value`` lines, values aligned (labels already translated; Chinese counts two columns)."""
+    from rich.cells import cell_len
+
+    labels = [label + _(": ") for label, _value in rows]
+    width = max(cell_len(label) for label in labels)
+    return [
+        f"  {label}{' ' * (width - cell_len(label))}{value}"
+        for label, (_l, value) in zip(labels, rows, strict=True)
+    ]
+
+
+def actions_label(names: list[str]) -> str:
+    """Action names (read, append) for people, in the current language."""
+    return _(", ").join(_(ACTION_LABELS.get(name, name)) for name in names) or _("none")
+
+
+#: The actions a consent or an agreement allows, for people (``--actions`` and ``--json`` keep the wire names).
+ACTION_LABELS = {"read": N_("read"), "append": N_("append")}
 
 
 @chain_command(agreement_app, "list")
@@ -309,10 +403,14 @@ def list_agreements(
         lines.append(_proposal_text(waiting, now))
         if waiting.proposer != me:
             lines.append(
-                f"  accept it: famchain agreement accept {waiting.proposer}   "
-                f"(refuse it: famchain agreement withdraw {waiting.proposer})"
+                _("  accept it: {accept}   (refuse it: {refuse})").format(
+                    accept=f"famchain agreement accept {waiting.proposer}",
+                    refuse=f"famchain agreement withdraw {waiting.proposer}",
+                )
             )
-    nothing = "no agreement proposal waits for you" if incoming else "no agreement proposal involves you"
+    nothing = (
+        _("no agreement proposal waits for you") if incoming else _("no agreement proposal involves you")
+    )
     emit(
         {"account": me, "proposals": [_proposal_json(w) for w in found]},
         as_json,
@@ -324,7 +422,7 @@ def list_agreements(
 def share(s: Session) -> None:
     """As the resident: release your basic information and records to your active family doctor."""
     client = s.client
-    ask(s.yes, "Send transaction: release keys to the family doctor")
+    ask(s.yes, _("Send transaction: release keys to the family doctor"))
     release = client.agreements.share()
     doctor = client.agreements.active(client.address)
     _released(release, doctor.doctor if doctor else "")
@@ -335,10 +433,12 @@ def renew(s: Session, term_days: TermDays = 365) -> None:
     """As the resident: extend your active agreement to now + term."""
     term = days_to_seconds(term_days, "--term-days")
     client = s.client
-    ask(s.yes, "Send transaction: renew the agreement")
+    ask(s.yes, _("Send transaction: renew the agreement"))
     doctor = client.agreements.renew(term)
     typer.echo(
-        f"agreement renewed {until(doctor.endsAt, client.now()) if doctor else '(no agreement in force)'}"
+        _("agreement renewed {until}").format(until=until(doctor.endsAt, client.now()))
+        if doctor
+        else _("agreement renewed (no agreement in force)")
     )
 
 
@@ -349,9 +449,9 @@ def terminate(
     """End the agreement (either side); the doctor is wrapped into no new record."""
     who = address_arg(resident, "resident") if resident is not None else s.account.address
     client = s.client
-    ask(s.yes, f"Send transaction: terminate the agreement of {who}")
+    ask(s.yes, _("Send transaction: terminate the agreement of {resident}").format(resident=who))
     client.agreements.terminate(who)
-    typer.echo(f"agreement of {who} terminated")
+    typer.echo(_("agreement of {resident} terminated").format(resident=name_of(who)))
 
 
 @chain_command(agreement_app, "show")
@@ -376,13 +476,15 @@ def show_agreement(
     out["pending"] = [_proposal_json(w) for w in proposals]
     now = client.now()
     lines = [
-        f"{who}: "
-        + (
-            f"family doctor {doctor.doctor} ({', '.join(section_names(doctor.sections))}; "
-            f"{', '.join(action_names(doctor.actions))}) {until(doctor.endsAt, now)}"
-            if doctor
-            else "no active agreement"
+        _("{resident}: family doctor {doctor} ({sections}; {actions}) {until}").format(
+            resident=who,
+            doctor=doctor.doctor,
+            sections=sections_label(section_names(doctor.sections)),
+            actions=actions_label(action_names(doctor.actions)),
+            until=until(doctor.endsAt, now),
         )
+        if doctor
+        else _("{resident}: no active agreement").format(resident=who)
     ]
     lines += [_proposal_text(w, now) for w in proposals]
     emit(out, as_json, "\n".join(lines))

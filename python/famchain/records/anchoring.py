@@ -24,6 +24,7 @@ into force between sealing and anchoring) gets the record's keys from the author
 
 from __future__ import annotations
 
+import io
 from collections import Counter, defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -37,11 +38,16 @@ from famchain.chain.tx import TransactionUnknownError
 from famchain.errors import ChainError, ContractRevertError, QueuedError, RpcUnavailableError, StorageError
 from famchain.records.actor import Actor
 from famchain.records.outbox import Approval, OutboxEntry, OutboxState
-from famchain.storage.cid import digest_and_codec
+from famchain.storage.car import write_car
+from famchain.storage.cid import CidInfo, digest_and_codec
+from famchain.storage.unixfs import build_dag
 from famchain.types import Cid, RecordId
 
 MAX_BATCH = 50
-STORE_WORKERS = 4
+STORE_GROUP = 100
+"""Records stored with one request: their DAGs in one CAR, imported with its roots pinned."""
+STORE_WORKERS = 2
+"""Store requests in flight at once (one CAR is built while the store writes the previous one)."""
 PIPELINED_ANCHOR_GAS = 150_000
 """Gas limit of a pipelined anchor (it cannot be estimated before the previous one is mined); only the gas
 actually used is paid (about 57,000, or 74,000 for a patient's first record)."""
@@ -144,6 +150,33 @@ def store_entry(actor: Actor, entry: OutboxEntry) -> OutboxEntry:
     return replace(entry, state=OutboxState.STORED) if entry.state is OutboxState.SEALED else entry
 
 
+def store_entries(actor: Actor, entries: list[OutboxEntry]) -> list[OutboxEntry]:
+    """Store and pin the sealed bytes of many entries with one request: their DAGs, built locally exactly as an
+    ``add`` builds them, in one CAR that the store imports with its roots pinned (Kubo's ``dag/import``; the
+    embedded store makes the whole CAR durable before it answers, with one directory sync per group).
+
+    Raises:
+        StorageError: the store is unreachable or did not pin every record under its CID.
+    """
+    blocks: list[tuple[CidInfo, bytes]] = []
+    roots: list[CidInfo] = []
+    for entry in entries:
+        root = build_dag(
+            io.BytesIO(actor.outbox.sealed_bytes(entry)), lambda block: blocks.append((block.cid, block.data))
+        )
+        if root.cid != entry.cid:
+            raise StorageError(f"the sealed bytes of record {entry.record_id} no longer hash to {entry.cid}")
+        roots.append(root)
+    car = io.BytesIO()
+    write_car(roots, blocks, car)
+    car.seek(0)
+    pinned = set(actor.store.import_car(car, pin=True))
+    missing = [e.record_id for e in entries if e.cid not in pinned]
+    if missing:
+        raise StorageError(f"the store did not pin record {missing[0]} ({len(missing)} of {len(entries)})")
+    return [replace(e, state=OutboxState.STORED) if e.state is OutboxState.SEALED else e for e in entries]
+
+
 def _settle_on_card(
     actor: Actor, patient: str, entries: list[OutboxEntry], block: int, report: _Tally
 ) -> list[OutboxEntry]:
@@ -201,7 +234,7 @@ def _anchor_group(actor: Actor, patient: str, group: list[OutboxEntry], report: 
         try:
             receipt = actor.sender.transact(call, f"anchor {len(pending)} record(s) for {patient}")
         except ContractRevertError as exc:
-            if exc.error_name in ("RecordRegistryStaleHead", "RecordRegistryAlreadyAnchored"):
+            if exc.error_name in STALE:
                 continue  # the head moved: look again at one block, then retry on the new head
             raise
         report.transactions += 1
@@ -258,13 +291,55 @@ def _run_group(actor: Actor, patient: str, group: list[OutboxEntry], report: _Ta
     try:
         _anchor_group(actor, patient, group, report)
     except ContractRevertError as exc:
-        for entry in group:
-            # A refused approval (expired, nonce used since) can never succeed: the update waits for a new
-            # one instead of failing every later flush.
-            changes: dict[str, Any] = (
-                {"state": OutboxState.AWAITING_APPROVAL, "approval": None} if entry.is_update else {}
-            )
-            report.failed.append(Failure(actor.outbox.update(entry, last_error=str(exc), **changes), exc))
+        _refused(actor, group, exc, report)
+
+
+def _refused(actor: Actor, group: list[OutboxEntry], exc: ContractRevertError, report: _Tally) -> None:
+    for entry in group:
+        # A refused approval (expired, nonce used since) can never succeed: the update waits for a new
+        # one instead of failing every later flush.
+        changes: dict[str, Any] = (
+            {"state": OutboxState.AWAITING_APPROVAL, "approval": None} if entry.is_update else {}
+        )
+        report.failed.append(Failure(actor.outbox.update(entry, last_error=str(exc), **changes), exc))
+
+
+STALE = ("RecordRegistryStaleHead", "RecordRegistryAlreadyAnchored")
+"""The compare-and-swap's refusals: the card moved since its head was read."""
+
+
+def _anchor_batched(actor: Actor, patient: str, group: list[OutboxEntry], report: _Tally) -> None:
+    """One patient's new records in batches of :data:`MAX_BATCH`, each batch built on the head the previous
+    batch's receipt gives: the card is settled and its head read once, at one block, for all of them.
+
+    A batch refused by the compare-and-swap (another author moved the card) sends it and the rest down the
+    one-batch-at-a-time path, which settles and re-reads the card before each; a batch refused otherwise is
+    reported failed and the next one goes on the same head.
+    """
+    block = actor.fc.block_number()
+    pending = _settle_on_card(actor, patient, group, block, report)
+    head = actor.fc.card(patient, block).head
+    records = actor.fc.records
+    for start in range(0, len(pending), MAX_BATCH):
+        batch = [replace(e, attempts=e.attempts + 1) for e in pending[start : start + MAX_BATCH]]
+        anchors = [anchor_of(e) for e in batch]
+        if len(batch) == 1:
+            call = records.anchor(patient, head, anchors[0])
+        else:
+            call = records.anchor_batch(patient, head, anchors)
+        try:
+            receipt = actor.sender.transact(call, f"anchor {len(batch)} record(s) for {patient}")
+        except ContractRevertError as exc:
+            if exc.error_name in STALE:
+                for rest in range(start, len(pending), MAX_BATCH):
+                    _run_group(actor, patient, pending[rest : rest + MAX_BATCH], report)
+                return
+            _refused(actor, batch, exc, report)
+            continue
+        report.transactions += 1
+        for entry in batch:
+            _mark_anchored(actor, entry, receipt, report)
+        head = records.anchored_head(receipt)
 
 
 def _approved_on_chain(actor: Actor, entry: OutboxEntry) -> OutboxEntry | None:
@@ -291,11 +366,15 @@ def flush(actor: Actor, *, strategy: Strategy = Strategy.BATCHED) -> FlushReport
         entries = actor.outbox.pending()
         ready: list[OutboxEntry] = []
         try:
-            # Uploads are independent and idempotent: a few at a time keep both the store and the client busy.
+            # Uploads are idempotent (same bytes, same CIDs): groups of records go in one request each, two
+            # requests in flight keep both the store and the client busy.
+            sealed = [e for e in entries if e.state is OutboxState.SEALED]
+            groups_of = [sealed[i : i + STORE_GROUP] for i in range(0, len(sealed), STORE_GROUP)]
             with ThreadPoolExecutor(max_workers=STORE_WORKERS) as pool:
-                stored = list(
-                    pool.map(lambda e: store_entry(actor, e) if e.state is OutboxState.SEALED else e, entries)
-                )
+                stored_now = {
+                    e.record_id: e for g in pool.map(lambda g: store_entries(actor, g), groups_of) for e in g
+                }
+            stored = [stored_now.get(e.record_id, e) for e in entries]
             for entry in stored:
                 if entry.state is OutboxState.AWAITING_APPROVAL:
                     approved = _approved_on_chain(actor, entry)
@@ -311,12 +390,15 @@ def flush(actor: Actor, *, strategy: Strategy = Strategy.BATCHED) -> FlushReport
                     _run_group(actor, entry.patient, [entry], report)
                 else:
                     groups[entry.patient].append(entry)
-            size = MAX_BATCH if strategy is Strategy.BATCHED else 1
+            if strategy is Strategy.BATCHED:
+                for patient, group in groups.items():
+                    _anchor_batched(actor, patient, group, report)
+                groups.clear()
             if strategy is Strategy.PIPELINED:
                 groups = defaultdict(list, _anchor_pipelined(actor, dict(groups), report))
             for patient, group in groups.items():
-                for start in range(0, len(group), size):
-                    _run_group(actor, patient, group[start : start + size], report)
+                for entry in group:
+                    _run_group(actor, patient, [entry], report)
         except (StorageError, RpcUnavailableError, TransactionUnknownError) as exc:
             done = {e.record_id for e in report.anchored + report.already}
             for entry in ready:

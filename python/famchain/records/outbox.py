@@ -23,7 +23,7 @@ from typing import Any
 from famchain._files import PRIVATE_FILE, private_dir
 from famchain.chain.structs import RecordKind
 from famchain.errors import ConfigError, InputError
-from famchain.storage.blockstore import atomic_write
+from famchain.storage.blockstore import atomic_write, sync_dir
 from famchain.types import Cid, RecordId
 
 
@@ -184,6 +184,19 @@ class Outbox:
         atomic_write(self.envelope_path(entry.record_id), sealed, sync_dir=False, mode=PRIVATE_FILE)
         self.save(entry)
         return entry
+
+    def add_many(self, sealed: list[tuple[OutboxEntry, bytes]]) -> list[OutboxEntry]:
+        """Persist new entries as one group: each file written and fsynced, then one directory sync for all.
+
+        Durable once this returns, like :meth:`add` for each (a crash before may keep some of them: they are
+        complete entries, which a flush anchors like any other).
+        """
+        for entry, data in sealed:
+            atomic_write(self.envelope_path(entry.record_id), data, sync_dir=False, mode=PRIVATE_FILE)
+            body = json.dumps(entry.to_json(), indent=1).encode()
+            atomic_write(self._json(entry.record_id), body, sync_dir=False, mode=PRIVATE_FILE)
+        sync_dir(self.root)
+        return [entry for entry, _ in sealed]
 
     def save(self, entry: OutboxEntry) -> None:
         """Rewrite an entry atomically; pending entries durably.

@@ -29,7 +29,7 @@ from eth_utils.exceptions import ValidationError
 from web3.exceptions import ContractLogicError, Web3Exception
 
 from famchain.chain.contracts import Famchain
-from famchain.chain.history import AnchoredRecord, ChainEvent, History
+from famchain.chain.history import AnchoredRecord, ChainEvent, History, address_topic
 from famchain.chain.nonces import NonceDomain
 from famchain.chain.revert import revert_from_exception
 from famchain.chain.structs import Grant, Request
@@ -398,8 +398,9 @@ def release_to_late_readers(actor: Actor, anchored: Sequence[OutboxEntry]) -> li
     for patient, entries in by_patient.items():
         since = min(e.sealed_block for e in entries) + 1
         until = max(e.block for e in entries)
-        events = actor.history.patient_events(patient, until, from_block=since)
-        if not any(e.name in changes for e in events):
+        # Only the events that make a new reader, asked for by topic: the flush's own anchors are not read back.
+        signatures = ["0x" + actor.history.topic(name).hex() for name in changes]
+        if not actor.history.events([signatures, address_topic(patient)], to_block=until, from_block=since):
             continue
         locks = deletions(actor, patient)  # a record whose deletion was asked for is released to nobody
         views: dict[int, dict[str, int]] = {}

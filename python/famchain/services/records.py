@@ -100,6 +100,22 @@ class RecordService(Service):
         """
         return sealing.seal_record(self._client.actor, patient, content, kind=kind, check=check)
 
+    def seal_many(
+        self,
+        patient: str,
+        contents: Sequence[RecordContent],
+        *,
+        kind: RecordKind | None = None,
+        workers: int = 1,
+    ) -> list[OutboxEntry]:
+        """Seal many new visit records of one patient into the outbox at once (one view of the chain, one group
+        of durable writes; ``workers`` > 1 seals in that many processes); :meth:`flush` stores and anchors them.
+
+        Raises:
+            AccessDeniedError: the author may not append some record's sections (nothing is queued).
+        """
+        return sealing.seal_records(self._client.actor, patient, contents, kind=kind, workers=workers)
+
     def flush(self, *, strategy: Strategy = Strategy.BATCHED) -> FlushReport:
         """Store and anchor every queued record exactly once.
 

@@ -128,8 +128,8 @@ class EmbeddedStore:
                         written.append(cid)
                 self.blocks.sync_dirs(written)
                 if pin:
-                    for root in reader.roots:
-                        self.blocks.pin(root)
+                    # One CAR may carry many DAGs (a flush's records): one directory sync for all their pins.
+                    self.blocks.pin_many(list(reader.roots))
             except Exception:
                 self._discard(written)
                 raise

@@ -237,11 +237,11 @@ def test_consent_commands_take_and_show_every_pipl_term(
     for shown in (
         "recipient: claims office, Example Insurance",
         "contact:   claims@example.org",
-        "purpose:   insurance-claim",
+        "purpose:   insurance claim",  # the purpose for people (its wire name in the typed data below)
         "data:      diagnosis and prescriptions of the 2024 stay (diagnosis, prescriptions); records anchored "
         "from 2024-01-01 until 2024-12-31",
         "method:    read electronically, kept 3 years (read)",
-        "(30 day(s))",
+        "(30 days)",
     ):
         assert shown in out, out
     # what the wallet signs: the nested ConsentTerms struct, every term in clear

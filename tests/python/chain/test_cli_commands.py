@@ -216,15 +216,15 @@ def test_human_output(cli: Cli, world: World, tmp_path: Path) -> None:
     )
 
     listed = cli.ok(p, "record", "list", "--patient", p.address).stdout
-    assert f"   0  {record}  by {d.address}  present_illness,diagnosis,prescriptions" in listed
+    assert f"   0  {record}  by {d.address}  present illness, diagnosis, prescriptions" in listed
     read = cli.ok(world.insurer, "record", "read", record).stdout
     assert "  diagnosis: " in read
-    assert "  present_illness: withheld (no key released to this reader)" in read
+    assert "  present illness: withheld (no key released to this reader)" in read
     assert "Sore throat" not in read
     consents = cli.ok(p, "consent", "list").stdout
     assert f"{world.insurer.address} (practitioner of {world.insurer_admin.address})" in consents
     assert (
-        "  consent in force: diagnosis; read; purpose insurance-claim; until " in consents
+        "  consent in force: diagnosis; read; purpose insurance claim; until " in consents
     )  # the patient's client keeps the terms' opening
     audit = cli.ok(p, "audit", "--patient", p.address).stdout
     assert "ResidentRegistered" in audit

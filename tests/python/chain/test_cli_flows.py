@@ -137,7 +137,7 @@ def test_patient_reads_a_request_and_answers_it(cli: Cli, world: World) -> None:
     institution = world.chain.consortium.practitioner(specialist).institution
     for shown in (
         f"{specialist} (practitioner of {institution})",
-        "asks for: past_history, diagnosis (read) for 14 days",
+        "asks for: past history, diagnosis (read) for 14 days",
         "purpose:   referral",
         "contact:   ward 3",
         f"famchain consent answer {specialist} --grant",
@@ -278,7 +278,7 @@ def test_approve_shows_what_the_amendment_changes_and_asks(cli: Cli, world: Worl
     assert "  ~ diagnosis (altered)" in change
     assert '"Pharyngitis"' in change
     assert '"Streptococcal pharyngitis"' in change
-    assert "  = unchanged: present_illness" in change
+    assert "  = unchanged: present illness" in change
 
     cli.ok(world.patient, "record", "approve", str(approval), "--yes")
     cli.tx(world.family_doctor, "record", "update", "--approval", str(approval))
@@ -290,7 +290,7 @@ def test_approve_says_when_it_cannot_compare(cli: Cli, world: World, tmp_path: P
     down = f"http://127.0.0.1:{closed_port()}"
     signed = cli.ok(world.patient, "record", "approve", str(approval), "--yes", FAMCHAIN_RPC_URL=down).stdout
     assert "could not be compared" in signed
-    assert "the new version holds: present_illness, diagnosis, examinations" in signed
+    assert "the new version holds: present illness, diagnosis, examinations" in signed
     assert json.loads(approval.read_text())["signature"].startswith("0x")
 
 

@@ -19,6 +19,7 @@ from famchain import Client, OutboxState, QueuedError, RecordId, parse_record
 from famchain.chain.rpc import connect
 from famchain.devnet import Devnet, dev_account
 from famchain.errors import BlockIntegrityError
+from famchain.records import anchoring
 from famchain.storage.embedded import EmbeddedStore
 from famchain.storage.kubo import KuboStore
 
@@ -65,19 +66,23 @@ def _seal(clinic: Clinic, n: int) -> list[RecordId]:
     return [clinic.doctor.records.seal(clinic.patient, parse_record(VISIT)).record_id for _ in range(n)]
 
 
-def test_store_killed_mid_batch_then_restarted_anchors_every_record_once(clinic: Clinic) -> None:
+def test_store_killed_mid_batch_then_restarted_anchors_every_record_once(
+    clinic: Clinic, monkeypatch: pytest.MonkeyPatch
+) -> None:
     ids = _seal(clinic, 12)
     doctor = clinic.doctor
-    real_put = clinic.store.put
+    # A flush stores records in groups (one CAR each): three groups of four, the store dies at the second.
+    monkeypatch.setattr(anchoring, "STORE_GROUP", 4)
+    real_import = clinic.store.import_car
     calls = {"n": 0}
 
-    def put_then_die(data, **kwargs):  # type: ignore[no-untyped-def]
+    def import_then_die(car, **kwargs):  # type: ignore[no-untyped-def]
         calls["n"] += 1
-        if calls["n"] == 5:  # the store process dies in the middle of the batch
+        if calls["n"] == 2:  # the store process dies in the middle of the batch
             _kill_store(clinic)
-        return real_put(data, **kwargs)
+        return real_import(car, **kwargs)
 
-    clinic.store.put = put_then_die  # type: ignore[method-assign]
+    clinic.store.import_car = import_then_die  # type: ignore[method-assign]
     with pytest.raises(QueuedError, match="queued in the outbox"):
         doctor.records.flush()
     assert clinic.card_ids() == []  # nothing anchored before every byte was stored

@@ -126,6 +126,22 @@ def test_pin_requires_the_whole_dag(store: EmbeddedStore) -> None:
     assert store.pins() == []
 
 
+def test_pin_many_pins_every_root_or_none_when_a_dag_is_incomplete(store: EmbeddedStore) -> None:
+    roots = [parse_cid(store.put(f"record {n}".encode(), pin=False)) for n in range(3)]
+
+    store.blocks.pin_many(roots)
+    store.blocks.pin_many(roots)  # pinning again changes nothing
+
+    assert sorted(store.pins()) == sorted(r.cid for r in roots)
+    assert sorted(EmbeddedStore(store.location).pins()) == sorted(r.cid for r in roots)
+    big = store.put(PatternReader(600_000).read(), pin=False)
+    store.blocks.delete(decode_pbnode(store.get_block(big)).links[-1].cid)
+    extra = parse_cid(store.put(b"another record", pin=False))
+    with pytest.raises(UnknownCidError):
+        store.blocks.pin_many([extra, parse_cid(big)])
+    assert extra.cid not in store.pins()
+
+
 def test_pins_survive_reopening(store: EmbeddedStore) -> None:
     cid = store.put(b"durable")
     assert EmbeddedStore(store.location).pins() == [cid]
