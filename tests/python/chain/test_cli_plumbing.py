@@ -251,3 +251,18 @@ def test_the_audit_and_a_contract_refusal_read_in_chinese(cli: Cli, world: World
     assert str(ends) not in accepted  # a date, not Unix seconds
     assert re.search(r"，至 \d{4}-\d{2}-\d{2}（还剩 \d+ 天）$", accepted), accepted  # noqa: RUF001
     assert refusal.startswith("没有提案 999999：")  # noqa: RUF001
+
+
+def test_no_consent_is_one_chinese_line(cli: Cli, world: World) -> None:
+    from famchain import i18n
+
+    p, stranger = world.patient, world.stranger
+    i18n.use_language("zh_CN")
+    try:
+        message = cli.fail(p, "consent", "sync", stranger.address, "--yes")
+    finally:
+        i18n.use_language("en")
+    assert message == (
+        f"{p.address} 对 {stranger.address} 没有生效中的读取授权：请先授权（`famchain consent grant "  # noqa: RUF001
+        f"{stranger.address}`），或由 {stranger.address} 申请（`famchain consent request {p.address}`）"  # noqa: RUF001
+    )
