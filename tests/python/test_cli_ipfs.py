@@ -251,3 +251,15 @@ def test_the_store_commands_speak_chinese(runner: CliRunner, store_dir: Path, bi
     assert status.splitlines()[0] == "后端：embedded"  # noqa: RUF001
     assert "True" not in status
     assert "None" not in status
+
+
+def test_a_bad_cid_is_one_chinese_line(runner: CliRunner, store_dir: Path) -> None:
+    from famchain import i18n
+
+    i18n.use_language("zh_CN")
+    try:
+        message = _fails(runner, "pin", "zzz")
+    finally:
+        i18n.use_language("en")
+    assert message == "error: 无效的 CID 'zzz'：应为 base32 编码的 CIDv1（'b...'）或 CIDv0（'Qm...'）"  # noqa: RUF001
+    assert _fails(runner, "pin", "zzz").startswith("error: invalid CID 'zzz': expected a CIDv1")
