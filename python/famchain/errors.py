@@ -2,17 +2,21 @@
 
 Every error famchain raises on purpose derives from :class:`FamchainError`. The CLI turns these into a
 one-line message and a non-zero exit; anything else is a bug. Each subclass builds its own message from its
-arguments, so callers raise ``UnknownCidError(cid)`` rather than formatting strings.
+arguments, so callers raise ``UnknownCidError(cid)`` rather than formatting strings. Messages are in the
+language famchain speaks when the error is raised (:func:`famchain.i18n._`, values formatted in after
+translation); the library reads no environment, the command line picks the language.
 """
 
 from __future__ import annotations
 
 import time
 
+from famchain.i18n import _, ngettext
+
 
 def shown(value: object) -> str:
     """A value as an error message quotes it: ``nothing`` for a missing one, never Python's ``None``."""
-    return "nothing" if value is None else repr(value)
+    return _("nothing") if value is None else repr(value)
 
 
 class FamchainError(Exception):
@@ -42,7 +46,11 @@ class NotARecipientError(CryptoError, PermissionError):
 
     def __init__(self, reader: str, what: str = "this envelope") -> None:
         self.reader = reader
-        super().__init__(f"{reader} is not a recipient of {what}")
+        super().__init__(
+            _("{reader} is not a recipient of {what}").format(
+                reader=reader, what=_("this envelope") if what == "this envelope" else what
+            )
+        )
 
 
 class WalletError(FamchainError):
@@ -54,8 +62,12 @@ class WrongPasswordError(WalletError, PermissionError):
 
     def __init__(self, address: str | None = None) -> None:
         self.address = address
-        who = f" for {address}" if address else ""
-        super().__init__(f"wrong password{who}: the keystore MAC does not match")
+        text = (
+            _("wrong password for {address}: the keystore MAC does not match").format(address=address)
+            if address
+            else _("wrong password: the keystore MAC does not match")
+        )
+        super().__init__(text)
 
 
 class StorageError(FamchainError):
@@ -68,8 +80,10 @@ class StoreUnavailableError(StorageError, ConnectionError):
     def __init__(self, endpoint: str, reason: str) -> None:
         self.endpoint = endpoint
         super().__init__(
-            f"content store at {endpoint} is unreachable: {reason}; start it (a local one: `famchain devnet up`) "
-            "or point FAMCHAIN_IPFS_API at a running one"
+            _(
+                "content store at {endpoint} is unreachable: {reason}; start it (a local one: `famchain devnet up`) "
+                "or point FAMCHAIN_IPFS_API at a running one"
+            ).format(endpoint=endpoint, reason=reason)
         )
 
 
@@ -78,7 +92,7 @@ class UnknownCidError(StorageError, LookupError):
 
     def __init__(self, cid: str) -> None:
         self.cid = cid
-        super().__init__(f"content {cid} is not in the store")
+        super().__init__(_("content {cid} is not in the store").format(cid=cid))
 
 
 class ChainError(FamchainError):
@@ -91,8 +105,10 @@ class RpcUnavailableError(ChainError, ConnectionError):
     def __init__(self, url: str, reason: str) -> None:
         self.url = url
         super().__init__(
-            f"RPC endpoint {url} is unreachable: {reason}; start a local chain with `famchain devnet up`, or "
-            "pass --rpc-url (FAMCHAIN_RPC_URL) of a running node"
+            _(
+                "RPC endpoint {url} is unreachable: {reason}; start a local chain with `famchain devnet up`, or "
+                "pass --rpc-url (FAMCHAIN_RPC_URL) of a running node"
+            ).format(url=url, reason=reason)
         )
 
 
@@ -102,8 +118,10 @@ class InsufficientFundsError(ChainError):
     def __init__(self, account: str) -> None:
         self.account = account
         super().__init__(
-            f"{account} has not enough ether to pay for this transaction, so nothing was sent: fund it from an "
-            f"account that has some (on a devnet: `famchain devnet fund {account}`)"
+            _(
+                "{account} has not enough ether to pay for this transaction, so nothing was sent: fund it from an "
+                "account that has some (on a devnet: `famchain devnet fund {account}`)"
+            ).format(account=account)
         )
 
 
@@ -126,7 +144,11 @@ class GatewayRefusedError(AccessDeniedError):
     def __init__(self, reason: str, gateway: str | None = None) -> None:
         self.reason = reason
         self.gateway = gateway
-        super().__init__(f"the gateway {gateway} refused: {reason}" if gateway else reason)
+        super().__init__(
+            _("the gateway {gateway} refused: {reason}").format(gateway=gateway, reason=reason)
+            if gateway
+            else reason
+        )
 
 
 class KeyNotReleasedError(AccessDeniedError):
@@ -139,17 +161,19 @@ class KeyNotReleasedError(AccessDeniedError):
         self.author = author
         self.record_id = record_id
         super().__init__(
-            f"{reader} may read record {record_id}, but {self.why(reader, patient, author, record_id)}"
+            _("{reader} may read record {record}, but {why}").format(
+                reader=reader, record=record_id, why=self.why(reader, patient, author, record_id)
+            )
         )
 
     @staticmethod
     def why(reader: str, patient: str, author: str, record_id: object) -> str:
         """Why nothing opens yet, and who can release it (also the withheld reason of each such section)."""
-        return (
-            f"no key to it has been released to {reader} yet: the patient {patient} can release it "
-            f"(`famchain consent sync {reader}`), or its author {author} "
-            f"(`famchain record share {record_id} --to {reader}`)"
-        )
+        return _(
+            "no key to it has been released to {reader} yet: the patient {patient} can release it "
+            "(`famchain consent sync {reader}`), or its author {author} "
+            "(`famchain record share {record} --to {reader}`)"
+        ).format(reader=reader, patient=patient, author=author, record=record_id)
 
 
 # --- crypto ---
@@ -161,7 +185,7 @@ class MalformedError(IntegrityError):
     def __init__(self, what: str, reason: str) -> None:
         self.what = what
         self.reason = reason
-        super().__init__(f"malformed {what}: {reason}")
+        super().__init__(_("malformed {what}: {reason}").format(what=what, reason=reason))
 
 
 class AuthenticationError(IntegrityError):
@@ -169,7 +193,9 @@ class AuthenticationError(IntegrityError):
 
     def __init__(self, what: str) -> None:
         self.what = what
-        super().__init__(f"{what} failed authentication: altered bytes, or sealed for another context")
+        super().__init__(
+            _("{what} failed authentication: altered bytes, or sealed for another context").format(what=what)
+        )
 
 
 class ContextMismatchError(IntegrityError):
@@ -177,7 +203,11 @@ class ContextMismatchError(IntegrityError):
 
     def __init__(self, field: str, expected: str, found: str) -> None:
         self.field = field
-        super().__init__(f"envelope {field} is {found}, expected {expected}")
+        super().__init__(
+            _("envelope {field} is {found}, expected {expected}").format(
+                field=field, found=found, expected=expected
+            )
+        )
 
 
 class UnsupportedAlgorithmError(CryptoError, ValueError):
@@ -185,7 +215,11 @@ class UnsupportedAlgorithmError(CryptoError, ValueError):
 
     def __init__(self, name: str, known: tuple[str, ...]) -> None:
         self.name = name
-        super().__init__(f"unsupported AEAD algorithm {name!r} (known: {', '.join(known)})")
+        super().__init__(
+            _("unsupported AEAD algorithm {name} (known: {known})").format(
+                name=repr(name), known=", ".join(known)
+            )
+        )
 
 
 class AlgorithmUnavailableError(UnsupportedAlgorithmError):
@@ -193,7 +227,10 @@ class AlgorithmUnavailableError(UnsupportedAlgorithmError):
 
     def __init__(self, name: str, reason: str) -> None:
         self.name = name
-        CryptoError.__init__(self, f"AEAD algorithm {name!r} is not available here: {reason}")
+        CryptoError.__init__(
+            self,
+            _("AEAD algorithm {name} is not available here: {reason}").format(name=repr(name), reason=reason),
+        )
 
 
 class KeyCommitmentError(AuthenticationError):
@@ -207,8 +244,10 @@ class KeyCommitmentError(AuthenticationError):
         self.what = what
         IntegrityError.__init__(
             self,
-            f"the key for {what} does not match its commitment: altered bytes, or a key other than the sealed "
-            "one was handed out",
+            _(
+                "the key for {what} does not match its commitment: altered bytes, or a key other than the sealed "
+                "one was handed out"
+            ).format(what=what),
         )
 
 
@@ -219,7 +258,13 @@ class InsufficientSharesError(CryptoError, PermissionError):
         self.have = have
         self.need = need
         super().__init__(
-            f"{have} of the {need} shares needed for {what}: nothing can be opened below the threshold"
+            _(
+                "{have} of the {need} shares needed for {what}: nothing can be opened below the threshold"
+            ).format(
+                have=have,
+                need=need,
+                what=_("the emergency sections") if what == "the emergency sections" else what,
+            )
         )
 
 
@@ -228,7 +273,7 @@ class InconsistentSharesError(IntegrityError):
 
     def __init__(self, reason: str) -> None:
         self.reason = reason
-        super().__init__(f"inconsistent secret shares: {reason}")
+        super().__init__(_("inconsistent secret shares: {reason}").format(reason=reason))
 
 
 class InvalidKeyError(CryptoError, ValueError):
@@ -236,7 +281,7 @@ class InvalidKeyError(CryptoError, ValueError):
 
     def __init__(self, kind: str, reason: str) -> None:
         self.kind = kind
-        super().__init__(f"invalid {kind}: {reason}")
+        super().__init__(_("invalid {kind}: {reason}").format(kind=kind, reason=reason))
 
 
 class UnknownSectionError(InputError, LookupError):
@@ -244,7 +289,11 @@ class UnknownSectionError(InputError, LookupError):
 
     def __init__(self, section: str, present: tuple[str, ...]) -> None:
         self.section = section
-        super().__init__(f"no section {section!r} in this envelope (present: {', '.join(present) or 'none'})")
+        super().__init__(
+            _("no section {section} in this envelope (present: {present})").format(
+                section=repr(section), present=", ".join(present) or _("none")
+            )
+        )
 
 
 class KeystoreNotFoundError(WalletError, LookupError):
@@ -253,8 +302,10 @@ class KeystoreNotFoundError(WalletError, LookupError):
     def __init__(self, address: str, directory: str) -> None:
         self.address = address
         super().__init__(
-            f"no keystore for {address} in {directory}: `famchain account list` shows the keystores there, "
-            "`famchain account import` adds one (or pass --keystore-dir)"
+            _(
+                "no keystore for {address} in {directory}: `famchain account list` shows the keystores there, "
+                "`famchain account import` adds one (or pass --keystore-dir)"
+            ).format(address=address, directory=directory)
         )
 
 
@@ -267,7 +318,11 @@ class BlockIntegrityError(IntegrityError):
     def __init__(self, cid: str, source: str = "the local store") -> None:
         self.cid = cid
         self.source = source
-        super().__init__(f"block {cid} from {source} does not match its CID (corrupted or altered)")
+        super().__init__(
+            _("block {cid} from {source} does not match its CID (corrupted or altered)").format(
+                cid=cid, source=_("the local store") if source == "the local store" else source
+            )
+        )
 
 
 class NotPinnedError(StorageError, LookupError):
@@ -275,7 +330,7 @@ class NotPinnedError(StorageError, LookupError):
 
     def __init__(self, cid: str) -> None:
         self.cid = cid
-        super().__init__(f"content {cid} is not pinned")
+        super().__init__(_("content {cid} is not pinned").format(cid=cid))
 
 
 # --- records ---
@@ -304,19 +359,29 @@ class QueuedError(FamchainError):
         self.stored = stored
         self.awaiting_approval = awaiting_approval
         parts = [
-            f"{self.sealed} not stored yet" if self.sealed else "",
-            f"{stored} stored, not anchored yet" if stored else "",
+            _("{n} not stored yet").format(n=self.sealed) if self.sealed else "",
+            _("{n} stored, not anchored yet").format(n=stored) if stored else "",
         ]
-        what = f"{queued} record(s) queued in the outbox"
+        what = ngettext("{n} record queued in the outbox", "{n} records queued in the outbox", queued).format(
+            n=queued
+        )
         if any(parts):
-            what += f" ({', '.join(p for p in parts if p)})"
+            what = _("{what} ({parts})").format(what=what, parts=_(", ").join(p for p in parts if p))
         todo = (
-            "they will be anchored exactly once by `famchain outbox flush`" if queued else "nothing to flush"
+            _("they will be anchored exactly once by `famchain outbox flush`")
+            if queued
+            else _("nothing to flush")
         )
         if awaiting_approval:
-            what += f", and {awaiting_approval} update(s) awaiting the patient's approval"
-            todo += "; an update awaiting approval goes once the patient signs it (`famchain record approve`)"
-        super().__init__(f"{what}: {reason}; {todo}")
+            what = ngettext(
+                "{what}, and {n} update awaiting the patient's approval",
+                "{what}, and {n} updates awaiting the patient's approval",
+                awaiting_approval,
+            ).format(what=what, n=awaiting_approval)
+            todo = _(
+                "{todo}; an update awaiting approval goes once the patient signs it (`famchain record approve`)"
+            ).format(todo=todo)
+        super().__init__(_("{what}: {reason}; {todo}").format(what=what, reason=reason, todo=todo))
 
 
 class UnknownRecordError(InputError, LookupError):
@@ -324,7 +389,7 @@ class UnknownRecordError(InputError, LookupError):
 
     def __init__(self, record_id: object) -> None:
         self.record_id = record_id
-        super().__init__(f"no record {record_id} on this deployment")
+        super().__init__(_("no record {record} on this deployment").format(record=record_id))
 
 
 def _utc_day(timestamp: int) -> str:
@@ -339,8 +404,9 @@ class RecordLockedError(AccessDeniedError):
         self.record_id = record_id
         self.requested_at = requested_at
         super().__init__(
-            f"record {record_id} is locked by the resident's deletion request of {_utc_day(requested_at)}: "
-            f"{refused}"
+            _("record {record} is locked by the resident's deletion request of {day}: {refused}").format(
+                record=record_id, day=_utc_day(requested_at), refused=refused
+            )
         )
 
 
@@ -351,12 +417,14 @@ class RecordErasedError(FamchainError, LookupError):
     def __init__(self, record_id: object, erased_at: int) -> None:
         self.record_id = record_id
         self.erased_at = erased_at
-        super().__init__(f"record {record_id} was {self.phrase(erased_at)}")
+        super().__init__(
+            _("record {record} was {phrase}").format(record=record_id, phrase=self.phrase(erased_at))
+        )
 
     @staticmethod
     def phrase(erased_at: int) -> str:
         """``erased on <date> at the resident's request`` (also what a card listing shows)."""
-        return f"erased on {_utc_day(erased_at)} at the resident's request"
+        return _("erased on {day} at the resident's request").format(day=_utc_day(erased_at))
 
 
 class ErasureRefusedError(AccessDeniedError):
@@ -365,23 +433,26 @@ class ErasureRefusedError(AccessDeniedError):
     def __init__(self, record_id: object, reason: str) -> None:
         self.record_id = record_id
         self.reason = reason
-        super().__init__(f"record {record_id} cannot be erased: {reason}")
+        super().__init__(
+            _("record {record} cannot be erased: {reason}").format(record=record_id, reason=reason)
+        )
 
     @classmethod
     def retention(cls, record_id: object, kind: str, ends_at: int, period: int) -> ErasureRefusedError:
         """The retention period (``period`` seconds) of the record's kind is not over."""
         year, day = 365 * 86400, 86400
         kept = (
-            f"{period / year:g} year(s)"
+            _("{n:g} year(s)").format(n=period / year)
             if period >= year
-            else f"{period / day:g} day(s)"
+            else _("{n:g} day(s)").format(n=period / day)
             if period >= day
-            else f"{period} second(s)"
+            else _("{n} second(s)").format(n=period)
         )
         return cls(
             record_id,
-            f"{kind} records are kept {kept} after anchoring; this one until "
-            f"{time.strftime('%Y-%m-%d %H:%M:%S UTC', time.gmtime(ends_at))}",
+            _("{kind} records are kept {kept} after anchoring; this one until {until}").format(
+                kind=kind, kept=kept, until=time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(ends_at))
+            ),
         )
 
 
@@ -389,7 +460,9 @@ class NoAccountError(ConfigError):
     """The operation signs or decrypts, but the client was built without an account."""
 
     def __init__(self, what: str) -> None:
-        super().__init__(f"{what} needs an account: build the client with an account (a LocalAccount)")
+        super().__init__(
+            _("{what} needs an account: build the client with an account (a LocalAccount)").format(what=what)
+        )
 
 
 class InsecureKeystoreError(WalletError, PermissionError):
@@ -398,8 +471,10 @@ class InsecureKeystoreError(WalletError, PermissionError):
     def __init__(self, path: str) -> None:
         self.path = path
         super().__init__(
-            f"keystore {path} uses the insecure test-only KDF; re-create or import it without the test setting "
-            "(or set FAMCHAIN_INSECURE_TEST_KEYSTORES=1 in a test)"
+            _(
+                "keystore {path} uses the insecure test-only KDF; re-create or import it without the test setting "
+                "(or set FAMCHAIN_INSECURE_TEST_KEYSTORES=1 in a test)"
+            ).format(path=path)
         )
 
 
@@ -424,8 +499,10 @@ class TamperedMessageError(SignatureRefusedError):
         self.action = action
         self.field = field
         super().__init__(
-            f"the signed message is not the {action} this portal prepared ({field} differs), so nothing was "
-            "sent: reload the page, check what your wallet shows and sign again"
+            _(
+                "the signed message is not the {action} this portal prepared ({field} differs), so nothing was "
+                "sent: reload the page, check what your wallet shows and sign again"
+            ).format(action=action, field=field)
         )
 
 
@@ -438,8 +515,10 @@ class WrongChainIdError(SignatureRefusedError):
         self.expected = expected
         self.found = found
         super().__init__(
-            f"the message was signed for chain {found}, but this portal works on chain {expected}, so nothing "
-            f"was sent: switch your wallet to chain {expected} and sign again"
+            _(
+                "the message was signed for chain {found}, but this portal works on chain {expected}, so nothing "
+                "was sent: switch your wallet to chain {expected} and sign again"
+            ).format(found=found, expected=expected)
         )
 
 
@@ -452,15 +531,15 @@ class SignatureExpiredError(SignatureRefusedError):
         self.deadline = deadline
         self.now = now
         if too_far:
-            text = (
-                f"the signature stays valid until {deadline}, longer than this portal accepts (now {now}), so "
+            text = _(
+                "the signature stays valid until {deadline}, longer than this portal accepts (now {now}), so "
                 "nothing was sent: reload the page and sign the message it prepares"
-            )
+            ).format(deadline=deadline, now=now)
         else:
-            text = (
-                f"the signature expired {now - deadline} s ago (deadline {deadline}), so nothing was sent: "
+            text = _(
+                "the signature expired {ago} s ago (deadline {deadline}), so nothing was sent: "
                 "reload the page and sign again"
-            )
+            ).format(ago=now - deadline, deadline=deadline)
         super().__init__(text)
 
 
@@ -474,9 +553,10 @@ class NonceUsedError(SignatureRefusedError):
         self.nonce = nonce
         self.current = current
         super().__init__(
-            f"this signature was already used, or something signed or done since replaced it (nonce "
-            f"{nonce & (2**64 - 1)}, now {current & (2**64 - 1)}), so nothing was sent: reload the page to see "
-            "what is in force"
+            _(
+                "this signature was already used, or something signed or done since replaced it (nonce "
+                "{nonce}, now {current}), so nothing was sent: reload the page to see what is in force"
+            ).format(nonce=nonce & (2**64 - 1), current=current & (2**64 - 1))
         )
 
 
@@ -489,8 +569,10 @@ class WrongSignerError(SignatureRefusedError):
         self.signer = signer
         self.resident = resident
         super().__init__(
-            f"the signature was made by {signer}, who is neither {resident} nor their guardian for {what}, so "
-            f"nothing was sent: select account {resident} (or your guardian account) in your wallet and sign again"
+            _(
+                "the signature was made by {signer}, who is neither {resident} nor their guardian for {what}, so "
+                "nothing was sent: select account {resident} (or your guardian account) in your wallet and sign again"
+            ).format(signer=signer, resident=resident, what=what)
         )
 
 
@@ -503,8 +585,9 @@ class RateLimitedError(FamchainError):
         self.resident = resident
         self.retry_after = retry_after
         super().__init__(
-            f"too many actions for {resident} in the last minute, so nothing was sent: try again in "
-            f"{retry_after} s"
+            _(
+                "too many actions for {resident} in the last minute, so nothing was sent: try again in {retry_after} s"
+            ).format(resident=resident, retry_after=retry_after)
         )
 
 
@@ -529,8 +612,10 @@ class NotHospitalPhysicianError(EmergencyRefusedError):
     def __init__(self, account: str, detail: str) -> None:
         self.account = account
         super().__init__(
-            f"{account} cannot declare an emergency: {detail}; only an active practitioner of an active hospital "
-            "member can",
+            _(
+                "{account} cannot declare an emergency: {detail}; only an active practitioner of an active hospital "
+                "member can"
+            ).format(account=account, detail=detail),
             "EmergencyAccessNotHospitalPhysician",
         )
 
@@ -542,7 +627,9 @@ class InstitutionSuspendedError(EmergencyRefusedError):
         self.account = account
         self.institution = institution
         super().__init__(
-            f"{account} cannot declare an emergency: its hospital {institution} is {status} in the consortium",
+            _(
+                "{account} cannot declare an emergency: its hospital {institution} is {status} in the consortium"
+            ).format(account=account, institution=institution, status=status),
             "EmergencyAccessNotHospitalPhysician",
         )
 
@@ -553,7 +640,9 @@ class EmergencyOptedOutError(EmergencyRefusedError):
     def __init__(self, patient: str) -> None:
         self.patient = patient
         super().__init__(
-            f"{patient} has opted out of emergency access: no emergency can be declared or served for them",
+            _(
+                "{patient} has opted out of emergency access: no emergency can be declared or served for them"
+            ).format(patient=patient),
             "EmergencyAccessOptedOut",
         )
 
@@ -566,8 +655,10 @@ class EmergencyCardLockedError(EmergencyRefusedError):
         self.patient = patient
         self.locked_at = locked_at
         super().__init__(
-            f"the card of {patient} is locked by the resident's deletion request of {_utc_day(locked_at)}: no "
-            "emergency can be declared or approved for it",
+            _(
+                "the card of {patient} is locked by the resident's deletion request of {day}: no "
+                "emergency can be declared or approved for it"
+            ).format(patient=patient, day=_utc_day(locked_at)),
             "EmergencyAccessCardLocked",
         )
 
@@ -579,8 +670,10 @@ class PhysicianLimitError(EmergencyRefusedError):
         self.physician = physician
         self.limit = limit
         super().__init__(
-            f"{physician} has declared {limit} emergencies today, the daily limit per physician; the count "
-            "starts again at 00:00 UTC",
+            _(
+                "{physician} has declared {limit} emergencies today, the daily limit per physician; the count "
+                "starts again at 00:00 UTC"
+            ).format(physician=physician, limit=limit),
             "EmergencyAccessPhysicianLimit",
         )
 
@@ -592,8 +685,10 @@ class InstitutionLimitError(EmergencyRefusedError):
         self.institution = institution
         self.limit = limit
         super().__init__(
-            f"the physicians of {institution} have declared {limit} emergencies today, the daily limit per "
-            "institution; the count starts again at 00:00 UTC",
+            _(
+                "the physicians of {institution} have declared {limit} emergencies today, the daily limit per "
+                "institution; the count starts again at 00:00 UTC"
+            ).format(institution=institution, limit=limit),
             "EmergencyAccessInstitutionLimit",
         )
 
@@ -605,8 +700,10 @@ class TooFewCustodiansError(EmergencyRefusedError):
         self.custodians = custodians
         self.threshold = threshold
         super().__init__(
-            f"the consortium has {custodians} emergency custodian(s) and an emergency needs {threshold}: "
-            "members add custodians by vote (`famchain consortium propose add-custodian`)",
+            _(
+                "the consortium has {custodians} emergency custodian(s) and an emergency needs {threshold}: "
+                "members add custodians by vote (`famchain consortium propose add-custodian`)"
+            ).format(custodians=custodians, threshold=threshold),
             "EmergencyAccessTooFewCustodians",
         )
 
@@ -618,7 +715,9 @@ class EmergencyExpiredError(EmergencyRefusedError):
         self.emergency_id = emergency_id
         self.expires_at = expires_at
         super().__init__(
-            f"emergency {emergency_id} ended at {_utc(expires_at)}: nothing more can be released or opened for it",
+            _("emergency {id} ended at {end}: nothing more can be released or opened for it").format(
+                id=emergency_id, end=_utc(expires_at)
+            ),
             "EmergencyAccessExpired",
         )
 
@@ -631,8 +730,10 @@ class EmergencyNotOpenError(EmergencyRefusedError):
         self.approvals = approvals
         self.threshold = threshold
         super().__init__(
-            f"emergency {emergency_id} has {approvals} of the {threshold} custodian approvals it needs: nothing "
-            f"can be opened yet (fewer than {threshold} custodians' shares reveal nothing)",
+            _(
+                "emergency {id} has {approvals} of the {threshold} custodian approvals it needs: nothing "
+                "can be opened yet (fewer than {threshold} custodians' shares reveal nothing)"
+            ).format(id=emergency_id, approvals=approvals, threshold=threshold),
             None,
         )
 
@@ -642,7 +743,9 @@ class UnknownEmergencyError(EmergencyRefusedError, LookupError):
 
     def __init__(self, emergency_id: int) -> None:
         self.emergency_id = emergency_id
-        super().__init__(f"no emergency {emergency_id} on this deployment", "EmergencyAccessUnknown")
+        super().__init__(
+            _("no emergency {id} on this deployment").format(id=emergency_id), "EmergencyAccessUnknown"
+        )
 
 
 class NotCustodianError(EmergencyRefusedError):
@@ -651,7 +754,9 @@ class NotCustodianError(EmergencyRefusedError):
     def __init__(self, account: str) -> None:
         self.account = account
         super().__init__(
-            f"{account} is not an emergency custodian now (custodians are added and removed by vote)",
+            _(
+                "{account} is not an emergency custodian now (custodians are added and removed by vote)"
+            ).format(account=account),
             "EmergencyAccessNotCustodian",
         )
 
@@ -663,7 +768,9 @@ class AlreadyApprovedError(EmergencyRefusedError):
         self.emergency_id = emergency_id
         self.custodian = custodian
         super().__init__(
-            f"custodian {custodian} already released its shares for emergency {emergency_id}",
+            _("custodian {custodian} already released its shares for emergency {id}").format(
+                custodian=custodian, id=emergency_id
+            ),
             "EmergencyAccessAlreadyApproved",
         )
 
@@ -674,8 +781,10 @@ class NotDeclaringPhysicianError(EmergencyRefusedError):
     def __init__(self, emergency_id: int, account: str, physician: str) -> None:
         self.emergency_id = emergency_id
         super().__init__(
-            f"{account} cannot open emergency {emergency_id}: it was declared by {physician}, and only that "
-            "physician receives its shares",
+            _(
+                "{account} cannot open emergency {id}: it was declared by {physician}, and only that "
+                "physician receives its shares"
+            ).format(account=account, id=emergency_id, physician=physician),
             None,
         )
 
@@ -686,8 +795,10 @@ class NotReviewerError(EmergencyRefusedError):
     def __init__(self, emergency_id: int, account: str) -> None:
         self.emergency_id = emergency_id
         super().__init__(
-            f"{account} cannot review emergency {emergency_id}: only the patient, a guardian with the emergency "
-            "scope or the family doctor in force can",
+            _(
+                "{account} cannot review emergency {id}: only the patient, a guardian with the emergency "
+                "scope or the family doctor in force can"
+            ).format(account=account, id=emergency_id),
             "EmergencyAccessNotReviewer",
         )
 
@@ -699,6 +810,8 @@ class NothingToReleaseError(FamchainError):
         self.emergency_id = emergency_id
         self.custodian = custodian
         super().__init__(
-            f"custodian {custodian} holds no share of the {covered} record(s) emergency {emergency_id} covers "
-            f"({reason}): nothing to release, so nothing was sent"
+            _(
+                "custodian {custodian} holds no share of the {covered} record(s) emergency {id} covers "
+                "({reason}): nothing to release, so nothing was sent"
+            ).format(custodian=custodian, covered=covered, id=emergency_id, reason=reason)
         )

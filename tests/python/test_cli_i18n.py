@@ -131,7 +131,7 @@ def test_without_a_language_the_help_stays_english() -> None:
         (["--help"], ["密钥库：一把密钥既为您的消息签名", "家庭医生签约。", "命令"]),  # lazy one-liners  # noqa: RUF001
         (
             ["emergency", "declare", "--help"],
-            ["作为医院医师：为患者宣告紧急情况", "参数", "[环境变量：FAMCHAIN_RPC_URL]"],  # noqa: RUF001
+            ["作为医院医师：为患者宣告紧急情况", "参数", "[环境变量：FAMCHAIN_RPC_URL"],  # noqa: RUF001
         ),
         (
             ["account", "import", "--help"],
@@ -150,12 +150,12 @@ def test_help_pages_are_drawn_in_chinese(args: list[str], expected: list[str]) -
 def test_drawing_chinese_help_leaves_the_commands_english(chinese: None) -> None:
     runner = CliRunner()
     assert (
-        "作为患者：授予授权"  # noqa: RUF001
-        in runner.invoke(app, ["consent", "grant", "--help"], env={"COLUMNS": "200"}).output
+        "作为医院医师：为患者宣告紧急情况"  # noqa: RUF001
+        in runner.invoke(app, ["emergency", "declare", "--help"], env={"COLUMNS": "200"}).output
     )
     i18n.use_language("en")
-    english = runner.invoke(app, ["consent", "grant", "--help"], env={"COLUMNS": "200"}).output
-    assert "As the patient: grant consent" in english
+    english = runner.invoke(app, ["emergency", "declare", "--help"], env={"COLUMNS": "200"}).output
+    assert "As a hospital physician: declare an emergency" in english
     assert "Show this message and exit." in english
     assert "Options" in english
     assert not any("\u4e00" <= c <= "\u9fff" for c in english.replace("就诊卡", ""))

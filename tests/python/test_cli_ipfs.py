@@ -226,3 +226,40 @@ def test_a_gated_gateway_needs_a_chain_it_can_read(runner: CliRunner, store_dir:
     line = _fails(runner, "serve", "--gated", "--rpc-url", url)
 
     assert url in line
+
+
+def test_the_store_commands_speak_chinese(runner: CliRunner, store_dir: Path, big_file: Path) -> None:
+    from famchain import i18n
+
+    i18n.use_language("zh_CN")
+    try:
+        cid = _ok(runner, "add", "--no-pin", str(big_file)).strip()  # a CID is a CID in every language
+        pinned = _ok(runner, "pin", cid)
+        checked = _ok(runner, "verify")
+        unpinned = _ok(runner, "unpin", cid)
+        gc = _ok(runner, "gc")
+        missing = _fails(runner, "unpin", cid)
+        status = _ok(runner, "status")
+    finally:
+        i18n.use_language("en")
+    assert cid.startswith("bafy")
+    assert pinned == f"已固定 {cid}\n"
+    assert checked == "已检查 5 个数据块，0 个已损坏\n"  # noqa: RUF001
+    assert unpinned == f"已取消固定 {cid}\n"
+    assert gc.startswith("已移除 5 个数据块（")  # noqa: RUF001
+    assert missing == f"error: 内容 {cid} 未被固定"
+    assert status.splitlines()[0] == "后端：embedded"  # noqa: RUF001
+    assert "True" not in status
+    assert "None" not in status
+
+
+def test_a_bad_cid_is_one_chinese_line(runner: CliRunner, store_dir: Path) -> None:
+    from famchain import i18n
+
+    i18n.use_language("zh_CN")
+    try:
+        message = _fails(runner, "pin", "zzz")
+    finally:
+        i18n.use_language("en")
+    assert message == "error: 无效的 CID 'zzz'：应为 base32 编码的 CIDv1（'b...'）或 CIDv0（'Qm...'）"  # noqa: RUF001
+    assert _fails(runner, "pin", "zzz").startswith("error: invalid CID 'zzz': expected a CIDv1")

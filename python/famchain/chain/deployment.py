@@ -11,6 +11,7 @@ from eth_utils.address import is_address, is_checksum_address, to_checksum_addre
 
 from famchain.chain.artifacts import DEPLOYABLE
 from famchain.errors import ConfigError
+from famchain.i18n import N_, _
 
 
 @dataclass(frozen=True)
@@ -50,10 +51,14 @@ class Deployment:
             data = json.loads(path.read_text())
         except FileNotFoundError:
             raise ConfigError(
-                f"no deployment file {path}: run `famchain deploy` or pass --deployment / FAMCHAIN_DEPLOYMENT"
+                _(
+                    "no deployment file {path}: run `famchain deploy` or pass --deployment / FAMCHAIN_DEPLOYMENT"
+                ).format(path=path)
             ) from None
         except (OSError, json.JSONDecodeError) as exc:
-            raise ConfigError(f"cannot read deployment file {path}: {exc}") from None
+            raise ConfigError(
+                _("cannot read deployment file {path}: {error}").format(path=path, error=exc)
+            ) from None
         try:
             addresses = {name: str(to_checksum_address(data["addresses"][name])) for name in DEPLOYABLE}
             policy = data.get("cipher_policy")
@@ -67,12 +72,33 @@ class Deployment:
                 policy,
             )
         except (KeyError, TypeError, ValueError) as exc:
-            raise ConfigError(f"deployment file {path} is malformed: missing or bad {exc}") from None
+            raise ConfigError(
+                _("deployment file {path} is malformed: missing or bad {field}").format(path=path, field=exc)
+            ) from None
 
 
 def default_path(chain_id: int, directory: Path) -> Path:
     """``<directory>/<chainId>.json``: where ``famchain deploy`` writes a deployment by default."""
     return directory / f"{chain_id}.json"
+
+
+ADDRESS_ROLES = frozenset(
+    (
+        N_("address"),
+        N_("counterparty"),
+        N_("founder"),
+        N_("grantee"),
+        N_("guardian"),
+        N_("institution"),
+        N_("patient"),
+        N_("physician"),
+        N_("practitioner"),
+        N_("requester"),
+        N_("resident"),
+        N_("subject"),
+    )
+)
+"""The roles an address typed on the command line is named by in an error (translated there)."""
 
 
 def checked_address(value: str, what: str = "address") -> str:
@@ -82,12 +108,22 @@ def checked_address(value: str, what: str = "address") -> str:
         InputError: not a 20-byte hex address.
     """
     from famchain.errors import InputError
+    from famchain.i18n import _
 
+    shown = _(what) if what in ADDRESS_ROLES else what
     if not isinstance(value, str) or not is_address(value.strip()):
-        raise InputError(f"{what} {value!r} is not an Ethereum address (0x followed by 40 hex digits)")
+        raise InputError(
+            _("{what} {value} is not an Ethereum address (0x followed by 40 hex digits)").format(
+                what=shown, value=repr(value)
+            )
+        )
     text = value.strip()
     digits = text.removeprefix("0x").removeprefix("0X")
     # eth_utils >= 5 accepts any case; mixed case is an EIP-55 checksum and a wrong one is a typo.
     if digits != digits.lower() and digits != digits.upper() and not is_checksum_address(text):
-        raise InputError(f"{what} {value!r} has a wrong EIP-55 checksum (a typo?); check the address")
+        raise InputError(
+            _("{what} {value} has a wrong EIP-55 checksum (a typo?); check the address").format(
+                what=shown, value=repr(value)
+            )
+        )
     return to_checksum_address(text)

@@ -1,7 +1,8 @@
 """A sentence for every custom error the contracts can revert with: what happened, then what to do.
 
 :func:`famchain.chain.revert.decode_revert` looks the decoded error up in :data:`REFUSALS`; the builders take the
-error's decoded arguments (by name) and return one line. A test walks every error in the packaged ABIs and fails
+error's decoded arguments (by name) and return one line, in the language famchain speaks now
+(:func:`famchain.i18n._`; the values are formatted in after translation). A test walks every error in the packaged ABIs and fails
 on any without a sentence here, so a new contract error cannot reach a user as its raw name.
 """
 
@@ -15,6 +16,7 @@ from typing import Any
 from eth_utils.address import to_checksum_address
 
 from famchain.chain.structs import MemberStatus, ProposalAction
+from famchain.i18n import _
 
 Values = dict[str, Any]
 Builder = Callable[[Values], str]
@@ -53,8 +55,8 @@ def _when(values: Values, key: str) -> str:
 def _record(values: Values, key: str = "recordId") -> str:
     value = values.get(key)
     if isinstance(value, bytes) and not any(value):
-        return "the whole card"
-    return f"record {_h(values, key)}"
+        return _("the whole card")
+    return _("record {id}").format(id=_h(values, key))
 
 
 def _enum(kind: type[MemberStatus] | type[ProposalAction], values: Values, key: str) -> str:
@@ -65,388 +67,386 @@ def _enum(kind: type[MemberStatus] | type[ProposalAction], values: Values, key: 
         return str(value)
 
 
-_SECTIONS = "sections are named by the `--sections` list (see `-h`)"
-_SIGN_AGAIN = "sign a new message and send it again"
-
 REFUSALS: dict[str, Builder] = {
     # --- shared by every contract (signed messages, nonces, OpenZeppelin helpers) ---
-    "InvalidAccountNonce": lambda v: (
-        f"the signed message of {_a(v, 'account')} was already used or replaced (its nonce is now "
-        f"{_n(v, 'currentNonce')}): {_SIGN_AGAIN}"
+    "InvalidAccountNonce": lambda v: _(
+        "the signed message of {account} was already used or replaced (its nonce is now {currentNonce}): "
+        "sign a new message and send it again"
+    ).format(account=_a(v, "account"), currentNonce=_n(v, "currentNonce")),
+    "SignedMessagesExpired": lambda v: _(
+        "the signed message expired at {deadline}: sign a new message and send it again, and send it "
+        "before its deadline"
+    ).format(deadline=_when(v, "deadline")),
+    "SignedMessagesMalleable": lambda v: _(
+        "the signature is in a non-canonical form (high s value) that the contracts refuse: sign again "
+        "with a standard wallet or `famchain`"
     ),
-    "SignedMessagesExpired": lambda v: (
-        f"the signed message expired at {_when(v, 'deadline')}: {_SIGN_AGAIN}, and send it before its deadline"
+    "SignedMessagesInvalidLength": lambda v: _(
+        "the signature is {length} bytes long, not 65: pass the whole 0x… signature the wallet printed"
+    ).format(length=_n(v, "length")),
+    "SignedMessagesInvalidSigner": lambda v: _(
+        "the signature was made by {recovered}, not by {expected} or a guardian of theirs for this action"
+        " (another key, chain or deployment): sign with that account on this deployment"
+    ).format(recovered=_a(v, "recovered"), expected=_a(v, "expected")),
+    "SignedMessagesWrongNonceKey": lambda v: _(
+        "the signed message uses a nonce meant for another kind of action: sign the message famchain "
+        "prepares for this action"
     ),
-    "SignedMessagesMalleable": lambda v: (
-        "the signature is in a non-canonical form (high s value) that the contracts refuse: sign again with a "
-        "standard wallet or `famchain`"
-    ),
-    "SignedMessagesInvalidLength": lambda v: (
-        f"the signature is {_n(v, 'length')} bytes long, not 65: pass the whole 0x… signature the wallet printed"
-    ),
-    "SignedMessagesInvalidSigner": lambda v: (
-        f"the signature was made by {_a(v, 'recovered')}, not by {_a(v, 'expected')} or a guardian of theirs "
-        "for this action (another key, chain or deployment): sign with that account on this deployment"
-    ),
-    "SignedMessagesWrongNonceKey": lambda v: (
-        "the signed message uses a nonce meant for another kind of action: sign the message famchain prepares "
-        "for this action"
-    ),
-    "InvalidShortString": lambda v: (
+    "InvalidShortString": lambda v: _(
         "a contract name or version is not a valid short string: deploy with the packaged artifacts "
         "(`famchain deploy`)"
     ),
-    "StringTooLong": lambda v: (
-        "a contract name or version is too long for EIP-712: deploy with the packaged artifacts (`famchain deploy`)"
+    "StringTooLong": lambda v: _(
+        "a contract name or version is too long for EIP-712: deploy with the packaged artifacts "
+        "(`famchain deploy`)"
     ),
-    "SafeCastOverflowedUintDowncast": lambda v: (
-        f"a number is too large for the contract ({_n(v, 'value')} does not fit in {_n(v, 'bits')} bits): "
-        "use a shorter term or an earlier date"
-    ),
+    "SafeCastOverflowedUintDowncast": lambda v: _(
+        "a number is too large for the contract ({value} does not fit in {bits} bits): use a shorter term"
+        " or an earlier date"
+    ).format(value=_n(v, "value"), bits=_n(v, "bits")),
     # --- Consortium ---
-    "ConsortiumInvalidFounders": lambda v: (
-        f"a consortium needs at least two founders, each with a kind ({_n(v, 'founders')} founders, "
-        f"{_n(v, 'kinds')} kinds given): pass --founder KIND:ADDRESS at least twice"
-    ),
-    "ConsortiumInvalidThreshold": lambda v: (
-        f"a voting threshold of {_n(v, 'thresholdBps')} basis points is not a majority: pass a value above 5000 "
-        "and at most 10000 (or 0 for a simple majority)"
-    ),
-    "ConsortiumInvalidVotingPeriod": lambda v: (
+    "ConsortiumInvalidFounders": lambda v: _(
+        "a consortium needs at least two founders, each with a kind ({founders} founders, {kinds} kinds "
+        "given): pass --founder KIND:ADDRESS at least twice"
+    ).format(founders=_n(v, "founders"), kinds=_n(v, "kinds")),
+    "ConsortiumInvalidThreshold": lambda v: _(
+        "a voting threshold of {thresholdBps} basis points is not a majority: pass a value above 5000 and"
+        " at most 10000 (or 0 for a simple majority)"
+    ).format(thresholdBps=_n(v, "thresholdBps")),
+    "ConsortiumInvalidVotingPeriod": lambda v: _(
         "the voting period is zero: pass a positive --voting-period-days"
     ),
-    "ConsortiumZeroAddress": lambda v: (
-        "an address is zero where an institution, practitioner, guardian or resident is needed: pass a real address"
+    "ConsortiumZeroAddress": lambda v: _(
+        "an address is zero where an institution, practitioner, guardian or resident is needed: pass a "
+        "real address"
     ),
-    "ConsortiumInvalidKind": lambda v: (
+    "ConsortiumInvalidKind": lambda v: _(
         "an institution needs a kind: use primary-care, hospital, insurer, research or regulator"
     ),
-    "ConsortiumDuplicateFounder": lambda v: (
-        f"founder {_a(v, 'founder')} is listed twice: give each founding institution once"
+    "ConsortiumDuplicateFounder": lambda v: _(
+        "founder {founder} is listed twice: give each founding institution once"
+    ).format(founder=_a(v, "founder")),
+    "ConsortiumNotActiveMember": lambda v: _(
+        "{account} is not an active member of the consortium: use the admin keystore of an active member "
+        "(`famchain consortium members`)"
+    ).format(account=_a(v, "account")),
+    "ConsortiumInvalidTransition": lambda v: _(
+        "a proposal to {action} {institution} cannot apply while it is {status} (or, for custodians, it "
+        "already is one, is none, or has published no member key): check `famchain consortium members` "
+        "and `famchain emergency custodians`"
+    ).format(
+        action=_enum(ProposalAction, v, "action"),
+        institution=_a(v, "institution"),
+        status=_enum(MemberStatus, v, "status"),
     ),
-    "ConsortiumNotActiveMember": lambda v: (
-        f"{_a(v, 'account')} is not an active member of the consortium: use the admin keystore of an active "
-        "member (`famchain consortium members`)"
-    ),
-    "ConsortiumInvalidTransition": lambda v: (
-        f"a proposal to {_enum(ProposalAction, v, 'action')} {_a(v, 'institution')} cannot apply while it is "
-        f"{_enum(MemberStatus, v, 'status')} (or, for custodians, it already is one, is none, or has published no "
-        "member key): check `famchain consortium members` and `famchain emergency custodians`"
-    ),
-    "ConsortiumTooFewActiveMembers": lambda v: (
-        f"this would leave fewer than two active members ({_n(v, 'activeCount')} now): admit another member first "
+    "ConsortiumTooFewActiveMembers": lambda v: _(
+        "this would leave fewer than two active members ({activeCount} now): admit another member first "
         "(`famchain consortium propose admit`)"
-    ),
-    "ConsortiumUnknownProposal": lambda v: (
-        f"there is no proposal {_n(v, 'proposalId')}: see the open ones with `famchain consortium proposals`"
-    ),
-    "ConsortiumProposalExpired": lambda v: (
-        f"proposal {_n(v, 'proposalId')} closed at {_when(v, 'expiresAt')} without passing: make a new proposal "
-        "(`famchain consortium propose`)"
-    ),
-    "ConsortiumProposalExecuted": lambda v: (
-        f"proposal {_n(v, 'proposalId')} has already passed and been carried out: nothing more to vote or "
-        "execute (`famchain consortium members` shows the result)"
-    ),
-    "ConsortiumAlreadyVoted": lambda v: (
-        f"{_a(v, 'voter')} has already voted on proposal {_n(v, 'proposalId')}: each member votes once; "
-        "wait for the other members' votes (`famchain consortium proposals`)"
-    ),
-    "ConsortiumNotEnoughApprovals": lambda v: (
-        f"proposal {_n(v, 'proposalId')} has {_n(v, 'approvals')} approval(s) of active members and needs "
-        f"{_n(v, 'required')}: ask more members to vote (`famchain consortium vote`), then execute it"
-    ),
-    "ConsortiumInvalidEncryptionKey": lambda v: (
-        f"the encryption key is not the public key of {_a(v, 'account')}: publish it from that account's own "
+    ).format(activeCount=_n(v, "activeCount")),
+    "ConsortiumUnknownProposal": lambda v: _(
+        "there is no proposal {proposalId}: see the open ones with `famchain consortium proposals`"
+    ).format(proposalId=_n(v, "proposalId")),
+    "ConsortiumProposalExpired": lambda v: _(
+        "proposal {proposalId} closed at {expiresAt} without passing: make a new proposal (`famchain "
+        "consortium propose`)"
+    ).format(proposalId=_n(v, "proposalId"), expiresAt=_when(v, "expiresAt")),
+    "ConsortiumProposalExecuted": lambda v: _(
+        "proposal {proposalId} has already passed and been carried out: nothing more to vote or execute "
+        "(`famchain consortium members` shows the result)"
+    ).format(proposalId=_n(v, "proposalId")),
+    "ConsortiumAlreadyVoted": lambda v: _(
+        "{voter} has already voted on proposal {proposalId}: each member votes once; wait for the other "
+        "members' votes (`famchain consortium proposals`)"
+    ).format(voter=_a(v, "voter"), proposalId=_n(v, "proposalId")),
+    "ConsortiumNotEnoughApprovals": lambda v: _(
+        "proposal {proposalId} has {approvals} approval(s) of active members and needs {required}: ask "
+        "more members to vote (`famchain consortium vote`), then execute it"
+    ).format(proposalId=_n(v, "proposalId"), approvals=_n(v, "approvals"), required=_n(v, "required")),
+    "ConsortiumInvalidEncryptionKey": lambda v: _(
+        "the encryption key is not the public key of {account}: publish it from that account's own "
         "keystore (`famchain consortium publish-key`)"
-    ),
-    "ConsortiumPractitionerActive": lambda v: (
-        f"{_a(v, 'practitioner')} is already an active practitioner of {_a(v, 'institution')}: nothing to do "
-        "(`famchain institution doctors` lists them)"
-    ),
-    "ConsortiumNotOwnPractitioner": lambda v: (
-        f"{_a(v, 'practitioner')} is not an active practitioner of {_a(v, 'institution')}: an institution acts "
-        "only on its own practitioners (`famchain institution doctors`)"
-    ),
-    "ConsortiumInvalidParameter": lambda v: (
-        f"parameter {_n(v, 'parameter')} cannot be {_n(v, 'value')}: see `famchain consortium parameters` for "
-        "the allowed ranges"
-    ),
+    ).format(account=_a(v, "account")),
+    "ConsortiumPractitionerActive": lambda v: _(
+        "{practitioner} is already an active practitioner of {institution}: nothing to do (`famchain "
+        "institution doctors` lists them)"
+    ).format(practitioner=_a(v, "practitioner"), institution=_a(v, "institution")),
+    "ConsortiumNotOwnPractitioner": lambda v: _(
+        "{practitioner} is not an active practitioner of {institution}: an institution acts only on its "
+        "own practitioners (`famchain institution doctors`)"
+    ).format(practitioner=_a(v, "practitioner"), institution=_a(v, "institution")),
+    "ConsortiumInvalidParameter": lambda v: _(
+        "parameter {parameter} cannot be {value}: see `famchain consortium parameters` for the allowed ranges"
+    ).format(parameter=_n(v, "parameter"), value=_n(v, "value")),
     # --- ResidentRegistry ---
-    "ResidentRegistryInvalidEncryptionKey": lambda v: (
-        f"the encryption key given for {_a(v, 'account')} is not a valid public key: register with famchain or a "
+    "ResidentRegistryInvalidEncryptionKey": lambda v: _(
+        "the encryption key given for {account} is not a valid public key: register with famchain or a "
         "wallet that derives it (`famchain resident register`)"
-    ),
-    "ResidentRegistryInvalidProfile": lambda v: (
+    ).format(account=_a(v, "account")),
+    "ResidentRegistryInvalidProfile": lambda v: _(
         "the basic information commitment is empty: register with a profile file (`--profile FILE`)"
     ),
-    "ResidentRegistryAlreadyRegistered": lambda v: (
-        f"{_a(v, 'resident')} is already registered: change the basic information with "
-        "`famchain resident update-profile`"
-    ),
-    "ResidentRegistryNotRegistered": lambda v: (
-        f"{_a(v, 'resident')} is not a registered resident: the resident registers first "
-        "(`famchain resident register`)"
-    ),
-    "ResidentRegistryCardLocked": lambda v: (
-        f"{_a(v, 'resident')} asked for the deletion of the whole card, so no agreement can come into force: "
+    "ResidentRegistryAlreadyRegistered": lambda v: _(
+        "{resident} is already registered: change the basic information with `famchain resident "
+        "update-profile`"
+    ).format(resident=_a(v, "resident")),
+    "ResidentRegistryNotRegistered": lambda v: _(
+        "{resident} is not a registered resident: the resident registers first (`famchain resident register`)"
+    ).format(resident=_a(v, "resident")),
+    "ResidentRegistryCardLocked": lambda v: _(
+        "{resident} asked for the deletion of the whole card, so no agreement can come into force: "
         "nothing can be done for this card"
-    ),
-    "ResidentRegistryInvalidSections": lambda v: (
-        f"the section set {_n(v, 'sections')} is empty or names unknown sections: {_SECTIONS}"
-    ),
-    "ResidentRegistryInvalidActions": lambda v: (
-        f"the action set {_n(v, 'actions')} is empty or unknown: use read, append or read,append"
-    ),
-    "ResidentRegistryInvalidTerm": lambda v: (
-        f"an agreement term of {_n(v, 'term')} seconds is not valid: pass a positive --term-days of at most "
-        "a few thousand years"
-    ),
-    "ResidentRegistryNotFamilyDoctor": lambda v: (
-        f"{_a(v, 'doctor')} is not an active practitioner of an active primary-care centre, so it cannot be a "
+    ).format(resident=_a(v, "resident")),
+    "ResidentRegistryInvalidSections": lambda v: _(
+        "the section set {sections} is empty or names unknown sections: sections are named by the "
+        "`--sections` list (see `-h`)"
+    ).format(sections=_n(v, "sections")),
+    "ResidentRegistryInvalidActions": lambda v: _(
+        "the action set {actions} is empty or unknown: use read, append or read,append"
+    ).format(actions=_n(v, "actions")),
+    "ResidentRegistryInvalidTerm": lambda v: _(
+        "an agreement term of {term} seconds is not valid: pass a positive --term-days of at most a few "
+        "thousand years"
+    ).format(term=_n(v, "term")),
+    "ResidentRegistryNotFamilyDoctor": lambda v: _(
+        "{doctor} is not an active practitioner of an active primary-care centre, so it cannot be a "
         "family doctor: its centre registers it first (`famchain institution add-doctor`)"
-    ),
-    "ResidentRegistryInvalidCounterparty": lambda v: (
-        f"{_a(v, 'caller')} and {_a(v, 'counterparty')} are not a registered resident and a family doctor: a "
-        "resident proposes to a family doctor, or a family doctor to a resident"
-    ),
-    "ResidentRegistryNoPendingAgreement": lambda v: (
-        f"there is no pending agreement proposal between {_a(v, 'resident')} and {_a(v, 'doctor')} from the other "
-        "side: the other side proposes first (`famchain agreement propose`)"
-    ),
-    "ResidentRegistryProposalExpired": lambda v: (
-        f"the agreement proposal between {_a(v, 'resident')} and {_a(v, 'doctor')} expired at "
-        f"{_when(v, 'expiresAt')}: propose again (`famchain agreement propose`)"
-    ),
-    "ResidentRegistryTermsMismatch": lambda v: (
-        f"the accepted terms differ from what was proposed between {_a(v, 'resident')} and {_a(v, 'doctor')}: "
-        "check the proposal (`famchain agreement show`) and accept exactly its terms"
-    ),
-    "ResidentRegistryEnrollmentChanged": lambda v: (
-        f"family doctor {_a(v, 'doctor')} was re-registered or deactivated since the proposal: propose the "
+    ).format(doctor=_a(v, "doctor")),
+    "ResidentRegistryInvalidCounterparty": lambda v: _(
+        "{caller} and {counterparty} are not a registered resident and a family doctor: a resident "
+        "proposes to a family doctor, or a family doctor to a resident"
+    ).format(caller=_a(v, "caller"), counterparty=_a(v, "counterparty")),
+    "ResidentRegistryNoPendingAgreement": lambda v: _(
+        "there is no pending agreement proposal between {resident} and {doctor} from the other side: the "
+        "other side proposes first (`famchain agreement propose`)"
+    ).format(resident=_a(v, "resident"), doctor=_a(v, "doctor")),
+    "ResidentRegistryProposalExpired": lambda v: _(
+        "the agreement proposal between {resident} and {doctor} expired at {expiresAt}: propose again "
+        "(`famchain agreement propose`)"
+    ).format(resident=_a(v, "resident"), doctor=_a(v, "doctor"), expiresAt=_when(v, "expiresAt")),
+    "ResidentRegistryTermsMismatch": lambda v: _(
+        "the accepted terms differ from what was proposed between {resident} and {doctor}: check the "
+        "proposal (`famchain agreement show`) and accept exactly its terms"
+    ).format(resident=_a(v, "resident"), doctor=_a(v, "doctor")),
+    "ResidentRegistryEnrollmentChanged": lambda v: _(
+        "family doctor {doctor} was re-registered or deactivated since the proposal: propose the "
         "agreement again (`famchain agreement propose`)"
-    ),
-    "ResidentRegistryAgreementInForce": lambda v: (
-        f"{_a(v, 'resident')} already has an agreement in force with {_a(v, 'doctor')}: end it first "
-        "(`famchain agreement terminate`)"
-    ),
-    "ResidentRegistryNoActiveAgreement": lambda v: (
-        f"{_a(v, 'resident')} has no family-doctor agreement in force: propose one (`famchain agreement propose`)"
-    ),
-    "ResidentRegistryNotAgreementParty": lambda v: (
-        f"{_a(v, 'caller')} is neither the resident {_a(v, 'resident')} nor their doctor in this agreement: use "
-        "the keystore of one of them"
-    ),
-    "ResidentRegistryInvalidGuardian": lambda v: (
-        f"{_a(v, 'guardian')} cannot be a guardian of {_a(v, 'resident')} (zero, or the resident itself): "
-        "name another account"
-    ),
-    "ResidentRegistryInvalidGuardianScope": lambda v: (
-        f"the guardian scope {_n(v, 'scope')} is empty or unknown: pass the scopes listed by "
-        "`famchain guardian appoint -h`"
-    ),
-    "ResidentRegistryInvalidGuardianExpiry": lambda v: (
-        f"the guardianship would end at {_when(v, 'expiresAt')}, which is not in the future: pass a later end"
-    ),
-    "ResidentRegistryNoGuardianship": lambda v: (
-        f"{_a(v, 'guardian')} is not a guardian of {_a(v, 'resident')}: see `famchain guardian list`"
-    ),
-    "ResidentRegistryDependentGuardianship": lambda v: (
-        f"the guardianship of {_a(v, 'guardian')} over the dependent resident {_a(v, 'resident')} cannot be "
-        f"changed or ended by the resident before {_when(v, 'expiresAt')}: the guardian can, or the consortium "
-        "by vote (`famchain consortium propose end-guardianship`)"
-    ),
-    "ResidentRegistryNotGuardianshipParty": lambda v: (
-        f"{_a(v, 'caller')} is neither the resident {_a(v, 'resident')} nor the guardian: use one of their "
-        "keystores"
-    ),
-    "ResidentRegistryInvalidEndGuardianship": lambda v: (
-        f"proposal {_n(v, 'proposalId')} is not an end-guardianship proposal the consortium carried out: vote "
-        "and execute one first (`famchain consortium proposals`)"
-    ),
-    "ResidentRegistryEndGuardianshipConsumed": lambda v: (
-        f"the end-guardianship proposal {_n(v, 'proposalId')} has already been applied: nothing more to do"
-    ),
-    "ResidentRegistryDeletionAlreadyRequested": lambda v: (
-        f"{_a(v, 'resident')} has already asked for the deletion of {_record(v)}: it is erased when its "
-        "retention period ends (`famchain record erase`)"
-    ),
+    ).format(doctor=_a(v, "doctor")),
+    "ResidentRegistryAgreementInForce": lambda v: _(
+        "{resident} already has an agreement in force with {doctor}: end it first (`famchain agreement "
+        "terminate`)"
+    ).format(resident=_a(v, "resident"), doctor=_a(v, "doctor")),
+    "ResidentRegistryNoActiveAgreement": lambda v: _(
+        "{resident} has no family-doctor agreement in force: propose one (`famchain agreement propose`)"
+    ).format(resident=_a(v, "resident")),
+    "ResidentRegistryNotAgreementParty": lambda v: _(
+        "{caller} is neither the resident {resident} nor their doctor in this agreement: use the keystore"
+        " of one of them"
+    ).format(caller=_a(v, "caller"), resident=_a(v, "resident")),
+    "ResidentRegistryInvalidGuardian": lambda v: _(
+        "{guardian} cannot be a guardian of {resident} (zero, or the resident itself): name another account"
+    ).format(guardian=_a(v, "guardian"), resident=_a(v, "resident")),
+    "ResidentRegistryInvalidGuardianScope": lambda v: _(
+        "the guardian scope {scope} is empty or unknown: pass the scopes listed by `famchain guardian "
+        "appoint -h`"
+    ).format(scope=_n(v, "scope")),
+    "ResidentRegistryInvalidGuardianExpiry": lambda v: _(
+        "the guardianship would end at {expiresAt}, which is not in the future: pass a later end"
+    ).format(expiresAt=_when(v, "expiresAt")),
+    "ResidentRegistryNoGuardianship": lambda v: _(
+        "{guardian} is not a guardian of {resident}: see `famchain guardian list`"
+    ).format(guardian=_a(v, "guardian"), resident=_a(v, "resident")),
+    "ResidentRegistryDependentGuardianship": lambda v: _(
+        "the guardianship of {guardian} over the dependent resident {resident} cannot be changed or ended"
+        " by the resident before {expiresAt}: the guardian can, or the consortium by vote (`famchain "
+        "consortium propose end-guardianship`)"
+    ).format(guardian=_a(v, "guardian"), resident=_a(v, "resident"), expiresAt=_when(v, "expiresAt")),
+    "ResidentRegistryNotGuardianshipParty": lambda v: _(
+        "{caller} is neither the resident {resident} nor the guardian: use one of their keystores"
+    ).format(caller=_a(v, "caller"), resident=_a(v, "resident")),
+    "ResidentRegistryInvalidEndGuardianship": lambda v: _(
+        "proposal {proposalId} is not an end-guardianship proposal the consortium carried out: vote and "
+        "execute one first (`famchain consortium proposals`)"
+    ).format(proposalId=_n(v, "proposalId")),
+    "ResidentRegistryEndGuardianshipConsumed": lambda v: _(
+        "the end-guardianship proposal {proposalId} has already been applied: nothing more to do"
+    ).format(proposalId=_n(v, "proposalId")),
+    "ResidentRegistryDeletionAlreadyRequested": lambda v: _(
+        "{resident} has already asked for the deletion of {record}: it is erased when its retention "
+        "period ends (`famchain record erase`)"
+    ).format(resident=_a(v, "resident"), record=_record(v)),
     # --- ConsentRegistry ---
-    "ConsentRegistryInvalidSections": lambda v: (
-        f"the section set {_n(v, 'sections')} is empty or names unknown sections: {_SECTIONS}"
-    ),
-    "ConsentRegistryInvalidActions": lambda v: (
-        f"the action set {_n(v, 'actions')} is empty or unknown: use read, append or read,append"
-    ),
-    "ConsentRegistryInvalidExpiry": lambda v: (
-        f"the consent would end at {_when(v, 'expiresAt')}, which is not in the future: pass a positive --days"
-    ),
-    "ConsentRegistryInvalidTerms": lambda v: (
+    "ConsentRegistryInvalidSections": lambda v: _(
+        "the section set {sections} is empty or names unknown sections: sections are named by the "
+        "`--sections` list (see `-h`)"
+    ).format(sections=_n(v, "sections")),
+    "ConsentRegistryInvalidActions": lambda v: _(
+        "the action set {actions} is empty or unknown: use read, append or read,append"
+    ).format(actions=_n(v, "actions")),
+    "ConsentRegistryInvalidExpiry": lambda v: _(
+        "the consent would end at {expiresAt}, which is not in the future: pass a positive --days"
+    ).format(expiresAt=_when(v, "expiresAt")),
+    "ConsentRegistryInvalidTerms": lambda v: _(
         "the consent terms are missing (or the request lasts zero days): grant or request it again with "
         "famchain, which commits the terms"
     ),
-    "ConsentRegistryInvalidBundle": lambda v: (
-        "the re-wrapped keys sent with the consent are malformed (or sent for a consent without read): grant it "
-        "again with famchain"
+    "ConsentRegistryInvalidBundle": lambda v: _(
+        "the re-wrapped keys sent with the consent are malformed (or sent for a consent without read): "
+        "grant it again with famchain"
     ),
-    "ConsentRegistryPatientNotRegistered": lambda v: (
-        f"{_a(v, 'patient')} is not a registered resident: the resident registers first "
-        "(`famchain resident register`)"
-    ),
-    "ConsentRegistryCardLocked": lambda v: (
-        f"{_a(v, 'patient')} asked for the deletion of the whole card: no new consent or request can be made for it"
-    ),
-    "ConsentRegistryInvalidGrantee": lambda v: (
-        f"{_a(v, 'grantee')} is not an active practitioner of a consortium member (or is the patient), so it "
-        "cannot be granted access: its institution registers it first (`famchain institution add-doctor`)"
-    ),
-    "ConsentRegistryNotGranted": lambda v: (
-        f"{_a(v, 'patient')} has no consent in force for {_a(v, 'grantee')}: nothing to revoke "
-        "(`famchain consent list`)"
-    ),
-    "ConsentRegistryNoRequest": lambda v: (
-        f"{_a(v, 'grantee')} has no open request to {_a(v, 'patient')}: nothing to refuse (`famchain consent list`)"
-    ),
+    "ConsentRegistryPatientNotRegistered": lambda v: _(
+        "{patient} is not a registered resident: the resident registers first (`famchain resident register`)"
+    ).format(patient=_a(v, "patient")),
+    "ConsentRegistryCardLocked": lambda v: _(
+        "{patient} asked for the deletion of the whole card: no new consent or request can be made for it"
+    ).format(patient=_a(v, "patient")),
+    "ConsentRegistryInvalidGrantee": lambda v: _(
+        "{grantee} is not an active practitioner of a consortium member (or is the patient), so it cannot"
+        " be granted access: its institution registers it first (`famchain institution add-doctor`)"
+    ).format(grantee=_a(v, "grantee")),
+    "ConsentRegistryNotGranted": lambda v: _(
+        "{patient} has no consent in force for {grantee}: nothing to revoke (`famchain consent list`)"
+    ).format(patient=_a(v, "patient"), grantee=_a(v, "grantee")),
+    "ConsentRegistryNoRequest": lambda v: _(
+        "{grantee} has no open request to {patient}: nothing to refuse (`famchain consent list`)"
+    ).format(grantee=_a(v, "grantee"), patient=_a(v, "patient")),
     # --- RecordRegistry ---
-    "RecordRegistryInvalidSections": lambda v: (
-        f"the section set {_n(v, 'sections')} is empty or names unknown sections: check the record file's "
-        "sections (docs/record-format.md)"
-    ),
-    "RecordRegistryInvalidCodec": lambda v: (
-        f"the content identifier uses codec {_n(v, 'codec')}, which the registry does not accept: store the "
-        "record with famchain (raw or dag-pb CIDs)"
-    ),
-    "RecordRegistryInvalidKind": lambda v: (
-        f"record kind {_n(v, 'kind')} is unknown: use --kind outpatient or --kind inpatient"
-    ),
-    "RecordRegistryInvalidAnchor": lambda v: (
+    "RecordRegistryInvalidSections": lambda v: _(
+        "the section set {sections} is empty or names unknown sections: check the record file's sections "
+        "(docs/record-format.md)"
+    ).format(sections=_n(v, "sections")),
+    "RecordRegistryInvalidCodec": lambda v: _(
+        "the content identifier uses codec {codec}, which the registry does not accept: store the record "
+        "with famchain (raw or dag-pb CIDs)"
+    ).format(codec=_n(v, "codec")),
+    "RecordRegistryInvalidKind": lambda v: _(
+        "record kind {kind} is unknown: use --kind outpatient or --kind inpatient"
+    ).format(kind=_n(v, "kind")),
+    "RecordRegistryInvalidAnchor": lambda v: _(
         "the record's content identifier is empty: submit it again with `famchain record submit`"
     ),
-    "RecordRegistryInvalidBundle": lambda v: (
+    "RecordRegistryInvalidBundle": lambda v: _(
         "the record's key bundle is empty: submit or share it again with famchain"
     ),
-    "RecordRegistryInvalidPrevious": lambda v: (
-        f"record {_h(v, 'recordId')} is anchored as the wrong kind (a new record naming a previous version, or "
-        "an update naming none): submit new records with `record submit` and amendments with `record update`"
-    ),
-    "RecordRegistryEmptyBatch": lambda v: (
+    "RecordRegistryInvalidPrevious": lambda v: _(
+        "record {recordId} is anchored as the wrong kind (a new record naming a previous version, or an "
+        "update naming none): submit new records with `record submit` and amendments with `record update`"
+    ).format(recordId=_h(v, "recordId")),
+    "RecordRegistryEmptyBatch": lambda v: _(
         "the batch holds no record: nothing was anchored; add records first"
     ),
-    "RecordRegistryPatientNotRegistered": lambda v: (
-        f"{_a(v, 'patient')} is not a registered resident and has no visit card: the resident registers first "
+    "RecordRegistryPatientNotRegistered": lambda v: _(
+        "{patient} is not a registered resident and has no visit card: the resident registers first "
         "(`famchain resident register`)"
-    ),
-    "RecordRegistryCardLocked": lambda v: (
-        f"{_a(v, 'patient')} asked for the deletion of the whole card: no record can be added or shared on it"
-    ),
-    "RecordRegistryUnauthorized": lambda v: (
-        f"{_a(v, 'author')} may not add these sections to the card of {_a(v, 'patient')}: it needs a family-doctor "
-        "agreement in force or a consent with append (`famchain consent request`)"
-    ),
-    "RecordRegistryGranteeUnauthorized": lambda v: (
-        f"{_a(v, 'grantee')} may not read these sections of the records of {_a(v, 'patient')}, so no key can be "
-        "released to it: the patient grants a consent first (`famchain consent request`)"
-    ),
-    "RecordRegistryReleaserUnauthorized": lambda v: (
-        f"{_a(v, 'releaser')} is neither the patient {_a(v, 'patient')} nor allowed to read these sections, so it "
-        "cannot release their keys: ask the patient (`famchain consent sync`)"
-    ),
-    "RecordRegistryAlreadyAnchored": lambda v: (
-        f"record {_h(v, 'recordId')} is already on the card: nothing more to do (`famchain record list`)"
-    ),
-    "RecordRegistryStaleHead": lambda v: (
-        f"the card of {_a(v, 'patient')} changed while this record was being anchored: flush the outbox to try "
+    ).format(patient=_a(v, "patient")),
+    "RecordRegistryCardLocked": lambda v: _(
+        "{patient} asked for the deletion of the whole card: no record can be added or shared on it"
+    ).format(patient=_a(v, "patient")),
+    "RecordRegistryUnauthorized": lambda v: _(
+        "{author} may not add these sections to the card of {patient}: it needs a family-doctor agreement"
+        " in force or a consent with append (`famchain consent request`)"
+    ).format(author=_a(v, "author"), patient=_a(v, "patient")),
+    "RecordRegistryGranteeUnauthorized": lambda v: _(
+        "{grantee} may not read these sections of the records of {patient}, so no key can be released to "
+        "it: the patient grants a consent first (`famchain consent request`)"
+    ).format(grantee=_a(v, "grantee"), patient=_a(v, "patient")),
+    "RecordRegistryReleaserUnauthorized": lambda v: _(
+        "{releaser} is neither the patient {patient} nor allowed to read these sections, so it cannot "
+        "release their keys: ask the patient (`famchain consent sync`)"
+    ).format(releaser=_a(v, "releaser"), patient=_a(v, "patient")),
+    "RecordRegistryAlreadyAnchored": lambda v: _(
+        "record {recordId} is already on the card: nothing more to do (`famchain record list`)"
+    ).format(recordId=_h(v, "recordId")),
+    "RecordRegistryStaleHead": lambda v: _(
+        "the card of {patient} changed while this record was being anchored: flush the outbox to try "
         "again (`famchain outbox flush`)"
-    ),
-    "RecordRegistryUpdateNotApproved": lambda v: (
-        f"the patient {_a(v, 'patient')} has not approved this amendment of record {_h(v, 'recordId')}: send them "
-        "the approval file to sign (`famchain record approve`)"
-    ),
-    "RecordRegistryApprovalExpired": lambda v: (
-        f"the patient's approval of the amendment of record {_h(v, 'recordId')} expired at "
-        f"{_when(v, 'deadline')}: prepare the amendment again and ask for a new approval (`famchain record update`)"
-    ),
-    "RecordRegistryInvalidDeadline": lambda v: (
-        f"the approval deadline {_when(v, 'deadline')} is in the past: prepare the amendment again "
-        "(`famchain record update`)"
-    ),
-    "RecordRegistryRetentionNotOver": lambda v: (
-        f"record {_h(v, 'recordId')} must be kept until {_when(v, 'endsAt')}: erase it after that "
-        "(`famchain record erase --due`)"
-    ),
-    "RecordRegistryNoDeletionRequest": lambda v: (
-        f"{_a(v, 'patient')} has not asked for the deletion of {_record(v)}: the resident asks first "
-        "(`famchain resident delete-request`)"
-    ),
-    "RecordRegistryBadProof": lambda v: (
-        f"the erasure proof of record {_h(v, 'recordId')} does not match the card of {_a(v, 'patient')}: "
-        "read the card again and retry (`famchain record erase`)"
-    ),
-    "RecordRegistryAlreadyErased": lambda v: (
-        f"record {_h(v, 'recordId')} has already been erased: nothing more to do"
-    ),
+    ).format(patient=_a(v, "patient")),
+    "RecordRegistryUpdateNotApproved": lambda v: _(
+        "the patient {patient} has not approved this amendment of record {recordId}: send them the "
+        "approval file to sign (`famchain record approve`)"
+    ).format(patient=_a(v, "patient"), recordId=_h(v, "recordId")),
+    "RecordRegistryApprovalExpired": lambda v: _(
+        "the patient's approval of the amendment of record {recordId} expired at {deadline}: prepare the "
+        "amendment again and ask for a new approval (`famchain record update`)"
+    ).format(recordId=_h(v, "recordId"), deadline=_when(v, "deadline")),
+    "RecordRegistryInvalidDeadline": lambda v: _(
+        "the approval deadline {deadline} is in the past: prepare the amendment again (`famchain record "
+        "update`)"
+    ).format(deadline=_when(v, "deadline")),
+    "RecordRegistryRetentionNotOver": lambda v: _(
+        "record {recordId} must be kept until {endsAt}: erase it after that (`famchain record erase --due`)"
+    ).format(recordId=_h(v, "recordId"), endsAt=_when(v, "endsAt")),
+    "RecordRegistryNoDeletionRequest": lambda v: _(
+        "{patient} has not asked for the deletion of {record}: the resident asks first (`famchain "
+        "resident delete-request`)"
+    ).format(patient=_a(v, "patient"), record=_record(v)),
+    "RecordRegistryBadProof": lambda v: _(
+        "the erasure proof of record {recordId} does not match the card of {patient}: read the card again"
+        " and retry (`famchain record erase`)"
+    ).format(recordId=_h(v, "recordId"), patient=_a(v, "patient")),
+    "RecordRegistryAlreadyErased": lambda v: _(
+        "record {recordId} has already been erased: nothing more to do"
+    ).format(recordId=_h(v, "recordId")),
     # --- EmergencyAccess ---
-    "EmergencyAccessNotHospitalPhysician": lambda v: (
-        f"{_a(v, 'account')} is not an active practitioner of an active hospital member, so it cannot declare "
-        "an emergency: a hospital registers it first (`famchain institution add-doctor`)"
-    ),
-    "EmergencyAccessNotRegistered": lambda v: (
-        f"{_a(v, 'resident')} is not a registered resident: the resident registers first "
-        "(`famchain resident register`)"
-    ),
-    "EmergencyAccessCardLocked": lambda v: (
-        f"{_a(v, 'patient')} asked for the deletion of the whole card: no emergency can be declared or approved "
-        "for it"
-    ),
-    "EmergencyAccessOptedOut": lambda v: (
-        f"{_a(v, 'patient')} has opted out of emergency access: no emergency can be declared for them (they can "
-        "opt in again with `famchain emergency optin`)"
-    ),
-    "EmergencyAccessTooFewCustodians": lambda v: (
-        f"the consortium has {_n(v, 'custodians')} emergency custodian(s) and an emergency needs "
-        f"{_n(v, 'threshold')}: members add custodians by vote (`famchain consortium propose add-custodian`)"
-    ),
-    "EmergencyAccessInvalidReason": lambda v: (
+    "EmergencyAccessNotHospitalPhysician": lambda v: _(
+        "{account} is not an active practitioner of an active hospital member, so it cannot declare an "
+        "emergency: a hospital registers it first (`famchain institution add-doctor`)"
+    ).format(account=_a(v, "account")),
+    "EmergencyAccessNotRegistered": lambda v: _(
+        "{resident} is not a registered resident: the resident registers first (`famchain resident register`)"
+    ).format(resident=_a(v, "resident")),
+    "EmergencyAccessCardLocked": lambda v: _(
+        "{patient} asked for the deletion of the whole card: no emergency can be declared or approved for it"
+    ).format(patient=_a(v, "patient")),
+    "EmergencyAccessOptedOut": lambda v: _(
+        "{patient} has opted out of emergency access: no emergency can be declared for them (they can opt"
+        " in again with `famchain emergency optin`)"
+    ).format(patient=_a(v, "patient")),
+    "EmergencyAccessTooFewCustodians": lambda v: _(
+        "the consortium has {custodians} emergency custodian(s) and an emergency needs {threshold}: "
+        "members add custodians by vote (`famchain consortium propose add-custodian`)"
+    ).format(custodians=_n(v, "custodians"), threshold=_n(v, "threshold")),
+    "EmergencyAccessInvalidReason": lambda v: _(
         "an emergency needs a reason: pass --reason (see `famchain emergency declare -h`)"
     ),
-    "EmergencyAccessInvalidSections": lambda v: (
-        f"the section set {_n(v, 'sections')} names unknown sections: {_SECTIONS}"
+    "EmergencyAccessInvalidSections": lambda v: _(
+        "the section set {sections} names unknown sections: sections are named by the `--sections` list "
+        "(see `-h`)"
+    ).format(sections=_n(v, "sections")),
+    "EmergencyAccessPhysicianLimit": lambda v: _(
+        "{physician} has declared {limit} emergencies today, the daily limit per physician: the count "
+        "starts again at 00:00 UTC"
+    ).format(physician=_a(v, "physician"), limit=_n(v, "limit")),
+    "EmergencyAccessInstitutionLimit": lambda v: _(
+        "the physicians of {institution} have declared {limit} emergencies today, the daily limit per "
+        "institution: the count starts again at 00:00 UTC"
+    ).format(institution=_a(v, "institution"), limit=_n(v, "limit")),
+    "EmergencyAccessUnknown": lambda v: _("there is no emergency {id}: see `famchain emergency list`").format(
+        id=_n(v, "id")
     ),
-    "EmergencyAccessPhysicianLimit": lambda v: (
-        f"{_a(v, 'physician')} has declared {_n(v, 'limit')} emergencies today, the daily limit per physician: "
-        "the count starts again at 00:00 UTC"
-    ),
-    "EmergencyAccessInstitutionLimit": lambda v: (
-        f"the physicians of {_a(v, 'institution')} have declared {_n(v, 'limit')} emergencies today, the daily "
-        "limit per institution: the count starts again at 00:00 UTC"
-    ),
-    "EmergencyAccessUnknown": lambda v: f"there is no emergency {_n(v, 'id')}: see `famchain emergency list`",
-    "EmergencyAccessExpired": lambda v: (
-        f"emergency {_n(v, 'id')} ended at {_when(v, 'expiresAt')}: nothing more can be released or opened for "
-        "it; declare a new one if the emergency goes on"
-    ),
-    "EmergencyAccessNotCustodian": lambda v: (
-        f"{_a(v, 'account')} is not an emergency custodian now: use a custodian's keystore "
-        "(`famchain emergency custodians`)"
-    ),
-    "EmergencyAccessAlreadyApproved": lambda v: (
-        f"custodian {_a(v, 'custodian')} already released its shares for emergency {_n(v, 'id')}: nothing more "
-        "to do"
-    ),
-    "EmergencyAccessInvalidBundle": lambda v: (
+    "EmergencyAccessExpired": lambda v: _(
+        "emergency {id} ended at {expiresAt}: nothing more can be released or opened for it; declare a "
+        "new one if the emergency goes on"
+    ).format(id=_n(v, "id"), expiresAt=_when(v, "expiresAt")),
+    "EmergencyAccessNotCustodian": lambda v: _(
+        "{account} is not an emergency custodian now: use a custodian's keystore (`famchain emergency "
+        "custodians`)"
+    ).format(account=_a(v, "account")),
+    "EmergencyAccessAlreadyApproved": lambda v: _(
+        "custodian {custodian} already released its shares for emergency {id}: nothing more to do"
+    ).format(custodian=_a(v, "custodian"), id=_n(v, "id")),
+    "EmergencyAccessInvalidBundle": lambda v: _(
         "the released shares are malformed: approve again with `famchain emergency approve`"
     ),
-    "EmergencyAccessPhysicianInactive": lambda v: (
-        f"{_a(v, 'physician')}, who declared emergency {_n(v, 'id')}, is no longer an active practitioner of "
-        "its hospital: nothing more is released to it; an active physician declares again"
-    ),
-    "EmergencyAccessNotReviewer": lambda v: (
-        f"{_a(v, 'account')} cannot review emergency {_n(v, 'id')}: only the patient, a guardian with the "
-        "emergency scope or the family doctor in force can"
-    ),
-    "EmergencyAccessWrongPatient": lambda v: (
-        f"emergency {_n(v, 'id')} is not for {_a(v, 'patient')}: check the emergency id "
-        "(`famchain emergency list`)"
-    ),
+    "EmergencyAccessPhysicianInactive": lambda v: _(
+        "{physician}, who declared emergency {id}, is no longer an active practitioner of its hospital: "
+        "nothing more is released to it; an active physician declares again"
+    ).format(physician=_a(v, "physician"), id=_n(v, "id")),
+    "EmergencyAccessNotReviewer": lambda v: _(
+        "{account} cannot review emergency {id}: only the patient, a guardian with the emergency scope or"
+        " the family doctor in force can"
+    ).format(account=_a(v, "account"), id=_n(v, "id")),
+    "EmergencyAccessWrongPatient": lambda v: _(
+        "emergency {id} is not for {patient}: check the emergency id (`famchain emergency list`)"
+    ).format(id=_n(v, "id"), patient=_a(v, "patient")),
 }
 """Custom error name -> sentence builder (what happened: what to do)."""

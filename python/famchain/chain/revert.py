@@ -15,12 +15,13 @@ from web3.exceptions import ContractLogicError
 from famchain.chain import artifacts
 from famchain.chain.refusals import REFUSALS
 from famchain.errors import ContractRevertError
+from famchain.i18n import N_, _
 
 _PANICS = {
-    0x01: "assertion failed",
-    0x11: "arithmetic overflow",
-    0x12: "division by zero",
-    0x32: "array index out of bounds",
+    0x01: N_("assertion failed"),
+    0x11: N_("arithmetic overflow"),
+    0x12: N_("division by zero"),
+    0x32: N_("array index out of bounds"),
 }
 
 SENTENCES: dict[str, Callable[[dict[str, Any]], str]] = dict(REFUSALS)
@@ -78,17 +79,26 @@ def decode_revert(data: bytes | str | None) -> ContractRevertError:
     """Decode revert data (selector + ABI-encoded arguments) into a :class:`ContractRevertError`."""
     raw = bytes.fromhex(data[2:] if data.startswith("0x") else data) if isinstance(data, str) else data or b""
     if len(raw) < 4:
-        return ContractRevertError("the contract refused the call without a reason")
+        return ContractRevertError(_("the contract refused the call without a reason"))
     selector, body = raw[:4], raw[4:]
     if selector == bytes.fromhex("08c379a0"):
         (reason,) = abi_decode(["string"], body)
-        return ContractRevertError(f"the contract refused the call: {reason}", "Error")
+        return ContractRevertError(
+            _("the contract refused the call: {reason}").format(reason=reason), "Error"
+        )
     if selector == bytes.fromhex("4e487b71"):
         (code,) = abi_decode(["uint256"], body)
-        return ContractRevertError(f"contract panic: {_PANICS.get(code, hex(code))}", "Panic")
+        return ContractRevertError(
+            _("contract panic: {reason}").format(reason=_(_PANICS[code]) if code in _PANICS else hex(code)),
+            "Panic",
+        )
     known = _errors().get(selector)
     if known is None:
-        return ContractRevertError(f"the contract refused the call (unknown error 0x{selector.hex()})")
+        return ContractRevertError(
+            _("the contract refused the call (unknown error {selector})").format(
+                selector="0x" + selector.hex()
+            )
+        )
     name, types, names = known
     try:
         values = dict(zip(names, abi_decode(types, body), strict=True))
@@ -108,23 +118,25 @@ def revert_from_exception(exc: ContractLogicError) -> ContractRevertError:
         found = re.search(r"0x[0-9a-fA-F]{8,}", str(exc.message))
         data = found.group(0) if found else None
     if data is None:
-        return ContractRevertError(f"the contract refused the call: {exc.message or exc}")
+        return ContractRevertError(
+            _("the contract refused the call: {reason}").format(reason=exc.message or exc)
+        )
     return decode_revert(data)
 
 
 _PARAMETER_RANGES = {
-    1: ("custodian-threshold", "from 1 to 255 custodians"),
-    2: ("emergency-duration", "from 1 to 86,400 seconds: an emergency lasts at most 24 hours"),
-    3: ("physician-daily-limit", "at least 1 declaration a day"),
-    4: ("institution-daily-limit", "at least 1 declaration a day"),
+    1: ("custodian-threshold", N_("from 1 to 255 custodians")),
+    2: ("emergency-duration", N_("from 1 to 86,400 seconds: an emergency lasts at most 24 hours")),
+    3: ("physician-daily-limit", N_("at least 1 declaration a day")),
+    4: ("institution-daily-limit", N_("at least 1 declaration a day")),
 }
 
 
 @sentence("ConsortiumInvalidParameter")
 def _invalid_parameter(values: dict[str, Any]) -> str:
     which = int(values.get("parameter", 0))
-    name, allowed = _PARAMETER_RANGES.get(which, ("parameter", "a valid parameter"))
-    return (
-        f"{name} cannot be {values.get('value')}: it must be {allowed} "
+    name, allowed = _PARAMETER_RANGES.get(which, ("parameter", N_("a valid parameter")))
+    return _(
+        "{name} cannot be {value}: it must be {allowed} "
         "(`famchain consortium propose set-parameter --parameter NAME --value N`)"
-    )
+    ).format(name=name, value=values.get("value"), allowed=_(allowed))

@@ -10,6 +10,7 @@ from web3.providers.rpc import HTTPProvider
 from web3.types import RPCEndpoint, RPCResponse
 
 from famchain.errors import RpcUnavailableError
+from famchain.i18n import _
 
 
 class CountingProvider(HTTPProvider):
@@ -37,11 +38,16 @@ class CountingProvider(HTTPProvider):
         try:
             return super().make_request(method, params)
         except requests.Timeout:
-            raise RpcUnavailableError(self.url, f"no answer to {method} in time") from None
+            raise RpcUnavailableError(
+                self.url, _("no answer to {method} in time").format(method=method)
+            ) from None
         except requests.ConnectionError:
-            raise RpcUnavailableError(self.url, "connection refused or host unreachable") from None
+            raise RpcUnavailableError(self.url, _("connection refused or host unreachable")) from None
         except requests.RequestException as exc:
-            raise RpcUnavailableError(self.url, f"{type(exc).__name__} while asking for {method}") from None
+            raise RpcUnavailableError(
+                self.url,
+                _("{error} while asking for {method}").format(error=type(exc).__name__, method=method),
+            ) from None
 
 
 def connect(url: str, timeout: float = 10.0, *, check: bool = True) -> Web3:

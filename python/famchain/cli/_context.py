@@ -27,6 +27,7 @@ import click
 import typer
 
 from famchain.errors import ConfigError, InputError
+from famchain.i18n import N_, _
 from famchain.settings import DEFAULT_RPC, Settings
 
 if TYPE_CHECKING:
@@ -74,7 +75,11 @@ def settings(**options: Any) -> Settings:
     return Settings.from_env(os.environ, **options)
 
 
-def read_password_file(path: Path, what: str = "password file") -> str:
+PASSWORD_FILE = N_("password file")
+KEYSTORE_PASSWORD = N_("Keystore password")
+
+
+def read_password_file(path: Path, what: str = PASSWORD_FILE) -> str:
     """Read a secret file; warn on stderr when it is world-readable (it should be 0600)."""
     from famchain.crypto.keystore import read_password_file as read
 
@@ -85,14 +90,15 @@ def read_password_file(path: Path, what: str = "password file") -> str:
         return text
     if mode & stat.S_IROTH:
         typer.echo(
-            f"warning: {what} {path} is readable by other users (mode {stat.S_IMODE(mode):o}); "
-            f"run `chmod 600 {path}`",
+            _(
+                "warning: {what} {path} is readable by other users (mode {mode}); run `chmod 600 {path}`"
+            ).format(what=_(what), path=path, mode=f"{stat.S_IMODE(mode):o}"),
             err=True,
         )
     return text
 
 
-def password(config: Settings, *, new: bool = False, prompt: str = "Keystore password") -> str:
+def password(config: Settings, *, new: bool = False, prompt: str = KEYSTORE_PASSWORD) -> str:
     """The keystore password: ``--password-file``, else ``$FAMCHAIN_PASSWORD``, else stdin or a hidden prompt.
 
     Raises:
@@ -107,16 +113,18 @@ def password(config: Settings, *, new: bool = False, prompt: str = "Keystore pas
         # multi-line "may be echoed" warning, so a missing password is still exactly one error line.
         first = sys.stdin.readline().rstrip("\r\n")
         if not first:
-            raise ConfigError("no password: pass --password-file, set FAMCHAIN_PASSWORD, or pipe it on stdin")
+            raise ConfigError(
+                _("no password: pass --password-file, set FAMCHAIN_PASSWORD, or pipe it on stdin")
+            )
         if new and sys.stdin.readline().rstrip("\r\n") != first:
-            raise ConfigError("the two passwords read from stdin differ")
+            raise ConfigError(_("the two passwords read from stdin differ"))
         return first
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", getpass.GetPassWarning)
-            return str(typer.prompt(prompt, hide_input=True, confirmation_prompt=new, err=True))
+            return str(typer.prompt(_(prompt), hide_input=True, confirmation_prompt=new, err=True))
     except click.exceptions.Abort:
-        raise ConfigError("no password: pass --password-file, set FAMCHAIN_PASSWORD, or type it") from None
+        raise ConfigError(_("no password: pass --password-file, set FAMCHAIN_PASSWORD, or type it")) from None
 
 
 def unlock(config: Settings, ref: str | None = None) -> LocalAccount:
@@ -132,7 +140,7 @@ def unlock(config: Settings, ref: str | None = None) -> LocalAccount:
 
     ref = ref or config.keystore
     if not ref:
-        raise ConfigError("no account: pass --keystore FILE_OR_ADDRESS or set FAMCHAIN_KEYSTORE")
+        raise ConfigError(_("no account: pass --keystore FILE_OR_ADDRESS or set FAMCHAIN_KEYSTORE"))
     wallet = keystore.unlock(
         ref, password(config), config.keystore_dir, allow_test_kdf=config.insecure_test_keystores
     )
@@ -217,8 +225,10 @@ class Session:
         if self.yes:
             return
         if not sys.stdin.isatty():
-            raise ConfigError(f"not sending ({what}) without confirmation: pass --yes")
-        if not typer.confirm(f"Send transaction: {what}?", default=False):  # Enter alone sends nothing
+            raise ConfigError(_("not sending ({what}) without confirmation: pass --yes").format(what=what))
+        if not typer.confirm(
+            _("Send transaction: {what}?").format(what=what), default=False
+        ):  # Enter alone sends nothing
             raise typer.Abort()
 
 
@@ -232,12 +242,16 @@ def days_to_seconds(days: float, option: str) -> int:
         InputError: not finite, not positive, or too large for the contracts.
     """
     if not math.isfinite(days) or days <= 0:
-        raise InputError(f"{option} must be a positive number of days, not {days}")
+        raise InputError(
+            _("{option} must be a positive number of days, not {days}").format(option=option, days=days)
+        )
     exact = days * 86400  # may overflow to inf for a huge finite day count
     seconds = int(exact) if math.isfinite(exact) else UINT64_MAX
     if seconds < 1 or seconds > UINT64_MAX // 2:
         raise InputError(
-            f"{option} {days} is out of range: from one second to {UINT64_MAX // 2 // 86400} days"
+            _("{option} {days} is out of range: from one second to {most} days").format(
+                option=option, days=days, most=UINT64_MAX // 2 // 86400
+            )
         )
     return seconds
 
@@ -278,11 +292,11 @@ def read_json(path: Path) -> dict[str, Any]:
     try:
         data = json.loads(path.read_text())
     except OSError as exc:
-        raise InputError(f"{path}: cannot read ({exc.strerror})") from None
+        raise InputError(_("{path}: cannot read ({reason})").format(path=path, reason=exc.strerror)) from None
     except json.JSONDecodeError as exc:
-        raise InputError(f"{path}: not JSON ({exc.msg})") from None
+        raise InputError(_("{path}: not JSON ({reason})").format(path=path, reason=exc.msg)) from None
     if not isinstance(data, dict):
-        raise InputError(f"{path}: expected a JSON object")
+        raise InputError(_("{path}: expected a JSON object").format(path=path))
     return data
 
 
@@ -322,7 +336,7 @@ def chain_command(app: typer.Typer, name: str | None = None, **options: Any) -> 
 
         @functools.wraps(fn)
         def command(**kwargs: Any) -> Any:
-            common = {key: kwargs.pop(key) for key, _, _ in _COMMON}
+            common = {key: kwargs.pop(key) for key, _annotation, _default in _COMMON}
             config = settings(
                 rpc_url=common["rpc_url"],
                 deployment_file=common["deployment"],

@@ -12,6 +12,7 @@ import click
 import typer.core
 
 from famchain.errors import FamchainError
+from famchain.i18n import _
 
 
 class CliError(click.ClickException):
@@ -32,7 +33,14 @@ BROKEN_PIPE_EXIT = 1
 """The exit status of a command whose reader went away (``famchain ... | head``): click's own choice for a
 closed pipe, so every path ends alike (git dies of SIGPIPE instead; both say nothing)."""
 
-_NO_SUCH_COMMAND = re.compile(r"No such command '(?P<name>.+)'\.")
+NO_SUCH_COMMAND = "No such command {name!r}."
+"""click's message for a mistyped command (its msgid: click translates it with the user's language)."""
+
+
+def _no_such_command() -> re.Pattern[str]:
+    """click's message for a mistyped command, as it reads in the current language."""
+    template = re.escape(_(NO_SUCH_COMMAND))
+    return re.compile(template.replace(re.escape("{name!r}"), "'(?P<name>.+)'", 1))
 
 
 def _piped() -> bool:
@@ -53,15 +61,18 @@ def _quiet_broken_pipe() -> None:
 
 
 def did_you_mean(message: str, ctx: click.Context | None) -> str:
-    """``No such command 'x'.`` with the closest commands of the group (lazy ones included) appended."""
-    found = _NO_SUCH_COMMAND.match(message)
+    """``No such command 'x'.`` with the closest commands of the group (lazy ones included) appended; click's
+    message is matched as it reads in the current language (``没有命令 'x'。`` in Chinese)."""
+    found = _no_such_command().match(message)
     if found is None or ctx is None or not isinstance(ctx.command, click.Group):
         return message
     names = ctx.command.list_commands(ctx)
     close = difflib.get_close_matches(found.group("name"), names, n=3, cutoff=0.6)
     if not close:
         return message
-    return f"{message} Did you mean {' or '.join(repr(c) for c in close)}?"
+    return _("{message} Did you mean {names}?").format(
+        message=message, names=_(" or ").join(repr(c) for c in close)
+    )
 
 
 class PlainHelpFormatter(click.HelpFormatter):
@@ -157,11 +168,11 @@ class FamchainGroup(typer.core.TyperGroup):
             message = " ".join(exc.format_message().split())
             if isinstance(exc, click.UsageError) and exc.ctx is not None:
                 message = did_you_mean(message, exc.ctx)
-                message += f" (see '{exc.ctx.command_path} -h')"
+                message += _(" (see '{command} -h')").format(command=exc.ctx.command_path)
             click.echo(f"error: {message}", err=True)
             sys.exit(exc.exit_code)
         except click.exceptions.Abort:
-            click.echo("error: aborted", err=True)
+            click.echo("error: " + _("aborted"), err=True)
             sys.exit(1)
         sys.exit(result if isinstance(result, int) else 0)
 
@@ -173,9 +184,14 @@ class FamchainGroup(typer.core.TyperGroup):
         except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort, BrokenPipeError):
             raise
         except KeyboardInterrupt:
-            raise CliError("interrupted", 130) from None
+            raise CliError(_("interrupted"), 130) from None
         except Exception as exc:
             if os.environ.get("FAMCHAIN_DEBUG"):
                 raise
             name = type(exc).__name__
-            raise CliError(f"unexpected {name}: {exc} (set FAMCHAIN_DEBUG=1 for a traceback)", 70) from None
+            raise CliError(
+                _("unexpected {name}: {error} (set FAMCHAIN_DEBUG=1 for a traceback)").format(
+                    name=name, error=exc
+                ),
+                70,
+            ) from None

@@ -19,6 +19,7 @@ import click.core
 import click.exceptions
 import click.parser
 import click.types
+import typer.core
 import typer.rich_utils
 
 from famchain import i18n
@@ -71,9 +72,10 @@ def _typer_strings() -> Iterator[None]:
             setattr(typer.rich_utils, name, value)
 
 
-CLICK_MODULES = (click.core, click.exceptions, click.parser, click.types)
-"""The click modules whose messages people meet (usage errors, bad values); their ``_()`` and ``ngettext()``
-calls are famchain's while a command runs, so their msgids are in famchain's catalog (``make i18n``)."""
+CLICK_MODULES = (click.core, click.exceptions, click.parser, click.types, typer.core)
+"""The click (and typer) modules whose messages people meet (usage errors, bad values, the section titles and
+markers of plain help written to a pipe); their ``_()`` and ``ngettext()`` calls are famchain's while a command
+runs, so their msgids are in famchain's catalog (``make i18n``)."""
 
 
 @contextmanager

@@ -26,7 +26,10 @@ from famchain.cli._context import (
     read_json,
     write_private,
 )
+from famchain.cli._output import until, when
+from famchain.cli.audit import party_name
 from famchain.errors import InputError
+from famchain.i18n import _, ngettext
 
 if TYPE_CHECKING:
     from famchain.services.consortium import ProposalStanding
@@ -49,14 +52,22 @@ def _parameter(text: str | None) -> Parameter:
     try:
         return _PARAMETERS[text.strip().lower()]
     except KeyError:
-        raise InputError(f"unknown parameter {text!r}; use one of {', '.join(_PARAMETERS)}") from None
+        raise InputError(
+            _("unknown parameter {name}; use one of {known}").format(
+                name=repr(text), known=", ".join(_PARAMETERS)
+            )
+        ) from None
 
 
 def _action(text: str) -> ProposalAction:
     try:
         return _ACTIONS[text.strip().lower()]
     except KeyError:
-        raise InputError(f"unknown proposal action {text!r}; use one of {', '.join(_ACTIONS)}") from None
+        raise InputError(
+            _("unknown proposal action {name}; use one of {known}").format(
+                name=repr(text), known=", ".join(_ACTIONS)
+            )
+        ) from None
 
 
 def _kind(text: str | None) -> InstitutionKind:
@@ -65,7 +76,11 @@ def _kind(text: str | None) -> InstitutionKind:
     try:
         return _KINDS[text.strip().lower()]
     except KeyError:
-        raise InputError(f"unknown institution kind {text!r}; use one of {', '.join(_KINDS)}") from None
+        raise InputError(
+            _("unknown institution kind {name}; use one of {known}").format(
+                name=repr(text), known=", ".join(_KINDS)
+            )
+        ) from None
 
 
 @chain_command(consortium_app, "propose")
@@ -96,12 +111,12 @@ def propose(
     act = _action(action)
     target = address_arg(institution, "institution")
     if act == ProposalAction.ADMIT and kind is None:
-        raise InputError("admit needs --kind")
+        raise InputError(_("admit needs --kind"))
     if act == ProposalAction.END_GUARDIANSHIP and subject is None:
-        raise InputError("end-guardianship needs --subject RESIDENT")
+        raise InputError(_("end-guardianship needs --subject RESIDENT"))
     resident = address_arg(subject, "subject") if subject is not None else ZERO_ADDRESS
     client = s.client
-    s.confirm(f"propose {act.label} {target}")
+    s.confirm(_("propose {action} {target}").format(action=act.label, target=party_name(target)))
     done = client.consortium.propose(
         act,
         target,
@@ -114,8 +129,11 @@ def propose(
     emit(
         {"proposal": done.proposal_id, "executed": done.executed, "tx": done.tx.tx_hash},
         as_json,
-        f"proposal {done.proposal_id} created"
-        + (" and carried at once" if done.executed else "; members vote with `consortium vote`"),
+        (
+            _("proposal {id} created and carried at once")
+            if done.executed
+            else _("proposal {id} created; members vote with `consortium vote`")
+        ).format(id=done.proposal_id),
     )
 
 
@@ -127,13 +145,24 @@ def vote(
 ) -> None:
     """Vote for a proposal; it is carried as soon as enough active members agree."""
     client = s.client
-    s.confirm(f"vote for proposal {proposal}")
+    s.confirm(_("vote for proposal {id}").format(id=proposal))
     done = client.consortium.vote(proposal)
     emit(
         {"proposal": proposal, "approvals": done.approvals, "executed": done.executed},
         as_json,
-        f"voted for proposal {proposal}: {done.approvals} approval(s)"
-        + (", carried" if done.executed else ""),
+        (
+            ngettext(
+                "voted for proposal {id}: {n} approval, carried",
+                "voted for proposal {id}: {n} approvals, carried",
+                done.approvals,
+            )
+            if done.executed
+            else ngettext(
+                "voted for proposal {id}: {n} approval",
+                "voted for proposal {id}: {n} approvals",
+                done.approvals,
+            )
+        ).format(id=proposal, n=done.approvals),
     )
 
 
@@ -144,9 +173,9 @@ def execute(
 ) -> None:
     """Carry a proposal whose tally of active members passes now (anyone may)."""
     client = s.client
-    s.confirm(f"execute proposal {proposal}")
+    s.confirm(_("execute proposal {id}").format(id=proposal))
     client.consortium.execute(proposal)
-    typer.echo(f"proposal {proposal} carried")
+    typer.echo(_("proposal {id} carried").format(id=proposal))
 
 
 @chain_command(consortium_app, "members")
@@ -159,22 +188,26 @@ def members(s: Session, as_json: Json = False) -> None:
     ]
     active = sum(1 for r in rows if r["status"] == MemberStatus.ACTIVE.name.lower())
     threshold = client.consortium.threshold_bps()
-    human = "\n".join(f"{r['institution']}  {r['kind']:13} {r['status']}" for r in rows)
-    human += f"\n{active} active; proposals carry at {threshold / 100:.2f}% of active members"
+    human = "\n".join(f"{party_name(r['institution'])}  {r['kind']:13} {r['status']}" for r in rows)
+    human += "\n" + _("{active} active; proposals carry at {threshold} of active members").format(
+        active=active, threshold=f"{threshold / 100:.2f}%"
+    )
     emit({"members": rows, "active": active, "threshold_bps": threshold}, as_json, human)
 
 
 def _target(action: ProposalAction, p: Proposal) -> str:
     """What a proposal changes, in words."""
     if action == ProposalAction.ADMIT:
-        return f"{p.institution} as {p.kind.label}"
+        return _("{institution} as {kind}").format(institution=party_name(p.institution), kind=p.kind.label)
     if action == ProposalAction.SET_THRESHOLD:
-        return f"threshold to {p.value / 100:.2f}%"
+        return _("threshold to {value}").format(value=f"{p.value / 100:.2f}%")
     if action == ProposalAction.SET_PARAMETER:
-        return f"{p.parameter.label} to {p.value}"
+        return _("{parameter} to {value}").format(parameter=p.parameter.label, value=p.value)
     if action == ProposalAction.END_GUARDIANSHIP:
-        return f"guardian {p.institution} of {p.subject}"
-    return p.institution
+        return _("guardian {guardian} of {resident}").format(
+            guardian=party_name(p.institution), resident=party_name(p.subject)
+        )
+    return party_name(p.institution)
 
 
 @chain_command(consortium_app, "proposals")
@@ -186,8 +219,6 @@ def proposals(
     as_json: Json = False,
 ) -> None:
     """List the proposals open for votes, with who voted and the approvals they still need."""
-    from datetime import UTC, datetime
-
     client = s.reader
     now = client.now()
     found = client.consortium.proposals(include_closed=include_closed)
@@ -216,17 +247,33 @@ def proposals(
         for f in found
     ]
     lines = []
+    states = {"carried": _("carried"), "open": _("open"), "expired": _("expired")}
     for f, row in zip(found, rows, strict=True):
-        until = datetime.fromtimestamp(f.proposal.expiresAt, UTC).strftime("%Y-%m-%d %H:%M UTC")
+        closes = f.proposal.expiresAt
         lines += [
-            f"proposal {f.proposal_id}: {row['action']} {_target(f.proposal.action, f.proposal)} ({row['state']})",
-            f"  proposed by {f.proposal.proposer}; votes close {until}",
-            f"  approvals of active members: {f.approvals} of {f.required} needed",
-            *(f"  voted: {voter}" for voter in f.voters),
+            _("proposal {id}: {action} {target} ({state})").format(
+                id=f.proposal_id,
+                action=row["action"],
+                target=_target(f.proposal.action, f.proposal),
+                state=states[str(row["state"])],
+            ),
+            "  "
+            + _("proposed by {proposer}; votes close {when} ({left})").format(
+                proposer=party_name(f.proposal.proposer), when=when(closes), left=until(closes, now)
+            ),
+            "  "
+            + _("approvals of active members: {n} of {required} needed").format(
+                n=f.approvals, required=f.required
+            ),
+            *("  " + _("voted: {voter}").format(voter=party_name(voter)) for voter in f.voters),
         ]
     if any(r["state"] == "open" for r in rows):
-        lines.append("vote with `famchain consortium vote N`; a carried vote executes at once")
-    empty = "no proposal" + ("" if include_closed else " open for votes (`--all` shows the closed ones)")
+        lines.append(_("vote with `famchain consortium vote N`; a carried vote executes at once"))
+    empty = (
+        _("no proposal")
+        if include_closed
+        else _("no proposal open for votes (`--all` shows the closed ones)")
+    )
     emit({"proposals": rows}, as_json, "\n".join(lines) or empty)
 
 
@@ -235,9 +282,9 @@ def publish_key(s: Session) -> None:
     """As a member's admin: publish your encryption key (a custodian's shares are wrapped to it; a member needs
     it before it can be voted a custodian)."""
     client = s.client
-    s.confirm(f"publish the member key of {client.address}")
+    s.confirm(_("publish the member key of {account}").format(account=client.address))
     client.consortium.publish_member_key()
-    typer.echo(f"member key of {client.address} published")
+    typer.echo(_("member key of {account} published").format(account=client.address))
 
 
 @chain_command(consortium_app, "parameters")
@@ -247,9 +294,11 @@ def parameters(s: Session, as_json: Json = False) -> None:
     values = {p.label: client.consortium.parameter(p) for p in Parameter if p}
     found = client.consortium.custodians()
     human = "\n".join(f"{name:24} {value}" for name, value in values.items())
-    human += "\ncustodians: " + (", ".join(found) or "none")
-    human += (
-        "\nchange with `famchain consortium propose set-parameter --parameter NAME --value N`, "
+    human += "\n" + _("custodians: {custodians}").format(
+        custodians=_(", ").join(party_name(c) for c in found) or _("none")
+    )
+    human += "\n" + _(
+        "change with `famchain consortium propose set-parameter --parameter NAME --value N`, "
         "`propose add-custodian|remove-custodian ADDRESS`"
     )
     emit({"parameters": values, "custodians": found}, as_json, human)
@@ -270,8 +319,10 @@ def enroll_sign(
     signed = s.client.consortium.sign_enrollment(who, ttl=ttl)
     write_private(output, json.dumps(signed.to_json(), indent=2) + "\n")
     typer.echo(
-        f"enrollment of {signed.practitioner} for {who} written to {output}; the institution runs "
-        f"`famchain institution add-doctor {signed.practitioner} --enrollment {output}`"
+        _(
+            "enrollment of {practitioner} for {institution} written to {output}; the institution runs "
+            "`famchain institution add-doctor {practitioner} --enrollment {output}`"
+        ).format(practitioner=signed.practitioner, institution=who, output=output)
     )
 
 
@@ -292,11 +343,15 @@ def add_doctor(
     who = address_arg(practitioner, "practitioner")
     signed = SignedEnrollment.from_json(read_json(enrollment))
     if signed.practitioner.lower() != who.lower():
-        raise InputError(f"{enrollment} is the enrollment of {signed.practitioner}, not of {who}")
+        raise InputError(
+            _("{file} is the enrollment of {practitioner}, not of {who}").format(
+                file=enrollment, practitioner=signed.practitioner, who=who
+            )
+        )
     client = s.client
-    s.confirm(f"register practitioner {who}")
+    s.confirm(_("register practitioner {who}").format(who=party_name(who)))
     client.consortium.register_practitioner(signed)
-    typer.echo(f"registered practitioner {who}")
+    typer.echo(_("registered practitioner {who}").format(who=party_name(who)))
 
 
 @chain_command(institution_app, "remove-doctor")
@@ -306,9 +361,9 @@ def remove_doctor(
     """Deactivate one of your institution's practitioners."""
     who = address_arg(practitioner, "practitioner")
     client = s.client
-    s.confirm(f"deactivate practitioner {who}")
+    s.confirm(_("deactivate practitioner {who}").format(who=party_name(who)))
     client.consortium.deactivate_practitioner(who)
-    typer.echo(f"deactivated practitioner {who}")
+    typer.echo(_("deactivated practitioner {who}").format(who=party_name(who)))
 
 
 @chain_command(institution_app, "doctors")
@@ -324,5 +379,11 @@ def doctors(
     rows = [
         {"practitioner": p.practitioner, "active": p.active} for p in s.reader.consortium.practitioners(who)
     ]
-    human = "\n".join(f"{r['practitioner']}  {'active' if r['active'] else 'inactive'}" for r in rows)
-    emit({"institution": who, "practitioners": rows}, as_json, human or f"{who} has no practitioners")
+    human = "\n".join(
+        f"{party_name(str(r['practitioner']))}  {_('active') if r['active'] else _('inactive')}" for r in rows
+    )
+    emit(
+        {"institution": who, "practitioners": rows},
+        as_json,
+        human or _("{who} has no practitioners").format(who=party_name(who)),
+    )

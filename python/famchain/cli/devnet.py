@@ -22,6 +22,7 @@ from famchain.cli._context import (
     settings,
 )
 from famchain.errors import ConfigError, InputError
+from famchain.i18n import _
 
 if TYPE_CHECKING:
     from eth_account.signers.local import LocalAccount
@@ -73,7 +74,9 @@ def _elsewhere(looked: Path) -> str:
     info = Devnet(last).info()
     if info is None or not info.running:
         return ""
-    return f"; the last `famchain devnet up` started one in {last}: `famchain devnet down --dir {shlex.quote(str(last))}`"
+    return _(
+        "; the last `famchain devnet up` started one in {last}: `famchain devnet down --dir {quoted}`"
+    ).format(last=last, quoted=shlex.quote(str(last)))
 
 
 @app.command()
@@ -91,7 +94,8 @@ def up(
         _last_path().parent.mkdir(parents=True, exist_ok=True)
         _last_path().write_text(str(devnet.state_dir.resolve()) + "\n")
     human = (
-        f"devnet running (chain {current.chain_id}); stop it with `famchain devnet down`\n"
+        _("devnet running (chain {id}); stop it with `famchain devnet down`").format(id=current.chain_id)
+        + "\n"
         f"export FAMCHAIN_RPC_URL={current.rpc_url}\n"
         f"export FAMCHAIN_IPFS_BACKEND=kubo FAMCHAIN_IPFS_API={current.ipfs_url}\n"
         f"export FAMCHAIN_DEVNET_DIR={shlex.quote(str(devnet.state_dir.resolve()))}"
@@ -105,9 +109,13 @@ def down(directory: DevnetDir = None) -> None:
     devnet = _devnet(directory)
     stopped = devnet.down()
     if stopped:
-        typer.echo(f"devnet stopped ({devnet.state_dir})")
+        typer.echo(_("devnet stopped ({dir})").format(dir=devnet.state_dir))
     else:
-        typer.echo(f"no devnet was running in {devnet.state_dir}{_elsewhere(devnet.state_dir)}")
+        typer.echo(
+            _("no devnet was running in {dir}{elsewhere}").format(
+                dir=devnet.state_dir, elsewhere=_elsewhere(devnet.state_dir)
+            )
+        )
 
 
 @app.command()
@@ -116,13 +124,21 @@ def status(directory: DevnetDir = None, as_json: Json = False) -> None:
     devnet = _devnet(directory)
     current = devnet.info()
     if current is None:
-        emit({"running": False}, as_json, f"no devnet in {devnet.state_dir}{_elsewhere(devnet.state_dir)}")
+        emit(
+            {"running": False},
+            as_json,
+            _("no devnet in {dir}{elsewhere}").format(
+                dir=devnet.state_dir, elsewhere=_elsewhere(devnet.state_dir)
+            ),
+        )
         raise typer.Exit(1)
     running = current.running
     emit(
         {**current.__dict__, "running": running},
         as_json,
-        f"{'running' if running else 'stopped'}: rpc {current.rpc_url}, ipfs {current.ipfs_url}",
+        (_("running: rpc {rpc}, ipfs {ipfs}") if running else _("stopped: rpc {rpc}, ipfs {ipfs}")).format(
+            rpc=current.rpc_url, ipfs=current.ipfs_url
+        ),
     )
     if not running:
         raise typer.Exit(1)
@@ -134,11 +150,17 @@ def parse_founder(text: str) -> tuple[str, InstitutionKind]:
 
     kind_text, sep, address = text.partition(":")
     if not sep:
-        raise InputError(f"--founder {text!r}: expected KIND:ADDRESS, e.g. primary-care:0xabc...")
+        raise InputError(
+            _("--founder {value}: expected KIND:ADDRESS, e.g. primary-care:0xabc...").format(value=repr(text))
+        )
     key = kind_text.strip().upper().replace("-", "_")
     if key not in InstitutionKind.__members__ or key == "NONE":
         kinds = ", ".join(k.label for k in InstitutionKind if k)
-        raise InputError(f"--founder {text!r}: unknown kind {kind_text!r}; use one of {kinds}")
+        raise InputError(
+            _("--founder {value}: unknown kind {kind}; use one of {kinds}").format(
+                value=repr(text), kind=repr(kind_text), kinds=kinds
+            )
+        )
     return address_arg(address, "founder"), InstitutionKind[key]
 
 
@@ -156,7 +178,11 @@ def cipher_policy_arg(value: str) -> CipherPolicy:
         return CipherPolicy.from_dict(read_json(path))
     if value in PRESETS:
         return preset(value)
-    raise ConfigError(f"--cipher-policy {value!r} is neither a file nor a preset ({', '.join(PRESETS)})")
+    raise ConfigError(
+        _("--cipher-policy {value} is neither a file nor a preset ({presets})").format(
+            value=repr(value), presets=", ".join(PRESETS)
+        )
+    )
 
 
 def deployer_account(s: Session, dev: bool) -> LocalAccount:
@@ -166,7 +192,9 @@ def deployer_account(s: Session, dev: bool) -> LocalAccount:
     if not dev:
         return s.account
     if s.w3.eth.chain_id != DEV_CHAIN_ID:
-        raise ConfigError("--dev pays with anvil's public test key and only works on a devnet (chain 31337)")
+        raise ConfigError(
+            _("--dev pays with anvil's public test key and only works on a devnet (chain 31337)")
+        )
     return dev_account()
 
 
@@ -227,7 +255,9 @@ def deploy_command(
     policy = cipher_policy_arg(cipher_policy).to_dict() if cipher_policy is not None else None
     payer = deployer_account(s, dev)
     path = output or s.config.deployment_path(s.w3.eth.chain_id)
-    s.confirm(f"deploy 5 contracts with {len(founders)} founders from {payer.address}")
+    s.confirm(
+        _("deploy 5 contracts with {n} founders from {payer}").format(n=len(founders), payer=payer.address)
+    )
     if path.exists() and not force:
         try:
             existing: Deployment | None = Deployment.load(path)
@@ -235,8 +265,10 @@ def deploy_command(
             existing = None  # unreadable: it names no contracts to lose
         if existing is not None and is_live(s.w3, existing):
             raise ConfigError(
-                f"{path} names contracts that are still deployed on chain {existing.chain_id}; overwriting it "
-                "would orphan every visit card they hold: write elsewhere with -o, or pass --force"
+                _(
+                    "{path} names contracts that are still deployed on chain {id}; overwriting it "
+                    "would orphan every visit card they hold: write elsewhere with -o, or pass --force"
+                ).format(path=path, id=existing.chain_id)
             )
     client = Client.deploy(
         s.w3,
@@ -250,7 +282,7 @@ def deploy_command(
     )
     deployment = client.deployment
     deployment.save(path)
-    info(f"deployment written to {path}")
+    info(_("deployment written to {path}").format(path=path))
     emit(
         {"file": str(path), **deployment.__dict__},
         as_json,
@@ -269,6 +301,6 @@ def fund(
 
     to = address_arg(address)
     if not math.isfinite(eth) or eth < 0:
-        raise InputError(f"--eth must be a non-negative amount, not {eth}")
+        raise InputError(_("--eth must be a non-negative amount, not {eth}").format(eth=eth))
     TransactionSender(s.w3, deployer_account(s, True)).send_value(to, int(eth * 10**18))
-    typer.echo(f"sent {eth} ETH to {to}")
+    typer.echo(_("sent {eth} ETH to {to}").format(eth=eth, to=to))

@@ -21,10 +21,13 @@ from famchain.chain.rpc import connect
 from famchain.cli._context import DeploymentFile, Json, KeystoreDir, KeystoreOpt, RpcUrl, settings
 from famchain.crypto import keystore
 from famchain.errors import FamchainError
+from famchain.i18n import N_, _, ngettext
 from famchain.settings import Settings
 from famchain.storage.config import open_store
 
 Status = Literal["ok", "note", "fail", "skip"]
+STATUS_WORDS: dict[str, str] = {"ok": N_("ok"), "note": N_("note"), "fail": N_("fail"), "skip": N_("skip")}
+"""A check's status as the human output shows it (a msgid; ``--json`` keeps the status itself)."""
 
 app = typer.Typer()
 
@@ -55,8 +58,12 @@ def check_rpc(rpc_url: str) -> tuple[Check, Web3 | None]:
     except FamchainError as exc:
         return Check("rpc", "fail", _reason(exc)), None
     except Exception as exc:  # a non-JSON-RPC answer (an HTML page, a proxy error)
-        return Check("rpc", "fail", f"{rpc_url} is not a JSON-RPC endpoint: {_reason(exc)}"), None
-    return Check("rpc", "ok", f"{rpc_url} answers ({client})"), w3
+        return Check(
+            "rpc",
+            "fail",
+            _("{url} is not a JSON-RPC endpoint: {reason}").format(url=rpc_url, reason=_reason(exc)),
+        ), None
+    return Check("rpc", "ok", _("{url} answers ({client})").format(url=rpc_url, client=client)), w3
 
 
 def check_chain_id(w3: Web3, deployment: Deployment | None) -> Check:
@@ -66,9 +73,11 @@ def check_chain_id(w3: Web3, deployment: Deployment | None) -> Check:
         return Check(
             "chain-id",
             "fail",
-            f"the node is chain {chain_id} but the deployment file is for chain {deployment.chain_id}",
+            _("the node is chain {node} but the deployment file is for chain {file}").format(
+                node=chain_id, file=deployment.chain_id
+            ),
         )
-    return Check("chain-id", "ok", f"chain {chain_id}")
+    return Check("chain-id", "ok", _("chain {id}").format(id=chain_id))
 
 
 def check_eip1559(w3: Web3) -> Check:
@@ -78,10 +87,16 @@ def check_eip1559(w3: Web3) -> Check:
         return Check(
             "eip-1559",
             "fail",
-            f"block {block['number']} has no baseFeePerGas: enable London (EIP-1559) in the genesis, "
-            "famchain sends type-2 transactions only",
+            _(
+                "block {number} has no baseFeePerGas: enable London (EIP-1559) in the genesis, "
+                "famchain sends type-2 transactions only"
+            ).format(number=block["number"]),
         )
-    return Check("eip-1559", "ok", f"block {block['number']} base fee {block['baseFeePerGas']} wei")
+    return Check(
+        "eip-1559",
+        "ok",
+        _("block {number} base fee {fee} wei").format(number=block["number"], fee=block["baseFeePerGas"]),
+    )
 
 
 # PUSH0 PUSH0 PUSH0 MCOPY STOP: the contracts are compiled for Cancun (PUSH0 is Shanghai's, MCOPY Cancun's).
@@ -98,10 +113,12 @@ def check_evm(w3: Web3) -> Check:
         return Check(
             "evm",
             "fail",
-            "the EVM rejects PUSH0/MCOPY: activate Shanghai and Cancun in the genesis (the contracts are "
-            f"compiled for evmVersion cancun): {_reason(exc)}",
+            _(
+                "the EVM rejects PUSH0/MCOPY: activate Shanghai and Cancun in the genesis (the contracts are "
+                "compiled for evmVersion cancun): {reason}"
+            ).format(reason=_reason(exc)),
         )
-    return Check("evm", "ok", "Cancun opcodes (PUSH0, MCOPY) available")
+    return Check("evm", "ok", _("Cancun opcodes (PUSH0, MCOPY) available"))
 
 
 def _bft_validators(w3: Web3) -> tuple[str, int] | None:
@@ -132,7 +149,13 @@ def check_finality(w3: Web3) -> Check:
     if bft is not None:
         engine, validators = bft
         return Check(
-            "finality", "ok", f"{engine} with {validators} validators: blocks are final once imported"
+            "finality",
+            "ok",
+            ngettext(
+                "{engine} with {n} validator: blocks are final once imported",
+                "{engine} with {n} validators: blocks are final once imported",
+                validators,
+            ).format(engine=engine, n=validators),
         )
     latest = w3.eth.block_number
     try:
@@ -143,13 +166,19 @@ def check_finality(w3: Web3) -> Check:
         return Check(
             "finality",
             "fail",
-            "cannot tell whether blocks are final: the node answers neither the QBFT/istanbul validator API "
-            f"nor the 'finalized' block tag ({_reason(exc)}); enable the QBFT (Besu) or ISTANBUL (GoQuorum) "
-            "RPC API",
+            _(
+                "cannot tell whether blocks are final: the node answers neither the QBFT/istanbul validator API "
+                "nor the 'finalized' block tag ({reason}); enable the QBFT (Besu) or ISTANBUL (GoQuorum) "
+                "RPC API"
+            ).format(reason=_reason(exc)),
         )
     lag = latest - final
-    note = "the head is final" if lag == 0 else f"{lag} blocks behind the head"
-    return Check("finality", "ok", f"finalized block {final}, {note}")
+    note = (
+        _("the head is final")
+        if lag == 0
+        else ngettext("{n} block behind the head", "{n} blocks behind the head", lag).format(n=lag)
+    )
+    return Check("finality", "ok", _("finalized block {number}, {note}").format(number=final, note=note))
 
 
 def load_deployment(w3: Web3 | None, config: Settings) -> tuple[Check, Deployment | None]:
@@ -158,7 +187,7 @@ def load_deployment(w3: Web3 | None, config: Settings) -> tuple[Check, Deploymen
     if path is None:
         if w3 is None:
             return Check(
-                "deployment", "skip", "no --deployment and no chain id to find the default file"
+                "deployment", "skip", _("no --deployment and no chain id to find the default file")
             ), None
         path = config.deployment_path(w3.eth.chain_id)
     try:
@@ -166,7 +195,11 @@ def load_deployment(w3: Web3 | None, config: Settings) -> tuple[Check, Deploymen
     except FamchainError as exc:
         return Check("deployment", "fail", _reason(exc)), None
     return Check(
-        "deployment", "ok", f"{path} (chain {deployment.chain_id}, from block {deployment.start_block})"
+        "deployment",
+        "ok",
+        _("{path} (chain {id}, from block {block})").format(
+            path=path, id=deployment.chain_id, block=deployment.start_block
+        ),
     ), (deployment)
 
 
@@ -180,12 +213,28 @@ def check_contracts(w3: Web3, deployment: Deployment) -> Check:
         return Check("contracts", "fail", _reason(exc))
     except Exception as exc:  # code that is not famchain's answers the views with garbage or a revert
         return Check(
-            "contracts", "fail", f"the deployed code does not answer famchain's views: {_reason(exc)}"
+            "contracts",
+            "fail",
+            _("the deployed code does not answer famchain's views: {reason}").format(reason=_reason(exc)),
         )
     for what, (found, expected) in wiring.items():
         if Web3.to_checksum_address(found) != expected:
-            return Check("contracts", "fail", f"{what} is {found}, expected {expected}: mixed deployments?")
-    return Check("contracts", "ok", f"4 contracts deployed and wired, {members} active members")
+            return Check(
+                "contracts",
+                "fail",
+                _("{what} is {found}, expected {expected}: mixed deployments?").format(
+                    what=what, found=found, expected=expected
+                ),
+            )
+    return Check(
+        "contracts",
+        "ok",
+        ngettext(
+            "4 contracts deployed and wired, {n} active member",
+            "4 contracts deployed and wired, {n} active members",
+            members,
+        ).format(n=members),
+    )
 
 
 def check_ipfs(config: Settings) -> Check:
@@ -194,13 +243,22 @@ def check_ipfs(config: Settings) -> Check:
         status = open_store(config.store.config()).status()
     except FamchainError as exc:
         return Check("ipfs", "fail", _reason(exc))
-    where = f"{status.get('backend')} at {status.get('location')}"
+    where = _("{backend} at {location}").format(
+        backend=status.get("backend"), location=status.get("location")
+    )
     if not status.get("healthy"):
         return Check(
-            "ipfs", "fail", f"{where} is not usable: {status.get('error', 'not writable or not answering')}"
+            "ipfs",
+            "fail",
+            _("{where} is not usable: {reason}").format(
+                where=where, reason=status.get("error") or _("not writable or not answering")
+            ),
         )
-    version = f" (Kubo {status['version']})" if status.get("version") else ""
-    return Check("ipfs", "ok", f"{where}{version}")
+    if status.get("version"):
+        return Check(
+            "ipfs", "ok", _("{where} (Kubo {version})").format(where=where, version=status["version"])
+        )
+    return Check("ipfs", "ok", where)
 
 
 def check_keystore(config: Settings) -> Check:
@@ -210,14 +268,16 @@ def check_keystore(config: Settings) -> Check:
         return Check(
             "keystore",
             "note",
-            "none set: public lookups (`resident show`, `consortium members`, `audit`) need none; to sign or "
-            "read records pass --keystore FILE_OR_ADDRESS or set FAMCHAIN_KEYSTORE",
+            _(
+                "none set: public lookups (`resident show`, `consortium members`, `audit`) need none; to sign or "
+                "read records pass --keystore FILE_OR_ADDRESS or set FAMCHAIN_KEYSTORE"
+            ),
         )
     try:
         found = keystore.find_keystore(ref, directory)
     except FamchainError as exc:
         return Check("keystore", "fail", _reason(exc))
-    return Check("keystore", "ok", f"{found.address} in {found.path}")
+    return Check("keystore", "ok", _("{address} in {path}").format(address=found.address, path=found.path))
 
 
 def run_checks(config: Settings) -> list[Check]:
@@ -226,7 +286,7 @@ def run_checks(config: Settings) -> list[Check]:
     checks = [rpc]
     loaded, deployment = load_deployment(w3, config)
     if w3 is None:
-        skipped = "the RPC endpoint is unreachable"
+        skipped = _("the RPC endpoint is unreachable")
         checks += [Check(n, "skip", skipped) for n in ("chain-id", "eip-1559", "evm", "finality")]
         checks.append(loaded)
         checks.append(Check("contracts", "skip", skipped))
@@ -239,7 +299,7 @@ def run_checks(config: Settings) -> list[Check]:
             loaded,
         ]
         if deployment is None:
-            checks.append(Check("contracts", "skip", "no deployment file"))
+            checks.append(Check("contracts", "skip", _("no deployment file")))
         else:
             checks.append(check_contracts(w3, deployment))
     checks.append(check_ipfs(config))
@@ -266,8 +326,14 @@ def doctor(
         typer.echo(json.dumps(data, indent=2))
     else:
         for c in checks:
-            typer.echo(f"{c.status:4}  {c.name:10}  {c.detail}")
+            typer.echo(f"{_(STATUS_WORDS[c.status]):4}  {c.name:10}  {c.detail}")
     if not ok:
         failed = [c.name for c in checks if c.status == "fail"]
-        typer.echo(f"error: {len(failed)} check(s) failed: {', '.join(failed)}", err=True)
+        typer.echo(
+            "error: "
+            + ngettext("{n} check failed: {names}", "{n} checks failed: {names}", len(failed)).format(
+                n=len(failed), names=", ".join(failed)
+            ),
+            err=True,
+        )
         raise typer.Exit(1)

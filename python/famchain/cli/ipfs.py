@@ -20,6 +20,7 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColu
 
 from famchain.cli._context import DeploymentFile, RpcUrl, Session, chain_command, settings
 from famchain.errors import ConfigError, FamchainError, InputError, StorageError
+from famchain.i18n import N_, _
 from famchain.settings import DEFAULT_RPC
 from famchain.storage.api import ContentStore
 from famchain.storage.cid import normalize_cid
@@ -93,17 +94,32 @@ def _embedded(store_dir: Path | None, backend: str | None, command: str) -> Embe
     config = settings(store_backend=backend, store_dir=store_dir).store.config()
     if config.backend != "embedded":
         raise ConfigError(
-            f"`famchain ipfs {command}` works on an embedded store folder only (backend is {config.backend}): "
-            "name the folder with --store-dir"
+            _(
+                "`famchain ipfs {command}` works on an embedded store folder only (backend is {backend}): "
+                "name the folder with --store-dir"
+            ).format(command=command, backend=config.backend)
         )
     return EmbeddedStore(config.root)
+
+
+STATUS_LABELS = {
+    "backend": N_("backend"),
+    "location": N_("location"),
+    "healthy": N_("healthy"),
+    "blocks": N_("blocks"),
+    "bytes": N_("bytes"),
+    "pins": N_("pins"),
+    "version": N_("version"),
+    "error": N_("error"),
+}
+"""The fields of `famchain ipfs status` as people read them (``--json`` keeps the keys)."""
 
 
 def _human(value: object) -> str:
     """A status value for people: yes/no, ``none``; never Python's ``True``/``None``."""
     if isinstance(value, bool):
-        return "yes" if value else "no"
-    return "none" if value is None else str(value)
+        return _("yes") if value else _("no")
+    return _("none") if value is None else str(value)
 
 
 def _emit(data: Any, as_json: bool, text: str) -> None:
@@ -132,7 +148,9 @@ def _open_input(path: Path) -> Any:
     try:
         return open(path, "rb")
     except OSError as exc:
-        raise InputError(f"cannot read {path}: {exc.strerror or exc}") from None
+        raise InputError(
+            _("cannot read {path}: {reason}").format(path=path, reason=exc.strerror or exc)
+        ) from None
 
 
 @contextlib.contextmanager
@@ -143,7 +161,9 @@ def _atomic_output(output: Path) -> Iterator[BinaryIO]:
         try:
             fh = open(tmp, "wb")  # noqa: SIM115 - closed below, before the rename
         except OSError as exc:
-            raise InputError(f"cannot write {output}: {exc.strerror or exc}") from None
+            raise InputError(
+                _("cannot write {path}: {reason}").format(path=output, reason=exc.strerror or exc)
+            ) from None
         with fh:
             yield fh
         os.replace(tmp, output)
@@ -170,7 +190,7 @@ def add(
         size = None
     else:
         size = file.stat().st_size if file.is_file() else None
-        with _open_input(file) as fh, _progress(size, f"adding {file.name}") as advance:
+        with _open_input(file) as fh, _progress(size, _("adding {name}").format(name=file.name)) as advance:
             cid = store.put(fh, pin=pin and not only_hash, only_hash=only_hash, progress=advance)
     _emit({"cid": cid, "size": size, "pinned": pin and not only_hash}, as_json, cid)
 
@@ -200,7 +220,7 @@ def pin_cmd(
     """Pin a DAG recursively so gc keeps it."""
     normalized = normalize_cid(cid)
     _store(store_dir, backend, api).pin(normalized)
-    typer.echo(f"pinned {normalized}")
+    typer.echo(_("pinned {cid}").format(cid=normalized))
 
 
 @app.command()
@@ -213,7 +233,7 @@ def unpin(
     """Remove a recursive pin (the blocks go at the next gc)."""
     normalized = normalize_cid(cid)
     _store(store_dir, backend, api).unpin(normalized)
-    typer.echo(f"unpinned {normalized}")
+    typer.echo(_("unpinned {cid}").format(cid=normalized))
 
 
 @app.command("ls")
@@ -244,7 +264,9 @@ def gc(store_dir: StoreDir = None, backend: Backend = None, as_json: JsonOut = F
     _emit(
         data,
         as_json,
-        f"removed {result.removed_blocks} blocks ({result.freed_bytes} bytes), kept {result.kept_blocks}",
+        _("removed {removed} blocks ({bytes} bytes), kept {kept}").format(
+            removed=result.removed_blocks, bytes=result.freed_bytes, kept=result.kept_blocks
+        ),
     )
 
 
@@ -258,8 +280,8 @@ def verify(store_dir: StoreDir = None, backend: Backend = None, as_json: JsonOut
         typer.echo(json.dumps({"blocks": count, "bad": [{"key": b.key, "path": str(b.path)} for b in bad]}))
     else:
         for block in bad:
-            typer.echo(f"corrupted {block.key} ({block.path})")
-        typer.echo(f"{count} blocks checked, {len(bad)} corrupted")
+            typer.echo(_("corrupted {key} ({path})").format(key=block.key, path=block.path))
+        typer.echo(_("{count} blocks checked, {bad} corrupted").format(count=count, bad=len(bad)))
     if bad:
         raise typer.Exit(1)
 
@@ -359,7 +381,9 @@ def serve(
     store = _embedded(store_dir, backend, "serve")
     if gated and rpc and host not in ("127.0.0.1", "localhost", "::1"):
         raise ConfigError(
-            f"the Kubo RPC subset has no authentication: add --no-rpc to serve a gated gateway on {host}"
+            _(
+                "the Kubo RPC subset has no authentication: add --no-rpc to serve a gated gateway on {host}"
+            ).format(host=host)
         )
     follower = _follower(rpc_url, deployment, store) if follow_erasures else None
     gate = (
@@ -370,7 +394,11 @@ def serve(
     try:
         server = GatewayServer(store, host=host, port=port, rpc=rpc, gate=gate)
     except OSError as exc:
-        raise StorageError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+        raise StorageError(
+            _("cannot listen on {address}: {reason}").format(
+                address=f"{host}:{port}", reason=exc.strerror or exc
+            )
+        ) from None
 
     def _stop(signum: int, frame: object) -> None:
         raise KeyboardInterrupt
@@ -426,7 +454,7 @@ def _follow(follower: ErasureFollower, poll_seconds: float, stopping: threading.
         try:
             report = follower.sync()
         except FamchainError as exc:
-            typer.echo(f"warning: erasures not followed this time: {exc}", err=True)
+            typer.echo(_("warning: erasures not followed this time: {error}").format(error=exc), err=True)
         else:
             _report_purge(report)
         stopping.wait(poll_seconds)
@@ -434,11 +462,17 @@ def _follow(follower: ErasureFollower, poll_seconds: float, stopping: threading.
 
 def _report_purge(report: PurgeReport) -> None:
     for purged in report.deleted:
-        typer.echo(f"erased record {purged.record.record_id}: deleted {purged.record.cid}", err=True)
+        typer.echo(
+            _("erased record {record}: deleted {cid}").format(
+                record=purged.record.record_id, cid=purged.record.cid
+            ),
+            err=True,
+        )
     for purged in report.still_held:
         typer.echo(
-            f"warning: erased record {purged.record.record_id} is still held ({purged.record.cid} is pinned "
-            "under another root)",
+            _("warning: erased record {record} is still held ({cid} is pinned under another root)").format(
+                record=purged.record.record_id, cid=purged.record.cid
+            ),
             err=True,
         )
 
@@ -459,8 +493,11 @@ def sync_erasures(
     _emit(
         report.to_json(),
         as_json,
-        f"{report.checked} erased record(s) on chain; deleted {len(report.deleted)} from this store"
-        + (f"; {len(report.still_held)} still held" if report.still_held else ""),
+        (
+            _("{checked} erased record(s) on chain; deleted {deleted} from this store; {held} still held")
+            if report.still_held
+            else _("{checked} erased record(s) on chain; deleted {deleted} from this store")
+        ).format(checked=report.checked, deleted=len(report.deleted), held=len(report.still_held)),
     )
     if report.still_held:
         raise typer.Exit(1)
@@ -498,7 +535,11 @@ def fetch(
         "blocks_present": result.blocks_present,
     }
     _emit(
-        data, as_json, f"fetched {result.root}: {result.blocks_fetched} blocks ({result.bytes_fetched} bytes)"
+        data,
+        as_json,
+        _("fetched {root}: {blocks} blocks ({bytes} bytes)").format(
+            root=result.root, blocks=result.blocks_fetched, bytes=result.bytes_fetched
+        ),
     )
 
 
@@ -511,6 +552,13 @@ def status(
 ) -> None:
     """Show the configured store and whether it answers; exit 1 if it does not."""
     info = _store(store_dir, backend, api).status()
-    _emit(info, as_json, "\n".join(f"{k}: {_human(v)}" for k, v in info.items()))
+    _emit(
+        info,
+        as_json,
+        "\n".join(
+            _("{key}: {value}").format(key=_(STATUS_LABELS[k]) if k in STATUS_LABELS else k, value=_human(v))
+            for k, v in info.items()
+        ),
+    )
     if not info.get("healthy"):
         raise typer.Exit(1)

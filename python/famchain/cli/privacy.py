@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from famchain.cli._context import Json, Session, address_arg, chain_command, emit
+from famchain.i18n import _
 
 app = typer.Typer(
     help="What the consortium itself can learn about a resident.",
@@ -43,7 +44,9 @@ def report(
     signer = AccessSigner(bytes(s.account.key)) if s.config.keystore else None
     found = privacy_report(s.fc, address_arg(resident), gateway or [], signer=signer)
     leaks = found.leaks
-    summary = f"{len(found.findings)} finding(s), {len(found.items)} kind(s), {len(leaks)} leak(s)"
+    summary = _("{findings} finding(s), {kinds} kind(s), {leaks} leak(s)").format(
+        findings=len(found.findings), kinds=len(found.items), leaks=len(leaks)
+    )
     emit(found.to_json(), as_json, "\n".join([*found.lines(), summary]))
     if leaks:
         raise typer.Exit(1)

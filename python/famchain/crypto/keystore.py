@@ -28,6 +28,7 @@ from famchain.errors import (
     WalletError,
     WrongPasswordError,
 )
+from famchain.i18n import _
 from famchain.types import Address, checksum_address
 
 if TYPE_CHECKING:
@@ -135,7 +136,11 @@ def read_password_file(path: Path | str, what: str = "password file") -> str:
     try:
         text = Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read {what} {path}: {exc.__class__.__name__}") from None
+        raise ConfigError(
+            _("cannot read {what} {path}: {error}").format(
+                what=_(what), path=path, error=exc.__class__.__name__
+            )
+        ) from None
     return text.removesuffix("\n").removesuffix("\r")
 
 
@@ -182,7 +187,11 @@ def _encrypt(private_key: bytes, password: str, kdf: KdfParams) -> dict[str, Any
 def _write(directory: Path, address: Address, document: dict[str, Any]) -> KeystoreInfo:
     for existing in list_keystores(directory):
         if existing.address == address:
-            raise WalletError(f"a keystore for {address} already exists: {existing.path}")
+            raise WalletError(
+                _("a keystore for {address} already exists: {path}").format(
+                    address=address, path=existing.path
+                )
+            )
     try:
         directory.mkdir(mode=0o700, parents=True, exist_ok=True)
         path = directory / keystore_filename(address)
@@ -195,7 +204,9 @@ def _write(directory: Path, address: Address, document: dict[str, Any]) -> Keyst
         # A crash leaves at most a hidden temp file, never a half-written keystore under a real name.
         os.rename(temp, path)
     except OSError as exc:
-        raise WalletError(f"cannot write keystore in {directory}: {exc}") from None
+        raise WalletError(
+            _("cannot write keystore in {directory}: {error}").format(directory=directory, error=exc)
+        ) from None
     return KeystoreInfo(address, path)
 
 
@@ -243,10 +254,10 @@ def load_keystore(path: Path | str) -> dict[str, Any]:
     path = Path(path)
     try:
         if path.stat().st_size > MAX_KEYSTORE_BYTES:
-            raise WalletError(f"not a V3 keystore (too large): {path}")
+            raise WalletError(_("not a V3 keystore (too large): {path}").format(path=path))
         document = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise WalletError(f"cannot read keystore {path}: {exc}") from None
+        raise WalletError(_("cannot read keystore {path}: {error}").format(path=path, error=exc)) from None
     if isinstance(document, dict) and "crypto" not in document and "Crypto" in document:
         # ethers v6 and MyEtherWallet write "Crypto"; geth reads either (Go's JSON keys are case-insensitive).
         document["crypto"] = document.pop("Crypto")
@@ -255,7 +266,7 @@ def load_keystore(path: Path | str) -> dict[str, Any]:
         or document.get("version") != 3
         or not isinstance(document.get("crypto"), dict)
     ):
-        raise WalletError(f"not a V3 keystore: {path}")
+        raise WalletError(_("not a V3 keystore: {path}").format(path=path))
     return document
 
 
@@ -294,7 +305,11 @@ def _check_kdf_bounds(document: dict[str, Any], path: Path | str) -> None:
     except (TypeError, ValueError, OverflowError):
         ok = False
     if not ok:
-        raise WalletError(f"keystore {path} has {kdf} parameters no wallet writes (out of bounds): refused")
+        raise WalletError(
+            _("keystore {path} has {kdf} parameters no wallet writes (out of bounds): refused").format(
+                path=path, kdf=kdf
+            )
+        )
 
 
 def _declared_address(document: dict[str, Any]) -> Address | None:
@@ -324,12 +339,16 @@ def decrypt_keystore(path: Path | str, password: str) -> bytes:
     except ValueError as exc:
         if "MAC mismatch" in str(exc):
             raise WrongPasswordError(declared) from None
-        raise WalletError(f"cannot decrypt keystore {path}: {exc}") from None
+        raise WalletError(_("cannot decrypt keystore {path}: {error}").format(path=path, error=exc)) from None
     except (KeyError, TypeError, OverflowError) as exc:
-        raise WalletError(f"not a V3 keystore: {path} ({exc})") from None
+        raise WalletError(_("not a V3 keystore: {path} ({error})").format(path=path, error=exc)) from None
     actual = address_from_private_key(key)
     if declared is not None and declared != actual:
-        raise WalletError(f"keystore {path} declares {declared} but holds the key of {actual}")
+        raise WalletError(
+            _("keystore {path} declares {declared} but holds the key of {actual}").format(
+                path=path, declared=declared, actual=actual
+            )
+        )
     return key
 
 
@@ -401,10 +420,10 @@ def find_keystore(address_or_path: str, directory: Path | str) -> KeystoreInfo:
         document = load_keystore(candidate)
         address = _declared_address(document)
         if address is None:
-            raise WalletError(f"keystore {candidate} declares no address")
+            raise WalletError(_("keystore {path} declares no address").format(path=candidate))
         return KeystoreInfo(address, candidate)
     if not _HEX_ADDRESS.fullmatch(address_or_path.strip()):
-        raise InputError(f"not an address or a keystore file: {address_or_path}")
+        raise InputError(_("not an address or a keystore file: {value}").format(value=address_or_path))
     address = checksum_address(address_or_path)
     root = keystore_dir(directory)
     for info in list_keystores(root):

@@ -23,6 +23,7 @@ from famchain.chain.structs import FamilyDoctor, GuardianScope, Parameter
 from famchain.crypto.envelope import EmergencyShares, Recipient
 from famchain.crypto.keywrap import public_key_from_private
 from famchain.errors import AccessDeniedError, InputError
+from famchain.i18n import _
 from famchain.records.actor import Actor
 from famchain.records.sections import ALL_SECTIONS, Action, section_names
 
@@ -128,7 +129,7 @@ def public_key(actor: Actor, account: str) -> bytes:
     """
     key = actor.fc.encryption_key(account)
     if key is None:
-        raise InputError(f"{account} has registered no encryption key")
+        raise InputError(_("{account} has registered no encryption key").format(account=account))
     return key
 
 
@@ -207,7 +208,7 @@ def entitled_recipients(
     view = view or entitlements(actor, patient)
     patient_key = view.key(actor, patient)
     if patient_key is None:
-        raise InputError(f"{patient} has registered no encryption key")
+        raise InputError(_("{account} has registered no encryption key").format(account=patient))
     recipients = [Recipient(patient_key), Recipient(public_key_from_private(actor.private_key))]
     addresses = [patient, actor.address]
     for party, sections in view.readers().items():
@@ -235,16 +236,19 @@ def check_author(actor: Actor, patient: str, mask: int, view: Entitlements | Non
     if mask not in view.appendable:
         status = actor.fc.residents.resident_status(patient)
         if not status.registered:
-            raise InputError(f"{patient} is not a registered resident")
+            raise InputError(_("{patient} is not a registered resident").format(patient=patient))
         if status.locked:
             raise AccessDeniedError(
-                f"the card of {patient} is locked by the resident's deletion request: no record can be added"
+                _(
+                    "the card of {patient} is locked by the resident's deletion request: no record can be added"
+                ).format(patient=patient)
             )
         view.appendable[mask] = actor.fc.is_authorized(patient, actor.address, mask, Action.APPEND)
     if not view.appendable[mask]:
         raise AccessDeniedError(
-            f"no active agreement or consent from {patient} lets {actor.address} add "
-            f"{', '.join(section_names(mask))}"
+            _("no active agreement or consent from {patient} lets {author} add {sections}").format(
+                patient=patient, author=actor.address, sections=", ".join(section_names(mask))
+            )
         )
 
 

@@ -43,6 +43,7 @@ from famchain.errors import (
     StoreUnavailableError,
     UnknownRecordError,
 )
+from famchain.i18n import _
 from famchain.records.actor import Actor
 from famchain.records.deletion import LOCKED_FOR_READERS, Deletions, deletions_from
 from famchain.records.model import decode_section
@@ -172,14 +173,19 @@ def check_bytes(anchor: AnchoredRecord, data: bytes) -> SealedEnvelope:
     """
     if str(build_dag(io.BytesIO(data)).cid) != str(anchor.cid):
         raise IntegrityError(
-            f"the stored bytes of record {anchor.record_id} are not the anchored {anchor.cid}"
+            _("the stored bytes of record {record} are not the anchored {cid}").format(
+                record=anchor.record_id, cid=anchor.cid
+            )
         )
     sealed = SealedEnvelope.from_bytes(data)
     extra = sorted(set(sealed.section_names) - set(section_names(anchor.sections)))
     if extra:
         raise IntegrityError(
-            f"record {anchor.record_id} holds section {extra[0]!r}, which its anchor does not list "
-            f"({', '.join(section_names(anchor.sections))})"
+            _("record {record} holds section {section}, which its anchor does not list ({listed})").format(
+                record=anchor.record_id,
+                section=repr(extra[0]),
+                listed=", ".join(section_names(anchor.sections)),
+            )
         )
     return sealed
 
@@ -325,12 +331,16 @@ def read_record(
     if not result.sections:
         reasons = set(result.withheld.values())
         if REVOKED in reasons:
-            why = f"the consent of {anchor.patient} was revoked or has expired"
+            why = _("the consent of {patient} was revoked or has expired").format(patient=anchor.patient)
         elif reasons - {NO_KEY}:
             raise KeyNotReleasedError(actor.address, anchor.patient, anchor.author, record_id)
         else:
-            why = f"no consent from {anchor.patient} covers it"
-        raise AccessDeniedError(f"{actor.address} may read no section of record {record_id}: {why}")
+            why = _("no consent from {patient} covers it").format(patient=anchor.patient)
+        raise AccessDeniedError(
+            _("{reader} may read no section of record {record}: {why}").format(
+                reader=actor.address, record=record_id, why=why
+            )
+        )
     return result
 
 

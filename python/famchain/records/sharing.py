@@ -49,6 +49,7 @@ from famchain.errors import (
     StorageError,
     StoreUnavailableError,
 )
+from famchain.i18n import _
 from famchain.records.actor import Actor
 from famchain.records.anchoring import LateRelease
 from famchain.records.deletion import Deletions, deletions
@@ -334,8 +335,10 @@ def sync_consent(actor: Actor, grantee: str, book: TermsBook | None = None) -> R
     now = actor.fc.latest_timestamp()
     if not grant.active_at(now) or not grant.actions & Action.READ:
         raise AccessDeniedError(
-            f"no consent to read is in force from {patient} to {grantee}: grant one first "
-            f"(`famchain consent grant {grantee}`), or {grantee} asks for one (`famchain consent request {patient}`)"
+            _(
+                "no consent to read is in force from {patient} to {grantee}: grant one first "
+                "(`famchain consent grant {grantee}`), or {grantee} asks for one (`famchain consent request {patient}`)"
+            ).format(patient=patient, grantee=grantee)
         )
     terms = None
     if book is not None:
@@ -370,17 +373,27 @@ def share_record(actor: Actor, record_id: RecordId, grantee: str) -> Release:
         if actor.fc.is_authorized(patient, grantee, section_mask([n]), Action.READ)
     ]
     if not allowed:
-        raise AccessDeniedError(f"{grantee} may read no section of record {record_id}: nothing to release")
+        raise AccessDeniedError(
+            _("{grantee} may read no section of record {record}: nothing to release").format(
+                grantee=grantee, record=record_id
+            )
+        )
     mask = section_mask(allowed)
     if actor.address != patient and not actor.fc.is_authorized(patient, actor.address, mask, Action.READ):
         raise AccessDeniedError(
-            f"{actor.address} may not release {', '.join(allowed)} of record {record_id}: only the patient or a "
-            "party that may read them can"
+            _(
+                "{releaser} may not release {sections} of record {record}: only the patient or a party that may "
+                "read them can"
+            ).format(releaser=actor.address, sections=", ".join(allowed), record=record_id)
         )
     release = build_release(actor, patient, grantee, mask, records=[record])
     if release.bundle_cid is None:
         reason = release.skipped[0].reason if release.skipped else "nothing to release"
-        raise AccessDeniedError(f"record {record_id} cannot be released by {actor.address}: {reason}")
+        raise AccessDeniedError(
+            _("record {record} cannot be released by {releaser}: {reason}").format(
+                record=record_id, releaser=actor.address, reason=reason
+            )
+        )
     return announce(actor, patient, grantee, release)
 
 
@@ -425,8 +438,10 @@ def _late(actor: Actor, patient: str, party: str, items: list[tuple[OutboxEntry,
     try:
         if not actor.fc.is_authorized(patient, actor.address, mask, Action.READ):
             raise AccessDeniedError(
-                f"the author may not read {', '.join(section_names(mask))}; the patient can release them with "
-                f"`famchain consent sync {party}`"
+                _(
+                    "the author may not read {sections}; the patient can release them with "
+                    "`famchain consent sync {party}`"
+                ).format(sections=", ".join(section_names(mask)), party=party)
             )
         grants: Grants = [
             (check_bytes_of(actor, entry), actor.context(entry.salt, patient), names)

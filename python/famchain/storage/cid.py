@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from famchain.errors import InputError
+from famchain.i18n import _
 from famchain.types import Cid
 
 RAW: Final = 0x55
@@ -252,11 +253,11 @@ def parse_cid(text: str | Cid) -> CidInfo:
         InputError: With a message saying what is wrong.
     """
     if not isinstance(text, str):
-        raise InputError(f"a CID must be a string, not {type(text).__name__}")
+        raise InputError(_("a CID must be a string, not {type}").format(type=type(text).__name__))
     if not text:
-        raise InputError("empty CID")
+        raise InputError(_("empty CID"))
     if text != text.strip():
-        raise InputError("CID has leading or trailing whitespace")
+        raise InputError(_("CID has leading or trailing whitespace"))
     shown = text if len(text) <= 80 else text[:77] + "..."
     try:
         if len(text) == 46 and text.startswith("Qm"):
@@ -265,10 +266,10 @@ def parse_cid(text: str | Cid) -> CidInfo:
                 raise InputError("a CIDv0 must be a base58btc sha2-256 multihash")
             return CidInfo(0, DAG_PB, raw[2:])
         if text[0] != "b":
-            raise InputError("expected a CIDv1 in base32 ('b...') or a CIDv0 ('Qm...')")
+            raise InputError(_("expected a CIDv1 in base32 ('b...') or a CIDv0 ('Qm...')"))
         return decode_cid_bytes(_b32decode(text[1:]))
     except InputError as exc:
-        raise InputError(f"invalid CID {shown!r}: {exc}") from None
+        raise InputError(_("invalid CID {cid}: {reason}").format(cid=repr(shown), reason=exc)) from None
 
 
 def normalize_cid(text: str | Cid) -> Cid:

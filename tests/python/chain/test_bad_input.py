@@ -307,7 +307,7 @@ def test_expired_signature(cli: Cli, world: World, w3: Web3, tmp_path: Path, vis
     _advance(w3, deadline - world.chain.now() + 60)
     message = cli.fail(world.outsider, "consent", "submit", str(signed), "--yes")
     assert "expired" in message
-    assert time.strftime("%Y-%m-%d %H:%M", time.gmtime(deadline)) in message  # when it expired, as a date
+    assert time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(deadline)) in message  # the deadline as a date
     assert world.chain.consents.grant_of(world.patient.address, world.insurer.address).sections == 0
 
 

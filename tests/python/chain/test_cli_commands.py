@@ -228,7 +228,7 @@ def test_human_output(cli: Cli, world: World, tmp_path: Path) -> None:
     )  # the patient's client keeps the terms' opening
     audit = cli.ok(p, "audit", "--patient", p.address).stdout
     assert "ResidentRegistered" in audit
-    assert f"record {record} (new record; present_illness,diagnosis,prescriptions) by {d.address}" in audit
+    assert f"record {record} (new record; present illness, diagnosis, prescriptions) by {d.address}" in audit
     # v2: the grant itself names the key bundle (one transaction), so the audit says so on the grant.
     assert f"consent to {world.insurer.address}: diagnosis until " in audit
     assert "with the keys of the existing records" in audit

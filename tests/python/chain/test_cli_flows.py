@@ -352,8 +352,7 @@ def test_a_queued_record_is_printed_with_its_state_and_error(cli: Cli, world: Wo
         FAMCHAIN_IPFS_API=down,
     )  # fmt: skip
     assert result.exit_code == 1
-    assert "queued in the outbox" in result.stderr
-    assert "not stored yet" in result.stderr
+    assert "1 record queued in the outbox (1 not stored yet)" in result.stderr
     queued = json.loads(result.stdout)
     assert queued["state"] == "sealed"
     assert queued["patient"] == p.address

@@ -186,10 +186,10 @@ def test_the_outbox_error_counts_each_state_apart(cli: Cli, world: World, tmp_pa
     states = sorted(e["state"] for e in cli.json(d, "outbox", "list"))
     assert states == ["awaiting_approval", "sealed"]
     assert message.startswith(
-        "1 record(s) queued in the outbox (1 not stored yet), and 1 update(s) awaiting the patient's approval: "
+        "1 record queued in the outbox (1 not stored yet), and 1 update awaiting the patient's approval: "
     )
     assert message.endswith("once the patient signs it (`famchain record approve`)")
-    assert "2 record(s)" not in message
+    assert "2 records" not in message
 
 
 def test_the_audit_names_each_party_from_the_event(cli: Cli, world: World, tmp_path: Path) -> None:
@@ -227,3 +227,42 @@ def test_an_account_without_ether_is_told_to_fund_it(cli: Cli, world: World, tmp
     assert not message.startswith("unexpected"), message
     assert message.startswith(f"{broke.address} has not enough ether to pay for this transaction"), message
     assert message.endswith(f"`famchain devnet fund {broke.address}`)")
+
+
+def test_the_audit_and_a_contract_refusal_read_in_chinese(cli: Cli, world: World) -> None:
+    import re
+
+    from famchain import i18n
+
+    p = world.patient
+    events = cli.json(None, "audit", "--patient", p.address)["events"]
+    i18n.use_language("zh_CN")
+    try:
+        text = cli.ok(None, "audit", "--patient", p.address).stdout
+        refusal = cli.fail(world.research, "consortium", "execute", "999999", "--yes")
+    finally:
+        i18n.use_language("en")
+    registered = next(line for line in text.splitlines() if "ResidentRegistered" in line)
+    # the block with its date, then the event in Chinese
+    assert re.match(r"区块 \d+（\d{4}-\d{2}-\d{2} \d{2}:\d{2} \S+）", registered), registered  # noqa: RUF001
+    assert registered.endswith("已登记，附加密密钥和加密的基本信息")  # noqa: RUF001
+    accepted = next(line for line in text.splitlines() if "AgreementAccepted" in line)
+    ends = next(e["args"]["endsAt"] for e in events if e["event"] == "AgreementAccepted")
+    assert str(ends) not in accepted  # a date, not Unix seconds
+    assert re.search(r"，至 \d{4}-\d{2}-\d{2}（还剩 \d+ 天）$", accepted), accepted  # noqa: RUF001
+    assert refusal.startswith("没有提案 999999：")  # noqa: RUF001
+
+
+def test_no_consent_is_one_chinese_line(cli: Cli, world: World) -> None:
+    from famchain import i18n
+
+    p, stranger = world.patient, world.stranger
+    i18n.use_language("zh_CN")
+    try:
+        message = cli.fail(p, "consent", "sync", stranger.address, "--yes")
+    finally:
+        i18n.use_language("en")
+    assert message == (
+        f"{p.address} 对 {stranger.address} 没有生效中的读取授权：请先授权（`famchain consent grant "  # noqa: RUF001
+        f"{stranger.address}`），或由 {stranger.address} 申请（`famchain consent request {p.address}`）"  # noqa: RUF001
+    )

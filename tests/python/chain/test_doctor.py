@@ -59,7 +59,7 @@ def test_doctor_closed_rpc_port_fails_with_reason(cli: Cli, world: World) -> Non
     assert {checks[n]["status"] for n in ("chain-id", "eip-1559", "evm", "finality", "contracts")} == {"skip"}
     assert checks["ipfs"]["status"] == "ok"
     assert checks["keystore"]["status"] == "ok"
-    assert stderr == "error: 1 check(s) failed: rpc\n"
+    assert stderr == "error: 1 check failed: rpc\n"
 
 
 def test_doctor_missing_deployment_fails(cli: Cli, world: World, tmp_path: Path) -> None:
@@ -72,7 +72,7 @@ def test_doctor_missing_deployment_fails(cli: Cli, world: World, tmp_path: Path)
     assert "\n" not in line
     contracts = next(x for x in result.stdout.splitlines() if x.split()[1] == "contracts")
     assert contracts.startswith("skip")
-    assert result.stderr == "error: 1 check(s) failed: deployment\n"
+    assert result.stderr == "error: 1 check failed: deployment\n"
 
 
 def test_doctor_stale_deployment_and_wrong_chain_fail(cli: Cli, world: World, tmp_path: Path) -> None:
@@ -111,7 +111,7 @@ def test_doctor_store_and_keystore_failures(cli: Cli, world: World) -> None:
     assert url in checks["ipfs"]["detail"]
     assert checks["keystore"]["status"] == "fail"
     assert checks["keystore"]["detail"].startswith("no keystore for 0x2222")
-    assert stderr == "error: 2 check(s) failed: ipfs, keystore\n"
+    assert stderr == "error: 2 checks failed: ipfs, keystore\n"
 
     # No keystore set, chain and store healthy: a note, not a failure (public lookups need no keystore).
     code, checks, stderr = _doctor(cli, world, FAMCHAIN_KEYSTORE=None)
@@ -185,3 +185,24 @@ def test_ape_deploy_script_writes_a_deployment_doctor_accepts(cli: Cli, world: W
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+def test_doctor_speaks_chinese(cli: Cli, world: World) -> None:
+    from famchain import i18n
+
+    url = f"http://127.0.0.1:{closed_port()}"
+    i18n.use_language("zh_CN")
+    try:
+        healthy = cli.ok(world.patient, "doctor").stdout.splitlines()
+        failed = cli.invoke(world.patient, "doctor", FAMCHAIN_IPFS_API=url)
+    finally:
+        i18n.use_language("en")
+    rows = {line.split()[1]: line for line in healthy}
+    assert list(rows) == CHECKS
+    assert all(line.startswith("正常 ") for line in healthy), healthy
+    assert rows["chain-id"].endswith("链 31337")
+    assert rows["contracts"].endswith("已部署并连接 4 个合约，4 个有效成员")  # noqa: RUF001
+    assert failed.exit_code == 1
+    assert failed.stderr == "error: 1 项检查失败：ipfs\n"  # noqa: RUF001
+    ipfs = next(line for line in failed.stdout.splitlines() if line.split()[1] == "ipfs")
+    assert ipfs.startswith("失败 ")
