@@ -233,10 +233,13 @@ class Session:
 
 
 UINT64_MAX = 2**64 - 1
+MAX_DAYS = 36_525
+"""A century: the longest consent, agreement or vote the command line takes (its end must be a date people
+can read, and fits the contracts' ``uint64`` by far)."""
 
 
 def days_to_seconds(days: float, option: str) -> int:
-    """A positive number of days from the command line as whole seconds that fit a ``uint64``.
+    """A positive number of days, at most :data:`MAX_DAYS`, from the command line as whole seconds.
 
     Raises:
         InputError: not finite, not positive, or too large for the contracts.
@@ -247,10 +250,10 @@ def days_to_seconds(days: float, option: str) -> int:
         )
     exact = days * 86400  # may overflow to inf for a huge finite day count
     seconds = int(exact) if math.isfinite(exact) else UINT64_MAX
-    if seconds < 1 or seconds > UINT64_MAX // 2:
+    if seconds < 1 or seconds > MAX_DAYS * 86400:
         raise InputError(
             _("{option} {days} is out of range: from one second to {most} days").format(
-                option=option, days=days, most=UINT64_MAX // 2 // 86400
+                option=option, days=days, most=MAX_DAYS
             )
         )
     return seconds

@@ -632,6 +632,7 @@ def test_out_of_range_numbers_are_input_errors(cli: Cli, world: World, w3: Web3)
         (p, ("consent", "grant", d, "--days", "inf", "--yes"), "--days must be a positive"),
         (p, ("consent", "grant", d, "--days", "0", "--yes"), "--days must be a positive"),
         (p, ("consent", "sign", d, "--days", "1e300", "-o", "/dev/null"), "--days 1e+300 is out of range"),
+        (p, ("consent", "grant", d, "--days", "784351555964", "--yes"), "to 36525 days"),
         (None, ("deploy", "--dev", "--yes", *founders, "--voting-period-days", "-1"), "--voting-period-days"),
         (None, ("deploy", "--dev", "--yes", *founders, "--threshold-bps", "99999"), "99999"),
         (None, ("devnet", "fund", world.outsider.address, "--eth", "-1"), "--eth must be a non-negative"),
