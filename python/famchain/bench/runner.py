@@ -553,10 +553,45 @@ def timed_gated_read(world: World, name: str) -> dict[str, Any]:
     return {
         "records": len(card),
         "seconds": seconds,
+        "seconds_gateway_process": _gated_read_from_a_gateway_process(world, name, owner),
         "rpc_calls": calls,
         "gateway_rpc_calls": gateway_calls,
         "tokens_signed": signer.signed,
     }
+
+
+def _gated_read_from_a_gateway_process(world: World, name: str, owner: Client) -> float:
+    """Seconds for the same read through ``famchain ipfs serve --gated`` as its own process, as an institution
+    runs it (in :func:`timed_gated_read` the gateway's threads share this process's interpreter lock)."""
+    from famchain.devnet._process import spawn, stop
+    from famchain.storage.access import AccessSigner
+    from famchain.storage.remote import GatewayStore
+
+    assert world.store_root is not None and world.deployer is not None
+    with tempfile.TemporaryDirectory(prefix="famchain-bench-gateway-") as folder:
+        deployment = Path(folder) / "deployment.json"
+        world.deployer.deployment.save(deployment)
+        argv = [sys.executable, "-m", "famchain", "ipfs", "serve", "--gated", "--no-rpc", "--port", "0"]
+        argv += ["--backend", "embedded", "--store-dir", str(world.store_root)]
+        argv += ["--rpc-url", world.rpc_url, "--deployment", str(deployment)]
+        proc, url = spawn("gated gateway", argv, Path(folder) / "gateway.log")
+        try:
+            reader = Client(
+                world.w3,
+                world.deployer.deployment,
+                world.accounts[name],
+                store=GatewayStore(url, AccessSigner(bytes(world.accounts[name].key))),
+                home=world.home,
+                _chain=owner.chain,
+            )
+            start = time.perf_counter()
+            card = reader.records.read_card(reader.address)
+            seconds = time.perf_counter() - start
+        finally:
+            stop(proc.pid)
+    if not card or any(not result.sections or result.withheld for result in card):
+        raise ChainError(f"reading the card of {name} through a gated gateway process left records undecrypted")
+    return seconds
 
 
 # --- 5. scale --------------------------------------------------------------------------------------------
@@ -751,6 +786,7 @@ def measure(world: World, sizes: Sizes, progress: Progress) -> BenchResult:
             "rpc_calls": gated["rpc_calls"],
             "gateway_rpc_calls": gated["gateway_rpc_calls"],
             "tokens_signed": gated["tokens_signed"],
+            "seconds_gateway_process": round(gated["seconds_gateway_process"], 3),
         },
         "scale": {
             "anchor_gas_first": anchor_first,
