@@ -34,6 +34,7 @@ from web3.types import RPCEndpoint, TxParams, TxReceipt, Wei
 
 from famchain.chain.baseline import NaiveBaseline
 from famchain.chain.contracts import RecordContract
+from famchain.chain.deployment import Deployment
 from famchain.chain.nonces import NonceDomain, keyed_nonce, nonce_key
 from famchain.chain.rpc import connect, rpc_calls
 from famchain.chain.structs import CODEC_RAW, Anchor, InstitutionKind
@@ -553,32 +554,35 @@ def timed_gated_read(world: World, name: str) -> dict[str, Any]:
     return {
         "records": len(card),
         "seconds": seconds,
-        "seconds_gateway_process": _gated_read_from_a_gateway_process(world, name, owner),
+        "seconds_gateway_process": _gated_read_from_a_gateway_process(
+            world, name, owner, world.store_root, world.deployer.deployment
+        ),
         "rpc_calls": calls,
         "gateway_rpc_calls": gateway_calls,
         "tokens_signed": signer.signed,
     }
 
 
-def _gated_read_from_a_gateway_process(world: World, name: str, owner: Client) -> float:
+def _gated_read_from_a_gateway_process(
+    world: World, name: str, owner: Client, store_root: Path, deployment: Deployment
+) -> float:
     """Seconds for the same read through ``famchain ipfs serve --gated`` as its own process, as an institution
     runs it (in :func:`timed_gated_read` the gateway's threads share this process's interpreter lock)."""
     from famchain.devnet._process import spawn, stop
     from famchain.storage.access import AccessSigner
     from famchain.storage.remote import GatewayStore
 
-    assert world.store_root is not None and world.deployer is not None
     with tempfile.TemporaryDirectory(prefix="famchain-bench-gateway-") as folder:
-        deployment = Path(folder) / "deployment.json"
-        world.deployer.deployment.save(deployment)
+        deployment_file = Path(folder) / "deployment.json"
+        deployment.save(deployment_file)
         argv = [sys.executable, "-m", "famchain", "ipfs", "serve", "--gated", "--no-rpc", "--port", "0"]
-        argv += ["--backend", "embedded", "--store-dir", str(world.store_root)]
-        argv += ["--rpc-url", world.rpc_url, "--deployment", str(deployment)]
+        argv += ["--backend", "embedded", "--store-dir", str(store_root)]
+        argv += ["--rpc-url", world.rpc_url, "--deployment", str(deployment_file)]
         proc, url = spawn("gated gateway", argv, Path(folder) / "gateway.log")
         try:
             reader = Client(
                 world.w3,
-                world.deployer.deployment,
+                deployment,
                 world.accounts[name],
                 store=GatewayStore(url, AccessSigner(bytes(world.accounts[name].key))),
                 home=world.home,
