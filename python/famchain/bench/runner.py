@@ -594,7 +594,9 @@ def _gated_read_from_a_gateway_process(
         finally:
             stop(proc.pid)
     if not card or any(not result.sections or result.withheld for result in card):
-        raise ChainError(f"reading the card of {name} through a gated gateway process left records undecrypted")
+        raise ChainError(
+            f"reading the card of {name} through a gated gateway process left records undecrypted"
+        )
     return seconds
 
 
