@@ -26,7 +26,7 @@ from famchain.cli._context import (
     write_private,
 )
 from famchain.cli._errors import CliError
-from famchain.cli._output import section_label, sections_label
+from famchain.cli._output import block_label, section_label, sections_label
 from famchain.cli._when import ask, until
 from famchain.errors import FamchainError, InputError
 from famchain.i18n import N_, _, ngettext
@@ -202,6 +202,7 @@ def list_records(
             sections=sections_label(section_names(r.sections)),
         )
         + (_("  (update of {previous})").format(previous=r.previous) if r.is_update else "")
+        + _("  ({kind}, {block})").format(kind=_(r.kind.label), block=block_label(r.block, r.anchored_at))
         + _deletion_note(state, r.record_id)
         for r in card
     ]

@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 from _world import PROFILE, World
 from famchain import __version__
 from famchain.cli import app
+from famchain.cli._output import when
 from famchain.devnet import DevnetInfo
 from famchain.devnet._process import alive
 from famchain.records.model import Attachment, parse_record
@@ -216,7 +217,12 @@ def test_human_output(cli: Cli, world: World, tmp_path: Path) -> None:
     )
 
     listed = cli.ok(p, "record", "list", "--patient", p.address).stdout
-    assert f"   0  {record}  by {d.address}  present illness, diagnosis, prescriptions" in listed
+    assert (
+        f"   0  {record}  by {d.address}  present illness, diagnosis, prescriptions  (outpatient, block "
+        in listed
+    )
+    anchored = p.records.card(p.address)[0]
+    assert f"block {anchored.block} ({when(anchored.anchored_at)}))" in listed  # the block with its date
     read = cli.ok(world.insurer, "record", "read", record).stdout
     assert "  diagnosis: " in read
     assert "  present illness: withheld (no key released to this reader)" in read
