@@ -54,6 +54,7 @@ from famchain.crypto.keywrap import (
 from famchain.crypto.padding import is_size_class, pad, unpad
 from famchain.crypto.shamir import Share
 from famchain.errors import InputError, MalformedError
+from famchain.i18n import _
 
 BUNDLE_MAGIC = b"FCKB"
 BUNDLE_VERSION = 2
@@ -131,7 +132,7 @@ class BundleEntry:
         names: list[str] = []
         keys: list[tuple[str, bytes]] = []
         shares: list[tuple[str, Share]] = []
-        for _ in range(count):
+        for _i in range(count):
             name = rd.section_name()
             if names and name <= names[-1]:
                 raise rd.fail(f"section {name!r} out of order or duplicated")
@@ -186,7 +187,7 @@ class OpenedBundle:
         if not 0 < n_entries <= MAX_BUNDLE_ENTRIES:
             raise rd.fail(f"entry count {n_entries} not in 1..{MAX_BUNDLE_ENTRIES}")
         entries: list[BundleEntry] = []
-        for _ in range(n_entries):
+        for _i in range(n_entries):
             entry = BundleEntry.read(rd)
             if entries and entry.sort_key <= entries[-1].sort_key:
                 raise rd.fail("entry out of order or duplicated")
@@ -278,12 +279,16 @@ def _seal_bundle(entries: Iterable[BundleEntry], grantee_public_key: bytes, entr
     ordered: dict[bytes, BundleEntry] = {}
     for entry in entries:
         if entry.sort_key in ordered:
-            raise InputError("two bundle entries for the same envelope and kind")
+            raise InputError(_("two bundle entries for the same envelope and kind"))
         ordered[entry.sort_key] = entry
     if not ordered:
-        raise InputError("nothing to release: no requested section is present in the given records")
+        raise InputError(_("nothing to release: no requested section is present in the given records"))
     if len(ordered) > MAX_BUNDLE_ENTRIES:
-        raise InputError(f"a key bundle holds at most {MAX_BUNDLE_ENTRIES} entries, got {len(ordered)}")
+        raise InputError(
+            _("a key bundle holds at most {max_bundle_entries} entries, got {n_ordered}").format(
+                max_bundle_entries=MAX_BUNDLE_ENTRIES, n_ordered=len(ordered)
+            )
+        )
     body = OpenedBundle(tuple(ordered[k] for k in sorted(ordered))).body()
     ephemeral = EphemeralKey(entropy)
     shared = ephemeral.exchange(grantee_public_key)

@@ -19,6 +19,7 @@ from typing import Any
 
 from famchain.chain.structs import RecordKind
 from famchain.errors import InputError, shown
+from famchain.i18n import _
 from famchain.records.sections import SECTION_NAMES
 
 FORMAT_VERSION = 1
@@ -33,7 +34,7 @@ _Check = Callable[[Any, str], Any]
 def _fail(where: str, problem: str) -> InputError:
     # Field names come from the user's file: escape control characters so the error stays one line.
     shown = re.sub(r"[\x00-\x1f\x7f]", lambda m: f"\\x{ord(m.group()):02x}", where)
-    return InputError(f"{shown}: {problem}")
+    return InputError(_("{shown}: {problem}").format(shown=shown, problem=problem))
 
 
 def _text(value: Any, where: str, *, required: bool = True) -> str:
@@ -216,10 +217,16 @@ class Attachment:
         try:
             size = path.stat().st_size
             if size > MAX_ATTACHMENT:
-                raise InputError(f"{path}: attachment larger than {MAX_ATTACHMENT // 2**20} MiB")
+                raise InputError(
+                    _("{path}: attachment larger than {mib} MiB").format(
+                        path=path, mib=MAX_ATTACHMENT // 2**20
+                    )
+                )
             data = path.read_bytes()
         except OSError as exc:
-            raise InputError(f"{path}: cannot read attachment ({exc.strerror})") from None
+            raise InputError(
+                _("{path}: cannot read attachment ({strerror})").format(path=path, strerror=exc.strerror)
+            ) from None
         media = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
         return cls(path.name, media, data)
 
@@ -306,16 +313,22 @@ def load_record(path: Path, attachments: list[Path] | None = None) -> RecordCont
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8"
-        raise InputError(f"{path}: cannot read record ({reason})") from None
+        raise InputError(
+            _("{path}: cannot read record ({reason})").format(path=path, reason=reason)
+        ) from None
     try:
         document = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise InputError(f"{path}: invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from None
+        raise InputError(
+            _("{path}: invalid JSON at line {lineno} column {colno}: {msg}").format(
+                path=path, lineno=exc.lineno, colno=exc.colno, msg=exc.msg
+            )
+        ) from None
     files = [Attachment.from_path(p) for p in attachments or []]
     try:
         return parse_record(document, files)
     except InputError as exc:
-        raise InputError(f"{path}: {exc}") from None
+        raise InputError(_("{path}: {exc}").format(path=path, exc=exc)) from None
 
 
 def decode_section(name: str, plaintext: bytes) -> Any:
@@ -323,4 +336,4 @@ def decode_section(name: str, plaintext: bytes) -> Any:
     try:
         return json.loads(plaintext.decode())
     except (UnicodeDecodeError, json.JSONDecodeError):
-        raise InputError(f"section {name} does not hold record JSON") from None
+        raise InputError(_("section {name} does not hold record JSON").format(name=name)) from None
