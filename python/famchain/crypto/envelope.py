@@ -139,7 +139,7 @@ from famchain.errors import (
     NotARecipientError,
     UnknownSectionError,
 )
-from famchain.i18n import _
+from famchain.i18n import N_, _
 from famchain.types import Address
 
 ENVELOPE_MAGIC = b"FCEV"
@@ -168,7 +168,7 @@ CUSTODIAN_KEK_INFO = b"famchain custodian kek"
 
 _MAX_CIPHERTEXT = padded_size(MAX_SECTION_BYTES) + TAG_SIZE
 _WRAP = get_aead(AES_256_GCM)
-_ENVELOPE = "envelope"
+_ENVELOPE = N_("envelope")
 
 
 def _raw(address: Address) -> bytes:
@@ -431,17 +431,21 @@ class SealedEnvelope:
         """
         rd = _codec.Reader(data, _ENVELOPE)
         if rd.take(len(ENVELOPE_MAGIC), "magic") != ENVELOPE_MAGIC:
-            raise rd.fail("bad magic")
+            raise rd.fail(_("bad magic"))
         version = rd.uint(1, "version")
         if version != FORMAT_VERSION:
-            raise rd.fail(f"unsupported version {version}")
+            raise rd.fail(_("unsupported version {version}").format(version=version))
         context_digest = rd.take(DIGEST_SIZE, "context digest")
         ephemeral = rd.take(PUBLIC_KEY_SIZE, "ephemeral public key")
         if not is_public_key(ephemeral):
-            raise rd.fail("ephemeral public key is not a secp256k1 point")
+            raise rd.fail(_("ephemeral public key is not a secp256k1 point"))
         n_sections = rd.uint(1, "section count")
         if not 0 < n_sections <= MAX_SECTIONS:
-            raise rd.fail(f"section count {n_sections} not in 1..{MAX_SECTIONS}")
+            raise rd.fail(
+                _("section count {n_sections} not in 1..{max_sections}").format(
+                    n_sections=n_sections, max_sections=MAX_SECTIONS
+                )
+            )
         sections: list[SealedSection] = []
         for _i in range(n_sections):
             sections.append(_read_section(rd, sections[-1].name if sections else None))
@@ -451,8 +455,13 @@ class SealedEnvelope:
         n_entries = rd.uint(2, "recipient entry count")
         if not (MIN_RECIPIENT_ENTRIES <= n_entries <= MAX_RECIPIENTS and n_entries & (n_entries - 1) == 0):
             raise rd.fail(
-                f"recipient entry count {n_entries} is not a power of two in "
-                f"{MIN_RECIPIENT_ENTRIES}..{MAX_RECIPIENTS}"
+                _(
+                    "recipient entry count {n_entries} is not a power of two in {min_entries}..{max_recipients}"
+                ).format(
+                    n_entries=n_entries,
+                    min_entries=MIN_RECIPIENT_ENTRIES,
+                    max_recipients=MAX_RECIPIENTS,
+                )
             )
         recipients = _read_entries(rd, n_entries, _recipient_wrap_size(n_sections), "recipient")
         custodians: tuple[WrapEntry, ...] = ()
@@ -497,16 +506,16 @@ def _encode_prefix(
 def _read_section(rd: _codec.Reader, previous: str | None) -> SealedSection:
     name = rd.section_name()
     if previous is not None and name.encode() <= previous.encode():
-        raise rd.fail(f"section {name!r} out of order or duplicated")
+        raise rd.fail(_("section {name!r} out of order or duplicated").format(name=name))
     ident = rd.uint(1, "aead id")
     aead = aead_by_id(ident)
     if aead is None:
-        raise rd.fail(f"unknown aead id {ident}")
+        raise rd.fail(_("unknown aead id {ident}").format(ident=ident))
     commitment = rd.take(COMMITMENT_SIZE, "key commitment")
     nonce = rd.take(NONCE_SIZE, "nonce")
     size = rd.uint(4, "ciphertext length")
     if size > _MAX_CIPHERTEXT or not is_size_class(size - TAG_SIZE):
-        raise rd.fail(f"ciphertext length {size} is not a padded size class plus the tag")
+        raise rd.fail(_("ciphertext length {size} is not a padded size class plus the tag").format(size=size))
     return SealedSection(name, aead.name, commitment, nonce, rd.take(size, "ciphertext"))
 
 
@@ -515,14 +524,22 @@ def _read_emergency(rd: _codec.Reader, names: tuple[str, ...]) -> EmergencyBlock
     if count == 0:
         return None
     if count > len(names):
-        raise rd.fail(f"emergency section count {count} exceeds the {len(names)} sections")
+        raise rd.fail(
+            _("emergency section count {count} exceeds the {n_names} sections").format(
+                count=count, n_names=len(names)
+            )
+        )
     threshold = rd.uint(1, "emergency threshold")
     custodians = rd.uint(1, "custodian count")
     if not 1 <= threshold <= custodians:
-        raise rd.fail(f"emergency threshold {threshold} not in 1..{custodians} (custodians)")
+        raise rd.fail(
+            _("emergency threshold {threshold} not in 1..{custodians} (custodians)").format(
+                threshold=threshold, custodians=custodians
+            )
+        )
     indices = list(rd.take(count, "emergency section indices"))
     if any(b <= a for a, b in itertools.pairwise(indices)) or indices[-1] >= len(names):
-        raise rd.fail("emergency section indices not strictly increasing and in range")
+        raise rd.fail(_("emergency section indices not strictly increasing and in range"))
     return EmergencyBlock(threshold, custodians, tuple(names[i] for i in indices))
 
 
@@ -531,7 +548,7 @@ def _read_entries(rd: _codec.Reader, count: int, wrap_size: int, kind: str) -> t
     for _i in range(count):
         tag = rd.take(ENTRY_TAG_SIZE, f"{kind} tag")
         if entries and tag <= entries[-1].tag:
-            raise rd.fail(f"{kind} tags out of order or duplicated")
+            raise rd.fail(_("{kind} tags out of order or duplicated").format(kind=kind))
         entries.append(WrapEntry(tag, rd.take(wrap_size, f"{kind} wrap")))
     return tuple(entries)
 
@@ -859,7 +876,7 @@ def _authenticate(envelope: SealedEnvelope, context: bytes, mac_key: bytes) -> N
         raise KeyCommitmentError(_("the envelope MAC"))
     body = memoryview(envelope.to_bytes())[:-MAC_SIZE]
     if not hmac.compare_digest(_mac(mac_key, context, body), envelope.mac):
-        raise AuthenticationError(_ENVELOPE)
+        raise AuthenticationError(_(_ENVELOPE))
 
 
 def _check_key(section: SealedSection, key: bytes, context: bytes) -> None:

@@ -28,14 +28,14 @@ from dataclasses import dataclass, field
 from famchain.crypto import _codec
 from famchain.crypto._random import Entropy, system_entropy
 from famchain.errors import InconsistentSharesError, InputError, InsufficientSharesError
-from famchain.i18n import _
+from famchain.i18n import N_, _
 
 SHARE_VERSION = 1
 MAX_SHARES = 255
 MAX_SECRET = 0xFFFF
 SHARE_HEADER = 5
 """Bytes before ``y``: version, x, threshold, length."""
-_WHAT = "secret share"
+_WHAT = N_("secret share")
 
 
 def _tables() -> tuple[list[int], list[int]]:
@@ -131,16 +131,16 @@ class Share:
         """
         version = rd.uint(1, "share version")
         if version != SHARE_VERSION:
-            raise rd.fail(f"unsupported share version {version}")
+            raise rd.fail(_("unsupported share version {version}").format(version=version))
         x = rd.uint(1, "share x")
         threshold = rd.uint(1, "share threshold")
         length = rd.uint(2, "share length")
         if x == 0:
-            raise rd.fail("share x-coordinate is zero")
+            raise rd.fail(_("share x-coordinate is zero"))
         if threshold == 0:
-            raise rd.fail("share threshold is zero")
+            raise rd.fail(_("share threshold is zero"))
         if length == 0:
-            raise rd.fail("share length is zero")
+            raise rd.fail(_("share length is zero"))
         return cls(x, threshold, rd.take(length, "share value"))
 
     @classmethod
