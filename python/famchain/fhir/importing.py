@@ -349,10 +349,10 @@ class _Importer:
         field_ = f"Bundle.entry[{self._n}].resource({self._kind}).{where}"
         if len(data) > MAX_ATTACHMENT:
             raise InputError(
-                _("{field_}.data: larger than {mib} MiB").format(field_=field_, mib=MAX_ATTACHMENT // 2**20)
+                _("{field}.data: larger than {mib} MiB").format(field=field_, mib=MAX_ATTACHMENT // 2**20)
             )
         if declared is not None and declared != hashlib.sha1(data, usedforsecurity=False).digest():
-            raise InputError(_("{field_}.hash: does not match the SHA-1 of data").format(field_=field_))
+            raise InputError(_("{field}.hash: does not match the SHA-1 of data").format(field=field_))
         self._pending.append((data, where))
 
     def _linked_encounter(self, r: Mapping[str, Any]) -> int | bool | None:
