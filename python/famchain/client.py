@@ -36,6 +36,7 @@ from famchain.chain.rpc import connect
 from famchain.chain.structs import InstitutionKind
 from famchain.chain.tx import TransactionSender
 from famchain.errors import ConfigError, NoAccountError
+from famchain.i18n import _
 from famchain.records.actor import Actor
 from famchain.services import (
     AgreementService,
@@ -175,7 +176,7 @@ class Client:
             NoAccountError: built without an account.
         """
         if self.account is None:
-            raise NoAccountError("this operation")
+            raise NoAccountError(_("this operation"))
         return Address(str(self.account.address))
 
     @property
@@ -200,7 +201,7 @@ class Client:
             NoAccountError: built without an account.
         """
         if self.account is None:
-            raise NoAccountError("sending a transaction")
+            raise NoAccountError(_("sending a transaction"))
         return TransactionSender(
             self.w3,
             self.account,
@@ -218,12 +219,12 @@ class Client:
             ConfigError: no content store or no home folder was given.
         """
         if self.account is None:
-            raise NoAccountError("sealing, reading or sharing records")
+            raise NoAccountError(_("sealing, reading or sharing records"))
         if self.store is None:
-            raise ConfigError("this operation needs a content store: build the client with store=...")
+            raise ConfigError(_("this operation needs a content store: build the client with store=..."))
         if self.home is None:
             raise ConfigError(
-                "this operation needs a home folder for the outbox: build the client with home=..."
+                _("this operation needs a home folder for the outbox: build the client with home=...")
             )
         history = self.history
         actor = Actor(self.chain, self.account, self.sender, self.store, self.home)
@@ -237,7 +238,7 @@ class Client:
             NoAccountError: built without an account.
         """
         if self.account is None:
-            raise NoAccountError("signing")
+            raise NoAccountError(_("signing"))
         return bytes(self.account.key)
 
     def transfer(self, to: str, wei: int) -> TxInfo:

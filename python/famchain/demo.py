@@ -33,6 +33,7 @@ from famchain.crypto.envelope import EnvelopeContext, SealedEnvelope, is_recipie
 from famchain.crypto.keywrap import public_key_from_private
 from famchain.devnet import Devnet, dev_account
 from famchain.errors import AccessDeniedError, ContractRevertError, FamchainError, InsufficientSharesError
+from famchain.i18n import _
 from famchain.records.anchoring import anchor_of
 from famchain.records.emergency import EmergencyReason
 from famchain.records.model import Attachment, parse_record
@@ -616,6 +617,6 @@ def run_demo(
     if anvil is None:
         from famchain.errors import ConfigError
 
-        raise ConfigError("the demo needs --rpc-url and --ipfs-url, or an anvil binary for a fresh devnet")
+        raise ConfigError(_("the demo needs --rpc-url and --ipfs-url, or an anvil binary for a fresh devnet"))
     with fresh_devnet(anvil) as (rpc, ipfs, home):
         return Demo(rpc, ipfs, home, report).run()

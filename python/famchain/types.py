@@ -10,6 +10,7 @@ import re
 from typing import NewType
 
 from famchain.errors import InputError
+from famchain.i18n import _
 
 Address = NewType("Address", str)
 """A checksummed 0x-prefixed Ethereum address."""
@@ -36,7 +37,9 @@ class RecordId(bytes):
     def __new__(cls, value: bytes | bytearray | memoryview) -> RecordId:
         raw = bytes(value)
         if len(raw) != cls.SIZE:
-            raise InputError(f"a record id is {cls.SIZE} bytes, not {len(raw)}")
+            raise InputError(
+                _("a record id is {size} bytes, not {n_raw}").format(size=cls.SIZE, n_raw=len(raw))
+            )
         return super().__new__(cls, raw)
 
     @classmethod
@@ -48,7 +51,9 @@ class RecordId(bytes):
         """
         raw = text.strip().removeprefix("0x").removeprefix("0X") if isinstance(text, str) else ""
         if len(raw) != 2 * cls.SIZE or not _HEX.fullmatch(raw):
-            raise InputError(f"record id {text!r} is not 32 bytes of hex (0x + 64 hex digits)")
+            raise InputError(
+                _("record id {text!r} is not 32 bytes of hex (0x + 64 hex digits)").format(text=text)
+            )
         return cls(bytes.fromhex(raw))
 
     @classmethod
@@ -97,7 +102,9 @@ def checksum_address(text: str) -> Address:
     """
     digits = text.strip().removeprefix("0x").removeprefix("0X") if isinstance(text, str) else ""
     if len(digits) != 40 or not _HEX.fullmatch(digits):
-        raise InputError(f"{text!r} is not an Ethereum address (0x followed by 40 hex digits)")
+        raise InputError(
+            _("{text!r} is not an Ethereum address (0x followed by 40 hex digits)").format(text=text)
+        )
     from eth_hash.auto import keccak
 
     lower = digits.lower()

@@ -181,3 +181,135 @@ def test_keystore_errors_read_in_chinese(tmp_path: Path) -> None:
     broken.write_text("{}")
     with pytest.raises(WalletError, match=r"^不是 V3 密钥库："):
         keystore.find_keystore(str(broken), tmp_path)
+
+
+@pytest.mark.usefixtures("chinese")
+def test_a_malformed_record_reads_in_chinese(tmp_path: Path) -> None:
+    from famchain.errors import InputError
+    from famchain.records.model import load_record, parse_record
+
+    broken = tmp_path / "visit.json"
+    broken.write_text("{oops")
+    with pytest.raises(InputError, match=r"visit\.json：第 1 行第 2 列 JSON 无效："):
+        load_record(broken)
+    with pytest.raises(InputError, match=r"^sections：一份病历至少需要一个部分$"):
+        parse_record({"sections": {}}, [])
+    with pytest.raises(InputError, match=r"^sections：应为“部分名称 -> 内容”的对象$"):
+        parse_record({}, [])
+
+
+@pytest.mark.usefixtures("chinese")
+def test_a_bad_envelope_reads_in_chinese() -> None:
+    from famchain.crypto.envelope import SealedEnvelope
+    from famchain.errors import MalformedError
+
+    with pytest.raises(MalformedError) as empty:
+        SealedEnvelope.from_bytes(b"")
+    assert str(empty.value) == "格式错误的信封：magic 需要 4 字节，只剩 0 字节（在第 0 字节处）"
+    with pytest.raises(MalformedError) as garbage:
+        SealedEnvelope.from_bytes(b"\x00" * 64)
+    assert str(garbage.value) == "格式错误的信封：magic 错误（在第 4 字节处）"
+
+
+@pytest.mark.usefixtures("chinese")
+def test_a_bad_cid_reads_in_chinese() -> None:
+    from famchain.errors import InputError
+    from famchain.storage.cid import parse_cid
+
+    with pytest.raises(InputError) as short:
+        parse_cid("bafkrei")
+    assert str(short.value) == "无效的 CID 'bafkrei'：CID 的 base32 正文长度不可能成立（6 个字符）"
+    with pytest.raises(InputError, match=r"^无效的 CID 'bafyBAD'：CID 的 base32 正文必须是非空的小写"):
+        parse_cid("bafyBAD")
+
+
+@pytest.mark.usefixtures("chinese")
+def test_a_bad_fhir_bundle_reads_in_chinese() -> None:
+    from famchain.errors import InputError
+    from famchain.fhir.importing import import_bundle
+
+    with pytest.raises(InputError) as patient:
+        import_bundle({"resourceType": "Patient"})
+    assert str(patient.value) == "应为 FHIR Bundle，实际为 'Patient'"
+    with pytest.raises(
+        InputError, match=r"^Bundle 中没有 famchain 可记入病历的内容（.*）；famchain 映射的是 Encounter, "
+    ):
+        import_bundle({"resourceType": "Bundle", "type": "collection", "entry": []})
+
+
+def test_the_same_library_errors_stay_english_by_default(tmp_path: Path) -> None:
+    from famchain.crypto.envelope import SealedEnvelope
+    from famchain.errors import InputError, MalformedError
+    from famchain.fhir.importing import import_bundle
+    from famchain.records.model import parse_record
+    from famchain.storage.cid import parse_cid
+
+    assert i18n.language() == "en"
+    with pytest.raises(InputError, match=r"^sections: a record needs at least one section$"):
+        parse_record({"sections": {}}, [])
+    with pytest.raises(
+        MalformedError, match=r"^malformed envelope: magic needs 4 bytes, only 0 left \(at byte 0\)$"
+    ):
+        SealedEnvelope.from_bytes(b"")
+    with pytest.raises(InputError, match=r"impossible length \(6 characters\)$"):
+        parse_cid("bafkrei")
+    with pytest.raises(InputError, match=r"^expected a FHIR Bundle, got 'Patient'$"):
+        import_bundle({"resourceType": "Patient"})
+
+
+PACKAGE = Path(__file__).resolve().parents[2] / "python" / "famchain"
+_NOT_LIBRARY = ("cli", "bench", "devnet")  # the command line (its own _() checks) and the developer tools
+_NOT_LIBRARY_FILES = ("settings.py", "soak.py")
+
+
+def _untranslated(source: str) -> list[int]:
+    """Lines where an error is built from a bare string or f-string literal instead of ``_()``.
+
+    An error is a call to a name ending in ``Error`` that is not a Python built-in (those mark programming
+    errors, never shown to users), or a reason given to ``_fail(where, reason)`` / ``reader.fail(reason)``.
+    """
+    import ast
+    import builtins
+
+    lines = []
+    for node in ast.walk(ast.parse(source)):
+        if not isinstance(node, ast.Call):
+            continue
+        func = node.func
+        name = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
+        if name.endswith("Error") and not hasattr(builtins, name):
+            args = (
+                node.args[:1] if name == "ContractRevertError" else node.args
+            )  # its second is an error name
+        elif name in ("_fail", "fail"):
+            args = node.args[1:] if name == "_fail" else node.args  # _fail's first is the field's path
+        else:
+            continue
+        if any(
+            isinstance(a, ast.JoinedStr) or (isinstance(a, ast.Constant) and isinstance(a.value, str))
+            for a in args
+        ):
+            lines.append(node.lineno)
+    return lines
+
+
+def test_the_untranslated_error_check_finds_bare_strings() -> None:
+    source = (
+        'raise InputError(f"bad {x}")\n'
+        'raise MalformedError(_("envelope"), "bad magic")\n'
+        'raise rd.fail("truncated")\n'
+        'raise InputError(_("bad {x}").format(x=x))\n'
+        'raise _fail("sections", _("must not be empty"))\n'
+        'raise ValueError("a programming error")\n'
+    )
+    assert _untranslated(source) == [1, 2, 3]
+
+
+def test_every_library_error_is_built_through_gettext() -> None:
+    offenders = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        relative = path.relative_to(PACKAGE)
+        if relative.parts[0] in _NOT_LIBRARY or relative.name in _NOT_LIBRARY_FILES:
+            continue
+        offenders += [f"{relative}:{line}" for line in _untranslated(path.read_text(encoding="utf-8"))]
+    assert offenders == [], "errors built from a bare string instead of _(): " + ", ".join(offenders)

@@ -15,6 +15,7 @@ from importlib import resources
 from typing import Any
 
 from famchain.errors import ConfigError
+from famchain.i18n import _
 
 DEPLOYABLE = ("Consortium", "ResidentRegistry", "ConsentRegistry", "RecordRegistry", "EmergencyAccess")
 """The contracts famchain deploys, in deployment order."""
@@ -49,7 +50,7 @@ def load(name: str) -> Artifact:
     try:
         text = resources.files("famchain.chain").joinpath("artifacts", f"{name}.json").read_text()
     except FileNotFoundError:
-        raise ConfigError(f"no packaged artifact for contract {name!r}") from None
+        raise ConfigError(_("no packaged artifact for contract {name!r}").format(name=name)) from None
     data = json.loads(text)
     return Artifact(name, data["abi"], data["bytecode"], data["deployedBytecode"])
 

@@ -13,6 +13,7 @@ from web3.contract.contract import ContractFunction
 from famchain.bench import baseline
 from famchain.chain.tx import TransactionSender
 from famchain.errors import ChainError
+from famchain.i18n import _
 
 
 class NaiveBaseline:
@@ -31,7 +32,7 @@ class NaiveBaseline:
         receipt = sender.transact(factory.constructor(), "deploy baseline")
         address = receipt.get("contractAddress")
         if not address:
-            raise ChainError("deploying the baseline produced no contract address")
+            raise ChainError(_("deploying the baseline produced no contract address"))
         return cls(w3, str(address))
 
     def nonces(self, patient: str) -> int:

@@ -51,6 +51,7 @@ from famchain.chain.structs import (
     ResidentStatus,
 )
 from famchain.errors import ConfigError
+from famchain.i18n import _
 from famchain.types import RecordId
 
 T = TypeVar("T")
@@ -104,13 +105,19 @@ def _decode(cls: type[T], fn: ContractFunction, value: Any) -> T:
     names = _outputs(fn)
     values = value if isinstance(value, list | tuple) else (value,)
     if len(values) != len(names):
-        raise ConfigError(f"{fn.fn_name} answered {len(values)} values for {len(names)} named outputs")
+        raise ConfigError(
+            _("{fn_name} answered {n_values} values for {n_names} named outputs").format(
+                fn_name=fn.fn_name, n_values=len(values), n_names=len(names)
+            )
+        )
     hints = _hints(cls)
     by_name = dict(zip(names, values, strict=True))
     missing = [name for name in hints if name not in by_name]
     if missing:
         raise ConfigError(
-            f"{fn.fn_name} has no output named {missing[0]!r} (is the ABI newer than famchain?)"
+            _("{fn_name} has no output named {missing!r} (is the ABI newer than famchain?)").format(
+                fn_name=fn.fn_name, missing=missing[0]
+            )
         )
     return cls(**{name: _convert(by_name[name], hints[name]) for name in hints})
 
@@ -323,7 +330,7 @@ class ConsortiumContract(Signing):
         """
         created = self._events(receipt, "ProposalCreated")
         if not created:
-            raise ConfigError("the propose transaction emitted no ProposalCreated event")
+            raise ConfigError(_("the propose transaction emitted no ProposalCreated event"))
         return int(created[0]["proposalId"])
 
     def executed(self, receipt: TxReceipt) -> bool:
@@ -775,7 +782,7 @@ class RecordContract(Signing):
         for log in reversed(receipt["logs"]):
             if str(log["address"]).lower() == mine and log["topics"] and bytes(log["topics"][0]) == topic:
                 return bytes(event.process_log(log)["args"]["head"])
-        raise ConfigError("the anchor transaction emitted no RecordAnchored event")
+        raise ConfigError(_("the anchor transaction emitted no RecordAnchored event"))
 
     def erase(self, patient: str, proof: ErasureProof) -> ContractFunction:
         """``erase`` (anyone): a record with a deletion request whose retention is over."""
@@ -866,7 +873,7 @@ class EmergencyContract(Signing):
         """
         declared = self._events(receipt, "EmergencyDeclared")
         if not declared:
-            raise ConfigError("the declare transaction emitted no EmergencyDeclared event")
+            raise ConfigError(_("the declare transaction emitted no EmergencyDeclared event"))
         return int(declared[0]["id"])
 
 
@@ -886,7 +893,9 @@ class Famchain:
         chain_id = w3.eth.chain_id
         if chain_id != deployment.chain_id:
             raise ConfigError(
-                f"the RPC endpoint is chain {chain_id} but the deployment is for chain {deployment.chain_id}"
+                _(
+                    "the RPC endpoint is chain {chain_id} but the deployment is for chain {deployment_chain}"
+                ).format(chain_id=chain_id, deployment_chain=deployment.chain_id)
             )
         self.w3 = w3
         self.deployment = deployment
@@ -896,7 +905,9 @@ class Famchain:
                 address = deployment.address(name)
                 if not w3.eth.get_code(address):  # type: ignore[arg-type]
                     raise ConfigError(
-                        f"no {name} contract at {address} on chain {chain_id}: is the deployment stale?"
+                        _(
+                            "no {name} contract at {address} on chain {chain_id}: is the deployment stale?"
+                        ).format(name=name, address=address, chain_id=chain_id)
                     )
         self.consortium = ConsortiumContract(w3, "Consortium", deployment.address("Consortium"))
         self.residents = ResidentContract(w3, "ResidentRegistry", deployment.address("ResidentRegistry"))
@@ -915,7 +926,7 @@ class Famchain:
         for contract in (self.consortium, self.residents, self.consents, self.records, self.emergency):
             if contract.name == name or contract.address.lower() == name.lower():
                 return contract
-        raise ConfigError(f"no famchain contract named {name!r} in this deployment")
+        raise ConfigError(_("no famchain contract named {name!r} in this deployment").format(name=name))
 
     def wiring(self) -> dict[str, tuple[str, str]]:
         """Each contract's pointer to another, as (found, expected): ``famchain doctor`` checks them."""

@@ -13,6 +13,7 @@ from famchain.chain.structs import InstitutionKind
 from famchain.chain.tx import TransactionSender
 from famchain.crypto.policy import CipherPolicy
 from famchain.errors import ChainError, InputError
+from famchain.i18n import _
 
 DEFAULT_VOTING_PERIOD = 7 * 24 * 3600
 YEAR = 365 * 24 * 3600
@@ -29,9 +30,9 @@ def check_founders(founders: Sequence[tuple[str, InstitutionKind]]) -> None:
         InputError: fewer than two founders, or a founder listed twice.
     """
     if len(founders) < 2:
-        raise InputError("a consortium needs at least two founding institutions (--founder KIND:ADDRESS)")
+        raise InputError(_("a consortium needs at least two founding institutions (--founder KIND:ADDRESS)"))
     if len({a.lower() for a, _ in founders}) != len(founders):
-        raise InputError("a founding institution is listed twice")
+        raise InputError(_("a founding institution is listed twice"))
 
 
 def deploy(
@@ -66,7 +67,9 @@ def deploy(
     for name, value in (("outpatient", outpatient_retention), ("inpatient", inpatient_retention)):
         if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**64:
             raise InputError(
-                f"{name} retention must be a number of seconds that fits a uint64, not {value!r}"
+                _("{name} retention must be a number of seconds that fits a uint64, not {value!r}").format(
+                    name=name, value=value
+                )
             )
     if cipher_policy is not None:
         CipherPolicy.from_dict(cipher_policy)  # refuse a bad policy before anything is sent
@@ -79,7 +82,7 @@ def deploy(
         receipt = sender.transact(factory.constructor(*args), f"deploy {name}")
         address = receipt.get("contractAddress")
         if not address:
-            raise ChainError(f"deploying {name} produced no contract address")
+            raise ChainError(_("deploying {name} produced no contract address").format(name=name))
         addresses[name] = str(address)
         return str(address)
 

@@ -21,6 +21,7 @@ from famchain.chain.artifacts import DEPLOYABLE
 from famchain.chain.contracts import Famchain
 from famchain.chain.structs import ZERO_HEAD, Anchor, RecordKind
 from famchain.errors import IntegrityError
+from famchain.i18n import _
 from famchain.storage.cid import cid_from_digest
 from famchain.types import Cid, RecordId
 
@@ -270,12 +271,21 @@ class History:
             head = next_head(head, rec.leaf)
             if rec.patient != patient or rec.index != n or rec.head != head:
                 raise IntegrityError(
-                    f"visit card of {patient} breaks at record {n}: the event history is not the card"
+                    _(
+                        "visit card of {patient} breaks at record {n}: the event history is not the card"
+                    ).format(patient=patient, n=n)
                 )
         if len(records) != stored.length or head != stored.head:
             raise IntegrityError(
-                f"visit card of {patient}: events give {len(records)} records and head 0x{head.hex()}, "
-                f"the chain says {stored.length} and 0x{stored.head.hex()}"
+                _(
+                    "visit card of {patient}: events give {n_records} records and head 0x{head}, the chain says {length} and 0x{chain_head}"
+                ).format(
+                    patient=patient,
+                    n_records=len(records),
+                    head=head.hex(),
+                    length=stored.length,
+                    chain_head=stored.head.hex(),
+                )
             )
         return records
 
@@ -313,7 +323,7 @@ class History:
 
     def topic(self, name: str) -> bytes:
         """Topic 0 of an event by name."""
-        for topic, (_, event) in self._abis.items():
+        for topic, (_abi, event) in self._abis.items():
             if event.event_name == name:
                 return topic
         raise KeyError(name)
@@ -330,7 +340,11 @@ def anchored_from_event(event: ChainEvent) -> AnchoredRecord:
     try:
         kind = RecordKind(int(a["kind"]))
     except ValueError:
-        raise IntegrityError(f"record {a['recordId']!r} has an unknown kind {a['kind']}") from None
+        raise IntegrityError(
+            _("record {record_id!r} has an unknown kind {kind}").format(
+                record_id=a["recordId"], kind=a["kind"]
+            )
+        ) from None
     anchor = Anchor(
         salt=bytes(a["salt"]),
         previous=RecordId(a["previous"]),
@@ -345,8 +359,9 @@ def anchored_from_event(event: ChainEvent) -> AnchoredRecord:
     )
     if derived != record_id:
         raise IntegrityError(
-            f"record {record_id} on the card of {a['patient']}: its id is not the one its author, salt and "
-            "content give (a forged event)"
+            _(
+                "record {record_id} on the card of {patient}: its id is not the one its author, salt and content give (a forged event)"
+            ).format(record_id=record_id, patient=a["patient"])
         )
     return AnchoredRecord(
         str(a["patient"]),

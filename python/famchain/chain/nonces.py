@@ -16,6 +16,7 @@ from __future__ import annotations
 from enum import IntEnum
 
 from famchain.errors import InputError
+from famchain.i18n import _
 
 
 class NonceDomain(IntEnum):
@@ -50,25 +51,33 @@ KEY_BITS = 192
 def _subject(subject: str | bytes | int) -> int:
     """``uint160`` of an address (``0x…``), of a ``bytes32`` (its low 20 bytes) or of an integer."""
     if isinstance(subject, bool):
-        raise InputError(f"a nonce subject is an address, a bytes32 or 0, not {subject!r}")
+        raise InputError(
+            _("a nonce subject is an address, a bytes32 or 0, not {subject!r}").format(subject=subject)
+        )
     if isinstance(subject, int):
         value = subject
     elif isinstance(subject, bytes | bytearray):
         if len(subject) not in (20, 32):
-            raise InputError(f"a nonce subject is 20 or 32 bytes, not {len(subject)}")
+            raise InputError(
+                _("a nonce subject is 20 or 32 bytes, not {n_subject}").format(n_subject=len(subject))
+            )
         value = int.from_bytes(bytes(subject), "big")
     elif isinstance(subject, str):
         digits = subject.strip().removeprefix("0x").removeprefix("0X")
         try:
             value = int(digits, 16)
         except ValueError:
-            raise InputError(f"nonce subject {subject!r} is not an address") from None
+            raise InputError(
+                _("nonce subject {subject!r} is not an address").format(subject=subject)
+            ) from None
         if len(digits) != 40:
-            raise InputError(f"nonce subject {subject!r} is not an address")
+            raise InputError(_("nonce subject {subject!r} is not an address").format(subject=subject))
     else:
-        raise InputError(f"a nonce subject is an address, a bytes32 or 0, not {type(subject).__name__}")
+        raise InputError(
+            _("a nonce subject is an address, a bytes32 or 0, not {type}").format(type=type(subject).__name__)
+        )
     if value < 0:
-        raise InputError("a nonce subject cannot be negative")
+        raise InputError(_("a nonce subject cannot be negative"))
     return value & ((1 << 160) - 1)
 
 

@@ -26,6 +26,7 @@ from web3.types import Nonce, TxParams, TxReceipt, Wei
 
 from famchain.chain.revert import decode_revert, revert_from_exception
 from famchain.errors import ChainError, ContractRevertError, InsufficientFundsError
+from famchain.i18n import _
 
 GWEI = 10**9
 
@@ -204,11 +205,13 @@ class TransactionSender:
                 # Either this very transaction was mined already, or the cached nonce went stale.
                 if self._receipt(signed.tx_hash) is None:
                     self.resync()
-                    raise ChainError(f"nonce {signed.nonce} already used by another transaction") from None
+                    raise ChainError(
+                        _("nonce {nonce} already used by another transaction").format(nonce=signed.nonce)
+                    ) from None
                 return
             if "insufficient funds" in text:
                 raise InsufficientFundsError(self.account.address) from None
-            raise ChainError(f"node refused transaction: {exc}") from None
+            raise ChainError(_("node refused transaction: {exc}").format(exc=exc)) from None
 
     def _receipt(self, tx_hash: HexBytes) -> TxReceipt | None:
         try:
@@ -267,7 +270,9 @@ class TransactionSender:
             self.w3.eth.call(call, receipt["blockNumber"] - 1)  # type: ignore[arg-type]
         except ContractLogicError as exc:
             return revert_from_exception(exc)
-        return ContractRevertError(f"transaction {signed.tx_hash.to_0x_hex()} reverted (out of gas?)")
+        return ContractRevertError(
+            _("transaction {tx_hash} reverted (out of gas?)").format(tx_hash=signed.tx_hash.to_0x_hex())
+        )
 
 
 def send_all(sender: TransactionSender, calls: list[Call]) -> list[TxReceipt]:
@@ -292,7 +297,7 @@ def _refused(exc: Web3RPCError, sender: str) -> ChainError:
     lowered = text.lower()
     if "insufficient funds" in lowered or "exceeds allowance: 0" in lowered:
         return InsufficientFundsError(sender)
-    return ChainError(f"the node refused the transaction: {text}")
+    return ChainError(_("the node refused the transaction: {text}").format(text=text))
 
 
 __all__ = ["SignedTx", "TransactionSender", "TransactionUnknownError", "TxInfo", "decode_revert", "send_all"]

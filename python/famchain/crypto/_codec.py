@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from famchain.errors import InputError, MalformedError
+from famchain.i18n import _
 
 MAX_SECTIONS = 64
 MAX_SECTION_NAME = 64
@@ -19,7 +20,9 @@ def check_section_name(name: str) -> str:
     """
     if not isinstance(name, str) or len(name) > MAX_SECTION_NAME or not _SECTION_NAME.fullmatch(name):
         raise InputError(
-            f"invalid section name {name!r}: expected [a-z][a-z0-9_]*, at most {MAX_SECTION_NAME}"
+            _("invalid section name {name!r}: expected [a-z][a-z0-9_]*, at most {max}").format(
+                name=name, max=MAX_SECTION_NAME
+            )
         )
     return name
 
@@ -46,13 +49,15 @@ class Reader:
 
     def __init__(self, data: bytes, what: str) -> None:
         if not isinstance(data, bytes | bytearray | memoryview):
-            raise MalformedError(what, f"expected bytes, got {type(data).__name__}")
+            raise MalformedError(_(what), _("expected bytes, got {type}").format(type=type(data).__name__))
         self._data = memoryview(bytes(data))
         self._pos = 0
         self.what = what
 
     def fail(self, reason: str) -> MalformedError:
-        return MalformedError(self.what, f"{reason} (at byte {self._pos})")
+        return MalformedError(
+            _(self.what), _("{reason} (at byte {pos})").format(reason=reason, pos=self._pos)
+        )
 
     @property
     def remaining(self) -> int:
@@ -60,7 +65,11 @@ class Reader:
 
     def take(self, size: int, field: str) -> bytes:
         if size > self.remaining:
-            raise self.fail(f"{field} needs {size} bytes, only {self.remaining} left")
+            raise self.fail(
+                _("{field} needs {size} bytes, only {remaining} left").format(
+                    field=field, size=size, remaining=self.remaining
+                )
+            )
         out = bytes(self._data[self._pos : self._pos + size])
         self._pos += size
         return out
@@ -77,8 +86,8 @@ class Reader:
         try:
             return check_section_name(raw.decode("ascii"))
         except (UnicodeDecodeError, InputError):
-            raise self.fail(f"invalid section name {raw!r}") from None
+            raise self.fail(_("invalid section name {raw!r}").format(raw=raw)) from None
 
     def end(self) -> None:
         if self.remaining:
-            raise self.fail(f"{self.remaining} trailing bytes")
+            raise self.fail(_("{remaining} trailing bytes").format(remaining=self.remaining))

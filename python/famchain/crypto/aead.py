@@ -39,6 +39,7 @@ from famchain.errors import (
     CryptoError,
     UnsupportedAlgorithmError,
 )
+from famchain.i18n import _
 
 KEY_SIZE = 32
 """Bytes in every section key (256 bits)."""
@@ -123,9 +124,15 @@ class Aead:
 
 def _check(key: bytes, nonce: bytes) -> None:
     if len(key) != KEY_SIZE:
-        raise CryptoError(f"AEAD key must be {KEY_SIZE} bytes, got {len(key)}")
+        raise CryptoError(
+            _("AEAD key must be {key_size} bytes, got {n_key}").format(key_size=KEY_SIZE, n_key=len(key))
+        )
     if len(nonce) != NONCE_SIZE:
-        raise CryptoError(f"AEAD nonce must be {NONCE_SIZE} bytes, got {len(nonce)}")
+        raise CryptoError(
+            _("AEAD nonce must be {nonce_size} bytes, got {n_nonce}").format(
+                nonce_size=NONCE_SIZE, n_nonce=len(nonce)
+            )
+        )
 
 
 def _aes_seal(key: bytes, nonce: bytes, data: bytes, aad: bytes) -> bytes:
@@ -153,7 +160,9 @@ def _sm4_cipher(key16: bytes, mode: modes.GCM) -> Cipher[modes.GCM]:
     try:
         return Cipher(_ciphers.SM4(key16), mode)
     except (_OpenSSLUnsupported, AttributeError) as exc:
-        raise AlgorithmUnavailableError(SM4_GCM, f"the linked OpenSSL has no SM4-GCM ({exc})") from None
+        raise AlgorithmUnavailableError(
+            SM4_GCM, _("the linked OpenSSL has no SM4-GCM ({exc})").format(exc=exc)
+        ) from None
 
 
 def sm4_gcm_encrypt(key16: bytes, nonce: bytes, plaintext: bytes, aad: bytes) -> bytes:

@@ -54,14 +54,15 @@ from famchain.crypto.keywrap import (
 from famchain.crypto.padding import is_size_class, pad, unpad
 from famchain.crypto.shamir import Share
 from famchain.errors import InputError, MalformedError
+from famchain.i18n import N_, _
 
 BUNDLE_MAGIC = b"FCKB"
 BUNDLE_VERSION = 2
 MAX_BUNDLE_ENTRIES = 4096
 BUNDLE_KEK_INFO = b"famchain bundle kek"
 DIGEST_SIZE = 32
-_BUNDLE = "key bundle"
-_BODY = "key bundle body"
+_BUNDLE = N_("key bundle")
+_BODY = N_("key bundle body")
 
 
 class EntryKind(IntEnum):
@@ -122,28 +123,34 @@ class BundleEntry:
         envelope_digest = rd.take(DIGEST_SIZE, "envelope digest")
         raw_kind = rd.uint(1, "entry kind")
         if raw_kind not in (EntryKind.KEYS, EntryKind.SHARES):
-            raise rd.fail(f"unknown entry kind {raw_kind}")
+            raise rd.fail(_("unknown entry kind {raw_kind}").format(raw_kind=raw_kind))
         kind = EntryKind(raw_kind)
         mac_key = rd.take(KEY_SIZE, "mac key")
         count = rd.uint(1, "section count")
         if not 0 < count <= _codec.MAX_SECTIONS:
-            raise rd.fail(f"section count {count} not in 1..{_codec.MAX_SECTIONS}")
+            raise rd.fail(
+                _("section count {count} not in 1..{max_sections}").format(
+                    count=count, max_sections=_codec.MAX_SECTIONS
+                )
+            )
         names: list[str] = []
         keys: list[tuple[str, bytes]] = []
         shares: list[tuple[str, Share]] = []
-        for _ in range(count):
+        for _i in range(count):
             name = rd.section_name()
             if names and name <= names[-1]:
-                raise rd.fail(f"section {name!r} out of order or duplicated")
+                raise rd.fail(_("section {name!r} out of order or duplicated").format(name=name))
             names.append(name)
             if kind is EntryKind.KEYS:
                 keys.append((name, rd.take(KEY_SIZE, "section key")))
                 continue
             share = Share.read(rd)
             if len(share.y) != KEY_SIZE:
-                raise rd.fail(f"a share of a section key must be {KEY_SIZE} bytes")
+                raise rd.fail(
+                    _("a share of a section key must be {key_size} bytes").format(key_size=KEY_SIZE)
+                )
             if shares and (share.x, share.threshold) != (shares[0][1].x, shares[0][1].threshold):
-                raise rd.fail("shares of one entry must have one x-coordinate and one threshold")
+                raise rd.fail(_("shares of one entry must have one x-coordinate and one threshold"))
             shares.append((name, share))
         return cls(context_digest, envelope_digest, kind, mac_key, tuple(keys), tuple(shares))
 
@@ -184,12 +191,16 @@ class OpenedBundle:
         rd = _codec.Reader(body, _BODY)
         n_entries = rd.uint(2, "entry count")
         if not 0 < n_entries <= MAX_BUNDLE_ENTRIES:
-            raise rd.fail(f"entry count {n_entries} not in 1..{MAX_BUNDLE_ENTRIES}")
+            raise rd.fail(
+                _("entry count {n_entries} not in 1..{max_bundle_entries}").format(
+                    n_entries=n_entries, max_bundle_entries=MAX_BUNDLE_ENTRIES
+                )
+            )
         entries: list[BundleEntry] = []
-        for _ in range(n_entries):
+        for _i in range(n_entries):
             entry = BundleEntry.read(rd)
             if entries and entry.sort_key <= entries[-1].sort_key:
-                raise rd.fail("entry out of order or duplicated")
+                raise rd.fail(_("entry out of order or duplicated"))
             entries.append(entry)
         rd.end()
         return cls(tuple(entries))
@@ -230,16 +241,18 @@ class KeyBundle:
         """
         rd = _codec.Reader(data, _BUNDLE)
         if rd.take(len(BUNDLE_MAGIC), "magic") != BUNDLE_MAGIC:
-            raise rd.fail("bad magic")
+            raise rd.fail(_("bad magic"))
         version = rd.uint(1, "version")
         if version != BUNDLE_VERSION:
-            raise rd.fail(f"unsupported version {version}")
+            raise rd.fail(_("unsupported version {version}").format(version=version))
         ephemeral = rd.take(PUBLIC_KEY_SIZE, "ephemeral public key")
         if not is_public_key(ephemeral):
-            raise rd.fail("ephemeral public key is not a secp256k1 point")
+            raise rd.fail(_("ephemeral public key is not a secp256k1 point"))
         size = rd.remaining
         if not is_size_class(size - TAG_SIZE):
-            raise rd.fail(f"ciphertext of {size} bytes is not a padded size class plus the tag")
+            raise rd.fail(
+                _("ciphertext of {size} bytes is not a padded size class plus the tag").format(size=size)
+            )
         return cls(ephemeral, rd.take(size, "ciphertext"))
 
 
@@ -268,9 +281,9 @@ def open_bundle(bundle: KeyBundle, private_key: bytes) -> OpenedBundle:
     shared = ecdh(private_key, bundle.ephemeral_public_key)
     kek, nonce = _kek(shared, bundle.ephemeral_public_key, public_key_from_private(private_key))
     padded = get_aead(AES_256_GCM).decrypt(
-        kek, nonce, bundle.ciphertext, _aad(bundle.ephemeral_public_key), _BUNDLE
+        kek, nonce, bundle.ciphertext, _aad(bundle.ephemeral_public_key), _(_BUNDLE)
     )
-    return OpenedBundle.from_body(unpad(padded, _BODY))
+    return OpenedBundle.from_body(unpad(padded, _(_BODY)))
 
 
 def _seal_bundle(entries: Iterable[BundleEntry], grantee_public_key: bytes, entropy: Entropy) -> KeyBundle:
@@ -278,12 +291,16 @@ def _seal_bundle(entries: Iterable[BundleEntry], grantee_public_key: bytes, entr
     ordered: dict[bytes, BundleEntry] = {}
     for entry in entries:
         if entry.sort_key in ordered:
-            raise InputError("two bundle entries for the same envelope and kind")
+            raise InputError(_("two bundle entries for the same envelope and kind"))
         ordered[entry.sort_key] = entry
     if not ordered:
-        raise InputError("nothing to release: no requested section is present in the given records")
+        raise InputError(_("nothing to release: no requested section is present in the given records"))
     if len(ordered) > MAX_BUNDLE_ENTRIES:
-        raise InputError(f"a key bundle holds at most {MAX_BUNDLE_ENTRIES} entries, got {len(ordered)}")
+        raise InputError(
+            _("a key bundle holds at most {max_bundle_entries} entries, got {n_ordered}").format(
+                max_bundle_entries=MAX_BUNDLE_ENTRIES, n_ordered=len(ordered)
+            )
+        )
     body = OpenedBundle(tuple(ordered[k] for k in sorted(ordered))).body()
     ephemeral = EphemeralKey(entropy)
     shared = ephemeral.exchange(grantee_public_key)

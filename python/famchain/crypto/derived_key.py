@@ -40,6 +40,7 @@ from eth_utils.exceptions import ValidationError
 from famchain.crypto.keywrap import address_from_private_key, public_key_from_private
 from famchain.crypto.typed_data import TypedData, recover_typed_data_signer, sign_typed_data
 from famchain.errors import InputError
+from famchain.i18n import _
 from famchain.types import Address
 
 DOMAIN_NAME: Final = "famchain"
@@ -73,7 +74,7 @@ class DerivedKey:
 
 def _address(value: str, name: str) -> Address:
     if not isinstance(value, str) or not is_address(value):
-        raise InputError(f"{name} is not an Ethereum address: {value!r}")
+        raise InputError(_("{name} is not an Ethereum address: {value!r}").format(name=name, value=value))
     return Address(to_checksum_address(value))
 
 
@@ -89,7 +90,7 @@ def derivation_typed_data(*, account: str, registry: str, chain_id: int) -> Type
         InputError: A bad address or chain id.
     """
     if isinstance(chain_id, bool) or not isinstance(chain_id, int) or not 0 < chain_id < 2**256:
-        raise InputError(f"chain id must be a positive uint256, got {chain_id!r}")
+        raise InputError(_("chain id must be a positive uint256, got {chain_id!r}").format(chain_id=chain_id))
     return {
         "types": {
             "EIP712Domain": [
@@ -126,17 +127,27 @@ def key_from_signature(signature: bytes, *, account: str, registry: str, chain_i
         InputError: Not a 65-byte signature, or made by another account than ``account``.
     """
     if not isinstance(signature, bytes | bytearray) or len(signature) != SIGNATURE_SIZE:
-        raise InputError(f"a derivation signature is {SIGNATURE_SIZE} bytes (r ‖ s ‖ v)")
+        raise InputError(
+            _("a derivation signature is {signature_size} bytes (r ‖ s ‖ v)").format(
+                signature_size=SIGNATURE_SIZE
+            )
+        )
     if signature[64] not in (0, 1, 27, 28):
-        raise InputError(f"signature v must be 27 or 28, got {signature[64]}")
+        raise InputError(_("signature v must be 27 or 28, got {signature}").format(signature=signature[64]))
     data = derivation_typed_data(account=account, registry=registry, chain_id=chain_id)
     expected = Address(data["message"]["account"])
     try:
         signer = recover_typed_data_signer(data, bytes(signature))
     except (BadSignature, ValidationError, ValueError, TypeError) as exc:
-        raise InputError(f"the derivation signature does not recover to an account: {exc}") from None
+        raise InputError(
+            _("the derivation signature does not recover to an account: {exc}").format(exc=exc)
+        ) from None
     if signer != expected:
-        raise InputError(f"the derivation signature was made by {signer}, not by account {expected}")
+        raise InputError(
+            _("the derivation signature was made by {signer}, not by account {expected}").format(
+                signer=signer, expected=expected
+            )
+        )
     s = int.from_bytes(signature[32:64], "big")
     ikm = bytes(signature[:32]) + min(s, _N - s).to_bytes(32, "big")
     okm = HKDF(

@@ -38,6 +38,7 @@ from famchain.errors import (
     MalformedError,
     NotARecipientError,
 )
+from famchain.i18n import _
 
 
 def _custodian_access(
@@ -48,7 +49,10 @@ def _custodian_access(
     block = envelope.emergency
     custodian = address_from_private_key(private_key)
     if block is None:
-        raise NotARecipientError(custodian, f"emergency shares of {_env._describe(envelope)} (it has none)")
+        raise NotARecipientError(
+            custodian,
+            _("emergency shares of {describe} (it has none)").format(describe=_env._describe(envelope)),
+        )
     blob = _env._unwrap_entry(
         envelope.custodians,
         private_key,
@@ -57,10 +61,15 @@ def _custodian_access(
         custodian=True,
     )
     if blob is None:
-        raise NotARecipientError(custodian, f"emergency shares of {_env._describe(envelope)}")
+        raise NotARecipientError(
+            custodian, _("emergency shares of {describe}").format(describe=_env._describe(envelope))
+        )
     mac_key, x = blob[:KEY_SIZE], blob[KEY_SIZE]
     if not 1 <= x <= block.custodians:
-        raise MalformedError("custodian entry", f"x-coordinate {x} not in 1..{block.custodians}")
+        raise MalformedError(
+            _("custodian entry"),
+            _("x-coordinate {x} not in 1..{custodians}").format(x=x, custodians=block.custodians),
+        )
     _env._authenticate(envelope, ctx, mac_key)
     shares = {}
     for i, name in enumerate(block.sections):
@@ -167,12 +176,18 @@ def open_with_shares(
     block = envelope.emergency
     physician = address_from_private_key(physician_private_key)
     if block is None:
-        raise NotARecipientError(physician, f"emergency sections of {_env._describe(envelope)} (it has none)")
+        raise NotARecipientError(
+            physician,
+            _("emergency sections of {describe} (it has none)").format(describe=_env._describe(envelope)),
+        )
     names = (
         tuple(block.sections) if sections is None else tuple(n for n in block.sections if n in set(sections))
     )
     if not names:
-        raise NotARecipientError(physician, f"the requested emergency sections of {_env._describe(envelope)}")
+        raise NotARecipientError(
+            physician,
+            _("the requested emergency sections of {describe}").format(describe=_env._describe(envelope)),
+        )
     by_x: dict[int, list[dict[str, Share]]] = {}
     for entry in _env._bundle_entries(envelope, physician_private_key, bundles, EntryKind.SHARES):
         try:
@@ -188,7 +203,9 @@ def open_with_shares(
             candidates.append(shares)
     if len(by_x) < block.threshold:
         raise InsufficientSharesError(
-            len(by_x), block.threshold, f"the emergency sections of {_env._describe(envelope)}"
+            len(by_x),
+            block.threshold,
+            _("the emergency sections of {describe}").format(describe=_env._describe(envelope)),
         )
     keys = _combine_checked(envelope, ctx, names, by_x, block.threshold)
     return {
@@ -234,8 +251,9 @@ def _combine_checked(
         if keys is not None:
             return keys
     raise KeyCommitmentError(
-        f"the emergency sections of {_env._describe(envelope)}: no {threshold} of the shares received combine to "
-        "the sealed keys"
+        _(
+            "the emergency sections of {describe}: no {threshold} of the shares received combine to the sealed keys"
+        ).format(describe=_env._describe(envelope), threshold=threshold)
     )
 
 

@@ -139,6 +139,7 @@ from famchain.errors import (
     NotARecipientError,
     UnknownSectionError,
 )
+from famchain.i18n import N_, _
 from famchain.types import Address
 
 ENVELOPE_MAGIC = b"FCEV"
@@ -167,7 +168,7 @@ CUSTODIAN_KEK_INFO = b"famchain custodian kek"
 
 _MAX_CIPHERTEXT = padded_size(MAX_SECTION_BYTES) + TAG_SIZE
 _WRAP = get_aead(AES_256_GCM)
-_ENVELOPE = "envelope"
+_ENVELOPE = N_("envelope")
 
 
 def _raw(address: Address) -> bytes:
@@ -176,7 +177,9 @@ def _raw(address: Address) -> bytes:
 
 def _address(value: str, field_name: str) -> Address:
     if not isinstance(value, str) or not is_address(value):
-        raise InputError(f"{field_name} is not an Ethereum address: {value!r}")
+        raise InputError(
+            _("{field_name} is not an Ethereum address: {value!r}").format(field_name=field_name, value=value)
+        )
     return Address(to_checksum_address(value))
 
 
@@ -203,13 +206,15 @@ class EnvelopeContext:
 
     def __post_init__(self) -> None:
         if not isinstance(self.salt, bytes | bytearray) or len(self.salt) != 32:
-            raise InputError("salt must be 32 bytes")
+            raise InputError(_("salt must be 32 bytes"))
         if (
             isinstance(self.chain_id, bool)
             or not isinstance(self.chain_id, int)
             or not 0 < self.chain_id < 2**256
         ):
-            raise InputError(f"chain id must be a positive uint256, got {self.chain_id!r}")
+            raise InputError(
+                _("chain id must be a positive uint256, got {chain_id!r}").format(chain_id=self.chain_id)
+            )
         object.__setattr__(self, "salt", bytes(self.salt))
         object.__setattr__(self, "patient", _address(self.patient, "patient"))
         object.__setattr__(self, "author", _address(self.author, "author"))
@@ -426,19 +431,23 @@ class SealedEnvelope:
         """
         rd = _codec.Reader(data, _ENVELOPE)
         if rd.take(len(ENVELOPE_MAGIC), "magic") != ENVELOPE_MAGIC:
-            raise rd.fail("bad magic")
+            raise rd.fail(_("bad magic"))
         version = rd.uint(1, "version")
         if version != FORMAT_VERSION:
-            raise rd.fail(f"unsupported version {version}")
+            raise rd.fail(_("unsupported version {version}").format(version=version))
         context_digest = rd.take(DIGEST_SIZE, "context digest")
         ephemeral = rd.take(PUBLIC_KEY_SIZE, "ephemeral public key")
         if not is_public_key(ephemeral):
-            raise rd.fail("ephemeral public key is not a secp256k1 point")
+            raise rd.fail(_("ephemeral public key is not a secp256k1 point"))
         n_sections = rd.uint(1, "section count")
         if not 0 < n_sections <= MAX_SECTIONS:
-            raise rd.fail(f"section count {n_sections} not in 1..{MAX_SECTIONS}")
+            raise rd.fail(
+                _("section count {n_sections} not in 1..{max_sections}").format(
+                    n_sections=n_sections, max_sections=MAX_SECTIONS
+                )
+            )
         sections: list[SealedSection] = []
-        for _ in range(n_sections):
+        for _i in range(n_sections):
             sections.append(_read_section(rd, sections[-1].name if sections else None))
         names = tuple(s.name for s in sections)
         mac_commitment = rd.take(COMMITMENT_SIZE, "mac commitment")
@@ -446,8 +455,13 @@ class SealedEnvelope:
         n_entries = rd.uint(2, "recipient entry count")
         if not (MIN_RECIPIENT_ENTRIES <= n_entries <= MAX_RECIPIENTS and n_entries & (n_entries - 1) == 0):
             raise rd.fail(
-                f"recipient entry count {n_entries} is not a power of two in "
-                f"{MIN_RECIPIENT_ENTRIES}..{MAX_RECIPIENTS}"
+                _(
+                    "recipient entry count {n_entries} is not a power of two in {min_entries}..{max_recipients}"
+                ).format(
+                    n_entries=n_entries,
+                    min_entries=MIN_RECIPIENT_ENTRIES,
+                    max_recipients=MAX_RECIPIENTS,
+                )
             )
         recipients = _read_entries(rd, n_entries, _recipient_wrap_size(n_sections), "recipient")
         custodians: tuple[WrapEntry, ...] = ()
@@ -492,16 +506,16 @@ def _encode_prefix(
 def _read_section(rd: _codec.Reader, previous: str | None) -> SealedSection:
     name = rd.section_name()
     if previous is not None and name.encode() <= previous.encode():
-        raise rd.fail(f"section {name!r} out of order or duplicated")
+        raise rd.fail(_("section {name!r} out of order or duplicated").format(name=name))
     ident = rd.uint(1, "aead id")
     aead = aead_by_id(ident)
     if aead is None:
-        raise rd.fail(f"unknown aead id {ident}")
+        raise rd.fail(_("unknown aead id {ident}").format(ident=ident))
     commitment = rd.take(COMMITMENT_SIZE, "key commitment")
     nonce = rd.take(NONCE_SIZE, "nonce")
     size = rd.uint(4, "ciphertext length")
     if size > _MAX_CIPHERTEXT or not is_size_class(size - TAG_SIZE):
-        raise rd.fail(f"ciphertext length {size} is not a padded size class plus the tag")
+        raise rd.fail(_("ciphertext length {size} is not a padded size class plus the tag").format(size=size))
     return SealedSection(name, aead.name, commitment, nonce, rd.take(size, "ciphertext"))
 
 
@@ -510,23 +524,31 @@ def _read_emergency(rd: _codec.Reader, names: tuple[str, ...]) -> EmergencyBlock
     if count == 0:
         return None
     if count > len(names):
-        raise rd.fail(f"emergency section count {count} exceeds the {len(names)} sections")
+        raise rd.fail(
+            _("emergency section count {count} exceeds the {n_names} sections").format(
+                count=count, n_names=len(names)
+            )
+        )
     threshold = rd.uint(1, "emergency threshold")
     custodians = rd.uint(1, "custodian count")
     if not 1 <= threshold <= custodians:
-        raise rd.fail(f"emergency threshold {threshold} not in 1..{custodians} (custodians)")
+        raise rd.fail(
+            _("emergency threshold {threshold} not in 1..{custodians} (custodians)").format(
+                threshold=threshold, custodians=custodians
+            )
+        )
     indices = list(rd.take(count, "emergency section indices"))
     if any(b <= a for a, b in itertools.pairwise(indices)) or indices[-1] >= len(names):
-        raise rd.fail("emergency section indices not strictly increasing and in range")
+        raise rd.fail(_("emergency section indices not strictly increasing and in range"))
     return EmergencyBlock(threshold, custodians, tuple(names[i] for i in indices))
 
 
 def _read_entries(rd: _codec.Reader, count: int, wrap_size: int, kind: str) -> tuple[WrapEntry, ...]:
     entries: list[WrapEntry] = []
-    for _ in range(count):
+    for _i in range(count):
         tag = rd.take(ENTRY_TAG_SIZE, f"{kind} tag")
         if entries and tag <= entries[-1].tag:
-            raise rd.fail(f"{kind} tags out of order or duplicated")
+            raise rd.fail(_("{kind} tags out of order or duplicated").format(kind=kind))
         entries.append(WrapEntry(tag, rd.take(wrap_size, f"{kind} wrap")))
     return tuple(entries)
 
@@ -594,16 +616,26 @@ def _lookup(entries: Sequence[WrapEntry], tag: bytes) -> WrapEntry | None:
 
 def _check_sections(plaintexts: Mapping[str, bytes]) -> tuple[str, ...]:
     if not isinstance(plaintexts, Mapping) or not plaintexts:
-        raise InputError("a record needs at least one section")
+        raise InputError(_("a record needs at least one section"))
     if len(plaintexts) > MAX_SECTIONS:
-        raise InputError(f"a record has at most {MAX_SECTIONS} sections, got {len(plaintexts)}")
+        raise InputError(
+            _("a record has at most {max_sections} sections, got {n_plaintexts}").format(
+                max_sections=MAX_SECTIONS, n_plaintexts=len(plaintexts)
+            )
+        )
     names = tuple(sorted(check_section_name(n) for n in plaintexts))
     for name in names:
         value = plaintexts[name]
         if not isinstance(value, bytes | bytearray | memoryview):
-            raise InputError(f"section {name!r} must be bytes, got {type(value).__name__}")
+            raise InputError(
+                _("section {name!r} must be bytes, got {type}").format(name=name, type=type(value).__name__)
+            )
         if len(value) > MAX_SECTION_BYTES:
-            raise InputError(f"section {name!r} is {len(value)} bytes, more than {MAX_SECTION_BYTES}")
+            raise InputError(
+                _("section {name!r} is {n_value} bytes, more than {max_section_bytes}").format(
+                    name=name, n_value=len(value), max_section_bytes=MAX_SECTION_BYTES
+                )
+            )
     return names
 
 
@@ -620,11 +652,15 @@ def _merge_recipients(
                 raise UnknownSectionError(name, names)
         merged.setdefault(public_key, set()).update(wanted)
     if not merged:
-        raise InputError("an envelope needs at least one recipient")
+        raise InputError(_("an envelope needs at least one recipient"))
     if len(merged) > MAX_RECIPIENTS:
-        raise InputError(f"an envelope has at most {MAX_RECIPIENTS} recipients, got {len(merged)}")
+        raise InputError(
+            _("an envelope has at most {max_recipients} recipients, got {n_merged}").format(
+                max_recipients=MAX_RECIPIENTS, n_merged=len(merged)
+            )
+        )
     if any(not wanted for wanted in merged.values()):
-        raise InputError("a recipient must be given at least one section")
+        raise InputError(_("a recipient must be given at least one section"))
     return [(pub, frozenset(wanted)) for pub, wanted in merged.items()]
 
 
@@ -635,12 +671,20 @@ def _check_emergency(
         return [], 0, ()
     custodians = [parse_public_key(k) for k in emergency.custodian_public_keys]
     if not 1 <= len(custodians) <= MAX_CUSTODIANS:
-        raise InputError(f"emergency sharing needs 1..{MAX_CUSTODIANS} custodians, got {len(custodians)}")
+        raise InputError(
+            _("emergency sharing needs 1..{max_custodians} custodians, got {n_custodians}").format(
+                max_custodians=MAX_CUSTODIANS, n_custodians=len(custodians)
+            )
+        )
     if len(set(custodians)) != len(custodians):
-        raise InputError("a custodian is listed twice")
+        raise InputError(_("a custodian is listed twice"))
     threshold = emergency.threshold
     if isinstance(threshold, bool) or not isinstance(threshold, int) or not 1 <= threshold <= len(custodians):
-        raise InputError(f"emergency threshold must be in 1..{len(custodians)}, got {threshold!r}")
+        raise InputError(
+            _("emergency threshold must be in 1..{n_custodians}, got {threshold!r}").format(
+                n_custodians=len(custodians), threshold=threshold
+            )
+        )
     wanted = {check_section_name(n) for n in emergency.sections}
     return custodians, threshold, tuple(n for n in names if n in wanted)
 
@@ -765,7 +809,7 @@ def _assemble(
         recipients.append(WrapEntry(tag, _WRAP.encrypt(kek, nonce, blob, tag)))
     tags = {e.tag for e in recipients}
     if len(tags) != len(recipients):
-        raise CryptoError("two recipient tags collided; seal again")
+        raise CryptoError(_("two recipient tags collided; seal again"))
     wrap_size = _recipient_wrap_size(len(sections))
     while len(recipients) < n_entries:
         tag = entropy(ENTRY_TAG_SIZE, "dummy entry tag")
@@ -782,7 +826,7 @@ def _assemble(
         blob = mac_key + _codec.u8(x) + b"".join(ys)
         custodians.append(WrapEntry(tag, _WRAP.encrypt(kek, nonce, blob, tag)))
     if len({e.tag for e in custodians}) != len(custodians):
-        raise CryptoError("two custodian tags collided; seal again")
+        raise CryptoError(_("two custodian tags collided; seal again"))
 
     unsigned = SealedEnvelope(
         context.digest,
@@ -821,7 +865,7 @@ class _Access:
 def _check_context(envelope: SealedEnvelope, context: EnvelopeContext) -> bytes:
     if not hmac.compare_digest(context.digest, envelope.context_digest):
         raise ContextMismatchError(
-            "context digest", "0x" + context.digest.hex(), "0x" + envelope.context_digest.hex()
+            _("context digest"), "0x" + context.digest.hex(), "0x" + envelope.context_digest.hex()
         )
     return context.to_bytes()
 
@@ -829,16 +873,16 @@ def _check_context(envelope: SealedEnvelope, context: EnvelopeContext) -> bytes:
 def _authenticate(envelope: SealedEnvelope, context: bytes, mac_key: bytes) -> None:
     """Checks the MAC key against its commitment, then the MAC over the whole envelope."""
     if not hmac.compare_digest(_commit(mac_key, context, "", 0), envelope.mac_commitment):
-        raise KeyCommitmentError("the envelope MAC")
+        raise KeyCommitmentError(_("the envelope MAC"))
     body = memoryview(envelope.to_bytes())[:-MAC_SIZE]
     if not hmac.compare_digest(_mac(mac_key, context, body), envelope.mac):
-        raise AuthenticationError(_ENVELOPE)
+        raise AuthenticationError(_(_ENVELOPE))
 
 
 def _check_key(section: SealedSection, key: bytes, context: bytes) -> None:
     expected = _commit(key, context, section.name, section.aead.ident)
     if not hmac.compare_digest(expected, section.commitment):
-        raise KeyCommitmentError(f"section {section.name!r}")
+        raise KeyCommitmentError(_("section {name!r}").format(name=section.name))
 
 
 def _decrypt(section: SealedSection, key: bytes, context: bytes) -> bytes:
@@ -879,7 +923,12 @@ def _own_access(envelope: SealedEnvelope, private_key: bytes, context: bytes) ->
     mask = int.from_bytes(blob[KEY_SIZE : KEY_SIZE + MASK_SIZE], "big")
     n_sections = len(envelope.sections)
     if mask == 0 or mask >> n_sections:
-        raise MalformedError("recipient entry", f"section mask {mask:#x} does not fit {n_sections} sections")
+        raise MalformedError(
+            _("recipient entry"),
+            _("section mask {mask:#x} does not fit {n_sections} sections").format(
+                mask=mask, n_sections=n_sections
+            ),
+        )
     _authenticate(envelope, context, mac_key)
     keys: dict[str, bytes] = {}
     for i, section in enumerate(envelope.sections):
@@ -889,7 +938,9 @@ def _own_access(envelope: SealedEnvelope, private_key: bytes, context: bytes) ->
             _check_key(section, slot, context)
             keys[section.name] = slot
         elif slot != bytes(KEY_SIZE):
-            raise MalformedError("recipient entry", f"slot {i} holds a key the mask does not grant")
+            raise MalformedError(
+                _("recipient entry"), _("slot {i} holds a key the mask does not grant").format(i=i)
+            )
     return _Access(mac_key, keys)
 
 
@@ -936,7 +987,7 @@ def _unlock(
         _authenticate(envelope, ctx, entry.mac_key)
         for name, key in entry.keys:
             if name not in envelope.section_names:
-                raise AuthenticationError(f"key bundle entry for section {name!r}")
+                raise AuthenticationError(_("key bundle entry for section {name!r}").format(name=name))
             _check_key(envelope.section(name), key, ctx)
             keys[name] = key
         found = True
@@ -1017,7 +1068,9 @@ def open_section(
     keys = _unlock(envelope, reader_private_key, context, bundles)
     if name not in keys:
         reader = address_from_private_key(reader_private_key)
-        raise NotARecipientError(reader, f"section {name!r} of {_describe(envelope)}")
+        raise NotARecipientError(
+            reader, _("section {name!r} of {describe}").format(name=name, describe=_describe(envelope))
+        )
     return _decrypt(section, keys[name], context.to_bytes())
 
 
@@ -1114,7 +1167,12 @@ def _release_keys(
         if access is None:
             raise NotARecipientError(releaser, _describe(envelope))
         if missing := names - set(access.keys):
-            raise NotARecipientError(releaser, f"section {sorted(missing)[0]!r} of {_describe(envelope)}")
+            raise NotARecipientError(
+                releaser,
+                _("section {section!r} of {describe}").format(
+                    section=sorted(missing)[0], describe=_describe(envelope)
+                ),
+            )
         items = tuple((n, access.keys[n]) for n in sorted(names))
         entries.append(BundleEntry(context.digest, envelope.digest, EntryKind.KEYS, access.mac_key, items))
     return _seal_bundle(entries, grantee, entropy)

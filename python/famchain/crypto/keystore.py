@@ -158,7 +158,9 @@ def parse_private_key(text: str) -> bytes:
     """
     text = text.strip()
     if not _HEX_KEY.fullmatch(text):
-        raise InvalidKeyError("private key", f"expected {PRIVATE_KEY_SIZE * 2} hex digits")
+        raise InvalidKeyError(
+            _("private key"), _("expected {digits} hex digits").format(digits=PRIVATE_KEY_SIZE * 2)
+        )
     key = bytes.fromhex(text.removeprefix("0x"))
     from famchain.crypto.keywrap import address_from_private_key
 
@@ -168,7 +170,7 @@ def parse_private_key(text: str) -> bytes:
 
 def _check_new_password(password: str) -> None:
     if password == "":
-        raise InputError("refusing an empty keystore password")
+        raise InputError(_("refusing an empty keystore password"))
 
 
 def _encrypt(private_key: bytes, password: str, kdf: KdfParams) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from eth_utils.crypto import keccak
 
 from famchain.crypto._random import Entropy
 from famchain.errors import InvalidKeyError
+from famchain.i18n import _
 from famchain.types import Address
 
 PRIVATE_KEY_SIZE = 32
@@ -33,7 +34,9 @@ _SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD036414
 
 def _private_key(private_key: bytes) -> ec.EllipticCurvePrivateKey:
     if not isinstance(private_key, bytes | bytearray) or len(private_key) != PRIVATE_KEY_SIZE:
-        raise InvalidKeyError("private key", f"expected {PRIVATE_KEY_SIZE} bytes")
+        raise InvalidKeyError(
+            _("private key"), _("expected {private_key_size} bytes").format(private_key_size=PRIVATE_KEY_SIZE)
+        )
     return _derive_private(bytes(private_key))
 
 
@@ -42,19 +45,22 @@ def _derive_private(private_key: bytes) -> ec.EllipticCurvePrivateKey:
     # Deriving the key object costs a scalar multiplication; a reader opening many envelopes reuses it.
     scalar = int.from_bytes(private_key, "big")
     if not 0 < scalar < _SECP256K1_N:
-        raise InvalidKeyError("private key", "not in the secp256k1 scalar range")
+        raise InvalidKeyError(_("private key"), _("not in the secp256k1 scalar range"))
     return ec.derive_private_key(scalar, _CURVE)
 
 
 def _public_key(public_key: bytes) -> ec.EllipticCurvePublicKey:
     if not isinstance(public_key, bytes | bytearray) or len(public_key) != PUBLIC_KEY_SIZE:
         raise InvalidKeyError(
-            "public key", f"expected {PUBLIC_KEY_SIZE} bytes (uncompressed, no 0x04 prefix)"
+            _("public key"),
+            _("expected {public_key_size} bytes (uncompressed, no 0x04 prefix)").format(
+                public_key_size=PUBLIC_KEY_SIZE
+            ),
         )
     try:
         return ec.EllipticCurvePublicKey.from_encoded_point(_CURVE, b"\x04" + bytes(public_key))
     except ValueError:
-        raise InvalidKeyError("public key", "not a point on secp256k1") from None
+        raise InvalidKeyError(_("public key"), _("not a point on secp256k1")) from None
 
 
 def _encode_public(key: ec.EllipticCurvePublicKey) -> bytes:
@@ -110,7 +116,7 @@ def parse_public_key(value: str | bytes) -> bytes:
         try:
             raw = bytes.fromhex(text)
         except ValueError:
-            raise InvalidKeyError("public key", "not hexadecimal") from None
+            raise InvalidKeyError(_("public key"), _("not hexadecimal")) from None
     else:
         raw = bytes(value)
     if len(raw) == PUBLIC_KEY_SIZE + 1 and raw[0] == 4:

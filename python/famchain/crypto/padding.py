@@ -25,6 +25,7 @@ that every pad byte is zero, so exactly one encoding exists per plaintext.
 from __future__ import annotations
 
 from famchain.errors import MalformedError
+from famchain.i18n import _
 
 PAD_FLOOR = 256
 """Smallest padded size: plaintexts of at most 252 bytes all pad to 256."""
@@ -72,11 +73,18 @@ def unpad(padded: bytes, what: str) -> bytes:
             zero (the encoding is not the one :func:`pad` makes).
     """
     if not is_size_class(len(padded)):
-        raise MalformedError(what, f"{len(padded)} bytes is not a padded size class")
+        raise MalformedError(
+            what, _("{n_padded} bytes is not a padded size class").format(n_padded=len(padded))
+        )
     length = int.from_bytes(padded[:LENGTH_PREFIX], "big")
     end = LENGTH_PREFIX + length
     if padded_size(length) != len(padded):
-        raise MalformedError(what, f"length prefix {length} does not belong to size class {len(padded)}")
+        raise MalformedError(
+            what,
+            _("length prefix {length} does not belong to size class {n_padded}").format(
+                length=length, n_padded=len(padded)
+            ),
+        )
     if padded[end:].count(0) != len(padded) - end:
-        raise MalformedError(what, "non-zero padding")
+        raise MalformedError(what, _("non-zero padding"))
     return padded[LENGTH_PREFIX:end]

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from famchain.crypto._codec import check_section_name
 from famchain.crypto.aead import AES_256_GCM, DEFAULT_AEAD, SM4_GCM, get_aead
 from famchain.errors import ConfigError, InputError
+from famchain.i18n import _
 
 
 @dataclass(frozen=True, init=False)
@@ -70,21 +71,23 @@ class CipherPolicy:
             ConfigError: The shape is wrong, a section name is invalid or an algorithm is not registered.
         """
         if not isinstance(data, Mapping):
-            raise ConfigError("cipher policy must be a table with 'default' and 'sections'")
+            raise ConfigError(_("cipher policy must be a table with 'default' and 'sections'"))
         if unknown := set(data) - {"default", "sections"}:
-            raise ConfigError(f"cipher policy has unknown keys: {', '.join(sorted(map(str, unknown)))}")
+            raise ConfigError(
+                _("cipher policy has unknown keys: {keys}").format(keys=", ".join(sorted(map(str, unknown))))
+            )
         default = data.get("default", DEFAULT_AEAD)
         sections = data.get("sections", {})
         if not isinstance(default, str):
-            raise ConfigError("cipher policy 'default' must be an algorithm name")
+            raise ConfigError(_("cipher policy 'default' must be an algorithm name"))
         if not isinstance(sections, Mapping) or not all(
             isinstance(k, str) and isinstance(v, str) for k, v in sections.items()
         ):
-            raise ConfigError("cipher policy 'sections' must map section names to algorithm names")
+            raise ConfigError(_("cipher policy 'sections' must map section names to algorithm names"))
         try:
             return cls(dict(sections), default=default)
         except (InputError, ValueError) as exc:
-            raise ConfigError(f"cipher policy: {exc}") from None
+            raise ConfigError(_("cipher policy: {exc}").format(exc=exc)) from None
 
     def to_dict(self) -> dict[str, object]:
         """The deployment-file form (inverse of :meth:`from_dict`)."""
@@ -119,7 +122,9 @@ def preset(name: str) -> CipherPolicy:
         return CipherPolicy.from_dict(PRESETS[name])
     except KeyError:
         raise ConfigError(
-            f"unknown cipher policy preset {name!r}: use one of {', '.join(PRESETS)} or a JSON file"
+            _("unknown cipher policy preset {name!r}: use one of {presets} or a JSON file").format(
+                name=name, presets=", ".join(PRESETS)
+            )
         ) from None
 
 

@@ -28,13 +28,14 @@ from dataclasses import dataclass, field
 from famchain.crypto import _codec
 from famchain.crypto._random import Entropy, system_entropy
 from famchain.errors import InconsistentSharesError, InputError, InsufficientSharesError
+from famchain.i18n import N_, _
 
 SHARE_VERSION = 1
 MAX_SHARES = 255
 MAX_SECRET = 0xFFFF
 SHARE_HEADER = 5
 """Bytes before ``y``: version, x, threshold, length."""
-_WHAT = "secret share"
+_WHAT = N_("secret share")
 
 
 def _tables() -> tuple[list[int], list[int]]:
@@ -97,11 +98,19 @@ class Share:
 
     def __post_init__(self) -> None:
         if not (isinstance(self.x, int) and 1 <= self.x <= MAX_SHARES):
-            raise InputError(f"share x-coordinate must be in 1..{MAX_SHARES}, got {self.x!r}")
+            raise InputError(
+                _("share x-coordinate must be in 1..{max_shares}, got {x!r}").format(
+                    max_shares=MAX_SHARES, x=self.x
+                )
+            )
         if not (isinstance(self.threshold, int) and 1 <= self.threshold <= MAX_SHARES):
-            raise InputError(f"share threshold must be in 1..{MAX_SHARES}, got {self.threshold!r}")
+            raise InputError(
+                _("share threshold must be in 1..{max_shares}, got {threshold!r}").format(
+                    max_shares=MAX_SHARES, threshold=self.threshold
+                )
+            )
         if not isinstance(self.y, bytes) or not 1 <= len(self.y) <= MAX_SECRET:
-            raise InputError(f"share value must be 1..{MAX_SECRET} bytes")
+            raise InputError(_("share value must be 1..{max_secret} bytes").format(max_secret=MAX_SECRET))
 
     def to_bytes(self) -> bytes:
         """The canonical form ``version | x | t | length | y``."""
@@ -122,16 +131,16 @@ class Share:
         """
         version = rd.uint(1, "share version")
         if version != SHARE_VERSION:
-            raise rd.fail(f"unsupported share version {version}")
+            raise rd.fail(_("unsupported share version {version}").format(version=version))
         x = rd.uint(1, "share x")
         threshold = rd.uint(1, "share threshold")
         length = rd.uint(2, "share length")
         if x == 0:
-            raise rd.fail("share x-coordinate is zero")
+            raise rd.fail(_("share x-coordinate is zero"))
         if threshold == 0:
-            raise rd.fail("share threshold is zero")
+            raise rd.fail(_("share threshold is zero"))
         if length == 0:
-            raise rd.fail("share length is zero")
+            raise rd.fail(_("share length is zero"))
         return cls(x, threshold, rd.take(length, "share value"))
 
     @classmethod
@@ -163,11 +172,17 @@ def split(secret: bytes, threshold: int, count: int) -> list[Share]:
 
 def _split(secret: bytes, threshold: int, count: int, entropy: Entropy) -> list[Share]:
     if not isinstance(secret, bytes) or not 1 <= len(secret) <= MAX_SECRET:
-        raise InputError(f"a shared secret must be 1..{MAX_SECRET} bytes")
+        raise InputError(_("a shared secret must be 1..{max_secret} bytes").format(max_secret=MAX_SECRET))
     if not (isinstance(count, int) and 1 <= count <= MAX_SHARES):
-        raise InputError(f"share count must be in 1..{MAX_SHARES}, got {count!r}")
+        raise InputError(
+            _("share count must be in 1..{max_shares}, got {count!r}").format(
+                max_shares=MAX_SHARES, count=count
+            )
+        )
     if not (isinstance(threshold, int) and 1 <= threshold <= count):
-        raise InputError(f"threshold must be in 1..{count}, got {threshold!r}")
+        raise InputError(
+            _("threshold must be in 1..{count}, got {threshold!r}").format(count=count, threshold=threshold)
+        )
     coefficients = [entropy(len(secret), f"shamir coefficient {d}") for d in range(1, threshold)]
     shares = []
     for x in range(1, count + 1):
@@ -206,21 +221,21 @@ def combine(shares: Iterable[Share]) -> bytes:
     for share in shares:
         seen = distinct.setdefault(share.x, share)
         if seen != share:
-            raise InconsistentSharesError(f"two different shares for x = {share.x}")
+            raise InconsistentSharesError(_("two different shares for x = {x}").format(x=share.x))
     if not distinct:
-        raise InsufficientSharesError(0, 1, "a secret")
+        raise InsufficientSharesError(0, 1, _("a secret"))
     points = sorted(distinct.values(), key=lambda s: s.x)
     threshold = points[0].threshold
     if any(s.threshold != threshold for s in points):
-        raise InconsistentSharesError("mixed thresholds")
+        raise InconsistentSharesError(_("mixed thresholds"))
     if any(len(s.y) != len(points[0].y) for s in points):
-        raise InconsistentSharesError("mixed lengths")
+        raise InconsistentSharesError(_("mixed lengths"))
     if len(points) < threshold:
-        raise InsufficientSharesError(len(points), threshold, "a secret")
+        raise InsufficientSharesError(len(points), threshold, _("a secret"))
     base = points[:threshold]
     for extra in points[threshold:]:
         if _interpolate(base, extra.x) != extra.y:
-            raise InconsistentSharesError(f"the share for x = {extra.x} is off the polynomial")
+            raise InconsistentSharesError(_("the share for x = {x} is off the polynomial").format(x=extra.x))
     return _interpolate(base, 0)
 
 

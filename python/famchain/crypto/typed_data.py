@@ -25,6 +25,7 @@ from eth_utils.crypto import keccak
 from famchain.chain.nonces import NonceDomain, key_of, nonce_key
 from famchain.crypto.keywrap import PUBLIC_KEY_SIZE
 from famchain.errors import InputError, shown
+from famchain.i18n import _
 from famchain.types import Address
 
 TypedData = dict[str, Any]
@@ -178,33 +179,43 @@ def _json_int(value: int) -> int | str:
 def _uint(value: int, bits: int, field: str, *, positive: bool = False) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not (1 if positive else 0) <= value < 2**bits:
         raise InputError(
-            f"{field} must be a uint{bits}{' above zero' if positive else ''}, got {shown(value)}"
+            _("{field} must be a uint{bits}{above}, got {shown}").format(
+                field=field, bits=bits, above=_(" above zero") if positive else "", shown=shown(value)
+            )
         )
     return value
 
 
 def _addr(value: str, field: str) -> str:
     if not isinstance(value, str) or not is_address(value):
-        raise InputError(f"{field} is not an Ethereum address: {value!r}")
+        raise InputError(_("{field} is not an Ethereum address: {value!r}").format(field=field, value=value))
     return to_checksum_address(value)
 
 
 def _bytes(value: bytes, size: int | None, field: str) -> str:
     if not isinstance(value, bytes | bytearray) or (size is not None and len(value) != size):
-        raise InputError(f"{field} must be {size} bytes")
+        raise InputError(_("{field} must be {size} bytes").format(field=field, size=size))
     return "0x" + bytes(value).hex()
 
 
 def _sections(value: int, *, allow_zero: bool = False) -> int:
     low = 0 if allow_zero else 1
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= ALL_SECTIONS:
-        raise InputError(f"sections mask must be in 0x{low:02x}..0x{ALL_SECTIONS:02x}, got {shown(value)}")
+        raise InputError(
+            _("sections mask must be in 0x{low:02x}..0x{all_sections:02x}, got {shown}").format(
+                low=low, all_sections=ALL_SECTIONS, shown=shown(value)
+            )
+        )
     return value
 
 
 def _actions(value: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= ALL_ACTIONS:
-        raise InputError(f"actions mask must be in 0x01..0x{ALL_ACTIONS:02x}, got {shown(value)}")
+        raise InputError(
+            _("actions mask must be in 0x01..0x{all_actions:02x}, got {shown}").format(
+                all_actions=ALL_ACTIONS, shown=shown(value)
+            )
+        )
     return value
 
 
@@ -214,7 +225,11 @@ def _codec(value: int, field: str, *, allow_zero: bool = False) -> int:
         or not isinstance(value, int)
         or (value not in CODECS and not (allow_zero and value == 0))
     ):
-        raise InputError(f"{field} must be 0x55 (raw) or 0x70 (dag-pb), got {shown(value)}")
+        raise InputError(
+            _("{field} must be 0x55 (raw) or 0x70 (dag-pb), got {shown}").format(
+                field=field, shown=shown(value)
+            )
+        )
     return value
 
 
@@ -224,8 +239,9 @@ def _nonce(nonce: int, domain_: NonceDomain, subject: str | bytes | int) -> int 
     expected = nonce_key(domain_, subject)
     if key_of(value) != expected:
         raise InputError(
-            f"nonce {value:#x} carries key {key_of(value):#x}, but a {domain_.name.title()} signature needs key "
-            f"{expected:#x} (read it with nonces(owner, key))"
+            _(
+                "nonce {value:#x} carries key {key_of:#x}, but a {title} signature needs key {expected:#x} (read it with nonces(owner, key))"
+            ).format(value=value, key_of=key_of(value), title=domain_.name.title(), expected=expected)
         )
     return _json_int(value)
 
@@ -236,9 +252,13 @@ def _common(nonce: int, deadline: int, domain_: NonceDomain, subject: str | byte
 
 def _text(value: str, field: str) -> str:
     if not isinstance(value, str):
-        raise InputError(f"consent terms: {field} must be text")
+        raise InputError(_("consent terms: {field} must be text").format(field=field))
     if len(value) > MAX_TERM_TEXT:
-        raise InputError(f"consent terms: {field} is longer than {MAX_TERM_TEXT} characters")
+        raise InputError(
+            _("consent terms: {field} is longer than {max_term_text} characters").format(
+                field=field, max_term_text=MAX_TERM_TEXT
+            )
+        )
     return value
 
 
@@ -274,9 +294,9 @@ class ConsentTerms:
         _uint(self.recordsFrom, 64, "recordsFrom")
         _uint(self.recordsUntil, 64, "recordsUntil")
         if self.recordsUntil and self.recordsFrom > self.recordsUntil:
-            raise InputError("consent terms: recordsFrom is after recordsUntil")
+            raise InputError(_("consent terms: recordsFrom is after recordsUntil"))
         if not isinstance(self.salt, bytes | bytearray) or len(self.salt) != 32:
-            raise InputError("consent terms: salt must be 32 bytes")
+            raise InputError(_("consent terms: salt must be 32 bytes"))
         object.__setattr__(self, "salt", bytes(self.salt))
 
     @classmethod
@@ -322,7 +342,9 @@ class ConsentTerms:
         except InputError:
             raise
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
-            raise InputError(f"consent terms are malformed ({type(exc).__name__}: {exc})") from None
+            raise InputError(
+                _("consent terms are malformed ({type}: {exc})").format(type=type(exc).__name__, exc=exc)
+            ) from None
 
     def hash_struct(self) -> bytes:
         """``hashStruct(ConsentTerms)``: the ``bytes32 terms`` the contract receives and announces."""
@@ -555,9 +577,13 @@ def guardian(
         InputError: A value out of range, or a nonce of another key (Guardian/guardian).
     """
     if isinstance(scope, bool) or not isinstance(scope, int) or not 0 < scope <= ALL_GUARDIAN_SCOPES:
-        raise InputError(f"guardian scope must be in 0x01..0x{ALL_GUARDIAN_SCOPES:02x}, got {shown(scope)}")
+        raise InputError(
+            _("guardian scope must be in 0x01..0x{all_guardian_scopes:02x}, got {shown}").format(
+                all_guardian_scopes=ALL_GUARDIAN_SCOPES, shown=shown(scope)
+            )
+        )
     if not isinstance(dependent, bool):
-        raise InputError("dependent must be true or false")
+        raise InputError(_("dependent must be true or false"))
     message = {
         "resident": _addr(resident, "resident"),
         "guardian": _addr(guardian, "guardian"),
@@ -638,10 +664,10 @@ def consent(
         InputError: A value out of range, or a nonce of another key.
     """
     if not isinstance(terms, ConsentTerms):
-        raise InputError("consent terms must be a ConsentTerms")
+        raise InputError(_("consent terms must be a ConsentTerms"))
     no_bundle = isinstance(bundle_digest, bytes | bytearray) and not any(bundle_digest)
     if no_bundle and bundle_codec != 0:
-        raise InputError("a consent without a key bundle has bundle codec 0")
+        raise InputError(_("a consent without a key bundle has bundle codec 0"))
     message = {
         "patient": _addr(patient, "patient"),
         "grantee": _addr(grantee, "grantee"),
@@ -723,7 +749,9 @@ def record_update(
         InputError: A value out of range, or a nonce of another key.
     """
     if kind not in RECORD_KINDS or isinstance(kind, bool):
-        raise InputError(f"record kind must be 0 (outpatient) or 1 (inpatient), got {shown(kind)}")
+        raise InputError(
+            _("record kind must be 0 (outpatient) or 1 (inpatient), got {shown}").format(shown=shown(kind))
+        )
     message = {
         "patient": _addr(patient, "patient"),
         "author": _addr(author, "author"),
@@ -833,7 +861,7 @@ def emergency_review(
         InputError: A value out of range, or a nonce of another key (Emergency/0).
     """
     if not isinstance(contested, bool):
-        raise InputError("contested must be true or false")
+        raise InputError(_("contested must be true or false"))
     message = {
         "patient": _addr(patient, "patient"),
         "id": _json_int(_uint(emergency_id, 256, "id")),
@@ -858,7 +886,9 @@ def message_int(data: TypedData, field: str) -> int:
             raise TypeError(field)
         return int(value)
     except (KeyError, TypeError, ValueError) as exc:
-        raise InputError(f"typed data has no integer {field!r} ({type(exc).__name__})") from None
+        raise InputError(
+            _("typed data has no integer {field!r} ({type})").format(field=field, type=type(exc).__name__)
+        ) from None
 
 
 def hash_typed_data(data: TypedData) -> bytes:

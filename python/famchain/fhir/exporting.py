@@ -35,6 +35,7 @@ from famchain.fhir._common import (
     system_uri,
 )
 from famchain.fhir._prune import LINK_FIELDS
+from famchain.i18n import _
 from famchain.records.sections import SECTION_NAMES
 
 _SUBJECT: Final[dict[str, str]] = {
@@ -298,7 +299,7 @@ class _Exporter:
                 "allergies": self.allergy,
             }.get(name)
             if build is None:
-                raise InputError(f"unknown section {name!r}")
+                raise InputError(_("unknown section {name!r}").format(name=name))
             for item in value:
                 out.append(self.from_fragment(item["fhir"]) if item.get("fhir") else build(item))
         return [r for r in out if r is not None]
@@ -358,7 +359,7 @@ def finish(bundle: dict[str, Any]) -> dict[str, Any]:
 def _json_number(value: Any) -> Any:
     if isinstance(value, Decimal):
         return int(value) if value == value.to_integral_value() and "." not in str(value) else float(value)
-    raise TypeError(f"{type(value).__name__} is not JSON")
+    raise TypeError(_("{type} is not JSON").format(type=type(value).__name__))
 
 
 def bundle_from_sections(
@@ -395,7 +396,7 @@ def bundle_from_sections(
         _relink(entry["resource"], urls)
     unknown = sorted(set(sections) - set(SECTION_NAMES))
     if unknown:
-        raise InputError(f"unknown section {unknown[0]!r}")
+        raise InputError(_("unknown section {unknown!r}").format(unknown=unknown[0]))
     bundle: dict[str, Any] = {
         "resourceType": "Bundle",
         "type": "collection",

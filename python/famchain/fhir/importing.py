@@ -33,6 +33,7 @@ from famchain.fhir._common import (
 )
 from famchain.fhir._prune import LINK_FIELDS, Pruner, has_modifier_extension
 from famchain.fhir.validation import read_json, validate_bundle, validate_resource
+from famchain.i18n import _
 from famchain.records.model import MAX_ATTACHMENT, Attachment, RecordContent, parse_record
 from famchain.records.sections import SECTION_NAMES
 
@@ -295,8 +296,9 @@ class _Importer:
             for where, reference in _walk_references(resource, ""):
                 if reference.startswith(("urn:uuid:", "urn:oid:")) and reference not in self.by_url:
                     raise InputError(
-                        f"Bundle.entry[{n}].resource({resource['resourceType']}){where}: reference "
-                        f"{reference} resolves to no entry of the bundle"
+                        _(
+                            "Bundle.entry[{n}].resource({resource}){where}: reference {reference} resolves to no entry of the bundle"
+                        ).format(n=n, resource=resource["resourceType"], where=where, reference=reference)
                     )
 
     def _patient(self) -> Mapping[str, Any] | None:
@@ -308,7 +310,9 @@ class _Importer:
         if len(patients) > 1:
             listed = ", ".join(str(n) for n in patients)
             raise InputError(
-                f"Bundle holds {len(patients)} Patient resources (entries {listed}): a record is one patient's"
+                _(
+                    "Bundle holds {n_patients} Patient resources (entries {listed}): a record is one patient's"
+                ).format(n_patients=len(patients), listed=listed)
             )
         return self._resource(patients[0]) if patients else None
 
@@ -327,7 +331,7 @@ class _Importer:
                     f"Encounter/{resource.get('id')}",
                 ):
                     return n
-            raise InputError(f"Bundle has no Encounter {wanted!r}")
+            raise InputError(_("Bundle has no Encounter {wanted!r}").format(wanted=wanted))
 
         def start(n: int) -> str:
             period = (self._resource(n) or {}).get("period") or {}
@@ -344,9 +348,11 @@ class _Importer:
     def _attachment(self, data: bytes, declared: bytes | None, where: str) -> None:
         field_ = f"Bundle.entry[{self._n}].resource({self._kind}).{where}"
         if len(data) > MAX_ATTACHMENT:
-            raise InputError(f"{field_}.data: larger than {MAX_ATTACHMENT // 2**20} MiB")
+            raise InputError(
+                _("{field}.data: larger than {mib} MiB").format(field=field_, mib=MAX_ATTACHMENT // 2**20)
+            )
         if declared is not None and declared != hashlib.sha1(data, usedforsecurity=False).digest():
-            raise InputError(f"{field_}.hash: does not match the SHA-1 of data")
+            raise InputError(_("{field}.hash: does not match the SHA-1 of data").format(field=field_))
         self._pending.append((data, where))
 
     def _linked_encounter(self, r: Mapping[str, Any]) -> int | bool | None:
@@ -654,7 +660,7 @@ class _Importer:
         """``item:<entry>`` links -> ``item:<section>/<position>``; links to entries that became no item go."""
         where: dict[str, str] = {}
         for name, items in self.items.items():
-            for position, (n, _) in enumerate(sorted(items, key=lambda x: x[0])):
+            for position, (n, _item) in enumerate(sorted(items, key=lambda x: x[0])):
                 where[f"item:{n}"] = f"item:{name}/{position}"
 
         def patch(node: Any) -> None:
@@ -674,7 +680,7 @@ class _Importer:
                     patch(value)
 
         for items in self.items.values():
-            for _, item in items:
+            for _n, item in items:
                 patch(item.get("fhir"))
 
     def document_json(self) -> tuple[dict[str, Any], list[Attachment]]:
@@ -724,12 +730,14 @@ def import_bundle(document: Any, *, strict: bool = False, encounter: str | None 
         kinds = Counter(s.resource_type or "?" for s in importer.skipped)
         found = ", ".join(f"{t} x{c}" for t, c in kinds.most_common()) or "no entries"
         raise InputError(
-            f"Bundle holds nothing famchain records ({found}); famchain maps {', '.join(MAPPED_TYPES)}"
+            _("Bundle holds nothing famchain records ({found}); famchain maps {mapped}").format(
+                found=found, mapped=", ".join(MAPPED_TYPES)
+            )
         )
     try:
         content = parse_record(doc, attachments)
     except InputError as exc:
-        raise InputError(f"Bundle mapped to record: {exc}") from None
+        raise InputError(_("Bundle mapped to record: {exc}").format(exc=exc)) from None
     return ImportResult(
         content=content,
         entries=len(importer.raw_entries),
@@ -749,7 +757,7 @@ def load_bundle(path: Path, *, strict: bool = False, encounter: str | None = Non
     try:
         return import_bundle(document, strict=strict, encounter=encounter)
     except InputError as exc:
-        raise InputError(f"{path}: {exc}") from None
+        raise InputError(_("{path}: {exc}").format(path=path, exc=exc)) from None
 
 
 def record_from_bundle(document: Any, *, strict: bool = False) -> RecordContent:

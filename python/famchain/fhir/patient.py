@@ -16,6 +16,7 @@ from typing import Any, Final
 from famchain.errors import InputError, shown
 from famchain.fhir._common import concept_text
 from famchain.fhir.validation import read_json, validate_bundle, validate_resource
+from famchain.i18n import _
 from famchain.records.profile import parse_profile
 
 _CJK: Final = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
@@ -153,14 +154,22 @@ def profile_from_patient(patient: Mapping[str, Any], keep_identifiers: Iterable[
     """
     validate_resource(patient)
     if patient.get("resourceType") != "Patient":
-        raise InputError(f"expected a FHIR Patient, got {patient.get('resourceType')!r}")
+        raise InputError(
+            _("expected a FHIR Patient, got {resource_type!r}").format(
+                resource_type=patient.get("resourceType")
+            )
+        )
     choices = identifier_choices(patient)
     kept: list[IdentifierChoice] = []
     for selector in keep_identifiers:
         matched = [c for c in choices if c.matches(selector)]
         if not matched:
             known = ", ".join(c.type_code or c.system or "?" for c in choices) or "none"
-            raise InputError(f"the Patient has no identifier {selector!r} (it has: {known})")
+            raise InputError(
+                _("the Patient has no identifier {selector!r} (it has: {known})").format(
+                    selector=selector, known=known
+                )
+            )
         kept.extend(c for c in matched if c not in kept)
     profile: dict[str, Any] = {
         "name": _name(patient),
@@ -172,7 +181,11 @@ def profile_from_patient(patient: Mapping[str, Any], keep_identifiers: Iterable[
     }
     for key, value in profile.items():
         if isinstance(value, str) and len(value) > _MAX:
-            raise InputError(f"Patient.{key}: longer than {_MAX} characters, more than a profile holds")
+            raise InputError(
+                _("Patient.{key}: longer than {max} characters, more than a profile holds").format(
+                    key=key, max=_MAX
+                )
+            )
     return parse_profile({k: v for k, v in profile.items() if v})
 
 
@@ -192,12 +205,16 @@ def patient_of(document: Any) -> dict[str, Any]:
             and e["resource"].get("resourceType") == "Patient"
         ]
         if len(found) != 1:
-            raise InputError(f"expected one Patient in the Bundle, found {len(found)}")
+            raise InputError(
+                _("expected one Patient in the Bundle, found {n_found}").format(n_found=len(found))
+            )
         return dict(found[0])
     if isinstance(document, dict) and document.get("resourceType") == "Patient":
         return document
     found_type = document.get("resourceType") if isinstance(document, dict) else type(document).__name__
-    raise InputError(f"expected a FHIR Patient or a Bundle holding one, got {shown(found_type)}")
+    raise InputError(
+        _("expected a FHIR Patient or a Bundle holding one, got {shown}").format(shown=shown(found_type))
+    )
 
 
 def load_patient_profile(path: Path, keep_identifiers: Iterable[str] = ()) -> dict[str, str]:
@@ -210,4 +227,4 @@ def load_patient_profile(path: Path, keep_identifiers: Iterable[str] = ()) -> di
     try:
         return profile_from_patient(patient_of(document), keep_identifiers)
     except InputError as exc:
-        raise InputError(f"{path}: {exc}") from None
+        raise InputError(_("{path}: {exc}").format(path=path, exc=exc)) from None

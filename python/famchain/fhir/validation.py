@@ -22,6 +22,7 @@ from fhir.resources.R4B.bundle import Bundle
 
 from famchain.errors import InputError, shown
 from famchain.fhir._common import one_line
+from famchain.i18n import _
 
 MAX_FILE = 512 * 1024 * 1024
 """A FHIR JSON file larger than this is refused before it is read."""
@@ -60,7 +61,7 @@ def validate_bundle(document: Any) -> Bundle:
     """
     if not isinstance(document, dict) or document.get("resourceType") != "Bundle":
         found = document.get("resourceType") if isinstance(document, dict) else type(document).__name__
-        raise InputError(f"expected a FHIR Bundle, got {shown(found)}")
+        raise InputError(_("expected a FHIR Bundle, got {shown}").format(shown=shown(found)))
     try:
         return Bundle.model_validate(document)
     except pydantic.ValidationError as exc:
@@ -76,11 +77,13 @@ def validate_resource(document: Any) -> Any:
         InputError: not a resource, an unknown type, or a violation of FHIR naming the field.
     """
     if not isinstance(document, dict) or not isinstance(document.get("resourceType"), str):
-        raise InputError("expected a FHIR resource (a JSON object with resourceType)")
+        raise InputError(_("expected a FHIR resource (a JSON object with resourceType)"))
     try:
         model = get_fhir_model_class(document["resourceType"])
     except (KeyError, ValueError, ImportError, AttributeError):
-        raise InputError(f"unknown FHIR resource type {document['resourceType']!r}") from None
+        raise InputError(
+            _("unknown FHIR resource type {resource_type!r}").format(resource_type=document["resourceType"])
+        ) from None
     try:
         return model.model_validate(document)
     except pydantic.ValidationError as exc:
@@ -95,14 +98,22 @@ def read_json(path: Path, what: str = "FHIR bundle") -> Any:
     """
     try:
         if path.stat().st_size > MAX_FILE:
-            raise InputError(f"{path}: {what} larger than {MAX_FILE // 2**20} MiB")
+            raise InputError(
+                _("{path}: {what} larger than {mib} MiB").format(path=path, what=what, mib=MAX_FILE // 2**20)
+            )
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8"
-        raise InputError(f"{path}: cannot read {what} ({reason})") from None
+        raise InputError(
+            _("{path}: cannot read {what} ({reason})").format(path=path, what=what, reason=reason)
+        ) from None
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        raise InputError(f"{path}: invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from None
+        raise InputError(
+            _("{path}: invalid JSON at line {lineno} column {colno}: {msg}").format(
+                path=path, lineno=exc.lineno, colno=exc.colno, msg=exc.msg
+            )
+        ) from None
     except RecursionError:
-        raise InputError(f"{path}: JSON nested too deeply") from None
+        raise InputError(_("{path}: JSON nested too deeply").format(path=path)) from None

@@ -21,6 +21,7 @@ from famchain.chain.history import record_id_of
 from famchain.chain.nonces import NonceDomain
 from famchain.client import Client
 from famchain.errors import InputError
+from famchain.i18n import _
 from famchain.records.sections import section_names
 from famchain.records.updates import APPROVAL_KIND
 from famchain.storage.cid import cid_from_digest
@@ -64,19 +65,27 @@ def parse_request(client: Client, request: Any) -> Amendment:
             its fields give.
     """
     if not isinstance(request, dict) or request.get("kind") != APPROVAL_KIND:
-        raise InputError(f"not a record-update approval request (expected kind {APPROVAL_KIND!r})")
+        raise InputError(
+            _("not a record-update approval request (expected kind {approval_kind!r})").format(
+                approval_kind=APPROVAL_KIND
+            )
+        )
     try:
         data = request["typed_data"]
         domain, m = data["domain"], data["message"]
         if data["primaryType"] != "RecordUpdate":
-            raise InputError("an approval request carries a RecordUpdate message")
+            raise InputError(_("an approval request carries a RecordUpdate message"))
         if int(domain["chainId"]) != client.chain_id:
-            raise InputError(f"the approval request is for chain {domain['chainId']}, not {client.chain_id}")
+            raise InputError(
+                _("the approval request is for chain {domain}, not {chain_id}").format(
+                    domain=domain["chainId"], chain_id=client.chain_id
+                )
+            )
         if str(domain["verifyingContract"]).lower() != client.chain.records.address.lower():
-            raise InputError("the approval request is for another RecordRegistry")
+            raise InputError(_("the approval request is for another RecordRegistry"))
         for who in ("patient", "author"):
             if not is_address(m[who]):
-                raise InputError(f"the approval request's {who} is not an address")
+                raise InputError(_("the approval request's {who} is not an address").format(who=who))
         amendment = Amendment(
             RecordId.from_hex(str(request["record"])),
             RecordId.from_hex(str(m["previous"])),
@@ -92,12 +101,14 @@ def parse_request(client: Client, request: Any) -> Amendment:
     except InputError:
         raise
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise InputError(f"the approval request is malformed ({type(exc).__name__}: {exc})") from None
+        raise InputError(
+            _("the approval request is malformed ({type}: {exc})").format(type=type(exc).__name__, exc=exc)
+        ) from None
     derived = record_id_of(
         amendment.patient, amendment.author, amendment.salt, amendment.cid_digest, amendment.cid_codec
     )
     if derived != amendment.record_id:
-        raise InputError("the approval request's record id is not the one its fields give")
+        raise InputError(_("the approval request's record id is not the one its fields give"))
     return amendment
 
 
@@ -118,10 +129,14 @@ class AmendmentBox:
         amendment = parse_request(self._client, request)
         history = self._client.history
         if history.anchors(amendment.patient, [amendment.previous]).get(amendment.previous) is None:
-            raise InputError(f"record {amendment.previous} is not on the card of {amendment.patient}")
+            raise InputError(
+                _("record {previous} is not on the card of {patient}").format(
+                    previous=amendment.previous, patient=amendment.patient
+                )
+            )
         store = self._client.store
         if store is not None and not store.has(cid_from_digest(amendment.cid_digest, amendment.cid_codec)):
-            raise InputError("the new version is not in the store: store it first (prepare_update does)")
+            raise InputError(_("the new version is not in the store: store it first (prepare_update does)"))
         private_dir(self.folder)
         write_private(self.folder / f"{amendment.record_id.to_0x_hex()}.json", json.dumps(request).encode())
         return amendment
@@ -169,5 +184,5 @@ class AmendmentBox:
 def default_folder(client: Client) -> Path:
     """Where a portal relaying as ``client`` keeps amendment requests: under its home, per deployment."""
     if client.home is None:
-        raise InputError("the portal's client needs a home folder")
+        raise InputError(_("the portal's client needs a home folder"))
     return client.home / "portal" / "amendments" / f"{client.chain_id}-{client.chain.records.address}"

@@ -21,6 +21,7 @@ from eth_utils.address import is_address, to_checksum_address
 from famchain.chain.structs import InstitutionKind
 from famchain.client import Client
 from famchain.errors import ConfigError
+from famchain.i18n import _
 
 KIND_NAMES: dict[InstitutionKind, tuple[str, str]] = {
     InstitutionKind.PRIMARY_CARE: ("primary-care centre", "基层医疗卫生机构"),
@@ -54,18 +55,26 @@ class Directory:
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
         except OSError as exc:
-            raise ConfigError(f"names file {path}: cannot read ({exc.strerror})") from None
+            raise ConfigError(
+                _("names file {path}: cannot read ({strerror})").format(path=path, strerror=exc.strerror)
+            ) from None
         except json.JSONDecodeError as exc:
-            raise ConfigError(f"names file {path}: not JSON ({exc.msg})") from None
+            raise ConfigError(
+                _("names file {path}: not JSON ({msg})").format(path=path, msg=exc.msg)
+            ) from None
         if not isinstance(data, dict):
-            raise ConfigError(f"names file {path}: expected an object of address -> name")
+            raise ConfigError(_("names file {path}: expected an object of address -> name").format(path=path))
         names: dict[str, dict[str, str]] = {}
         for address, value in data.items():
             if not is_address(address):
-                raise ConfigError(f"names file {path}: {address!r} is not an address")
+                raise ConfigError(
+                    _("names file {path}: {address!r} is not an address").format(path=path, address=address)
+                )
             entry = {"name": value} if isinstance(value, str) else value
             if not isinstance(entry, dict) or not isinstance(entry.get("name"), str):
-                raise ConfigError(f"names file {path}: {address} needs a name")
+                raise ConfigError(
+                    _("names file {path}: {address} needs a name").format(path=path, address=address)
+                )
             names[to_checksum_address(address)] = {k: str(v) for k, v in entry.items()}
         return cls(names)
 

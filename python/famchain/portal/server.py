@@ -35,6 +35,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from famchain import errors
 from famchain.chain.deployment import checked_address
 from famchain.client import Client
+from famchain.i18n import _
 from famchain.portal import STATIC_DIR, views
 from famchain.portal.amendments import AmendmentBox, default_folder
 from famchain.portal.directory import Directory
@@ -92,7 +93,9 @@ def _address(value: str, what: str = "address") -> str:
     try:
         return checked_address(value, what)
     except errors.FamchainError:
-        raise errors.InputError(f"{value!r} is not an account address (0x and 40 hex digits)") from None
+        raise errors.InputError(
+            _("{value!r} is not an account address (0x and 40 hex digits)").format(value=value)
+        ) from None
 
 
 def create_app(
@@ -120,7 +123,9 @@ def create_app(
         ConfigError: the client has no account, store or home.
     """
     if client.account is None or client.store is None or client.home is None:
-        raise errors.ConfigError("the portal needs the relayer's account, a content store and a home folder")
+        raise errors.ConfigError(
+            _("the portal needs the relayer's account, a content store and a home folder")
+        )
     directory = names or Directory()
     bucket = limiter or RateLimiter()
     box = AmendmentBox(client, amendments or default_folder(client))
@@ -147,14 +152,16 @@ def create_app(
 
     def body(data: Any, fields: tuple[str, ...]) -> dict[str, Any]:
         if not isinstance(data, dict) or any(f not in data for f in fields):
-            raise errors.InputError(f"the request needs a JSON object with {', '.join(fields)}")
+            raise errors.InputError(
+                _("the request needs a JSON object with {fields}").format(fields=", ".join(fields))
+            )
         return data
 
     async def json_of(request: Request) -> Any:
         try:
             return await request.json()
         except ValueError:
-            raise errors.InputError("the request body is not JSON") from None
+            raise errors.InputError(_("the request body is not JSON")) from None
 
     def read(fn: Callable[..., dict[str, Any]], *args: Any) -> dict[str, Any]:
         return fn(client, directory, *args)
@@ -217,15 +224,21 @@ def create_app(
     async def post_bundle(request: Request) -> dict[str, Any]:
         data = await request.body()
         if not data or len(data) > MAX_BUNDLE:
-            raise errors.InputError(f"a key bundle is 1 to {MAX_BUNDLE} bytes")
+            raise errors.InputError(
+                _("a key bundle is 1 to {max_bundle} bytes").format(max_bundle=MAX_BUNDLE)
+            )
         if not data.startswith(b"FCKB"):
-            raise errors.InputError("these bytes are not a famchain key bundle")
+            raise errors.InputError(_("these bytes are not a famchain key bundle"))
         local = str(build_dag(io.BytesIO(data)).cid)
         assert client.store is not None
         store = client.store
         stored = await _threaded(lambda: str(store.put(data, pin=True)))
         if stored != local:
-            raise errors.IntegrityError(f"the store named the key bundle {stored}, expected {local}")
+            raise errors.IntegrityError(
+                _("the store named the key bundle {stored}, expected {local}").format(
+                    stored=stored, local=local
+                )
+            )
         digest, codec = digest_and_codec(local)
         return {"cid": local, "digest": "0x" + digest.hex(), "codec": codec}
 
@@ -240,7 +253,7 @@ def create_app(
         try:
             info = parse_cid(cid)
         except errors.InputError:
-            raise errors.InputError(f"{cid!r} is not a content identifier") from None
+            raise errors.InputError(_("{cid!r} is not a content identifier").format(cid=cid)) from None
         access.admit(request.headers.get("authorization"), info)
         assert client.store is not None
         data = client.store.get(cid)

@@ -36,6 +36,7 @@ from web3.types import TxReceipt
 from famchain.chain.structs import Anchor
 from famchain.chain.tx import TransactionUnknownError
 from famchain.errors import ChainError, ContractRevertError, QueuedError, RpcUnavailableError, StorageError
+from famchain.i18n import _
 from famchain.records.actor import Actor
 from famchain.records.outbox import Approval, OutboxEntry, OutboxState
 from famchain.storage.car import write_car
@@ -144,7 +145,11 @@ def store_entry(actor: Actor, entry: OutboxEntry) -> OutboxEntry:
     """
     cid = actor.store.put(actor.outbox.sealed_bytes(entry), pin=True)
     if cid != entry.cid:
-        raise StorageError(f"store returned {cid} for record {entry.record_id}, expected {entry.cid}")
+        raise StorageError(
+            _("store returned {cid} for record {record_id}, expected {expected}").format(
+                cid=cid, record_id=entry.record_id, expected=entry.cid
+            )
+        )
     # Kept in memory: if the process stops before the anchor, the next flush stores again (same bytes, same
     # CID) at no risk; flush() persists the state when it has to stop with records still queued.
     return replace(entry, state=OutboxState.STORED) if entry.state is OutboxState.SEALED else entry
@@ -165,7 +170,11 @@ def store_entries(actor: Actor, entries: list[OutboxEntry]) -> list[OutboxEntry]
             io.BytesIO(actor.outbox.sealed_bytes(entry)), lambda block: blocks.append((block.cid, block.data))
         )
         if root.cid != entry.cid:
-            raise StorageError(f"the sealed bytes of record {entry.record_id} no longer hash to {entry.cid}")
+            raise StorageError(
+                _("the sealed bytes of record {record_id} no longer hash to {cid}").format(
+                    record_id=entry.record_id, cid=entry.cid
+                )
+            )
         roots.append(root)
     car = io.BytesIO()
     write_car(roots, blocks, car)
@@ -173,7 +182,11 @@ def store_entries(actor: Actor, entries: list[OutboxEntry]) -> list[OutboxEntry]
     pinned = set(actor.store.import_car(car, pin=True))
     missing = [e.record_id for e in entries if e.cid not in pinned]
     if missing:
-        raise StorageError(f"the store did not pin record {missing[0]} ({len(missing)} of {len(entries)})")
+        raise StorageError(
+            _("the store did not pin record {missing} ({n_missing} of {n_entries})").format(
+                missing=missing[0], n_missing=len(missing), n_entries=len(entries)
+            )
+        )
     return [replace(e, state=OutboxState.STORED) if e.state is OutboxState.SEALED else e for e in entries]
 
 
@@ -212,7 +225,7 @@ def _anchor_group(actor: Actor, patient: str, group: list[OutboxEntry], report: 
     """Anchor entries of one patient (all new records, or one update) exactly once."""
     pending = list(group)
     records = actor.fc.records
-    for _ in range(CAS_RETRIES):
+    for _attempt in range(CAS_RETRIES):
         block = actor.fc.block_number()
         pending = _settle_on_card(actor, patient, pending, block, report)
         if not pending:
@@ -222,7 +235,9 @@ def _anchor_group(actor: Actor, patient: str, group: list[OutboxEntry], report: 
             entry = pending[0]
             approval = entry.approval
             if approval is None:
-                raise ChainError(f"update {entry.record_id} has no approval to anchor with")
+                raise ChainError(
+                    _("update {record_id} has no approval to anchor with").format(record_id=entry.record_id)
+                )
             call = records.anchor_update(
                 patient, head, anchor_of(entry), approval.nonce, approval.deadline, approval.signature
             )
@@ -241,7 +256,11 @@ def _anchor_group(actor: Actor, patient: str, group: list[OutboxEntry], report: 
         for entry in pending:
             _mark_anchored(actor, entry, receipt, report)
         return
-    raise ChainError(f"the card of {patient} kept changing; {len(pending)} record(s) left in the outbox")
+    raise ChainError(
+        _("the card of {patient} kept changing; {n_pending} record(s) left in the outbox").format(
+            patient=patient, n_pending=len(pending)
+        )
+    )
 
 
 def _anchor_pipelined(
@@ -272,7 +291,7 @@ def _anchor_pipelined(
                     call = actor.fc.records.anchor(patient, heads[patient], anchor_of(entry))
                     tx = actor.sender.sign(call, f"anchor {entry.record_id}", gas=PIPELINED_ANCHOR_GAS)
                     signed.append((patient, entry, tx))
-        for _, _, tx in signed:
+        for _patient, _entry, tx in signed:
             actor.sender.broadcast(tx)
         for patient, entry, tx in signed:
             try:

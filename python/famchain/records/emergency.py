@@ -61,6 +61,7 @@ from famchain.errors import (
     TooFewCustodiansError,
     UnknownEmergencyError,
 )
+from famchain.i18n import _
 from famchain.records.actor import Actor
 from famchain.records.deletion import deletions
 from famchain.records.model import decode_section
@@ -127,7 +128,9 @@ def parse_reason(value: str | int) -> EmergencyReason:
         if text in (reason.label, str(int(reason))):
             return reason
     known = ", ".join(r.label for r in EmergencyReason)
-    raise InputError(f"unknown emergency reason {value!r}; use one of {known}")
+    raise InputError(
+        _("unknown emergency reason {value!r}; use one of {known}").format(value=value, known=known)
+    )
 
 
 def reason_text(code: int) -> str:
@@ -364,8 +367,14 @@ def covered_records(history: History, info: EmergencyInfo) -> list[AnchoredRecor
     head = card[-1].head if card else ZERO_HEAD
     if len(card) != info.card_length or head != info.card_head:
         raise IntegrityError(
-            f"the first {info.card_length} records of the card of {info.patient} are not the ones emergency "
-            f"{info.emergency_id} pinned (head 0x{info.card_head.hex()})"
+            _(
+                "the first {card_length} records of the card of {patient} are not the ones emergency {emergency_id} pinned (head 0x{card_head})"
+            ).format(
+                card_length=info.card_length,
+                patient=info.patient,
+                emergency_id=info.emergency_id,
+                card_head=info.card_head.hex(),
+            )
         )
     return first_occurrences(card)
 
@@ -492,16 +501,20 @@ def not_hospital_physician(fc: Famchain, account: str) -> ContractRevertError:
     institution, or deactivated."""
     status = fc.practitioner(account)
     if status.institution == ZERO_ADDRESS:
-        return NotHospitalPhysicianError(account, "it is not a registered practitioner")
+        return NotHospitalPhysicianError(account, _("it is not a registered practitioner"))
     member = fc.member(status.institution)
     if member.status is not MemberStatus.ACTIVE:
         return InstitutionSuspendedError(account, status.institution, member.status.name.lower())
     if member.kind is not InstitutionKind.HOSPITAL:
         return NotHospitalPhysicianError(
-            account, f"its institution {status.institution} is a {member.kind.label} member, not a hospital"
+            account,
+            _("its institution {institution} is a {label} member, not a hospital").format(
+                institution=status.institution, label=member.kind.label
+            ),
         )
     return NotHospitalPhysicianError(
-        account, f"it is no longer an active practitioner of {status.institution}"
+        account,
+        _("it is no longer an active practitioner of {institution}").format(institution=status.institution),
     )
 
 
@@ -559,7 +572,9 @@ def release_for_emergency(actor: Actor, emergency_id: int) -> ShareRelease:
     info = emergency_info(fc, actor.history, emergency_id)
     physician_key = fc.consortium.encryption_key_of(info.physician)
     if not physician_key:
-        raise InputError(f"physician {info.physician} has no registered encryption key")
+        raise InputError(
+            _("physician {physician} has no registered encryption key").format(physician=info.physician)
+        )
     wanted = set(section_names(info.sections))
     records = covered_records(actor.history, info)
     # The same rule as every other release: a deletion request (the record's, an earlier version's or the
@@ -631,7 +646,9 @@ def _store(store: ContentStore, bundle: KeyBundle) -> Cid:
     local = Cid(str(build_dag(io.BytesIO(data)).cid))
     cid = store.put(data, pin=True)
     if str(cid) != str(local):
-        raise StorageError(f"the store named the share bundle {cid}, expected {local}")
+        raise StorageError(
+            _("the store named the share bundle {cid}, expected {local}").format(cid=cid, local=local)
+        )
     return local
 
 

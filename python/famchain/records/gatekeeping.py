@@ -38,6 +38,7 @@ from typing import Final
 from famchain.chain.contracts import Famchain
 from famchain.chain.history import ChainEvent, History
 from famchain.errors import FamchainError, GatewayRefusedError
+from famchain.i18n import _
 from famchain.records.sections import Action
 from famchain.storage.cid import DAG_PB, RAW, CidInfo, cid_from_digest, parse_cid
 from famchain.storage.embedded import EmbeddedStore
@@ -338,7 +339,7 @@ class ChainGuard:
         claims = self.claims(cid)
         if not claims:
             raise GatewayRefusedError(
-                f"{cid.cid} is no record, key bundle or profile anchored on this deployment"
+                _("{cid} is no record, key bundle or profile anchored on this deployment").format(cid=cid.cid)
             )
         who = str(reader).lower()
         if any(c.patient.lower() == who for c in claims):
@@ -348,8 +349,9 @@ class ChainGuard:
         live = [c for c in claims if not self.locked(c)]
         if not live:
             raise GatewayRefusedError(
-                f"this record of {claims[0].patient} is locked by the resident's deletion request: "
-                "only the patient can read it"
+                _(
+                    "this record of {patient} is locked by the resident's deletion request: only the patient can read it"
+                ).format(patient=claims[0].patient)
             )
         if any(who in c.parties for c in live):
             return
@@ -358,8 +360,9 @@ class ChainGuard:
                 return
         first = claims[0]
         raise GatewayRefusedError(
-            f"{reader} may not read this {first.kind.value} of {first.patient} now: no consent, agreement, "
-            "guardianship or open emergency of theirs covers it"
+            _(
+                "{reader} may not read this {kind} of {patient} now: no consent, agreement, guardianship or open emergency of theirs covers it"
+            ).format(reader=reader, kind=first.kind.value, patient=first.patient)
         )
 
     def locked(self, claim: Claim) -> bool:

@@ -19,6 +19,7 @@ from typing import Any
 
 from famchain.chain.structs import RecordKind
 from famchain.errors import InputError, shown
+from famchain.i18n import _
 from famchain.records.sections import SECTION_NAMES
 
 FORMAT_VERSION = 1
@@ -33,24 +34,24 @@ _Check = Callable[[Any, str], Any]
 def _fail(where: str, problem: str) -> InputError:
     # Field names come from the user's file: escape control characters so the error stays one line.
     shown = re.sub(r"[\x00-\x1f\x7f]", lambda m: f"\\x{ord(m.group()):02x}", where)
-    return InputError(f"{shown}: {problem}")
+    return InputError(_("{shown}: {problem}").format(shown=shown, problem=problem))
 
 
 def _text(value: Any, where: str, *, required: bool = True) -> str:
     if value is None and not required:
         return ""
     if not isinstance(value, str):
-        raise _fail(where, f"expected text, got {type(value).__name__}")
+        raise _fail(where, _("expected text, got {type}").format(type=type(value).__name__))
     if required and not value.strip():
-        raise _fail(where, "must not be empty")
+        raise _fail(where, _("must not be empty"))
     if len(value) > MAX_TEXT:
-        raise _fail(where, f"longer than {MAX_TEXT} characters")
+        raise _fail(where, _("longer than {max_text} characters").format(max_text=MAX_TEXT))
     return value
 
 
 def _number(value: Any, where: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise _fail(where, "expected a whole number >= 0")
+        raise _fail(where, _("expected a whole number >= 0"))
     return value
 
 
@@ -61,22 +62,25 @@ def _entries(fields: Mapping[str, tuple[_Check, bool]]) -> _Check:
         if isinstance(value, dict):
             value = [value]
         if not isinstance(value, list) or not value:
-            raise _fail(where, "expected a non-empty list of entries")
+            raise _fail(where, _("expected a non-empty list of entries"))
         if len(value) > MAX_ITEMS:
-            raise _fail(where, f"more than {MAX_ITEMS} entries")
+            raise _fail(where, _("more than {max_items} entries").format(max_items=MAX_ITEMS))
         out = []
         for n, item in enumerate(value):
             here = f"{where}[{n}]"
             if not isinstance(item, dict):
-                raise _fail(here, f"expected an object, got {type(item).__name__}")
+                raise _fail(here, _("expected an object, got {type}").format(type=type(item).__name__))
             unknown = sorted(set(item) - set(fields))
             if unknown:
-                raise _fail(f"{here}.{unknown[0]}", f"unknown field; expected one of {', '.join(fields)}")
+                raise _fail(
+                    f"{here}.{unknown[0]}",
+                    _("unknown field; expected one of {options}").format(options=", ".join(fields)),
+                )
             entry = {}
             for key, (checker, required) in fields.items():
                 if key not in item:
                     if required:
-                        raise _fail(f"{here}.{key}", "is required")
+                        raise _fail(f"{here}.{key}", _("is required"))
                     continue
                 entry[key] = checker(item[key], f"{here}.{key}")
             out.append(entry)
@@ -91,11 +95,15 @@ def _fragment(types: tuple[str, ...]) -> _Check:
 
     def check(value: Any, where: str) -> dict[str, Any]:
         if not isinstance(value, dict):
-            raise _fail(where, f"expected a FHIR resource object, got {type(value).__name__}")
+            raise _fail(
+                where, _("expected a FHIR resource object, got {type}").format(type=type(value).__name__)
+            )
         if value.get("resourceType") not in types:
-            raise _fail(f"{where}.resourceType", f"expected one of {', '.join(types)}")
+            raise _fail(
+                f"{where}.resourceType", _("expected one of {options}").format(options=", ".join(types))
+            )
         if len(canonical_json(value)) > MAX_FRAGMENT:
-            raise _fail(where, f"larger than {MAX_FRAGMENT // 1024} KiB")
+            raise _fail(where, _("larger than {kib} KiB").format(kib=MAX_FRAGMENT // 1024))
         return value
 
     return check
@@ -216,10 +224,16 @@ class Attachment:
         try:
             size = path.stat().st_size
             if size > MAX_ATTACHMENT:
-                raise InputError(f"{path}: attachment larger than {MAX_ATTACHMENT // 2**20} MiB")
+                raise InputError(
+                    _("{path}: attachment larger than {mib} MiB").format(
+                        path=path, mib=MAX_ATTACHMENT // 2**20
+                    )
+                )
             data = path.read_bytes()
         except OSError as exc:
-            raise InputError(f"{path}: cannot read attachment ({exc.strerror})") from None
+            raise InputError(
+                _("{path}: cannot read attachment ({strerror})").format(path=path, strerror=exc.strerror)
+            ) from None
         media = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
         return cls(path.name, media, data)
 
@@ -254,22 +268,30 @@ def parse_record(document: Any, attachments: list[Attachment] | None = None) -> 
         InputError: naming the first offending field.
     """
     if not isinstance(document, dict):
-        raise _fail("record", f"expected a JSON object, got {type(document).__name__}")
+        raise _fail("record", _("expected a JSON object, got {type}").format(type=type(document).__name__))
     unknown = sorted(set(document) - {"version", "kind", "sections"})
     if unknown:
-        raise _fail(unknown[0], "unknown field; a record has 'version', 'kind' and 'sections'")
+        raise _fail(unknown[0], _("unknown field; a record has 'version', 'kind' and 'sections'"))
     version = document.get("version", FORMAT_VERSION)
     if version != FORMAT_VERSION:
-        raise _fail("version", f"unsupported record format {version!r}; expected {FORMAT_VERSION}")
+        raise _fail(
+            "version",
+            _("unsupported record format {version!r}; expected {format_version}").format(
+                version=version, format_version=FORMAT_VERSION
+            ),
+        )
     sections = document.get("sections")
     if not isinstance(sections, dict):
-        raise _fail("sections", "expected an object of section name -> content")
+        raise _fail("sections", _("expected an object of section name -> content"))
     out: dict[str, Any] = {}
     for name in sections:
         if name not in _SECTION_CHECKS:
-            hint = " (attach files with --attach)" if name == "attachments" else ""
+            hint = _(" (attach files with --attach)") if name == "attachments" else ""
             raise _fail(
-                f"sections.{name}", f"unknown section{hint}; expected one of {', '.join(_SECTION_CHECKS)}"
+                f"sections.{name}",
+                _("unknown section{hint}; expected one of {options}").format(
+                    hint=hint, options=", ".join(_SECTION_CHECKS)
+                ),
             )
     for name, check in _SECTION_CHECKS.items():
         if name in sections:
@@ -277,7 +299,7 @@ def parse_record(document: Any, attachments: list[Attachment] | None = None) -> 
     if attachments:
         out["attachments"] = [a.to_json() for a in attachments]
     if not out:
-        raise _fail("sections", "a record needs at least one section")
+        raise _fail("sections", _("a record needs at least one section"))
     ordered = {name: out[name] for name in SECTION_NAMES if name in out}
     return RecordContent(ordered, parse_kind(document.get("kind", RecordKind.OUTPATIENT.label), "kind"))
 
@@ -292,7 +314,10 @@ def parse_kind(value: Any, where: str = "kind") -> RecordKind:
     if isinstance(value, RecordKind):
         return value
     if not isinstance(value, str) or value.strip().lower() not in kinds:
-        raise _fail(where, f"expected one of {', '.join(kinds)}, got {shown(value)}")
+        raise _fail(
+            where,
+            _("expected one of {options}, got {shown}").format(options=", ".join(kinds), shown=shown(value)),
+        )
     return kinds[value.strip().lower()]
 
 
@@ -306,16 +331,22 @@ def load_record(path: Path, attachments: list[Path] | None = None) -> RecordCont
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8"
-        raise InputError(f"{path}: cannot read record ({reason})") from None
+        raise InputError(
+            _("{path}: cannot read record ({reason})").format(path=path, reason=reason)
+        ) from None
     try:
         document = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise InputError(f"{path}: invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from None
+        raise InputError(
+            _("{path}: invalid JSON at line {lineno} column {colno}: {msg}").format(
+                path=path, lineno=exc.lineno, colno=exc.colno, msg=exc.msg
+            )
+        ) from None
     files = [Attachment.from_path(p) for p in attachments or []]
     try:
         return parse_record(document, files)
     except InputError as exc:
-        raise InputError(f"{path}: {exc}") from None
+        raise InputError(_("{path}: {exc}").format(path=path, exc=exc)) from None
 
 
 def decode_section(name: str, plaintext: bytes) -> Any:
@@ -323,4 +354,4 @@ def decode_section(name: str, plaintext: bytes) -> Any:
     try:
         return json.loads(plaintext.decode())
     except (UnicodeDecodeError, json.JSONDecodeError):
-        raise InputError(f"section {name} does not hold record JSON") from None
+        raise InputError(_("section {name} does not hold record JSON").format(name=name)) from None

@@ -23,6 +23,7 @@ from typing import Any
 from famchain._files import PRIVATE_FILE, private_dir
 from famchain.chain.structs import RecordKind
 from famchain.errors import ConfigError, InputError
+from famchain.i18n import _
 from famchain.storage.blockstore import atomic_write, sync_dir
 from famchain.types import Cid, RecordId
 
@@ -165,7 +166,9 @@ class Outbox:
             private_dir(self.done_dir)
             os.chmod(root, 0o700)
         except OSError as exc:
-            raise ConfigError(f"cannot create outbox {root}: {exc.strerror}") from None
+            raise ConfigError(
+                _("cannot create outbox {root}: {strerror}").format(root=root, strerror=exc.strerror)
+            ) from None
 
     @classmethod
     def for_author(cls, home: Path, chain_id: int, registry: str, author: str) -> Outbox:
@@ -232,7 +235,9 @@ class Outbox:
         try:
             return self.envelope_path(entry.record_id).read_bytes()
         except FileNotFoundError:
-            raise InputError(f"outbox entry {entry.record_id} lost its sealed bytes") from None
+            raise InputError(
+                _("outbox entry {record_id} lost its sealed bytes").format(record_id=entry.record_id)
+            ) from None
 
     def pending(self) -> list[OutboxEntry]:
         """Entries not yet anchored, oldest first."""

@@ -35,6 +35,7 @@ from famchain.crypto.bundle import KeyBundle
 from famchain.crypto.envelope import SealedEnvelope
 from famchain.crypto.padding import is_size_class
 from famchain.errors import FamchainError, GatewayRefusedError
+from famchain.i18n import _
 from famchain.records.emergency import reason_text
 from famchain.records.gatekeeping import ChainGuard
 from famchain.records.sections import Purpose, section_names
@@ -198,22 +199,34 @@ class _Chain:
         for e in events:
             a = e.args
             if e.name == "ResidentRegistered":
-                self.add("registration", f"registered in block {e.block}, encryption key published")
+                self.add(
+                    "registration",
+                    _("registered in block {block}, encryption key published").format(block=e.block),
+                )
                 stored.append(StoredObject("profile", cid_from_digest(bytes(a["profile"]), RAW), e))
             elif e.name == "ProfileUpdated":
-                self.add("registration", f"profile commitment replaced in block {e.block}")
+                self.add(
+                    "registration", _("profile commitment replaced in block {block}").format(block=e.block)
+                )
                 stored.append(StoredObject("profile", cid_from_digest(bytes(a["profile"]), RAW), e))
             elif e.name in ("AgreementAccepted", "AgreementRenewed", "AgreementTerminated"):
                 verb = e.name.removeprefix("Agreement").lower()
                 self.add(
-                    "family-doctor", f"agreement {verb} with {self.who(str(a['doctor']))} in block {e.block}"
+                    "family-doctor",
+                    _("agreement {verb} with {who} in block {block}").format(
+                        verb=verb, who=self.who(str(a["doctor"])), block=e.block
+                    ),
                 )
             elif e.name == "RecordAnchored":
                 kind = "update" if any(bytes(a["previous"])) else "visit"
                 self.add(
                     "visit-metadata",
-                    f"{kind} on {_day(a['anchoredAt'])} by {self.who(str(a['author']))}: "
-                    f"{', '.join(section_names(int(a['sections'])))}",
+                    _("{kind} on {day} by {who}: {sections}").format(
+                        kind=kind,
+                        day=_day(a["anchoredAt"]),
+                        who=self.who(str(a["author"])),
+                        sections=", ".join(section_names(int(a["sections"]))),
+                    ),
                 )
                 stored.append(
                     StoredObject("record", cid_from_digest(bytes(a["cidDigest"]), int(a["cidCodec"])), e)
@@ -221,28 +234,39 @@ class _Chain:
             elif e.name == "ConsentGranted":
                 self.add(
                     "consent-metadata",
-                    f"consent to {self.who(str(a['grantee']))} for {', '.join(section_names(int(a['sections'])))} "
-                    f"until {_day(a['expiresAt'])}",
+                    _("consent to {who} for {sections} until {day}").format(
+                        who=self.who(str(a["grantee"])),
+                        sections=", ".join(section_names(int(a["sections"]))),
+                        day=_day(a["expiresAt"]),
+                    ),
                 )
                 if any(bytes(a["bundleDigest"])):
                     cid = cid_from_digest(bytes(a["bundleDigest"]), int(a["bundleCodec"]))
                     stored.append(StoredObject("key bundle", cid, e))
             elif e.name == "ConsentRevoked":
                 self.add(
-                    "consent-metadata", f"consent of {self.who(str(a['grantee']))} revoked in block {e.block}"
+                    "consent-metadata",
+                    _("consent of {who} revoked in block {block}").format(
+                        who=self.who(str(a["grantee"])), block=e.block
+                    ),
                 )
             elif e.name == "AccessRequested":
                 self.add(
                     "request-metadata",
-                    f"{self.who(str(a['grantee']))} asked for {', '.join(section_names(int(a['sections'])))}",
+                    _("{who} asked for {sections}").format(
+                        who=self.who(str(a["grantee"])), sections=", ".join(section_names(int(a["sections"])))
+                    ),
                 )
                 if any(bytes(a["terms"])):
                     stored.append(StoredObject("request terms", cid_from_digest(bytes(a["terms"]), RAW), e))
             elif e.name == "KeysReleased":
                 self.add(
                     "key-releases",
-                    f"{self.who(str(a['releaser']))} released keys of "
-                    f"{', '.join(section_names(int(a['sections'])))} to {self.who(str(a['grantee']))}",
+                    _("{who} released keys of {sections} to {grantee}").format(
+                        who=self.who(str(a["releaser"])),
+                        sections=", ".join(section_names(int(a["sections"]))),
+                        grantee=self.who(str(a["grantee"])),
+                    ),
                 )
                 stored.append(
                     StoredObject(
@@ -250,11 +274,16 @@ class _Chain:
                     )
                 )
             elif e.name in ("GuardianAppointed", "GuardianRemoved"):
-                self.add("guardians", f"{e.name} {a.get('guardian')} in block {e.block}")
+                self.add(
+                    "guardians",
+                    _("{name} {guardian} in block {block}").format(
+                        name=e.name, guardian=a.get("guardian"), block=e.block
+                    ),
+                )
             elif e.name.startswith("Emergency"):
                 self._emergency(e, stored)
             elif e.name in ("DeletionRequested", "RecordErased"):
-                self.add("deletions", f"{e.name} in block {e.block}")
+                self.add("deletions", _("{name} in block {block}").format(name=e.name, block=e.block))
         return stored
 
     def _emergency(self, e: ChainEvent, stored: list[StoredObject]) -> None:
@@ -262,23 +291,34 @@ class _Chain:
         if e.name == "EmergencyDeclared":
             self.add(
                 "emergency-metadata",
-                f"emergency {a['id']} declared by {self.who(str(a['physician']))} (reason: {reason_text(int(a['reason']))}) "
-                f"for {', '.join(section_names(int(a['sections'])))}",
+                _("emergency {emergency} declared by {who} (reason: {reason_text}) for {sections}").format(
+                    emergency=a["id"],
+                    who=self.who(str(a["physician"])),
+                    reason_text=reason_text(int(a["reason"])),
+                    sections=", ".join(section_names(int(a["sections"]))),
+                ),
             )
         elif e.name == "EmergencySharesReleased":
             self.add(
                 "emergency-metadata",
-                f"custodian {self.who(str(a['custodian']))} approved emergency {a['id']}",
+                _("custodian {who} approved emergency {emergency}").format(
+                    who=self.who(str(a["custodian"])), emergency=a["id"]
+                ),
             )
             cid = cid_from_digest(bytes(a["bundleDigest"]), int(a["bundleCodec"]))
             stored.append(StoredObject("emergency key bundle", cid, e))
         elif e.name == "EmergencySectionsSet":
             self.add(
                 "emergency-metadata",
-                f"emergency sections set to {', '.join(section_names(int(a['sections'])))}",
+                _("emergency sections set to {sections}").format(
+                    sections=", ".join(section_names(int(a["sections"])))
+                ),
             )
         else:
-            self.add("emergency-metadata", f"{e.name} for emergency {a.get('id')}")
+            self.add(
+                "emergency-metadata",
+                _("{name} for emergency {emergency}").format(name=e.name, emergency=a.get("id")),
+            )
 
     def purposes(self, events: Sequence[ChainEvent]) -> None:
         """Look for consent purposes in the calldata and logs of the resident's consent transactions."""
@@ -301,7 +341,10 @@ class _Chain:
             as_hex = blob.hex().encode()
             for needle, what in needles.items():
                 if needle in blob or needle in as_hex:
-                    self.add("consent-purpose", f"{what} in transaction {e.tx_hash}")
+                    self.add(
+                        "consent-purpose",
+                        _("{what} in transaction {tx_hash}").format(what=what, tx_hash=e.tx_hash),
+                    )
 
 
 def party_needles(fc: Famchain, accounts: Iterable[str]) -> dict[bytes, str]:
@@ -336,30 +379,48 @@ def inspect_bytes(
     as_hex = data.hex().encode()
     for needle, what in needles.items():
         if needle in data or needle in as_hex:
-            report.add("recipient-named-in-store", source, f"{what} inside the {obj.kind} {obj.cid}")
+            report.add(
+                "recipient-named-in-store",
+                source,
+                _("{what} inside the {kind} {cid}").format(what=what, kind=obj.kind, cid=obj.cid),
+            )
     try:
         if obj.kind == "record":
             sealed = SealedEnvelope.from_bytes(data)
             report.add(
                 "recipient-count-bucket",
                 source,
-                f"record {obj.cid}: {sealed.recipient_count} recipient entries (a bucket, dummies included)",
+                _("record {cid}: {recipient_count} recipient entries (a bucket, dummies included)").format(
+                    cid=obj.cid, recipient_count=sealed.recipient_count
+                ),
             )
             for section in sealed.sections:
                 size = len(section.ciphertext) - TAG
                 if is_size_class(size):
                     report.add(
-                        "section-size-class", source, f"record {obj.cid}: {section.name} in class {size}"
+                        "section-size-class",
+                        source,
+                        _("record {cid}: {name} in class {size}").format(
+                            cid=obj.cid, name=section.name, size=size
+                        ),
                     )
                 else:
                     report.add(
-                        "exact-section-length", source, f"record {obj.cid}: {section.name} is {size} bytes"
+                        "exact-section-length",
+                        source,
+                        _("record {cid}: {name} is {size} bytes").format(
+                            cid=obj.cid, name=section.name, size=size
+                        ),
                     )
         elif "bundle" in obj.kind:
             KeyBundle.from_bytes(data)
     except FamchainError as exc:
         # A parser that refuses a length outside the classes, or an unreadable object: say so.
-        report.add("exact-section-length", source, f"{obj.kind} {obj.cid} does not parse: {exc}")
+        report.add(
+            "exact-section-length",
+            source,
+            _("{kind} {cid} does not parse: {exc}").format(kind=obj.kind, cid=obj.cid, exc=exc),
+        )
 
 
 def _served_to(guard: ChainGuard, observer: Address | None, cid: Cid) -> str:
@@ -411,7 +472,9 @@ def privacy_report(
             try:
                 data = b"".join(iter_file(parse_cid(obj.cid), unsigned.get_block))
                 report.add(
-                    "ciphertext-served-unsigned", url, f"{obj.kind} {obj.cid} served to an unsigned request"
+                    "ciphertext-served-unsigned",
+                    url,
+                    _("{kind} {cid} served to an unsigned request").format(kind=obj.kind, cid=obj.cid),
                 )
             except FamchainError:
                 pass
@@ -422,7 +485,13 @@ def privacy_report(
                     pass
                 else:
                     item = "ciphertext-served-to-member" if member else _served_to(guard, observer, obj.cid)
-                    report.add(item, url, f"{obj.kind} {obj.cid} served to {observer}")
+                    report.add(
+                        item,
+                        url,
+                        _("{kind} {cid} served to {observer}").format(
+                            kind=obj.kind, cid=obj.cid, observer=observer
+                        ),
+                    )
                     data = served if data is None else data
             if data is not None:
                 inspect_bytes(report, url, obj, data, needles)

@@ -15,6 +15,7 @@ from famchain.crypto import envelope as env
 from famchain.crypto.envelope import EnvelopeContext, Recipient, SealedEnvelope
 from famchain.crypto.keywrap import public_key_from_private
 from famchain.errors import AccessDeniedError, InputError, NotARecipientError
+from famchain.i18n import _
 from famchain.records.actor import Actor
 from famchain.records.entitlements import is_family_doctor, public_key
 from famchain.records.model import canonical_json, decode_section
@@ -33,16 +34,24 @@ def parse_profile(document: Any) -> dict[str, str]:
         InputError: naming the offending field.
     """
     if not isinstance(document, dict):
-        raise InputError(f"profile: expected a JSON object, got {type(document).__name__}")
+        raise InputError(
+            _("profile: expected a JSON object, got {type}").format(type=type(document).__name__)
+        )
     out = {}
     for key, value in document.items():
         if key not in FIELDS:
-            raise InputError(f"profile.{key}: unknown field; expected one of {', '.join(FIELDS)}")
+            raise InputError(
+                _("profile.{key}: unknown field; expected one of {fields}").format(
+                    key=key, fields=", ".join(FIELDS)
+                )
+            )
         if not isinstance(value, str) or not value.strip() or len(value) > 1000:
-            raise InputError(f"profile.{key}: expected non-empty text of at most 1000 characters")
+            raise InputError(
+                _("profile.{key}: expected non-empty text of at most 1000 characters").format(key=key)
+            )
         out[key] = value
     if not out:
-        raise InputError("profile: at least one field is required")
+        raise InputError(_("profile: at least one field is required"))
     return out
 
 
@@ -55,13 +64,15 @@ def load_profile(path: Path) -> dict[str, str]:
     try:
         document = json.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
-        raise InputError(f"{path}: cannot read profile ({exc.strerror})") from None
+        raise InputError(
+            _("{path}: cannot read profile ({strerror})").format(path=path, strerror=exc.strerror)
+        ) from None
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InputError(f"{path}: not a JSON profile ({exc})") from None
+        raise InputError(_("{path}: not a JSON profile ({exc})").format(path=path, exc=exc)) from None
     try:
         return parse_profile(document)
     except InputError as exc:
-        raise InputError(f"{path}: {exc}") from None
+        raise InputError(_("{path}: {exc}").format(path=path, exc=exc)) from None
 
 
 # --- sealing and reading the basic information --------------------------------------------------------
@@ -103,7 +114,7 @@ def seal_profile(actor: Actor, profile: dict[str, Any], resident: str | None = N
     cid = actor.store.put(sealed.to_bytes(), pin=True)
     digest, codec = digest_and_codec(cid)
     if codec != CODEC_RAW:
-        raise InputError("the basic information is too large: it must fit one 256 KiB block")
+        raise InputError(_("the basic information is too large: it must fit one 256 KiB block"))
     return digest, cid
 
 
@@ -124,7 +135,7 @@ def read_profile(actor: Actor, resident: str) -> dict[str, Any]:
     """
     sealed = profile_envelope(actor, resident)
     if sealed is None:
-        raise InputError(f"{resident} is not a registered resident")
+        raise InputError(_("{resident} is not a registered resident").format(resident=resident))
     bundles = announced_bundles(actor, resident, actor.address) if actor.address != resident else []
     try:
         plain = env.open_section(
@@ -132,9 +143,15 @@ def read_profile(actor: Actor, resident: str) -> dict[str, Any]:
         )
     except NotARecipientError:
         raise AccessDeniedError(
-            f"{actor.address} holds no key to the basic information of {resident}"
+            _("{address} holds no key to the basic information of {resident}").format(
+                address=actor.address, resident=resident
+            )
         ) from None
     if actor.address != resident and not is_family_doctor(actor, resident, actor.address):
-        raise AccessDeniedError(f"{actor.address} is not the active family doctor of {resident}")
+        raise AccessDeniedError(
+            _("{address} is not the active family doctor of {resident}").format(
+                address=actor.address, resident=resident
+            )
+        )
     result: dict[str, Any] = decode_section(PROFILE_SECTION, plain)
     return result

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from enum import IntEnum, StrEnum
 
 from famchain.errors import InputError
+from famchain.i18n import _
 
 
 class Section(IntEnum):
@@ -73,9 +74,11 @@ def section_mask(names: Iterable[str]) -> int:
                 mask |= SECTION_NAMES[name]
             else:
                 known = ", ".join(SECTION_NAMES)
-                raise InputError(f"unknown section {name!r}; known sections: {known}, all")
+                raise InputError(
+                    _("unknown section {name!r}; known sections: {known}, all").format(name=name, known=known)
+                )
     if not mask:
-        raise InputError("no section selected")
+        raise InputError(_("no section selected"))
     return int(mask)
 
 
@@ -94,9 +97,9 @@ def action_mask(names: Iterable[str]) -> int:
             try:
                 mask |= Action[name.upper()]
             except KeyError:
-                raise InputError(f"unknown action {name!r}; use read, append") from None
+                raise InputError(_("unknown action {name!r}; use read, append").format(name=name)) from None
     if not mask:
-        raise InputError("no action selected")
+        raise InputError(_("no action selected"))
     return int(mask)
 
 
@@ -121,8 +124,12 @@ def parse_purpose(name: str) -> str:
         return Purpose[key].value
     if not text:
         raise InputError(
-            "a purpose is required (treatment, referral, insurance-claim, research, or a sentence)"
+            _("a purpose is required (treatment, referral, insurance-claim, research, or a sentence)")
         )
     if len(text) > MAX_PURPOSE_TEXT or any(ord(c) < 32 for c in text):
-        raise InputError(f"a purpose is one line of at most {MAX_PURPOSE_TEXT} characters")
+        raise InputError(
+            _("a purpose is one line of at most {max_purpose_text} characters").format(
+                max_purpose_text=MAX_PURPOSE_TEXT
+            )
+        )
     return text

@@ -265,7 +265,9 @@ def store_bundle(actor: Actor, grantee: str, grants: Grants) -> Cid:
     local = Cid(str(build_dag(io.BytesIO(bundle)).cid))
     cid = actor.store.put(bundle, pin=True)
     if str(cid) != str(local):
-        raise StorageError(f"the store named the key bundle {cid}, expected {local}")
+        raise StorageError(
+            _("the store named the key bundle {cid}, expected {local}").format(cid=cid, local=local)
+        )
     return local
 
 
@@ -366,7 +368,7 @@ def share_record(actor: Actor, record_id: RecordId, grantee: str) -> Release:
     if erased is not None:
         raise RecordErasedError(record_id, erased.erased_at)
     if state.is_locked(record_id):
-        raise RecordLockedError(record_id, state.locked_at(record_id), "no key to it can be released")
+        raise RecordLockedError(record_id, state.locked_at(record_id), _("no key to it can be released"))
     allowed = [
         n
         for n in section_names(record.sections)
@@ -603,7 +605,9 @@ def parse_signature(text: str) -> bytes:
     except ValueError:
         raw = b""
     if len(raw) != 65:
-        raise InputError(f"--signature {text!r} is not a 65-byte signature (0x + 130 hex digits)")
+        raise InputError(
+            _("--signature {text!r} is not a 65-byte signature (0x + 130 hex digits)").format(text=text)
+        )
     return raw
 
 
@@ -616,12 +620,14 @@ def with_signature(doc: dict[str, Any], signature: bytes, signer_field: str) -> 
     """
     typed = doc.get("typed_data", doc) if "primaryType" not in doc else doc
     if not isinstance(typed, dict) or "message" not in typed or "primaryType" not in typed:
-        raise InputError("the file holds no EIP-712 typed data to attach a signature to")
+        raise InputError(_("the file holds no EIP-712 typed data to attach a signature to"))
     try:
         expected = str(to_checksum_address(typed["message"][signer_field]))
         signer: str | None = typed_data.recover_typed_data_signer(typed, signature)
     except (KeyError, TypeError, AttributeError) as exc:
-        raise InputError(f"the typed data is malformed ({type(exc).__name__}: {exc})") from None
+        raise InputError(
+            _("the typed data is malformed ({type}: {exc})").format(type=type(exc).__name__, exc=exc)
+        ) from None
     except (ValueError, ValidationError, BadSignature, EncodingError):
         signer = None
     if signer != expected:
@@ -645,16 +651,21 @@ def relay_consent(actor: Actor, doc: dict[str, Any], book: TermsBook | None = No
         ContractRevertError: the chain refused the signature (expired, reused nonce, wrong signer, ...).
     """
     if doc.get("kind") != CONSENT_KIND or "typed_data" not in doc:
-        raise InputError("not a signed famchain consent (expected the output of `famchain consent sign`)")
+        raise InputError(_("not a signed famchain consent (expected the output of `famchain consent sign`)"))
     if "signature" not in doc:
         raise InputError(
-            "not a signed famchain consent yet (no signature): sign its typed data in the patient's wallet and "
-            "pass `--signature 0x…`"
+            _(
+                "not a signed famchain consent yet (no signature): sign its typed data in the patient's wallet and pass `--signature 0x…`"
+            )
         )
     try:
         data = doc["typed_data"]
         if data.get("primaryType") != "Consent":
-            raise InputError(f"a signed consent carries a Consent message, not {data.get('primaryType')!r}")
+            raise InputError(
+                _("a signed consent carries a Consent message, not {primary_type!r}").format(
+                    primary_type=data.get("primaryType")
+                )
+            )
         m = data["message"]
         terms = ConsentTerms.from_message(m["terms"])
         bundle_digest = bytes.fromhex(str(m["bundleDigest"]).removeprefix("0x"))
@@ -675,7 +686,9 @@ def relay_consent(actor: Actor, doc: dict[str, Any], book: TermsBook | None = No
     except InputError:
         raise
     except (KeyError, TypeError, ValueError, AttributeError, Web3Exception) as exc:
-        raise InputError(f"signed consent is malformed: {type(exc).__name__}: {exc}") from None
+        raise InputError(
+            _("signed consent is malformed: {type}: {exc}").format(type=type(exc).__name__, exc=exc)
+        ) from None
     granted = TxInfo.from_receipt(actor.sender.transact(call, "relay consent"))
     if book is not None:
         book.save(terms)

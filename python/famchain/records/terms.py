@@ -24,6 +24,7 @@ from famchain.crypto import envelope as env
 from famchain.crypto.envelope import EnvelopeContext, Recipient, SealedEnvelope
 from famchain.crypto.typed_data import ConsentTerms
 from famchain.errors import FamchainError, InputError, NotARecipientError, StorageError
+from famchain.i18n import _
 from famchain.records.actor import Actor
 from famchain.records.entitlements import public_key
 from famchain.records.model import canonical_json
@@ -115,7 +116,11 @@ class TermsBook:
                 self.root / f"0x{digest.hex()}.json", json.dumps(terms.to_message(), indent=1).encode()
             )
         except OSError as exc:
-            raise StorageError(f"cannot keep the consent terms in {self.root}: {exc.strerror}") from None
+            raise StorageError(
+                _("cannot keep the consent terms in {root}: {strerror}").format(
+                    root=self.root, strerror=exc.strerror
+                )
+            ) from None
         return digest
 
     def get(self, digest: bytes) -> ConsentTerms | None:
@@ -158,7 +163,7 @@ def seal_request_terms(actor: Actor, patient: str, fields: dict[str, Any]) -> by
     cid = actor.store.put(sealed.to_bytes(), pin=True)
     digest, codec = digest_and_codec(cid)
     if codec != CODEC_RAW:
-        raise InputError("the request terms are too long: they must fit one 256 KiB block")
+        raise InputError(_("the request terms are too long: they must fit one 256 KiB block"))
     return digest
 
 

@@ -21,6 +21,7 @@ from famchain.crypto import envelope as env
 from famchain.crypto import typed_data
 from famchain.crypto.envelope import EnvelopeContext, SealedEnvelope, Withheld
 from famchain.errors import FamchainError, InputError, IntegrityError, RecordLockedError
+from famchain.i18n import _
 from famchain.records.actor import Actor
 from famchain.records.anchoring import store_entry
 from famchain.records.deletion import deletions
@@ -55,7 +56,7 @@ def prepare_update(
     locks = deletions(actor, previous.patient, card)
     if locks.is_locked(record_id) or locks.erasure(record_id) is not None:
         # a new version would carry the content of a record the resident asked to have erased
-        raise RecordLockedError(record_id, locks.locked_at(record_id), "it cannot be amended")
+        raise RecordLockedError(record_id, locks.locked_at(record_id), _("it cannot be amended"))
     entry = seal_record(actor, previous.patient, content, previous=record_id)
     try:
         entry = store_entry(actor, entry)
@@ -103,9 +104,15 @@ def approve_request(private_key: bytes, request: dict[str, Any]) -> dict[str, An
     except InputError:
         raise
     except (KeyError, TypeError, ValueError, AttributeError, ValidationError, EncodingError) as exc:
-        raise InputError(f"the approval request is malformed ({type(exc).__name__}: {exc})") from None
+        raise InputError(
+            _("the approval request is malformed ({type}: {exc})").format(type=type(exc).__name__, exc=exc)
+        ) from None
     if str(signer) != str(patient):
-        raise InputError(f"this approval must be signed by the patient {patient}, not {signer}")
+        raise InputError(
+            _("this approval must be signed by the patient {patient}, not {signer}").format(
+                patient=patient, signer=signer
+            )
+        )
     return {**request, "signature": "0x" + signature.hex()}
 
 
@@ -144,14 +151,18 @@ def check_request(request: dict[str, Any]) -> dict[str, Any]:
         InputError: not an approval request.
     """
     if request.get("kind") != APPROVAL_KIND or "typed_data" not in request:
-        raise InputError("not a famchain record-update approval request")
+        raise InputError(_("not a famchain record-update approval request"))
     data = request["typed_data"]
     if not isinstance(data, dict):
-        raise InputError("the approval request is malformed (TypeError: typed_data is not an object)")
+        raise InputError(_("the approval request is malformed (TypeError: typed_data is not an object)"))
     if data.get("primaryType") != "RecordUpdate":
-        raise InputError(f"an approval request signs a RecordUpdate, not a {data.get('primaryType')!r}")
+        raise InputError(
+            _("an approval request signs a RecordUpdate, not a {primary_type!r}").format(
+                primary_type=data.get("primaryType")
+            )
+        )
     if not isinstance(data.get("message"), dict):
-        raise InputError("the approval request is malformed (KeyError: 'message')")
+        raise InputError(_("the approval request is malformed (KeyError: 'message')"))
     return data
 
 
@@ -179,19 +190,29 @@ def describe_update(actor: Actor, request: dict[str, Any]) -> Change:
     except InputError:
         raise
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise InputError(f"the approval request is malformed ({type(exc).__name__}: {exc})") from None
+        raise InputError(
+            _("the approval request is malformed ({type}: {exc})").format(type=type(exc).__name__, exc=exc)
+        ) from None
     if str(patient) != str(actor.address):
-        raise InputError(f"this approval request is for the patient {patient}, not {actor.address}")
+        raise InputError(
+            _("this approval request is for the patient {patient}, not {address}").format(
+                patient=patient, address=actor.address
+            )
+        )
     if (chain_id, registry) != (actor.fc.chain_id, actor.fc.records.address):
-        raise InputError("this approval request is for another deployment")
+        raise InputError(_("this approval request is for another deployment"))
     old = read_record(actor, previous, patient=patient)
     data_bytes = actor.store.get(cid)
     if str(build_dag(io.BytesIO(data_bytes)).cid) != str(cid):
-        raise IntegrityError(f"the stored new version is not the {cid} the approval names")
+        raise IntegrityError(_("the stored new version is not the {cid} the approval names").format(cid=cid))
     sealed = SealedEnvelope.from_bytes(data_bytes)
     extra = sorted(set(sealed.section_names) - set(section_names(sections)))
     if extra:
-        raise IntegrityError(f"the new version holds section {extra[0]!r}, which the approval does not list")
+        raise IntegrityError(
+            _("the new version holds section {extra!r}, which the approval does not list").format(
+                extra=extra[0]
+            )
+        )
     context = EnvelopeContext(salt, Address(patient), Address(author), chain_id, Address(registry))
     opened = env.open_all(sealed, actor.private_key, context)
     after = {
@@ -219,7 +240,7 @@ def apply_approval(actor: Actor, signed: dict[str, Any]) -> OutboxEntry:
     """
     if "signature" not in signed:
         raise InputError(
-            "the approval file carries no signature: the patient must run `famchain record approve`"
+            _("the approval file carries no signature: the patient must run `famchain record approve`")
         )
     try:
         record_id: RecordId | None = RecordId.from_hex(str(signed.get("record")))
@@ -227,13 +248,19 @@ def apply_approval(actor: Actor, signed: dict[str, Any]) -> OutboxEntry:
         record_id = None
     entry = actor.outbox.get(record_id) if record_id is not None else None
     if entry is None or entry.state is not OutboxState.AWAITING_APPROVAL:
-        raise InputError(f"no update of record {signed.get('record')} is waiting for approval in this outbox")
+        raise InputError(
+            _("no update of record {record} is waiting for approval in this outbox").format(
+                record=signed.get("record")
+            )
+        )
     try:
         message = signed["typed_data"]["message"]
         nonce, deadline = int(message["nonce"]), int(message["deadline"])
         signature = bytes.fromhex(str(signed["signature"]).removeprefix("0x"))
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise InputError(f"the approval file is malformed ({type(exc).__name__}: {exc})") from None
+        raise InputError(
+            _("the approval file is malformed ({type}: {exc})").format(type=type(exc).__name__, exc=exc)
+        ) from None
     # Check the signature against the update as this outbox holds it (not as the file describes it), so a
     # tampered or mistaken approval is refused here instead of failing every later flush.
     expected = update_typed_data(entry, nonce, deadline)
@@ -243,6 +270,8 @@ def apply_approval(actor: Actor, signed: dict[str, Any]) -> OutboxEntry:
         signer = None
     if signer != entry.patient:
         raise InputError(
-            f"the approval is not the patient {entry.patient}'s signature of update {entry.record_id}"
+            _("the approval is not the patient {patient}'s signature of update {record_id}").format(
+                patient=entry.patient, record_id=entry.record_id
+            )
         )
     return actor.outbox.update(entry, approval=Approval(nonce, deadline, signature), state=OutboxState.STORED)

@@ -12,6 +12,7 @@ from famchain.chain.nonces import NonceDomain
 from famchain.chain.structs import FamilyDoctor, PendingAgreement
 from famchain.crypto import typed_data
 from famchain.errors import InputError, StorageError
+from famchain.i18n import _
 from famchain.records import sharing
 from famchain.records.sharing import Release
 from famchain.services._base import Service
@@ -128,7 +129,11 @@ class AgreementService(Service):
         as_doctor = self.pending(counterparty, me)
         if as_doctor is not None and as_doctor.byResident:
             return Waiting(counterparty, me, counterparty, as_doctor)
-        raise InputError(f"no agreement proposed by {counterparty} is waiting for {me}")
+        raise InputError(
+            _("no agreement proposed by {counterparty} is waiting for {me}").format(
+                counterparty=counterparty, me=me
+            )
+        )
 
     def accept(self, counterparty: str, *, share: bool = True) -> Accepted:
         """Accept the agreement ``counterparty`` proposed, with exactly the proposed terms.
@@ -152,8 +157,9 @@ class AgreementService(Service):
                 release = self.share()
             except StorageError as exc:
                 raise StorageError(
-                    f"the agreement is in force, but your records are not shared with the doctor yet ({exc}); "
-                    "run `famchain agreement share` when the store is reachable"
+                    _(
+                        "the agreement is in force, but your records are not shared with the doctor yet ({exc}); run `famchain agreement share` when the store is reachable"
+                    ).format(exc=exc)
                 ) from exc
         return Accepted(waiting.resident, waiting.doctor, release, tx)
 
@@ -170,7 +176,7 @@ class AgreementService(Service):
         actor = self._client.actor
         doctor = self.active(actor.address)
         if doctor is None:
-            raise InputError(f"{actor.address} has no active family doctor")
+            raise InputError(_("{address} has no active family doctor").format(address=actor.address))
         return sharing.release_existing(actor, doctor.doctor, doctor.sections, include_profile=True)
 
     def sign_acceptance(

@@ -18,6 +18,7 @@ from famchain.chain.nonces import NonceDomain, keyed_nonce, nonce_key
 from famchain.chain.structs import Grant, Request
 from famchain.crypto.typed_data import ConsentTerms
 from famchain.errors import ConfigError, InputError
+from famchain.i18n import _
 from famchain.records import sharing
 from famchain.records.sections import Action, Purpose
 from famchain.records.sharing import ConsentSummary, Granted, Relayed, Release, SignedConsent
@@ -294,7 +295,7 @@ class ConsentService(Service):
         """
         client = self._client
         if client.account is None or client.store is None:
-            raise ConfigError("opening request terms needs an account and a content store")
+            raise ConfigError(_("opening request terms needs an account and a content store"))
         request = client.chain.consents.request_of(patient, grantee)
         if not request.is_open:
             return None
@@ -343,7 +344,7 @@ def offline_consent(
         InputError: a value out of range.
     """
     if not 0 <= sequence < 2**64:
-        raise InputError(f"nonce {sequence} is out of range (0 .. 2**64 - 1)")
+        raise InputError(_("nonce {sequence} is out of range (0 .. 2**64 - 1)").format(sequence=sequence))
     return sharing.consent_typed_data(
         patient=patient,
         grantee=grantee,

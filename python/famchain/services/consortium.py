@@ -21,6 +21,7 @@ from famchain.chain.structs import (
 from famchain.crypto import typed_data
 from famchain.crypto.keywrap import address_from_public_key, public_key_from_private
 from famchain.errors import InputError
+from famchain.i18n import _
 from famchain.services._base import Service
 from famchain.services.results import TxInfo
 
@@ -122,7 +123,7 @@ class SignedEnrollment:
         """
         if not isinstance(data, dict) or data.get("kind") != ENROLLMENT_KIND:
             raise InputError(
-                "not a famchain enrollment (expected the output of `famchain institution enroll-sign`)"
+                _("not a famchain enrollment (expected the output of `famchain institution enroll-sign`)")
             )
         try:
             return cls(
@@ -136,7 +137,9 @@ class SignedEnrollment:
                 str(data["consortium"]),
             )
         except (KeyError, TypeError, ValueError) as exc:
-            raise InputError(f"the enrollment file is malformed ({type(exc).__name__}: {exc})") from None
+            raise InputError(
+                _("the enrollment file is malformed ({type}: {exc})").format(type=type(exc).__name__, exc=exc)
+            ) from None
 
 
 class ConsortiumService(Service):
@@ -170,9 +173,9 @@ class ConsortiumService(Service):
             ContractRevertError: the caller is not an active member, or the change is not allowed.
         """
         if action is ProposalAction.ADMIT and kind is InstitutionKind.NONE:
-            raise InputError("admit needs --kind")
+            raise InputError(_("admit needs --kind"))
         if action is ProposalAction.SET_PARAMETER and parameter is Parameter.NONE:
-            raise InputError("set-parameter needs --parameter")
+            raise InputError(_("set-parameter needs --parameter"))
         if action is ProposalAction.SET_THRESHOLD:
             value = threshold_bps
         fc = self._client.chain
@@ -301,18 +304,21 @@ class ConsortiumService(Service):
         fc, me = self._client.chain, self._client.address
         if enrollment.institution.lower() != me.lower():
             raise InputError(
-                f"this enrollment lets {enrollment.institution} register {enrollment.practitioner}, not {me}"
+                _("this enrollment lets {institution} register {practitioner}, not {me}").format(
+                    institution=enrollment.institution, practitioner=enrollment.practitioner, me=me
+                )
             )
         if (
             enrollment.chain_id != fc.chain_id
             or enrollment.consortium.lower() != fc.consortium.address.lower()
         ):
-            raise InputError("this enrollment was signed for another chain or consortium")
+            raise InputError(_("this enrollment was signed for another chain or consortium"))
         key = enrollment.encryption_key
         if len(key) != 64 or address_from_public_key(key).lower() != enrollment.practitioner.lower():
             raise InputError(
-                f"the enrollment's encryption key is not the key of {enrollment.practitioner} "
-                "(64 bytes whose keccak gives the address)"
+                _(
+                    "the enrollment's encryption key is not the key of {practitioner} (64 bytes whose keccak gives the address)"
+                ).format(practitioner=enrollment.practitioner)
             )
         call = fc.consortium.register_practitioner(
             enrollment.practitioner, key, enrollment.nonce, enrollment.deadline, enrollment.signature

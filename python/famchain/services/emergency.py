@@ -18,6 +18,7 @@ from famchain.chain.nonces import NonceDomain
 from famchain.chain.structs import DEFAULT_EMERGENCY_SECTIONS, Emergency, InstitutionKind, Parameter
 from famchain.crypto import typed_data
 from famchain.errors import ContractRevertError, InputError
+from famchain.i18n import _
 from famchain.records import emergency as flows
 from famchain.records.emergency import EmergencyInfo, EmergencyRead, EmergencyReason, ShareRelease
 from famchain.records.sections import ALL_SECTIONS
@@ -77,7 +78,9 @@ class EmergencySettings:
 
 def _check_sections(sections: int) -> int:
     if isinstance(sections, bool) or not isinstance(sections, int) or not 0 <= sections <= ALL_SECTIONS:
-        raise InputError(f"emergency sections must be in 0x00..0x{ALL_SECTIONS:02x}")
+        raise InputError(
+            _("emergency sections must be in 0x00..0x{all_sections:02x}").format(all_sections=ALL_SECTIONS)
+        )
     return int(sections)
 
 
@@ -88,14 +91,16 @@ def _document(kind: str, doc: dict[str, Any], primary: str) -> tuple[dict[str, A
         or "typed_data" not in doc
         or "signature" not in doc
     ):
-        raise InputError(f"not a signed famchain {kind.removeprefix('famchain.').replace('-', ' ')}")
+        raise InputError(
+            _("not a signed famchain {kind}").format(kind=kind.removeprefix("famchain.").replace("-", " "))
+        )
     data = doc["typed_data"]
     if not isinstance(data, dict) or data.get("primaryType") != primary:
-        raise InputError(f"a signed {kind} carries an {primary} message")
+        raise InputError(_("a signed {kind} carries an {primary} message").format(kind=kind, primary=primary))
     try:
         signature = bytes.fromhex(str(doc["signature"]).removeprefix("0x"))
     except ValueError:
-        raise InputError("the signature is not hex") from None
+        raise InputError(_("the signature is not hex")) from None
     return data, signature
 
 
@@ -128,7 +133,7 @@ class EmergencyService(Service):
     def opt_in(self, sections: int = DEFAULT_EMERGENCY_SECTIONS, *, resident: str | None = None) -> TxInfo:
         """Let an emergency open ``sections`` (default: past history, diagnosis, prescriptions, allergies)."""
         if not sections:
-            raise InputError("opting in needs at least one section (use opt_out to opt out)")
+            raise InputError(_("opting in needs at least one section (use opt_out to opt out)"))
         return self.choose(sections, resident=resident)
 
     def opt_out(self, *, resident: str | None = None) -> TxInfo:
@@ -171,7 +176,9 @@ class EmergencyService(Service):
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise InputError(
-                f"the signed emergency choice is malformed ({type(exc).__name__}: {exc})"
+                _("the signed emergency choice is malformed ({type}: {exc})").format(
+                    type=type(exc).__name__, exc=exc
+                )
             ) from None
         return self._send(call, "relay emergency choice")
 
@@ -300,7 +307,9 @@ class EmergencyService(Service):
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise InputError(
-                f"the signed emergency review is malformed ({type(exc).__name__}: {exc})"
+                _("the signed emergency review is malformed ({type}: {exc})").format(
+                    type=type(exc).__name__, exc=exc
+                )
             ) from None
         return self._send(call, "relay emergency review")
 

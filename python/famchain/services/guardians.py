@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from famchain.chain.history import address_topic
 from famchain.chain.structs import GUARDIAN_ALL, GuardianScope
 from famchain.errors import InputError
+from famchain.i18n import _
 from famchain.services._base import Service
 from famchain.services.results import TxInfo
 
@@ -33,9 +34,13 @@ def parse_scope(names: list[str] | str) -> int:
             elif name in SCOPE_NAMES:
                 mask |= SCOPE_NAMES[name]
             else:
-                raise InputError(f"unknown guardian scope {name!r}; use {', '.join(SCOPE_NAMES)}, all")
+                raise InputError(
+                    _("unknown guardian scope {name!r}; use {scopes}, all").format(
+                        name=name, scopes=", ".join(SCOPE_NAMES)
+                    )
+                )
     if not mask:
-        raise InputError("no guardian scope selected")
+        raise InputError(_("no guardian scope selected"))
     return int(mask)
 
 

@@ -10,6 +10,7 @@ from typing import Any
 from famchain.chain.history import AnchoredRecord
 from famchain.chain.structs import ZERO_HEAD, ErasureProof, RecordKind
 from famchain.errors import ConfigError, ErasureRefusedError, InputError
+from famchain.i18n import _
 from famchain.records import anchoring, erasure, reading, sealing, sharing, updates
 from famchain.records.anchoring import FlushReport, Strategy
 from famchain.records.deletion import Deletions, deletions_from, versions
@@ -140,7 +141,7 @@ class RecordService(Service):
         """
         entry = self._client.actor.outbox.get(record_id)
         if entry is None or entry.state is OutboxState.ANCHORED:
-            raise InputError(f"no pending record {record_id} in this outbox")
+            raise InputError(_("no pending record {record_id} in this outbox").format(record_id=record_id))
         return anchoring.drop(self._client.actor, entry)
 
     def prepare_update(
@@ -179,7 +180,7 @@ class RecordService(Service):
         report = self.flush()
         for failure in report.failed:
             if failure.entry.record_id == entry.record_id:
-                raise InputError(f"update refused: {failure.error}") from failure.error
+                raise InputError(_("update refused: {error}").format(error=failure.error)) from failure.error
         return self._client.actor.outbox.get(entry.record_id) or entry
 
     # --- readers ---
@@ -196,10 +197,12 @@ class RecordService(Service):
         if len(digits) == 2 * RecordId.SIZE:
             return RecordId.from_hex(raw)
         if not digits or any(c not in "0123456789abcdef" for c in digits) or len(digits) > 2 * RecordId.SIZE:
-            raise InputError(f"record id {text!r} is not hex (0x + up to 64 hex digits)")
+            raise InputError(_("record id {text!r} is not hex (0x + up to 64 hex digits)").format(text=text))
         if len(digits) < MIN_PREFIX:
             raise InputError(
-                f"record id {text!r} is too short: give at least {MIN_PREFIX} hex digits or the whole id"
+                _(
+                    "record id {text!r} is too short: give at least {min_prefix} hex digits or the whole id"
+                ).format(text=text, min_prefix=MIN_PREFIX)
             )
         client = self._client
         known = set(client.history.record_ids(patient))
@@ -208,11 +211,17 @@ class RecordService(Service):
         found = sorted(str(r) for r in known if r.hex().startswith(digits))
         if not found:
             where = f" on the card of {patient}" if patient else ""
-            raise InputError(f"no record id{where} starts with 0x{digits}: see `famchain record list`")
+            raise InputError(
+                _("no record id{where} starts with 0x{digits}: see `famchain record list`").format(
+                    where=where, digits=digits
+                )
+            )
         if len(found) > 1:
             shown = ", ".join(f[: 2 + len(digits) + 4] + "…" for f in found[:3])
             raise InputError(
-                f"record id 0x{digits} is ambiguous: it starts {len(found)} records ({shown}); give more digits"
+                _(
+                    "record id 0x{digits} is ambiguous: it starts {n_found} records ({shown}); give more digits"
+                ).format(digits=digits, n_found=len(found), shown=shown)
             )
         return RecordId.from_hex(found[0])
 
@@ -292,11 +301,11 @@ class RecordService(Service):
     def _check_erasable(self, record: AnchoredRecord, state: Deletions, now: int) -> None:
         erased = state.erasure(record.record_id)
         if erased is not None:
-            raise ErasureRefusedError(record.record_id, f"it was {erased.phrase}")
+            raise ErasureRefusedError(record.record_id, _("it was {phrase}").format(phrase=erased.phrase))
         if not state.has_request(record.record_id):
             raise ErasureRefusedError(
                 record.record_id,
-                "the resident has not asked for its deletion (`famchain resident delete-request`)",
+                _("the resident has not asked for its deletion (`famchain resident delete-request`)"),
             )
         retention = self.retention(record.kind)
         ends_at = record.anchored_at + retention
@@ -354,7 +363,7 @@ class RecordService(Service):
         """
         target = store if store is not None else self._client.store
         if target is None:
-            raise ConfigError("purging erased records needs a content store")
+            raise ConfigError(_("purging erased records needs a content store"))
         return erasure.purge(target, self.erased_records())
 
     def erasure_follower(self, store: ContentStore) -> ErasureFollower:

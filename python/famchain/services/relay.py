@@ -51,6 +51,7 @@ from famchain.errors import (
     WrongSignerError,
     shown,
 )
+from famchain.i18n import _
 from famchain.services._base import Service
 from famchain.services.results import TxInfo
 from famchain.storage.cid import cid_from_digest
@@ -184,19 +185,21 @@ def action_of(name: str) -> SignedAction:
         return SignedAction(name)
     except ValueError:
         known = ", ".join(a.value for a in SignedAction)
-        raise InputError(f"unknown action {name!r}; the portal relays {known}") from None
+        raise InputError(
+            _("unknown action {name!r}; the portal relays {known}").format(name=name, known=known)
+        ) from None
 
 
 def _get(params: Mapping[str, Any], name: str) -> Any:
     if not isinstance(params, Mapping) or name not in params or params[name] is None:
-        raise InputError(f"the action needs a {name!r} parameter")
+        raise InputError(_("the action needs a {name!r} parameter").format(name=name))
     return params[name]
 
 
 def _address(params: Mapping[str, Any], name: str) -> Address:
     value = _get(params, name)
     if not isinstance(value, str) or not is_address(value):
-        raise InputError(f"{name} is not an Ethereum address: {value!r}")
+        raise InputError(_("{name} is not an Ethereum address: {value!r}").format(name=name, value=value))
     return Address(to_checksum_address(value))
 
 
@@ -205,13 +208,17 @@ def _int(params: Mapping[str, Any], name: str, default: int | None = None) -> in
         return default
     value = _get(params, name)
     if isinstance(value, bool):
-        raise InputError(f"{name} must be a whole number, got {shown(value)}")
+        raise InputError(
+            _("{name} must be a whole number, got {shown}").format(name=name, shown=shown(value))
+        )
     try:
         number = int(value, 0) if isinstance(value, str) else int(value)
     except (TypeError, ValueError):
-        raise InputError(f"{name} must be a whole number, got {shown(value)}") from None
+        raise InputError(
+            _("{name} must be a whole number, got {shown}").format(name=name, shown=shown(value))
+        ) from None
     if number < 0 or number >= 2**256:
-        raise InputError(f"{name} is out of range: {value!r}")
+        raise InputError(_("{name} is out of range: {value!r}").format(name=name, value=value))
     return number
 
 
@@ -222,14 +229,18 @@ def _bytes(params: Mapping[str, Any], name: str, size: int) -> bytes:
     except ValueError:
         raw = b""
     if len(raw) != size:
-        raise InputError(f"{name} must be {size} bytes of 0x hex, got {shown(value)}")
+        raise InputError(
+            _("{name} must be {size} bytes of 0x hex, got {shown}").format(
+                name=name, size=size, shown=shown(value)
+            )
+        )
     return raw
 
 
 def _bool(params: Mapping[str, Any], name: str) -> bool:
     value = params.get(name, False) if isinstance(params, Mapping) else False
     if not isinstance(value, bool):
-        raise InputError(f"{name} must be true or false, got {shown(value)}")
+        raise InputError(_("{name} must be true or false, got {shown}").format(name=name, shown=shown(value)))
     return value
 
 
@@ -241,8 +252,9 @@ def _message_int(data: Any, field: str) -> int:
         return int(value)
     except (KeyError, TypeError, ValueError):
         raise SignatureRefusedError(
-            f"the signed message has no whole-number {field!r}, so nothing was sent: reload the page and sign "
-            "again"
+            _(
+                "the signed message has no whole-number {field!r}, so nothing was sent: reload the page and sign again"
+            ).format(field=field)
         ) from None
 
 
@@ -255,7 +267,9 @@ def _signature(value: bytes | str) -> bytes:
             raw = b""
     if not isinstance(raw, bytes) or len(raw) != 65:
         raise SignatureRefusedError(
-            "the signature is not 65 bytes of 0x hex (r, s, v), so nothing was sent: sign again with your wallet"
+            _(
+                "the signature is not 65 bytes of 0x hex (r, s, v), so nothing was sent: sign again with your wallet"
+            )
         )
     return raw
 
@@ -323,7 +337,7 @@ class RelayService(Service):
         """
         which = action_of(str(action))
         if not 0 < ttl <= MAX_TTL:
-            raise InputError(f"ttl must be in 1..{MAX_TTL} s, got {ttl}")
+            raise InputError(_("ttl must be in 1..{max_ttl} s, got {ttl}").format(max_ttl=MAX_TTL, ttl=ttl))
         deadline = self._client.now() + ttl
         built = self._build(which, params, None, deadline, None)
         return Prepared(which, built.resident, built.typed, built.nonce, deadline)
@@ -398,7 +412,7 @@ class RelayService(Service):
         spec = SPECS[which]
         client = self._client
         if not isinstance(signed, Mapping):
-            raise TamperedMessageError(which.value, "the whole message")
+            raise TamperedMessageError(which.value, _("the whole message"))
         domain = signed.get("domain")
         chain = domain.get("chainId") if isinstance(domain, Mapping) else None
         try:
@@ -427,7 +441,9 @@ class RelayService(Service):
             signer = typed_data.recover_typed_data_signer(built.typed, raw)
         except (BadSignature, ValidationError, ValueError, TypeError):
             raise SignatureRefusedError(
-                "the signature does not recover to any account, so nothing was sent: sign again with your wallet"
+                _(
+                    "the signature does not recover to any account, so nothing was sent: sign again with your wallet"
+                )
             ) from None
         guardian = None
         if signer != built.resident:
@@ -479,7 +495,7 @@ class RelayService(Service):
         salt: bytes | None,
     ) -> _Built:
         if not isinstance(params, Mapping):
-            raise InputError("the action's parameters must be a JSON object")
+            raise InputError(_("the action's parameters must be a JSON object"))
         builder = getattr(self, "_build_" + which.value.replace("-", "_"))
         built: _Built = builder(params, nonce, deadline, salt)
         return built
@@ -494,7 +510,7 @@ class RelayService(Service):
     ) -> int:
         if given is not None:
             if key_of(given) != nonce_key(domain, subject):
-                raise TamperedMessageError("signed action", "message.nonce")
+                raise TamperedMessageError(_("signed action"), _("message.nonce"))
             return given
         return self._client.chain.signing(contract).nonce(owner, domain, subject)
 
@@ -503,12 +519,16 @@ class RelayService(Service):
         return {"chain_id": fc.chain_id, "verifying_contract": fc.signing(contract).address}
 
     def _build_accept_agreement(
-        self, p: Mapping[str, Any], nonce: int | None, deadline: int, _: bytes | None
+        self, p: Mapping[str, Any], nonce: int | None, deadline: int, _signature: bytes | None
     ) -> _Built:
         resident, doctor = _address(p, "resident"), _address(p, "doctor")
         pending = self._client.agreements.pending(resident, doctor)
         if pending is None or pending.byResident:
-            raise InputError(f"no agreement proposed by {doctor} is waiting for {resident}")
+            raise InputError(
+                _("no agreement proposed by {doctor} is waiting for {resident}").format(
+                    doctor=doctor, resident=resident
+                )
+            )
         n = self._nonce("ResidentRegistry", resident, NonceDomain.AGREEMENT, doctor, nonce)
         typed = typed_data.agreement(
             resident=resident,
@@ -531,7 +551,7 @@ class RelayService(Service):
         )
 
     def _build_refuse_agreement(
-        self, p: Mapping[str, Any], nonce: int | None, deadline: int, _: bytes | None
+        self, p: Mapping[str, Any], nonce: int | None, deadline: int, _signature: bytes | None
     ) -> _Built:
         resident, doctor = _address(p, "resident"), _address(p, "doctor")
         n = self._nonce("ResidentRegistry", resident, NonceDomain.AGREEMENT, doctor, nonce)
@@ -547,13 +567,15 @@ class RelayService(Service):
         )
 
     def _build_terminate_agreement(
-        self, p: Mapping[str, Any], nonce: int | None, deadline: int, _: bytes | None
+        self, p: Mapping[str, Any], nonce: int | None, deadline: int, _signature: bytes | None
     ) -> _Built:
         resident = _address(p, "resident")
         residents = self._client.chain.residents
         stored = residents.agreement(resident)
         if not int(stored.doctor, 16):
-            raise InputError(f"{resident} has no family-doctor agreement to terminate")
+            raise InputError(
+                _("{resident} has no family-doctor agreement to terminate").format(resident=resident)
+            )
         doctor = Address(to_checksum_address(stored.doctor))
         n = self._nonce("ResidentRegistry", resident, NonceDomain.AGREEMENT, doctor, nonce)
         typed = typed_data.termination(
@@ -574,7 +596,7 @@ class RelayService(Service):
         expires_at = _int(p, "expiresAt")
         fields = _get(p, "terms")
         if not isinstance(fields, Mapping):
-            raise InputError("terms must be an object (recipient, contact, purpose, data, method)")
+            raise InputError(_("terms must be an object (recipient, contact, purpose, data, method)"))
         terms = ConsentTerms(
             str(fields.get("recipient", "")),
             str(fields.get("contact", "")),
@@ -586,7 +608,7 @@ class RelayService(Service):
             salt if salt is not None else os.urandom(32),
         )
         if not terms.purpose:
-            raise InputError("the consent terms need a purpose")
+            raise InputError(_("the consent terms need a purpose"))
         digest = _bytes(p, "bundleDigest", 32) if p.get("bundleDigest") else b"\x00" * 32
         codec = _int(p, "bundleCodec", 0) if any(digest) else 0
         if any(digest):
@@ -617,7 +639,7 @@ class RelayService(Service):
         )
 
     def _build_refuse_request(
-        self, p: Mapping[str, Any], nonce: int | None, deadline: int, _: bytes | None
+        self, p: Mapping[str, Any], nonce: int | None, deadline: int, _signature: bytes | None
     ) -> _Built:
         patient, grantee = _address(p, "patient"), _address(p, "grantee")
         n = self._nonce("ConsentRegistry", patient, NonceDomain.CONSENT, grantee, nonce)
@@ -633,7 +655,7 @@ class RelayService(Service):
         )
 
     def _build_revoke(
-        self, p: Mapping[str, Any], nonce: int | None, deadline: int, _: bytes | None
+        self, p: Mapping[str, Any], nonce: int | None, deadline: int, _signature: bytes | None
     ) -> _Built:
         patient, grantee = _address(p, "patient"), _address(p, "grantee")
         n = self._nonce("ConsentRegistry", patient, NonceDomain.CONSENT, grantee, nonce)
@@ -646,7 +668,7 @@ class RelayService(Service):
         )
 
     def _build_release_keys(
-        self, p: Mapping[str, Any], nonce: int | None, deadline: int, _: bytes | None
+        self, p: Mapping[str, Any], nonce: int | None, deadline: int, _signature: bytes | None
     ) -> _Built:
         patient, grantee = _address(p, "patient"), _address(p, "grantee")
         digest, codec = _bytes(p, "bundleDigest", 32), _int(p, "bundleCodec", 0x55)
@@ -680,7 +702,9 @@ class RelayService(Service):
             kind = RecordKind(_int(p, "kind", 0))
         except ValueError:
             raise InputError(
-                f"kind must be 0 (outpatient) or 1 (inpatient), got {shown(p.get('kind'))}"
+                _("kind must be 0 (outpatient) or 1 (inpatient), got {shown}").format(
+                    shown=shown(p.get("kind"))
+                )
             ) from None
         anchor = Anchor(
             salt=_bytes(p, "salt", 32),
@@ -692,11 +716,15 @@ class RelayService(Service):
         )
         on_card = self._client.history.anchors(patient, [previous]).get(RecordId(previous))
         if on_card is None:
-            raise InputError(f"record 0x{previous.hex()} is not on the card of {patient}: nothing to amend")
+            raise InputError(
+                _("record 0x{previous} is not on the card of {patient}: nothing to amend").format(
+                    previous=previous.hex(), patient=patient
+                )
+            )
         return patient, author, anchor
 
     def _build_approve_update(
-        self, p: Mapping[str, Any], nonce: int | None, deadline: int, _: bytes | None
+        self, p: Mapping[str, Any], nonce: int | None, deadline: int, _signature: bytes | None
     ) -> _Built:
         patient, author, anchor = self._update_anchor(p)
         self._require_stored(anchor.cidDigest, anchor.cidCodec, "new version")
@@ -723,7 +751,7 @@ class RelayService(Service):
         )
 
     def _build_refuse_update(
-        self, p: Mapping[str, Any], nonce: int | None, deadline: int, _: bytes | None
+        self, p: Mapping[str, Any], nonce: int | None, deadline: int, _signature: bytes | None
     ) -> _Built:
         patient = _address(p, "patient")
         previous, record_id = _bytes(p, "previous", 32), _bytes(p, "recordId", 32)
@@ -745,7 +773,7 @@ class RelayService(Service):
         )
 
     def _build_set_encryption_key(
-        self, p: Mapping[str, Any], nonce: int | None, deadline: int, _: bytes | None
+        self, p: Mapping[str, Any], nonce: int | None, deadline: int, _signature: bytes | None
     ) -> _Built:
         resident = _address(p, "resident")
         key = _bytes(p, "encryptionKey", PUBLIC_KEY_SIZE)
@@ -766,12 +794,16 @@ class RelayService(Service):
         )
 
     def _build_cancel(
-        self, p: Mapping[str, Any], nonce: int | None, deadline: int, _: bytes | None
+        self, p: Mapping[str, Any], nonce: int | None, deadline: int, _signature: bytes | None
     ) -> _Built:
         owner = _address(p, "owner")
         kind = str(_get(p, "kind"))
         if kind not in CANCELLABLE:
-            raise InputError(f"cannot cancel a {kind!r} signature; cancel one of {', '.join(CANCELLABLE)}")
+            raise InputError(
+                _("cannot cancel a {kind!r} signature; cancel one of {cancellable}").format(
+                    kind=kind, cancellable=", ".join(CANCELLABLE)
+                )
+            )
         contract, domain = CANCELLABLE[kind]
         subject: str | bytes | int
         if domain is NonceDomain.UPDATE:
@@ -788,7 +820,7 @@ class RelayService(Service):
         return _Built(typed, lambda sig: signing.cancel_nonce_with_sig(owner, n, deadline, sig), owner, n)
 
     def _build_appoint_guardian(
-        self, p: Mapping[str, Any], nonce: int | None, deadline: int, _: bytes | None
+        self, p: Mapping[str, Any], nonce: int | None, deadline: int, _signature: bytes | None
     ) -> _Built:
         resident, guardian = _address(p, "resident"), _address(p, "guardian")
         scope, expires_at, dependent = _int(p, "scope"), _int(p, "expiresAt"), _bool(p, "dependent")
@@ -814,7 +846,7 @@ class RelayService(Service):
         )
 
     def _build_remove_guardian(
-        self, p: Mapping[str, Any], nonce: int | None, deadline: int, _: bytes | None
+        self, p: Mapping[str, Any], nonce: int | None, deadline: int, _signature: bytes | None
     ) -> _Built:
         resident, guardian = _address(p, "resident"), _address(p, "guardian")
         n = self._nonce("ResidentRegistry", resident, NonceDomain.GUARDIAN, guardian, nonce)
@@ -842,13 +874,19 @@ class RelayService(Service):
         try:
             cid = cid_from_digest(digest, codec)
         except InputError:
-            raise InputError(f"the {what} is named by a malformed digest or codec") from None
+            raise InputError(
+                _("the {what} is named by a malformed digest or codec").format(what=what)
+            ) from None
         try:
             held = store.has(cid)
         except StorageError:
             raise
         if not held:
-            raise InputError(f"the {what} {cid} is not in the store: store it first, then sign")
+            raise InputError(
+                _("the {what} {cid} is not in the store: store it first, then sign").format(
+                    what=what, cid=cid
+                )
+            )
 
 
 _PARAMETERS: Final[dict[SignedAction, tuple[str, ...]]] = {
@@ -890,7 +928,9 @@ def _verifier(which: SignedAction, cancel_contract: ContractName | None) -> Cont
     if which is SignedAction.CANCEL:
         if cancel_contract is None:
             raise SignatureRefusedError(
-                "the cancel names a nonce of no known kind, so nothing was sent: reload the page and sign again"
+                _(
+                    "the cancel names a nonce of no known kind, so nothing was sent: reload the page and sign again"
+                )
             )
         return cancel_contract
     return typed_data.VERIFIER[SPECS[which].primary]
@@ -902,7 +942,7 @@ def _terms_salt(signed: Mapping[str, Any]) -> bytes:
     except (KeyError, TypeError, ValueError):
         salt = b""
     if len(salt) != 32:
-        raise TamperedMessageError("grant", "message.terms.salt")
+        raise TamperedMessageError(_("grant"), _("message.terms.salt"))
     return salt
 
 

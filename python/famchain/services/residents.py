@@ -12,6 +12,7 @@ from famchain.chain.structs import CODEC_RAW, ResidentStatus
 from famchain.crypto import typed_data
 from famchain.crypto.keywrap import public_key_from_private
 from famchain.errors import InputError
+from famchain.i18n import _
 from famchain.records import profile as profiles
 from famchain.services._base import Service
 from famchain.services.results import TxInfo
@@ -83,7 +84,11 @@ class ResidentService(Service):
         data = profiles.parse_profile(dict(profile))
         actor = self._client.actor
         if self._client.chain.is_registered(actor.address):
-            raise InputError(f"{actor.address} is already registered; use `resident update-profile`")
+            raise InputError(
+                _("{address} is already registered; use `resident update-profile`").format(
+                    address=actor.address
+                )
+            )
         digest, cid = profiles.seal_profile(actor, data)
         call = self._client.chain.residents.register(public_key_from_private(actor.private_key), digest)
         return Registration(actor.address, cid, self._send(call, "register"))

@@ -33,6 +33,7 @@ from typing import Final, Protocol
 from urllib.parse import urlsplit
 
 from famchain.errors import GatewayRefusedError, InputError
+from famchain.i18n import _
 from famchain.storage.cid import CidInfo
 from famchain.types import Address
 
@@ -59,7 +60,7 @@ def origin(url: str) -> str:
     """
     parts = urlsplit(url.strip())
     if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise InputError(f"{url!r} is not an http(s) gateway URL")
+        raise InputError(_("{url!r} is not an http(s) gateway URL").format(url=url))
     return f"{parts.scheme}://{parts.netloc.lower()}"
 
 
@@ -114,27 +115,29 @@ class AccessToken:
         Raises:
             GatewayRefusedError: not a famchain access token, or a field is malformed.
         """
-        scheme, _, rest = header.strip().partition(" ")
+        scheme, _sep, rest = header.strip().partition(" ")
         if scheme != SCHEME:
-            raise GatewayRefusedError(f"the Authorization header is not a {SCHEME} access token")
+            raise GatewayRefusedError(
+                _("the Authorization header is not a {scheme} access token").format(scheme=SCHEME)
+            )
         fields: dict[str, str] = {}
         for item in rest.split(","):
             key, sep, value = item.strip().partition("=")
             if not sep or key not in _FIELDS or key in fields:
                 raise GatewayRefusedError(
-                    "malformed access token: fields are gateway, reader, expires, nonce, signature"
+                    _("malformed access token: fields are gateway, reader, expires, nonce, signature")
                 )
             fields[key] = value.strip()
         if set(fields) != set(_FIELDS):
             missing = [f for f in _FIELDS if f not in fields]
-            raise GatewayRefusedError(f"malformed access token: no {missing[0]}")
+            raise GatewayRefusedError(_("malformed access token: no {missing}").format(missing=missing[0]))
         try:
             expires = int(fields["expires"])
             signature = bytes.fromhex(fields["signature"].removeprefix("0x"))
         except ValueError:
-            raise GatewayRefusedError("malformed access token: bad expires or signature") from None
+            raise GatewayRefusedError(_("malformed access token: bad expires or signature")) from None
         if len(signature) != 65 or len(fields["nonce"]) > 64:
-            raise GatewayRefusedError("malformed access token: bad signature or nonce length")
+            raise GatewayRefusedError(_("malformed access token: bad signature or nonce length"))
         return cls(fields["gateway"], Address(fields["reader"]), expires, fields["nonce"], signature)
 
     def signer(self) -> Address:
@@ -152,7 +155,7 @@ class AccessToken:
             )
         except Exception:
             raise GatewayRefusedError(
-                "the access token's signature does not recover to any account"
+                _("the access token's signature does not recover to any account")
             ) from None
 
 
@@ -216,20 +219,31 @@ class AccessGate:
         token = AccessToken.parse(header)
         if token.gateway not in self.origins:
             raise GatewayRefusedError(
-                f"the access token was signed for {token.gateway}, not for this gateway "
-                f"({', '.join(sorted(self.origins)) or 'no public URL configured'})"
+                _("the access token was signed for {gateway}, not for this gateway ({origins})").format(
+                    gateway=token.gateway,
+                    origins=", ".join(sorted(self.origins)) or "no public URL configured",
+                )
             )
         if token.expires <= now:
-            raise GatewayRefusedError(f"the access token expired {now - token.expires} s ago: sign a new one")
+            raise GatewayRefusedError(
+                _("the access token expired {seconds} s ago: sign a new one").format(
+                    seconds=now - token.expires
+                )
+            )
         if token.expires - now > self.max_lifetime:
             raise GatewayRefusedError(
-                f"the access token is valid for {token.expires - now} s; this gateway accepts at most "
-                f"{self.max_lifetime} s"
+                _(
+                    "the access token is valid for {seconds} s; this gateway accepts at most {max_lifetime} s"
+                ).format(seconds=token.expires - now, max_lifetime=self.max_lifetime)
             )
         signer = token.signer()
         if signer.lower() != token.reader.lower():
             if self.delegate is None or not self.delegate(token.reader, signer):
-                raise GatewayRefusedError(f"the access token names {token.reader} but was signed by {signer}")
+                raise GatewayRefusedError(
+                    _("the access token names {reader} but was signed by {signer}").format(
+                        reader=token.reader, signer=signer
+                    )
+                )
             signer = token.reader
         with self._lock:
             if len(self._verified) >= _CACHE_LIMIT:

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Final
 
 from famchain.errors import BlockIntegrityError, ConfigError, NotPinnedError, UnknownCidError
+from famchain.i18n import _
 from famchain.storage.cid import CidInfo, digest_from_key, multihash_key, parse_cid
 from famchain.storage.unixfs import child_links, walk_dag
 from famchain.types import Cid
@@ -125,7 +126,11 @@ class BlockStore:
             self._pins.mkdir(exist_ok=True)
             (self.root / "lock").touch(exist_ok=True)
         except OSError as exc:
-            raise ConfigError(f"cannot use store directory {self.root}: {exc.strerror or exc}") from None
+            raise ConfigError(
+                _("cannot use store directory {root}: {reason}").format(
+                    root=self.root, reason=exc.strerror or exc
+                )
+            ) from None
 
     # --- locking ----------------------------------------------------------------------------------------
 

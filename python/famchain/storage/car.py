@@ -12,6 +12,7 @@ from collections.abc import Iterable, Iterator
 from typing import BinaryIO, Final
 
 from famchain.errors import BlockIntegrityError, InputError
+from famchain.i18n import _
 from famchain.storage.cid import CidInfo, encode_varint, read_cid_bytes
 
 MAX_HEADER: Final = 1 << 20
@@ -25,7 +26,7 @@ def _cbor_head(major: int, value: int) -> bytes:
     for extra, width in ((24, 1), (25, 2), (26, 4), (27, 8)):
         if value < 1 << (8 * width):
             return bytes((major << 5 | extra,)) + value.to_bytes(width, "big")
-    raise ValueError("CBOR value too large")
+    raise ValueError(_("CBOR value too large"))
 
 
 def encode_header(roots: list[CidInfo]) -> bytes:
@@ -48,7 +49,7 @@ class _Cbor:
 
     def _take(self, n: int) -> bytes:
         if self.pos + n > len(self.data):
-            raise InputError("truncated CAR header")
+            raise InputError(_("truncated CAR header"))
         out = self.data[self.pos : self.pos + n]
         self.pos += n
         return out
@@ -59,12 +60,12 @@ class _Cbor:
         if info < 24:
             return major, info
         if info > 27:
-            raise InputError("CAR header uses indefinite-length or reserved CBOR items")
+            raise InputError(_("CAR header uses indefinite-length or reserved CBOR items"))
         return major, int.from_bytes(self._take(1 << (info - 24)), "big")
 
     def item(self, depth: int = 0) -> object:
         if depth > 8:
-            raise InputError("CAR header nests too deeply")
+            raise InputError(_("CAR header nests too deeply"))
         major, value = self._head()
         if major == 0:
             return value
@@ -75,26 +76,28 @@ class _Cbor:
             try:
                 return raw.decode("utf-8")
             except UnicodeDecodeError:
-                raise InputError("CAR header holds invalid UTF-8") from None
+                raise InputError(_("CAR header holds invalid UTF-8")) from None
         if major == 4:
             return [self.item(depth + 1) for _ in range(value)]
         if major == 5:
             out: dict[object, object] = {}
-            for _ in range(value):
+            for _i in range(value):
                 key = self.item(depth + 1)
                 if not isinstance(key, str) or key in out:
-                    raise InputError("CAR header map keys must be unique strings")
+                    raise InputError(_("CAR header map keys must be unique strings"))
                 out[key] = self.item(depth + 1)
             return out
         if major == 6 and value == 42:
             link = self.item(depth + 1)
             if not isinstance(link, bytes) or not link.startswith(b"\0"):
-                raise InputError("CAR header CID link must be bytes with a 0x00 prefix")
+                raise InputError(_("CAR header CID link must be bytes with a 0x00 prefix"))
             info, end = read_cid_bytes(link, 1)
             if end != len(link):
-                raise InputError("CAR header CID has trailing bytes")
+                raise InputError(_("CAR header CID has trailing bytes"))
             return info
-        raise InputError(f"CAR header holds an unsupported CBOR item (major type {major})")
+        raise InputError(
+            _("CAR header holds an unsupported CBOR item (major type {major})").format(major=major)
+        )
 
 
 def decode_header(data: bytes) -> list[CidInfo]:
@@ -106,12 +109,12 @@ def decode_header(data: bytes) -> list[CidInfo]:
     dec = _Cbor(data)
     header = dec.item()
     if dec.pos != len(data):
-        raise InputError("trailing bytes in CAR header")
+        raise InputError(_("trailing bytes in CAR header"))
     if not isinstance(header, dict) or header.get("version") != 1:
-        raise InputError("not a CARv1 file (header version must be 1)")
+        raise InputError(_("not a CARv1 file (header version must be 1)"))
     roots = header.get("roots")
     if not isinstance(roots, list) or not all(isinstance(r, CidInfo) for r in roots):
-        raise InputError("CAR header roots must be a list of CIDs")
+        raise InputError(_("CAR header roots must be a list of CIDs"))
     return [r for r in roots if isinstance(r, CidInfo)]
 
 
@@ -122,12 +125,12 @@ def _read_varint(inp: BinaryIO) -> int | None:
         if not byte:
             if i == 0:
                 return None
-            raise InputError("CAR truncated inside a length prefix")
+            raise InputError(_("CAR truncated inside a length prefix"))
         value |= (byte[0] & 0x7F) << shift
         if not byte[0] & 0x80:
             return value
         shift += 7
-    raise InputError("CAR length prefix is too long")
+    raise InputError(_("CAR length prefix is too long"))
 
 
 def _read_exact(inp: BinaryIO, n: int, what: str) -> bytes:
@@ -136,7 +139,7 @@ def _read_exact(inp: BinaryIO, n: int, what: str) -> bytes:
     while left:
         piece = inp.read(left)
         if not piece:
-            raise InputError(f"CAR truncated inside {what}")
+            raise InputError(_("CAR truncated inside {what}").format(what=what))
         parts.append(piece)
         left -= len(piece)
     return b"".join(parts)
@@ -158,9 +161,9 @@ class CarReader:
         self.source = source
         length = _read_varint(inp)
         if length is None:
-            raise InputError("empty CAR file")
+            raise InputError(_("empty CAR file"))
         if length == 0 or length > MAX_HEADER:
-            raise InputError(f"CAR header length {length} is out of range")
+            raise InputError(_("CAR header length {length} is out of range").format(length=length))
         self.roots = decode_header(_read_exact(inp, length, "the header"))
 
     def __iter__(self) -> Iterator[tuple[CidInfo, bytes]]:
@@ -175,7 +178,7 @@ class CarReader:
             if length is None:
                 return
             if length == 0 or length > MAX_SECTION:
-                raise InputError(f"CAR section length {length} is out of range")
+                raise InputError(_("CAR section length {length} is out of range").format(length=length))
             section = _read_exact(self._inp, length, "a block")
             cid, pos = read_cid_bytes(section)
             data = section[pos:]

@@ -45,7 +45,7 @@ def encode_varint(value: int) -> bytes:
         The varint bytes.
     """
     if value < 0:
-        raise ValueError("varint must be non-negative")
+        raise ValueError(_("varint must be non-negative"))
     out = bytearray()
     while True:
         byte = value & 0x7F
@@ -76,17 +76,23 @@ def decode_varint(buf: bytes | memoryview, pos: int = 0, *, what: str = "varint"
     start = pos
     while True:
         if pos >= len(buf):
-            raise InputError(f"truncated {what} at byte {start}")
+            raise InputError(_("truncated {what} at byte {start}").format(what=what, start=start))
         byte = buf[pos]
         pos += 1
         value |= (byte & 0x7F) << shift
         if not byte & 0x80:
             if byte == 0 and pos - start > 1:
-                raise InputError(f"non-minimal {what} encoding at byte {start}")
+                raise InputError(
+                    _("non-minimal {what} encoding at byte {start}").format(what=what, start=start)
+                )
             return value, pos
         shift += 7
         if pos - start >= _MAX_VARINT_BYTES:
-            raise InputError(f"{what} at byte {start} is longer than {_MAX_VARINT_BYTES} bytes")
+            raise InputError(
+                _("{what} at byte {start} is longer than {max_varint_bytes} bytes").format(
+                    what=what, start=start, max_varint_bytes=_MAX_VARINT_BYTES
+                )
+            )
 
 
 def b58encode(data: bytes) -> str:
@@ -110,7 +116,7 @@ def b58decode(text: str) -> bytes:
     for ch in text:
         idx = _B58_INDEX.get(ch)
         if idx is None:
-            raise InputError(f"invalid base58btc character {ch!r}")
+            raise InputError(_("invalid base58btc character {ch!r}").format(ch=ch))
         num = num * 58 + idx
     zeros = len(text) - len(text.lstrip("1"))
     body = num.to_bytes((num.bit_length() + 7) // 8, "big") if num else b""
@@ -123,17 +129,19 @@ def _b32encode(data: bytes) -> str:
 
 def _b32decode(text: str) -> bytes:
     if not text or not set(text) <= _B32_ALPHABET:
-        raise InputError("CID base32 body must be non-empty lower-case RFC 4648 base32 (a-z, 2-7)")
+        raise InputError(_("CID base32 body must be non-empty lower-case RFC 4648 base32 (a-z, 2-7)"))
     if len(text) % 8 in (1, 3, 6):
-        raise InputError(f"CID base32 body has an impossible length ({len(text)} characters)")
+        raise InputError(
+            _("CID base32 body has an impossible length ({n_text} characters)").format(n_text=len(text))
+        )
     padded = text.upper() + "=" * (-len(text) % 8)
     try:
         data = base64.b32decode(padded)
     except (binascii.Error, ValueError) as exc:
-        raise InputError(f"CID base32 body is malformed: {exc}") from None
+        raise InputError(_("CID base32 body is malformed: {exc}").format(exc=exc)) from None
     if _b32encode(data) != text:
         # Non-zero trailing bits or an impossible length: the text is not the canonical encoding of any bytes.
-        raise InputError("CID base32 body is not canonically encoded")
+        raise InputError(_("CID base32 body is not canonically encoded"))
     return data
 
 
@@ -183,14 +191,24 @@ class CidInfo:
 
 def _check_multihash(code: int, size: int) -> None:
     if code != SHA2_256:
-        raise InputError(f"unsupported multihash function 0x{code:x}: only sha2-256 (0x12) is accepted")
+        raise InputError(
+            _("unsupported multihash function 0x{code:x}: only sha2-256 (0x12) is accepted").format(code=code)
+        )
     if size != DIGEST_SIZE:
-        raise InputError(f"sha2-256 multihash must carry {DIGEST_SIZE} bytes, not {size}")
+        raise InputError(
+            _("sha2-256 multihash must carry {digest_size} bytes, not {size}").format(
+                digest_size=DIGEST_SIZE, size=size
+            )
+        )
 
 
 def _check_codec(codec: int) -> None:
     if codec not in CODECS:
-        raise InputError(f"unsupported CID codec 0x{codec:x}: only raw (0x55) and dag-pb (0x70) are accepted")
+        raise InputError(
+            _("unsupported CID codec 0x{codec:x}: only raw (0x55) and dag-pb (0x70) are accepted").format(
+                codec=codec
+            )
+        )
 
 
 def read_cid_bytes(buf: bytes | memoryview, pos: int = 0) -> tuple[CidInfo, int]:
@@ -209,11 +227,11 @@ def read_cid_bytes(buf: bytes | memoryview, pos: int = 0) -> tuple[CidInfo, int]
     if len(buf) - pos >= 2 and buf[pos] == SHA2_256 and buf[pos + 1] == DIGEST_SIZE:
         end = pos + 2 + DIGEST_SIZE
         if end > len(buf):
-            raise InputError("truncated CIDv0 multihash")
+            raise InputError(_("truncated CIDv0 multihash"))
         return CidInfo(0, DAG_PB, bytes(buf[pos + 2 : end])), end
     version, pos = decode_varint(buf, pos, what="CID version")
     if version != 1:
-        raise InputError(f"unsupported CID version {version}")
+        raise InputError(_("unsupported CID version {version}").format(version=version))
     codec, pos = decode_varint(buf, pos, what="CID codec")
     _check_codec(codec)
     code, pos = decode_varint(buf, pos, what="multihash code")
@@ -221,7 +239,7 @@ def read_cid_bytes(buf: bytes | memoryview, pos: int = 0) -> tuple[CidInfo, int]
     _check_multihash(code, size)
     end = pos + size
     if end > len(buf):
-        raise InputError("truncated multihash digest in CID")
+        raise InputError(_("truncated multihash digest in CID"))
     return CidInfo(1, codec, bytes(buf[pos:end])), end
 
 
@@ -233,7 +251,7 @@ def decode_cid_bytes(data: bytes) -> CidInfo:
     """
     info, end = read_cid_bytes(data)
     if end != len(data):
-        raise InputError(f"{len(data) - end} trailing bytes after the CID")
+        raise InputError(_("{count} trailing bytes after the CID").format(count=len(data) - end))
     return info
 
 
@@ -263,7 +281,7 @@ def parse_cid(text: str | Cid) -> CidInfo:
         if len(text) == 46 and text.startswith("Qm"):
             raw = b58decode(text)
             if len(raw) != 2 + DIGEST_SIZE or raw[0] != SHA2_256 or raw[1] != DIGEST_SIZE:
-                raise InputError("a CIDv0 must be a base58btc sha2-256 multihash")
+                raise InputError(_("a CIDv0 must be a base58btc sha2-256 multihash"))
             return CidInfo(0, DAG_PB, raw[2:])
         if text[0] != "b":
             raise InputError(_("expected a CIDv1 in base32 ('b...') or a CIDv0 ('Qm...')"))
@@ -308,7 +326,7 @@ def cid_from_digest(digest: bytes, codec: int) -> Cid:
         InputError: If the digest is not 32 bytes or the codec is unsupported.
     """
     if not isinstance(digest, bytes | bytearray) or len(digest) != DIGEST_SIZE:
-        raise InputError(f"a sha2-256 digest is {DIGEST_SIZE} bytes")
+        raise InputError(_("a sha2-256 digest is {digest_size} bytes").format(digest_size=DIGEST_SIZE))
     _check_codec(codec)
     return CidInfo(1, codec, bytes(digest)).cid
 

@@ -40,6 +40,7 @@ from famchain.errors import (
     StoreUnavailableError,
     UnknownCidError,
 )
+from famchain.i18n import _
 from famchain.storage.access import HEADER as AUTH_HEADER
 from famchain.storage.access import AccessGate, AccessSigner
 from famchain.storage.car import CONTENT_TYPE as CAR_TYPE
@@ -100,7 +101,7 @@ class MultipartFile:
         head = self._fill_until(b"\r\n\r\n", 65536)
         start = head.find(opening)
         if start < 0:
-            raise InputError("multipart body does not start with its boundary")
+            raise InputError(_("multipart body does not start with its boundary"))
         headers = bytes(head[start + len(opening) :]).decode("latin-1")
         match = re.search(r'filename="([^"]*)"', headers)
         self.filename = match.group(1) if match else ""
@@ -114,10 +115,10 @@ class MultipartFile:
                 del self._buf[: idx + len(marker)]
                 return head
             if len(self._buf) > limit:
-                raise InputError("multipart part headers are too long")
+                raise InputError(_("multipart part headers are too long"))
             more = self._src.read(_READ_SIZE)
             if not more:
-                raise InputError("multipart body ended inside the part headers")
+                raise InputError(_("multipart body ended inside the part headers"))
             self._buf += more
 
     def read(self, n: int = -1) -> bytes:
@@ -134,7 +135,7 @@ class MultipartFile:
                 break
             more = self._src.read(max(_READ_SIZE, n - len(self._buf) + len(self._delim)))
             if not more:
-                raise InputError("multipart body ended before its closing boundary")
+                raise InputError(_("multipart body ended before its closing boundary"))
             self._buf += more
         out = bytes(self._buf[:n])
         del self._buf[:n]
@@ -248,7 +249,7 @@ def _make_handler(store: EmbeddedStore, rpc: bool, gate: AccessGate | None) -> t
                     fmt = "car"
             try:
                 if "/" in target:
-                    raise InputError("paths below a CID are not served by this gateway")
+                    raise InputError(_("paths below a CID are not served by this gateway"))
                 cid = parse_cid(target)
                 if gate is not None:
                     # Before anything about the block (even whether it is held) is told.
@@ -265,7 +266,7 @@ def _make_handler(store: EmbeddedStore, rpc: bool, gate: AccessGate | None) -> t
                         {"Etag": f'"{cid.cid}.car"', "Cache-Control": caching},
                     )
                 elif fmt:
-                    raise InputError(f"unsupported format {fmt!r}: use raw or car")
+                    raise InputError(_("unsupported format {fmt!r}: use raw or car").format(fmt=fmt))
                 else:
                     store.get_block(cid)
                     self._stream("application/octet-stream", store.stream(cid.cid), {"Etag": f'"{cid.cid}"'})
@@ -279,11 +280,13 @@ def _make_handler(store: EmbeddedStore, rpc: bool, gate: AccessGate | None) -> t
             try:
                 if not original.startswith("/ipfs/"):
                     raise GatewayRefusedError(
-                        f"only /ipfs/CID is served through this gateway, not {original!r}"
+                        _("only /ipfs/CID is served through this gateway, not {original!r}").format(
+                            original=original
+                        )
                     )
                 target = original[len("/ipfs/") :].rstrip("/")
                 if "/" in target:
-                    raise GatewayRefusedError("paths below a CID are not served through this gateway")
+                    raise GatewayRefusedError(_("paths below a CID are not served through this gateway"))
                 gate.admit(self.headers.get(AUTH_HEADER), parse_cid(target))
             except FamchainError as exc:
                 status = HTTPStatus.FORBIDDEN if isinstance(exc, GatewayRefusedError | InputError) else 500
@@ -336,10 +339,10 @@ def _make_handler(store: EmbeddedStore, rpc: bool, gate: AccessGate | None) -> t
             ctype = self.headers.get("Content-Type", "")
             match = re.search(r'boundary="?([^";]+)"?', ctype)
             if not ctype.startswith("multipart/form-data") or match is None:
-                raise _HttpError(HTTPStatus.BAD_REQUEST, "expected a multipart/form-data body")
+                raise _HttpError(HTTPStatus.BAD_REQUEST, _("expected a multipart/form-data body"))
             if self.headers.get("Content-Length") is None:
                 self.close_connection = True
-                raise _HttpError(HTTPStatus.LENGTH_REQUIRED, "Content-Length is required")
+                raise _HttpError(HTTPStatus.LENGTH_REQUIRED, _("Content-Length is required"))
             return MultipartFile(self.body, match.group(1).encode())
 
     return Handler
@@ -352,7 +355,7 @@ def _car_chunks(store: EmbeddedStore, root: CidInfo) -> Iterator[bytes]:
 def _args(query: dict[str, list[str]]) -> list[CidInfo]:
     values = query.get("arg") or []
     if not values:
-        raise _HttpError(HTTPStatus.BAD_REQUEST, "argument 'arg' is required")
+        raise _HttpError(HTTPStatus.BAD_REQUEST, _("argument 'arg' is required"))
     return [parse_cid(v.removeprefix("/ipfs/")) for v in values]
 
 
@@ -373,12 +376,12 @@ def _rpc_add(h: Any, store: EmbeddedStore, query: dict[str, list[str]]) -> None:
     if version != "1" or not _flag(query, "raw-leaves", True) or chunker != f"size-{CHUNK_SIZE}":
         raise _HttpError(
             HTTPStatus.BAD_REQUEST,
-            "this store only adds with cid-version=1, raw-leaves=true and chunker=size-262144",
+            _("this store only adds with cid-version=1, raw-leaves=true and chunker=size-262144"),
         )
     if _flag(query, "trickle", False) or _flag(query, "wrap-with-directory", False):
-        raise _HttpError(HTTPStatus.BAD_REQUEST, "this store only builds balanced single-file DAGs")
+        raise _HttpError(HTTPStatus.BAD_REQUEST, _("this store only builds balanced single-file DAGs"))
     if hashfn != "sha2-256":
-        raise _HttpError(HTTPStatus.BAD_REQUEST, "this store only hashes with sha2-256")
+        raise _HttpError(HTTPStatus.BAD_REQUEST, _("this store only hashes with sha2-256"))
     part = h.body_part()
     only_hash = _flag(query, "only-hash", False)
     written: list[CidInfo] = []
@@ -426,7 +429,9 @@ def _rpc_pin_rm(h: Any, store: EmbeddedStore, query: dict[str, list[str]]) -> No
         try:
             store.blocks.unpin(cid)
         except NotPinnedError:
-            raise _HttpError(HTTPStatus.INTERNAL_SERVER_ERROR, f"{cid.cid} is not pinned") from None
+            raise _HttpError(
+                HTTPStatus.INTERNAL_SERVER_ERROR, _("{cid} is not pinned").format(cid=cid.cid)
+            ) from None
     h._json({"Pins": [c.cid for c in cids]})
 
 
@@ -436,7 +441,10 @@ def _rpc_pin_ls(h: Any, store: EmbeddedStore, query: dict[str, list[str]]) -> No
         wanted = [c.cid for c in _args(query)]
         missing = [c for c in wanted if c not in pinned]
         if missing:
-            raise _HttpError(HTTPStatus.INTERNAL_SERVER_ERROR, f"path '{missing[0]}' is not pinned")
+            raise _HttpError(
+                HTTPStatus.INTERNAL_SERVER_ERROR,
+                _("path '{missing}' is not pinned").format(missing=missing[0]),
+            )
         pinned = wanted
     h._json({"Keys": {c: {"Type": "recursive"} for c in pinned}})
 
@@ -628,7 +636,10 @@ class GatewayFetcher:
         if resp.status_code == HTTPStatus.FORBIDDEN:
             raise GatewayRefusedError(refusal(resp), self.base_url)
         if resp.status_code != HTTPStatus.OK:
-            raise StoreUnavailableError(self.base_url, f"HTTP {resp.status_code} for {info.cid}")
+            raise StoreUnavailableError(
+                self.base_url,
+                _("HTTP {status_code} for {cid}").format(status_code=resp.status_code, cid=info.cid),
+            )
         if sha256(resp.content).digest() != info.digest:
             raise BlockIntegrityError(info.cid, self.source)
         return resp.content
@@ -658,10 +669,17 @@ class GatewayFetcher:
         if resp.status_code == HTTPStatus.FORBIDDEN:
             raise GatewayRefusedError(refusal(resp), self.base_url)
         if resp.status_code != HTTPStatus.OK:
-            raise StoreUnavailableError(self.base_url, f"HTTP {resp.status_code} for {info.cid}")
+            raise StoreUnavailableError(
+                self.base_url,
+                _("HTTP {status_code} for {cid}").format(status_code=resp.status_code, cid=info.cid),
+            )
         reader = CarReader(io.BytesIO(resp.content), self.source)
         if [r.multihash for r in reader.roots] != [info.multihash]:
-            raise InputError(f"{self.source} answered a CAR of another root for {info.cid}")
+            raise InputError(
+                _("{source} answered a CAR of another root for {cid}").format(
+                    source=self.source, cid=info.cid
+                )
+            )
         return {block.multihash: data for block, data in reader}
 
     def fetch(self, cid: str, store: EmbeddedStore, *, pin: bool = True) -> FetchResult:

@@ -27,6 +27,7 @@ from famchain.errors import (
     StoreUnavailableError,
     UnknownCidError,
 )
+from famchain.i18n import _
 from famchain.storage.api import Progress
 from famchain.storage.blockstore import GcResult
 from famchain.storage.car import CarReader, iter_car
@@ -153,13 +154,18 @@ class KuboStore:
                 timeout=timeout or self.timeout,
             )
         except requests.Timeout:
-            raise StoreUnavailableError(self.api_url, f"{command} timed out") from None
+            raise StoreUnavailableError(
+                self.api_url, _("{command} timed out").format(command=command)
+            ) from None
         except requests.ConnectionError as exc:
             raise StoreUnavailableError(self.api_url, _connection_reason(exc)) from None
         except requests.RequestException as exc:
             # The store went away while answering (a truncated chunked body, say): unavailable, not a bug.
             raise StoreUnavailableError(
-                self.api_url, f"the connection broke during {command} ({type(exc).__name__})"
+                self.api_url,
+                _("the connection broke during {command} ({type})").format(
+                    command=command, type=type(exc).__name__
+                ),
             ) from None
         if resp.status_code != 200:
             self._raise(resp, command, params)
@@ -173,14 +179,18 @@ class KuboStore:
         arg = str((params or {}).get("arg", ""))
         lowered = message.lower()
         if resp.status_code == 404 and not message:
-            raise StoreUnavailableError(self.api_url, f"no RPC command {command!r}")
+            raise StoreUnavailableError(self.api_url, _("no RPC command {command!r}").format(command=command))
         if arg and any(m in lowered for m in _NOT_FOUND_MARKERS):
             raise UnknownCidError(arg)
         if command == "pin/rm" and "not pinned" in lowered:
             raise NotPinnedError(arg)
         if resp.status_code == 400 or "invalid" in lowered:
-            raise InputError(f"{command}: {message}")
-        raise StorageError(f"Kubo RPC {command} failed (HTTP {resp.status_code}): {message}")
+            raise InputError(_("{command}: {message}").format(command=command, message=message))
+        raise StorageError(
+            _("Kubo RPC {command} failed (HTTP {status_code}): {message}").format(
+                command=command, status_code=resp.status_code, message=message
+            )
+        )
 
     def _upload(self, data: bytes | BinaryIO, progress: Progress | None) -> _MultipartBody:
         if isinstance(data, bytes | bytearray):
@@ -224,7 +234,9 @@ class KuboStore:
             last = json.loads(lines[-1])
             return parse_cid(last["Hash"]).cid
         except (IndexError, KeyError, ValueError, TypeError) as exc:
-            raise StorageError(f"Kubo RPC add returned an unexpected answer: {exc}") from None
+            raise StorageError(
+                _("Kubo RPC add returned an unexpected answer: {exc}").format(exc=exc)
+            ) from None
 
     def get_block(self, cid: str | Cid | CidInfo) -> bytes:
         """Fetch one block with ``block/get`` and check it against its CID.
@@ -236,7 +248,7 @@ class KuboStore:
         info = cid if isinstance(cid, CidInfo) else parse_cid(cid)
         resp = self._post("block/get", {"arg": info.cid})
         if sha256(resp.content).digest() != info.digest:
-            raise BlockIntegrityError(info.cid, f"Kubo RPC {self.api_url}")
+            raise BlockIntegrityError(info.cid, _("Kubo RPC {api_url}").format(api_url=self.api_url))
         return resp.content
 
     def get(self, cid: str | Cid) -> bytes:
@@ -280,9 +292,11 @@ class KuboStore:
             try:
                 entry = json.loads(line)
             except ValueError:
-                raise StorageError(f"Kubo RPC repo/gc returned an unexpected answer: {line[:80]!r}") from None
+                raise StorageError(
+                    _("Kubo RPC repo/gc returned an unexpected answer: {line!r}").format(line=line[:80])
+                ) from None
             if isinstance(entry, dict) and entry.get("Error"):
-                raise StorageError(f"Kubo RPC repo/gc failed: {entry['Error']}")
+                raise StorageError(_("Kubo RPC repo/gc failed: {entry}").format(entry=entry["Error"]))
             removed += 1
         return GcResult(removed, 0, 0)
 
@@ -306,7 +320,9 @@ class KuboStore:
             entry = json.loads(line).get("Root")
             if entry:
                 if entry.get("PinErrorMsg"):
-                    raise StorageError(f"Kubo could not pin a CAR root: {entry['PinErrorMsg']}")
+                    raise StorageError(
+                        _("Kubo could not pin a CAR root: {entry}").format(entry=entry["PinErrorMsg"])
+                    )
                 roots.append(parse_cid(entry["Cid"]["/"]).cid)
         return roots
 

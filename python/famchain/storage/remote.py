@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 import requests
 
 from famchain.errors import StorageError, UnknownCidError
+from famchain.i18n import _
 from famchain.storage.access import AccessSigner
 from famchain.storage.api import ContentStore, Progress
 from famchain.storage.car import write_car
@@ -59,8 +60,9 @@ class GatewayStore:
     def _writer(self, what: str) -> ContentStore:
         if self.local is None:
             raise StorageError(
-                f"cannot {what} through the gateway {self.location}: it serves reads only "
-                "(write to your institution's store)"
+                _(
+                    "cannot {what} through the gateway {location}: it serves reads only (write to your institution's store)"
+                ).format(what=what, location=self.location)
             )
         return self.local
 

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import BinaryIO, Final
 
 from famchain.errors import InputError, IntegrityError
+from famchain.i18n import _
 from famchain.storage.cid import DAG_PB, RAW, CidInfo, decode_varint, encode_varint, read_cid_bytes
 
 CHUNK_SIZE: Final = 262144
@@ -57,11 +58,11 @@ class DagParams:
 
     def __post_init__(self) -> None:
         if self.chunk_size < 1 or self.max_links < 2:
-            raise InputError("chunk_size must be >= 1 and max_links >= 2")
+            raise InputError(_("chunk_size must be >= 1 and max_links >= 2"))
         if self.cid_version not in (0, 1):
-            raise InputError("cid_version must be 0 or 1")
+            raise InputError(_("cid_version must be 0 or 1"))
         if self.cid_version == 0 and self.raw_leaves:
-            raise InputError("CIDv0 cannot name raw leaves")
+            raise InputError(_("CIDv0 cannot name raw leaves"))
 
 
 KUBO_CIDV1: Final = DagParams()
@@ -309,11 +310,17 @@ def _iter_fields(buf: bytes, what: str) -> Iterator[tuple[int, int, int | bytes]
         elif wire == 2:
             length, pos = decode_varint(view, pos, what=f"{what} field {number} length")
             if pos + length > len(buf):
-                raise IntegrityError(f"{what} field {number} runs past the end of the block")
+                raise IntegrityError(
+                    _("{what} field {number} runs past the end of the block").format(what=what, number=number)
+                )
             yield number, wire, bytes(view[pos : pos + length])
             pos += length
         else:
-            raise IntegrityError(f"{what} field {number} has unsupported wire type {wire}")
+            raise IntegrityError(
+                _("{what} field {number} has unsupported wire type {wire}").format(
+                    what=what, number=number, wire=wire
+                )
+            )
 
 
 def decode_pbnode(block: bytes) -> PBNode:
@@ -331,9 +338,9 @@ def decode_pbnode(block: bytes) -> PBNode:
             elif number == 1 and wire == 2 and isinstance(value, bytes):
                 data = value
             else:
-                raise IntegrityError(f"unexpected dag-pb node field {number}")
+                raise IntegrityError(_("unexpected dag-pb node field {number}").format(number=number))
     except InputError as exc:
-        raise IntegrityError(f"malformed dag-pb node: {exc}") from None
+        raise IntegrityError(_("malformed dag-pb node: {exc}").format(exc=exc)) from None
     return PBNode(links, data)
 
 
@@ -345,16 +352,16 @@ def _decode_link(buf: bytes) -> PBLink:
         if number == 1 and isinstance(value, bytes):
             info, end = read_cid_bytes(value)
             if end != len(value):
-                raise IntegrityError("dag-pb link hash has trailing bytes")
+                raise IntegrityError(_("dag-pb link hash has trailing bytes"))
             cid = info
         elif number == 2 and isinstance(value, bytes):
             name = value.decode("utf-8", "replace")
         elif number == 3 and wire == 0 and isinstance(value, int):
             tsize = value
         else:
-            raise IntegrityError(f"unexpected dag-pb link field {number}")
+            raise IntegrityError(_("unexpected dag-pb link field {number}").format(number=number))
     if cid is None:
-        raise IntegrityError("dag-pb link without a hash")
+        raise IntegrityError(_("dag-pb link without a hash"))
     return PBLink(cid, name, tsize)
 
 
@@ -384,9 +391,9 @@ def decode_unixfs(buf: bytes) -> UnixFSData:
                     size, pos = decode_varint(value, pos, what="blocksize")
                     blocksizes.append(size)
     except InputError as exc:
-        raise IntegrityError(f"malformed UnixFS data: {exc}") from None
+        raise IntegrityError(_("malformed UnixFS data: {exc}").format(exc=exc)) from None
     if kind is None:
-        raise IntegrityError("UnixFS data without a type")
+        raise IntegrityError(_("UnixFS data without a type"))
     return UnixFSData(kind, data, filesize, blocksizes)
 
 
@@ -441,12 +448,20 @@ def iter_file(root: CidInfo, get_block: Callable[[CidInfo], bytes]) -> Iterator[
         return
     node = decode_pbnode(block)
     if node.data is None:
-        raise IntegrityError(f"dag-pb node {root} carries no UnixFS data")
+        raise IntegrityError(_("dag-pb node {root} carries no UnixFS data").format(root=root))
     fs = decode_unixfs(node.data)
     if fs.type not in (UNIXFS_FILE, UNIXFS_RAW):
-        raise InputError(f"{root} is not a UnixFS file (UnixFS type {fs.type}); only files can be read")
+        raise InputError(
+            _("{root} is not a UnixFS file (UnixFS type {type}); only files can be read").format(
+                root=root, type=fs.type
+            )
+        )
     if node.links and len(fs.blocksizes) != len(node.links):
-        raise IntegrityError(f"{root} declares {len(fs.blocksizes)} block sizes for {len(node.links)} links")
+        raise IntegrityError(
+            _("{root} declares {n_blocksizes} block sizes for {n_links} links").format(
+                root=root, n_blocksizes=len(fs.blocksizes), n_links=len(node.links)
+            )
+        )
     if fs.data:
         yield fs.data
     for link, expected in zip(node.links, fs.blocksizes, strict=False):
@@ -455,4 +470,8 @@ def iter_file(root: CidInfo, get_block: Callable[[CidInfo], bytes]) -> Iterator[
             got += len(piece)
             yield piece
         if got != expected:
-            raise IntegrityError(f"child {link.cid} of {root} holds {got} bytes, its parent says {expected}")
+            raise IntegrityError(
+                _("child {cid} of {root} holds {got} bytes, its parent says {expected}").format(
+                    cid=link.cid, root=root, got=got, expected=expected
+                )
+            )
