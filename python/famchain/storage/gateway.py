@@ -626,9 +626,16 @@ class GatewayFetcher:
             StoreUnavailableError: If the gateway cannot be reached or fails.
         """
         info = cid if isinstance(cid, CidInfo) else parse_cid(cid)
-        url = f"{self.base_url}/ipfs/{quote(info.cid)}?format=raw"
+        content = self._fetch(info, "raw", RAW_TYPE)
+        if sha256(content).digest() != info.digest:
+            raise BlockIntegrityError(info.cid, self.source)
+        return content
+
+    def _fetch(self, info: CidInfo, fmt: str, media_type: str) -> bytes:
+        """The body of ``GET /ipfs/<cid>?format=<fmt>``, the gateway's answer mapped to famchain's errors."""
+        url = f"{self.base_url}/ipfs/{quote(info.cid)}?format={fmt}"
         try:
-            resp = self._session.get(url, headers=self.headers(RAW_TYPE), timeout=self.timeout)
+            resp = self._session.get(url, headers=self.headers(media_type), timeout=self.timeout)
         except requests.RequestException as exc:
             raise StoreUnavailableError(self.base_url, _reason(exc)) from None
         if resp.status_code == HTTPStatus.NOT_FOUND:
@@ -640,8 +647,6 @@ class GatewayFetcher:
                 self.base_url,
                 _("HTTP {status_code} for {cid}").format(status_code=resp.status_code, cid=info.cid),
             )
-        if sha256(resp.content).digest() != info.digest:
-            raise BlockIntegrityError(info.cid, self.source)
         return resp.content
 
     def get_dag(self, cid: str | CidInfo) -> dict[bytes, bytes]:
@@ -659,21 +664,7 @@ class GatewayFetcher:
             StoreUnavailableError: If the gateway cannot be reached or fails.
         """
         info = cid if isinstance(cid, CidInfo) else parse_cid(cid)
-        url = f"{self.base_url}/ipfs/{quote(info.cid)}?format=car"
-        try:
-            resp = self._session.get(url, headers=self.headers(CAR_TYPE), timeout=self.timeout)
-        except requests.RequestException as exc:
-            raise StoreUnavailableError(self.base_url, _reason(exc)) from None
-        if resp.status_code == HTTPStatus.NOT_FOUND:
-            raise UnknownCidError(info.cid)
-        if resp.status_code == HTTPStatus.FORBIDDEN:
-            raise GatewayRefusedError(refusal(resp), self.base_url)
-        if resp.status_code != HTTPStatus.OK:
-            raise StoreUnavailableError(
-                self.base_url,
-                _("HTTP {status_code} for {cid}").format(status_code=resp.status_code, cid=info.cid),
-            )
-        reader = CarReader(io.BytesIO(resp.content), self.source)
+        reader = CarReader(io.BytesIO(self._fetch(info, "car", CAR_TYPE)), self.source)
         if [r.multihash for r in reader.roots] != [info.multihash]:
             raise InputError(
                 _("{source} answered a CAR of another root for {cid}").format(
