@@ -493,9 +493,8 @@ def _offline(
 ) -> tuple[dict[str, Any], ConsentTerms, int, int, int]:
     """The Consent typed data from the deployment file and the local clock (no chain asked)."""
     from famchain.chain.deployment import Deployment
-    from famchain.records.sections import Purpose
     from famchain.records.sharing import DEFAULT_SIGNATURE_TTL
-    from famchain.records.terms import TermsBook, default_terms
+    from famchain.records.terms import TermsBook
     from famchain.services.consents import offline_consent
 
     if s.config.deployment_file is None:
@@ -506,19 +505,7 @@ def _offline(
     mask = section_mask(sections or ["all"])
     acts = action_mask(actions or ["read"])
     seconds = days_to_seconds(days if days is not None else 30, "--days")
-    terms = default_terms(
-        grantee=grantee,
-        institution=None,
-        sections=mask,
-        actions=acts,
-        purpose=options.purpose or Purpose.TREATMENT.value,
-        recipient=options.recipient,
-        contact=options.contact,
-        data=options.data,
-        method=options.method,
-        records_from=options.records_from,
-        records_until=options.records_until,
-    )
+    terms = options.terms(grantee, None, mask, acts)
     now = int(time.time())
     typed = offline_consent(
         deployment,

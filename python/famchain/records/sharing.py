@@ -525,7 +525,28 @@ def sign_consent(
     release = _consent_release(actor, grantee, sections, actions, terms)
     if book is not None:
         book.save(terms)
-    consent = consent_typed_data(
+    consent = consent_on_chain(
+        fc, patient, grantee, sections, actions, expires_at, terms, release=release, ttl=ttl
+    )
+    signature = typed_data.sign_typed_data(actor.private_key, consent)
+    return SignedConsent(consent_document(consent, signature), release, terms)
+
+
+def consent_on_chain(
+    fc: Famchain,
+    patient: str,
+    grantee: str,
+    sections: int,
+    actions: int,
+    expires_at: int,
+    terms: ConsentTerms,
+    *,
+    release: Release | None,
+    ttl: int = DEFAULT_SIGNATURE_TTL,
+) -> dict[str, Any]:
+    """:func:`consent_typed_data` as the chain stands: the patient's current Consent/grantee nonce, a deadline
+    ``ttl`` seconds from the chain's now, the deployment's chain id and ConsentRegistry."""
+    return consent_typed_data(
         patient=patient,
         grantee=grantee,
         sections=sections,
@@ -538,8 +559,6 @@ def sign_consent(
         chain_id=fc.chain_id,
         registry=fc.consents.address,
     )
-    signature = typed_data.sign_typed_data(actor.private_key, consent)
-    return SignedConsent(consent_document(consent, signature), release, terms)
 
 
 def consent_typed_data(

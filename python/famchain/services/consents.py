@@ -51,6 +51,31 @@ class TermsOptions:
         """True when the caller said anything about the terms."""
         return self != TermsOptions()
 
+    def terms(
+        self,
+        grantee: str,
+        institution: str | None,
+        sections: int,
+        actions: int,
+        *,
+        purpose: str = Purpose.TREATMENT.value,
+    ) -> ConsentTerms:
+        """These options as terms with a fresh salt; what is not given is said plainly from the scope
+        (``purpose`` when the options name none)."""
+        return default_terms(
+            grantee=grantee,
+            institution=institution,
+            sections=sections,
+            actions=actions,
+            purpose=self.purpose or purpose,
+            recipient=self.recipient,
+            contact=self.contact,
+            data=self.data,
+            method=self.method,
+            records_from=self.records_from,
+            records_until=self.records_until,
+        )
+
 
 class ConsentService(Service):
     """Consents, from the patient's side (grant, sign, revoke, cancel, sync) and the grantee's (request,
@@ -78,21 +103,10 @@ class ConsentService(Service):
                 fields = open_request_terms(client.actor, client.address, grantee, request.terms)
                 if fields is not None:
                     return terms_from_request(fields)
-        return default_terms(
-            grantee=grantee,
-            institution=client.chain.practitioner(grantee).institution
-            if self._is_practitioner(grantee)
-            else None,
-            sections=sections,
-            actions=actions,
-            purpose=options.purpose or Purpose.TREATMENT.value,
-            recipient=options.recipient,
-            contact=options.contact,
-            data=options.data,
-            method=options.method,
-            records_from=options.records_from,
-            records_until=options.records_until,
+        institution = (
+            client.chain.practitioner(grantee).institution if self._is_practitioner(grantee) else None
         )
+        return options.terms(grantee, institution, sections, actions)
 
     def _is_practitioner(self, account: str) -> bool:
         return self._client.chain.practitioner(account).active
@@ -186,19 +200,8 @@ class ConsentService(Service):
         wallet's owner releases the keys of existing records afterwards). Complete it with
         :func:`famchain.records.sharing.with_signature` and :meth:`relay` it.
         """
-        fc = self._client.chain
-        return sharing.consent_typed_data(
-            patient=patient,
-            grantee=grantee,
-            sections=sections,
-            actions=actions,
-            expires_at=expires_at,
-            terms=terms,
-            release=None,
-            nonce=fc.consents.nonce(patient, NonceDomain.CONSENT, grantee),
-            deadline=fc.latest_timestamp() + ttl,
-            chain_id=fc.chain_id,
-            registry=fc.consents.address,
+        return sharing.consent_on_chain(
+            self._client.chain, patient, grantee, sections, actions, expires_at, terms, release=None, ttl=ttl
         )
 
     def relay(self, signed: dict[str, Any]) -> Relayed:
@@ -238,18 +241,9 @@ class ConsentService(Service):
         """As a practitioner: the terms an access request of yours proposes (what is not given is said plainly
         from the scope; you and your institution are the recipient)."""
         options = options or TermsOptions(purpose=purpose)
-        return default_terms(
-            grantee=self._client.address,
-            institution=self._client.chain.practitioner(self._client.address).institution,
-            sections=sections,
-            actions=actions,
-            purpose=options.purpose or purpose,
-            recipient=options.recipient,
-            contact=options.contact,
-            data=options.data,
-            method=options.method,
-            records_from=options.records_from,
-            records_until=options.records_until,
+        me = self._client.address
+        return options.terms(
+            me, self._client.chain.practitioner(me).institution, sections, actions, purpose=purpose
         )
 
     def request(
