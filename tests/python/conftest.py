@@ -15,6 +15,7 @@ import pytest
 from web3 import Web3
 
 from _world import World, build_world
+from famchain import i18n
 from famchain.chain.rpc import connect
 from famchain.devnet import Devnet, DevnetInfo, dev_account
 from famchain.storage.kubo import KuboStore
@@ -23,6 +24,18 @@ ROOT = Path(__file__).resolve().parents[2]
 ANVIL = str(ROOT / "node_modules" / ".bin" / "anvil")
 TEST_KEYSTORES = {"FAMCHAIN_INSECURE_TEST_KEYSTORES": "1"}
 """What the CLI tests set: light test keystores are written and accepted (refused without it)."""
+
+
+@pytest.fixture
+def chinese() -> Iterator[None]:
+    """Simplified Chinese for the test, as `famchain.cli.main` sets it from ``FAMCHAIN_LANG=zh_CN`` (CliRunner
+    calls the command, not ``main``); the language before it afterwards."""
+    before = i18n.language()
+    i18n.use_language("zh_CN")
+    try:
+        yield
+    finally:
+        i18n.use_language(before)
 
 
 @pytest.fixture(scope="session")

@@ -31,16 +31,6 @@ def shanghai(monkeypatch: pytest.MonkeyPatch, tmp_path: object) -> Iterator[None
     time.tzset()
 
 
-@pytest.fixture
-def chinese() -> Iterator[None]:
-    before = i18n.language()
-    i18n.use_language("zh_CN")
-    try:
-        yield
-    finally:
-        i18n.use_language(before)
-
-
 def _grant() -> dict[str, object]:
     return {
         "patient": PATIENT,

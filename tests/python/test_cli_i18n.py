@@ -7,7 +7,6 @@ import gettext
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from importlib.resources import files
 from pathlib import Path
 
@@ -32,16 +31,6 @@ FAMCHAIN = [sys.executable, "-m", "famchain"]
 def catalog() -> Catalog:
     with (LOCALE / "famchain.po").open("rb") as fh:
         return read_po(fh)
-
-
-@pytest.fixture
-def chinese() -> Iterator[None]:
-    before = i18n.language()
-    i18n.use_language("zh_CN")
-    try:
-        yield
-    finally:
-        i18n.use_language(before)
 
 
 def _translated(catalog: Catalog, msgid: str | tuple[str, ...]) -> bool:

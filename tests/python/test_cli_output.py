@@ -32,16 +32,6 @@ def shanghai(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 
 @pytest.fixture
-def chinese() -> Iterator[None]:
-    before = i18n.language()
-    i18n.use_language("zh_CN")
-    try:
-        yield
-    finally:
-        i18n.use_language(before)
-
-
-@pytest.fixture
 def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("FAMCHAIN_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("FAMCHAIN_KEYSTORE_DIR", str(tmp_path / "keys"))

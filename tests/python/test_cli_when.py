@@ -4,8 +4,6 @@ and in Simplified Chinese."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from famchain import i18n
@@ -13,16 +11,6 @@ from famchain.cli import _when
 from famchain.errors import ConfigError
 
 NOW = 1_780_000_000
-
-
-@pytest.fixture
-def chinese() -> Iterator[None]:
-    before = i18n.language()
-    i18n.use_language("zh_CN")
-    try:
-        yield
-    finally:
-        i18n.use_language(before)
 
 
 def test_spans_in_english() -> None:

@@ -8,7 +8,6 @@ import os
 import socket
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -34,16 +33,6 @@ GRANTEE = to_checksum_address("0x" + "bb" * 20)
 def _han(text: str) -> int:
     """How many Chinese characters ``text`` holds."""
     return sum("\u4e00" <= c <= "\u9fff" for c in text)
-
-
-@pytest.fixture
-def chinese() -> Iterator[None]:
-    before = i18n.language()
-    i18n.use_language("zh_CN")
-    try:
-        yield
-    finally:
-        i18n.use_language(before)
 
 
 def _revert(name: str, types: list[str], values: list[object]) -> bytes:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from famchain import i18n
@@ -40,16 +38,6 @@ def test_english_is_the_source_text() -> None:
         i18n.use_language("en")
         assert i18n._("no consent covers this record") == "no consent covers this record"
         assert i18n.ngettext("{n} record", "{n} records", 2) == "{n} records"
-    finally:
-        i18n.use_language(before)
-
-
-@pytest.fixture
-def chinese() -> Iterator[None]:
-    before = i18n.language()
-    i18n.use_language("zh_CN")
-    try:
-        yield
     finally:
         i18n.use_language(before)
 

@@ -26,6 +26,24 @@ PASSWORD = "walkthrough password"
 _COMMAND: list[click.Command] = []
 
 
+VISIT = {
+    "sections": {
+        "present_illness": "Sore throat.",
+        "diagnosis": [{"text": "Pharyngitis", "code": "J02.9"}],
+        "prescriptions": [{"drug": "Lozenges", "days": 5}],
+    }
+}
+"""A visit record file (the CLI's JSON) for the flows that amend it."""
+AMENDED = {
+    "sections": {
+        "present_illness": "Sore throat.",
+        "diagnosis": [{"text": "Streptococcal pharyngitis", "code": "J02.0"}],
+        "examinations": [{"name": "Rapid strep test", "value": "positive"}],
+    }
+}
+"""Its amendment: one section altered, one added, one removed, one unchanged."""
+
+
 def command() -> click.Command:
     """The root click command, built from the typer app once (typer's runner rebuilds it on every call)."""
     if not _COMMAND:

@@ -5,11 +5,10 @@ people read is Simplified Chinese (names, local dates, section labels), ``--json
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from _cli_support import Cli
+from _cli_support import AMENDED, VISIT, Cli
 
 from _world import World
 from famchain import i18n
@@ -26,17 +25,6 @@ def cli(world: World, devnet: DevnetInfo, tmp_path: Path) -> Cli:
     path = tmp_path / "deployments" / "world.json"
     world.deployment.save(path)
     return Cli(devnet.rpc_url, devnet.ipfs_url, path, tmp_path / "keystores", world.home)
-
-
-@pytest.fixture
-def chinese() -> Iterator[None]:
-    """The language `famchain.cli.main` sets from ``FAMCHAIN_LANG=zh_CN`` (CliRunner calls the command)."""
-    before = i18n.language()
-    i18n.use_language("zh_CN")
-    try:
-        yield
-    finally:
-        i18n.use_language(before)
 
 
 def _english(text: str) -> list[str]:
@@ -160,22 +148,6 @@ def test_a_request_answered_and_revoked_in_chinese(cli: Cli, world: World, chine
     assert not _english(asked.splitlines()[-1] + revoked)
     refused = cli.fail(world.patient, "consent", "answer", specialist, "--grant", "--yes")
     assert refused == f"{specialist} 没有向您提出待处理的访问申请：见 `famchain consent list`"
-
-
-VISIT = {
-    "sections": {
-        "present_illness": "Sore throat.",
-        "diagnosis": [{"text": "Pharyngitis", "code": "J02.9"}],
-        "prescriptions": [{"drug": "Lozenges", "days": 5}],
-    }
-}
-AMENDED = {
-    "sections": {
-        "present_illness": "Sore throat.",
-        "diagnosis": [{"text": "Streptococcal pharyngitis", "code": "J02.0"}],
-        "examinations": [{"name": "Rapid strep test", "value": "positive"}],
-    }
-}
 
 
 def test_records_and_an_amendment_in_chinese(cli: Cli, world: World, tmp_path: Path, chinese: None) -> None:

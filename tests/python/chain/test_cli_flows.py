@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
-from _cli_support import Cli, closed_port, command
+from _cli_support import AMENDED, VISIT, Cli, closed_port, command
 from eth_account import Account
 
 from _world import World
@@ -235,22 +235,6 @@ def test_a_pending_agreement_shows_its_terms_everywhere(cli: Cli, world: World, 
         cli.ok(resident, "agreement", "list", "--incoming").stdout.strip()
         == "no agreement proposal waits for you"
     )
-
-
-VISIT = {
-    "sections": {
-        "present_illness": "Sore throat.",
-        "diagnosis": [{"text": "Pharyngitis", "code": "J02.9"}],
-        "prescriptions": [{"drug": "Lozenges", "days": 5}],
-    }
-}
-AMENDED = {
-    "sections": {
-        "present_illness": "Sore throat.",
-        "diagnosis": [{"text": "Streptococcal pharyngitis", "code": "J02.0"}],
-        "examinations": [{"name": "Rapid strep test", "value": "positive"}],
-    }
-}
 
 
 def _submit(cli: Cli, world: World, tmp_path: Path, document: object = VISIT) -> str:
