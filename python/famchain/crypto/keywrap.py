@@ -3,7 +3,8 @@
 The envelope and key-bundle formats (:mod:`famchain.crypto.envelope`, :mod:`famchain.crypto.bundle`) build
 their key wraps from these pieces: :func:`ecdh` (the 32-byte x-coordinate of the shared point, as
 ``noble-curves`` ``getSharedSecret(priv, pub).slice(1, 33)`` and OpenSSL's ECDH give it) and :func:`hkdf`
-(HKDF-SHA256, RFC 5869, with no salt, i.e. 32 zero bytes).
+(HKDF-SHA256, RFC 5869, with no salt, i.e. 32 zero bytes). The curve arithmetic is libsecp256k1's (through
+``coincurve``, which also signs the transactions): about ten times OpenSSL's generic secp256k1 code per ECDH.
 
 Public keys are the 64-byte uncompressed point without the ``0x04`` prefix, the form registered on chain: the
 account's address is the last 20 bytes of its keccak-256 (see docs/protocol.md, "Encryption public keys").
@@ -13,8 +14,8 @@ from __future__ import annotations
 
 import functools
 
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+import coincurve
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
@@ -28,11 +29,10 @@ PRIVATE_KEY_SIZE = 32
 PUBLIC_KEY_SIZE = 64
 SHARED_SECRET_SIZE = 32
 
-_CURVE = ec.SECP256K1()
 _SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 
 
-def _private_key(private_key: bytes) -> ec.EllipticCurvePrivateKey:
+def _private_key(private_key: bytes) -> coincurve.PrivateKey:
     if not isinstance(private_key, bytes | bytearray) or len(private_key) != PRIVATE_KEY_SIZE:
         raise InvalidKeyError(
             _("private key"), _("expected {private_key_size} bytes").format(private_key_size=PRIVATE_KEY_SIZE)
@@ -41,15 +41,15 @@ def _private_key(private_key: bytes) -> ec.EllipticCurvePrivateKey:
 
 
 @functools.lru_cache(maxsize=8)
-def _derive_private(private_key: bytes) -> ec.EllipticCurvePrivateKey:
-    # Deriving the key object costs a scalar multiplication; a reader opening many envelopes reuses it.
+def _derive_private(private_key: bytes) -> coincurve.PrivateKey:
+    # Deriving the public key costs a scalar multiplication; a reader opening many envelopes reuses it.
     scalar = int.from_bytes(private_key, "big")
     if not 0 < scalar < _SECP256K1_N:
         raise InvalidKeyError(_("private key"), _("not in the secp256k1 scalar range"))
-    return ec.derive_private_key(scalar, _CURVE)
+    return coincurve.PrivateKey(private_key)
 
 
-def _public_key(public_key: bytes) -> ec.EllipticCurvePublicKey:
+def _public_key(public_key: bytes) -> coincurve.PublicKey:
     if not isinstance(public_key, bytes | bytearray) or len(public_key) != PUBLIC_KEY_SIZE:
         raise InvalidKeyError(
             _("public key"),
@@ -58,13 +58,18 @@ def _public_key(public_key: bytes) -> ec.EllipticCurvePublicKey:
             ),
         )
     try:
-        return ec.EllipticCurvePublicKey.from_encoded_point(_CURVE, b"\x04" + bytes(public_key))
+        return coincurve.PublicKey(b"\x04" + bytes(public_key))
     except ValueError:
         raise InvalidKeyError(_("public key"), _("not a point on secp256k1")) from None
 
 
-def _encode_public(key: ec.EllipticCurvePublicKey) -> bytes:
-    return key.public_bytes(serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)[1:]
+def _encode_public(key: coincurve.PublicKey) -> bytes:
+    return key.format(compressed=False)[1:]
+
+
+def _shared_x(scalar: bytes, point: coincurve.PublicKey) -> bytes:
+    # libsecp256k1's constant-time multiplication; its own ecdh() would hash the point, the format wants x.
+    return point.multiply(scalar).format(compressed=False)[1 : 1 + SHARED_SECRET_SIZE]
 
 
 def public_key_from_private(private_key: bytes) -> bytes:
@@ -82,7 +87,7 @@ def public_key_from_private(private_key: bytes) -> bytes:
 
 @functools.lru_cache(maxsize=8)
 def _public_of(private_key: bytes) -> bytes:
-    return _encode_public(_derive_private(private_key).public_key())
+    return _encode_public(_derive_private(private_key).public_key)
 
 
 def address_from_public_key(public_key: bytes) -> Address:
@@ -140,7 +145,7 @@ def ecdh(private_key: bytes, public_key: bytes) -> bytes:
     Raises:
         InvalidKeyError: Either key is malformed.
     """
-    return _private_key(private_key).exchange(ec.ECDH(), _public_key(public_key))
+    return _shared_x(_private_key(private_key).secret, _public_key(public_key))
 
 
 def hkdf(ikm: bytes, info: bytes, length: int) -> bytes:
@@ -163,9 +168,8 @@ class EphemeralKey:
             scalar = int.from_bytes(candidate, "big")
             if 0 < scalar < _SECP256K1_N:
                 break
-        self._key = ec.derive_private_key(scalar, _CURVE)
         self.private_key = candidate
-        self.public_key = _encode_public(self._key.public_key())
+        self.public_key = _encode_public(coincurve.PrivateKey(candidate).public_key)
 
     def exchange(self, public_key: bytes) -> bytes:
         """ECDH x-coordinate with a recipient's 64-byte public key.
@@ -173,4 +177,4 @@ class EphemeralKey:
         Raises:
             InvalidKeyError: The public key is malformed.
         """
-        return self._key.exchange(ec.ECDH(), _public_key(public_key))
+        return _shared_x(self.private_key, _public_key(public_key))
