@@ -13,6 +13,7 @@ from eth_utils.address import to_checksum_address
 from web3.exceptions import ContractLogicError
 
 from famchain.chain import artifacts
+from famchain.chain.calldata import type_string
 from famchain.chain.refusals import REFUSALS
 from famchain.errors import ContractRevertError
 from famchain.i18n import N_, _
@@ -39,13 +40,6 @@ def sentence(name: str) -> Callable[[Callable[[dict[str, Any]], str]], Callable[
     return register
 
 
-def _type_string(entry: dict[str, Any]) -> str:
-    if entry["type"].startswith("tuple"):
-        inner = ",".join(_type_string(c) for c in entry["components"])
-        return f"({inner}){entry['type'][5:]}"
-    return str(entry["type"])
-
-
 @cache
 def _errors() -> dict[bytes, tuple[str, list[str], list[str]]]:
     table: dict[bytes, tuple[str, list[str], list[str]]] = {}
@@ -53,7 +47,7 @@ def _errors() -> dict[bytes, tuple[str, list[str], list[str]]]:
         for item in artifacts.load(name).abi:
             if item.get("type") != "error":
                 continue
-            types = [_type_string(i) for i in item["inputs"]]
+            types = [type_string(i) for i in item["inputs"]]
             selector = function_signature_to_4byte_selector(f"{item['name']}({','.join(types)})")
             table[selector] = (
                 item["name"],

@@ -24,6 +24,7 @@ from web3.contract.contract import ContractConstructor, ContractFunction
 from web3.exceptions import ContractLogicError, TransactionNotFound, Web3RPCError
 from web3.types import Nonce, TxParams, TxReceipt, Wei
 
+from famchain.chain.calldata import encode_call
 from famchain.chain.revert import decode_revert, revert_from_exception
 from famchain.errors import ChainError, ContractRevertError, InsufficientFundsError
 from famchain.i18n import _
@@ -175,6 +176,9 @@ class TransactionSender:
             params["gas"] = gas
         with self._nonces.lock:
             try:
+                data = encode_call(call) if isinstance(call, ContractFunction) else None
+                if data is not None:
+                    call = TxParams({"to": call.address, "data": HexBytes(data)})
                 if isinstance(call, ContractFunction | ContractConstructor):
                     tx = call.build_transaction(params)  # type: ignore[arg-type]
                 else:

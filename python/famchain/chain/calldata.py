@@ -1,0 +1,88 @@
+"""Calldata of a contract call, encoded straight with ``eth_abi``.
+
+web3's own encoder walks every argument through its normalizers (ENS names, checksums, byte-string coercions)
+in pure Python: for ``anchorBatch`` with 50 anchors that is about 25 ms a call, and a transaction encodes twice
+(the gas estimate, then the signed bytes). The arguments famchain passes are already in canonical form, so
+:func:`encode_call` encodes them with ``eth_abi`` alone (1.7 ms for the same batch) and gives up, returning
+None, on anything that is not: a non-checksummed address, a byte string of the wrong length, keyword
+arguments. The caller then falls back to web3, whose checks and error messages stay the ones users see.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from eth_abi.abi import encode as abi_encode
+from eth_abi.exceptions import EncodingError
+from eth_utils.abi import function_signature_to_4byte_selector
+from eth_utils.address import to_checksum_address
+from web3.contract.contract import ContractFunction
+
+
+def type_string(entry: dict[str, Any]) -> str:
+    """The canonical ABI type of an input or output entry (tuples spelled out, as in a signature)."""
+    if entry["type"].startswith("tuple"):
+        inner = ",".join(type_string(c) for c in entry["components"])
+        return f"({inner}){entry['type'][5:]}"
+    return str(entry["type"])
+
+
+@cache
+def _selector(signature: str) -> bytes:
+    return function_signature_to_4byte_selector(signature)
+
+
+class _NotCanonical(Exception):
+    """An argument web3 would have to normalize (or refuse) first."""
+
+
+def _canonical(entry: dict[str, Any], value: Any) -> Any:
+    kind = entry["type"]
+    if kind.endswith("]"):
+        inner = {**entry, "type": kind[: kind.rindex("[")]}
+        if not isinstance(value, list | tuple):
+            raise _NotCanonical
+        return [_canonical(inner, v) for v in value]
+    if kind == "tuple":
+        components = entry["components"]
+        if isinstance(value, dict):
+            if set(value) != {c["name"] for c in components}:
+                raise _NotCanonical
+            return tuple(_canonical(c, value[c["name"]]) for c in components)
+        if not isinstance(value, list | tuple) or len(value) != len(components):
+            raise _NotCanonical
+        return tuple(_canonical(c, v) for c, v in zip(components, value, strict=True))
+    if kind == "address":
+        if not isinstance(value, str) or to_checksum_address(value) != value:
+            raise _NotCanonical
+        return value
+    if kind.startswith("bytes") and kind != "bytes":
+        if not isinstance(value, bytes) or len(value) != int(kind[5:]):
+            raise _NotCanonical
+        return value
+    if kind == "bytes":
+        if not isinstance(value, bytes):
+            raise _NotCanonical
+        return value
+    if kind.startswith(("uint", "int")) and (isinstance(value, bool) or not isinstance(value, int)):
+        raise _NotCanonical
+    return value
+
+
+def encode_call(call: ContractFunction) -> bytes | None:
+    """The calldata of ``call`` (selector and arguments), or None when web3 has to normalize its arguments."""
+    abi = getattr(call, "abi", None)
+    if not isinstance(abi, dict) or call.kwargs or abi.get("type") != "function":
+        return None
+    inputs = abi["inputs"]
+    args = tuple(call.args)
+    if len(args) != len(inputs):
+        return None
+    types = [type_string(i) for i in inputs]
+    try:
+        values = [_canonical(i, a) for i, a in zip(inputs, args, strict=True)]
+        data = abi_encode(types, values)
+    except (_NotCanonical, EncodingError, TypeError, ValueError):
+        return None
+    return _selector(f"{abi['name']}({','.join(types)})") + data
