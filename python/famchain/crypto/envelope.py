@@ -95,6 +95,7 @@ the record on the card" come from the chain anchor, whose ``cidDigest`` the stor
 from __future__ import annotations
 
 import bisect
+import functools
 import hashlib
 import hmac
 import itertools
@@ -176,11 +177,18 @@ def _raw(address: Address) -> bytes:
 
 
 def _address(value: str, field_name: str) -> Address:
-    if not isinstance(value, str) or not is_address(value):
+    checksummed = _checksummed(value) if isinstance(value, str) else None
+    if checksummed is None:
         raise InputError(
             _("{field_name} is not an Ethereum address: {value!r}").format(field_name=field_name, value=value)
         )
-    return Address(to_checksum_address(value))
+    return checksummed
+
+
+@functools.lru_cache(maxsize=256)
+def _checksummed(value: str) -> Address | None:
+    # A keccak per address: a sealer of many records for one patient asks for the same three every time.
+    return Address(to_checksum_address(value)) if is_address(value) else None
 
 
 # --- context, recipients ---------------------------------------------------------------------------------

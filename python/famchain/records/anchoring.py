@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import io
 from collections import Counter, defaultdict
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
@@ -200,25 +200,24 @@ def _settle_on_card(
     anchoring the same sealed bytes under its own address never settles it.
     """
     on_card = actor.history.anchors(patient, [e.record_id for e in entries], block)
+    settled = []
     for entry in entries:
         rec = on_card.get(entry.record_id)
         if rec is not None and rec.patient == patient and rec.author == actor.address:
-            report.already.append(
-                actor.outbox.update(entry, state=OutboxState.ANCHORED, tx_hash=rec.tx_hash, block=rec.block)
-            )
-    done = {e.record_id for e in report.already}
+            settled.append(replace(entry, state=OutboxState.ANCHORED, tx_hash=rec.tx_hash, block=rec.block))
+    actor.outbox.mark_done(settled)
+    report.already += settled
+    done = {e.record_id for e in settled}
     return [e for e in entries if e.record_id not in done]
 
 
-def _mark_anchored(actor: Actor, entry: OutboxEntry, receipt: TxReceipt, report: _Tally) -> None:
-    done = actor.outbox.update(
-        entry,
-        state=OutboxState.ANCHORED,
-        tx_hash=receipt["transactionHash"].to_0x_hex(),
-        block=int(receipt["blockNumber"]),
-        last_error="",
-    )
-    report.anchored.append(done)
+def _mark_anchored(actor: Actor, entries: list[OutboxEntry], receipt: TxReceipt, report: _Tally) -> None:
+    tx_hash, block = receipt["transactionHash"].to_0x_hex(), int(receipt["blockNumber"])
+    done = [
+        replace(e, state=OutboxState.ANCHORED, tx_hash=tx_hash, block=block, last_error="") for e in entries
+    ]
+    actor.outbox.mark_done(done)
+    report.anchored += done
 
 
 def _anchor_group(actor: Actor, patient: str, group: list[OutboxEntry], report: _Tally) -> None:
@@ -253,8 +252,7 @@ def _anchor_group(actor: Actor, patient: str, group: list[OutboxEntry], report: 
                 continue  # the head moved: look again at one block, then retry on the new head
             raise
         report.transactions += 1
-        for entry in pending:
-            _mark_anchored(actor, entry, receipt, report)
+        _mark_anchored(actor, pending, receipt, report)
         return
     raise ChainError(
         _("the card of {patient} kept changing; {n_pending} record(s) left in the outbox").format(
@@ -301,7 +299,7 @@ def _anchor_pipelined(
                 queues[patient] = []
                 continue
             report.transactions += 1
-            _mark_anchored(actor, replace(entry, attempts=entry.attempts + 1), receipt, report)
+            _mark_anchored(actor, [replace(entry, attempts=entry.attempts + 1)], receipt, report)
             heads[patient] = actor.fc.records.anchored_head(receipt)
     return left
 
@@ -327,20 +325,23 @@ STALE = ("RecordRegistryStaleHead", "RecordRegistryAlreadyAnchored")
 """The compare-and-swap's refusals: the card moved since its head was read."""
 
 
-def _anchor_batched(actor: Actor, patient: str, group: list[OutboxEntry], report: _Tally) -> None:
+def _anchor_batched(
+    actor: Actor, patient: str, group: list[OutboxEntry], report: _Tally, uploads: _Uploads
+) -> None:
     """One patient's new records in batches of :data:`MAX_BATCH`, each batch built on the head the previous
     batch's receipt gives: the card is settled and its head read once, at one block, for all of them.
 
     A batch refused by the compare-and-swap (another author moved the card) sends it and the rest down the
     one-batch-at-a-time path, which settles and re-reads the card before each; a batch refused otherwise is
-    reported failed and the next one goes on the same head.
+    reported failed and the next one goes on the same head. A batch is sent once the store has answered for
+    each of its records (``uploads``), while the requests for the next batches are still in flight.
     """
     block = actor.fc.block_number()
     pending = _settle_on_card(actor, patient, group, block, report)
     head = actor.fc.card(patient, block).head
     records = actor.fc.records
     for start in range(0, len(pending), MAX_BATCH):
-        batch = [replace(e, attempts=e.attempts + 1) for e in pending[start : start + MAX_BATCH]]
+        batch = [replace(uploads.stored(e), attempts=e.attempts + 1) for e in pending[start : start + MAX_BATCH]]
         anchors = [anchor_of(e) for e in batch]
         if len(batch) == 1:
             call = records.anchor(patient, head, anchors[0])
@@ -351,14 +352,52 @@ def _anchor_batched(actor: Actor, patient: str, group: list[OutboxEntry], report
         except ContractRevertError as exc:
             if exc.error_name in STALE:
                 for rest in range(start, len(pending), MAX_BATCH):
-                    _run_group(actor, patient, pending[rest : rest + MAX_BATCH], report)
+                    _run_group(actor, patient, uploads.all_stored(pending[rest : rest + MAX_BATCH]), report)
                 return
             _refused(actor, batch, exc, report)
             continue
         report.transactions += 1
-        for entry in batch:
-            _mark_anchored(actor, entry, receipt, report)
+        _mark_anchored(actor, batch, receipt, report)
         head = records.anchored_head(receipt)
+
+
+class _Uploads:
+    """A flush's store requests, :data:`STORE_GROUP` sealed records each, sent at once and answered while the
+    flush anchors: a record goes to the chain only once the request holding its bytes has answered."""
+
+    def __init__(self, actor: Actor, entries: list[OutboxEntry], pool: ThreadPoolExecutor) -> None:
+        sealed = [e for e in entries if e.state is OutboxState.SEALED]
+        self._requests: dict[RecordId, Future[list[OutboxEntry]]] = {}
+        for first in range(0, len(sealed), STORE_GROUP):
+            group = sealed[first : first + STORE_GROUP]
+            request = pool.submit(store_entries, actor, group)
+            self._requests.update((e.record_id, request) for e in group)
+        self._answers: dict[RecordId, OutboxEntry] = {}
+
+    def stored(self, entry: OutboxEntry) -> OutboxEntry:
+        """``entry`` once its bytes are stored and pinned (waits for the store's answer).
+
+        Raises:
+            StorageError: the store refused or could not be reached.
+        """
+        request = self._requests.get(entry.record_id)
+        if request is None:
+            return entry
+        if entry.record_id not in self._answers:
+            self._answers.update((e.record_id, e) for e in request.result())
+        return self._answers[entry.record_id]
+
+    def all_stored(self, entries: list[OutboxEntry]) -> list[OutboxEntry]:
+        """:meth:`stored` of each."""
+        return [self.stored(e) for e in entries]
+
+    def settled(self, entry: OutboxEntry) -> OutboxEntry:
+        """``entry`` as the store's answer leaves it: stored, or as it was if its request failed (waits for the
+        requests still in flight; for a flush that has to stop and remember what is stored)."""
+        request = self._requests.get(entry.record_id)
+        if request is None or request.exception() is not None:
+            return entry
+        return self.stored(entry)
 
 
 def _approved_on_chain(actor: Actor, entry: OutboxEntry) -> OutboxEntry | None:
@@ -381,20 +420,12 @@ def flush(actor: Actor, *, strategy: Strategy = Strategy.BATCHED) -> FlushReport
         QueuedError: the store or the chain is unreachable; entries stay queued.
     """
     report = _Tally()
-    with actor.outbox.locked():
+    with actor.outbox.locked(), ThreadPoolExecutor(max_workers=STORE_WORKERS) as pool:
         entries = actor.outbox.pending()
         ready: list[OutboxEntry] = []
+        uploads = _Uploads(actor, entries, pool)
         try:
-            # Uploads are idempotent (same bytes, same CIDs): groups of records go in one request each, two
-            # requests in flight keep both the store and the client busy.
-            sealed = [e for e in entries if e.state is OutboxState.SEALED]
-            groups_of = [sealed[i : i + STORE_GROUP] for i in range(0, len(sealed), STORE_GROUP)]
-            with ThreadPoolExecutor(max_workers=STORE_WORKERS) as pool:
-                stored_now = {
-                    e.record_id: e for g in pool.map(lambda g: store_entries(actor, g), groups_of) for e in g
-                }
-            stored = [stored_now.get(e.record_id, e) for e in entries]
-            for entry in stored:
+            for entry in entries:
                 if entry.state is OutboxState.AWAITING_APPROVAL:
                     approved = _approved_on_chain(actor, entry)
                     if approved is None:
@@ -406,23 +437,24 @@ def flush(actor: Actor, *, strategy: Strategy = Strategy.BATCHED) -> FlushReport
             groups: dict[str, list[OutboxEntry]] = defaultdict(list)
             for entry in ready:
                 if entry.is_update:
-                    _run_group(actor, entry.patient, [entry], report)
+                    _run_group(actor, entry.patient, uploads.all_stored([entry]), report)
                 else:
                     groups[entry.patient].append(entry)
             if strategy is Strategy.BATCHED:
                 for patient, group in groups.items():
-                    _anchor_batched(actor, patient, group, report)
+                    _anchor_batched(actor, patient, group, report, uploads)
                 groups.clear()
             if strategy is Strategy.PIPELINED:
-                groups = defaultdict(list, _anchor_pipelined(actor, dict(groups), report))
+                stored = {p: uploads.all_stored(g) for p, g in groups.items()}
+                groups = defaultdict(list, _anchor_pipelined(actor, stored, report))
             for patient, group in groups.items():
-                for entry in group:
+                for entry in uploads.all_stored(group):
                     _run_group(actor, patient, [entry], report)
         except (StorageError, RpcUnavailableError, TransactionUnknownError) as exc:
             done = {e.record_id for e in report.anchored + report.already}
             for entry in ready:
-                if entry.record_id not in done:
-                    actor.outbox.save(entry)  # remember that its bytes are stored
+                if entry.record_id not in done and uploads.settled(entry).state is not entry.state:
+                    actor.outbox.save(uploads.settled(entry))  # remember that its bytes are stored
             for entry in actor.outbox.pending():  # `outbox list` says why each is still queued
                 if entry.record_id not in done and entry.state is not OutboxState.AWAITING_APPROVAL:
                     actor.outbox.update(entry, last_error=str(exc))

@@ -5,6 +5,11 @@ two steps until the patient's signature arrives). Each step rewrites the entry a
 at any point leaves an entry that the next flush resumes from; the sealed bytes never change, so a retried
 upload yields the same CID. Anchored entries move to ``done/``. Entries hold who was treated by whom and
 when: files are 0600 in 0700 folders.
+
+Layout under the outbox root: ``<record id>.json`` (and ``.sealed``) for an entry written alone or changed since;
+``<first record id>.pack`` for a group sealed together (one file, one fsync: every entry with its sealed bytes),
+with ``.left`` naming those of its entries no longer pending; ``done/`` for anchored entries, one file per
+entry or per group anchored together.
 """
 
 from __future__ import annotations
@@ -13,8 +18,9 @@ import contextlib
 import fcntl
 import json
 import os
+import struct
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
@@ -24,7 +30,7 @@ from famchain._files import PRIVATE_FILE, private_dir
 from famchain.chain.structs import RecordKind
 from famchain.errors import ConfigError, InputError
 from famchain.i18n import _
-from famchain.storage.blockstore import atomic_write, sync_dir
+from famchain.storage.blockstore import atomic_write
 from famchain.types import Cid, RecordId
 
 
@@ -153,6 +159,45 @@ class OutboxEntry:
         )
 
 
+_PACK_SUFFIX = ".pack"
+_PACK_MAGIC = b"famchain outbox pack 1\n"
+_PACK_HEADER = struct.Struct(">II")
+
+
+def _pack(sealed: list[tuple[OutboxEntry, bytes]]) -> bytes:
+    """A group's pack: the magic line, then per entry its JSON and its sealed bytes, each length-prefixed."""
+    parts = [_PACK_MAGIC]
+    for entry, data in sealed:
+        body = json.dumps(entry.to_json()).encode()
+        parts += [_PACK_HEADER.pack(len(body), len(data)), body, data]
+    return b"".join(parts)
+
+
+def _read_pack(data: bytes) -> dict[RecordId, tuple[OutboxEntry, int, int]]:
+    index: dict[RecordId, tuple[OutboxEntry, int, int]] = {}
+    offset = len(_PACK_MAGIC)
+    try:
+        if not data.startswith(_PACK_MAGIC):
+            raise ValueError("magic")
+        while offset < len(data):
+            size_json, size_sealed = _PACK_HEADER.unpack_from(data, offset)
+            offset += _PACK_HEADER.size
+            entry = OutboxEntry.from_json(json.loads(data[offset : offset + size_json]))
+            offset += size_json
+            if offset + size_sealed > len(data):
+                raise ValueError("truncated")
+            index[entry.record_id] = (entry, offset, size_sealed)
+            offset += size_sealed
+    except (struct.error, ValueError, KeyError, TypeError):
+        raise ConfigError(_("an outbox pack is not in famchain's format")) from None
+    return index
+
+
+def _left_path(pack: Path) -> Path:
+    """Which entries of a pack are no longer pending (anchored or dropped): a JSON list of record ids."""
+    return pack.with_suffix(".left")
+
+
 class Outbox:
     """Entries of one author for one deployment, under ``root``.
 
@@ -162,6 +207,7 @@ class Outbox:
     def __init__(self, root: Path) -> None:
         self.root = root
         self.done_dir = root / "done"
+        self._index: dict[Path, dict[RecordId, tuple[OutboxEntry, int, int]]] = {}
         try:
             private_dir(self.done_dir)
             os.chmod(root, 0o700)
@@ -179,7 +225,7 @@ class Outbox:
         return self.root / f"{record_id}.json"
 
     def envelope_path(self, record_id: RecordId) -> Path:
-        """Where the sealed bytes of an entry are kept."""
+        """Where the sealed bytes of an entry written alone are kept (a group's are in its pack)."""
         return self.root / f"{record_id}.sealed"
 
     def add(self, entry: OutboxEntry, sealed: bytes) -> OutboxEntry:
@@ -189,36 +235,68 @@ class Outbox:
         return entry
 
     def add_many(self, sealed: list[tuple[OutboxEntry, bytes]]) -> list[OutboxEntry]:
-        """Persist new entries as one group: each file written and fsynced, then one directory sync for all.
+        """Persist new entries as one group: one pack file holding every entry and its sealed bytes, written
+        with one fsync and one directory sync.
 
-        Durable once this returns, like :meth:`add` for each (a crash before may keep some of them: they are
-        complete entries, which a flush anchors like any other).
+        Durable once this returns, like :meth:`add` for each; a crash before leaves no pack at all (it appears
+        by an atomic rename). A single entry is written as :meth:`add` writes it.
         """
-        for entry, data in sealed:
-            atomic_write(self.envelope_path(entry.record_id), data, sync_dir=False, mode=PRIVATE_FILE)
-            body = json.dumps(entry.to_json(), indent=1).encode()
-            atomic_write(self._json(entry.record_id), body, sync_dir=False, mode=PRIVATE_FILE)
-        sync_dir(self.root)
+        if len(sealed) == 1:
+            return [self.add(*sealed[0])]
+        if sealed:
+            atomic_write(self._pack_path(sealed[0][0].record_id), _pack(sealed), mode=PRIVATE_FILE)
         return [entry for entry, _ in sealed]
 
     def save(self, entry: OutboxEntry) -> None:
-        """Rewrite an entry atomically; pending entries durably.
+        """Rewrite an entry atomically; pending entries durably (an entry of a pack gets a file of its own,
+        which takes precedence over the pack's copy; its sealed bytes stay in the pack).
 
-        An anchored entry moves to ``done/`` without fsync: the chain is its record, and should a power loss
-        undo the move, the next flush finds the record on the card and marks it done again.
+        An anchored entry moves to ``done/`` as :meth:`mark_done` moves it.
         """
-        anchored = entry.state is OutboxState.ANCHORED
-        target = self.done_dir if anchored else self.root
+        if entry.state is OutboxState.ANCHORED:
+            self.mark_done([entry])
+            return
         data = json.dumps(entry.to_json(), indent=1).encode()
-        atomic_write(target / f"{entry.record_id}.json", data, durable=not anchored, mode=PRIVATE_FILE)
-        if anchored:
-            self._json(entry.record_id).unlink(missing_ok=True)
-            self.envelope_path(entry.record_id).unlink(missing_ok=True)
+        atomic_write(self._json(entry.record_id), data, mode=PRIVATE_FILE)
+
+    def mark_done(self, entries: list[OutboxEntry]) -> None:
+        """Move anchored entries to ``done/`` together: one file for the group, then each leaves the pending
+        set (its own files removed, its pack told, the pack removed once all of it is done).
+
+        Without fsync: the chain is the record of an anchored entry, and should a power loss undo the move,
+        the next flush finds the records on the card and marks them done again.
+        """
+        if not entries:
+            return
+        body: Any = entries[0].to_json() if len(entries) == 1 else [e.to_json() for e in entries]
+        data = json.dumps(body, indent=1).encode()
+        atomic_write(self.done_dir / f"{entries[0].record_id}.json", data, durable=False, mode=PRIVATE_FILE)
+        self._leave([e.record_id for e in entries])
 
     def discard(self, entry: OutboxEntry) -> None:
         """Forget a pending entry that can never be completed (its sealed bytes too)."""
-        self._json(entry.record_id).unlink(missing_ok=True)
-        self.envelope_path(entry.record_id).unlink(missing_ok=True)
+        self._leave([entry.record_id])
+
+    def _leave(self, record_ids: list[RecordId]) -> None:
+        """Take entries out of the pending set: their own files, and their place in a pack."""
+        names = set(os.listdir(self.root))
+        for record_id in record_ids:
+            for suffix in (".json", ".sealed"):
+                if f"{record_id}{suffix}" in names:
+                    (self.root / f"{record_id}{suffix}").unlink(missing_ok=True)
+        gone = set(record_ids)
+        for pack, index in self._packs().items():
+            leaving = gone & index.keys()
+            if not leaving:
+                continue
+            left = self._left_of(pack) | leaving
+            if left >= index.keys():
+                pack.unlink(missing_ok=True)
+                _left_path(pack).unlink(missing_ok=True)
+                self._index.pop(pack, None)
+            else:
+                data = json.dumps(sorted(str(r) for r in left)).encode()
+                atomic_write(_left_path(pack), data, durable=False, mode=PRIVATE_FILE)
 
     def update(self, entry: OutboxEntry, **changes: Any) -> OutboxEntry:
         """Save a changed copy of ``entry`` and return it."""
@@ -235,21 +313,42 @@ class Outbox:
         try:
             return self.envelope_path(entry.record_id).read_bytes()
         except FileNotFoundError:
-            raise InputError(
-                _("outbox entry {record_id} lost its sealed bytes").format(record_id=entry.record_id)
-            ) from None
+            pass
+        for pack, index in self._packs().items():
+            if entry.record_id in index:
+                offset, size = index[entry.record_id][1:]
+                with contextlib.suppress(FileNotFoundError), pack.open("rb") as f:
+                    f.seek(offset)
+                    data = f.read(size)
+                    if len(data) == size:
+                        return data
+        raise InputError(
+            _("outbox entry {record_id} lost its sealed bytes").format(record_id=entry.record_id)
+        ) from None
 
     def pending(self) -> list[OutboxEntry]:
         """Entries not yet anchored, oldest first."""
-        out = [OutboxEntry.from_json(json.loads(p.read_text())) for p in self.root.glob("0x*.json")]
-        return sorted(out, key=lambda e: (e.created, e.record_id))
+        own = {
+            e.record_id: e
+            for e in (OutboxEntry.from_json(json.loads(p.read_text())) for p in self.root.glob("0x*.json"))
+        }
+        for pack, index in self._packs().items():
+            left = self._left_of(pack)
+            for record_id, (entry, _offset, _size) in index.items():
+                if record_id not in left:
+                    own.setdefault(record_id, entry)
+        return sorted(own.values(), key=lambda e: (e.created, e.record_id))
 
     def get(self, record_id: RecordId) -> OutboxEntry | None:
         """A pending or done entry by record id."""
-        for folder in (self.root, self.done_dir):
-            path = folder / f"{record_id}.json"
-            if path.exists():
-                return OutboxEntry.from_json(json.loads(path.read_text()))
+        for entry in self.pending():
+            if entry.record_id == record_id:
+                return entry
+        path = self.done_dir / f"{record_id}.json"
+        paths = [path] if path.exists() else []
+        for entry in self._done_in(paths or sorted(self.done_dir.glob("0x*.json"))):
+            if entry.record_id == record_id:
+                return entry
         return None
 
     def find(self, prefix: str) -> list[OutboxEntry]:
@@ -258,7 +357,42 @@ class Outbox:
 
     def done(self) -> list[OutboxEntry]:
         """Anchored entries."""
-        return [OutboxEntry.from_json(json.loads(p.read_text())) for p in self.done_dir.glob("0x*.json")]
+        seen: dict[RecordId, OutboxEntry] = {}
+        for entry in self._done_in(self.done_dir.glob("0x*.json")):
+            seen.setdefault(entry.record_id, entry)
+        return list(seen.values())
+
+    @staticmethod
+    def _done_in(paths: Iterable[Path]) -> Iterator[OutboxEntry]:
+        for path in paths:
+            body = json.loads(path.read_text())
+            for item in body if isinstance(body, list) else [body]:
+                yield OutboxEntry.from_json(item)
+
+    # --- packs: the groups add_many writes -----------------------------------------------------------------
+    def _pack_path(self, first: RecordId) -> Path:
+        return self.root / f"{first}{_PACK_SUFFIX}"
+
+    def _packs(self) -> dict[Path, dict[RecordId, tuple[OutboxEntry, int, int]]]:
+        """Every pack in the outbox with its index (entry, offset and size of the sealed bytes), each pack read
+        once per process (a pack never changes once written)."""
+        packs = sorted(self.root.glob(f"0x*{_PACK_SUFFIX}"))
+        for stale in self._index.keys() - set(packs):
+            del self._index[stale]
+        for pack in packs:
+            if pack not in self._index:
+                try:
+                    self._index[pack] = _read_pack(pack.read_bytes())
+                except FileNotFoundError:
+                    continue
+        return {p: self._index[p] for p in packs if p in self._index}
+
+    @staticmethod
+    def _left_of(pack: Path) -> set[RecordId]:
+        try:
+            return {RecordId.from_hex(r) for r in json.loads(_left_path(pack).read_text())}
+        except FileNotFoundError:
+            return set()
 
     @contextlib.contextmanager
     def locked(self) -> Iterator[None]:
