@@ -24,6 +24,7 @@ from web3.logs import DISCARD
 from web3.types import TxReceipt
 
 from famchain.chain import artifacts
+from famchain.chain.codec import decode_log
 from famchain.chain.deployment import Deployment
 from famchain.chain.nonces import NonceDomain, nonce_key
 from famchain.chain.structs import (
@@ -775,13 +776,14 @@ class RecordContract(Signing):
             ConfigError: the receipt carries no ``RecordAnchored`` event.
         """
         # Only the last of this registry's RecordAnchored logs is decoded: a batch's receipt carries one per
-        # record, and web3 decodes each in pure Python.
+        # record.
         event = self._c.events.RecordAnchored()
         topic = bytes.fromhex(str(event.topic).removeprefix("0x"))
         mine = self.address.lower()
         for log in reversed(receipt["logs"]):
             if str(log["address"]).lower() == mine and log["topics"] and bytes(log["topics"][0]) == topic:
-                return bytes(event.process_log(log)["args"]["head"])
+                args = decode_log(event.abi, [bytes(t) for t in log["topics"]], bytes(log["data"]))
+                return bytes((args or event.process_log(log)["args"])["head"])
         raise ConfigError(_("the anchor transaction emitted no RecordAnchored event"))
 
     def erase(self, patient: str, proof: ErasureProof) -> ContractFunction:

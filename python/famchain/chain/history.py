@@ -13,11 +13,13 @@ from typing import Any
 
 from eth_abi.abi import encode as abi_encode
 from eth_utils.crypto import keccak
+from hexbytes import HexBytes
 from web3.contract.contract import ContractEvent
 from web3.exceptions import Web3RPCError
 
 from famchain.chain import artifacts
 from famchain.chain.artifacts import DEPLOYABLE
+from famchain.chain.codec import decode_log
 from famchain.chain.contracts import Famchain
 from famchain.chain.structs import ZERO_HEAD, Anchor, RecordKind
 from famchain.errors import IntegrityError
@@ -156,7 +158,7 @@ class History:
     def __init__(self, fc: Famchain, page: int = DEFAULT_PAGE) -> None:
         self.fc = fc
         self.page = page
-        self._abis: dict[bytes, tuple[str, ContractEvent]] = {}
+        self._abis: dict[bytes, tuple[str, ContractEvent, dict[str, Any]]] = {}
         for contract_name in DEPLOYABLE:
             abi = artifacts.load(contract_name).abi
             decoder = fc.w3.eth.contract(abi=abi)
@@ -164,7 +166,7 @@ class History:
                 if item.get("type") == "event":
                     types = ",".join(i["type"] for i in item["inputs"])
                     event: ContractEvent = decoder.events[item["name"]]()
-                    self._abis[keccak(text=f"{item['name']}({types})")] = (contract_name, event)
+                    self._abis[keccak(text=f"{item['name']}({types})")] = (contract_name, event, item)
         # Events every signing contract shares (GuardianActed, NonceCancelled) are named by the emitter.
         self._names = {address.lower(): name for name, address in fc.deployment.addresses.items()}
 
@@ -201,46 +203,38 @@ class History:
         )
         out = []
         for log in self._get_logs({"address": addresses, "topics": topics}, start, end):
-            known = self._abis.get(bytes(log["topics"][0])) if log["topics"] else None
-            if known is None:
-                continue
-            contract_name, event = known
-            contract_name = self._names.get(str(log["address"]).lower(), contract_name)
-            data = event.process_log(log)
-            out.append(
-                ChainEvent(
-                    data["event"],
-                    contract_name,
-                    int(data["blockNumber"]),
-                    data["transactionHash"].to_0x_hex(),
-                    int(data["logIndex"]),
-                    dict(data["args"]),
-                )
-            )
+            found = self._decoded(log)
+            if found is not None:
+                out.append(found)
         out.sort(key=lambda e: (e.block, e.log_index))
         return out
 
     def receipt_events(self, receipt: Any) -> list[ChainEvent]:
         """The deployment's events a transaction emitted (from its receipt), in log order; others are ignored."""
-        out = []
         known = {a.lower() for a in self.fc.deployment.addresses.values()}
-        for log in receipt["logs"]:
-            found = self._abis.get(bytes(log["topics"][0])) if log["topics"] else None
-            if found is None or str(log["address"]).lower() not in known:
-                continue
-            contract_name, event = found
-            data = event.process_log(log)
-            out.append(
-                ChainEvent(
-                    data["event"],
-                    self._names.get(str(log["address"]).lower(), contract_name),
-                    int(data["blockNumber"]),
-                    data["transactionHash"].to_0x_hex(),
-                    int(data["logIndex"]),
-                    dict(data["args"]),
-                )
-            )
-        return out
+        found = (self._decoded(log) for log in receipt["logs"] if str(log["address"]).lower() in known)
+        return [e for e in found if e is not None]
+
+    def _decoded(self, log: Any) -> ChainEvent | None:
+        """A log of one of the deployment's events, decoded (None for a log of no known event)."""
+        known = self._abis.get(bytes(log["topics"][0])) if log["topics"] else None
+        if known is None:
+            return None
+        contract_name, event, item = known
+        try:
+            args = decode_log(item, [bytes(t) for t in log["topics"]], bytes(log["data"]))
+        except ValueError:
+            args = None  # not this event's shape after all: web3 says why
+        if args is None:
+            args = dict(event.process_log(log)["args"])
+        return ChainEvent(
+            item["name"],
+            self._names.get(str(log["address"]).lower(), contract_name),
+            int(log["blockNumber"]),
+            HexBytes(log["transactionHash"]).to_0x_hex(),
+            int(log["logIndex"]),
+            args,
+        )
 
     def patient_events(
         self, patient: str, to_block: int | None = None, *, from_block: int | None = None
@@ -323,7 +317,7 @@ class History:
 
     def topic(self, name: str) -> bytes:
         """Topic 0 of an event by name."""
-        for topic, (_abi, event) in self._abis.items():
+        for topic, (_abi, event, _item) in self._abis.items():
             if event.event_name == name:
                 return topic
         raise KeyError(name)

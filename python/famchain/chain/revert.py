@@ -13,7 +13,7 @@ from eth_utils.address import to_checksum_address
 from web3.exceptions import ContractLogicError
 
 from famchain.chain import artifacts
-from famchain.chain.calldata import type_string
+from famchain.chain.codec import type_string
 from famchain.chain.refusals import REFUSALS
 from famchain.errors import ContractRevertError
 from famchain.i18n import N_, _

@@ -24,7 +24,7 @@ from web3.contract.contract import ContractConstructor, ContractFunction
 from web3.exceptions import ContractLogicError, TransactionNotFound, Web3RPCError
 from web3.types import Nonce, TxParams, TxReceipt, Wei
 
-from famchain.chain.calldata import encode_call
+from famchain.chain.codec import encode_call
 from famchain.chain.revert import decode_revert, revert_from_exception
 from famchain.errors import ChainError, ContractRevertError, InsufficientFundsError
 from famchain.i18n import _

@@ -279,13 +279,16 @@ class Outbox:
 
     def _leave(self, record_ids: list[RecordId]) -> None:
         """Take entries out of the pending set: their own files, and their place in a pack."""
-        names = set(os.listdir(self.root))
+        packs = self._packs()
+        in_packs = {r for index in packs.values() for r in index}
+        # An entry written alone has its own files; one of a pack only if it changed since (listed once).
+        names = set(os.listdir(self.root)) if in_packs.intersection(record_ids) else None
         for record_id in record_ids:
             for suffix in (".json", ".sealed"):
-                if f"{record_id}{suffix}" in names:
+                if names is None or f"{record_id}{suffix}" in names:
                     (self.root / f"{record_id}{suffix}").unlink(missing_ok=True)
         gone = set(record_ids)
-        for pack, index in self._packs().items():
+        for pack, index in packs.items():
             leaving = gone & index.keys()
             if not leaving:
                 continue

@@ -1,4 +1,4 @@
-"""The direct calldata encoder (famchain.chain.calldata) gives web3's bytes for every function of every packaged
+"""The direct calldata encoder (famchain.chain.codec) gives web3's bytes for every function of every packaged
 contract, and declines (so web3 decides) whatever web3 would have to normalize or refuse."""
 
 from __future__ import annotations
@@ -7,11 +7,14 @@ import random
 from typing import Any
 
 import pytest
+from eth_abi.abi import encode as abi_encode
+from eth_utils.crypto import keccak
+from hexbytes import HexBytes
 from eth_utils.address import to_checksum_address
 from web3 import Web3
 
 from famchain.chain import artifacts
-from famchain.chain.calldata import encode_call, type_string
+from famchain.chain.codec import decode_log, encode_call, type_string
 
 ADDRESS = "0x" + "11" * 20
 
@@ -101,3 +104,58 @@ def test_anything_web3_would_normalize_or_refuse_is_left_to_web3(overrides: dict
     except Exception:  # noqa: BLE001 - web3 refused to even build it; nothing to encode either way
         return
     assert encode_call(call) is None
+
+
+def _events() -> list[tuple[str, dict[str, Any]]]:
+    return [
+        (name, item)
+        for name in artifacts.DEPLOYABLE
+        for item in artifacts.load(name).abi
+        if item["type"] == "event"
+    ]
+
+
+def _log(item: dict[str, Any], args: dict[str, Any]) -> dict[str, Any]:
+    """The log an emitter of ``item`` with ``args`` writes, in the form web3's get_logs hands it over."""
+    signature = f"{item['name']}({','.join(type_string(i) for i in item['inputs'])})"
+    topics = [HexBytes(keccak(text=signature))]
+    for i in item["inputs"]:
+        if i["indexed"]:
+            topics.append(HexBytes(abi_encode([i["type"]], [args[i["name"]]])))
+    data = [i for i in item["inputs"] if not i["indexed"]]
+    return {
+        "address": to_checksum_address(ADDRESS),
+        "topics": topics,
+        "data": HexBytes(abi_encode([i["type"] for i in data], [args[i["name"]] for i in data])),
+        "blockNumber": 7,
+        "transactionHash": HexBytes(b"\x01" * 32),
+        "transactionIndex": 0,
+        "blockHash": HexBytes(b"\x02" * 32),
+        "logIndex": 3,
+        "removed": False,
+    }
+
+
+@pytest.mark.parametrize(("contract", "item"), _events(), ids=lambda v: v if isinstance(v, str) else v["name"])
+def test_every_event_decodes_as_web3_decodes_it(contract: str, item: dict[str, Any]) -> None:
+    c = Web3().eth.contract(address=to_checksum_address(ADDRESS), abi=artifacts.load(contract).abi)
+    rng = random.Random(f"{contract}.{item['name']}.log")
+    for _ in range(5):
+        args = {i["name"]: _value(i, rng) for i in item["inputs"]}
+        log = _log(item, args)
+        expected = dict(c.events[item["name"]]().process_log(log)["args"])
+
+        decoded = decode_log(item, list(log["topics"]), log["data"])
+
+        assert decoded == expected
+        assert {k: type(v) for k, v in decoded.items()} == {k: type(v) for k, v in expected.items()}
+
+
+def test_a_log_that_does_not_fit_its_event_is_refused() -> None:
+    item = next(i for _c, i in _events() if i["name"] == "RecordAnchored")
+    log = _log(item, {i["name"]: _value(i, random.Random(1)) for i in item["inputs"]})
+
+    with pytest.raises(ValueError, match="topic count"):
+        decode_log(item, list(log["topics"])[:-1], log["data"])
+    with pytest.raises(ValueError, match="log data"):
+        decode_log(item, list(log["topics"]), log["data"][:-40])
