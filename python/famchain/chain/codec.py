@@ -139,7 +139,7 @@ def decode_log(event: dict[str, Any], topics: list[bytes], data: bytes) -> dict[
             args[name] = _checksummed(kind, abi_decode([kind], bytes(topic))[0])
     try:
         values = abi_decode(kinds, bytes(data)) if kinds else ()
-    except Exception as exc:  # noqa: BLE001 - eth_abi raises several types for data that does not fit
+    except Exception as exc:
         raise ValueError(f"log data does not match the event: {exc}") from None
     for name, kind, value in zip(names, kinds, values, strict=True):
         args[name] = _checksummed(kind, value)

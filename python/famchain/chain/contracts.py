@@ -782,7 +782,7 @@ class RecordContract(Signing):
         mine = self.address.lower()
         for log in reversed(receipt["logs"]):
             if str(log["address"]).lower() == mine and log["topics"] and bytes(log["topics"][0]) == topic:
-                args = decode_log(event.abi, [bytes(t) for t in log["topics"]], bytes(log["data"]))
+                args = decode_log(dict(event.abi), [bytes(t) for t in log["topics"]], bytes(log["data"]))
                 return bytes((args or event.process_log(log)["args"])["head"])
         raise ConfigError(_("the anchor transaction emitted no RecordAnchored event"))
 

@@ -176,8 +176,7 @@ class TransactionSender:
             params["gas"] = gas
         with self._nonces.lock:
             try:
-                data = encode_call(call) if isinstance(call, ContractFunction) else None
-                if data is not None:
+                if isinstance(call, ContractFunction) and (data := encode_call(call)) is not None:
                     call = TxParams({"to": call.address, "data": HexBytes(data)})
                 if isinstance(call, ContractFunction | ContractConstructor):
                     tx = call.build_transaction(params)  # type: ignore[arg-type]

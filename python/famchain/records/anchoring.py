@@ -341,7 +341,9 @@ def _anchor_batched(
     head = actor.fc.card(patient, block).head
     records = actor.fc.records
     for start in range(0, len(pending), MAX_BATCH):
-        batch = [replace(uploads.stored(e), attempts=e.attempts + 1) for e in pending[start : start + MAX_BATCH]]
+        batch = [
+            replace(uploads.stored(e), attempts=e.attempts + 1) for e in pending[start : start + MAX_BATCH]
+        ]
         anchors = [anchor_of(e) for e in batch]
         if len(batch) == 1:
             call = records.anchor(patient, head, anchors[0])
