@@ -4,6 +4,7 @@ once all of them have."""
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import replace
 from pathlib import Path
@@ -115,13 +116,21 @@ def test_a_lost_done_marker_only_makes_entries_pending_again(outbox: Outbox) -> 
     assert outbox.pending() == [e for e, _ in group]
 
 
-def test_a_single_record_is_written_as_before(outbox: Outbox) -> None:
+def test_a_single_record_is_a_pack_of_one_and_entries_of_older_outboxes_still_resume(outbox: Outbox) -> None:
     [(entry, data)] = _group(1)
+    outbox.add(entry, data)
+    assert [p.name for p in outbox.root.glob("0x*")] == [f"{entry.record_id}.pack"]
+    # An entry an earlier famchain wrote as <id>.json + <id>.sealed is pending and resumes like any other.
+    older, older_data = _entry(9), b"sealed by an earlier version"
+    (outbox.root / f"{older.record_id}.json").write_text(json.dumps(older.to_json()))
+    (outbox.root / f"{older.record_id}.sealed").write_bytes(older_data)
 
-    outbox.add_many([(entry, data)])
+    assert outbox.pending() == [entry, older]
+    assert [outbox.sealed_bytes(e) for e in outbox.pending()] == [data, older_data]
 
-    assert (outbox.root / f"{entry.record_id}.json").exists()
-    assert outbox.envelope_path(entry.record_id).read_bytes() == data
+    outbox.mark_done([replace(e, state=OutboxState.ANCHORED) for e in outbox.pending()])
+
+    assert list(outbox.root.glob("0x*")) == []
 
 
 @pytest.mark.parametrize("cut", [0, 10, 30, 200, -3])

@@ -211,11 +211,18 @@ def _settle_on_card(
     return [e for e in entries if e.record_id not in done]
 
 
+def _anchored(entry: OutboxEntry, receipt: TxReceipt) -> OutboxEntry:
+    return replace(
+        entry,
+        state=OutboxState.ANCHORED,
+        tx_hash=receipt["transactionHash"].to_0x_hex(),
+        block=int(receipt["blockNumber"]),
+        last_error="",
+    )
+
+
 def _mark_anchored(actor: Actor, entries: list[OutboxEntry], receipt: TxReceipt, report: _Tally) -> None:
-    tx_hash, block = receipt["transactionHash"].to_0x_hex(), int(receipt["blockNumber"])
-    done = [
-        replace(e, state=OutboxState.ANCHORED, tx_hash=tx_hash, block=block, last_error="") for e in entries
-    ]
+    done = [_anchored(e, receipt) for e in entries]
     actor.outbox.mark_done(done)
     report.anchored += done
 
@@ -291,16 +298,21 @@ def _anchor_pipelined(
                     signed.append((patient, entry, tx))
         for _patient, _entry, tx in signed:
             actor.sender.broadcast(tx)
-        for patient, entry, tx in signed:
-            try:
-                receipt = actor.sender.wait(tx)
-            except ContractRevertError:
-                left[patient] += [entry, *queues[patient]]
-                queues[patient] = []
-                continue
-            report.transactions += 1
-            _mark_anchored(actor, [replace(entry, attempts=entry.attempts + 1)], receipt, report)
-            heads[patient] = actor.fc.records.anchored_head(receipt)
+        done: list[OutboxEntry] = []  # the round's anchored entries leave the outbox together
+        try:
+            for patient, entry, tx in signed:
+                try:
+                    receipt = actor.sender.wait(tx)
+                except ContractRevertError:
+                    left[patient] += [entry, *queues[patient]]
+                    queues[patient] = []
+                    continue
+                report.transactions += 1
+                done.append(_anchored(replace(entry, attempts=entry.attempts + 1), receipt))
+                heads[patient] = actor.fc.records.anchored_head(receipt)
+        finally:
+            actor.outbox.mark_done(done)
+            report.anchored += done
     return left
 
 

@@ -6,10 +6,11 @@ at any point leaves an entry that the next flush resumes from; the sealed bytes 
 upload yields the same CID. Anchored entries move to ``done/``. Entries hold who was treated by whom and
 when: files are 0600 in 0700 folders.
 
-Layout under the outbox root: ``<record id>.json`` (and ``.sealed``) for an entry written alone or changed since;
-``<first record id>.pack`` for a group sealed together (one file, one fsync: every entry with its sealed bytes),
-with ``.left`` naming those of its entries no longer pending; ``done/`` for anchored entries, one file per
-entry or per group anchored together.
+Layout under the outbox root: ``<first record id>.pack`` for each record or group of records sealed together (one
+file, one fsync: every entry with its sealed bytes), with ``<first record id>.left`` naming those of its entries
+no longer pending; ``<record id>.json`` for an entry changed since it was sealed (it takes precedence over the
+pack's copy; entries written before packs existed also have a ``<record id>.sealed``); ``done/`` for anchored
+entries, one file per entry or per group anchored together.
 """
 
 from __future__ import annotations
@@ -173,8 +174,12 @@ def _pack(sealed: list[tuple[OutboxEntry, bytes]]) -> bytes:
     return b"".join(parts)
 
 
-def _read_pack(data: bytes) -> dict[RecordId, tuple[OutboxEntry, int, int]]:
-    index: dict[RecordId, tuple[OutboxEntry, int, int]] = {}
+_PackIndex = dict[RecordId, tuple[OutboxEntry, int, int]]
+"""A pack's entries by record id, each with the offset and size of its sealed bytes in the pack."""
+
+
+def _read_pack(data: bytes) -> _PackIndex:
+    index: _PackIndex = {}
     offset = len(_PACK_MAGIC)
     try:
         if not data.startswith(_PACK_MAGIC):
@@ -207,7 +212,7 @@ class Outbox:
     def __init__(self, root: Path) -> None:
         self.root = root
         self.done_dir = root / "done"
-        self._index: dict[Path, dict[RecordId, tuple[OutboxEntry, int, int]]] = {}
+        self._index: dict[Path, tuple[tuple[int, int, int], _PackIndex]] = {}
         try:
             private_dir(self.done_dir)
             os.chmod(root, 0o700)
@@ -224,25 +229,22 @@ class Outbox:
     def _json(self, record_id: RecordId) -> Path:
         return self.root / f"{record_id}.json"
 
-    def envelope_path(self, record_id: RecordId) -> Path:
-        """Where the sealed bytes of an entry written alone are kept (a group's are in its pack)."""
+    def _sealed_path(self, record_id: RecordId) -> Path:
+        """Where an entry written before packs existed keeps its sealed bytes."""
         return self.root / f"{record_id}.sealed"
 
     def add(self, entry: OutboxEntry, sealed: bytes) -> OutboxEntry:
-        """Persist a new entry durably: sealed bytes first, then the entry (one directory sync covers both)."""
-        atomic_write(self.envelope_path(entry.record_id), sealed, sync_dir=False, mode=PRIVATE_FILE)
-        self.save(entry)
+        """Persist a new entry durably: a pack of one (the entry and its sealed bytes in one file, one fsync
+        and one directory sync)."""
+        self.add_many([(entry, sealed)])
         return entry
 
     def add_many(self, sealed: list[tuple[OutboxEntry, bytes]]) -> list[OutboxEntry]:
         """Persist new entries as one group: one pack file holding every entry and its sealed bytes, written
         with one fsync and one directory sync.
 
-        Durable once this returns, like :meth:`add` for each; a crash before leaves no pack at all (it appears
-        by an atomic rename). A single entry is written as :meth:`add` writes it.
+        Durable once this returns; a crash before leaves no pack at all (it appears by an atomic rename).
         """
-        if len(sealed) == 1:
-            return [self.add(*sealed[0])]
         if sealed:
             atomic_write(self._pack_path(sealed[0][0].record_id), _pack(sealed), mode=PRIVATE_FILE)
         return [entry for entry, _ in sealed]
@@ -296,7 +298,6 @@ class Outbox:
             if left >= index.keys():
                 pack.unlink(missing_ok=True)
                 _left_path(pack).unlink(missing_ok=True)
-                self._index.pop(pack, None)
             else:
                 data = json.dumps(sorted(str(r) for r in left)).encode()
                 atomic_write(_left_path(pack), data, durable=False, mode=PRIVATE_FILE)
@@ -314,9 +315,15 @@ class Outbox:
             InputError: the sealed file is gone (the entry cannot be resumed).
         """
         try:
-            return self.envelope_path(entry.record_id).read_bytes()
+            return self._sealed_path(entry.record_id).read_bytes()
         except FileNotFoundError:
             pass
+        try:  # its own pack, or the pack of the group it opens
+            data = self._pack_path(entry.record_id).read_bytes()
+        except FileNotFoundError:
+            data = b""
+        if data and (found := _read_pack(data).get(entry.record_id)) is not None:
+            return data[found[1] : found[1] + found[2]]
         for pack, index in self._packs().items():
             if entry.record_id in index:
                 offset, size = index[entry.record_id][1:]
@@ -376,19 +383,24 @@ class Outbox:
     def _pack_path(self, first: RecordId) -> Path:
         return self.root / f"{first}{_PACK_SUFFIX}"
 
-    def _packs(self) -> dict[Path, dict[RecordId, tuple[OutboxEntry, int, int]]]:
-        """Every pack in the outbox with its index (entry, offset and size of the sealed bytes), each pack read
-        once per process (a pack never changes once written)."""
-        packs = sorted(self.root.glob(f"0x*{_PACK_SUFFIX}"))
-        for stale in self._index.keys() - set(packs):
-            del self._index[stale]
-        for pack in packs:
-            if pack not in self._index:
-                try:
-                    self._index[pack] = _read_pack(pack.read_bytes())
-                except FileNotFoundError:
-                    continue
-        return {p: self._index[p] for p in packs if p in self._index}
+    def _packs(self) -> dict[Path, _PackIndex]:
+        """Every pack in the outbox with its index (entry, offset and size of the sealed bytes); a pack is read
+        again only when its file changed (packs are written once, but a record id can come back)."""
+        out: dict[Path, _PackIndex] = {}
+        for pack in sorted(self.root.glob(f"0x*{_PACK_SUFFIX}")):
+            try:
+                st = pack.stat()
+                signature = (st.st_ino, st.st_mtime_ns, st.st_size)
+                cached = self._index.get(pack)
+                if cached is None or cached[0] != signature:
+                    cached = (signature, _read_pack(pack.read_bytes()))
+                    self._index[pack] = cached
+            except FileNotFoundError:
+                continue
+            out[pack] = cached[1]
+        for gone in self._index.keys() - out.keys():
+            del self._index[gone]
+        return out
 
     @staticmethod
     def _left_of(pack: Path) -> set[RecordId]:
