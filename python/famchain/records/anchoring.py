@@ -44,7 +44,7 @@ from famchain.storage.cid import CidInfo, digest_and_codec
 from famchain.storage.unixfs import build_dag
 from famchain.types import Cid, RecordId
 
-MAX_BATCH = 50
+MAX_BATCH = 250
 STORE_GROUP = 100
 """Records stored with one request: their DAGs in one CAR, imported with its roots pinned."""
 STORE_WORKERS = 2
