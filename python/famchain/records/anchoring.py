@@ -269,7 +269,7 @@ def _anchor_group(actor: Actor, patient: str, group: list[OutboxEntry], report: 
 
 
 def _anchor_pipelined(
-    actor: Actor, groups: dict[str, list[OutboxEntry]], report: _Tally
+    actor: Actor, groups: dict[str, list[OutboxEntry]], report: _Tally, uploads: _Uploads
 ) -> dict[str, list[OutboxEntry]]:
     """One transaction per record, in rounds: each round signs and broadcasts the next record of every patient
     at once, each on the head its card holds (read at one block first, then taken from the previous round's
@@ -278,7 +278,8 @@ def _anchor_pipelined(
     A card's leaf holds the anchoring block's time, so a record's head cannot be predicted before the previous
     record of the same card is mined: records of different patients are pipelined, those of one patient follow
     each other. An anchor that reverts (another author moved the card) stops its patient's pipeline; the
-    patient's remaining entries are returned for the one-at-a-time path, which re-reads the card.
+    patient's remaining entries are returned for the one-at-a-time path, which re-reads the card. A record is
+    signed once the store has answered for it (``uploads``), while the later store requests are in flight.
     """
     block = actor.fc.block_number()
     queues: dict[str, list[OutboxEntry]] = {}
@@ -288,14 +289,14 @@ def _anchor_pipelined(
         heads[patient] = actor.fc.card(patient, block).head
     left: dict[str, list[OutboxEntry]] = {patient: [] for patient in groups}
     while any(queues.values()):
+        # The whole round stored before any of it is signed: a signature takes a nonce that must then be sent.
+        round_ = [(patient, uploads.stored(queue.pop(0))) for patient, queue in queues.items() if queue]
         signed = []
         with actor.sender.one_fee_lookup():
-            for patient, queue in queues.items():
-                if queue:
-                    entry = queue.pop(0)
-                    call = actor.fc.records.anchor(patient, heads[patient], anchor_of(entry))
-                    tx = actor.sender.sign(call, f"anchor {entry.record_id}", gas=PIPELINED_ANCHOR_GAS)
-                    signed.append((patient, entry, tx))
+            for patient, entry in round_:
+                call = actor.fc.records.anchor(patient, heads[patient], anchor_of(entry))
+                tx = actor.sender.sign(call, f"anchor {entry.record_id}", gas=PIPELINED_ANCHOR_GAS)
+                signed.append((patient, entry, tx))
         for _patient, _entry, tx in signed:
             actor.sender.broadcast(tx)
         done: list[OutboxEntry] = []  # the round's anchored entries leave the outbox together
@@ -459,8 +460,7 @@ def flush(actor: Actor, *, strategy: Strategy = Strategy.BATCHED) -> FlushReport
                     _anchor_batched(actor, patient, group, report, uploads)
                 groups.clear()
             if strategy is Strategy.PIPELINED:
-                stored = {p: uploads.all_stored(g) for p, g in groups.items()}
-                groups = defaultdict(list, _anchor_pipelined(actor, stored, report))
+                groups = defaultdict(list, _anchor_pipelined(actor, dict(groups), report, uploads))
             for patient, group in groups.items():
                 for entry in uploads.all_stored(group):
                     _run_group(actor, patient, [entry], report)
