@@ -34,9 +34,25 @@ class CountingProvider(HTTPProvider):
             self._chain_id = response
         return response
 
-    def _request(self, method: RPCEndpoint, params: Any) -> RPCResponse:
+    def batch(self, requests_: list[tuple[RPCEndpoint, Any]]) -> list[RPCResponse]:
+        """Several requests in one JSON-RPC batch (one HTTP request), answers in request order.
+
+        Raises:
+            RpcUnavailableError: the endpoint does not answer, or answers the batch with one error (a node that
+                does not take batches).
+        """
+        if not requests_:
+            return []
+        self.calls += 1
+        method = RPCEndpoint(f"a batch of {len(requests_)} {requests_[0][0]}")
+        answer = self._request(method, requests_, batch=True)
+        if not isinstance(answer, list) or len(answer) != len(requests_):
+            raise RpcUnavailableError(self.url, _("the node did not answer a JSON-RPC batch request"))
+        return answer
+
+    def _request(self, method: RPCEndpoint, params: Any, *, batch: bool = False) -> Any:
         try:
-            return super().make_request(method, params)
+            return super().make_batch_request(params) if batch else super().make_request(method, params)
         except requests.Timeout:
             raise RpcUnavailableError(
                 self.url, _("no answer to {method} in time").format(method=method)

@@ -28,6 +28,7 @@ from web3.types import Nonce, RPCEndpoint, TxParams, TxReceipt, Wei
 
 from famchain.chain.codec import encode_call
 from famchain.chain.revert import decode_revert, revert_from_exception
+from famchain.chain.rpc import CountingProvider
 from famchain.errors import ChainError, ContractRevertError, InsufficientFundsError
 from famchain.i18n import _
 
@@ -130,6 +131,7 @@ class TransactionSender:
         self._signing_key = PrivateKey(bytes(account.key))
         self.chain_id = w3.eth.chain_id
         self._nonces = _source_for(bytes(w3.eth.get_block(0)["hash"]), account.address)
+        self._fetched: dict[bytes, TxReceipt] = {}
 
     @property
     def address(self) -> str:
@@ -203,30 +205,61 @@ class TransactionSender:
         try:
             self.w3.eth.send_raw_transaction(signed.raw)
         except Web3RPCError as exc:
-            text = str(exc).lower()
-            if "already known" in text or "already imported" in text:
-                return
-            if "nonce too low" in text:
-                # Either this very transaction was mined already, or the cached nonce went stale.
-                if self._receipt(signed.tx_hash) is None:
-                    self.resync()
-                    raise ChainError(
-                        _("nonce {nonce} already used by another transaction").format(nonce=signed.nonce)
-                    ) from None
-                return
-            if "insufficient funds" in text:
-                raise InsufficientFundsError(self.account.address) from None
-            raise ChainError(_("node refused transaction: {exc}").format(exc=exc)) from None
+            self._refused_broadcast(signed, str(exc))
+
+    def broadcast_all(self, signed: list[SignedTx]) -> None:
+        """:meth:`broadcast` each, in one JSON-RPC batch request where the connection can (each refusal is
+        judged as :meth:`broadcast` judges it; the first that is an error is raised once all were sent)."""
+        provider = self.w3.provider
+        if len(signed) < 2 or not isinstance(provider, CountingProvider):
+            for tx in signed:
+                self.broadcast(tx)
+            return
+        method = RPCEndpoint("eth_sendRawTransaction")
+        answers = provider.batch([(method, [tx.raw.to_0x_hex()]) for tx in signed])
+        for tx, answer in zip(signed, answers, strict=True):
+            if "error" in answer:
+                self._refused_broadcast(tx, _rpc_error_text(answer["error"]))
+
+    def _refused_broadcast(self, signed: SignedTx, message: str) -> None:
+        text = message.lower()
+        if "already known" in text or "already imported" in text:
+            return
+        if "nonce too low" in text:
+            # Either this very transaction was mined already, or the cached nonce went stale.
+            if self._receipt(signed.tx_hash) is None:
+                self.resync()
+                raise ChainError(
+                    _("nonce {nonce} already used by another transaction").format(nonce=signed.nonce)
+                ) from None
+            return
+        if "insufficient funds" in text:
+            raise InsufficientFundsError(self.account.address) from None
+        raise ChainError(_("node refused transaction: {exc}").format(exc=message)) from None
+
+    def fetch_receipts(self, signed: list[SignedTx]) -> None:
+        """Ask for the receipts of several transactions in one JSON-RPC batch request; :meth:`wait` then takes
+        each from there instead of asking the node again (those not mined yet it polls as usual)."""
+        provider = self.w3.provider
+        if len(signed) < 2 or not isinstance(provider, CountingProvider):
+            return
+        method = RPCEndpoint("eth_getTransactionReceipt")
+        answers = provider.batch([(method, [tx.tx_hash.to_0x_hex()]) for tx in signed])
+        for tx, answer in zip(signed, answers, strict=True):
+            if answer.get("result") is not None:
+                self._fetched[bytes(tx.tx_hash)] = format_receipt(answer["result"])
 
     def _receipt(self, tx_hash: HexBytes) -> TxReceipt | None:
+        fetched = self._fetched.pop(bytes(tx_hash), None)
+        if fetched is not None:
+            return fetched
         # Asked of the provider and formatted here: web3's generic formatters and attribute wrapping cost
         # about 0.6 ms per log, and an anchorBatch receipt carries a log per record.
         response = self.w3.provider.make_request(
             RPCEndpoint("eth_getTransactionReceipt"), [tx_hash.to_0x_hex()]
         )
         if "error" in response:
-            error = response["error"]
-            message = error.get("message", error) if isinstance(error, dict) else error
+            message = _rpc_error_text(response["error"])
             raise ChainError(_("the node refused to give a receipt: {message}").format(message=message))
         result = response.get("result")
         return None if result is None else format_receipt(result)
@@ -349,6 +382,11 @@ def send_all(sender: TransactionSender, calls: list[Call]) -> list[TxReceipt]:
     for tx in signed:
         sender.broadcast(tx)
     return [sender.wait(tx) for tx in signed]
+
+
+def _rpc_error_text(error: Any) -> str:
+    """The message of a JSON-RPC error object (or the object itself when it has none)."""
+    return str(error.get("message", error)) if isinstance(error, dict) else str(error)
 
 
 def _rpc_message(exc: Web3RPCError) -> str:

@@ -297,8 +297,8 @@ def _anchor_pipelined(
                 call = actor.fc.records.anchor(patient, heads[patient], anchor_of(entry))
                 tx = actor.sender.sign(call, f"anchor {entry.record_id}", gas=PIPELINED_ANCHOR_GAS)
                 signed.append((patient, entry, tx))
-        for _patient, _entry, tx in signed:
-            actor.sender.broadcast(tx)
+        actor.sender.broadcast_all([tx for _patient, _entry, tx in signed])
+        actor.sender.fetch_receipts([tx for _patient, _entry, tx in signed])
         done: list[OutboxEntry] = []  # the round's anchored entries leave the outbox together
         try:
             for patient, entry, tx in signed:
