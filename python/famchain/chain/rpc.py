@@ -29,7 +29,7 @@ class CountingProvider(HTTPProvider):
         if method == "eth_chainId" and self._chain_id is not None:
             return self._chain_id
         self.calls += 1
-        response = self._request(method, params)
+        response: RPCResponse = self._request(method, params)
         if method == "eth_chainId" and "result" in response:
             self._chain_id = response
         return response
