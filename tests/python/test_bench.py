@@ -52,6 +52,7 @@ def test_bench_json_has_exactly_the_stable_keys(figures: dict[str, Any]) -> None
     assert set(figures["throughput"]) == {
         "devnet_raw_batch_per_s",
         "devnet_transfers_per_s",
+        "devnet_transfer_rounds_per_s",
         "submit_per_s",
         "submit_batched_per_s",
     }

@@ -395,8 +395,10 @@ def baseline_gas(world: World) -> dict[str, int]:
 # --- 3. throughput ---------------------------------------------------------------------------------------
 
 
-def transfer_rate(world: World, count: int) -> float:
-    """Plain value transfers per second through TransactionSender: sign all, broadcast all, wait all."""
+def transfer_rate(world: World, count: int, round_size: int | None = None) -> float:
+    """Plain value transfers per second through TransactionSender: sign all, broadcast all, wait all (one request
+    per transaction); with ``round_size``, in rounds of that many, each broadcast in one JSON-RPC batch and its
+    receipts fetched in one, as the pipelined flush sends a round of anchors."""
     bench = Account.create()
     world.fund([bench.address], 10**22)
     sender = world.client_of(bench).sender
@@ -404,7 +406,15 @@ def transfer_rate(world: World, count: int) -> float:
     sender.resync()  # the warm-up signed a nonce it never sent
     targets = [Account.create().address for _ in range(count)]
     start = time.perf_counter()
-    pipelined(sender, [(transfer(t, 1), 21_000) for t in targets])
+    if round_size is None:
+        pipelined(sender, [(transfer(t, 1), 21_000) for t in targets])
+    else:
+        for first in range(0, count, round_size):
+            signed = [sender.sign(transfer(t, 1), gas=21_000) for t in targets[first : first + round_size]]
+            sender.broadcast_all(signed)
+            sender.fetch_receipts(signed)
+            for tx in signed:
+                sender.wait(tx)
     return count / (time.perf_counter() - start)
 
 
@@ -748,6 +758,8 @@ def measure(world: World, sizes: Sizes, progress: Progress) -> BenchResult:
     raw = raw_batch_rate(world, sizes.transfers)
     progress(f"devnet rate through TransactionSender: {sizes.transfers} plain transfers")
     transfers = transfer_rate(world, sizes.transfers)
+    progress(f"the same in rounds of {len(VISIT_PATIENTS)}, each one JSON-RPC batch (the pipelined flush's shape)")
+    transfer_rounds = transfer_rate(world, sizes.transfers, round_size=len(VISIT_PATIENTS))
     for name in (*VISIT_PATIENTS, "card_patient", "scale_patient"):
         world.register(name)
         world.agree(name)
@@ -779,6 +791,7 @@ def measure(world: World, sizes: Sizes, progress: Progress) -> BenchResult:
         "throughput": {
             "devnet_raw_batch_per_s": round(raw, 1),
             "devnet_transfers_per_s": round(transfers, 1),
+            "devnet_transfer_rounds_per_s": round(transfer_rounds, 1),
             "submit_per_s": round(single, 1),
             "submit_batched_per_s": round(batched, 1),
         },
@@ -806,6 +819,8 @@ def measure(world: World, sizes: Sizes, progress: Progress) -> BenchResult:
         "sizes": sizes,
         "ratios": {op: gas[op] / naive[op] for op in OPS},
         "submit_ratio": single / transfers,
+        "submit_rounds_ratio": single / transfer_rounds,
+        "round_size": len(VISIT_PATIENTS),
         "submit_batched_ratio": batched / transfers,
         "sender_raw_ratio": transfers / raw,
         "submit_raw_ratio": single / raw,

@@ -214,6 +214,13 @@ def print_tables(console: Console, result: BenchResult) -> None:
         "",
     )
     speed.add_row(
+        _("the same in rounds of {k}, one JSON-RPC batch each").format(k=d["round_size"]),
+        f"{tp['devnet_transfer_rounds_per_s']:,.1f}",
+        f"{tp['devnet_transfer_rounds_per_s'] / raw:.3f}",
+        f"{tp['devnet_transfer_rounds_per_s'] / rate:.3f}",
+        _("(submit: {ratio} of it)").format(ratio=f"{d['submit_rounds_ratio']:.3f}"),
+    )
+    speed.add_row(
         _("submit, one record per tx ({n})").format(n=sizes.submit_single),
         f"{tp['submit_per_s']:,.1f}",
         f"{d['submit_raw_ratio']:.3f}",
