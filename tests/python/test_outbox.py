@@ -141,3 +141,34 @@ def test_a_pack_not_in_the_format_is_a_clear_error(outbox: Outbox, cut: int) -> 
 
     with pytest.raises(ConfigError, match="not in famchain's format"):
         Outbox(outbox.root).pending()
+
+
+def test_compacting_keeps_only_pending_entries_so_no_copy_of_an_anchored_record_stays(outbox: Outbox) -> None:
+    group = _group(4)
+    outbox.add_many(group)
+    entries = [e for e, _ in group]
+    outbox.mark_done([replace(e, state=OutboxState.ANCHORED) for e in entries[:2]])
+
+    outbox.compact()
+
+    assert outbox.pending() == entries[2:]
+    assert [outbox.sealed_bytes(e) for e in entries[2:]] == [d for _, d in group[2:]]
+    names = sorted(p.name for p in outbox.root.glob("0x*"))
+    assert names == [f"{entries[2].record_id}.pack"]
+    packed = (outbox.root / names[0]).read_bytes()
+    assert not any(data in packed for _, data in group[:2])
+
+    outbox.compact()  # nothing left to do
+    assert sorted(p.name for p in outbox.root.glob("0x*")) == names
+
+
+def test_compacting_a_pack_whose_first_entry_is_still_pending_rewrites_it_in_place(outbox: Outbox) -> None:
+    group = _group(3)
+    outbox.add_many(group)
+    outbox.mark_done([replace(group[1][0], state=OutboxState.ANCHORED)])
+
+    outbox.compact()
+
+    assert outbox.pending() == [group[0][0], group[2][0]]
+    assert sorted(p.name for p in outbox.root.glob("0x*")) == [f"{group[0][0].record_id}.pack"]
+    assert outbox.sealed_bytes(group[2][0]) == group[2][1]

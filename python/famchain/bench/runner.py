@@ -758,7 +758,9 @@ def measure(world: World, sizes: Sizes, progress: Progress) -> BenchResult:
     raw = raw_batch_rate(world, sizes.transfers)
     progress(f"devnet rate through TransactionSender: {sizes.transfers} plain transfers")
     transfers = transfer_rate(world, sizes.transfers)
-    progress(f"the same in rounds of {len(VISIT_PATIENTS)}, each one JSON-RPC batch (the pipelined flush's shape)")
+    progress(
+        f"the same in rounds of {len(VISIT_PATIENTS)}, each one JSON-RPC batch (the pipelined flush's shape)"
+    )
     transfer_rounds = transfer_rate(world, sizes.transfers, round_size=len(VISIT_PATIENTS))
     for name in (*VISIT_PATIENTS, "card_patient", "scale_patient"):
         world.register(name)

@@ -472,6 +472,7 @@ def flush(actor: Actor, *, strategy: Strategy = Strategy.BATCHED) -> FlushReport
             for entry in actor.outbox.pending():  # `outbox list` says why each is still queued
                 if entry.record_id not in done and entry.state is not OutboxState.AWAITING_APPROVAL:
                     actor.outbox.update(entry, last_error=str(exc))
+            actor.outbox.compact()
             states = Counter(e.state for e in actor.outbox.pending())
             raise QueuedError(
                 states[OutboxState.SEALED] + states[OutboxState.STORED],
@@ -480,6 +481,7 @@ def flush(actor: Actor, *, strategy: Strategy = Strategy.BATCHED) -> FlushReport
                 stored=states[OutboxState.STORED],
                 awaiting_approval=states[OutboxState.AWAITING_APPROVAL],
             ) from exc
+        actor.outbox.compact()
     result = report.report()
     if result.anchored:
         from famchain.records.sharing import release_to_late_readers
@@ -500,4 +502,5 @@ def drop(actor: Actor, entry: OutboxEntry) -> OutboxEntry:
                 entry, state=OutboxState.ANCHORED, tx_hash=on_card.tx_hash, block=on_card.block
             )
         actor.outbox.discard(entry)
+        actor.outbox.compact()
         return entry

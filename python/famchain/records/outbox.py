@@ -8,7 +8,7 @@ when: files are 0600 in 0700 folders.
 
 Layout under the outbox root: ``<first record id>.pack`` for each record or group of records sealed together (one
 file, one fsync: every entry with its sealed bytes), with ``<first record id>.left`` naming those of its entries
-no longer pending; ``<record id>.json`` for an entry changed since it was sealed (it takes precedence over the
+no longer pending until the flush ends (:meth:`Outbox.compact`); ``<record id>.json`` for an entry changed since it was sealed (it takes precedence over the
 pack's copy; entries written before packs existed also have a ``<record id>.sealed``); ``done/`` for anchored
 entries, one file per entry or per group anchored together.
 """
@@ -301,6 +301,22 @@ class Outbox:
             else:
                 data = json.dumps(sorted(str(r) for r in left)).encode()
                 atomic_write(_left_path(pack), data, durable=False, mode=PRIVATE_FILE)
+
+    def compact(self) -> None:
+        """Rewrite every pack some of whose entries have left with only those still pending (durably, as a
+        pack of its own), so that no copy of an anchored or dropped record stays here; a flush calls it when it
+        ends. Idempotent: a crash midway leaves at worst two packs holding the same pending entries."""
+        for pack, index in self._packs().items():
+            left = self._left_of(pack)
+            if not left:
+                continue
+            data = pack.read_bytes()
+            keep = [(e, data[at : at + size]) for r, (e, at, size) in index.items() if r not in left]
+            if keep:
+                atomic_write(self._pack_path(keep[0][0].record_id), _pack(keep), mode=PRIVATE_FILE)
+            if not keep or self._pack_path(keep[0][0].record_id) != pack:
+                pack.unlink(missing_ok=True)
+            _left_path(pack).unlink(missing_ok=True)
 
     def update(self, entry: OutboxEntry, **changes: Any) -> OutboxEntry:
         """Save a changed copy of ``entry`` and return it."""
