@@ -3,7 +3,8 @@
 Layout under the root directory (default ``~/.famchain/ipfs``)::
 
     blocks/<shard>/<KEY>.data   one block; KEY is the base32 multihash, shard = KEY[-3:-1] (Kubo flatfs)
-    pins/<cid>                  one recursive pin per file
+    pins/<cid>                  one recursive pin per file (a hard link to pin-template where possible)
+    pin-template                the bytes every pin file holds, fsynced once
     lock                        flock: shared for writers, exclusive for gc
 
 A block becomes visible only by an atomic rename of a fully written and fsynced temporary file in the same
@@ -17,7 +18,9 @@ block with two flushes per batch instead of a file fsync and a directory fsync p
 has no ``syncfs``, each file is fsynced as it is written and each shard directory after the renames).
 
 A pin is the presence of its file: readers look at names only, so a pin file is not fsynced itself; the
-``pins`` directory is, after the blocks of the DAG are durable, before the pin call returns.
+``pins`` directory is, after the blocks of the DAG are durable, before the pin call returns. A new pin file is
+a hard link to ``pin-template`` (no inode to allocate); where the filesystem refuses links it is a file of its
+own.
 """
 
 from __future__ import annotations
@@ -43,6 +46,9 @@ DEFAULT_DIR: Final = Path("~/.famchain/ipfs")
 _TMP_PREFIX: Final = ".tmp-"
 _SUFFIX: Final = ".data"
 _PIN_BODY: Final = b"recursive\n"
+_PIN_TEMPLATE: Final = "pin-template"
+# link(2) errors of a filesystem without hard links (or that refuses them here).
+_NO_HARD_LINKS: Final = frozenset({errno.EPERM, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EXDEV, errno.ENOSYS})
 
 
 def default_root(root: str | os.PathLike[str] | None = None) -> Path:
@@ -207,6 +213,7 @@ class BlockStore:
         self.root = default_root(root)
         self._blocks = self.root / "blocks"
         self._pins = self.root / "pins"
+        self._pin_template = self.root / _PIN_TEMPLATE
         try:
             self._blocks.mkdir(parents=True, exist_ok=True)
             self._pins.mkdir(exist_ok=True)
@@ -372,8 +379,38 @@ class BlockStore:
         for cid in cids:
             path = self._pin_path(cid)
             if not path.exists():
-                atomic_write(path, _PIN_BODY, durable=False)
+                self._add_pin_file(path)
         _fsync_dir(self._pins)
+
+    def _add_pin_file(self, path: Path) -> None:
+        """Create one pin's file, as a hard link to the store's pin template where the filesystem allows.
+
+        A link allocates no inode, and allocating one is what creating a file costs (on ext4 here ~0.6 ms of
+        kernel time, as much as an fsync); the template's bytes are durable, so a linked pin never reads empty
+        after a crash. Where links are refused, the pin is a file of its own.
+        """
+        for _attempt in range(2):
+            try:
+                os.link(self._pin_template, path)
+            except FileExistsError:
+                return  # pinned meanwhile
+            except FileNotFoundError:  # a store without a template yet
+                self._make_pin_template()
+            except OSError as exc:
+                if exc.errno != errno.EMLINK:  # at the filesystem's link-count limit: start a new template
+                    if exc.errno in _NO_HARD_LINKS:
+                        break
+                    raise
+                self._make_pin_template()
+            else:
+                return
+        atomic_write(path, _PIN_BODY, durable=False)
+
+    def _make_pin_template(self) -> None:
+        # Replaced atomically: pins linked to an older template keep it. Made durable once, with its name.
+        tmp = _write_temp(self._pins, _PIN_BODY, durable=True)  # in pins/, where gc removes a leftover
+        os.replace(tmp, self._pin_template)
+        _fsync_dir(self.root)
 
     def pin(self, cid: CidInfo, *, check: bool = True) -> None:
         """Pin ``cid`` recursively; every block under it must be present and intact.
