@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
-from famchain.errors import BlockIntegrityError, ConfigError, NotPinnedError, UnknownCidError
+from famchain.errors import BlockIntegrityError, ConfigError, IntegrityError, NotPinnedError, UnknownCidError
 from famchain.i18n import _
 from famchain.storage.cid import DAG_PB, CidInfo, digest_from_key, multihash_key, parse_cid
 from famchain.storage.unixfs import child_links, walk_dag
@@ -550,7 +550,7 @@ class BlockBatch:
         self._temps: dict[bytes, tuple[Path, Path]] = {}  # multihash -> (temporary file, block file)
         self._renamed: list[Path] = []
         self._found: set[bytes] = set()  # multihashes found already stored and intact
-        self._nodes: dict[bytes, bytes] = {}  # multihash -> bytes of each dag-pb node carried (for the links)
+        self._links: dict[bytes, list[CidInfo]] = {}  # multihash -> links of each dag-pb node carried
         self._new_shard = False
         self._committed = False
         self.written: list[CidInfo] = []
@@ -571,8 +571,10 @@ class BlockBatch:
             raise BlockIntegrityError(cid.cid, self._source)
         mh = cid.multihash
         if cid.codec == DAG_PB:
-            # Kept for the completeness walk of a pin: a node is small (at most max_links links).
-            self._nodes[mh] = data
+            # The links, not the bytes, for the completeness walk of a pin (dag-pb leaves can be 256 KiB each).
+            # A node that does not parse is left to that walk, which reads it from disk and fails as before.
+            with contextlib.suppress(IntegrityError):
+                self._links[mh] = child_links(cid, data)
         if mh in self._temps or mh in self._found:
             return False
         path = self._store.path_of(cid)
@@ -641,8 +643,7 @@ class BlockBatch:
             return None
         if cid.codec != DAG_PB:
             return []
-        data = self._nodes.get(mh)
-        return None if data is None else child_links(cid, data)
+        return self._links.get(mh)
 
 
 def _fsync_file(path: Path) -> None:

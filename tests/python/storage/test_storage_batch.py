@@ -17,12 +17,12 @@ from typing import Any
 import pytest
 from _storage_support import PatternReader
 
-from famchain.errors import BlockIntegrityError, InputError, UnknownCidError
+from famchain.errors import BlockIntegrityError, InputError, IntegrityError, UnknownCidError
 from famchain.storage import blockstore
 from famchain.storage.car import write_car
-from famchain.storage.cid import CidInfo, parse_cid
+from famchain.storage.cid import DAG_PB, CidInfo, make_cid, parse_cid
 from famchain.storage.embedded import EmbeddedStore
-from famchain.storage.unixfs import build_dag
+from famchain.storage.unixfs import KUBO_CIDV1, DagParams, build_dag
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -32,10 +32,12 @@ def _records(n: int, size: int = 4096, seed: int = 0) -> list[bytes]:
     return [hashlib.sha256(f"{seed}/{i}".encode()).digest() * (size // 32) for i in range(n)]
 
 
-def _flush_car(records: list[bytes]) -> tuple[list[CidInfo], list[tuple[CidInfo, bytes]], bytes]:
+def _flush_car(
+    records: list[bytes], params: DagParams = KUBO_CIDV1
+) -> tuple[list[CidInfo], list[tuple[CidInfo, bytes]], bytes]:
     """Roots, blocks and bytes of a CAR built as a batched flush builds it (build_dag + write_car)."""
     blocks: list[tuple[CidInfo, bytes]] = []
-    roots = [build_dag(io.BytesIO(r), lambda b: blocks.append((b.cid, b.data))) for r in records]
+    roots = [build_dag(io.BytesIO(r), lambda b: blocks.append((b.cid, b.data)), params) for r in records]
     out = io.BytesIO()
     write_car(roots, blocks, out)
     return roots, blocks, out.getvalue()
@@ -133,11 +135,16 @@ def test_the_flushes_come_in_the_order_that_makes_every_name_point_at_durable_by
     _assert_holds(store, records, roots)
 
 
+@pytest.mark.parametrize(
+    "params",
+    [KUBO_CIDV1, DagParams(cid_version=0, raw_leaves=False)],  # CIDv0: every leaf is a dag-pb node too
+    ids=["cidv1-raw-leaves", "cidv0-dag-pb-leaves"],
+)
 def test_the_pin_check_reads_no_block_the_car_carried(
-    store: EmbeddedStore, monkeypatch: pytest.MonkeyPatch
+    store: EmbeddedStore, monkeypatch: pytest.MonkeyPatch, params: DagParams
 ) -> None:
     records = [*_records(30), PatternReader(600_000).read()]
-    roots, _blocks, car = _flush_car(records)
+    roots, _blocks, car = _flush_car(records, params)
     reads: list[str] = []
     real_get = blockstore.BlockStore.get
 
@@ -146,7 +153,7 @@ def test_the_pin_check_reads_no_block_the_car_carried(
         return real_get(self, cid)
 
     monkeypatch.setattr(blockstore.BlockStore, "get", get)
-    store.import_car(io.BytesIO(car))
+    assert store.import_car(io.BytesIO(car)) == [r.cid for r in roots]
     assert reads == []
     monkeypatch.undo()
     _assert_holds(store, records, roots)
@@ -387,3 +394,19 @@ def test_add_blocks_repairs_a_corrupted_copy(store: EmbeddedStore) -> None:
     assert store.verify() == []
     assert store.get(root.cid) == data
     assert parse_cid(store.pins()[0]) == root
+
+
+def test_a_dag_pb_node_that_does_not_parse_is_refused_as_a_root_and_kept_unpinned(
+    store: EmbeddedStore,
+) -> None:
+    bad = b"\x0f\x01"  # field 1 with wire type 7: no dag-pb node
+    cid = parse_cid(make_cid(bad, DAG_PB))
+    car = _car_bytes([cid], [(cid, bad)])
+    with pytest.raises(IntegrityError):
+        store.import_car(io.BytesIO(car))
+    assert store.blocks.count() == (0, 0)
+    assert _leftovers(store) == []
+    # Without pinning, the store takes any block that matches its CID, as Kubo's dag import does.
+    assert store.import_car(io.BytesIO(car), pin=False) == [cid.cid]
+    assert store.get_block(cid) == bad
+    assert store.pins() == []
