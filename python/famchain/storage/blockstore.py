@@ -397,11 +397,12 @@ class BlockStore:
             except FileNotFoundError:  # a store without a template yet
                 self._make_pin_template()
             except OSError as exc:
-                if exc.errno != errno.EMLINK:  # at the filesystem's link-count limit: start a new template
-                    if exc.errno in _NO_HARD_LINKS:
-                        break
+                if exc.errno == errno.EMLINK:  # the template is at the filesystem's link-count limit
+                    self._make_pin_template()
+                elif exc.errno in _NO_HARD_LINKS:
+                    break
+                else:
                     raise
-                self._make_pin_template()
             else:
                 return
         atomic_write(path, _PIN_BODY, durable=False)
