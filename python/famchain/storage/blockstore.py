@@ -149,11 +149,15 @@ def can_sync_filesystem() -> bool:
     return _syncfs() is not None
 
 
-def sync_filesystem(path: Path) -> bool:
-    """Flush every written file and directory entry of the filesystem holding ``path`` (``syncfs(2)``).
+def sync_filesystem(target: Path | int) -> bool:
+    """Flush every written file and directory entry of a filesystem (``syncfs(2)``).
 
-    It flushes what other processes wrote on that filesystem too, in one journal commit and one device
-    flush; since Linux 5.8 it reports write-back errors of the filesystem as fsync does.
+    It flushes what other processes wrote on that filesystem too, in one journal commit and one device flush,
+    and (since Linux 5.8) reports the filesystem's write-back errors as fsync does: those since ``target`` was
+    opened, when it is a descriptor, so a caller opens one before it writes what it means to flush.
+
+    Args:
+        target: A path on the filesystem, or an open descriptor of one.
 
     Returns:
         True once flushed; False where the system has no ``syncfs`` (then fsync each file and directory).
@@ -165,16 +169,19 @@ def sync_filesystem(path: Path) -> bool:
     fn = _syncfs()
     if fn is None:
         return False
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        err = fn(fd)
-    finally:
-        os.close(fd)
+    if isinstance(target, int):
+        err = fn(target)
+    else:
+        fd = os.open(target, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            err = fn(fd)
+        finally:
+            os.close(fd)
     if err == errno.ENOSYS:  # a kernel without the call under a C library that has it
         _syncfs_call = None
         return False
     if err:
-        raise OSError(err, os.strerror(err), str(path))
+        raise OSError(err, os.strerror(err), str(target))
     return True
 
 
@@ -554,6 +561,7 @@ class BlockBatch:
         self._links: dict[bytes, list[CidInfo]] = {}  # multihash -> links of each dag-pb node carried
         self._new_shard = False
         self._committed = False
+        self._fs: int | None = None  # the store directory, open from before the first write until the flush
         self.written: list[CidInfo] = []
         """The blocks this batch writes (new, or replacing a corrupted copy), in the order added."""
 
@@ -583,6 +591,9 @@ class BlockBatch:
             self._found.add(mh)
             return False
         # Absent, or a corrupted copy on disk: (re)write it.
+        if self._grouped and self._fs is None:
+            # Opened before the first write, so the flush reports a write-back error of any of the batch's files.
+            self._fs = os.open(self._store.root, os.O_RDONLY | os.O_DIRECTORY)
         if not path.parent.is_dir():
             path.parent.mkdir(exist_ok=True)
             self._new_shard = True
@@ -600,25 +611,36 @@ class BlockBatch:
         if self._committed:
             return
         self._committed = True
+        try:
+            self._publish()
+        finally:
+            self._close()
+
+    def _publish(self) -> None:
         if not self._temps:
             return
-        root = self._store.root
-        if self._grouped and not sync_filesystem(root):
-            self._grouped = False  # syncfs turned out missing: flush the files one by one after all
+        if self._fs is not None and not sync_filesystem(self._fs):
+            self._close()  # syncfs turned out missing: flush the files one by one after all
             for tmp, _path in self._temps.values():
                 _fsync_file(tmp)
         for tmp, path in self._temps.values():
             os.replace(tmp, path)
             self._renamed.append(path)
-        if self._grouped and sync_filesystem(root):
+        if self._fs is not None and sync_filesystem(self._fs):
             return
         if self._new_shard:
             _fsync_dir(self._store._blocks)
         for directory in {path.parent for path in self._renamed}:
             _fsync_dir(directory)
 
+    def _close(self) -> None:
+        if self._fs is not None:
+            os.close(self._fs)
+            self._fs = None
+
     def abort(self) -> None:
         """Remove what this batch wrote: its temporary files and the blocks it made visible that no pin names."""
+        self._close()
         for tmp, _path in self._temps.values():
             with contextlib.suppress(FileNotFoundError):
                 tmp.unlink()

@@ -49,7 +49,8 @@ class _Calls:
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.log: list[tuple[str, str]] = []
         self._wrap(monkeypatch, blockstore.os, "fsync", lambda fd: os.readlink(f"/proc/self/fd/{fd}"))
-        self._wrap(monkeypatch, blockstore, "sync_filesystem", str)
+        self._wrap(monkeypatch, blockstore, "sync_filesystem", _describe_target)
+        self._wrap(monkeypatch, blockstore.os, "open", lambda path, *flags: str(path))
         self._wrap(monkeypatch, blockstore.os, "replace", lambda src, dst: str(dst))
         self._wrap(monkeypatch, blockstore.os, "link", lambda src, dst: str(dst))
 
@@ -64,8 +65,15 @@ class _Calls:
 
         monkeypatch.setattr(owner, name, call)
 
+    def first(self, name: str, where: Callable[[str], bool] = lambda _: True) -> int:
+        return next(i for i, (op, what) in enumerate(self.log) if op == name and where(what))
+
     def count(self, name: str) -> int:
         return sum(1 for op, _ in self.log if op == name)
+
+
+def _describe_target(target: Path | int) -> str:
+    return os.readlink(f"/proc/self/fd/{target}") if isinstance(target, int) else str(target)
 
 
 def _no_syncfs(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -132,6 +140,12 @@ def test_the_flushes_come_in_the_order_that_makes_every_name_point_at_durable_by
     assert max(renames) < last_sync < min(pins)
     assert pins_sync
     assert pins_sync[-1] > max(pins)
+    # Both flushes go through a descriptor of the store opened before the first block was written, so they
+    # report a write-back error of any block of the batch.
+    assert {what for op, what in calls.log if op == "sync_filesystem"} == {str(Path(store.location))}
+    assert calls.first("open", lambda path: path == store.location) < calls.first(
+        "open", lambda p: "/.tmp-" in p
+    )
     _assert_holds(store, records, roots)
 
 
