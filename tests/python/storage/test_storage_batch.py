@@ -424,3 +424,23 @@ def test_a_dag_pb_node_that_does_not_parse_is_refused_as_a_root_and_kept_unpinne
     assert store.import_car(io.BytesIO(car), pin=False) == [cid.cid]
     assert store.get_block(cid) == bad
     assert store.pins() == []
+
+
+def test_a_single_add_fsyncs_its_block_and_two_directories_and_links_its_pin(
+    store: EmbeddedStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store.put(b"a first record")  # the store is in use (pin template made)
+    data = b"one record" * 400
+    block = store.blocks.path_of(parse_cid(make_cid(data)))
+    new_shard = [str(Path(store.location) / "blocks")] if not block.parent.is_dir() else []
+    calls = _Calls(monkeypatch)
+    cid = store.put(data)
+    fsynced = [path for op, path in calls.log if op == "fsync"]
+    # (a new shard's name,) the block's bytes, its shard directory (the rename), the pins directory (the pin's
+    # name): no fsync of the pin file
+    assert fsynced[: len(new_shard)] == new_shard
+    assert fsynced[len(new_shard)].startswith(str(block.parent / ".tmp-"))
+    assert fsynced[len(new_shard) + 1 :] == [str(block.parent), str(Path(store.location) / "pins")]
+    pin_file = Path(store.location) / "pins" / cid
+    assert pin_file.stat().st_ino == (Path(store.location) / "pin-template").stat().st_ino
+    assert EmbeddedStore(store.location).pins() == sorted([cid, make_cid(b"a first record")])
