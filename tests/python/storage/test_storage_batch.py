@@ -444,3 +444,43 @@ def test_a_single_add_fsyncs_its_block_and_two_directories_and_links_its_pin(
     pin_file = Path(store.location) / "pins" / cid
     assert pin_file.stat().st_ino == (Path(store.location) / "pin-template").stat().st_ino
     assert EmbeddedStore(store.location).pins() == sorted([cid, make_cid(b"a first record")])
+
+
+def test_imports_and_gc_running_together_keep_every_pinned_record(store: EmbeddedStore) -> None:
+    import threading
+
+    stop = threading.Event()
+    errors: list[BaseException] = []
+
+    def collect() -> None:
+        try:
+            while not stop.is_set():
+                store.gc()
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    cars = [_flush_car(_records(20, seed=seed)) for seed in range(8)]
+    # Two importers share half their records (a retried flush next to a new one).
+    shared = [_flush_car([*_records(10, seed=100), *_records(10, seed=200 + i)]) for i in range(2)]
+    collector = threading.Thread(target=collect)
+    importers = [
+        threading.Thread(target=lambda car=car: store.import_car(io.BytesIO(car))) for _r, _b, car in shared
+    ]
+    collector.start()
+    try:
+        for t in importers:
+            t.start()
+        for _roots, _blocks, car in cars:
+            store.import_car(io.BytesIO(car))
+        for t in importers:
+            t.join()
+    finally:
+        stop.set()
+        collector.join()
+    assert errors == []
+    every = [*cars, *shared]
+    for roots, blocks, _car in every:
+        assert all(store.has(cid.cid) for cid, _ in blocks)
+        assert set(store.pins()) >= {r.cid for r in roots}
+    assert store.verify() == []
+    assert store.gc().removed_blocks == 0
