@@ -2,9 +2,15 @@
 large streamed add.
 
 Run: ``.venv/bin/python bench/bench_storage.py [--quick]``. Prints figures, asserts nothing about timing.
+``--car-import [REF]`` instead times ``EmbeddedStore.import_car`` of one flush's CAR against the store code of
+git revision REF (default ``main``) in the same run.
 
 * put / get: MB/s for 1 MB and 100 MB files of fresh random bytes (so no block is deduplicated), put with
   pin and fsync, get re-hashing every block; the same through ``KuboStore`` against the embedded server.
+* CAR import (``--car-import``): a CAR of 100 records of 4 KB sealed bytes (random, as ciphertext is), built as
+  ``records.anchoring.store_entries`` builds it (``build_dag`` + ``write_car``), imported with its roots pinned
+  into a store that already took one such CAR (so its shard directories exist, as in a store in use); REF's ``storage/blockstore.py`` and ``storage/embedded.py`` against this tree's, each
+  import in its own child process, the two alternating, median ms per CAR and the fsync / syncfs calls counted.
 * peak RSS: a child process adds a 1 GiB file streamed from a ChaCha20 generator (every leaf distinct) and
   reports ``getrusage(RUSAGE_SELF).ru_maxrss``, so the parent's buffers do not count. Target: < 100 MB.
 """
@@ -16,6 +22,7 @@ import json
 import os
 import platform
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -136,14 +143,129 @@ def _peak_rss(size: int) -> None:
     print(f"root {report['cid']}")
 
 
+REPO = Path(__file__).resolve().parents[1]
+_CAR_FILES = ("python/famchain/storage/blockstore.py", "python/famchain/storage/embedded.py")
+
+
+def _build_flush_car(path: Path, records: int, size: int) -> None:
+    """A CAR as a flush stores it: each record's DAG built as ``add`` builds it, all roots in one header."""
+    import io
+
+    from famchain.storage.car import write_car
+    from famchain.storage.cid import CidInfo
+    from famchain.storage.unixfs import build_dag
+
+    blocks: list[tuple[CidInfo, bytes]] = []
+    roots = [
+        build_dag(io.BytesIO(os.urandom(size)), lambda b: blocks.append((b.cid, b.data)))
+        for _ in range(records)
+    ]
+    with open(path, "wb") as out:
+        write_car(roots, blocks, out)
+
+
+def _child_car(car: str, warm: str, work: str) -> None:
+    """Import ``warm`` into a fresh store (untimed: its shard directories appear), then time ``car``."""
+    import io
+
+    from famchain.storage import blockstore
+    from famchain.storage.embedded import EmbeddedStore
+
+    store = EmbeddedStore(work)
+    store.import_car(io.BytesIO(Path(warm).read_bytes()))
+    data = Path(car).read_bytes()
+    counts = {"fsync": 0, "syncfs": 0}
+    real_fsync, real_syncfs = os.fsync, getattr(blockstore, "sync_filesystem", None)
+
+    def fsync(fd: int) -> None:
+        counts["fsync"] += 1
+        real_fsync(fd)
+
+    def syncfs(path: Path) -> bool:
+        counts["syncfs"] += 1
+        return bool(real_syncfs(path))  # type: ignore[misc]
+
+    blockstore.os.fsync = fsync  # type: ignore[assignment]
+    if real_syncfs is not None:
+        blockstore.sync_filesystem = syncfs  # type: ignore[attr-defined]
+    start = time.perf_counter()
+    roots = store.import_car(io.BytesIO(data))
+    elapsed = time.perf_counter() - start
+    assert len(roots) == len(set(roots))
+    assert set(roots) <= set(store.pins())
+    print(json.dumps({"ms": elapsed * 1000, "module": blockstore.__file__, **counts}))
+
+
+def _car_import(ref: str, records: int, size: int, runs: int) -> None:
+    with tempfile.TemporaryDirectory(prefix="famchain-bench-") as tmp:
+        car, warm = Path(tmp) / "flush.car", Path(tmp) / "warm.car"
+        _build_flush_car(car, records, size)
+        _build_flush_car(warm, records, size)
+        baseline = Path(tmp) / "baseline"
+        shutil.copytree(REPO / "python", baseline / "python")
+        for name in _CAR_FILES:
+            text = subprocess.run(
+                ["git", "-C", str(REPO), "show", f"{ref}:{name}"], check=True, capture_output=True
+            )
+            (baseline / name).write_bytes(text.stdout)
+        trees = {f"{ref} (before)": baseline / "python", "this tree (after)": REPO / "python"}
+        results: dict[str, list[dict[str, float]]] = {label: [] for label in trees}
+        for run in range(runs):
+            for label, tree in trees.items():
+                env = {**os.environ, "PYTHONPATH": str(tree)}
+                work = Path(tmp) / f"run-{run}-{len(results[label])}-{label[:4]}"
+                out = subprocess.run(
+                    [sys.executable, __file__, "--child-car", str(car), str(warm), str(work)],
+                    check=True,
+                    capture_output=True,
+                    text=True,
+                    env=env,
+                )
+                # The stores stay until the end: deleting one here would bill its journal commit (and the
+                # discards of its freed blocks) to the next child's first flush.
+                report = json.loads(out.stdout)
+                assert report["module"].startswith(str(tree)), report["module"]
+                results[label].append(report)
+        print(
+            f"import_car of one CAR: {records} records x {size} B, roots pinned, into a store holding one such CAR"
+            f" (median of {runs})"
+        )
+        medians = {}
+        for label, reports in results.items():
+            medians[label] = statistics.median(r["ms"] for r in reports)
+            each = " ".join(f"{r['ms']:.1f}" for r in reports)
+            print(
+                f"  {label:<22} {medians[label]:8.1f} ms/CAR  ({records / medians[label] * 1000:7.0f} records/s)"
+                f"  fsync {reports[0]['fsync']:.0f}, syncfs {reports[0]['syncfs']:.0f} per CAR"
+                f"  runs {each}"
+            )
+        before, after = medians.values()
+        print(f"  ratio before/after: x{before / after:.1f}")
+
+
 def main() -> None:
     """Runs the benchmark and prints one line per figure."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="smaller sizes (10 MB and 64 MiB)")
+    parser.add_argument(
+        "--car-import",
+        nargs="?",
+        const="main",
+        metavar="REF",
+        help="only time import_car of one flush's CAR, against REF's store code (default main)",
+    )
+    parser.add_argument("--runs", type=int, default=5, help="repetitions for --car-import")
     parser.add_argument("--child-add", nargs=2, metavar=("SIZE", "DIR"), help=argparse.SUPPRESS)
+    parser.add_argument("--child-car", nargs=3, metavar=("CAR", "WARM", "DIR"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child_add:
         _child_add(int(args.child_add[0]), args.child_add[1])
+        return
+    if args.child_car:
+        _child_car(*args.child_car)
+        return
+    if args.car_import:
+        _car_import(args.car_import, records=100, size=4096, runs=args.runs)
         return
 
     big = 10 * MB if args.quick else 100 * MB

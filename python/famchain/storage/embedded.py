@@ -109,10 +109,12 @@ class EmbeddedStore:
         write_car([root], self.blocks.walk(root), out)
 
     def import_car(self, inp: BinaryIO, *, pin: bool = True) -> list[Cid]:
-        """Store a CAR's blocks (each verified) and pin its roots.
+        """Store a CAR's blocks (each verified) and pin its roots, durably once it returns.
 
-        If the CAR is corrupted or truncated, or a root to pin is incomplete, the blocks this import added
-        are removed again.
+        The blocks are written as one :class:`~famchain.storage.blockstore.BlockBatch` (two filesystem flushes
+        for the whole CAR, not an fsync per block); each root's DAG is checked complete, taking the blocks the
+        CAR carried from memory, before any pin file is written. If the CAR is corrupted or truncated, nothing
+        becomes visible; if a root to pin is incomplete, the blocks this import added are removed again.
 
         Raises:
             InputError: If the CAR is malformed or truncated.
@@ -120,53 +122,41 @@ class EmbeddedStore:
             UnknownCidError: If ``pin`` and a root's DAG is incomplete.
         """
         reader = CarReader(inp)
-        written: list[CidInfo] = []
-        with self.blocks.writing():
-            try:
-                for cid, data in reader:
-                    if self.blocks.put(cid, data, sync_dir=False, source=reader.source):
-                        written.append(cid)
-                self.blocks.sync_dirs(written)
-                if pin:
-                    # One CAR may carry many DAGs (a flush's records): one directory sync for all their pins.
-                    self.blocks.pin_many(list(reader.roots))
-            except Exception:
-                self._discard(written)
-                raise
+        self.add_blocks(iter(reader), source=reader.source, pin=list(reader.roots) if pin else [])
         return [r.cid for r in reader.roots]
 
-    def _discard(self, written: list[CidInfo]) -> None:
-        pinned = {parse_cid(p).multihash for p in self.pins()}
-        for cid in written:
-            if cid.multihash not in pinned:
-                self.blocks.delete(cid)
-
     def add_blocks(
-        self, blocks: Iterator[tuple[CidInfo, bytes]], *, source: str, pin: CidInfo | None = None
+        self,
+        blocks: Iterator[tuple[CidInfo, bytes]],
+        *,
+        source: str,
+        pin: CidInfo | list[CidInfo] | None = None,
     ) -> list[CidInfo]:
         """Store verified blocks as one unit: if any fails, those this call added are removed again.
 
         Args:
             blocks: ``(cid, bytes)`` pairs; each is checked against its CID.
             source: Who supplied them, for error messages.
-            pin: A root to pin once every block is in, under the same lock (gc cannot slip in between).
+            pin: Roots to pin once every block is in, under the same lock (gc cannot slip in between); each
+                DAG must be complete (blocks carried here are not re-read, others are read and verified).
 
         Returns:
             The blocks newly written.
         """
-        written: list[CidInfo] = []
+        roots = [pin] if isinstance(pin, CidInfo) else (pin or [])
         with self.blocks.writing():
+            batch = self.blocks.batch(source=source)
             try:
                 for cid, data in blocks:
-                    if self.blocks.put(cid, data, sync_dir=False, source=source):
-                        written.append(cid)
-                self.blocks.sync_dirs(written)
-                if pin is not None:
-                    self.blocks.pin(pin)
-            except Exception:
-                self._discard(written)
+                    batch.add(cid, data)
+                batch.commit()
+                if roots:
+                    # One CAR may carry many DAGs (a flush's records): one directory sync for all their pins.
+                    self.blocks.pin_many(roots, batch=batch)
+            except BaseException:
+                batch.abort()
                 raise
-        return written
+        return batch.written
 
     def gc(self) -> GcResult:
         """Remove blocks no pin reaches."""
