@@ -45,6 +45,9 @@ from famchain.storage.unixfs import build_dag
 from famchain.types import Cid, RecordId
 
 MAX_BATCH = 250
+"""Records per ``anchorBatch``: 48 KB of calldata and about 2.4 million gas, inside GoQuorum's default 64 KB
+transaction size limit (geth's is 128 KB) and any consortium block gas limit of 8 million or more; fewer
+transactions per flush (each a gas estimate, a broadcast and a receipt) is what larger batches buy."""
 STORE_GROUP = 100
 """Records stored with one request: their DAGs in one CAR, imported with its roots pinned."""
 STORE_WORKERS = 2
