@@ -1,13 +1,16 @@
-"""Where the time of a batched submit goes: the bench's world on a fresh devnet, the devnet's limit (pre-signed
-transfers in JSON-RPC batches), then ``--records`` records sealed for one patient and flushed in batches of 50,
-under cProfile.
+"""Where the time of a submit goes: the bench's world on a fresh devnet, the devnet's limit (pre-signed transfers
+in JSON-RPC batches), then ``--records`` records sealed for one patient and flushed in batches, under cProfile.
 
 Run: ``.venv/bin/python bench/profile_submit.py [--records N] [--top N] [--rounds N]``. Prints the limit, the
 submit rate of this path and of the path before issue #11's item 7 (rebuilt from the functions that remain: one
-``seal`` per record with its own fsyncs and chain read, one store request per record on four threads, each
-batch of 50 settling and re-reading the card), run alternately ``--rounds`` times on one devnet so that load
-hits both alike, then the profile of one more run of this path: the top entries by cumulative and by own time.
-Asserts nothing about timing.
+``seal`` per record with its own chain read, one store request per record on four threads, each batch of 50
+settling and re-reading the card), run alternately ``--rounds`` times on one devnet so that load hits both
+alike, then the profile of one more run of this path: the top entries by cumulative and by own time.
+
+``--single``: the single-record path instead (``famchain bench``'s ``submit_per_s``): ``--records`` records,
+each sealed alone, round-robin over ten patients, then one pipelined flush (one anchor per record); prints the
+sender's transfer rate (one request per transaction, and in rounds of ten sent as JSON-RPC batches), milliseconds
+per record in sealing and in the flush, the ratios, and the profile of one more run. Asserts nothing about timing.
 """
 
 from __future__ import annotations
@@ -25,11 +28,15 @@ from pathlib import Path
 
 from eth_account import Account
 
-from famchain.bench.runner import World, raw_batch_rate, sample_record
+from famchain.bench.runner import VISIT_PATIENTS, World, raw_batch_rate, sample_record, transfer_rate
 from famchain.devnet import Devnet
 from famchain.records import anchoring
 from famchain.records.anchoring import Strategy
 from famchain.settings import Settings
+
+
+BEFORE_BATCH = 50
+"""Records per anchorBatch before item 7."""
 
 
 def submit(world: World, name: str, count: int) -> tuple[float, float]:
@@ -59,11 +66,55 @@ def submit_before(world: World, name: str, count: int) -> tuple[float, float]:
     with actor.outbox.locked():
         with ThreadPoolExecutor(max_workers=4) as pool:
             stored = list(pool.map(lambda e: anchoring.store_entry(actor, e), actor.outbox.pending()))
-        for first in range(0, len(stored), anchoring.MAX_BATCH):
-            anchoring._run_group(actor, patient, stored[first : first + anchoring.MAX_BATCH], tally)
+        for first in range(0, len(stored), BEFORE_BATCH):
+            anchoring._run_group(actor, patient, stored[first : first + BEFORE_BATCH], tally)
     if len(tally.anchored) != count:
         raise SystemExit(f"anchored {len(tally.anchored)} of {count}")
     return sealed - start, time.perf_counter() - sealed
+
+
+def single(world: World, records: int, rounds: int, top: int) -> None:
+    """The single-record path: sender rates, then seal and flush per record, ``rounds`` times, then a profile."""
+    names = list(VISIT_PATIENTS)
+    for name in names:
+        world.accounts[name] = Account.create()
+    world.fund(world.address(n) for n in names)
+    for name in names:
+        world.register(name)
+        world.agree(name)
+    doctor = world.client("doctor")
+    patients = [world.address(n) for n in names]
+
+    def run() -> tuple[float, float]:
+        start = time.perf_counter()
+        for n in range(records):
+            doctor.records.seal(patients[n % len(patients)], sample_record(n))
+        sealed = time.perf_counter()
+        report = doctor.records.flush(strategy=Strategy.PIPELINED)
+        if len(report.anchored) != records or report.transactions != records:
+            raise SystemExit(f"anchored {len(report.anchored)} of {records}")
+        return sealed - start, time.perf_counter() - sealed
+
+    for n in range(rounds):
+        sender = transfer_rate(world, 1_000)
+        batched = transfer_rate(world, 1_000, round_size=len(names))
+        seal_s, flush_s = run()
+        rate = records / (seal_s + flush_s)
+        print(
+            f"round {n + 1}: sender {sender:.1f} transfers/s ({1000 / sender:.2f} ms), in rounds of {len(names)} "
+            f"{batched:.1f}/s; submit {rate:.1f} records/s = {rate / sender:.2f} of the sender "
+            f"({rate / batched:.2f} of the rounds): seal {1000 * seal_s / records:.2f} ms, "
+            f"flush {1000 * flush_s / records:.2f} ms per record"
+        )
+    profiler = cProfile.Profile()
+    profiler.enable()
+    seal_s, flush_s = run()
+    profiler.disable()
+    print(f"with profiler: seal {seal_s:.2f} s, flush {flush_s:.2f} s")
+    for order in ("cumulative", "tottime"):
+        out = io.StringIO()
+        pstats.Stats(profiler, stream=out).sort_stats(order).print_stats(top)
+        print(out.getvalue())
 
 
 def main() -> None:
@@ -72,6 +123,7 @@ def main() -> None:
     parser.add_argument("--records", type=int, default=1_000)
     parser.add_argument("--top", type=int, default=25)
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--single", action="store_true", help="profile the single-record path instead")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="famchain-profile-") as tmp:
         devnet = Devnet(Path(tmp) / "devnet", anvil=Settings.from_env().anvil_binary())
@@ -81,6 +133,9 @@ def main() -> None:
             world.build()
             limit = raw_batch_rate(world, 2_000)
             print(f"limit: {limit:.1f} transfers/s (pre-signed, JSON-RPC batches)")
+            if args.single:
+                single(world, args.records, args.rounds, args.top)
+                return
             names = [f"patient_{n}" for n in range(2 * args.rounds + 1)]
             for name in names:
                 world.accounts[name] = Account.create()

@@ -23,7 +23,7 @@ from hexbytes import HexBytes
 from web3 import Web3
 from web3.contract.contract import ContractConstructor, ContractFunction
 from web3.datastructures import AttributeDict
-from web3.exceptions import ContractLogicError, Web3RPCError
+from web3.exceptions import ContractLogicError, TransactionNotFound, Web3RPCError
 from web3.types import Nonce, RPCEndpoint, TxParams, TxReceipt, Wei
 
 from famchain.chain.codec import encode_call
@@ -226,8 +226,9 @@ class TransactionSender:
         if "already known" in text or "already imported" in text:
             return
         if "nonce too low" in text:
-            # Either this very transaction was mined already, or the cached nonce went stale.
-            if self._receipt(signed.tx_hash) is None:
+            # Either this very transaction is mined or waiting in the pool already (a node may answer "nonce
+            # too low" for its own pending bytes), or the cached nonce went stale.
+            if self._receipt(signed.tx_hash) is None and not self._known(signed.tx_hash):
                 self.resync()
                 raise ChainError(
                     _("nonce {nonce} already used by another transaction").format(nonce=signed.nonce)
@@ -236,6 +237,14 @@ class TransactionSender:
         if "insufficient funds" in text:
             raise InsufficientFundsError(self.account.address) from None
         raise ChainError(_("node refused transaction: {exc}").format(exc=message)) from None
+
+    def _known(self, tx_hash: HexBytes) -> bool:
+        """Whether the node has these very bytes (pending or mined)."""
+        try:
+            self.w3.eth.get_transaction(tx_hash)
+        except TransactionNotFound:
+            return False
+        return True
 
     def fetch_receipts(self, signed: list[SignedTx]) -> None:
         """Ask for the receipts of several transactions in one JSON-RPC batch request; :meth:`wait` then takes
