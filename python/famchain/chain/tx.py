@@ -247,16 +247,24 @@ class TransactionSender:
         return True
 
     def fetch_receipts(self, signed: list[SignedTx]) -> None:
-        """Ask for the receipts of several transactions in one JSON-RPC batch request; :meth:`wait` then takes
-        each from there instead of asking the node again (those not mined yet it polls as usual)."""
+        """Ask for the receipts of several transactions in JSON-RPC batch requests, again every poll interval
+        for those not mined yet (up to the receipt timeout); :meth:`wait` then takes each from there instead of
+        asking the node one by one (and handles whatever is still missing as usual)."""
         provider = self.w3.provider
         if len(signed) < 2 or not isinstance(provider, CountingProvider):
             return
         method = RPCEndpoint("eth_getTransactionReceipt")
-        answers = provider.batch([(method, [tx.tx_hash.to_0x_hex()]) for tx in signed])
-        for tx, answer in zip(signed, answers, strict=True):
-            if answer.get("result") is not None:
-                self._fetched[bytes(tx.tx_hash)] = format_receipt(answer["result"])
+        missing = list(signed)
+        deadline = time.monotonic() + self.receipt_timeout
+        while True:
+            answers = provider.batch([(method, [tx.tx_hash.to_0x_hex()]) for tx in missing])
+            for tx, answer in zip(missing, answers, strict=True):
+                if answer.get("result") is not None:
+                    self._fetched[bytes(tx.tx_hash)] = format_receipt(answer["result"])
+            missing = [tx for tx in missing if bytes(tx.tx_hash) not in self._fetched]
+            if not missing or time.monotonic() >= deadline:
+                return
+            time.sleep(self.poll_interval)
 
     def _receipt(self, tx_hash: HexBytes) -> TxReceipt | None:
         fetched = self._fetched.pop(bytes(tx_hash), None)
