@@ -34,7 +34,6 @@ from famchain.records import anchoring
 from famchain.records.anchoring import Strategy
 from famchain.settings import Settings
 
-
 BEFORE_BATCH = 50
 """Records per anchorBatch before item 7."""
 
@@ -73,15 +72,28 @@ def submit_before(world: World, name: str, count: int) -> tuple[float, float]:
     return sealed - start, time.perf_counter() - sealed
 
 
-def single(world: World, records: int, rounds: int, top: int) -> None:
-    """The single-record path: sender rates, then seal and flush per record, ``rounds`` times, then a profile."""
-    names = list(VISIT_PATIENTS)
+def enrol(world: World, names: list[str]) -> None:
+    """New funded patients, registered, each in an agreement with the doctor."""
     for name in names:
         world.accounts[name] = Account.create()
     world.fund(world.address(n) for n in names)
     for name in names:
         world.register(name)
         world.agree(name)
+
+
+def print_profile(profiler: cProfile.Profile, top: int) -> None:
+    """The ``top`` entries by cumulative time, then by own time."""
+    for order in ("cumulative", "tottime"):
+        out = io.StringIO()
+        pstats.Stats(profiler, stream=out).sort_stats(order).print_stats(top)
+        print(out.getvalue())
+
+
+def single(world: World, records: int, rounds: int, top: int) -> None:
+    """The single-record path: sender rates, then seal and flush per record, ``rounds`` times, then a profile."""
+    names = list(VISIT_PATIENTS)
+    enrol(world, names)
     doctor = world.client("doctor")
     patients = [world.address(n) for n in names]
 
@@ -111,10 +123,7 @@ def single(world: World, records: int, rounds: int, top: int) -> None:
     seal_s, flush_s = run()
     profiler.disable()
     print(f"with profiler: seal {seal_s:.2f} s, flush {flush_s:.2f} s")
-    for order in ("cumulative", "tottime"):
-        out = io.StringIO()
-        pstats.Stats(profiler, stream=out).sort_stats(order).print_stats(top)
-        print(out.getvalue())
+    print_profile(profiler, top)
 
 
 def main() -> None:
@@ -137,12 +146,7 @@ def main() -> None:
                 single(world, args.records, args.rounds, args.top)
                 return
             names = [f"patient_{n}" for n in range(2 * args.rounds + 1)]
-            for name in names:
-                world.accounts[name] = Account.create()
-            world.fund(world.address(n) for n in names)
-            for name in names:
-                world.register(name)
-                world.agree(name)
+            enrol(world, names)
             rates: dict[str, list[float]] = {"now": [], "before": []}
             for n in range(args.rounds):
                 for label, run in (("now", submit), ("before", submit_before)):
@@ -161,10 +165,7 @@ def main() -> None:
             seal_s, flush_s = submit(world, names.pop(), args.records)
             profiler.disable()
             print(f"with profiler: seal {seal_s:.2f} s, store + pin + anchor {flush_s:.2f} s")
-            for order in ("cumulative", "tottime"):
-                out = io.StringIO()
-                pstats.Stats(profiler, stream=out).sort_stats(order).print_stats(args.top)
-                print(out.getvalue())
+            print_profile(profiler, args.top)
         finally:
             devnet.down()
 

@@ -349,7 +349,7 @@ _RECEIPT_INTEGERS = (
     "blobGasUsed",
 )
 _RECEIPT_BYTES = ("blockHash", "transactionHash", "logsBloom")
-_RECEIPT_ADDRESSES = ("contractAddress", "from", "to")
+_ADDRESSES = ("address", "contractAddress", "from", "to")
 _LOG_INTEGERS = ("blockNumber", "transactionIndex", "logIndex")
 _LOG_BYTES = ("blockHash", "transactionHash", "data")
 
@@ -363,33 +363,27 @@ def _checksummed(address: str) -> str:
     return to_checksum_address(address)
 
 
-def _format_log(raw: dict[str, Any]) -> AttributeDict[str, Any]:
-    log = dict(raw)
-    for key in _LOG_INTEGERS:
-        if log.get(key) is not None:
-            log[key] = _integer(log[key])
-    for key in _LOG_BYTES:
-        if log.get(key) is not None:
-            log[key] = HexBytes(log[key])
-    log["address"] = _checksummed(log["address"])
-    log["topics"] = [HexBytes(t) for t in log["topics"]]
-    return AttributeDict(log)
+def _formatted(
+    raw: dict[str, Any], integers: tuple[str, ...], byte_fields: tuple[str, ...]
+) -> dict[str, Any]:
+    out = dict(raw)
+    for keys, convert in ((integers, _integer), (byte_fields, HexBytes), (_ADDRESSES, _checksummed)):
+        for key in keys:
+            if out.get(key) is not None:
+                out[key] = convert(out[key])
+    return out
 
 
 def format_receipt(raw: dict[str, Any]) -> TxReceipt:
     """A receipt as the node sends it (hex strings), in the form ``w3.eth.get_transaction_receipt`` gives it:
     integers, ``HexBytes``, checksummed addresses, attribute dicts."""
-    receipt = dict(raw)
-    for key in _RECEIPT_INTEGERS:
-        if receipt.get(key) is not None:
-            receipt[key] = _integer(receipt[key])
-    for key in _RECEIPT_BYTES:
-        if receipt.get(key) is not None:
-            receipt[key] = HexBytes(receipt[key])
-    for key in _RECEIPT_ADDRESSES:
-        if receipt.get(key) is not None:
-            receipt[key] = _checksummed(receipt[key])
-    receipt["logs"] = [_format_log(log) for log in receipt.get("logs", [])]
+    receipt = _formatted(raw, _RECEIPT_INTEGERS, _RECEIPT_BYTES)
+    logs = []
+    for log in receipt.get("logs", []):
+        entry = _formatted(log, _LOG_INTEGERS, _LOG_BYTES)
+        entry["topics"] = [HexBytes(t) for t in entry["topics"]]
+        logs.append(AttributeDict(entry))
+    receipt["logs"] = logs
     return cast(TxReceipt, AttributeDict(receipt))
 
 

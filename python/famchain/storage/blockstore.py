@@ -39,7 +39,7 @@ from typing import Final
 from famchain.errors import BlockIntegrityError, ConfigError, IntegrityError, NotPinnedError, UnknownCidError
 from famchain.i18n import _
 from famchain.storage.cid import DAG_PB, CidInfo, digest_from_key, multihash_key, parse_cid
-from famchain.storage.unixfs import child_links, walk_dag
+from famchain.storage.unixfs import child_links, walk_dag, walk_links
 from famchain.types import Cid
 
 DEFAULT_DIR: Final = Path("~/.famchain/ipfs")
@@ -369,16 +369,13 @@ class BlockStore:
         Blocks ``batch`` carried are taken from it (verified when they were added, not re-read); the others are
         read from disk and re-hashed.
         """
-        seen: set[bytes] = set()
-        stack = [root]
-        while stack:
-            cid = stack.pop()
-            key = cid.multihash + bytes((cid.codec,))
-            if key in seen:
-                continue
-            seen.add(key)
+
+        def links_of(cid: CidInfo) -> list[CidInfo]:
             links = batch.links(cid) if batch is not None else None
-            stack.extend(links if links is not None else child_links(cid, self.get(cid)))
+            return links if links is not None else child_links(cid, self.get(cid))
+
+        for _cid in walk_links(root, links_of):
+            pass
 
     def _write_pins(self, cids: Iterable[CidInfo]) -> None:
         # No fsync of the pin files: a pin is the presence of its name (pins() and is_pinned() read no bytes),

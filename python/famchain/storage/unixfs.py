@@ -408,13 +408,9 @@ def child_links(cid: CidInfo, block: bytes) -> list[CidInfo]:
     return [link.cid for link in decode_pbnode(block).links]
 
 
-def walk_dag(root: CidInfo, get_block: Callable[[CidInfo], bytes]) -> Iterator[tuple[CidInfo, bytes]]:
-    """Yield every block under ``root`` once, depth-first pre-order (the ``ipfs dag export`` order).
-
-    Args:
-        root: Where to start.
-        get_block: Returns a block's verified bytes (from disk, a gateway, ...).
-    """
+def walk_links(root: CidInfo, links_of: Callable[[CidInfo], list[CidInfo]]) -> Iterator[CidInfo]:
+    """Yield every CID under ``root`` once, depth-first pre-order; ``links_of`` gives a node's links in order
+    (asked once per node, after the node was yielded)."""
     seen: set[bytes] = set()
     stack = [root]
     while stack:
@@ -423,9 +419,25 @@ def walk_dag(root: CidInfo, get_block: Callable[[CidInfo], bytes]) -> Iterator[t
         if key in seen:
             continue
         seen.add(key)
-        data = get_block(cid)
-        yield cid, data
-        stack.extend(reversed(child_links(cid, data)))
+        yield cid
+        stack.extend(reversed(links_of(cid)))
+
+
+def walk_dag(root: CidInfo, get_block: Callable[[CidInfo], bytes]) -> Iterator[tuple[CidInfo, bytes]]:
+    """Yield every block under ``root`` once, depth-first pre-order (the ``ipfs dag export`` order).
+
+    Args:
+        root: Where to start.
+        get_block: Returns a block's verified bytes (from disk, a gateway, ...).
+    """
+    yielded: dict[bytes, bytes] = {}  # the block just yielded, whose links the walk asks for next
+
+    def links_of(cid: CidInfo) -> list[CidInfo]:
+        return child_links(cid, yielded.pop(cid.multihash))
+
+    for cid in walk_links(root, links_of):
+        yielded[cid.multihash] = block = get_block(cid)
+        yield cid, block
 
 
 def iter_file(root: CidInfo, get_block: Callable[[CidInfo], bytes]) -> Iterator[bytes]:

@@ -1,4 +1,5 @@
-"""Helpers for the storage tests: Kubo's deterministic test data and a tampering HTTP proxy."""
+"""Helpers for the storage tests: Kubo's deterministic test data, a tampering HTTP proxy and a garbage collector
+running alongside a test."""
 
 from __future__ import annotations
 
@@ -114,3 +115,45 @@ def closed_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+@contextmanager
+def gc_running(store: Any) -> Iterator[list[BaseException]]:
+    """Run ``store.gc()`` in a loop on another thread while the block runs; yields the list of the errors the
+    collector hit (empty unless one did), complete once the block has left."""
+    stop = threading.Event()
+    errors: list[BaseException] = []
+
+    def collect() -> None:
+        try:
+            while not stop.is_set():
+                store.gc()
+        except BaseException as exc:  # pragma: no cover - reported to the test
+            errors.append(exc)
+
+    collector = threading.Thread(target=collect)
+    collector.start()
+    try:
+        yield errors
+    finally:
+        stop.set()
+        collector.join()
+
+
+def kill_at_checkpoint(script: str) -> None:
+    """Run ``script`` in a child Python and SIGKILL it as soon as it prints ``CHECKPOINT`` (a crash at a chosen
+    point of a write)."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    child = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    try:
+        assert child.stdout is not None
+        line = child.stdout.readline()
+        assert line.strip() == "CHECKPOINT", line
+        os.kill(child.pid, signal.SIGKILL)
+    finally:
+        child.wait(timeout=10)
+    assert child.returncode == -signal.SIGKILL

@@ -6,16 +6,13 @@ import errno
 import hashlib
 import io
 import os
-import signal
-import subprocess
-import sys
 import textwrap
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from _storage_support import PatternReader
+from _storage_support import PatternReader, gc_running, kill_at_checkpoint
 
 from famchain.errors import BlockIntegrityError, InputError, IntegrityError, UnknownCidError
 from famchain.storage import blockstore
@@ -367,15 +364,7 @@ def test_a_store_killed_before_the_flush_shows_no_block_of_the_car(tmp_path: Pat
     (tmp_path / "flush.car").write_bytes(car)
     root = tmp_path / "crash-store"
     script = _CHILD.format(python=str(REPO / "python"), root=str(root), car=str(tmp_path / "flush.car"))
-    child = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
-    try:
-        assert child.stdout is not None
-        line = child.stdout.readline()
-        assert line.strip() == "CHECKPOINT", line
-        os.kill(child.pid, signal.SIGKILL)
-    finally:
-        child.wait(timeout=10)
-    assert child.returncode == -signal.SIGKILL
+    kill_at_checkpoint(script)
 
     store = EmbeddedStore(root)
     assert len(_leftovers(store)) == len(blocks)
@@ -449,34 +438,19 @@ def test_a_single_add_fsyncs_its_block_and_two_directories_and_links_its_pin(
 def test_imports_and_gc_running_together_keep_every_pinned_record(store: EmbeddedStore) -> None:
     import threading
 
-    stop = threading.Event()
-    errors: list[BaseException] = []
-
-    def collect() -> None:
-        try:
-            while not stop.is_set():
-                store.gc()
-        except BaseException as exc:  # pragma: no cover - reported below
-            errors.append(exc)
-
     cars = [_flush_car(_records(20, seed=seed)) for seed in range(8)]
     # Two importers share half their records (a retried flush next to a new one).
     shared = [_flush_car([*_records(10, seed=100), *_records(10, seed=200 + i)]) for i in range(2)]
-    collector = threading.Thread(target=collect)
     importers = [
         threading.Thread(target=lambda car=car: store.import_car(io.BytesIO(car))) for _r, _b, car in shared
     ]
-    collector.start()
-    try:
+    with gc_running(store) as errors:
         for t in importers:
             t.start()
         for _roots, _blocks, car in cars:
             store.import_car(io.BytesIO(car))
         for t in importers:
             t.join()
-    finally:
-        stop.set()
-        collector.join()
     assert errors == []
     every = [*cars, *shared]
     for roots, blocks, _car in every:

@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
 import pytest
-from _storage_support import PatternReader
+from _storage_support import PatternReader, gc_running, kill_at_checkpoint
 
 from famchain.errors import BlockIntegrityError, NotPinnedError, UnknownCidError
 from famchain.storage.blockstore import BlockStore
@@ -174,15 +170,7 @@ _CHILD = textwrap.dedent(
 def test_process_killed_mid_write_leaves_no_half_block(tmp_path: Path) -> None:
     root = tmp_path / "crash-store"
     script = _CHILD.format(python=str(REPO / "python"), root=str(root))
-    child = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
-    try:
-        assert child.stdout is not None
-        line = child.stdout.readline()
-        assert line.strip() == "CHECKPOINT", line
-        os.kill(child.pid, signal.SIGKILL)
-    finally:
-        child.wait(timeout=10)
-    assert child.returncode == -signal.SIGKILL
+    kill_at_checkpoint(script)
 
     temps = list((root / "blocks").glob("*/.tmp-*"))
     assert temps, "the child should have died with a half-written temporary file"
@@ -226,26 +214,9 @@ def test_status_reports_counts(store: EmbeddedStore) -> None:
 
 
 def test_gc_running_concurrently_never_breaks_pinned_adds(store: EmbeddedStore) -> None:
-    import threading
-
-    stop = threading.Event()
-    errors: list[BaseException] = []
-
-    def collect() -> None:
-        try:
-            while not stop.is_set():
-                store.gc()
-        except BaseException as exc:  # pragma: no cover - reported below
-            errors.append(exc)
-
-    collector = threading.Thread(target=collect)
-    collector.start()
-    try:
+    with gc_running(store) as errors:
         cids = [store.put(PatternReader(300_000 + i).read()) for i in range(15)]
         loose = [store.put(f"loose {i}".encode(), pin=False) for i in range(15)]
-    finally:
-        stop.set()
-        collector.join()
     assert errors == []
     for i, cid in enumerate(cids):
         assert store.get(cid) == PatternReader(300_000 + i).read()
