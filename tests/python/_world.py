@@ -20,6 +20,10 @@ from famchain.errors import NotARecipientError
 from famchain.storage.api import ContentStore
 from famchain.types import Address
 
+ROOT = Path(__file__).resolve().parents[2]
+ANVIL = str(ROOT / "node_modules" / ".bin" / "anvil")
+"""The anvil binary npm installs (the tests' devnets run it)."""
+
 PROFILE = {"name": "Li Lei", "birth_date": "1970-02-03", "national_id": "110101197002030011"}
 BOTH = Action.READ | Action.APPEND
 YEAR = 365 * 86400

@@ -14,16 +14,11 @@ from pathlib import Path
 import pytest
 from web3 import Web3
 
-from _world import World, build_world
+from _world import ANVIL, World, build_world
 from famchain import i18n
 from famchain.chain.rpc import connect
 from famchain.devnet import Devnet, DevnetInfo, dev_account
 from famchain.storage.kubo import KuboStore
-
-ROOT = Path(__file__).resolve().parents[2]
-ANVIL = str(ROOT / "node_modules" / ".bin" / "anvil")
-TEST_KEYSTORES = {"FAMCHAIN_INSECURE_TEST_KEYSTORES": "1"}
-"""What the CLI tests set: light test keystores are written and accepted (refused without it)."""
 
 
 @pytest.fixture

@@ -19,6 +19,8 @@ from _world import PROFILE, World
 from famchain.devnet import DevnetInfo
 from famchain.records.sections import Section
 
+pytestmark = pytest.mark.usefixtures("light_keystores")
+
 VISIT = {
     "sections": {
         "present_illness": "Headache for two days.",
@@ -26,18 +28,6 @@ VISIT = {
         "prescriptions": [{"drug": "Ibuprofen 400 mg", "days": 3}],
     }
 }
-
-
-@pytest.fixture(autouse=True)
-def _light_kdf(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("FAMCHAIN_INSECURE_TEST_KEYSTORES", "1")
-
-
-@pytest.fixture
-def cli(world: World, devnet: DevnetInfo, tmp_path: Path) -> Cli:
-    path = tmp_path / "deployments" / "world.json"
-    world.deployment.save(path)
-    return Cli(devnet.rpc_url, devnet.ipfs_url, path, tmp_path / "keystores", world.home)
 
 
 @pytest.fixture

@@ -15,9 +15,10 @@ from _world import PROFILE, World
 from famchain import __version__
 from famchain.cli import app
 from famchain.cli._output import when
-from famchain.devnet import DevnetInfo
 from famchain.devnet._process import alive
 from famchain.records.model import Attachment, parse_record
+
+pytestmark = pytest.mark.usefixtures("light_keystores")
 
 VISIT = {
     "sections": {
@@ -27,18 +28,6 @@ VISIT = {
     }
 }
 AMENDED = {"sections": {"diagnosis": [{"text": "Streptococcal pharyngitis", "code": "J02.0"}]}}
-
-
-@pytest.fixture(autouse=True)
-def _light_kdf(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("FAMCHAIN_INSECURE_TEST_KEYSTORES", "1")
-
-
-@pytest.fixture
-def cli(world: World, devnet: DevnetInfo, tmp_path: Path) -> Cli:
-    path = tmp_path / "deployments" / "world.json"
-    world.deployment.save(path)
-    return Cli(devnet.rpc_url, devnet.ipfs_url, path, tmp_path / "keystores", world.home)
 
 
 def _file(tmp_path: Path, name: str, document: object) -> str:

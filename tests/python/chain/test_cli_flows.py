@@ -13,20 +13,9 @@ from _cli_support import AMENDED, VISIT, Cli, closed_port, command
 from eth_account import Account
 
 from _world import World
-from famchain.devnet import DevnetInfo
 from famchain.records.sections import section_mask
 
-
-@pytest.fixture(autouse=True)
-def _light_kdf(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("FAMCHAIN_INSECURE_TEST_KEYSTORES", "1")
-
-
-@pytest.fixture
-def cli(world: World, devnet: DevnetInfo, tmp_path: Path) -> Cli:
-    path = tmp_path / "deployments" / "world.json"
-    world.deployment.save(path)
-    return Cli(devnet.rpc_url, devnet.ipfs_url, path, tmp_path / "keystores", world.home)
+pytestmark = pytest.mark.usefixtures("light_keystores")
 
 
 def _granted(world: World, grantee: str, sections: list[str]) -> bool:

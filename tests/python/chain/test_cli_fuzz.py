@@ -17,7 +17,6 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from _world import PROFILE, World
-from famchain.devnet import DevnetInfo
 
 COMMANDS: list[tuple[str, ...]] = [
     ("record", "read", "{}"),
@@ -34,6 +33,9 @@ COMMANDS: list[tuple[str, ...]] = [
     ("consortium", "vote", "{}"),
     ("deploy", "--dev", "--founder", "primary-care:{}", "--founder", "hospital:{hospital}"),
 ]
+
+
+pytestmark = pytest.mark.usefixtures("light_keystores")
 
 
 def _addressish(draw: st.DrawFn) -> str:
@@ -53,18 +55,6 @@ def texts(draw: st.DrawFn) -> str:
     if kind == 2:
         return _addressish(draw)
     return draw(st.from_regex(r"-{0,2}[a-zA-Z0-9_:=. ]{0,20}", fullmatch=True))
-
-
-@pytest.fixture(autouse=True)
-def _light_kdf(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("FAMCHAIN_INSECURE_TEST_KEYSTORES", "1")
-
-
-@pytest.fixture
-def cli(world: World, devnet: DevnetInfo, tmp_path: Path) -> Cli:
-    path = tmp_path / "deployments" / "world.json"
-    world.deployment.save(path)
-    return Cli(devnet.rpc_url, devnet.ipfs_url, path, tmp_path / "keystores", world.home)
 
 
 @settings(

@@ -11,19 +11,8 @@ from _cli_support import Cli
 from eth_account import Account
 
 from _world import World
-from famchain.devnet import DevnetInfo
 
-
-@pytest.fixture(autouse=True)
-def _light_kdf(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("FAMCHAIN_INSECURE_TEST_KEYSTORES", "1")
-
-
-@pytest.fixture
-def cli(world: World, devnet: DevnetInfo, tmp_path: Path) -> Cli:
-    path = tmp_path / "deployments" / "world.json"
-    world.deployment.save(path)
-    return Cli(devnet.rpc_url, devnet.ipfs_url, path, tmp_path / "keystores", world.home)
+pytestmark = pytest.mark.usefixtures("light_keystores")
 
 
 def test_consortium_proposals_lists_open_ones_with_their_votes(cli: Cli, world: World) -> None:

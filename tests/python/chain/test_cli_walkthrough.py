@@ -24,6 +24,8 @@ from famchain.chain.rpc import connect
 from famchain.devnet import DevnetInfo
 from famchain.records.sections import ALL_SECTIONS, Section, section_names
 
+pytestmark = pytest.mark.usefixtures("light_keystores")
+
 PROFILE = {"name": "张三", "sex": "female", "birth_date": "1958-09-30", "contact": "+86 139 0000 0000"}
 VISIT = {
     "version": 1,
@@ -43,11 +45,6 @@ AMENDED = {
 }
 SCAN = b"%PDF-1.4\n% a tiny stand-in for an ECG printout\n" + bytes(range(256))
 INSURER_SECTIONS = ["diagnosis", "prescriptions"]
-
-
-@pytest.fixture(autouse=True)
-def _light_kdf(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("FAMCHAIN_INSECURE_TEST_KEYSTORES", "1")
 
 
 @pytest.fixture

@@ -10,22 +10,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-import pytest
 from _cli_support import Cli, closed_port
 
-from _world import World
-from conftest import ANVIL
+from _world import ANVIL, World
 from famchain.chain.deployment import Deployment
-from famchain.devnet import DevnetInfo
 
 CHECKS = ["rpc", "chain-id", "eip-1559", "evm", "finality", "deployment", "contracts", "ipfs", "keystore"]
-
-
-@pytest.fixture
-def cli(world: World, devnet: DevnetInfo, tmp_path: Path) -> Cli:
-    path = tmp_path / "deployments" / "world.json"
-    world.deployment.save(path)
-    return Cli(devnet.rpc_url, devnet.ipfs_url, path, tmp_path / "keystores", world.home)
 
 
 def _doctor(cli: Cli, world: World, **env: str | None) -> tuple[int, dict[str, Any], str]:

@@ -478,14 +478,6 @@ def test_the_patients_audit_shows_emergencies_first(world: World, custodians: li
 # --- through the CLI ------------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def cli(world: World, devnet: DevnetInfo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Cli:
-    monkeypatch.setenv("FAMCHAIN_INSECURE_TEST_KEYSTORES", "1")
-    deployment = tmp_path / "deployment.json"
-    world.deployment.save(deployment)
-    return Cli(devnet.rpc_url, devnet.ipfs_url, deployment, tmp_path / "keys", world.home)
-
-
 def test_emergency_commands(world: World, cli: Cli, tmp_path: Path) -> None:
     patient, physician = world.patient, world.specialist
     members = [world.consortium, world.insurer_admin]

@@ -13,8 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from _world import World, build_world
-from conftest import ANVIL
+from _world import ANVIL, World, build_world
 from famchain import Client, OutboxState, QueuedError, RecordId, parse_record
 from famchain.chain.rpc import connect
 from famchain.devnet import Devnet, dev_account

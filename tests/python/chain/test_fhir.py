@@ -10,7 +10,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import pytest
 from _cli_support import Cli
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "fhir"))  # the FHIR suites' published data
@@ -19,7 +18,6 @@ from fhir.resources.R4B.bundle import Bundle
 
 from _world import World
 from famchain import fhir
-from famchain.devnet import DevnetInfo
 
 PATIENT_REF = {"reference": "urn:uuid:0f1c3b7e-1d8e-4a43-9a61-3c1f7b1e2a01"}
 PDF = b"%PDF-1.4 chest x-ray report\n"
@@ -189,14 +187,6 @@ def _broken(path: tuple[Any, ...], value: Any) -> dict[str, Any]:
 
 
 # --- through the CLI on the devnet --------------------------------------------------------------------------
-
-
-@pytest.fixture
-def cli(world: World, devnet: DevnetInfo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Cli:
-    monkeypatch.setenv("FAMCHAIN_INSECURE_TEST_KEYSTORES", "1")
-    path = tmp_path / "deployments" / "world.json"
-    world.deployment.save(path)
-    return Cli(devnet.rpc_url, devnet.ipfs_url, path, tmp_path / "keystores", world.home)
 
 
 def _fhir_out(cli: Cli, who: Any, *args: str) -> dict[str, Any]:

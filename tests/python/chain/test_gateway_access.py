@@ -192,13 +192,6 @@ def test_asking_a_gated_store_for_copies_needs_an_account_it_answers(
     assert "sign with --keystore" in unsigned.detail
 
 
-@pytest.fixture
-def cli(world: World, devnet: DevnetInfo, tmp_path: Path) -> Cli:
-    path = tmp_path / "deployments" / "world.json"
-    world.deployment.save(path)
-    return Cli(devnet.rpc_url, devnet.ipfs_url, path, tmp_path / "keystores", world.home)
-
-
 def test_privacy_report_cli_as_a_stranger_against_the_gated_store(
     world: World, gateway: GatewayServer, cli: Cli
 ) -> None:

@@ -24,7 +24,6 @@ from famchain.chain.nonces import NonceDomain, keyed_nonce, nonce_key
 from famchain.crypto import keystore, typed_data
 from famchain.crypto.keywrap import public_key_from_private
 from famchain.crypto.typed_data import ConsentTerms
-from famchain.devnet import DevnetInfo
 from famchain.errors import ContractRevertError
 from famchain.records.sections import ALL_SECTIONS, Action
 from famchain.records.sharing import consent_document
@@ -71,14 +70,6 @@ def ethers_sign(private_key: bytes, messages: list[dict[str, Any]]) -> list[dict
 
 def _sig(text: str) -> bytes:
     return bytes.fromhex(text.removeprefix("0x"))
-
-
-@pytest.fixture
-def cli(world: World, devnet: DevnetInfo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Cli:
-    monkeypatch.setenv("FAMCHAIN_INSECURE_TEST_KEYSTORES", "1")
-    path = tmp_path / "deployments" / "world.json"
-    world.deployment.save(path)
-    return Cli(devnet.rpc_url, devnet.ipfs_url, path, tmp_path / "keystores", world.home)
 
 
 def _nonce(domain: NonceDomain, subject: str | bytes | int = 0, sequence: int = 0) -> int:
