@@ -15,12 +15,15 @@ from pathlib import Path
 
 import pytest
 from _cli_support import closed_port
+from eth_account import Account
 from typer.testing import CliRunner
 
+from famchain.bench.runner import World, sample_record
 from famchain.chain.rpc import connect
 from famchain.cli import app
 from famchain.devnet import DevnetInfo
 from famchain.devnet._process import spawn, stop
+from famchain.records.anchoring import MAX_BATCH, Strategy
 
 ROOT = Path(__file__).resolve().parents[3]
 HARDHAT = ROOT / "node_modules" / ".bin" / "hardhat"
@@ -109,6 +112,36 @@ def test_gas_per_operation_on_hardhat_equals_anvil(hardhat: HardhatNode, devnet:
         # Random salts and digests: a zero byte of calldata costs 4 gas instead of 16, nothing else differs.
         assert abs(hardhat_gas[op] - gas) <= 12 * 8, (op, hardhat_gas[op], gas)
     assert hardhat_gas["anchor"] <= 60_000
+
+
+def test_big_batches_and_batched_rounds_run_on_hardhat(
+    hardhat: HardhatNode, devnet: DevnetInfo, tmp_path: Path
+) -> None:
+    """The submit paths' transaction shapes on a second node: a full ``anchorBatch`` of :data:`MAX_BATCH`
+    records (48 KB of calldata) and pipelined rounds sent as JSON-RPC batch requests."""
+    world = World(hardhat.url, devnet.ipfs_url, tmp_path / "home")
+    world.build()
+    names = ["first", "second", "third"]
+    for name in names:
+        world.accounts[name] = Account.create()
+    world.fund(world.address(n) for n in names)
+    for name in names:
+        world.register(name)
+        world.agree(name)
+    doctor, first = world.client("doctor"), world.address("first")
+
+    sealed = doctor.records.seal_many(first, [sample_record(n) for n in range(MAX_BATCH + 5)])
+    batched = doctor.records.flush()
+
+    assert (len(batched.anchored), batched.transactions) == (MAX_BATCH + 5, 2)
+    assert [r.record_id for r in doctor.records.card(first)] == [e.record_id for e in sealed]
+
+    singles = [doctor.records.seal(world.address(names[n % 3]), sample_record(n)) for n in range(6)]
+    pipelined = doctor.records.flush(strategy=Strategy.PIPELINED)
+
+    assert (len(pipelined.anchored), pipelined.transactions) == (6, 6)
+    assert {e.record_id for e in pipelined.anchored} == {e.record_id for e in singles}
+    assert hardhat.methods() >= {"eth_sendRawTransaction", "eth_getTransactionReceipt"}
 
 
 def test_gas_on_needs_the_store(hardhat: HardhatNode) -> None:
