@@ -26,8 +26,6 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from eth_account import Account
-
 from famchain.bench.runner import VISIT_PATIENTS, World, raw_batch_rate, sample_record, transfer_rate
 from famchain.devnet import Devnet
 from famchain.records import anchoring
@@ -72,16 +70,6 @@ def submit_before(world: World, name: str, count: int) -> tuple[float, float]:
     return sealed - start, time.perf_counter() - sealed
 
 
-def enrol(world: World, names: list[str]) -> None:
-    """New funded patients, registered, each in an agreement with the doctor."""
-    for name in names:
-        world.accounts[name] = Account.create()
-    world.fund(world.address(n) for n in names)
-    for name in names:
-        world.register(name)
-        world.agree(name)
-
-
 def print_profile(profiler: cProfile.Profile, top: int) -> None:
     """The ``top`` entries by cumulative time, then by own time."""
     for order in ("cumulative", "tottime"):
@@ -93,7 +81,7 @@ def print_profile(profiler: cProfile.Profile, top: int) -> None:
 def single(world: World, records: int, rounds: int, top: int) -> None:
     """The single-record path: sender rates, then seal and flush per record, ``rounds`` times, then a profile."""
     names = list(VISIT_PATIENTS)
-    enrol(world, names)
+    world.enrol(names)
     doctor = world.client("doctor")
     patients = [world.address(n) for n in names]
 
@@ -146,7 +134,7 @@ def main() -> None:
                 single(world, args.records, args.rounds, args.top)
                 return
             names = [f"patient_{n}" for n in range(2 * args.rounds + 1)]
-            enrol(world, names)
+            world.enrol(names)
             rates: dict[str, list[float]] = {"now": [], "before": []}
             for n in range(args.rounds):
                 for label, run in (("now", submit), ("before", submit_before)):

@@ -275,6 +275,16 @@ class World:
         accepted = resident.agreements.accept(doctor.address, share=False)
         return proposed.gas_used + accepted.tx.gas_used
 
+    def enrol(self, names: Iterable[str]) -> None:
+        """New residents under ``names``: fresh funded accounts, registered, each in an agreement with the doctor."""
+        names = list(names)
+        for name in names:
+            self.accounts[name] = Account.create()
+        self.fund(self.address(n) for n in names)
+        for name in names:
+            self.register(name)
+            self.agree(name)
+
 
 # --- 1. famchain gas -----------------------------------------------------------------------------------
 

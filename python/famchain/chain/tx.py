@@ -208,8 +208,13 @@ class TransactionSender:
             self._refused_broadcast(signed, str(exc))
 
     def broadcast_all(self, signed: list[SignedTx]) -> None:
-        """:meth:`broadcast` each, in one JSON-RPC batch request where the connection can (each refusal is
-        judged as :meth:`broadcast` judges it; the first that is an error is raised once all were sent)."""
+        """:meth:`broadcast` each, in one JSON-RPC batch request where the connection can.
+
+        A node may take a batch's requests in any order (JSON-RPC 2.0 allows it), and one that cannot queue a
+        transaction whose nonce is ahead (Hardhat's automining node) then refuses a later nonce that came
+        before an earlier one: every transaction the batch refused is sent again on its own, in nonce order,
+        and only that answer counts, judged as :meth:`broadcast` judges it.
+        """
         provider = self.w3.provider
         if len(signed) < 2 or not isinstance(provider, CountingProvider):
             for tx in signed:
@@ -217,9 +222,9 @@ class TransactionSender:
             return
         method = RPCEndpoint("eth_sendRawTransaction")
         answers = provider.batch([(method, [tx.raw.to_0x_hex()]) for tx in signed])
-        for tx, answer in zip(signed, answers, strict=True):
-            if "error" in answer:
-                self._refused_broadcast(tx, _rpc_error_text(answer["error"]))
+        refused = [tx for tx, answer in zip(signed, answers, strict=True) if "error" in answer]
+        for tx in sorted(refused, key=lambda t: t.nonce):
+            self.broadcast(tx)
 
     def _refused_broadcast(self, signed: SignedTx, message: str) -> None:
         text = message.lower()

@@ -15,7 +15,6 @@ from pathlib import Path
 
 import pytest
 from _cli_support import closed_port
-from eth_account import Account
 from typer.testing import CliRunner
 
 from famchain.bench.runner import World, sample_record
@@ -122,12 +121,7 @@ def test_big_batches_and_batched_rounds_run_on_hardhat(
     world = World(hardhat.url, devnet.ipfs_url, tmp_path / "home")
     world.build()
     names = ["first", "second", "third"]
-    for name in names:
-        world.accounts[name] = Account.create()
-    world.fund(world.address(n) for n in names)
-    for name in names:
-        world.register(name)
-        world.agree(name)
+    world.enrol(names)
     doctor, first = world.client("doctor"), world.address("first")
 
     sealed = doctor.records.seal_many(first, [sample_record(n) for n in range(MAX_BATCH + 5)])
