@@ -22,7 +22,7 @@ from eth_abi.abi import encode as abi_encode
 from eth_abi.exceptions import EncodingError
 from eth_utils.abi import function_signature_to_4byte_selector
 from eth_utils.address import to_checksum_address
-from web3.contract.contract import ContractFunction
+from web3.contract.contract import ContractEvent, ContractFunction
 
 
 def type_string(entry: dict[str, Any]) -> str:
@@ -144,3 +144,13 @@ def decode_log(event: dict[str, Any], topics: list[bytes], data: bytes) -> dict[
     for name, kind, value in zip(names, kinds, values, strict=True):
         args[name] = _checksummed(kind, value)
     return args
+
+
+def event_args(event: ContractEvent, log: Any) -> dict[str, Any]:
+    """The arguments of ``log``, a log of ``event``: by :func:`decode_log`, or by web3 for an event shape it does
+    not take and for a log that does not fit the event (web3's error then says why)."""
+    try:
+        args = decode_log(dict(event.abi), [bytes(t) for t in log["topics"]], bytes(log["data"]))
+    except ValueError:
+        args = None
+    return args if args is not None else dict(event.process_log(log)["args"])

@@ -24,7 +24,7 @@ from web3.logs import DISCARD
 from web3.types import TxReceipt
 
 from famchain.chain import artifacts
-from famchain.chain.codec import decode_log
+from famchain.chain.codec import event_args
 from famchain.chain.deployment import Deployment
 from famchain.chain.nonces import NonceDomain, nonce_key
 from famchain.chain.structs import (
@@ -782,8 +782,7 @@ class RecordContract(Signing):
         mine = self.address.lower()
         for log in reversed(receipt["logs"]):
             if str(log["address"]).lower() == mine and log["topics"] and bytes(log["topics"][0]) == topic:
-                args = decode_log(dict(event.abi), [bytes(t) for t in log["topics"]], bytes(log["data"]))
-                return bytes((args or event.process_log(log)["args"])["head"])
+                return bytes(event_args(event, log)["head"])
         raise ConfigError(_("the anchor transaction emitted no RecordAnchored event"))
 
     def erase(self, patient: str, proof: ErasureProof) -> ContractFunction:

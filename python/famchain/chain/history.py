@@ -19,7 +19,7 @@ from web3.exceptions import Web3RPCError
 
 from famchain.chain import artifacts
 from famchain.chain.artifacts import DEPLOYABLE
-from famchain.chain.codec import decode_log
+from famchain.chain.codec import event_args
 from famchain.chain.contracts import Famchain
 from famchain.chain.structs import ZERO_HEAD, Anchor, RecordKind
 from famchain.errors import IntegrityError
@@ -158,7 +158,7 @@ class History:
     def __init__(self, fc: Famchain, page: int = DEFAULT_PAGE) -> None:
         self.fc = fc
         self.page = page
-        self._abis: dict[bytes, tuple[str, ContractEvent, dict[str, Any]]] = {}
+        self._abis: dict[bytes, tuple[str, ContractEvent]] = {}
         for contract_name in DEPLOYABLE:
             abi = artifacts.load(contract_name).abi
             decoder = fc.w3.eth.contract(abi=abi)
@@ -166,7 +166,7 @@ class History:
                 if item.get("type") == "event":
                     types = ",".join(i["type"] for i in item["inputs"])
                     event: ContractEvent = decoder.events[item["name"]]()
-                    self._abis[keccak(text=f"{item['name']}({types})")] = (contract_name, event, item)
+                    self._abis[keccak(text=f"{item['name']}({types})")] = (contract_name, event)
         # Events every signing contract shares (GuardianActed, NonceCancelled) are named by the emitter.
         self._names = {address.lower(): name for name, address in fc.deployment.addresses.items()}
 
@@ -220,20 +220,14 @@ class History:
         known = self._abis.get(bytes(log["topics"][0])) if log["topics"] else None
         if known is None:
             return None
-        contract_name, event, item = known
-        try:
-            args = decode_log(item, [bytes(t) for t in log["topics"]], bytes(log["data"]))
-        except ValueError:
-            args = None  # not this event's shape after all: web3 says why
-        if args is None:
-            args = dict(event.process_log(log)["args"])
+        contract_name, event = known
         return ChainEvent(
-            item["name"],
+            event.event_name,
             self._names.get(str(log["address"]).lower(), contract_name),
             int(log["blockNumber"]),
             HexBytes(log["transactionHash"]).to_0x_hex(),
             int(log["logIndex"]),
-            args,
+            event_args(event, log),
         )
 
     def patient_events(
@@ -317,7 +311,7 @@ class History:
 
     def topic(self, name: str) -> bytes:
         """Topic 0 of an event by name."""
-        for topic, (_abi, event, _item) in self._abis.items():
+        for topic, (_abi, event) in self._abis.items():
             if event.event_name == name:
                 return topic
         raise KeyError(name)

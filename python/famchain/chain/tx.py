@@ -205,7 +205,21 @@ class TransactionSender:
         try:
             self.w3.eth.send_raw_transaction(signed.raw)
         except Web3RPCError as exc:
-            self._refused_broadcast(signed, str(exc))
+            text = str(exc).lower()
+            if "already known" in text or "already imported" in text:
+                return
+            if "nonce too low" in text:
+                # Either this very transaction is mined or waiting in the pool already (a node may answer
+                # "nonce too low" for its own pending bytes), or the cached nonce went stale.
+                if self._receipt(signed.tx_hash) is None and not self._known(signed.tx_hash):
+                    self.resync()
+                    raise ChainError(
+                        _("nonce {nonce} already used by another transaction").format(nonce=signed.nonce)
+                    ) from None
+                return
+            if "insufficient funds" in text:
+                raise InsufficientFundsError(self.account.address) from None
+            raise ChainError(_("node refused transaction: {exc}").format(exc=exc)) from None
 
     def broadcast_all(self, signed: list[SignedTx]) -> None:
         """:meth:`broadcast` each, in one JSON-RPC batch request where the connection can.
@@ -215,8 +229,8 @@ class TransactionSender:
         before an earlier one: every transaction the batch refused is sent again on its own, in nonce order,
         and only that answer counts, judged as :meth:`broadcast` judges it.
         """
-        provider = self.w3.provider
-        if len(signed) < 2 or not isinstance(provider, CountingProvider):
+        provider = self._batching(signed)
+        if provider is None:
             for tx in signed:
                 self.broadcast(tx)
             return
@@ -226,22 +240,11 @@ class TransactionSender:
         for tx in sorted(refused, key=lambda t: t.nonce):
             self.broadcast(tx)
 
-    def _refused_broadcast(self, signed: SignedTx, message: str) -> None:
-        text = message.lower()
-        if "already known" in text or "already imported" in text:
-            return
-        if "nonce too low" in text:
-            # Either this very transaction is mined or waiting in the pool already (a node may answer "nonce
-            # too low" for its own pending bytes), or the cached nonce went stale.
-            if self._receipt(signed.tx_hash) is None and not self._known(signed.tx_hash):
-                self.resync()
-                raise ChainError(
-                    _("nonce {nonce} already used by another transaction").format(nonce=signed.nonce)
-                ) from None
-            return
-        if "insufficient funds" in text:
-            raise InsufficientFundsError(self.account.address) from None
-        raise ChainError(_("node refused transaction: {exc}").format(exc=message)) from None
+    def _batching(self, signed: list[SignedTx]) -> CountingProvider | None:
+        """The provider to send a batch request for ``signed`` through; None for one transaction or a connection
+        that is not famchain's own (the caller then asks one by one)."""
+        provider = self.w3.provider
+        return provider if len(signed) > 1 and isinstance(provider, CountingProvider) else None
 
     def _known(self, tx_hash: HexBytes) -> bool:
         """Whether the node has these very bytes (pending or mined)."""
@@ -255,8 +258,8 @@ class TransactionSender:
         """Ask for the receipts of several transactions in JSON-RPC batch requests, again every poll interval
         for those not mined yet (up to the receipt timeout); :meth:`wait` then takes each from there instead of
         asking the node one by one (and handles whatever is still missing as usual)."""
-        provider = self.w3.provider
-        if len(signed) < 2 or not isinstance(provider, CountingProvider):
+        provider = self._batching(signed)
+        if provider is None:
             return
         method = RPCEndpoint("eth_getTransactionReceipt")
         missing = list(signed)

@@ -469,9 +469,10 @@ def flush(actor: Actor, *, strategy: Strategy = Strategy.BATCHED) -> FlushReport
                     _run_group(actor, patient, [entry], report)
         except (StorageError, RpcUnavailableError, TransactionUnknownError) as exc:
             done = {e.record_id for e in report.anchored + report.already}
-            for entry in ready:
-                if entry.record_id not in done and uploads.settled(entry).state is not entry.state:
-                    actor.outbox.save(uploads.settled(entry))  # remember that its bytes are stored
+            for entry in (e for e in ready if e.record_id not in done):
+                settled = uploads.settled(entry)
+                if settled.state is not entry.state:
+                    actor.outbox.save(settled)  # remember that its bytes are stored
             for entry in actor.outbox.pending():  # `outbox list` says why each is still queued
                 if entry.record_id not in done and entry.state is not OutboxState.AWAITING_APPROVAL:
                     actor.outbox.update(entry, last_error=str(exc))
