@@ -63,7 +63,11 @@ def sync_dir(path: Path) -> None:
 
 
 def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    _fsync_path(path, os.O_RDONLY | os.O_DIRECTORY)
+
+
+def _fsync_path(path: Path, flags: int = os.O_RDONLY) -> None:
+    fd = os.open(path, flags)
     try:
         os.fsync(fd)
     finally:
@@ -619,7 +623,7 @@ class BlockBatch:
         if self._fs is not None and not sync_filesystem(self._fs):
             self._close()  # syncfs turned out missing: flush the files one by one after all
             for tmp, _path in self._temps.values():
-                _fsync_file(tmp)
+                _fsync_path(tmp)
         for tmp, path in self._temps.values():
             os.replace(tmp, path)
             self._renamed.append(path)
@@ -627,8 +631,7 @@ class BlockBatch:
             return
         if self._new_shard:
             _fsync_dir(self._store._blocks)
-        for directory in {path.parent for path in self._renamed}:
-            _fsync_dir(directory)
+        self._store.sync_dirs(self.written)
 
     def _close(self) -> None:
         if self._fs is not None:
@@ -664,11 +667,3 @@ class BlockBatch:
         if cid.codec != DAG_PB:
             return []
         return self._links.get(mh)
-
-
-def _fsync_file(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
