@@ -282,12 +282,11 @@ class Outbox:
     def _leave(self, record_ids: list[RecordId]) -> None:
         """Take entries out of the pending set: their own files, and their place in a pack."""
         packs = self._packs()
-        in_packs = {r for index in packs.values() for r in index}
-        # An entry written alone has its own files; one of a pack only if it changed since (listed once).
-        names = set(os.listdir(self.root)) if in_packs.intersection(record_ids) else None
+        # Own files: an entry changed since it was sealed, or one written before packs existed (listed once).
+        names = set(os.listdir(self.root))
         for record_id in record_ids:
             for suffix in (".json", ".sealed"):
-                if names is None or f"{record_id}{suffix}" in names:
+                if f"{record_id}{suffix}" in names:
                     (self.root / f"{record_id}{suffix}").unlink(missing_ok=True)
         gone = set(record_ids)
         for pack, index in packs.items():
